@@ -1,0 +1,165 @@
+package settings
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+)
+
+// fileVersion is written as "version" so a later release can migrate older files.
+const fileVersion = 1
+
+// ErrUnreadable marks a settings file that exists but cannot be used as a whole (not JSON,
+// not readable). Load then returns the defaults; the next Save replaces the file.
+var ErrUnreadable = errors.New("settings file unusable")
+
+// fileFormat is the on-disk shape: the settings plus a format version.
+type fileFormat struct {
+	Version int `json:"version"`
+	Settings
+}
+
+// Store loads and saves Settings in one JSON file. It is safe for concurrent use.
+type Store struct {
+	path     string
+	defaults Settings
+	mu       sync.Mutex // serialises Save so two writers never interleave renames
+}
+
+// NewStore returns a store for the file at path. defaults fill fields the file lacks and
+// replace values in it that are invalid.
+func NewStore(path string, defaults Settings) *Store {
+	return &Store{path: path, defaults: defaults}
+}
+
+// Path is the settings file's location.
+func (s *Store) Path() string { return s.path }
+
+// Defaults are the values a missing file or missing field gets.
+func (s *Store) Defaults() Settings { return s.defaults }
+
+// Load reads the settings. A missing file gives the defaults and no error. A file that is
+// not valid JSON gives the defaults and an error wrapping ErrUnreadable. A file with some
+// invalid values gives the valid ones, the defaults for the others, and an error wrapping
+// ErrInvalid that names them. The file itself is never modified by Load.
+func (s *Store) Load(ctx context.Context) (Settings, error) {
+	if err := ctx.Err(); err != nil {
+		return s.defaults, err
+	}
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s.defaults, nil
+	}
+	if err != nil {
+		return s.defaults, fmt.Errorf("read settings %s: %w: %w", s.path, ErrUnreadable, err)
+	}
+	f := fileFormat{Settings: s.defaults}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		return s.defaults, fmt.Errorf("read settings %s: %w: not valid JSON: %w", s.path, ErrUnreadable, err)
+	}
+	got := f.Settings.normalized()
+	if err := got.Validate(); err != nil {
+		var verr *ValidationError
+		if errors.As(err, &verr) {
+			for _, fe := range verr.Fields {
+				got = s.withDefault(got, fe.Field)
+			}
+		}
+		return got, fmt.Errorf("read settings %s (using defaults for the invalid values): %w", s.path, err)
+	}
+	return got, nil
+}
+
+func (s *Store) withDefault(in Settings, field string) Settings {
+	switch field {
+	case "theme":
+		in.Theme = s.defaults.Theme
+	case "concurrency":
+		in.Concurrency = s.defaults.Concurrency
+	case "dataDir":
+		in.DataDir = s.defaults.DataDir
+	}
+	return in
+}
+
+// Save validates in and writes it atomically (temp file in the same directory, fsync,
+// rename), so a crash leaves either the old file or the new one, never half of one. It
+// returns the settings as stored (trimmed, cleaned paths). Invalid input leaves the file
+// untouched and returns a *ValidationError.
+func (s *Store) Save(ctx context.Context, in Settings) (Settings, error) {
+	if err := ctx.Err(); err != nil {
+		return Settings{}, err
+	}
+	in = in.normalized()
+	if err := in.Validate(); err != nil {
+		return Settings{}, err
+	}
+	data, err := json.MarshalIndent(fileFormat{Version: fileVersion, Settings: in}, "", "  ")
+	if err != nil {
+		return Settings{}, fmt.Errorf("encode settings: %w", err)
+	}
+	data = append(data, '\n')
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := writeFileAtomic(s.path, data, 0o600); err != nil {
+		return Settings{}, fmt.Errorf("save settings %s: %w", s.path, err)
+	}
+	return in, nil
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("create temp file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write temp file: %w", err)
+	}
+	if err = tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("chmod temp file: %w", err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("sync temp file: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close temp file: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replace file: %w", err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes the rename durable where the platform allows it; failure only weakens
+// durability after a power cut, so it is not reported.
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}

@@ -1,0 +1,68 @@
+// Transfer Hub desktop app: builds the services the UI calls (package app), starts them
+// with the window and stops them when it closes. Every service the frontend can reach is
+// listed once, in Bind.
+package main
+
+import (
+	"context"
+	"embed"
+	"log/slog"
+	"os"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/mac"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
+
+	"transferhub/app"
+	"transferhub/backend/settings"
+)
+
+//go:embed all:frontend/dist
+var assets embed.FS
+
+//go:embed build/appicon.png
+var icon []byte
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	paths, err := settings.DefaultPaths()
+	if err != nil {
+		logger.Error("cannot locate the settings folder", "err", err)
+		os.Exit(1)
+	}
+
+	// The services the UI can call.
+	appSvc := app.NewAppService()
+	settingsSvc := app.NewSettingsService(settings.NewStore(paths.File, settings.Defaults(paths.DataDir)), nil, logger)
+
+	err = wails.Run(&options.App{
+		Title:            app.AppName,
+		Width:            1280,
+		Height:           820,
+		MinWidth:         900,
+		MinHeight:        600,
+		BackgroundColour: app.WindowBackground(settingsSvc),
+		AssetServer:      &assetserver.Options{Assets: assets},
+		OnStartup: func(ctx context.Context) {
+			app.Start(ctx, logger, appSvc, settingsSvc)
+		},
+		OnShutdown: func(ctx context.Context) {
+			app.Stop(ctx, appSvc, settingsSvc)
+		},
+		Bind: []any{
+			appSvc,
+			settingsSvc,
+		},
+		Linux:   &linux.Options{ProgramName: "transfer-hub", Icon: icon},
+		Mac:     &mac.Options{About: &mac.AboutInfo{Title: app.AppName, Message: "Move S3 objects and container images between clouds.", Icon: icon}},
+		Windows: &windows.Options{Theme: windows.SystemDefault},
+	})
+	if err != nil {
+		logger.Error("the app stopped with an error", "err", err)
+		os.Exit(1)
+	}
+}
