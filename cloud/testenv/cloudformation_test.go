@@ -1,0 +1,99 @@
+package testenv_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/testenv"
+)
+
+// TestCloudFormationProvisions deploys testdata/smoke-stack.yaml through the emulator's
+// CloudFormation and checks that its outputs name resources that really exist in the
+// emulator's SQS, DynamoDB and S3.
+func TestCloudFormationProvisions(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Load(t)
+	cfg := env.AWSConfig(t)
+	cf := cloudformation.NewFromConfig(cfg)
+	body, err := os.ReadFile("testdata/smoke-stack.yaml")
+	require.NoError(t, err)
+
+	suffix := strings.TrimPrefix(testenv.Name("x"), "x-")
+	stack := "th-smoke-" + suffix
+	_, err = cf.CreateStack(ctx, &cloudformation.CreateStackInput{
+		StackName:    aws.String(stack),
+		TemplateBody: aws.String(string(body)),
+		Parameters:   []cfn.Parameter{{ParameterKey: aws.String("Suffix"), ParameterValue: aws.String(suffix)}},
+	})
+	require.NoError(t, err, "create stack")
+	deleted := false
+	t.Cleanup(func() {
+		if deleted {
+			return
+		}
+		if _, err := cf.DeleteStack(context.Background(), &cloudformation.DeleteStackInput{StackName: aws.String(stack)}); err != nil {
+			t.Errorf("delete stack %s: %v", stack, err)
+		}
+	})
+
+	w := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) { o.MinDelay = time.Second })
+	desc, err := w.WaitForOutput(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)}, 2*time.Minute)
+	require.NoError(t, err, "wait for CREATE_COMPLETE")
+	require.Len(t, desc.Stacks, 1)
+	out := map[string]string{}
+	for _, o := range desc.Stacks[0].Outputs {
+		out[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	t.Logf("stack outputs: %v", out)
+	require.Equal(t, "th-smoke-objects-"+suffix, out["TableName"])
+	require.Equal(t, "th-smoke-assets-"+suffix, out["BucketName"])
+	require.Equal(t, "arn:aws:s3:::th-smoke-assets-"+suffix, out["BucketArn"])
+	require.True(t, strings.HasSuffix(out["QueueArn"], ":th-smoke-jobs-"+suffix), out["QueueArn"])
+	require.Contains(t, out["QueueUrl"], "th-smoke-jobs-"+suffix)
+
+	res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(stack)})
+	require.NoError(t, err)
+	require.Len(t, res.StackResources, 4)
+	for _, r := range res.StackResources {
+		require.Equal(t, cfn.ResourceStatusCreateComplete, r.ResourceStatus, aws.ToString(r.LogicalResourceId))
+	}
+
+	// The resources exist, with the properties the template gave them.
+	sq := sqs.NewFromConfig(cfg)
+	qa, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(out["QueueUrl"]),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy, sqstypes.QueueAttributeNameVisibilityTimeout}})
+	require.NoError(t, err, "the stack's queue exists")
+	require.Equal(t, "30", qa.Attributes["VisibilityTimeout"])
+	require.Contains(t, qa.Attributes["RedrivePolicy"], out["DeadLetterQueueArn"])
+	_, err = sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(out["QueueUrl"]), MessageBody: aws.String("hello")})
+	require.NoError(t, err)
+
+	dt, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out["TableName"])})
+	require.NoError(t, err, "the stack's table exists")
+	require.Equal(t, out["TableArn"], aws.ToString(dt.Table.TableArn))
+
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	_, err = s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(out["BucketName"])})
+	require.NoError(t, err, "the stack's bucket exists")
+
+	// Delete: the resources go with the stack.
+	_, err = cf.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(stack)})
+	require.NoError(t, err)
+	dw := cloudformation.NewStackDeleteCompleteWaiter(cf, func(o *cloudformation.StackDeleteCompleteWaiterOptions) { o.MinDelay = time.Second })
+	require.NoError(t, dw.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)}, 2*time.Minute))
+	deleted = true
+	_, err = dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out["TableName"])})
+	require.Error(t, err, "the table is deleted with the stack")
+}
