@@ -201,6 +201,10 @@ type Page[T any] struct {
 // same run (DONE twice counts once; FAILED then DONE moves one from failed to done),
 // so duplicate or redelivered jobs never double-count.
 type Store interface {
+	// PutTask creates a task, or updates the descriptive fields of an existing one
+	// (type, name, engine, definition, stack id and outputs). Status, run and counters
+	// change only through SetTaskStatus, StartRun, FinishFinder and AddCounters, so a
+	// PutTask never loses a concurrent counter update.
 	PutTask(ctx context.Context, t Task) error
 	GetTask(ctx context.Context, id string) (Task, error)
 	ListTasks(ctx context.Context) ([]Task, error)
@@ -217,10 +221,15 @@ type Store interface {
 	// (ignored, with ErrConflict, when runID is no longer the current run).
 	AddCounters(ctx context.Context, id, runID string, delta Counters) error
 
-	// SetMeta/GetMeta keep small engine-private values per task (finder checkpoints,
-	// leases). GetMeta returns "" and no error for a missing name.
+	// SetMeta/GetMeta keep small engine-private values per task (finder checkpoints).
+	// GetMeta returns "" and no error for a missing name.
 	SetMeta(ctx context.Context, taskID, name, value string) error
 	GetMeta(ctx context.Context, taskID, name string) (string, error)
+	// Lease takes or renews the named lease (e.g. "finder") for owner until now+ttl;
+	// ErrConflict while another owner holds an unexpired one. ReleaseLease drops it
+	// if owner holds it.
+	Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error
+	ReleaseLease(ctx context.Context, taskID, name, owner string) error
 
 	PutObjects(ctx context.Context, taskID string, objs []Object) error
 	GetObject(ctx context.Context, taskID, key string) (Object, error)

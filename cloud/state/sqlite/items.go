@@ -1,0 +1,398 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"transferhub/cloud/state"
+)
+
+const defaultPageSize = 100
+
+// prior is what a transition needs to know about an item's previous record.
+type prior struct {
+	exists bool
+	status state.ItemStatus
+	runID  string
+	size   int64
+	tries  int
+}
+
+// transition returns the counter change of an item moving from p to (status, size) in
+// run runID: an item is counted in a terminal bucket once per run, whatever the number
+// of deliveries.
+func transition(p prior, runID string, status state.ItemStatus, size int64) state.Counters {
+	var d state.Counters
+	wasCounted := p.exists && p.runID == runID && p.status.Terminal()
+	if wasCounted {
+		if p.status == status {
+			return d // duplicate delivery: nothing changes
+		}
+		bucket(&d, p.status, -1, -p.size)
+	}
+	if status.Terminal() {
+		bucket(&d, status, 1, size)
+	}
+	return d
+}
+
+func bucket(d *state.Counters, s state.ItemStatus, n, bytes int64) {
+	switch s {
+	case state.ItemDone:
+		d.DoneObjects += n
+		d.DoneBytes += bytes
+	case state.ItemSkipped:
+		d.SkippedObjects += n
+		d.SkippedBytes += bytes
+	case state.ItemFailed:
+		d.FailedObjects += n
+		d.FailedBytes += bytes
+	}
+}
+
+// currentRun reads the task's run id inside tx (ErrNotFound when there is no task).
+func currentRun(ctx context.Context, tx *sql.Tx, taskID string) (string, error) {
+	var run string
+	err := tx.QueryRowContext(ctx, `SELECT run_id FROM tasks WHERE id = ?`, taskID).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("task %s: %w", taskID, state.ErrNotFound)
+	}
+	return run, err
+}
+
+// PutObjects implements state.Store.
+func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		run, err := currentRun(ctx, tx, taskID)
+		if err != nil {
+			return fmt.Errorf("put objects: %w", err)
+		}
+		get, err := tx.PrepareContext(ctx, `SELECT status, run_id, size, attempts FROM objects WHERE task_id = ? AND key = ?`)
+		if err != nil {
+			return fmt.Errorf("put objects of task %s: %w", taskID, err)
+		}
+		defer get.Close()
+		put, err := tx.PrepareContext(ctx, `INSERT INTO objects (task_id, key, size, etag, checksum,
+			last_modified, status, attempts, error, dest_etag, upload_id, parts_total, parts_done, run_id, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (task_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+				checksum = excluded.checksum, last_modified = excluded.last_modified, status = excluded.status,
+				attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
+				upload_id = excluded.upload_id, parts_total = excluded.parts_total,
+				parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at`)
+		if err != nil {
+			return fmt.Errorf("put objects of task %s: %w", taskID, err)
+		}
+		defer put.Close()
+
+		var total state.Counters
+		now := nanos(time.Now())
+		for _, o := range objs {
+			if o.Status == "" {
+				return fmt.Errorf("put object %q of task %s: empty status", o.Key, taskID)
+			}
+			objRun := o.RunID
+			if objRun == "" {
+				objRun = run
+			}
+			var p prior
+			err := get.QueryRowContext(ctx, taskID, o.Key).Scan(&p.status, &p.runID, &p.size, &p.tries)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("read object %q of task %s: %w", o.Key, taskID, err)
+			default:
+				p.exists = true
+			}
+			if p.exists && p.runID > objRun {
+				continue // a late write from an older run never overwrites a newer run's record
+			}
+			if objRun == run {
+				total.Add(transition(p, run, o.Status, o.Size))
+			}
+			attempts := o.Attempts
+			if attempts == 0 && p.exists && p.runID == objRun {
+				attempts = p.tries
+			}
+			if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, nanos(o.LastModified),
+				o.Status, attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, objRun, now); err != nil {
+				return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
+			}
+		}
+		if total.IsZero() {
+			return nil
+		}
+		return addCounters(ctx, tx, taskID, run, total)
+	})
+}
+
+const objectColumns = `key, size, etag, checksum, last_modified, status, attempts, error, dest_etag,
+	upload_id, parts_total, parts_done, run_id, updated_at`
+
+func scanObject(s scanner) (state.Object, error) {
+	var o state.Object
+	var lm, upd int64
+	err := s.Scan(&o.Key, &o.Size, &o.ETag, &o.Checksum, &lm, &o.Status, &o.Attempts, &o.Error, &o.DestETag,
+		&o.UploadID, &o.PartsTotal, &o.PartsDone, &o.RunID, &upd)
+	o.LastModified, o.UpdatedAt = fromNanos(lm), fromNanos(upd)
+	return o, err
+}
+
+// GetObject implements state.Store.
+func (db *DB) GetObject(ctx context.Context, taskID, key string) (state.Object, error) {
+	o, err := scanObject(db.r.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE task_id = ? AND key = ?`, taskID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("get object %q of task %s: %w", key, taskID, state.ErrNotFound)
+	}
+	if err != nil {
+		return o, fmt.Errorf("get object %q of task %s: %w", key, taskID, err)
+	}
+	return o, nil
+}
+
+// pageQuery builds the WHERE clause of a keyset-paged listing over keyCol.
+func pageQuery(keyCol string, taskID string, opt state.ListOptions) (string, []any, int) {
+	where := []string{"task_id = ?"}
+	args := []any{taskID}
+	if opt.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, opt.Status)
+	}
+	if opt.Prefix != "" {
+		where = append(where, keyCol+" >= ?")
+		args = append(args, opt.Prefix)
+		if end, ok := prefixEnd(opt.Prefix); ok {
+			where = append(where, keyCol+" < ?")
+			args = append(args, end)
+		}
+	}
+	if opt.After != "" {
+		where = append(where, keyCol+" > ?")
+		args = append(args, opt.After)
+	}
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = defaultPageSize
+	}
+	return " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + keyCol + " LIMIT ?", append(args, limit+1), limit
+}
+
+// prefixEnd is the smallest string greater than every string with prefix p (byte order),
+// false when there is none (p is all 0xff bytes).
+func prefixEnd(p string) (string, bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// ListObjects implements state.Store (keyset paging: fast at any depth of a large table).
+func (db *DB) ListObjects(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Object], error) {
+	var page state.Page[state.Object]
+	q, args, limit := pageQuery("key", taskID, opt)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+objectColumns+` FROM objects`+q, args...)
+	if err != nil {
+		return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
+		}
+		page.Items = append(page.Items, o)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = page.Items[limit-1].Key
+	}
+	return page, nil
+}
+
+// CountObjects implements state.Store.
+func (db *DB) CountObjects(ctx context.Context, taskID string) (map[state.ItemStatus]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT status, count(*) FROM objects WHERE task_id = ? GROUP BY status`, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("count objects of task %s: %w", taskID, err)
+	}
+	defer rows.Close()
+	out := map[state.ItemStatus]int64{}
+	for rows.Next() {
+		var s state.ItemStatus
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count objects of task %s: %w", taskID, err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// PutPart implements state.Store.
+func (db *DB) PutPart(ctx context.Context, taskID, key string, p state.Part) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO parts (task_id, key, upload_id, number, size, etag, checksum)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, key, upload_id, number) DO UPDATE SET
+		size = excluded.size, etag = excluded.etag, checksum = excluded.checksum`,
+		taskID, key, p.UploadID, p.Number, p.Size, p.ETag, p.Checksum)
+	if err != nil {
+		return fmt.Errorf("put part %d of %q: %w", p.Number, key, err)
+	}
+	return nil
+}
+
+// ListParts implements state.Store, in part-number order.
+func (db *DB) ListParts(ctx context.Context, taskID, key, uploadID string) ([]state.Part, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT upload_id, number, size, etag, checksum FROM parts
+		WHERE task_id = ? AND key = ? AND upload_id = ? ORDER BY number`, taskID, key, uploadID)
+	if err != nil {
+		return nil, fmt.Errorf("list parts of %q: %w", key, err)
+	}
+	defer rows.Close()
+	var out []state.Part
+	for rows.Next() {
+		var p state.Part
+		if err := rows.Scan(&p.UploadID, &p.Number, &p.Size, &p.ETag, &p.Checksum); err != nil {
+			return nil, fmt.Errorf("list parts of %q: %w", key, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// DeleteParts implements state.Store.
+func (db *DB) DeleteParts(ctx context.Context, taskID, key, uploadID string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM parts WHERE task_id = ? AND key = ? AND upload_id = ?`, taskID, key, uploadID)
+	if err != nil {
+		return fmt.Errorf("delete parts of %q: %w", key, err)
+	}
+	return nil
+}
+
+// PutImages implements state.Store.
+func (db *DB) PutImages(ctx context.Context, taskID string, imgs []state.Image) error {
+	if len(imgs) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		run, err := currentRun(ctx, tx, taskID)
+		if err != nil {
+			return fmt.Errorf("put images: %w", err)
+		}
+		var total state.Counters
+		now := nanos(time.Now())
+		for _, im := range imgs {
+			if im.Status == "" {
+				return fmt.Errorf("put image %q of task %s: empty status", im.Source, taskID)
+			}
+			imRun := im.RunID
+			if imRun == "" {
+				imRun = run
+			}
+			var p prior
+			err := tx.QueryRowContext(ctx, `SELECT status, run_id, bytes, attempts FROM images WHERE task_id = ? AND source = ?`,
+				taskID, im.Source).Scan(&p.status, &p.runID, &p.size, &p.tries)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("read image %q of task %s: %w", im.Source, taskID, err)
+			default:
+				p.exists = true
+			}
+			if p.exists && p.runID > imRun {
+				continue // a late write from an older run never overwrites a newer run's record
+			}
+			if imRun == run {
+				total.Add(transition(p, run, im.Status, im.Bytes))
+			}
+			attempts := im.Attempts
+			if attempts == 0 && p.exists && p.runID == imRun {
+				attempts = p.tries
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO images (task_id, source, destination, repository, tag,
+				digest, platforms, bytes, status, attempts, error, duration, run_id, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (task_id, source) DO UPDATE SET destination = excluded.destination,
+					repository = excluded.repository, tag = excluded.tag, digest = excluded.digest,
+					platforms = excluded.platforms, bytes = excluded.bytes, status = excluded.status,
+					attempts = excluded.attempts, error = excluded.error, duration = excluded.duration,
+					run_id = excluded.run_id, updated_at = excluded.updated_at`,
+				taskID, im.Source, im.Destination, im.Repository, im.Tag, im.Digest, strings.Join(im.Platforms, ","),
+				im.Bytes, im.Status, attempts, im.Error, int64(im.Duration), imRun, now)
+			if err != nil {
+				return fmt.Errorf("write image %q of task %s: %w", im.Source, taskID, err)
+			}
+		}
+		if total.IsZero() {
+			return nil
+		}
+		return addCounters(ctx, tx, taskID, run, total)
+	})
+}
+
+const imageColumns = `source, destination, repository, tag, digest, platforms, bytes, status, attempts,
+	error, duration, run_id, updated_at`
+
+func scanImage(s scanner) (state.Image, error) {
+	var im state.Image
+	var platforms string
+	var dur, upd int64
+	err := s.Scan(&im.Source, &im.Destination, &im.Repository, &im.Tag, &im.Digest, &platforms, &im.Bytes,
+		&im.Status, &im.Attempts, &im.Error, &dur, &im.RunID, &upd)
+	if platforms != "" {
+		im.Platforms = strings.Split(platforms, ",")
+	}
+	im.Duration, im.UpdatedAt = time.Duration(dur), fromNanos(upd)
+	return im, err
+}
+
+// GetImage implements state.Store.
+func (db *DB) GetImage(ctx context.Context, taskID, source string) (state.Image, error) {
+	im, err := scanImage(db.r.QueryRowContext(ctx, `SELECT `+imageColumns+` FROM images WHERE task_id = ? AND source = ?`, taskID, source))
+	if errors.Is(err, sql.ErrNoRows) {
+		return im, fmt.Errorf("get image %q of task %s: %w", source, taskID, state.ErrNotFound)
+	}
+	if err != nil {
+		return im, fmt.Errorf("get image %q of task %s: %w", source, taskID, err)
+	}
+	return im, nil
+}
+
+// ListImages implements state.Store.
+func (db *DB) ListImages(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Image], error) {
+	var page state.Page[state.Image]
+	q, args, limit := pageQuery("source", taskID, opt)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+imageColumns+` FROM images`+q, args...)
+	if err != nil {
+		return page, fmt.Errorf("list images of task %s: %w", taskID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		im, err := scanImage(rows)
+		if err != nil {
+			return page, fmt.Errorf("list images of task %s: %w", taskID, err)
+		}
+		page.Items = append(page.Items, im)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list images of task %s: %w", taskID, err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = page.Items[limit-1].Source
+	}
+	return page, nil
+}
