@@ -231,5 +231,9 @@ type levelFloor struct {
 func (l levelFloor) Enabled(ctx context.Context, lv slog.Level) bool {
 	return lv >= l.min && l.Handler.Enabled(ctx, lv)
 }
-func (l levelFloor) WithAttrs(a []slog.Attr) slog.Handler { return levelFloor{l.Handler.WithAttrs(a), l.min} }
-func (l levelFloor) WithGroup(n string) slog.Handler      { return levelFloor{l.Handler.WithGroup(n), l.min} }
+func (l levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFloor{l.Handler.WithAttrs(a), l.min}
+}
+func (l levelFloor) WithGroup(n string) slog.Handler {
+	return levelFloor{l.Handler.WithGroup(n), l.min}
+}

@@ -29,11 +29,11 @@ type Request struct {
 type FaultAction int
 
 const (
-	Pass     FaultAction = iota
-	Status429            // answer 429 with Retry-After: 1
-	Status503            // answer 503
-	Reset                // close the connection without an answer
-	CutBody              // forward, then cut the response body halfway (GET only)
+	Pass      FaultAction = iota
+	Status429             // answer 429 with Retry-After: 1
+	Status503             // answer 503
+	Reset                 // close the connection without an answer
+	CutBody               // forward, then cut the response body halfway (GET only)
 )
 
 // Proxy is a loopback reverse proxy in front of a registry: it counts requests,
@@ -48,9 +48,9 @@ type Proxy struct {
 	target *url.URL
 	rp     *httputil.ReverseProxy
 
-	mu   sync.Mutex
-	log  []Request
-	n    atomic.Int64
+	mu  sync.Mutex
+	log []Request
+	n   atomic.Int64
 	// Fault decides per request (n counts from 1); nil passes everything.
 	Fault func(r *http.Request, n int64) FaultAction
 	// RequireAuth, when set, is the only Basic credential accepted ("user:pass");
