@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/config"
+	"github.com/regclient/regclient/scheme/reg"
 	"github.com/regclient/regclient/types/descriptor"
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/manifest"
@@ -84,7 +85,7 @@ func registryClient(t *testing.T, env *testenv.Env, pass string) *regclient.RegC
 			config.Host{Name: env.Get(string(testenv.RegAuth)), TLS: config.TLSEnabled, RegCert: string(ca),
 				User: env.Get("TH_REG_AUTH_USER"), Pass: pass},
 		),
-		regclient.WithRetryLimit(1),
+		regclient.WithRegOpts(reg.WithRetryLimit(1)),
 	)
 }
 
