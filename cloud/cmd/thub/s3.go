@@ -1,8 +1,519 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
-// newS3Cmd is owned by the S3 engine (issue 3); placeholder until it lands.
+	"github.com/dustin/go-humanize"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/sqlite"
+)
+
 func newS3Cmd() *cobra.Command {
-	return &cobra.Command{Use: "s3", Short: "S3 object transfers"}
+	c := &cobra.Command{Use: "s3", Short: "S3 object transfers"}
+	c.AddCommand(newS3SyncCmd(), newS3ReportCmd())
+	return c
+}
+
+// sideFlags are the per-side connection flags (--src-* / --dst-*).
+type sideFlags struct {
+	profile, endpoint, region, provider, pathStyle string
+	accessKey, secretKey, sessionToken               string
+	anonymous, requesterPays                         bool
+	roleARN, externalID                              string
+}
+
+func (s *sideFlags) add(c *cobra.Command, side, what string) {
+	f := c.Flags()
+	f.StringVar(&s.profile, side+"-profile", "", "AWS shared-config profile for the "+what+" (SSO, credential_process, endpoint_url are honoured)")
+	f.StringVar(&s.endpoint, side+"-endpoint", "", "custom S3 endpoint URL for the "+what)
+	f.StringVar(&s.region, side+"-region", "", "region of the "+what)
+	f.StringVar(&s.provider, side+"-provider", "", "provider preset of the "+what+": "+strings.Join(objstore.Providers(), ", "))
+	f.StringVar(&s.pathStyle, side+"-addressing", "", "bucket addressing for the "+what+": path or virtual (default: the preset's)")
+	f.StringVar(&s.accessKey, side+"-access-key", "", "static access key id for the "+what+" (or env THUB_"+strings.ToUpper(side)+"_ACCESS_KEY_ID)")
+	f.StringVar(&s.secretKey, side+"-secret-key", "", "static secret key for the "+what+" (prefer env THUB_"+strings.ToUpper(side)+"_SECRET_ACCESS_KEY)")
+	f.BoolVar(&s.anonymous, side+"-anonymous", false, "unsigned, anonymous access to the "+what)
+	f.BoolVar(&s.requesterPays, side+"-requester-pays", false, "requester pays for the "+what)
+	f.StringVar(&s.roleARN, side+"-role-arn", "", "IAM role to assume for the "+what)
+	f.StringVar(&s.externalID, side+"-external-id", "", "external id for assuming the "+what+" role")
+}
+
+func (s *sideFlags) config(side string) objstore.S3Config {
+	env := func(name string) string { return os.Getenv("THUB_" + strings.ToUpper(side) + "_" + name) }
+	c := objstore.S3Config{Provider: s.provider, Region: s.region, Endpoint: s.endpoint, PathStyle: s.pathStyle,
+		Profile: s.profile, AccessKey: s.accessKey, SecretKey: s.secretKey, SessionToken: s.sessionToken,
+		Anonymous: s.anonymous, RequesterPays: s.requesterPays, RoleARN: s.roleARN, ExternalID: s.externalID}
+	if c.AccessKey == "" {
+		c.AccessKey = env("ACCESS_KEY_ID")
+	}
+	if c.SecretKey == "" {
+		c.SecretKey = env("SECRET_ACCESS_KEY")
+	}
+	if c.SessionToken == "" {
+		c.SessionToken = env("SESSION_TOKEN")
+	}
+	return c
+}
+
+type syncFlags struct {
+	src, dst                   sideFlags
+	compare                    string
+	include, exclude, prefixes []string
+	prefixList                 string
+	minSize, maxSize           string
+	modAfter, modBefore        string
+	concurrency, listWorkers   int
+	partSize, threshold, mem   string
+	del, dryRun, jsonOut       bool
+	noProgress                 bool
+	statePath, serverSide      string
+	storageClass, acl, sse     string
+	sseKMS, tags               string
+	stall                      time.Duration
+}
+
+func newS3SyncCmd() *cobra.Command {
+	var fl syncFlags
+	c := &cobra.Command{
+		Use:   "sync SRC DST",
+		Short: "Copy what differs from SRC to DST (s3://bucket[/prefix] or a local directory)",
+		Long: `Copy every object of SRC that DST lacks or holds in another version.
+
+SRC and DST are s3://bucket[/prefix] or local directories. Re-running with the same
+state file resumes an interrupted run. Exit status: 0 when nothing failed, 1 when some
+objects failed (listed, and in 'thub s3 report'), 2 on bad input or a fatal error.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error { return runS3Sync(cmd, args[0], args[1], &fl) },
+	}
+	fl.src.add(c, "src", "source")
+	fl.dst.add(c, "dst", "destination")
+	f := c.Flags()
+	f.StringVar(&fl.compare, "compare", "size+etag", "how to tell a copy is current: size+etag, size, checksum, none")
+	f.StringArrayVar(&fl.include, "include", nil, "copy only keys matching this glob (repeatable; * within a segment, ** across)")
+	f.StringArrayVar(&fl.exclude, "exclude", nil, "skip keys matching this glob (repeatable)")
+	f.StringArrayVar(&fl.prefixes, "prefix", nil, "copy only keys under this prefix, relative to SRC (repeatable)")
+	f.StringVar(&fl.prefixList, "prefix-list", "", "file with one prefix per line, relative to SRC")
+	f.StringVar(&fl.minSize, "min-size", "", "skip objects smaller than this (e.g. 1KiB)")
+	f.StringVar(&fl.maxSize, "max-size", "", "skip objects larger than this (e.g. 5GiB)")
+	f.StringVar(&fl.modAfter, "modified-after", "", "copy only objects modified after this time (RFC 3339 or YYYY-MM-DD)")
+	f.StringVar(&fl.modBefore, "modified-before", "", "copy only objects modified before this time (RFC 3339 or YYYY-MM-DD)")
+	f.IntVar(&fl.concurrency, "concurrency", 64, "object and part transfers in flight (lowered automatically on throttling)")
+	f.IntVar(&fl.listWorkers, "list-workers", 16, "parallel listings per side")
+	f.StringVar(&fl.partSize, "part-size", "8MiB", "multipart part size when the source layout cannot be reproduced")
+	f.StringVar(&fl.threshold, "multipart-threshold", "16MiB", "objects above this size are copied in parts")
+	f.StringVar(&fl.mem, "max-memory", "512MiB", "bound on bytes buffered in flight")
+	f.BoolVar(&fl.del, "delete", false, "delete destination objects the source lacks (within the selection)")
+	f.BoolVar(&fl.dryRun, "dry-run", false, "only plan: list and compare, print counts, bytes and estimated requests")
+	f.BoolVar(&fl.jsonOut, "json", false, "print the result as one JSON object on the last line of stdout")
+	f.BoolVar(&fl.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	f.StringVar(&fl.statePath, "state", "", "state file of this task (default: per SRC+DST under the user cache dir)")
+	f.StringVar(&fl.serverSide, "server-side", "auto", "server-side copy: auto (when one credential set reaches both sides), never, always")
+	f.StringVar(&fl.storageClass, "storage-class", "", "destination storage class (e.g. STANDARD_IA, INTELLIGENT_TIERING)")
+	f.StringVar(&fl.acl, "acl", "", "destination canned ACL (e.g. bucket-owner-full-control)")
+	f.StringVar(&fl.sse, "sse", "", "destination server-side encryption: AES256 or aws:kms")
+	f.StringVar(&fl.sseKMS, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
+	f.StringVar(&fl.tags, "tags", "", "tags for destination objects, URL-encoded (k1=v1&k2=v2)")
+	f.DurationVar(&fl.stall, "stall-timeout", 60*time.Second, "kill a connection that moves no byte for this long")
+	return c
+}
+
+func s3Logger(cmd *cobra.Command) *slog.Logger {
+	lvl := slog.LevelInfo
+	if v, _ := cmd.Flags().GetString("log-level"); v != "" {
+		_ = lvl.UnmarshalText([]byte(v))
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if v, _ := cmd.Flags().GetString("log-format"); v == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func parseSize(name, v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil {
+		return 0, fmt.Errorf("--%s %q: %v", name, v, err)
+	}
+	return int64(n), nil
+}
+
+func parseTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: use RFC 3339 (2024-05-01T12:00:00Z) or YYYY-MM-DD", name, v)
+}
+
+func readPrefixList(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("prefix list: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("prefix list %s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("prefix list %s has no prefixes", path)
+	}
+	return out, nil
+}
+
+// defaultStatePath is one file per task (SRC+DST) under the user cache directory.
+func defaultStatePath(src, dst string) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory (give --state): %w", err)
+	}
+	return filepath.Join(dir, "transfer-hub", "s3-"+taskID(src, dst)+".db"), nil
+}
+
+func taskID(src, dst string) string {
+	h := sha256.Sum256([]byte(src + "\x00" + dst))
+	return hex.EncodeToString(h[:8])
+}
+
+func buildOptions(fl *syncFlags, log *slog.Logger) (s3sync.Options, error) {
+	var o s3sync.Options
+	var err error
+	if o.Compare, err = s3sync.ParseCompareMode(fl.compare); err != nil {
+		return o, err
+	}
+	switch s3sync.ServerSide(fl.serverSide) {
+	case s3sync.ServerSideAuto, s3sync.ServerSideNever, s3sync.ServerSideAlways:
+		o.ServerSide = s3sync.ServerSide(fl.serverSide)
+	default:
+		return o, fmt.Errorf("--server-side %q: use auto, never or always", fl.serverSide)
+	}
+	if fl.concurrency < 1 || fl.concurrency > 4096 {
+		return o, fmt.Errorf("--concurrency %d: use 1 to 4096", fl.concurrency)
+	}
+	o.Concurrency, o.ListWorkers = fl.concurrency, fl.listWorkers
+	sel := &o.Selection
+	sel.Include, sel.Exclude, sel.Prefixes = fl.include, fl.exclude, fl.prefixes
+	if fl.prefixList != "" {
+		ps, err := readPrefixList(fl.prefixList)
+		if err != nil {
+			return o, err
+		}
+		sel.Prefixes = append(sel.Prefixes, ps...)
+	}
+	for _, g := range append(append([]string{}, fl.include...), fl.exclude...) {
+		if _, err := s3sync.Glob(g); err != nil {
+			return o, err
+		}
+	}
+	if sel.MinSize, err = parseSize("min-size", fl.minSize); err != nil {
+		return o, err
+	}
+	if sel.MaxSize, err = parseSize("max-size", fl.maxSize); err != nil {
+		return o, err
+	}
+	if sel.ModifiedAfter, err = parseTime("modified-after", fl.modAfter); err != nil {
+		return o, err
+	}
+	if sel.ModifiedBefore, err = parseTime("modified-before", fl.modBefore); err != nil {
+		return o, err
+	}
+	if o.PartSize, err = parseSize("part-size", fl.partSize); err != nil {
+		return o, err
+	}
+	if o.PartSize < 5<<20 || o.PartSize > 5<<30 {
+		return o, fmt.Errorf("--part-size %s: S3 parts are 5 MiB to 5 GiB", fl.partSize)
+	}
+	if o.MultipartThreshold, err = parseSize("multipart-threshold", fl.threshold); err != nil {
+		return o, err
+	}
+	if o.MaxMemory, err = parseSize("max-memory", fl.mem); err != nil {
+		return o, err
+	}
+	if o.MaxMemory < o.PartSize {
+		return o, fmt.Errorf("--max-memory %s is below one part (%s)", fl.mem, fl.partSize)
+	}
+	o.Delete, o.DryRun = fl.del, fl.dryRun
+	o.Logger = log
+	return o, nil
+}
+
+func openSide(ctx context.Context, arg string, sf *sideFlags, side string, fl *syncFlags, th *s3sync.Throttle) (objstore.Location, error) {
+	spec, err := objstore.ParseSpec(arg)
+	if err != nil {
+		return nil, err
+	}
+	cfg := sf.config(side)
+	cfg.Concurrency = fl.concurrency
+	cfg.StallTimeout = fl.stall
+	cfg.OnThrottle = th.Signal
+	if side == "dst" {
+		cfg.StorageClass, cfg.ACL, cfg.SSE, cfg.SSEKMSKeyID, cfg.Tagging = fl.storageClass, fl.acl, fl.sse, fl.sseKMS, fl.tags
+	}
+	if !spec.IsS3() && (sf.profile != "" || sf.endpoint != "" || sf.provider != "") {
+		return nil, fmt.Errorf("%s %q is a local path: --%s-profile/--%s-endpoint/--%s-provider apply to s3:// locations", side, arg, side, side, side)
+	}
+	loc, err := objstore.Open(ctx, spec, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", map[string]string{"src": "source", "dst": "destination"}[side], err)
+	}
+	return loc, nil
+}
+
+func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
+	ctx := cmd.Context()
+	log := s3Logger(cmd)
+	opt, err := buildOptions(fl, log)
+	if err != nil {
+		return err
+	}
+	th := &s3sync.Throttle{}
+	opt.Throttle = th
+	src, err := openSide(ctx, srcArg, &fl.src, "src", fl, th)
+	if err != nil {
+		return err
+	}
+	dst, err := openSide(ctx, dstArg, &fl.dst, "dst", fl, th)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	tty := !fl.noProgress && term.IsTerminal(int(os.Stderr.Fd()))
+	var bar *progressbar.ProgressBar
+	if tty {
+		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(),
+			progressbar.OptionSpinnerType(14))
+		opt.Progress = func(p s3sync.Progress) {
+			if p.FinderDone {
+				bar.ChangeMax64(max(1, p.FoundBytes-p.SkippedBytes))
+			}
+			bar.Describe(fmt.Sprintf("found %d  copied %d  skipped %d  failed %d", p.Found, p.Copied, p.Skipped, p.Failed))
+			_ = bar.Set64(p.CopiedBytes + p.FailedBytes)
+		}
+	}
+
+	var res s3sync.Result
+	if opt.DryRun {
+		res, err = s3sync.DryRun(ctx, src, dst, opt)
+	} else {
+		res, err = syncWithState(ctx, srcArg, dstArg, src, dst, fl, opt)
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	return printResult(out, os.Stderr, res, fl)
+}
+
+func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore.Location, fl *syncFlags, opt s3sync.Options) (s3sync.Result, error) {
+	path := fl.statePath
+	if path == "" {
+		p, err := defaultStatePath(src.URL(), dst.URL())
+		if err != nil {
+			return s3sync.Result{}, err
+		}
+		path = p
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return s3sync.Result{}, fmt.Errorf("state directory: %w", err)
+	}
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return s3sync.Result{}, err
+	}
+	defer unlock()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return s3sync.Result{}, fmt.Errorf("open state %s: %w", path, err)
+	}
+	defer db.Close()
+	id := "s3-" + taskID(src.URL(), dst.URL())
+	if ts, err := db.ListTasks(ctx); err == nil {
+		for _, t := range ts {
+			if t.Type == state.TaskS3 && t.ID != id {
+				return s3sync.Result{}, fmt.Errorf("state file %s belongs to another task (%s): use another --state", path, t.Name)
+			}
+		}
+	}
+	q := db.Queue("s3-jobs", sqlite.QueueOptions{MaxReceives: 10})
+	opt.Logger.Debug("state", "path", path, "task", id)
+	return s3sync.Sync(ctx, src, dst, db, q, id, opt)
+}
+
+func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error {
+	if len(res.Failures) > 0 {
+		fmt.Fprintf(errOut, "%d objects failed:\n", res.Failed)
+		for i, f := range res.Failures {
+			if i == 50 {
+				fmt.Fprintf(errOut, "  ... (all of them: thub s3 report --state <file> --status FAILED)\n")
+				break
+			}
+			fmt.Fprintf(errOut, "  %s: %s\n", strconv.Quote(f.Key), f.Error)
+		}
+	}
+	if fl.jsonOut {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(b))
+	} else if res.DryRun {
+		p := res.Plan
+		fmt.Fprintf(out, "plan: %d found (%s), %d to copy (%s), %d unchanged, %d archived, %d to delete, ~%d requests%s\n",
+			res.Found, humanize.IBytes(uint64(res.FoundBytes)), p.ToCopy, humanize.IBytes(uint64(p.ToCopyBytes)), res.Skipped,
+			p.Archived, p.ToDelete, p.EstRequests, map[bool]string{true: ", server-side copy", false: ""}[p.ServerSide])
+	} else {
+		rate := 0.0
+		if res.Seconds > 0 {
+			rate = float64(res.Bytes) / res.Seconds
+		}
+		fmt.Fprintf(out, "found %d, copied %d (%s, %s/s), skipped %d, failed %d, archived %d in %.1fs\n",
+			res.Found, res.Copied, humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(rate)), res.Skipped, res.Failed, res.Archived, res.Seconds)
+	}
+	if res.Failed > 0 {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func newS3ReportCmd() *cobra.Command {
+	var statePath, format, status string
+	c := &cobra.Command{
+		Use:   "report",
+		Short: "List the objects of a sync task and their outcome (CSV or JSON)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if statePath == "" {
+				return errors.New("--state is required (the state file of the sync)")
+			}
+			if _, err := os.Stat(statePath); err != nil {
+				return fmt.Errorf("state file %s: %w", statePath, err)
+			}
+			st := state.ItemStatus(strings.ToUpper(status))
+			switch st {
+			case "", state.ItemPending, state.ItemInProgress, state.ItemDone, state.ItemSkipped, state.ItemFailed:
+			default:
+				return fmt.Errorf("--status %q: use PENDING, IN_PROGRESS, DONE, SKIPPED or FAILED", status)
+			}
+			if format != "csv" && format != "json" {
+				return fmt.Errorf("--format %q: use csv or json", format)
+			}
+			db, err := sqlite.Open(ctx, statePath)
+			if err != nil {
+				return fmt.Errorf("open state %s: %w", statePath, err)
+			}
+			defer db.Close()
+			return writeReport(ctx, cmd.OutOrStdout(), db, format, st)
+		},
+	}
+	c.Flags().StringVar(&statePath, "state", "", "state file of the sync task")
+	c.Flags().StringVar(&format, "format", "csv", "csv or json")
+	c.Flags().StringVar(&status, "status", "", "only objects with this status (e.g. FAILED)")
+	return c
+}
+
+type reportObject struct {
+	Key      string `json:"key"`
+	Size     int64  `json:"size"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error,omitempty"`
+	ETag     string `json:"etag,omitempty"`
+	DestETag string `json:"destEtag,omitempty"`
+	Updated  string `json:"updated"`
+}
+
+func writeReport(ctx context.Context, w io.Writer, st state.Store, format string, status state.ItemStatus) error {
+	tasks, err := st.ListTasks(ctx)
+	if err != nil {
+		return fmt.Errorf("list tasks: %w", err)
+	}
+	var task *state.Task
+	for i := range tasks {
+		if tasks[i].Type == state.TaskS3 {
+			task = &tasks[i]
+		}
+	}
+	if task == nil {
+		return errors.New("the state file holds no S3 task")
+	}
+	var cw *csv.Writer
+	var objs []reportObject
+	if format == "csv" {
+		cw = csv.NewWriter(w)
+		_ = cw.Write([]string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "updated"})
+	}
+	after := ""
+	for {
+		page, err := st.ListObjects(ctx, task.ID, state.ListOptions{Status: status, After: after, Limit: 1000})
+		if err != nil {
+			return fmt.Errorf("list objects: %w", err)
+		}
+		for _, o := range page.Items {
+			r := reportObject{Key: o.Key, Size: o.Size, Status: string(o.Status), Attempts: o.Attempts, Error: o.Error,
+				ETag: o.ETag, DestETag: o.DestETag, Updated: o.UpdatedAt.UTC().Format(time.RFC3339)}
+			if cw != nil {
+				_ = cw.Write([]string{r.Key, strconv.FormatInt(r.Size, 10), r.Status, strconv.Itoa(r.Attempts), r.Error, r.ETag, r.DestETag, r.Updated})
+			} else {
+				objs = append(objs, r)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if cw != nil {
+		cw.Flush()
+		return cw.Error()
+	}
+	if objs == nil {
+		objs = []reportObject{}
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(struct {
+		Task     string         `json:"task"`
+		Name     string         `json:"name"`
+		Status   string         `json:"status"`
+		Counters state.Counters `json:"counters"`
+		Objects  []reportObject `json:"objects"`
+	}{task.ID, task.Name, string(task.Status), task.Counters, objs})
 }

@@ -1,0 +1,146 @@
+// Package objstore is one small interface over the places objects live: S3 buckets (Amazon
+// S3 in every partition and S3-compatible providers) and local directories. The S3 engine
+// (package s3sync) lists, reads and writes through it and never branches on the backend,
+// except to ask a destination whether it can copy server-side from a source.
+package objstore
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Sentinel errors; check them with errors.Is.
+var (
+	// ErrNotFound: the object (or upload) does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrPrecondition: the source changed while it was being copied (ETag no longer matches).
+	ErrPrecondition = errors.New("source changed during the copy")
+)
+
+// Object is one entry of a listing. Key is relative to the location's prefix.
+type Object struct {
+	Key          string
+	Size         int64
+	ETag         string // unquoted; "" when the backend has none (local files)
+	LastModified time.Time
+	StorageClass string
+	// Restored is set for archived objects (GLACIER, DEEP_ARCHIVE) whose restore finished.
+	Restored bool
+}
+
+// Archived reports whether the object sits in an archive storage class and cannot be read
+// until it is restored.
+func (o Object) Archived() bool {
+	switch o.StorageClass {
+	case "GLACIER", "DEEP_ARCHIVE":
+		return !o.Restored
+	}
+	return false
+}
+
+// Headers are the content headers and user metadata that travel with an object.
+type Headers struct {
+	ContentType        string
+	CacheControl       string
+	ContentDisposition string
+	ContentEncoding    string
+	ContentLanguage    string
+	Expires            string // raw HTTP date, passed through unchanged
+	Metadata           map[string]string
+	// ModTime is the source's modification time; local directories set it on the file.
+	ModTime time.Time
+}
+
+// Info is what a HEAD or GET tells about an object.
+type Info struct {
+	Object
+	Headers
+	// PartsCount and PartSize describe the multipart layout when the request asked for a
+	// part (PartSize is the size of that part); 0 for single-part objects.
+	PartsCount int
+	PartSize   int64
+}
+
+// Part is one uploaded part of a multipart upload.
+type Part struct {
+	Number int
+	Size   int64
+	ETag   string // unquoted
+}
+
+// Upload is an open multipart upload.
+type Upload struct {
+	Key       string
+	ID        string
+	Initiated time.Time
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Objects []Object
+	// Dirs are the common prefixes (relative, ending in the delimiter) of a delimited listing.
+	Dirs []string
+}
+
+// Lister lists objects in UTF-8 byte order of their keys, the order S3 uses.
+type Lister interface {
+	// List calls fn with successive pages of the objects whose key starts with prefix and
+	// sorts after startAfter ("" = from the beginning), until the listing ends or fn returns
+	// an error (which List returns). Keys are relative to the location's prefix.
+	List(ctx context.Context, prefix, startAfter string, fn func(Page) error) error
+	// ListDir returns one level under prefix: objects directly under it and the
+	// sub-directories (common prefixes with delimiter "/"). It reads at most limit entries
+	// (0: no limit) and reports whether the level holds more.
+	ListDir(ctx context.Context, prefix string, limit int) (p Page, more bool, err error)
+}
+
+// Reader reads objects.
+type Reader interface {
+	// Head describes an object; partNumber > 0 asks for the layout of that part.
+	Head(ctx context.Context, key string, partNumber int) (Info, error)
+	// Get reads length bytes from offset off (length < 0: to the end). ifMatch, when set,
+	// makes the read fail with ErrPrecondition if the object's ETag changed.
+	Get(ctx context.Context, key string, off, length int64, ifMatch string) (io.ReadCloser, Info, error)
+}
+
+// Writer writes objects. Every write is all-or-nothing: a failed Put or an aborted
+// upload leaves no partial object behind.
+type Writer interface {
+	// Put writes a whole object. md5 is the body's MD5 (sent as Content-MD5 where the
+	// backend checks it); it returns the new ETag.
+	Put(ctx context.Context, key string, body []byte, md5 []byte, h Headers) (etag string, err error)
+	CreateUpload(ctx context.Context, key string, h Headers) (uploadID string, err error)
+	UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, md5 []byte) (etag string, err error)
+	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)
+	CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) (etag string, err error)
+	AbortUpload(ctx context.Context, key, uploadID string) error
+	// ListUploads returns the open uploads of exactly this key (never of keys it prefixes).
+	ListUploads(ctx context.Context, key string) ([]Upload, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// ServerCopier is implemented by destinations that can copy from a source without the
+// bytes passing through this process (S3 CopyObject / UploadPartCopy).
+type ServerCopier interface {
+	// CanCopyFrom reports whether one credential set reaches src and this destination in
+	// one partition, so server-side copy works.
+	CanCopyFrom(src Location) bool
+	// CopyObject copies a whole object (≤ 5 GiB) with its headers and metadata.
+	CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string) (etag string, err error)
+	// CopyPart copies length bytes from offset off of the source into part number of an upload.
+	CopyPart(ctx context.Context, src Location, srcKey, srcETag, dstKey, uploadID string, number int, off, length int64) (etag string, err error)
+}
+
+// Location is an opened endpoint: one bucket and prefix (or one directory).
+type Location interface {
+	Lister
+	Reader
+	Writer
+	// URL is the location as the user wrote it (s3://bucket/prefix or a path), for messages.
+	URL() string
+	// Check verifies the location exists and the credentials work (one cheap request),
+	// returning an error that says what to fix.
+	Check(ctx context.Context, write bool) error
+}

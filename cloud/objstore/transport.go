@@ -1,0 +1,75 @@
+package objstore
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// newHTTPClient sizes the connection pool to the concurrency (Go keeps 2 idle connections
+// per host by default, so TLS would be re-negotiated constantly) and kills connections
+// that make no progress for stall. It stays a BuildableClient so the SDK can still apply
+// a CA bundle (AWS_CA_BUNDLE, ca_bundle in the profile).
+func newHTTPClient(concurrency int, stall time.Duration) *awshttp.BuildableClient {
+	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &stallConn{Conn: c, stall: stall}, nil
+		}
+		tr.MaxIdleConns = 2*concurrency + 16
+		tr.MaxIdleConnsPerHost = 2*concurrency + 16
+		tr.IdleConnTimeout = 90 * time.Second
+		tr.TLSHandshakeTimeout = 15 * time.Second
+		tr.ExpectContinueTimeout = time.Second
+		// CopyObject/CompleteMultipartUpload may think for minutes; the stall watchdog
+		// covers dead peers instead of a header timeout.
+		tr.ResponseHeaderTimeout = 0
+		tr.WriteBufferSize = 256 << 10
+		tr.ReadBufferSize = 256 << 10
+	})
+}
+
+// throttleMiddleware reports every 503/429 answer (each attempt, before the retryer
+// sleeps) to onThrottle.
+func throttleMiddleware(onThrottle func()) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("thubThrottle",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil &&
+					(resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests) {
+					onThrottle()
+				}
+				return out, md, err
+			}), middleware.After)
+	}
+}
+
+// stallConn pushes its deadline forward on every read and write: a connection that moves
+// no byte in either direction for stall is dead (CRT's rule), and the SDK retries the
+// request on a new one. Progress in one direction extends both, because the transport
+// reads (waiting for the answer) while a long request body is still being written.
+type stallConn struct {
+	net.Conn
+	stall time.Duration
+}
+
+func (c *stallConn) Read(p []byte) (int, error) {
+	_ = c.Conn.SetDeadline(time.Now().Add(c.stall))
+	return c.Conn.Read(p)
+}
+
+func (c *stallConn) Write(p []byte) (int, error) {
+	_ = c.Conn.SetDeadline(time.Now().Add(c.stall))
+	return c.Conn.Write(p)
+}
+

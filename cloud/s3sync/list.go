@@ -1,0 +1,234 @@
+package s3sync
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"transferhub/cloud/objstore"
+)
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// segment is one contiguous piece of the key space, in order: either objects already
+// known (from a delimiter probe) or a prefix to list in full.
+type segment struct {
+	objs []objstore.Object
+	flat string
+	list bool
+	// after resumes a flat listing just past this key.
+	after string
+}
+
+// probeLimit caps the entries read from one level by a delimiter probe; a larger level
+// is listed as one flat range.
+const probeLimit = 2000
+
+// planSegments splits the key space under the given prefixes into ordered segments for
+// parallel listing. It probes levels with delimiter "/" until there are about `want`
+// prefixes to list, at most maxDepth levels deep. Objects that sit directly at a probed
+// level are kept as segments of their own: unlike DTH's finderDepth, nothing above the
+// split depth is lost.
+func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, want, maxDepth int) ([]segment, error) {
+	if len(prefixes) == 0 {
+		prefixes = []string{""}
+	}
+	segs := make([]segment, 0, len(prefixes))
+	for _, p := range prefixes {
+		segs = append(segs, segment{flat: p, list: true})
+	}
+	for depth := 0; depth < maxDepth; depth++ {
+		if countLists(segs) >= want {
+			break
+		}
+		var next []segment
+		expanded := false
+		for _, s := range segs {
+			if !s.list || countLists(next)+countLists(segs) >= want*2 {
+				next = append(next, s)
+				continue
+			}
+			p, more, err := l.ListDir(ctx, s.flat, probeLimit)
+			if err != nil {
+				return nil, err
+			}
+			if more || len(p.Dirs) == 0 {
+				// A huge or leaf level: list it as one range.
+				next = append(next, s)
+				continue
+			}
+			expanded = true
+			next = append(next, levelSegments(p)...)
+		}
+		segs = next
+		if !expanded {
+			break
+		}
+	}
+	return coalesce(segs), nil
+}
+
+func countLists(segs []segment) int {
+	n := 0
+	for _, s := range segs {
+		if s.list {
+			n++
+		}
+	}
+	return n
+}
+
+// levelSegments orders one level's objects and sub-prefixes by key. An object key and a
+// prefix compare the same way as the object key and every key under the prefix.
+func levelSegments(p objstore.Page) []segment {
+	segs := make([]segment, 0, len(p.Objects)+len(p.Dirs))
+	oi, di := 0, 0
+	for oi < len(p.Objects) || di < len(p.Dirs) {
+		if di >= len(p.Dirs) || oi < len(p.Objects) && p.Objects[oi].Key < p.Dirs[di] {
+			segs = append(segs, segment{objs: []objstore.Object{p.Objects[oi]}})
+			oi++
+		} else {
+			segs = append(segs, segment{flat: p.Dirs[di], list: true})
+			di++
+		}
+	}
+	return segs
+}
+
+// coalesce merges runs of known objects into one segment.
+func coalesce(segs []segment) []segment {
+	out := segs[:0:0]
+	for _, s := range segs {
+		if !s.list && len(out) > 0 && !out[len(out)-1].list {
+			out[len(out)-1].objs = append(out[len(out)-1].objs, s.objs...)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type pageMsg struct {
+	objs []objstore.Object
+	err  error
+}
+
+// stream yields objects one at a time from an ordered listing.
+type stream struct {
+	ch   <-chan pageMsg
+	buf  []objstore.Object
+	err  error
+	done bool
+}
+
+// Next returns the next object; ok is false at the end or on error (see Err).
+func (s *stream) Next() (objstore.Object, bool) {
+	for len(s.buf) == 0 {
+		if s.done {
+			return objstore.Object{}, false
+		}
+		m, ok := <-s.ch
+		if !ok {
+			s.done = true
+			return objstore.Object{}, false
+		}
+		if m.err != nil {
+			s.err, s.done = m.err, true
+			return objstore.Object{}, false
+		}
+		s.buf = m.objs
+	}
+	o := s.buf[0]
+	s.buf = s.buf[1:]
+	return o, true
+}
+
+func (s *stream) Err() error { return s.err }
+
+// listOrdered lists segments with up to `workers` listings running ahead of the
+// consumer and delivers every object in key order. Memory is bounded by workers × a few
+// pages, whatever the object count.
+func listOrdered(ctx context.Context, l objstore.Lister, segs []segment, workers int) *stream {
+	if workers < 1 {
+		workers = 1
+	}
+	out := make(chan pageMsg, 4)
+	go func() {
+		defer close(out)
+		type run struct{ ch chan pageMsg }
+		runs := make([]*run, len(segs))
+		start := func(i int) {
+			r := &run{ch: make(chan pageMsg, 4)}
+			runs[i] = r
+			go func(prefix, after string) {
+				defer close(r.ch)
+				err := l.List(ctx, prefix, after, func(p objstore.Page) error {
+					if len(p.Objects) == 0 {
+						return nil
+					}
+					select {
+					case r.ch <- pageMsg{objs: p.Objects}:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				})
+				if err != nil {
+					select {
+					case r.ch <- pageMsg{err: err}:
+					case <-ctx.Done():
+					}
+				}
+			}(segs[i].flat, segs[i].after)
+		}
+		next, active := 0, 0
+		send := func(m pageMsg) bool {
+			select {
+			case out <- m:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		for i, s := range segs {
+			// Keep up to `workers` listings running from the current segment on.
+			for next < len(segs) && (next <= i || active < workers) {
+				if segs[next].list {
+					start(next)
+					active++
+				}
+				next++
+			}
+			if !s.list {
+				if !send(pageMsg{objs: s.objs}) {
+					return
+				}
+				continue
+			}
+			for m := range runs[i].ch {
+				if !send(m) {
+					return
+				}
+				if m.err != nil {
+					return
+				}
+			}
+			runs[i] = nil
+			active--
+		}
+	}()
+	return &stream{ch: out}
+}
+
+// trimPrefix helps callers that need a key relative to a sub-prefix.
+func hasAnyPrefix(key string, prefixes []string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}

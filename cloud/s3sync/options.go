@@ -1,0 +1,133 @@
+package s3sync
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// CompareMode says how the finder decides that a destination object is already a copy.
+type CompareMode string
+
+const (
+	// CompareSizeETag (default): equal size and equal ETag, or the source ETag recorded in
+	// the copy's metadata when the ETags cannot match; local files compare size and time.
+	CompareSizeETag CompareMode = "size+etag"
+	// CompareSize: equal size (DTH's rule; misses same-size overwrites).
+	CompareSize CompareMode = "size"
+	// CompareChecksum: equal size and equal content MD5, reading the data where no
+	// listing field carries it (slow, but certain).
+	CompareChecksum CompareMode = "checksum"
+	// CompareNone copies everything.
+	CompareNone CompareMode = "none"
+)
+
+// ParseCompareMode validates a --compare value.
+func ParseCompareMode(s string) (CompareMode, error) {
+	switch CompareMode(s) {
+	case "", CompareSizeETag, "etag":
+		return CompareSizeETag, nil
+	case CompareSize, CompareChecksum, CompareNone:
+		return CompareMode(s), nil
+	}
+	return "", fmt.Errorf("compare mode %q: use size+etag, size, checksum or none", s)
+}
+
+// ServerSide chooses between server-side copy and streaming through this process.
+type ServerSide string
+
+const (
+	ServerSideAuto   ServerSide = "auto"   // when one credential set reaches both sides
+	ServerSideNever  ServerSide = "never"  // always stream (e.g. to re-encrypt through this host)
+	ServerSideAlways ServerSide = "always" // fail when it is not possible
+)
+
+// Options tune a run. The zero value is usable: Defaults fills the gaps.
+type Options struct {
+	Compare   CompareMode
+	Selection Selection
+	// Delete removes destination objects (within the selection) that the source lacks.
+	Delete bool
+	DryRun bool
+
+	// Concurrency is the number of object/part transfers in flight (default 64); it also
+	// sizes connection pools. Adaptive control lowers it on throttling.
+	Concurrency int
+	// ListWorkers is the number of listings run in parallel per side (default 16).
+	ListWorkers int
+	// PartSize is the multipart part size when the source layout cannot be reproduced
+	// (default 8 MiB; grown to stay within 10,000 parts).
+	PartSize int64
+	// MultipartThreshold: larger objects are copied in parts (default 16 MiB). Sources
+	// that are themselves multipart keep their layout whatever their size.
+	MultipartThreshold int64
+	// MaxMemory bounds the bytes buffered in flight (default 512 MiB), whatever the
+	// object sizes.
+	MaxMemory int64
+	// BatchObjects and BatchBytes bound one job message (defaults 200 objects, 64 MiB).
+	BatchObjects int
+	BatchBytes   int64
+	// Attempts per object inside one delivery (default 3) on top of per-request retries.
+	Attempts   int
+	ServerSide ServerSide
+
+	// Throttle, when set, receives the HTTP layer's throttling signals.
+	Throttle *Throttle
+
+	// Progress, when set, is called about twice a second and at the end.
+	Progress func(Progress)
+	Logger   *slog.Logger
+}
+
+// Defaults returns o with every unset field at its default.
+func (o Options) Defaults() Options {
+	if o.Compare == "" {
+		o.Compare = CompareSizeETag
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 64
+	}
+	if o.ListWorkers <= 0 {
+		o.ListWorkers = 16
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = 8 << 20
+	}
+	if o.PartSize < 5<<20 {
+		o.PartSize = 5 << 20
+	}
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = 16 << 20
+	}
+	if o.MaxMemory <= 0 {
+		o.MaxMemory = 512 << 20
+	}
+	if o.BatchObjects <= 0 {
+		o.BatchObjects = 200
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = 64 << 20
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 3
+	}
+	if o.ServerSide == "" {
+		o.ServerSide = ServerSideAuto
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Progress is a snapshot of a run.
+type Progress struct {
+	Found, FoundBytes     int64
+	Copied, CopiedBytes   int64
+	Skipped, SkippedBytes int64
+	Failed, FailedBytes   int64
+	Archived              int64
+	Deleted               int64
+	FinderDone            bool
+	Elapsed               time.Duration
+}

@@ -1,0 +1,261 @@
+package s3sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/queue"
+	"transferhub/cloud/state"
+)
+
+// Failure is one object that could not be copied.
+type Failure struct {
+	Key   string `json:"key"`
+	Error string `json:"error"`
+}
+
+// Plan is what a dry run found.
+type Plan struct {
+	ToCopy      int64 `json:"toCopy"`
+	ToCopyBytes int64 `json:"toCopyBytes"`
+	ToDelete    int64 `json:"toDelete"`
+	Archived    int64 `json:"archived"`
+	EstRequests int64 `json:"estRequests"`
+	ServerSide  bool  `json:"serverSide"`
+}
+
+// Result sums up a run; its JSON form is the CLI's --json line.
+type Result struct {
+	TaskID       string    `json:"task,omitempty"`
+	RunID        string    `json:"run,omitempty"`
+	Found        int64     `json:"found"`
+	FoundBytes   int64     `json:"foundBytes"`
+	Copied       int64     `json:"copied"`
+	Skipped      int64     `json:"skipped"`
+	Failed       int64     `json:"failed"`
+	Archived     int64     `json:"archived"`
+	Deleted      int64     `json:"deleted"`
+	Bytes        int64     `json:"bytes"`
+	Seconds      float64   `json:"seconds"`
+	ServerSide   bool      `json:"serverSide"`
+	Resumed      bool      `json:"resumed"`
+	DryRun       bool      `json:"dryRun"`
+	Plan         *Plan     `json:"plan,omitempty"`
+	Failures     []Failure `json:"failures,omitempty"`
+	MoreFailures bool      `json:"moreFailures,omitempty"`
+}
+
+// TaskDefinition is the versioned definition a local sync stores with its task.
+type TaskDefinition struct {
+	V       int         `json:"v"`
+	Source  string      `json:"source"`
+	Dest    string      `json:"dest"`
+	Compare CompareMode `json:"compare"`
+}
+
+// Check verifies both locations before anything is written: they exist, the credentials
+// work, and they do not overlap.
+func Check(ctx context.Context, src, dst objstore.Location) error {
+	if objstore.Overlap(src, dst) {
+		return fmt.Errorf("source %s and destination %s overlap: a sync would read its own output", src.URL(), dst.URL())
+	}
+	if err := src.Check(ctx, false); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	if err := dst.Check(ctx, true); err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	return nil
+}
+
+// DryRun lists and compares without copying or recording anything.
+func DryRun(ctx context.Context, src, dst objstore.Location, opt Options) (Result, error) {
+	opt = opt.Defaults()
+	start := time.Now()
+	if err := Check(ctx, src, dst); err != nil {
+		return Result{}, err
+	}
+	opt.DryRun = true
+	f := &Finder{Src: src, Dst: dst, Opt: opt}
+	stop := reportProgress(ctx, opt, func() Progress {
+		found, skipped, _, archived := f.Live()
+		return Progress{Found: found, Skipped: skipped, Archived: archived}
+	})
+	st, err := f.Run(ctx, "dry-run")
+	stop()
+	if err != nil {
+		return Result{}, err
+	}
+	w := &Worker{Src: src, Dst: dst, Opt: opt}
+	res := Result{DryRun: true, Found: st.Found, FoundBytes: st.FoundBytes, Skipped: st.Skipped, Archived: st.Archived,
+		Seconds: time.Since(start).Seconds(), ServerSide: w.ServerSide(),
+		Plan: &Plan{ToCopy: st.Queued, ToCopyBytes: st.QueuedBytes, ToDelete: st.Deleted, Archived: st.Archived,
+			EstRequests: st.EstRequests, ServerSide: w.ServerSide()}}
+	if opt.Progress != nil {
+		opt.Progress(Progress{Found: st.Found, FoundBytes: st.FoundBytes, Skipped: st.Skipped, Archived: st.Archived, FinderDone: true, Elapsed: time.Since(start)})
+	}
+	return res, nil
+}
+
+func reportProgress(ctx context.Context, opt Options, snap func() Progress) (stop func()) {
+	if opt.Progress == nil {
+		return func() {}
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				p := snap()
+				p.Elapsed = time.Since(start)
+				opt.Progress(p)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// Sync runs a local sync of src into dst: finder and workers in this process over the
+// given store and queue (the task's embedded state). When the task has a run that a
+// killed process left RUNNING, Sync resumes that run: the finder continues from its
+// checkpoint, unacknowledged jobs come back from the queue and open multipart uploads
+// are resumed. The caller must make sure no other process runs the same task.
+func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q queue.Queue, taskID string, opt Options) (Result, error) {
+	opt = opt.Defaults()
+	if opt.DryRun {
+		return DryRun(ctx, src, dst, opt)
+	}
+	start := time.Now()
+	if err := Check(ctx, src, dst); err != nil {
+		return Result{}, err
+	}
+	task, err := store.GetTask(ctx, taskID)
+	if errors.Is(err, state.ErrNotFound) {
+		def, _ := json.Marshal(TaskDefinition{V: 1, Source: src.URL(), Dest: dst.URL(), Compare: opt.Compare})
+		now := time.Now().UTC()
+		task = state.Task{ID: taskID, Type: state.TaskS3, Name: src.URL() + " → " + dst.URL(), Engine: state.EngineLocal,
+			Definition: def, Status: state.TaskDraft, CreatedAt: now, UpdatedAt: now}
+		if err := store.PutTask(ctx, task); err != nil {
+			return Result{}, fmt.Errorf("create task: %w", err)
+		}
+	} else if err != nil {
+		return Result{}, fmt.Errorf("read task: %w", err)
+	}
+	resumed := false
+	if task.Status == state.TaskRunning || task.Status == state.TaskStopping {
+		resumed = true
+		opt.Logger.Info("resuming interrupted run", "run", task.RunID)
+	} else {
+		task, err = store.StartRun(ctx, taskID)
+		if err != nil {
+			return Result{}, fmt.Errorf("start run: %w", err)
+		}
+	}
+	runID := task.RunID
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := &Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, Opt: opt}
+	w := &Worker{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, RunID: runID, Opt: opt}
+
+	finderErr := make(chan error, 1)
+	var finderDone bool
+	go func() {
+		_, err := f.Run(ctx, runID)
+		if err != nil {
+			cancel()
+		}
+		finderErr <- err
+	}()
+	var ferr error
+	idle := func(ctx context.Context) (bool, error) {
+		if !finderDone {
+			select {
+			case ferr = <-finderErr:
+				finderDone = true
+				if ferr != nil {
+					return true, nil
+				}
+			default:
+				return false, nil
+			}
+		}
+		vis, inflight, err := q.Depth(ctx)
+		if err != nil {
+			return false, fmt.Errorf("queue depth: %w", err)
+		}
+		return vis == 0 && inflight == 0, nil
+	}
+	stopProgress := reportProgress(ctx, opt, func() Progress {
+		p := Progress{}
+		if t, err := store.GetTask(ctx, taskID); err == nil {
+			c := t.Counters
+			p = Progress{Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects, CopiedBytes: c.DoneBytes,
+				Skipped: c.SkippedObjects, SkippedBytes: c.SkippedBytes, Failed: c.FailedObjects, FailedBytes: c.FailedBytes, FinderDone: t.FinderDone}
+		}
+		found, skipped, _, _ := f.Live()
+		p.Found = max(p.Found, found)
+		p.Skipped = max(p.Skipped, skipped)
+		return p
+	})
+	werr := w.Serve(ctx, idle)
+	stopProgress()
+	if !finderDone {
+		ferr = <-finderErr
+	}
+	switch {
+	case ferr != nil && !errors.Is(ferr, context.Canceled):
+		return Result{}, fmt.Errorf("finder: %w", ferr)
+	case werr != nil && !errors.Is(werr, context.Canceled):
+		return Result{}, fmt.Errorf("worker: %w", werr)
+	case ctx.Err() != nil:
+		return Result{}, ctx.Err()
+	}
+	if err := w.Sweep(ctx); err != nil {
+		opt.Logger.Warn("abort abandoned uploads", "err", err)
+	}
+	task, err = store.GetTask(ctx, taskID)
+	if err != nil {
+		return Result{}, fmt.Errorf("read task: %w", err)
+	}
+	c := task.Counters
+	res := Result{TaskID: taskID, RunID: runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
+		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ServerSide: w.ServerSide(), Resumed: resumed}
+	fst, _, _, archived := f.Live()
+	_ = fst
+	res.Archived = archived
+	if res.Failed > 0 {
+		page, err := store.ListObjects(ctx, taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
+		if err == nil {
+			for _, o := range page.Items {
+				res.Failures = append(res.Failures, Failure{Key: o.Key, Error: o.Error})
+			}
+			res.MoreFailures = page.Next != ""
+		}
+	}
+	final, lastErr := state.TaskCompleted, ""
+	if res.Failed > 0 {
+		final, lastErr = state.TaskFailed, fmt.Sprintf("%d objects failed", res.Failed)
+	}
+	if err := store.SetTaskStatus(ctx, taskID, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, final, lastErr); err != nil {
+		return res, fmt.Errorf("finish task: %w", err)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if opt.Progress != nil {
+		opt.Progress(Progress{Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects, CopiedBytes: c.DoneBytes,
+			Skipped: c.SkippedObjects, SkippedBytes: c.SkippedBytes, Failed: c.FailedObjects, FailedBytes: c.FailedBytes,
+			Archived: archived, FinderDone: true, Elapsed: time.Since(start)})
+	}
+	return res, nil
+}

@@ -1,0 +1,639 @@
+package s3sync
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/queue"
+	"transferhub/cloud/state"
+)
+
+const (
+	maxParts       = 10000
+	maxSinglePut   = 5 << 30 // S3's limit for one PUT or CopyObject
+	serverPartSize = 512 << 20
+	// Visibility of a received job; a heartbeat extends it while the job runs.
+	jobVisibility = 30 * time.Second
+)
+
+// Worker copies the objects of job messages and records each outcome in the store.
+type Worker struct {
+	Src, Dst objstore.Location
+	Store    state.Store
+	Queue    queue.Queue
+	TaskID   string
+	// RunID is the run whose jobs this worker takes; messages of other runs are dropped
+	// (the current run's finder sends whatever is still missing).
+	RunID string
+	Opt   Options
+
+	once    sync.Once
+	lim     *limiter
+	mem     *budget
+	bufs    bufPool
+	serverS bool
+
+	// BytesSent counts bytes this worker read from the source and wrote to the
+	// destination (zero for server-side copies).
+	BytesSent atomic.Int64
+}
+
+func (w *Worker) init() {
+	w.once.Do(func() {
+		w.Opt = w.Opt.Defaults()
+		if w.lim == nil {
+			w.lim = newLimiter(w.Opt.Concurrency)
+		}
+		w.mem = newBudget(w.Opt.MaxMemory)
+		if w.Opt.Throttle != nil {
+			w.Opt.Throttle.lim.Store(w.lim)
+		}
+		if c, ok := w.Dst.(objstore.ServerCopier); ok && w.Opt.ServerSide != ServerSideNever {
+			w.serverS = c.CanCopyFrom(w.Src)
+		}
+	})
+}
+
+// Throttled tells the worker the service asked it to slow down (wire it to
+// objstore.S3Config.OnThrottle).
+func (w *Worker) Throttled() {
+	w.init()
+	w.lim.throttled()
+}
+
+// ServerSide reports whether copies run server-side.
+func (w *Worker) ServerSide() bool { w.init(); return w.serverS }
+
+// Serve receives and handles jobs until ctx ends or idle reports true while nothing is
+// in flight (the local run stops when its finder is done and the queue is empty).
+func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool, error)) error {
+	w.init()
+	var (
+		wg      sync.WaitGroup
+		pending atomic.Int64 // objects received and not yet finished
+		errMu   sync.Mutex
+		firstEr error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstEr == nil {
+			firstEr = err
+		}
+		errMu.Unlock()
+	}
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		errMu.Lock()
+		err := firstEr
+		errMu.Unlock()
+		if err != nil {
+			return err
+		}
+		if pending.Load() >= int64(2*w.Opt.Concurrency) {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		msgs, err := w.Queue.Receive(ctx, 1, jobVisibility, 200*time.Millisecond)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("receive jobs: %w", err)
+		}
+		if len(msgs) == 0 {
+			if pending.Load() == 0 && idle != nil {
+				done, err := idle(ctx)
+				if err != nil {
+					return err
+				}
+				if done {
+					break
+				}
+			}
+			continue
+		}
+		for _, m := range msgs {
+			job, err := DecodeJob(m.Body)
+			if err != nil {
+				// A message this build cannot read will never succeed: acknowledge it.
+				w.Opt.Logger.Error("dropping unreadable job message", "id", m.ID, "err", err)
+				if err := w.Queue.Delete(ctx, m); err != nil {
+					return fmt.Errorf("delete job: %w", err)
+				}
+				continue
+			}
+			n := int64(len(job.Objects))
+			pending.Add(n)
+			wg.Add(1)
+			go func(m queue.Message, job Job) {
+				defer wg.Done()
+				defer pending.Add(-n)
+				if err := w.Handle(ctx, m, job); err != nil && ctx.Err() == nil {
+					fail(err)
+				}
+			}(m, job)
+		}
+	}
+	wg.Wait()
+	errMu.Lock()
+	defer errMu.Unlock()
+	if firstEr != nil {
+		return firstEr
+	}
+	return ctx.Err()
+}
+
+// Handle copies the objects of one job, writes their records in one batch and then
+// acknowledges the message. A redelivered or duplicated job does the same again: copies
+// are overwrites with identical content and records are idempotent per run.
+func (w *Worker) Handle(ctx context.Context, m queue.Message, job Job) error {
+	w.init()
+	if w.RunID != "" && job.Run != w.RunID {
+		return w.Queue.Delete(ctx, m)
+	}
+	hbCtx, stopHB := context.WithCancel(ctx)
+	defer stopHB()
+	go func() {
+		t := time.NewTicker(jobVisibility / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hbCtx.Done():
+				return
+			case <-t.C:
+				if err := w.Queue.Extend(hbCtx, m, jobVisibility); err != nil && hbCtx.Err() == nil {
+					w.Opt.Logger.Warn("extend job visibility", "err", err)
+				}
+			}
+		}
+	}()
+	recs := make([]state.Object, len(job.Objects))
+	var wg sync.WaitGroup
+	for i, jo := range job.Objects {
+		wg.Add(1)
+		go func(i int, jo JobObject) {
+			defer wg.Done()
+			recs[i] = w.copyObject(ctx, job.Run, jo)
+		}(i, jo)
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		// Stopped mid-job: the message comes back after its visibility timeout.
+		return ctx.Err()
+	}
+	if err := w.Store.PutObjects(ctx, w.TaskID, recs); err != nil {
+		return fmt.Errorf("record %d objects: %w", len(recs), err)
+	}
+	stopHB()
+	if err := w.Queue.Delete(ctx, m); err != nil {
+		return fmt.Errorf("acknowledge job: %w", err)
+	}
+	return nil
+}
+
+// copyObject copies one object with retries and returns its record.
+func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) state.Object {
+	rec := state.Object{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime, RunID: runID}
+	var err error
+	var etag string
+	for attempt := 1; attempt <= w.Opt.Attempts; attempt++ {
+		rec.Attempts = attempt
+		etag, err = w.copyOnce(ctx, runID, jo)
+		if err == nil || ctx.Err() != nil || errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrPrecondition) || isPermanent(err) {
+			break
+		}
+		w.Opt.Logger.Warn("copy failed, retrying", "key", jo.Key, "attempt", attempt, "err", err)
+		select {
+		case <-time.After(time.Duration(attempt) * time.Second):
+		case <-ctx.Done():
+		}
+	}
+	switch {
+	case err == nil:
+		rec.Status, rec.DestETag = state.ItemDone, etag
+		w.Opt.Logger.Debug("copied", "key", jo.Key, "size", jo.Size)
+	case errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination):
+		rec.Status, rec.Error = state.ItemSkipped, "source object no longer exists"
+	default:
+		rec.Status, rec.Error = state.ItemFailed, err.Error()
+		w.Opt.Logger.Error("copy failed", "key", jo.Key, "err", err)
+		if ctx.Err() == nil && (jo.Size > w.Opt.MultipartThreshold || isMultipartETag(jo.ETag)) {
+			// A failed object keeps no open upload behind (the next run starts afresh).
+			if ups, lerr := w.Dst.ListUploads(ctx, jo.Key); lerr == nil {
+				for _, u := range ups {
+					_ = w.Dst.AbortUpload(ctx, jo.Key, u.ID)
+				}
+			}
+		}
+	}
+	return rec
+}
+
+var errDestination = errors.New("destination")
+
+// errPermanent marks failures a retry cannot fix (bad key for the destination, data
+// that does not match its ETag twice).
+type errPermanent struct{ error }
+
+func (e errPermanent) Unwrap() error { return e.error }
+
+func isPermanent(err error) bool {
+	var p errPermanent
+	return errors.As(err, &p)
+}
+
+func (w *Worker) copyOnce(ctx context.Context, runID string, jo JobObject) (string, error) {
+	multipart := jo.Size > w.Opt.MultipartThreshold || isMultipartETag(jo.ETag)
+	if w.serverS {
+		if !multipart || !isMultipartETag(jo.ETag) && jo.Size <= maxSinglePut {
+			return w.serverCopy(ctx, jo)
+		}
+		return w.multipart(ctx, runID, jo)
+	}
+	if w.Opt.ServerSide == ServerSideAlways {
+		return "", errPermanent{fmt.Errorf("server-side copy is not possible between %s and %s (different endpoint, partition or credentials)", w.Src.URL(), w.Dst.URL())}
+	}
+	if !multipart {
+		return w.single(ctx, jo)
+	}
+	return w.multipart(ctx, runID, jo)
+}
+
+func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
+	if err := w.lim.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer w.lim.release()
+	etag, err := w.Dst.(objstore.ServerCopier).CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key)
+	if err != nil {
+		return "", err
+	}
+	if isMD5ETag(jo.ETag) && isMD5ETag(etag) && etag != jo.ETag {
+		_ = w.Dst.Delete(ctx, jo.Key)
+		return "", fmt.Errorf("server-side copy of %s produced ETag %s, the source has %s: copy removed", jo.Key, etag, jo.ETag)
+	}
+	return etag, nil
+}
+
+func copyHeaders(info objstore.Info, jo JobObject) objstore.Headers {
+	h := info.Headers
+	md := make(map[string]string, len(h.Metadata)+2)
+	for k, v := range h.Metadata {
+		md[k] = v
+	}
+	h.Metadata = md
+	if h.ModTime.IsZero() {
+		h.ModTime = jo.MTime
+	}
+	if !jo.MTime.IsZero() {
+		h.ModTime = jo.MTime
+	}
+	return h
+}
+
+// single copies an object in one GET and one PUT through a pooled buffer, checking the
+// data against the source ETag (when it is an MD5) before it is written and the
+// destination's answer after.
+func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
+	if err := w.lim.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer w.lim.release()
+	class := classOf(jo.Size)
+	if err := w.mem.acquire(ctx, class); err != nil {
+		return "", err
+	}
+	defer w.mem.release(class)
+	buf := w.bufs.get(jo.Size)
+	defer w.bufs.put(buf)
+
+	rc, info, err := w.Src.Get(ctx, jo.Key, 0, -1, jo.ETag)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.ReadFull(rc, buf)
+	if err == nil {
+		// The object must end exactly where the listing said.
+		var one [1]byte
+		if n, _ := rc.Read(one[:]); n > 0 {
+			err = fmt.Errorf("%w: %s is larger than listed", objstore.ErrPrecondition, jo.Key)
+		}
+	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%w: %s is smaller than listed", objstore.ErrPrecondition, jo.Key)
+	}
+	rc.Close()
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", jo.Key, err)
+	}
+	sum := md5.Sum(buf)
+	hexSum := hex.EncodeToString(sum[:])
+	if isMD5ETag(jo.ETag) && hexSum != jo.ETag {
+		return "", fmt.Errorf("read %s: data MD5 %s does not match the source ETag %s", jo.Key, hexSum, jo.ETag)
+	}
+	h := copyHeaders(info, jo)
+	if jo.ETag != "" && !isMD5ETag(jo.ETag) {
+		h.Metadata[MetaSrcETag] = jo.ETag
+	}
+	etag, err := w.Dst.Put(ctx, jo.Key, buf, sum[:], h)
+	if err != nil {
+		return "", markDst(err)
+	}
+	w.BytesSent.Add(jo.Size)
+	if isMD5ETag(etag) && etag != hexSum {
+		_ = w.Dst.Delete(ctx, jo.Key)
+		return "", fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
+	}
+	return etag, nil
+}
+
+func markDst(err error) error {
+	if errors.Is(err, objstore.ErrNotFound) {
+		return fmt.Errorf("%w: %w", errDestination, err)
+	}
+	return err
+}
+
+// layout is a multipart plan: part i (1-based) covers [off(i), off(i)+size(i)).
+type layout struct {
+	size     int64
+	partSize int64
+	n        int
+	// reproduced: the plan equals the source's own layout, so the copy's ETag will
+	// equal the source ETag.
+	reproduced bool
+}
+
+func (l layout) off(i int) int64 { return int64(i-1) * l.partSize }
+func (l layout) partLen(i int) int64 {
+	if i < l.n {
+		return l.partSize
+	}
+	return l.size - l.off(i)
+}
+
+func defaultLayout(size, partSize int64) layout {
+	for size > partSize*maxParts {
+		partSize *= 2
+	}
+	n := int((size + partSize - 1) / partSize)
+	if n == 0 {
+		n = 1
+	}
+	return layout{size: size, partSize: partSize, n: n}
+}
+
+// planLayout reproduces the source's part layout when the ETag says it was a multipart
+// upload with equal parts (the common case: every SDK and CLI uploads that way), so the
+// destination ETag equals the source's and later runs compare from listings alone.
+func (w *Worker) planLayout(jo JobObject, first objstore.Info) layout {
+	n := partsFromETag(jo.ETag)
+	if n > 0 && first.PartSize > 0 && first.PartsCount == n {
+		ps := first.PartSize
+		if int64(n-1)*ps < jo.Size && jo.Size <= int64(n)*ps && (n == 1 || ps >= 5<<20) && ps <= w.Opt.MaxMemory && ps <= maxSinglePut {
+			return layout{size: jo.Size, partSize: ps, n: n, reproduced: true}
+		}
+	}
+	if w.serverS {
+		return defaultLayout(jo.Size, max(w.Opt.PartSize, serverPartSize))
+	}
+	return defaultLayout(jo.Size, w.Opt.PartSize)
+}
+
+// multipart copies an object in parts, resuming the upload a crashed or interrupted
+// attempt left open (its id is in the store; ListParts says which parts arrived).
+func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (string, error) {
+	part := 0
+	if isMultipartETag(jo.ETag) {
+		part = 1
+	}
+	info, err := w.Src.Head(ctx, jo.Key, part)
+	if err != nil {
+		return "", err
+	}
+	if jo.ETag != "" && info.ETag != "" && info.ETag != jo.ETag {
+		return "", fmt.Errorf("%w: %s has ETag %s, listed with %s", objstore.ErrPrecondition, jo.Key, info.ETag, jo.ETag)
+	}
+	lay := w.planLayout(jo, info)
+	h := copyHeaders(info, jo)
+	if jo.ETag != "" && !lay.reproduced {
+		h.Metadata[MetaSrcETag] = jo.ETag
+	}
+
+	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return "", fmt.Errorf("read record of %s: %w", jo.Key, err)
+	}
+	if rec.Status == state.ItemDone && (rec.RunID == runID || rec.RunID == "") && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.DestETag != "" {
+		return rec.DestETag, nil // a duplicate delivery of a finished job
+	}
+	uploads, err := w.Dst.ListUploads(ctx, jo.Key)
+	if err != nil {
+		return "", markDst(err)
+	}
+	uploadID := ""
+	if rec.UploadID != "" && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.PartsTotal == lay.n {
+		for _, u := range uploads {
+			if u.ID == rec.UploadID {
+				uploadID = u.ID
+			}
+		}
+	}
+	for _, u := range uploads {
+		if u.ID != uploadID {
+			// Left by an earlier attempt that never recorded it (or for another version
+			// of the source): nobody will complete it.
+			if err := w.Dst.AbortUpload(ctx, jo.Key, u.ID); err != nil {
+				return "", markDst(err)
+			}
+		}
+	}
+	done := map[int]objstore.Part{}
+	if uploadID != "" {
+		parts, err := w.Dst.ListParts(ctx, jo.Key, uploadID)
+		if err != nil {
+			return "", markDst(err)
+		}
+		for _, p := range parts {
+			if p.Number >= 1 && p.Number <= lay.n && p.Size == lay.partLen(p.Number) && p.ETag != "" {
+				done[p.Number] = p
+			}
+		}
+		w.Opt.Logger.Info("resuming multipart upload", "key", jo.Key, "parts_done", len(done), "parts", lay.n)
+	} else {
+		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h)
+		if err != nil {
+			return "", markDst(err)
+		}
+		err = w.Store.PutObjects(ctx, w.TaskID, []state.Object{{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime,
+			Status: state.ItemInProgress, UploadID: uploadID, PartsTotal: lay.n, RunID: runID}})
+		if err != nil {
+			_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
+			return "", fmt.Errorf("record upload of %s: %w", jo.Key, err)
+		}
+	}
+
+	parts := make([]objstore.Part, lay.n)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		perr   error
+		pctx, cancel = context.WithCancel(ctx)
+	)
+	defer cancel()
+	for i := 1; i <= lay.n; i++ {
+		if p, ok := done[i]; ok {
+			parts[i-1] = p
+			continue
+		}
+		if err := w.lim.acquire(pctx); err != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer w.lim.release()
+			p, err := w.copyPart(pctx, jo, uploadID, lay, i)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if perr == nil {
+					perr = err
+					cancel()
+				}
+				return
+			}
+			parts[i-1] = p
+		}(i)
+	}
+	wg.Wait()
+	if perr == nil && ctx.Err() != nil {
+		perr = ctx.Err()
+	}
+	if perr != nil {
+		if errors.Is(perr, objstore.ErrPrecondition) || errors.Is(perr, objstore.ErrNotFound) && !errors.Is(perr, errDestination) {
+			// The source changed or vanished: this upload can never be completed.
+			_ = w.Dst.AbortUpload(context.WithoutCancel(ctx), jo.Key, uploadID)
+		}
+		return "", perr
+	}
+
+	expect := multipartETag(parts)
+	if lay.reproduced && isMultipartETag(jo.ETag) && expect != "" && expect != jo.ETag {
+		_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
+		return "", fmt.Errorf("copy of %s: parts give ETag %s, the source has %s: upload aborted", jo.Key, expect, jo.ETag)
+	}
+	etag, err := w.Dst.CompleteUpload(ctx, jo.Key, uploadID, parts)
+	if err != nil {
+		return "", markDst(err)
+	}
+	if expect != "" && isMultipartETag(etag) && etag != expect {
+		_ = w.Dst.Delete(ctx, jo.Key)
+		return "", fmt.Errorf("copy of %s: destination ETag %s, expected %s: copy removed", jo.Key, etag, expect)
+	}
+	return etag, nil
+}
+
+// multipartETag is S3's multipart ETag of the parts: MD5 of the part MD5s, "-N"; "" when
+// a part ETag is not an MD5 (KMS-encrypted destinations).
+func multipartETag(parts []objstore.Part) string {
+	h := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(p.ETag)
+		if err != nil || len(b) != md5.Size {
+			return ""
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
+}
+
+// copyPart moves one part, server-side or through a pooled buffer, with a few tries.
+func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, lay layout, i int) (objstore.Part, error) {
+	off, n := lay.off(i), lay.partLen(i)
+	var err error
+	for try := 1; try <= 3; try++ {
+		var etag string
+		if w.serverS {
+			etag, err = w.Dst.(objstore.ServerCopier).CopyPart(ctx, w.Src, jo.Key, jo.ETag, jo.Key, uploadID, i, off, n)
+		} else {
+			etag, err = w.streamPart(ctx, jo, uploadID, i, off, n)
+		}
+		if err == nil {
+			return objstore.Part{Number: i, Size: n, ETag: etag}, nil
+		}
+		if ctx.Err() != nil || errors.Is(err, objstore.ErrPrecondition) || errors.Is(err, objstore.ErrNotFound) {
+			break
+		}
+		select {
+		case <-time.After(time.Duration(try) * 500 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+	return objstore.Part{}, fmt.Errorf("part %d of %s: %w", i, jo.Key, err)
+}
+
+func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, i int, off, n int64) (string, error) {
+	class := classOf(n)
+	if err := w.mem.acquire(ctx, class); err != nil {
+		return "", err
+	}
+	defer w.mem.release(class)
+	buf := w.bufs.get(n)
+	defer w.bufs.put(buf)
+	rc, _, err := w.Src.Get(ctx, jo.Key, off, n, jo.ETag)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.ReadFull(rc, buf)
+	rc.Close()
+	if err != nil {
+		return "", fmt.Errorf("read bytes %d-%d: %w", off, off+n-1, err)
+	}
+	sum := md5.Sum(buf)
+	hexSum := hex.EncodeToString(sum[:])
+	etag, err := w.Dst.UploadPart(ctx, jo.Key, uploadID, i, buf, sum[:])
+	if err != nil {
+		return "", markDst(err)
+	}
+	w.BytesSent.Add(n)
+	if isMD5ETag(etag) && etag != hexSum {
+		return "", fmt.Errorf("destination part ETag %s does not match the data MD5 %s", etag, hexSum)
+	}
+	return etag, nil
+}
+
+// Sweep aborts the open uploads of objects left IN_PROGRESS (their job failed for good or
+// their source vanished): nobody will complete them.
+func (w *Worker) Sweep(ctx context.Context) error {
+	w.init()
+	after := ""
+	for {
+		page, err := w.Store.ListObjects(ctx, w.TaskID, state.ListOptions{Status: state.ItemInProgress, After: after, Limit: 500})
+		if err != nil {
+			return fmt.Errorf("list objects in progress: %w", err)
+		}
+		for _, o := range page.Items {
+			ups, err := w.Dst.ListUploads(ctx, o.Key)
+			if err != nil {
+				return err
+			}
+			for _, u := range ups {
+				if err := w.Dst.AbortUpload(ctx, o.Key, u.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		after = page.Next
+	}
+}
