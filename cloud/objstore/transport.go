@@ -72,4 +72,3 @@ func (c *stallConn) Write(p []byte) (int, error) {
 	_ = c.Conn.SetDeadline(time.Now().Add(c.stall))
 	return c.Conn.Write(p)
 }
-

@@ -115,11 +115,11 @@ func (m *matcher) matches(o objstore.Object) bool {
 
 // Glob compiles a pattern matched against a whole relative key:
 //
-//	*      any run of characters except "/"
-//	**     any run of characters including "/"
-//	?      one character except "/"
-//	[abc]  one character of a class ([!abc] negated)
-//	\x     the character x literally
+//   - any run of characters except "/"
+//     **     any run of characters including "/"
+//     ?      one character except "/"
+//     [abc]  one character of a class ([!abc] negated)
+//     \x     the character x literally
 //
 // A pattern without "/" is matched against the last segment of the key, so "*.jpg"
 // selects JPEG files at every depth; a pattern with "/" is matched against the whole key.

@@ -482,9 +482,9 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 
 	parts := make([]objstore.Part, lay.n)
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		perr   error
+		wg           sync.WaitGroup
+		mu           sync.Mutex
+		perr         error
 		pctx, cancel = context.WithCancel(ctx)
 	)
 	defer cancel()

@@ -37,9 +37,9 @@ func newS3Cmd() *cobra.Command {
 // sideFlags are the per-side connection flags (--src-* / --dst-*).
 type sideFlags struct {
 	profile, endpoint, region, provider, pathStyle string
-	accessKey, secretKey, sessionToken               string
-	anonymous, requesterPays                         bool
-	roleARN, externalID                              string
+	accessKey, secretKey, sessionToken             string
+	anonymous, requesterPays                       bool
+	roleARN, externalID                            string
 }
 
 func (s *sideFlags) add(c *cobra.Command, side, what string) {
