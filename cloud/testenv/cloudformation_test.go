@@ -97,3 +97,65 @@ func TestCloudFormationProvisions(t *testing.T) {
 	_, err = dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out["TableName"])})
 	require.Error(t, err, "the table is deleted with the stack")
 }
+
+// TestCloudFormationChangeSets: the deploy path of the app (preview, execute, events,
+// update) against the emulator.
+func TestCloudFormationChangeSets(t *testing.T) {
+	ctx := context.Background()
+	cf := cloudformation.NewFromConfig(testenv.Load(t).AWSConfig(t))
+	body, err := os.ReadFile("testdata/smoke-stack.yaml")
+	require.NoError(t, err)
+	suffix := strings.TrimPrefix(testenv.Name("x"), "x-")
+	stack := "th-smoke-cs-" + suffix
+	params := []cfn.Parameter{{ParameterKey: aws.String("Suffix"), ParameterValue: aws.String(suffix)}}
+	t.Cleanup(func() {
+		if _, err := cf.DeleteStack(context.Background(), &cloudformation.DeleteStackInput{StackName: aws.String(stack)}); err != nil {
+			t.Errorf("delete stack %s: %v", stack, err)
+		}
+	})
+
+	changeSet := func(name string, typ cfn.ChangeSetType, tmpl string) *cloudformation.DescribeChangeSetOutput {
+		t.Helper()
+		_, err := cf.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{StackName: aws.String(stack), ChangeSetName: aws.String(name),
+			ChangeSetType: typ, TemplateBody: aws.String(tmpl), Parameters: params})
+		require.NoError(t, err, "create change set %s", name)
+		w := cloudformation.NewChangeSetCreateCompleteWaiter(cf, func(o *cloudformation.ChangeSetCreateCompleteWaiterOptions) { o.MinDelay = time.Second })
+		out, err := w.WaitForOutput(ctx, &cloudformation.DescribeChangeSetInput{StackName: aws.String(stack), ChangeSetName: aws.String(name)}, 2*time.Minute)
+		require.NoError(t, err, "wait for change set %s", name)
+		return out
+	}
+
+	cs := changeSet("create", cfn.ChangeSetTypeCreate, string(body))
+	require.Len(t, cs.Changes, 4, "a create change set lists every resource")
+	for _, c := range cs.Changes {
+		require.Equal(t, cfn.ChangeActionAdd, c.ResourceChange.Action, aws.ToString(c.ResourceChange.LogicalResourceId))
+	}
+	_, err = cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{StackName: aws.String(stack), ChangeSetName: aws.String("create")})
+	require.NoError(t, err)
+	cw := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) { o.MinDelay = time.Second })
+	require.NoError(t, cw.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)}, 2*time.Minute))
+
+	ev, err := cf.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stack)})
+	require.NoError(t, err)
+	require.NotEmpty(t, ev.StackEvents, "stack events")
+
+	// Update: a changed queue property shows up as a Modify of that one resource.
+	updated := strings.Replace(string(body), "VisibilityTimeout: 30", "VisibilityTimeout: 45", 1)
+	require.NotEqual(t, string(body), updated)
+	cs = changeSet("update", cfn.ChangeSetTypeUpdate, updated)
+	require.Len(t, cs.Changes, 1, "changes: %+v", cs.Changes)
+	require.Equal(t, cfn.ChangeActionModify, cs.Changes[0].ResourceChange.Action)
+	require.Equal(t, "JobQueue", aws.ToString(cs.Changes[0].ResourceChange.LogicalResourceId))
+	_, err = cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{StackName: aws.String(stack), ChangeSetName: aws.String("update")})
+	require.NoError(t, err)
+	uw := cloudformation.NewStackUpdateCompleteWaiter(cf, func(o *cloudformation.StackUpdateCompleteWaiterOptions) { o.MinDelay = time.Second })
+	require.NoError(t, uw.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)}, 2*time.Minute))
+
+	sq := sqs.NewFromConfig(testenv.Load(t).AWSConfig(t))
+	url, err := sq.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("th-smoke-jobs-" + suffix)})
+	require.NoError(t, err)
+	qa, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout}})
+	require.NoError(t, err)
+	require.Equal(t, "45", qa.Attributes["VisibilityTimeout"], "the update reached the queue")
+}
