@@ -376,11 +376,23 @@ func startImageTask(ctx context.Context, st state.Store, spec image.Spec, eng *i
 	if err := st.PutTask(ctx, state.Task{ID: id, Type: state.TaskImage, Name: name, Engine: state.EngineLocal, Definition: def, Status: state.TaskIdle, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return state.Task{}, fmt.Errorf("record task: %w", err)
 	}
-	if err := st.Lease(ctx, id, "image-sync", owner, time.Minute); err != nil {
-		if errors.Is(err, state.ErrConflict) {
+	// The lease is short and renewed: a killed run's lease lapses within leaseTTL, and
+	// a re-run waits that long rather than failing.
+	deadline := time.Now().Add(leaseTTL + 5*time.Second)
+	for {
+		err := st.Lease(ctx, id, "image-sync", owner, leaseTTL)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, state.ErrConflict) {
+			return state.Task{}, fmt.Errorf("lease task: %w", err)
+		}
+		if time.Now().After(deadline) {
 			return state.Task{}, fmt.Errorf("another `thub image sync` of the same images is running on this state file; wait for it or use another --state")
 		}
-		return state.Task{}, fmt.Errorf("lease task: %w", err)
+		if err := sleepCtx(ctx, time.Second); err != nil {
+			return state.Task{}, err
+		}
 	}
 	t, err := st.StartRun(ctx, id)
 	if errors.Is(err, state.ErrConflict) {
@@ -396,17 +408,30 @@ func startImageTask(ctx context.Context, st state.Store, spec image.Spec, eng *i
 	return t, nil
 }
 
+const leaseTTL = 15 * time.Second
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 func keepLease(ctx context.Context, st state.Store, id, owner string) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
-		tk := time.NewTicker(20 * time.Second)
+		tk := time.NewTicker(leaseTTL / 3)
 		defer tk.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tk.C:
-				_ = st.Lease(ctx, id, "image-sync", owner, time.Minute)
+				_ = st.Lease(ctx, id, "image-sync", owner, leaseTTL)
 			}
 		}
 	}()

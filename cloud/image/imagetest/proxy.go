@@ -34,6 +34,7 @@ const (
 	Status503             // answer 503
 	Reset                 // close the connection without an answer
 	CutBody               // forward, then cut the response body halfway (GET only)
+	Status403             // answer 403 denied (a read-only or forbidden destination)
 )
 
 // Proxy is a loopback reverse proxy in front of a registry: it counts requests,
@@ -141,6 +142,7 @@ type statusWriter struct {
 	cut    int64 // >0: stop after this many body bytes and kill the connection
 	n      int64
 	hj     http.Hijacker
+	dead   bool // connection hijacked and closed
 }
 
 func (w *statusWriter) WriteHeader(s int) {
@@ -152,13 +154,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = 200
 	}
+	if w.dead {
+		return 0, fmt.Errorf("cut by fault proxy")
+	}
 	if w.cut > 0 && w.n+int64(len(b)) > w.cut {
-		k := w.cut - w.n
+		k := max(w.cut-w.n, 0)
 		n, _ := w.ResponseWriter.Write(b[:k])
 		w.n += int64(n)
 		if f, ok := w.ResponseWriter.(http.Flusher); ok {
 			f.Flush()
 		}
+		w.dead = true
 		if conn, _, err := w.hj.Hijack(); err == nil {
 			conn.Close()
 		}
@@ -170,6 +176,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Flush() {
+	if w.dead {
+		return
+	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -216,6 +225,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		rec.Status = 429
 		http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, 429)
+		return
+	case Status403:
+		rec.Status = 403
+		http.Error(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, 403)
 		return
 	case Status503:
 		rec.Status = 503

@@ -1,0 +1,76 @@
+package image
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"transferhub/cloud/image/imagetest"
+)
+
+// TestFaultsSurvived: connection resets, 429 (Retry-After), 503 and bodies cut halfway
+// on both sides; the copy still completes with identical digests.
+func TestFaultsSurvived(t *testing.T) {
+	r := loadRegs(t)
+	ctx := ctxT(t)
+	rc := r.rc(t)
+	ns := uniq(t)
+	a := push(t, rc, r.open+"/"+ns+"/f:v1", imagetest.Spec{Layers: []int64{3 << 20, 1 << 20}, Seed: 51})
+	b := push(t, rc, r.open+"/"+ns+"/g:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{2 << 20}, Seed: 52})
+
+	var injected atomic.Int64
+	faults := func(req *http.Request, n int64) imagetest.FaultAction {
+		if n%4 != 0 {
+			return imagetest.Pass
+		}
+		injected.Add(1)
+		switch (n / 4) % 4 {
+		case 0:
+			return imagetest.Reset
+		case 1:
+			return imagetest.Status429
+		case 2:
+			return imagetest.Status503
+		}
+		if req.Method == http.MethodGet {
+			return imagetest.CutBody
+		}
+		return imagetest.Status503
+	}
+	srcP, err := imagetest.NewProxy("http://"+r.open, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcP.Close()
+	srcP.Fault = faults
+	dstP, err := imagetest.NewProxy("https://"+r.auth, r.ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dstP.Close()
+	dstP.Fault = faults
+	acc := r.access(srcP.Host, dstP.Host)
+	acc.Creds[dstP.Host] = Cred{User: r.user, Password: r.pass}
+	e := newEngine(t, Config{Access: acc})
+	sum, err := e.Run(ctx, Spec{
+		Sources:     []Source{{Registry: srcP.Host, Repository: ns + "/f", Tag: "v1"}, {Registry: srcP.Host, Repository: ns + "/g", Tag: "v1"}},
+		Destination: Destination{Registry: dstP.Host, Prefix: "faults"},
+		Copy:        CopyOptions{Referrers: true},
+	}, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 2, 2, 0, 0)
+	if injected.Load() < 8 {
+		t.Fatalf("only %d faults injected", injected.Load())
+	}
+	t.Logf("survived %d injected faults", injected.Load())
+	if _, d := r.rawManifest(t, r.auth+"/faults/"+ns+"/f:v1"); d != a.Digest {
+		t.Errorf("f digest %s", d)
+	}
+	if _, d := r.rawManifest(t, r.auth+"/faults/"+ns+"/g:v1"); d != b.Digest {
+		t.Errorf("g digest %s", d)
+	}
+	r.skopeoPull(t, r.auth+"/faults/"+ns+"/f:v1")
+	r.skopeoPull(t, r.auth+"/faults/"+ns+"/g:v1")
+}
