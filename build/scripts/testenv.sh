@@ -115,7 +115,9 @@ up() {
 	local secretA secretB regpass
 	secretA="$(openssl rand -hex 16)"
 	secretB="$(openssl rand -hex 16)"
-	regpass="$(openssl rand -hex 16)"
+	# The registry password is the one moto's ECR GetAuthorizationToken hands out for its
+	# default account, so an ECR token from the emulator logs in to the registry like ECR.
+	regpass="123456789012-auth-token"
 
 	# Self-signed certificate for the TLS registry (valid for 127.0.0.1 and localhost).
 	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=transferhub-testenv" \
@@ -143,7 +145,9 @@ up() {
 	# Secrets go through the environment, not argv (ps shows argv to every user).
 	ROOT_ACCESS_KEY_ID=$keyA ROOT_SECRET_ACCESS_KEY=$secretA start s3a "$BIN/versitygw" --port "$HOST:${PORT[s3a]}" --quiet posix "$data/s3a"
 	ROOT_ACCESS_KEY_ID=$keyB ROOT_SECRET_ACCESS_KEY=$secretB start s3b "$BIN/versitygw" --port "$HOST:${PORT[s3b]}" --quiet posix "$data/s3b"
-	start moto "$VENV/bin/moto_server" -H "$HOST" -p "${PORT[moto]}"
+	# moto through a wrapper that serializes DynamoDB requests (moto's DynamoDB is not
+	# thread-safe: see build/testenv/moto_server.py).
+	start moto "$VENV/bin/python" "$ROOT/build/testenv/moto_server.py" "$HOST" "${PORT[moto]}"
 	start reg-auth docker-registry serve "$data/reg-auth/config.yml"
 	start reg-open docker-registry serve "$data/reg-open/config.yml"
 
