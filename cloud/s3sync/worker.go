@@ -319,16 +319,13 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = io.ReadFull(rc, buf)
-	if err == nil {
-		// The object must end exactly where the listing said.
-		var one [1]byte
-		if n, _ := rc.Read(one[:]); n > 0 {
-			err = fmt.Errorf("%w: %s is larger than listed", objstore.ErrPrecondition, jo.Key)
-		}
-	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		err = fmt.Errorf("%w: %s is smaller than listed", objstore.ErrPrecondition, jo.Key)
+	if info.Size != jo.Size {
+		// The object is not the one listed (a truncated body is a network error instead,
+		// and retried).
+		rc.Close()
+		return "", fmt.Errorf("%w: %s has %d bytes, listed with %d", objstore.ErrPrecondition, jo.Key, info.Size, jo.Size)
 	}
+	_, err = io.ReadFull(rc, buf)
 	rc.Close()
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", jo.Key, err)

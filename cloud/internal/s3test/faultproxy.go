@@ -1,0 +1,131 @@
+package s3test
+
+import (
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// FaultProxy is a loopback HTTP proxy in front of one S3 gateway. It can reset
+// connections, answer 503 SlowDown and cut response bodies short for a share of
+// requests, and it counts the request body bytes it forwards (uploaded data).
+type FaultProxy struct {
+	URL string
+
+	// Shares of requests (0..1) that get each fault.
+	ResetShare    float64 // connection reset before the request is forwarded
+	SlowDownShare float64 // 503 SlowDown answer
+	CutShare      float64 // GET response body cut after half of it
+
+	Resets, SlowDowns, Cuts, Requests atomic.Int64
+	UploadBytes                       atomic.Int64
+
+	mu  sync.Mutex
+	rnd *rand.Rand
+	srv *httptest.Server
+}
+
+// NewFaultProxy starts a proxy to target on 127.0.0.1, stopped when the test ends.
+func NewFaultProxy(t testing.TB, target string) *FaultProxy {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("proxy target %q: %v", target, err)
+	}
+	p := &FaultProxy{rnd: rand.New(rand.NewSource(42))}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
+	rp.ErrorLog = nil
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Requests.Add(1)
+		roll := p.roll()
+		switch {
+		case roll < p.ResetShare:
+			p.Resets.Add(1)
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				panic(http.ErrAbortHandler)
+			}
+			conn, _, err := hj.Hijack()
+			if err == nil {
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0) // RST instead of FIN
+				}
+				conn.Close()
+			}
+			return
+		case roll < p.ResetShare+p.SlowDownShare:
+			p.SlowDowns.Add(1)
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+			return
+		case roll < p.ResetShare+p.SlowDownShare+p.CutShare && r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && r.URL.Query().Get("uploads") == "":
+			p.Cuts.Add(1)
+			w = &cutWriter{ResponseWriter: w}
+		}
+		if r.Body != nil {
+			r.Body = countingBody{ReadCloser: r.Body, n: &p.UploadBytes}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	p.URL = p.srv.URL
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *FaultProxy) roll() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rnd.Float64()
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c countingBody) Read(b []byte) (int, error) {
+	n, err := c.ReadCloser.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// cutWriter forwards the headers and half of the announced body, then drops the
+// connection, as a peer dying mid-transfer does.
+type cutWriter struct {
+	http.ResponseWriter
+	limit   int64
+	written int64
+}
+
+func (c *cutWriter) WriteHeader(code int) {
+	var n int64
+	fmt.Sscan(c.Header().Get("Content-Length"), &n)
+	c.limit = n / 2
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *cutWriter) Write(b []byte) (int, error) {
+	if c.limit <= 0 {
+		return c.ResponseWriter.Write(b)
+	}
+	if c.written+int64(len(b)) > c.limit {
+		k := c.limit - c.written
+		_, _ = c.ResponseWriter.Write(b[:k])
+		if f, ok := c.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		panic(http.ErrAbortHandler)
+	}
+	c.written += int64(len(b))
+	return c.ResponseWriter.Write(b)
+}

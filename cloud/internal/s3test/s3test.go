@@ -1,0 +1,272 @@
+// Package s3test helps integration tests of the S3 engine: buckets on the local S3
+// gateways with cleanup, seeding, byte-for-byte and header-for-header verification, and a
+// loopback fault-injecting proxy. Only tests import it.
+package s3test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/testenv"
+)
+
+// Gateway is one local S3 gateway ("A" or "B").
+type Gateway struct {
+	Name      string
+	Endpoint  string
+	AccessKey string
+	SecretKey string
+	Region    string
+	DataDir   string
+	Client    *s3.Client
+}
+
+// Gateways returns the two local gateways, failing (CI) or skipping when they are absent.
+func Gateways(t testing.TB) (a, b *Gateway) {
+	env := testenv.Load(t)
+	env.Require(t, testenv.S3A, testenv.S3B)
+	return gateway(env, "A"), gateway(env, "B")
+}
+
+func gateway(env *testenv.Env, n string) *Gateway {
+	g := &Gateway{Name: n, Endpoint: env.Get("TH_S3_" + n + "_ENDPOINT"), AccessKey: env.Get("TH_S3_" + n + "_ACCESS_KEY"),
+		SecretKey: env.Get("TH_S3_" + n + "_SECRET_KEY"), Region: env.Get("TH_S3_" + n + "_REGION"), DataDir: env.Get("TH_S3_" + n + "_DATA_DIR")}
+	if g.Region == "" {
+		g.Region = "us-east-1"
+	}
+	g.Client = g.ClientAt(g.Endpoint)
+	return g
+}
+
+// ClientAt returns an SDK client with this gateway's keys at another endpoint (a proxy).
+func (g *Gateway) ClientAt(endpoint string) *s3.Client {
+	cfg := aws.Config{Region: g.Region, Credentials: credentials.NewStaticCredentialsProvider(g.AccessKey, g.SecretKey, ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(endpoint); o.UsePathStyle = true })
+}
+
+// Config returns an objstore config for this gateway (optionally through a proxy).
+func (g *Gateway) Config(endpoint string) objstore.S3Config {
+	if endpoint == "" {
+		endpoint = g.Endpoint
+	}
+	return objstore.S3Config{Provider: "other", Endpoint: endpoint, Region: g.Region, AccessKey: g.AccessKey, SecretKey: g.SecretKey}
+}
+
+// Open opens bucket/prefix on this gateway.
+func (g *Gateway) Open(t testing.TB, bucket, prefix string, endpoint string) *objstore.S3 {
+	t.Helper()
+	loc, err := objstore.OpenS3(context.Background(), bucket, prefix, g.Config(endpoint))
+	require.NoError(t, err)
+	return loc
+}
+
+// RandName returns a unique lowercase name.
+func RandName(prefix string) string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// Bucket creates a unique bucket, emptied and removed when the test ends.
+func (g *Gateway) Bucket(t testing.TB, prefix string) string {
+	t.Helper()
+	name := RandName(prefix)
+	_, err := g.Client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)})
+	require.NoError(t, err, "create bucket %s on gateway %s", name, g.Name)
+	t.Cleanup(func() { g.DeleteBucket(name) })
+	return name
+}
+
+// DeleteBucket aborts uploads, deletes every object and the bucket.
+func (g *Gateway) DeleteBucket(name string) {
+	ctx := context.Background()
+	if ups, err := g.Client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(name)}); err == nil {
+		for _, u := range ups.Uploads {
+			_, _ = g.Client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(name), Key: u.Key, UploadId: u.UploadId})
+		}
+	}
+	p := s3.NewListObjectsV2Paginator(g.Client, &s3.ListObjectsV2Input{Bucket: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			break
+		}
+		for _, o := range page.Contents {
+			_, _ = g.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: o.Key})
+		}
+	}
+	_, _ = g.Client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
+}
+
+// Put writes one object with optional headers.
+func (g *Gateway) Put(t testing.TB, bucket, key string, body []byte, in *s3.PutObjectInput) {
+	t.Helper()
+	if in == nil {
+		in = &s3.PutObjectInput{}
+	}
+	in.Bucket, in.Key, in.Body = aws.String(bucket), aws.String(key), bytes.NewReader(body)
+	_, err := g.Client.PutObject(context.Background(), in)
+	require.NoError(t, err, "put %q", key)
+}
+
+// PutMultipart uploads body in parts of partSize (as SDKs and CLIs do), so its ETag is
+// a multipart ETag.
+func (g *Gateway) PutMultipart(t testing.TB, bucket, key string, body []byte, partSize int, meta map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	cu, err := g.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		ContentType: aws.String("application/x-test-multipart"), Metadata: meta})
+	require.NoError(t, err)
+	var parts []types.CompletedPart
+	for i, off := 1, 0; off < len(body); i, off = i+1, off+partSize {
+		end := min(off+partSize, len(body))
+		up, err := g.Client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(int32(i)), Body: bytes.NewReader(body[off:end])})
+		require.NoError(t, err)
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i)), ETag: up.ETag})
+	}
+	out, err := g.Client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	require.NoError(t, err)
+	return strings.Trim(aws.ToString(out.ETag), `"`)
+}
+
+// Listed is one listed object.
+type Listed struct {
+	Key  string
+	Size int64
+	ETag string
+}
+
+// List lists a bucket under prefix (keys relative to it).
+func (g *Gateway) List(t testing.TB, bucket, prefix string) []Listed {
+	t.Helper()
+	var out []Listed
+	p := s3.NewListObjectsV2Paginator(g.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		require.NoError(t, err)
+		for _, o := range page.Contents {
+			out = append(out, Listed{Key: strings.TrimPrefix(aws.ToString(o.Key), prefix), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Get reads a whole object.
+func (g *Gateway) Get(t testing.TB, bucket, key string) []byte {
+	t.Helper()
+	out, err := g.Client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	require.NoError(t, err, "get %q", key)
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	require.NoError(t, err)
+	return b
+}
+
+// Headers are the headers a copy must preserve.
+type Headers struct {
+	ContentType, CacheControl, ContentDisposition, ContentEncoding, ContentLanguage, Expires string
+	Metadata                                                                                 map[string]string
+}
+
+// Head returns an object's preserved headers (engine bookkeeping metadata removed).
+func (g *Gateway) Head(t testing.TB, bucket, key string) Headers {
+	t.Helper()
+	out, err := g.Client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	require.NoError(t, err, "head %q", key)
+	md := map[string]string{}
+	for k, v := range out.Metadata {
+		if !strings.HasPrefix(strings.ToLower(k), "thub-") {
+			md[strings.ToLower(k)] = v
+		}
+	}
+	return Headers{ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
+		ContentDisposition: aws.ToString(out.ContentDisposition), ContentEncoding: aws.ToString(out.ContentEncoding),
+		ContentLanguage: aws.ToString(out.ContentLanguage), Expires: aws.ToString(out.ExpiresString), Metadata: md}
+}
+
+// OpenUploads lists the open multipart uploads of a bucket.
+func (g *Gateway) OpenUploads(t testing.TB, bucket string) []types.MultipartUpload {
+	t.Helper()
+	out, err := g.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	require.NoError(t, err)
+	return out.Uploads
+}
+
+// Verify checks that dst (under dstPrefix) holds exactly the objects of src (under
+// srcPrefix): same keys and sizes, same bytes, same headers and metadata. It compares
+// ETags too when sameETags is set.
+func Verify(t testing.TB, src *Gateway, srcBucket, srcPrefix string, dst *Gateway, dstBucket, dstPrefix string, sameETags bool) {
+	t.Helper()
+	verify(t, src, srcBucket, srcPrefix, dst, dstBucket, dstPrefix, sameETags, true)
+}
+
+// VerifyData is Verify without headers (for copies that went through a local directory,
+// which keeps no S3 headers).
+func VerifyData(t testing.TB, src *Gateway, srcBucket, srcPrefix string, dst *Gateway, dstBucket, dstPrefix string) {
+	t.Helper()
+	verify(t, src, srcBucket, srcPrefix, dst, dstBucket, dstPrefix, false, false)
+}
+
+func verify(t testing.TB, src *Gateway, srcBucket, srcPrefix string, dst *Gateway, dstBucket, dstPrefix string, sameETags, headers bool) {
+	t.Helper()
+	s, d := src.List(t, srcBucket, srcPrefix), dst.List(t, dstBucket, dstPrefix)
+	require.Equal(t, len(s), len(d), "object count")
+	for i := range s {
+		require.Equal(t, s[i].Key, d[i].Key)
+		require.Equal(t, s[i].Size, d[i].Size, "size of %q", s[i].Key)
+		if sameETags {
+			require.Equal(t, s[i].ETag, d[i].ETag, "ETag of %q", s[i].Key)
+		}
+		require.True(t, bytes.Equal(src.Get(t, srcBucket, srcPrefix+s[i].Key), dst.Get(t, dstBucket, dstPrefix+d[i].Key)), "bytes of %q", s[i].Key)
+		if headers {
+			require.Equal(t, src.Head(t, srcBucket, srcPrefix+s[i].Key), dst.Head(t, dstBucket, dstPrefix+d[i].Key), "headers of %q", s[i].Key)
+		}
+	}
+}
+
+// RandBytes returns n random bytes.
+func RandBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// Expires is a fixed HTTP date for header tests.
+var Expires = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Key1024 is a 1,024-byte key with segments a file system accepts (≤ 255 bytes).
+func Key1024(prefix string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for b.Len() < 1024-200 {
+		b.WriteString(strings.Repeat("k", 199) + "/")
+	}
+	b.WriteString(strings.Repeat("z", 1024-b.Len()))
+	return b.String()
+}
+
+// Must is a helper for setup errors.
+func Must(t testing.TB, err error, what string, args ...any) {
+	t.Helper()
+	require.NoError(t, err, fmt.Sprintf(what, args...))
+}

@@ -1,0 +1,269 @@
+package s3sync_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/internal/s3test"
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/sqlite"
+)
+
+// run syncs src into dst with a state file at statePath ("" = a fresh one).
+func run(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) s3sync.Result {
+	t.Helper()
+	if statePath == "" {
+		statePath = filepath.Join(t.TempDir(), "state.db")
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, statePath)
+	require.NoError(t, err)
+	defer db.Close()
+	res, err := s3sync.Sync(ctx, src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	require.NoError(t, err)
+	return res
+}
+
+type seeded struct {
+	keys      []string
+	multipart string
+	headered  string
+}
+
+// seedTricky writes the keys and objects that break tools into bucket/prefix.
+func seedTricky(t *testing.T, g *s3test.Gateway, bucket, prefix string) seeded {
+	var s seeded
+	put := func(k string, body []byte, in *s3.PutObjectInput) {
+		g.Put(t, bucket, prefix+k, body, in)
+		s.keys = append(s.keys, k)
+	}
+	for _, k := range []string{
+		"unicode/ünïcødé/日本語/файл.txt", "spaces/a key with spaces.txt", "plus/a+b+c.txt", "percent/100%25 and %2F.txt",
+		"question/what?.txt", "hash/#1#.txt", "mixed/ +%?#&=;:@$,'!()*[]{}~`^|<>\".txt", "dots/a.b", "dots/a-b", "dots/a/b",
+	} {
+		put(k, []byte("data of "+k), nil)
+	}
+	// versitygw stores keys as paths and folds "//" into "/": the listing shows what it
+	// keeps, and that is what must arrive.
+	put("double//slash.txt", []byte("double slash"), nil)
+	put("trailing/", nil, nil)
+	put("zero-byte", nil, nil)
+	put(s3test.Key1024("long/"), []byte("1024-byte key"), nil)
+	s.headered = "headers/all.html"
+	put(s.headered, []byte("<h1>hi</h1>"), &s3.PutObjectInput{
+		ContentType: aws.String("text/html; charset=utf-8"), CacheControl: aws.String("max-age=3600, public"),
+		ContentDisposition: aws.String(`attachment; filename="all.html"`), ContentEncoding: aws.String("identity"),
+		ContentLanguage: aws.String("de-CH"), Expires: aws.Time(s3test.Expires),
+		Metadata: map[string]string{"owner": "team-a", "unicode": "yes", "camelcase": "Value With Spaces"}})
+	for i := 0; i < 1100; i++ { // more than one listing page in one prefix
+		put(fmt.Sprintf("flat/obj-%05d", i), []byte(fmt.Sprintf("flat %d", i)), nil)
+	}
+	deep := "deep"
+	for i := 0; i < 12; i++ {
+		deep += fmt.Sprintf("/level%d", i)
+		put(deep+"/leaf.txt", []byte(deep), nil)
+	}
+	s.multipart = "multipart/object.bin"
+	g.PutMultipart(t, bucket, prefix+s.multipart, s3test.RandBytes(17<<20+12345), 5<<20, map[string]string{"kind": "multipart"})
+	s.keys = append(s.keys, s.multipart)
+	return s
+}
+
+func TestSyncTrickyKeysHeadersAndMultipart(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	seedTricky(t, a, sb, "in/")
+	src := a.Open(t, sb, "in", "")
+	dst := b.Open(t, db, "out/", "")
+	statePath := filepath.Join(t.TempDir(), "state.db")
+
+	res := run(t, src, dst, statePath, s3sync.Options{Concurrency: 16})
+	n := int64(len(a.List(t, sb, "in/")))
+	require.Equal(t, n, res.Found)
+	require.Equal(t, n, res.Copied)
+	require.Zero(t, res.Failed)
+	require.False(t, res.ServerSide, "two gateways with two key pairs: streamed")
+	// Same ETags everywhere, multipart layout included: later runs compare from listings.
+	s3test.Verify(t, a, sb, "in/", b, db, "out/", true)
+	require.Empty(t, b.OpenUploads(t, db))
+
+	// A second run copies nothing.
+	res = run(t, src, dst, statePath, s3sync.Options{})
+	require.Equal(t, n, res.Found)
+	require.Zero(t, res.Copied)
+	require.Equal(t, n, res.Skipped)
+}
+
+func TestSyncIncremental(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	for i := 0; i < 20; i++ {
+		a.Put(t, sb, fmt.Sprintf("k%02d", i), []byte(fmt.Sprintf("version one %02d", i)), nil)
+	}
+	src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	require.Equal(t, int64(20), run(t, src, dst, statePath, s3sync.Options{}).Copied)
+
+	// Same size, new content: detected by ETag (DTH's size compare misses it).
+	a.Put(t, sb, "k05", []byte("version two 05"), nil)
+	res := run(t, src, dst, statePath, s3sync.Options{})
+	require.Equal(t, int64(1), res.Copied)
+	require.Equal(t, []byte("version two 05"), b.Get(t, db, "k05"))
+	res = run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareSize})
+	require.Zero(t, res.Copied)
+
+	// Deleted at the source: kept at the destination unless asked.
+	_, err := a.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(sb), Key: aws.String("k07")})
+	require.NoError(t, err)
+	res = run(t, src, dst, statePath, s3sync.Options{})
+	require.Zero(t, res.Copied)
+	require.Len(t, b.List(t, db, ""), 20)
+	dry, err := s3sync.DryRun(context.Background(), src, dst, s3sync.Options{Delete: true})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), dry.Plan.ToDelete)
+	require.Len(t, b.List(t, db, ""), 20, "a dry run changes nothing")
+	run(t, src, dst, statePath, s3sync.Options{Delete: true})
+	require.Len(t, b.List(t, db, ""), 19)
+	s3test.Verify(t, a, sb, "", b, db, "", true)
+}
+
+func TestSyncServerSideWithinOneGateway(t *testing.T) {
+	a, _ := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), a.Bucket(t, "thub-dst")
+	a.Put(t, sb, "small.txt", []byte("small"), &s3.PutObjectInput{ContentType: aws.String("text/plain"), Metadata: map[string]string{"a": "b"}})
+	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(11<<20), 5<<20, map[string]string{"m": "1"})
+	src, dst := a.Open(t, sb, "", ""), a.Open(t, db, "", "")
+	res := run(t, src, dst, "", s3sync.Options{})
+	require.True(t, res.ServerSide)
+	require.Equal(t, int64(2), res.Copied)
+	s3test.Verify(t, a, sb, "", a, db, "", true)
+}
+
+func TestSyncLocalDirectories(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	for _, k := range []string{"a.txt", "a/b.txt", "dir/ü n+i%c#o?de.txt", "zero"} {
+		body := []byte("content of " + k)
+		if k == "zero" {
+			body = nil
+		}
+		a.Put(t, sb, "p/"+k, body, nil)
+	}
+	a.PutMultipart(t, sb, "p/mp.bin", s3test.RandBytes(12<<20), 5<<20, nil)
+	dir := t.TempDir()
+	local, err := objstore.OpenLocal(filepath.Join(dir, "copy"))
+	require.NoError(t, err)
+
+	// S3 -> local directory.
+	statePath := filepath.Join(t.TempDir(), "down.db")
+	res := run(t, a.Open(t, sb, "p/", ""), local, statePath, s3sync.Options{})
+	require.Equal(t, int64(5), res.Copied)
+	for _, o := range a.List(t, sb, "p/") {
+		got, err := os.ReadFile(filepath.Join(dir, "copy", filepath.FromSlash(o.Key)))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(a.Get(t, sb, "p/"+o.Key), got), o.Key)
+	}
+	require.Zero(t, run(t, a.Open(t, sb, "p/", ""), local, statePath, s3sync.Options{}).Copied)
+
+	// Local directory -> S3 (another gateway).
+	statePath = filepath.Join(t.TempDir(), "up.db")
+	res = run(t, local, b.Open(t, db, "up", ""), statePath, s3sync.Options{})
+	require.Equal(t, int64(5), res.Copied)
+	s3test.VerifyData(t, a, sb, "p/", b, db, "up/")
+	require.Zero(t, run(t, local, b.Open(t, db, "up", ""), statePath, s3sync.Options{}).Copied)
+
+	// A changed local file is copied again.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "copy", "a.txt"), []byte("changed content!!"), 0o644))
+	require.Equal(t, int64(1), run(t, local, b.Open(t, db, "up", ""), statePath, s3sync.Options{}).Copied)
+	require.Equal(t, []byte("changed content!!"), b.Get(t, db, "up/a.txt"))
+}
+
+func TestSyncSelection(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	for _, k := range []string{"logs/a.log", "logs/b.txt", "logs/tmp/c.log", "img/x.jpg", "img/big.jpg", "top.log", "other/d.log"} {
+		body := []byte("0123456789")
+		if k == "img/big.jpg" {
+			body = bytes.Repeat([]byte("x"), 5000)
+		}
+		a.Put(t, sb, k, body, nil)
+	}
+	src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
+	res := run(t, src, dst, "", s3sync.Options{Selection: s3sync.Selection{
+		Prefixes: []string{"logs/", "img/", "top"}, Include: []string{"*.log", "*.jpg"}, Exclude: []string{"logs/tmp/**"}, MaxSize: 1000}})
+	require.Equal(t, int64(3), res.Copied)
+	var keys []string
+	for _, o := range b.List(t, db, "") {
+		keys = append(keys, o.Key)
+	}
+	sort.Strings(keys)
+	require.Equal(t, []string{"img/x.jpg", "logs/a.log", "top.log"}, keys)
+}
+
+// Through a proxy that resets connections, answers 503 SlowDown and cuts bodies short
+// for a share of requests, the sync still completes with an exact copy.
+func TestSyncThroughFaults(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	for i := 0; i < 150; i++ {
+		a.Put(t, sb, fmt.Sprintf("f/%03d", i), s3test.RandBytes(1000+i*37), nil)
+	}
+	a.PutMultipart(t, sb, "f/big.bin", s3test.RandBytes(23<<20), 5<<20, nil)
+	pa := s3test.NewFaultProxy(t, a.Endpoint)
+	pb := s3test.NewFaultProxy(t, b.Endpoint)
+	for _, p := range []*s3test.FaultProxy{pa, pb} {
+		p.ResetShare, p.SlowDownShare, p.CutShare = 0.08, 0.10, 0.05
+	}
+	th := &s3sync.Throttle{}
+	ca, cb := a.Config(pa.URL), b.Config(pb.URL)
+	ca.OnThrottle, cb.OnThrottle = th.Signal, th.Signal
+	src, err := objstore.OpenS3(context.Background(), sb, "", ca)
+	require.NoError(t, err)
+	dst, err := objstore.OpenS3(context.Background(), db, "", cb)
+	require.NoError(t, err)
+	res := run(t, src, dst, "", s3sync.Options{Concurrency: 16, Throttle: th})
+	require.Zero(t, res.Failed, "%+v", res.Failures)
+	require.Equal(t, int64(151), res.Copied)
+	s3test.Verify(t, a, sb, "", b, db, "", true)
+	require.Empty(t, b.OpenUploads(t, db))
+	require.Positive(t, pa.Resets.Load()+pb.Resets.Load())
+	require.Positive(t, pa.Cuts.Load())
+	require.Positive(t, th.Hits(), "503s reach the adaptive limiter")
+}
+
+// Records and counters are exact, and the report lists failures with their errors.
+func TestSyncRecordsFailures(t *testing.T) {
+	a, _ := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	a.Put(t, sb, "ok.txt", []byte("fine"), nil)
+	a.Put(t, sb, "bad/../x", []byte("x"), nil) // versitygw folds this to "x"
+	a.Put(t, sb, "dir-marker/", nil, nil)
+	a.Put(t, sb, "dir-marker/child", []byte("c"), nil)
+	dir := t.TempDir()
+	local, err := objstore.OpenLocal(dir)
+	require.NoError(t, err)
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	res := run(t, a.Open(t, sb, "", ""), local, statePath, s3sync.Options{})
+	require.Zero(t, res.Failed, "%+v", res.Failures)
+	db, err := sqlite.Open(context.Background(), statePath)
+	require.NoError(t, err)
+	defer db.Close()
+	task, err := db.GetTask(context.Background(), "task")
+	require.NoError(t, err)
+	require.Equal(t, state.TaskCompleted, task.Status)
+	require.True(t, task.Complete())
+	require.Equal(t, res.Found, task.Counters.DoneObjects)
+	require.True(t, strings.HasSuffix(task.Name, dir))
+}
