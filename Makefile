@@ -53,13 +53,15 @@ dev: ## wails dev (hot reload)
 	.bin/wails dev -tags webkit2_41
 
 # --- tests ----------------------------------------------------------------------------
-.PHONY: test test-go test-frontend test-e2e test-desktop lint testenv-up testenv-down
+.PHONY: test test-go test-frontend test-e2e test-desktop lint testenv-up testenv-down testenv-status
 test: deps ## everything: services up, Go + frontend + e2e + desktop tests, linters, services down
 	build/scripts/test.sh
 testenv-up: ## start the local test services (S3 gateways, AWS emulator, registries) -> .testenv/env
 	build/scripts/testenv.sh up
 testenv-down: ## stop them
 	build/scripts/testenv.sh down
+testenv-status: ## show the local test services
+	build/scripts/testenv.sh status
 test-go: ## Go tests (uses .testenv/env; run under the keychain wrapper by test.sh)
 	build/scripts/test.sh go
 test-frontend: ## Vitest unit tests
