@@ -236,7 +236,11 @@ type Store interface {
 	ListObjects(ctx context.Context, taskID string, opt ListOptions) (Page[Object], error)
 	CountObjects(ctx context.Context, taskID string) (map[ItemStatus]int64, error)
 
-	PutPart(ctx context.Context, taskID, key string, p Part) error
+	// PutPart records a finished part of key's multipart upload and returns how many
+	// distinct parts of that upload are finished (a duplicate is counted once). Parts of
+	// a giant object are uploaded by many workers: the one whose part makes the count
+	// equal PartsTotal completes the upload. No polling.
+	PutPart(ctx context.Context, taskID, key string, p Part) (done int, err error)
 	ListParts(ctx context.Context, taskID, key, uploadID string) ([]Part, error)
 	DeleteParts(ctx context.Context, taskID, key, uploadID string) error
 

@@ -20,8 +20,11 @@ func (e *Env) AWSConfig(t testing.TB) aws.Config {
 		Region:       e.orDefault("TH_AWS_REGION", "us-east-1"),
 		Credentials:  credentials.NewStaticCredentialsProvider(e.Get("TH_AWS_ACCESS_KEY"), e.Get("TH_AWS_SECRET_KEY"), ""),
 		BaseEndpoint: aws.String(e.Get(string(AWS))),
-		// No retries: a test against a local emulator should see the first error.
-		RetryMaxAttempts: 1,
+		// The SDK's standard retryer, as in production: moto's werkzeug server now and
+		// then lets a connection close under a response ("use of closed network
+		// connection", aws-sdk-go-v2#2737), which the retryer absorbs. Logic errors are
+		// not retried, so tests still see them at once.
+		RetryMaxAttempts: 3,
 	}
 }
 

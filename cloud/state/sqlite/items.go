@@ -243,15 +243,23 @@ func (db *DB) CountObjects(ctx context.Context, taskID string) (map[state.ItemSt
 }
 
 // PutPart implements state.Store.
-func (db *DB) PutPart(ctx context.Context, taskID, key string, p state.Part) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO parts (task_id, key, upload_id, number, size, etag, checksum)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, key, upload_id, number) DO UPDATE SET
-		size = excluded.size, etag = excluded.etag, checksum = excluded.checksum`,
-		taskID, key, p.UploadID, p.Number, p.Size, p.ETag, p.Checksum)
+func (db *DB) PutPart(ctx context.Context, taskID, key string, p state.Part) (int, error) {
+	var done int
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO parts (task_id, key, upload_id, number, size, etag, checksum)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id, key, upload_id, number) DO UPDATE SET
+			size = excluded.size, etag = excluded.etag, checksum = excluded.checksum`,
+			taskID, key, p.UploadID, p.Number, p.Size, p.ETag, p.Checksum)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM parts WHERE task_id = ? AND key = ? AND upload_id = ?`,
+			taskID, key, p.UploadID).Scan(&done)
+	})
 	if err != nil {
-		return fmt.Errorf("put part %d of %q: %w", p.Number, key, err)
+		return 0, fmt.Errorf("put part %d of %q: %w", p.Number, key, err)
 	}
-	return nil
+	return done, nil
 }
 
 // ListParts implements state.Store, in part-number order.

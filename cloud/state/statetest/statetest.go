@@ -307,10 +307,41 @@ func testListObjects(t *testing.T, s state.Store) {
 func testParts(t *testing.T, s state.Store) {
 	ctx := context.Background()
 	task := newTask(t, s)
+	var counts []int
 	for _, n := range []int{3, 1, 2, 2} {
-		require.NoError(t, s.PutPart(ctx, task.ID, "big", state.Part{UploadID: "u", Number: n, Size: 5 << 20, ETag: fmt.Sprintf(`"e%d"`, n)}))
+		done, err := s.PutPart(ctx, task.ID, "big", state.Part{UploadID: "u", Number: n, Size: 5 << 20, ETag: fmt.Sprintf(`"e%d"`, n)})
+		require.NoError(t, err)
+		counts = append(counts, done)
 	}
-	require.NoError(t, s.PutPart(ctx, task.ID, "big", state.Part{UploadID: "other", Number: 1, ETag: `"o"`}))
+	assert.Equal(t, []int{1, 2, 3, 3}, counts, "a duplicate part is counted once")
+	done, err := s.PutPart(ctx, task.ID, "big", state.Part{UploadID: "other", Number: 1, ETag: `"o"`})
+	require.NoError(t, err)
+	assert.Equal(t, 1, done, "uploads are counted apart")
+
+	// Many workers finishing parts at once (with duplicates): the last count is seen.
+	const total = 40
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sawLast := 0
+	for n := 1; n <= total; n++ {
+		for dup := 0; dup < 2; dup++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				done, err := s.PutPart(ctx, task.ID, "giant", state.Part{UploadID: "g", Number: n, Size: 1, ETag: "e"})
+				if !assert.NoError(t, err) {
+					return
+				}
+				if done == total {
+					mu.Lock()
+					sawLast++
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	assert.GreaterOrEqual(t, sawLast, 1, "some worker sees the upload complete")
 	parts, err := s.ListParts(ctx, task.ID, "big", "u")
 	require.NoError(t, err)
 	require.Len(t, parts, 3, "a duplicate part is stored once")

@@ -1,0 +1,618 @@
+// Package dynamostore implements state.Store on one Amazon DynamoDB table for cloud runs.
+//
+// Layout (single table, string keys pk/sk, sparse GSI "byStatus" on gsi1pk/gsi1sk):
+//
+//	task     pk=TASKS                  sk=T#<task>
+//	meta     pk=T#<task>               sk=M#<name>
+//	lease    pk=T#<task>               sk=L#<name>
+//	object   pk=O#<task>#<shard>       sk=<key>           (16 shards by key hash: no hot partition)
+//	part     pk=P#<task>#<uploadId>    sk=<part number, 5 digits>
+//	image    pk=I#<task>               sk=<source reference>
+//
+// Objects and images that are FAILED, IN_PROGRESS or PENDING also carry
+// gsi1pk=OS#<task>#<status> (IS# for images) and gsi1sk=<key>, so those lists never scan.
+// DONE and SKIPPED items stay out of the index: it holds only what a user must act on.
+//
+// Item transitions and the task's counters change in one TransactWriteItems call,
+// conditioned on the prior state that was read: a duplicate delivery, a concurrent
+// writer or a crash between two writes can never make the counters disagree with the
+// records. That costs one write per item plus one per batch (≤ 1.01 at 99 per batch).
+package dynamostore
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	mrand "math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"transferhub/cloud/state"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is a state.Store on one table.
+type Store struct {
+	api   API
+	table string
+}
+
+var _ state.Store = (*Store)(nil)
+
+const (
+	shards      = 16
+	statusIndex = "byStatus"
+	// One transaction holds at most 100 actions: 99 items and the counter update.
+	txItems         = 99
+	defaultPageSize = 100
+	maxTxRetries    = 8
+)
+
+// New returns a store on table (see CreateTable for its schema).
+func New(api API, table string) *Store { return &Store{api: aliased{api}, table: table} }
+
+// aliased fills each request's ExpressionAttributeNames from the #placeholders of its
+// expressions: every attribute is aliased, so DynamoDB's long list of reserved words
+// (name, status, size, key, ...) never bites.
+type aliased struct{ API }
+
+func (a aliased) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	in.ExpressionAttributeNames = names(in.ExpressionAttributeNames, in.ConditionExpression)
+	return a.API.PutItem(ctx, in, o...)
+}
+
+func (a aliased) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	in.ExpressionAttributeNames = names(in.ExpressionAttributeNames, in.UpdateExpression, in.ConditionExpression)
+	return a.API.UpdateItem(ctx, in, o...)
+}
+
+func (a aliased) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	in.ExpressionAttributeNames = names(in.ExpressionAttributeNames, in.ConditionExpression)
+	return a.API.DeleteItem(ctx, in, o...)
+}
+
+func (a aliased) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	in.ExpressionAttributeNames = names(in.ExpressionAttributeNames, in.KeyConditionExpression, in.ProjectionExpression, in.FilterExpression)
+	return a.API.Query(ctx, in, o...)
+}
+
+func (a aliased) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	for t, ka := range in.RequestItems {
+		ka.ExpressionAttributeNames = names(ka.ExpressionAttributeNames, ka.ProjectionExpression)
+		in.RequestItems[t] = ka
+	}
+	return a.API.BatchGetItem(ctx, in, o...)
+}
+
+func (a aliased) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, it := range in.TransactItems {
+		switch {
+		case it.Put != nil:
+			it.Put.ExpressionAttributeNames = names(it.Put.ExpressionAttributeNames, it.Put.ConditionExpression)
+		case it.Update != nil:
+			it.Update.ExpressionAttributeNames = names(it.Update.ExpressionAttributeNames, it.Update.UpdateExpression, it.Update.ConditionExpression)
+		case it.Delete != nil:
+			it.Delete.ExpressionAttributeNames = names(it.Delete.ExpressionAttributeNames, it.Delete.ConditionExpression)
+		case it.ConditionCheck != nil:
+			it.ConditionCheck.ExpressionAttributeNames = names(it.ConditionCheck.ExpressionAttributeNames, it.ConditionCheck.ConditionExpression)
+		}
+	}
+	return a.API.TransactWriteItems(ctx, in, o...)
+}
+
+// CreateTable creates the table with the schema the store needs (tests and tooling; the
+// task's CloudFormation stack creates it in the cloud) and waits until it is active.
+func CreateTable(ctx context.Context, api interface {
+	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}, table string) error {
+	s := func(name string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
+	}
+	key := func(name string, kt types.KeyType) types.KeySchemaElement {
+		return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: kt}
+	}
+	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{s("pk"), s("sk"), s("gsi1pk"), s("gsi1sk")},
+		KeySchema:            []types.KeySchemaElement{key("pk", types.KeyTypeHash), key("sk", types.KeyTypeRange)},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(statusIndex),
+			KeySchema:  []types.KeySchemaElement{key("gsi1pk", types.KeyTypeHash), key("gsi1sk", types.KeyTypeRange)},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(api)
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 2*time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", table, err)
+	}
+	return nil
+}
+
+// expr folds a multi-line expression onto one line: whitespace other than single
+// spaces is not accepted everywhere.
+func expr(s string) *string { return aws.String(strings.Join(strings.Fields(s), " ")) }
+
+var placeholder = regexp.MustCompile(`#[A-Za-z0-9_]+`)
+
+// names adds to m an entry for every #name placeholder in the expressions.
+func names(m map[string]string, exprs ...*string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, p := range placeholder.FindAllString(*e, -1) {
+			if _, set := m[p]; !set { // a caller's explicit alias wins
+				m[p] = p[1:]
+			}
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
+}
+
+func keyOf(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
+}
+
+func shardOf(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % shards)
+}
+
+func objectPK(task string, shard int) string { return fmt.Sprintf("O#%s#%x", task, shard) }
+func taskKey(id string) map[string]types.AttributeValue {
+	return keyOf("TASKS", "T#"+id)
+}
+
+// sparse reports whether items of status s belong in the status index.
+func sparse(s state.ItemStatus) bool {
+	return s == state.ItemFailed || s == state.ItemInProgress || s == state.ItemPending
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// isConditionFailed reports a failed ConditionExpression (single-item writes).
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// --- tasks ------------------------------------------------------------------------------
+
+type taskItem struct {
+	ID             string            `dynamodbav:"id"`
+	Type           string            `dynamodbav:"type"`
+	Name           string            `dynamodbav:"name"`
+	Engine         string            `dynamodbav:"engine"`
+	Definition     string            `dynamodbav:"definition,omitempty"`
+	Status         string            `dynamodbav:"status"`
+	RunID          string            `dynamodbav:"runId,omitempty"`
+	FinderDone     bool              `dynamodbav:"finderDone"`
+	LastError      string            `dynamodbav:"lastError,omitempty"`
+	StackID        string            `dynamodbav:"stackId,omitempty"`
+	StackOutputs   map[string]string `dynamodbav:"stackOutputs,omitempty"`
+	CreatedAt      int64             `dynamodbav:"createdAt"`
+	UpdatedAt      int64             `dynamodbav:"updatedAt"`
+	StartedAt      int64             `dynamodbav:"startedAt"`
+	FinishedAt     int64             `dynamodbav:"finishedAt"`
+	FoundObjects   int64             `dynamodbav:"foundObjects"`
+	FoundBytes     int64             `dynamodbav:"foundBytes"`
+	DoneObjects    int64             `dynamodbav:"doneObjects"`
+	DoneBytes      int64             `dynamodbav:"doneBytes"`
+	SkippedObjects int64             `dynamodbav:"skippedObjects"`
+	SkippedBytes   int64             `dynamodbav:"skippedBytes"`
+	FailedObjects  int64             `dynamodbav:"failedObjects"`
+	FailedBytes    int64             `dynamodbav:"failedBytes"`
+}
+
+func (it taskItem) task() state.Task {
+	t := state.Task{ID: it.ID, Type: state.TaskType(it.Type), Name: it.Name, Engine: state.Engine(it.Engine),
+		Status: state.TaskStatus(it.Status), RunID: it.RunID, FinderDone: it.FinderDone, LastError: it.LastError,
+		StackID: it.StackID, StackOutputs: it.StackOutputs, CreatedAt: fromNanos(it.CreatedAt),
+		UpdatedAt: fromNanos(it.UpdatedAt), StartedAt: fromNanos(it.StartedAt), FinishedAt: fromNanos(it.FinishedAt),
+		Counters: state.Counters{FoundObjects: it.FoundObjects, FoundBytes: it.FoundBytes, DoneObjects: it.DoneObjects,
+			DoneBytes: it.DoneBytes, SkippedObjects: it.SkippedObjects, SkippedBytes: it.SkippedBytes,
+			FailedObjects: it.FailedObjects, FailedBytes: it.FailedBytes}}
+	if it.Definition != "" {
+		t.Definition = []byte(it.Definition)
+	}
+	return t
+}
+
+// PutTask implements state.Store: an insert writes the whole task; an update touches only
+// the descriptive fields, never status, run or counters.
+func (s *Store) PutTask(ctx context.Context, t state.Task) error {
+	if t.ID == "" {
+		return errors.New("put task: empty task id")
+	}
+	now := time.Now()
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = now
+	}
+	if t.Status == "" {
+		t.Status = state.TaskDraft
+	}
+	outputs, err := attributevalue.Marshal(t.StackOutputs)
+	if err != nil {
+		return fmt.Errorf("put task %s: encode stack outputs: %w", t.ID, err)
+	}
+	update := expr(`SET #id = :id, #type = :type, #name = :name, #engine = :engine,
+			#definition = :def, #stackId = :stack, #stackOutputs = :outputs, #updatedAt = :now,
+			#createdAt = if_not_exists(#createdAt, :created), #status = if_not_exists(#status, :status),
+			#finderDone = if_not_exists(#finderDone, :false), #lastError = if_not_exists(#lastError, :lastError),
+			#startedAt = if_not_exists(#startedAt, :zero), #finishedAt = if_not_exists(#finishedAt, :zero),
+			#foundObjects = if_not_exists(#foundObjects, :zero), #foundBytes = if_not_exists(#foundBytes, :zero),
+			#doneObjects = if_not_exists(#doneObjects, :zero), #doneBytes = if_not_exists(#doneBytes, :zero),
+			#skippedObjects = if_not_exists(#skippedObjects, :zero), #skippedBytes = if_not_exists(#skippedBytes, :zero),
+			#failedObjects = if_not_exists(#failedObjects, :zero), #failedBytes = if_not_exists(#failedBytes, :zero)`)
+	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &s.table,
+		Key:              taskKey(t.ID),
+		UpdateExpression: update,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":id": str(t.ID), ":type": str(string(t.Type)), ":name": str(t.Name), ":engine": str(string(t.Engine)),
+			":def": str(string(t.Definition)), ":stack": str(t.StackID), ":outputs": outputs, ":now": num(nanos(now)),
+			":created": num(nanos(t.CreatedAt)), ":status": str(string(t.Status)), ":false": &types.AttributeValueMemberBOOL{},
+			":lastError": str(t.LastError), ":zero": num(0)},
+	})
+	if err != nil {
+		return fmt.Errorf("put task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// GetTask implements state.Store (strongly consistent).
+func (s *Store) GetTask(ctx context.Context, id string) (state.Task, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: taskKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return state.Task{}, fmt.Errorf("get task %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return state.Task{}, fmt.Errorf("get task %s: %w", id, state.ErrNotFound)
+	}
+	var it taskItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return state.Task{}, fmt.Errorf("decode task %s: %w", id, err)
+	}
+	return it.task(), nil
+}
+
+// ListTasks implements state.Store, newest first.
+func (s *Store) ListTasks(ctx context.Context) ([]state.Task, error) {
+	var out []state.Task
+	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table,
+		KeyConditionExpression:    expr("#pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TASKS")}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tasks: %w", err)
+		}
+		for _, item := range page.Items {
+			var it taskItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode task: %w", err)
+			}
+			out = append(out, it.task())
+		}
+	}
+	slices.SortFunc(out, func(a, b state.Task) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// DeleteTask implements state.Store: the task item first (so the task is gone at once),
+// then its records.
+func (s *Store) DeleteTask(ctx context.Context, id string) error {
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: taskKey(id),
+		ConditionExpression: expr("attribute_exists(#pk)")})
+	if isConditionFailed(err) {
+		return fmt.Errorf("delete task %s: %w", id, state.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete task %s: %w", id, err)
+	}
+	pks := []string{"T#" + id, "I#" + id, "P#" + id}
+	for i := 0; i < shards; i++ {
+		pks = append(pks, objectPK(id, i))
+	}
+	for _, pk := range pks {
+		if err := s.deletePartition(ctx, pk, ""); err != nil {
+			return fmt.Errorf("delete records of task %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// deletePartition deletes every item of partition pk (optionally only sk prefix).
+func (s *Store) deletePartition(ctx context.Context, pk, skPrefix string) error {
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr("#pk = :pk"),
+		ProjectionExpression:      expr("#pk, #sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)}}
+	if skPrefix != "" {
+		in.KeyConditionExpression = expr("#pk = :pk AND begins_with(#sk, :p)")
+		in.ExpressionAttributeValues[":p"] = str(skPrefix)
+	}
+	p := dynamodb.NewQueryPaginator(s.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", pk, err)
+		}
+		if err := s.batchDelete(ctx, page.Items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for start := 0; start < len(keys); start += 25 {
+		var reqs []types.WriteRequest
+		for _, k := range keys[start:min(start+25, len(keys))] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": k["pk"], "sk": k["sk"]}}})
+		}
+		for attempt := 0; len(reqs) > 0; attempt++ {
+			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
+			if err != nil {
+				return fmt.Errorf("delete items: %w", err)
+			}
+			reqs = out.UnprocessedItems[s.table]
+			if len(reqs) > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SetTaskStatus implements state.Store.
+func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
+	now := nanos(time.Now())
+	update := "SET #status = :to, #lastError = :err, #updatedAt = :now"
+	switch to {
+	case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
+		update += ", #finishedAt = :now"
+	}
+	values := map[string]types.AttributeValue{":to": str(string(to)), ":err": str(lastError), ":now": num(now)}
+	cond := "attribute_exists(#pk)"
+	if len(from) > 0 {
+		var names []string
+		for i, f := range from {
+			n := fmt.Sprintf(":f%d", i)
+			names = append(names, n)
+			values[n] = str(string(f))
+		}
+		cond += " AND #status IN (" + strings.Join(names, ", ") + ")"
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: values})
+	if isConditionFailed(err) {
+		cur, gerr := s.GetTask(ctx, id)
+		if gerr != nil {
+			return fmt.Errorf("set status of task %s: %w", id, gerr)
+		}
+		return fmt.Errorf("set status of task %s to %s: it is %s: %w", id, to, cur.Status, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("set status of task %s: %w", id, err)
+	}
+	return nil
+}
+
+// StartRun implements state.Store.
+func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
+	now := nanos(time.Now())
+	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression: expr(`SET #status = :running, #runId = :run, #finderDone = :false, #lastError = :empty,
+			#startedAt = :now, #finishedAt = :zero, #updatedAt = :now, #foundObjects = :zero, #foundBytes = :zero,
+			#doneObjects = :zero, #doneBytes = :zero, #skippedObjects = :zero, #skippedBytes = :zero,
+			#failedObjects = :zero, #failedBytes = :zero`),
+		ConditionExpression: expr("attribute_exists(#pk) AND #status <> :running AND #status <> :stopping"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(string(state.TaskRunning)),
+			":stopping": str(string(state.TaskStopping)), ":run": str(newRunID()), ":false": &types.AttributeValueMemberBOOL{},
+			":empty": str(""), ":now": num(now), ":zero": num(0)},
+		ReturnValues: types.ReturnValueAllNew})
+	if isConditionFailed(err) {
+		cur, gerr := s.GetTask(ctx, id)
+		if gerr != nil {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, gerr)
+		}
+		return state.Task{}, fmt.Errorf("start run of task %s: it is %s: %w", id, cur.Status, state.ErrConflict)
+	}
+	if err != nil {
+		return state.Task{}, fmt.Errorf("start run of task %s: %w", id, err)
+	}
+	var it taskItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return state.Task{}, fmt.Errorf("decode task %s: %w", id, err)
+	}
+	return it.task(), nil
+}
+
+func newRunID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%s", time.Now().UTC().Format("20060102T150405.000000000"), hex.EncodeToString(b[:]))
+}
+
+// FinishFinder implements state.Store.
+func (s *Store) FinishFinder(ctx context.Context, id, runID string) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now"),
+		ConditionExpression: expr("#runId = :run"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true},
+			":now": num(nanos(time.Now())), ":run": str(runID)}})
+	if isConditionFailed(err) {
+		return fmt.Errorf("finish finder of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("finish finder of task %s: %w", id, err)
+	}
+	return nil
+}
+
+// counterUpdate is the ADD expression for a counter delta.
+func counterUpdate(d state.Counters) (string, map[string]types.AttributeValue) {
+	fields := []struct {
+		name string
+		v    int64
+	}{{"foundObjects", d.FoundObjects}, {"foundBytes", d.FoundBytes}, {"doneObjects", d.DoneObjects},
+		{"doneBytes", d.DoneBytes}, {"skippedObjects", d.SkippedObjects}, {"skippedBytes", d.SkippedBytes},
+		{"failedObjects", d.FailedObjects}, {"failedBytes", d.FailedBytes}}
+	var parts []string
+	values := map[string]types.AttributeValue{}
+	for _, f := range fields {
+		if f.v != 0 {
+			parts = append(parts, "#"+f.name+" :"+f.name)
+			values[":"+f.name] = num(f.v)
+		}
+	}
+	return "ADD " + strings.Join(parts, ", "), values
+}
+
+// AddCounters implements state.Store.
+func (s *Store) AddCounters(ctx context.Context, id, runID string, d state.Counters) error {
+	if d.IsZero() {
+		return nil
+	}
+	update, values := counterUpdate(d)
+	values[":run"] = str(runID)
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression: aws.String(update), ConditionExpression: expr("#runId = :run"),
+		ExpressionAttributeValues: values})
+	if isConditionFailed(err) {
+		return fmt.Errorf("add counters of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("add counters of task %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetMeta implements state.Store.
+func (s *Store) SetMeta(ctx context.Context, taskID, name, value string) error {
+	item := keyOf("T#"+taskID, "M#"+name)
+	item["value"] = str(value)
+	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+		return fmt.Errorf("set %s of task %s: %w", name, taskID, err)
+	}
+	return nil
+}
+
+// GetMeta implements state.Store.
+func (s *Store) GetMeta(ctx context.Context, taskID, name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: keyOf("T#"+taskID, "M#"+name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("get %s of task %s: %w", name, taskID, err)
+	}
+	if v, ok := out.Item["value"].(*types.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return "", nil
+}
+
+// Lease implements state.Store with a conditional put.
+func (s *Store) Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error {
+	now := time.Now()
+	item := keyOf("T#"+taskID, "L#"+name)
+	item["owner"], item["expiresAt"] = str(owner), num(nanos(now.Add(ttl)))
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
+		ConditionExpression:       expr("attribute_not_exists(#pk) OR #owner = :owner OR #expiresAt < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner), ":now": num(nanos(now))}})
+	if isConditionFailed(err) {
+		return fmt.Errorf("lease %s of task %s is held by another owner: %w", name, taskID, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("lease %s of task %s: %w", name, taskID, err)
+	}
+	return nil
+}
+
+// ReleaseLease implements state.Store.
+func (s *Store) ReleaseLease(ctx context.Context, taskID, name, owner string) error {
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyOf("T#"+taskID, "L#"+name),
+		ConditionExpression:       expr("#owner = :owner"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner)}})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("release lease %s of task %s: %w", name, taskID, err)
+	}
+	return nil
+}
+
+// Close implements state.Store (nothing to close: the client is the caller's).
+func (s *Store) Close() error { return nil }
+
+func backoff(attempt int) time.Duration {
+	d := 20 * time.Millisecond << min(attempt, 6)
+	return d/2 + mrand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
