@@ -69,11 +69,11 @@ func (l *Local) Check(ctx context.Context, write bool) error {
 func (l *Local) path(key string) (string, error) {
 	k := strings.TrimSuffix(key, "/")
 	if k == "" || strings.HasPrefix(k, "/") || strings.Contains(k, "//") || strings.ContainsRune(k, 0) {
-		return "", fmt.Errorf("key %q cannot be stored as a local file", key)
+		return "", fmt.Errorf("%w: %q is not a valid local file path", ErrInvalidKey, key)
 	}
 	for _, seg := range strings.Split(k, "/") {
 		if seg == "." || seg == ".." || seg == localUploads || strings.HasPrefix(seg, localTmp) {
-			return "", fmt.Errorf("key %q cannot be stored as a local file (segment %q)", key, seg)
+			return "", fmt.Errorf("%w: %q has the segment %q, which a local directory cannot hold", ErrInvalidKey, key, seg)
 		}
 	}
 	return filepath.Join(l.root, filepath.FromSlash(k)), nil
@@ -301,7 +301,7 @@ func (l *Local) Put(ctx context.Context, key string, body []byte, sum []byte, h 
 	if strings.HasSuffix(key, "/") {
 		// A directory marker: only an empty one maps to a directory.
 		if len(body) != 0 {
-			return "", fmt.Errorf("key %q ends in / but has data: cannot store it as a directory", key)
+			return "", fmt.Errorf("%w: %q ends in / but has data, so it cannot be a directory", ErrInvalidKey, key)
 		}
 		return "", os.MkdirAll(p, 0o755)
 	}

@@ -17,6 +17,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrPrecondition: the source changed while it was being copied (ETag no longer matches).
 	ErrPrecondition = errors.New("source changed during the copy")
+	// ErrInvalidKey: the key cannot be stored at this location (e.g. "a//b" in a directory).
+	ErrInvalidKey = errors.New("key cannot be stored here")
 )
 
 // Object is one entry of a listing. Key is relative to the location's prefix.

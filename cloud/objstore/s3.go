@@ -255,7 +255,7 @@ func (s *S3) Check(ctx context.Context, write bool) error {
 		switch ae.ErrorCode() {
 		case "NoSuchBucket":
 			return fmt.Errorf("bucket %q does not exist (%s)", s.bucket, where)
-		case "InvalidAccessKeyId":
+		case "InvalidAccessKeyId", "XAdminUserNotFound": // the latter: versitygw
 			return fmt.Errorf("credentials rejected for %s: the access key id is unknown to the service (InvalidAccessKeyId)", where)
 		case "SignatureDoesNotMatch":
 			return fmt.Errorf("credentials rejected for %s: wrong secret key (SignatureDoesNotMatch)", where)

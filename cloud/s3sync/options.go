@@ -70,6 +70,9 @@ type Options struct {
 	// Attempts per object inside one delivery (default 3) on top of per-request retries.
 	Attempts   int
 	ServerSide ServerSide
+	// JobVisibility hides a received job from other workers; a heartbeat extends it while
+	// the job runs, and a job of a killed worker comes back after it (default 30 s).
+	JobVisibility time.Duration
 
 	// Throttle, when set, receives the HTTP layer's throttling signals.
 	Throttle *Throttle
@@ -110,6 +113,9 @@ func (o Options) Defaults() Options {
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 3
+	}
+	if o.JobVisibility <= 0 {
+		o.JobVisibility = 30 * time.Second
 	}
 	if o.ServerSide == "" {
 		o.ServerSide = ServerSideAuto

@@ -132,6 +132,11 @@ func reportProgress(ctx context.Context, opt Options, snap func() Progress) (sto
 // checkpoint, unacknowledged jobs come back from the queue and open multipart uploads
 // are resumed. The caller must make sure no other process runs the same task.
 func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q queue.Queue, taskID string, opt Options) (Result, error) {
+	if opt.JobVisibility <= 0 {
+		// One process owns the local queue: a short visibility brings a killed run's
+		// jobs back quickly, and heartbeats on a local file cost nothing.
+		opt.JobVisibility = 6 * time.Second
+	}
 	opt = opt.Defaults()
 	if opt.DryRun {
 		return DryRun(ctx, src, dst, opt)

@@ -20,8 +20,6 @@ const (
 	maxParts       = 10000
 	maxSinglePut   = 5 << 30 // S3's limit for one PUT or CopyObject
 	serverPartSize = 512 << 20
-	// Visibility of a received job; a heartbeat extends it while the job runs.
-	jobVisibility = 30 * time.Second
 )
 
 // Worker copies the objects of job messages and records each outcome in the store.
@@ -101,7 +99,7 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		msgs, err := w.Queue.Receive(ctx, 1, jobVisibility, 200*time.Millisecond)
+		msgs, err := w.Queue.Receive(ctx, 1, w.Opt.JobVisibility, 200*time.Millisecond)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -162,14 +160,14 @@ func (w *Worker) Handle(ctx context.Context, m queue.Message, job Job) error {
 	hbCtx, stopHB := context.WithCancel(ctx)
 	defer stopHB()
 	go func() {
-		t := time.NewTicker(jobVisibility / 3)
+		t := time.NewTicker(w.Opt.JobVisibility / 3)
 		defer t.Stop()
 		for {
 			select {
 			case <-hbCtx.Done():
 				return
 			case <-t.C:
-				if err := w.Queue.Extend(hbCtx, m, jobVisibility); err != nil && hbCtx.Err() == nil {
+				if err := w.Queue.Extend(hbCtx, m, w.Opt.JobVisibility); err != nil && hbCtx.Err() == nil {
 					w.Opt.Logger.Warn("extend job visibility", "err", err)
 				}
 			}
@@ -247,7 +245,7 @@ func (e errPermanent) Unwrap() error { return e.error }
 
 func isPermanent(err error) bool {
 	var p errPermanent
-	return errors.As(err, &p)
+	return errors.As(err, &p) || errors.Is(err, objstore.ErrInvalidKey)
 }
 
 func (w *Worker) copyOnce(ctx context.Context, runID string, jo JobObject) (string, error) {
