@@ -228,7 +228,7 @@ function About() {
         <StatusIndicator type="loading">Loading</StatusIndicator>
       ) : (
         <KeyValuePairs
-          columns={3}
+          columns={2}
           items={[
             { label: 'Version', value: info.version },
             { label: 'Platform', value: info.platform },

@@ -102,7 +102,7 @@ export function TasksPage() {
             countText={filteredItemsCount === undefined ? '' : `${filteredItemsCount} matches`}
           />
         }
-        pagination={<Pagination {...paginationProps} />}
+        pagination={tasks.length > 0 ? <Pagination {...paginationProps} /> : undefined}
       />
       <Container header={<Header variant="h2">Getting started</Header>}>
         <ColumnLayout columns={3} variant="text-grid">

@@ -65,7 +65,7 @@ export function Shell() {
     <>
       <div id="th-top-nav" style={{ position: 'sticky', top: 0, zIndex: 1002 }}>
         <TopNavigation
-          identity={{ href: href(homePath), title: appName, logo: { src: logo, alt: '' }, onFollow: follow }}
+          identity={{ href: href('/'), title: appName, logo: { src: logo, alt: '' }, onFollow: follow }}
           utilities={[
             {
               type: 'button',
@@ -107,7 +107,7 @@ export function Shell() {
         }}
         navigation={
           <SideNavigation
-            header={{ text: appName, href: href(homePath) }}
+            header={{ text: appName, href: href('/') }}
             activeHref={activeHref}
             items={navItems}
             onFollow={follow}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end UI test: `wails dev` (browser mode) under its own Xvfb display, then
+# Playwright (playwright-core) drives Debian's Chromium through frontend/e2e/tests.
+# Screenshots and logs go to artifacts/e2e/. Everything started here is stopped on exit.
+#
+# Env: TH_E2E_START_TIMEOUT  seconds to wait for wails dev (default 420; a cold build of
+#                            the dev binary takes 2-3 min on 2 cores)
+#      CHROMIUM              browser binary (default /usr/bin/chromium)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ART=$ROOT/artifacts/e2e
+START_TIMEOUT=${TH_E2E_START_TIMEOUT:-420}
+export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+log() { printf 'e2e: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+for tool in Xvfb curl node npm go "$CHROMIUM"; do
+  command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
+done
+
+WORK=$(mktemp -d)
+XVFB_PID='' DEV_PID=''
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $DEV_PID ]]; then
+    # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited").
+    kill -INT "$DEV_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
+    # wails dev runs in its own process group (setsid below): end whatever is left of it.
+    kill -TERM -- "-$DEV_PID" 2>/dev/null || true
+    sleep 0.3
+    kill -KILL -- "-$DEV_PID" 2>/dev/null || true
+    wait "$DEV_PID" 2>/dev/null || true
+  fi
+  if [[ -n $XVFB_PID ]]; then
+    kill "$XVFB_PID" 2>/dev/null || true
+    wait "$XVFB_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rm -rf "$ART"
+mkdir -p "$ART"
+
+# --- tools and packages (no-ops when already in place) ---------------------------------
+if [[ ! -x .bin/wails ]]; then
+  log "building the Wails CLI from tools/go.mod"
+  go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails
+fi
+npm_ci() { # dir: install from the lock file unless node_modules already matches it
+  if [[ ! -f $1/node_modules/.package-lock.json || $1/package-lock.json -nt $1/node_modules/.package-lock.json ]]; then
+    log "npm ci in $1"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+npm_ci frontend
+npm_ci frontend/e2e
+
+# --- a display of our own ----------------------------------------------------------------
+# -displayfd picks a free display number, so parallel runs and other Xvfbs never clash.
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$ART/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/dev/null || break; sleep 0.1; done
+[[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
+DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
+log "Xvfb on $DISPLAY_NUM"
+
+# --- wails dev ---------------------------------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=34115
+while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
+URL="http://127.0.0.1:$PORT"
+VERSION="e2e-$(date +%s)-$RANDOM"
+
+mkdir -p "$WORK/config" "$WORK/data"
+export TH_E2E_URL=$URL TH_E2E_ARTIFACTS=$ART TH_E2E_VERSION=$VERSION
+export TH_E2E_SETTINGS_FILE=$WORK/config/transfer-hub/settings.json
+export TH_E2E_DATA_DIR=$WORK/chosen-data
+
+log "starting wails dev on $URL (the first run compiles the dev build: minutes)"
+started=$SECONDS
+# -m: no go mod tidy; -s: no frontend build (Vite serves it); -skipbindings: use the
+# committed ones; -noreload/-nogorebuild: teammates' edits must not restart the app mid-test.
+# XDG_*: a throwaway config and data dir instead of the user's.
+DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
+  setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
+  -devserver "127.0.0.1:$PORT" -ldflags "-X transferhub/cloud/version.Version=$VERSION" \
+  </dev/null >"$ART/wails-dev.log" 2>&1 &
+DEV_PID=$!
+
+ready=''
+while (( SECONDS - started < START_TIMEOUT )); do
+  if curl -fs -o /dev/null --max-time 5 "$URL/"; then ready=1; break; fi
+  kill -0 "$DEV_PID" 2>/dev/null || break
+  grep -qE 'panic:|failed to init GTK|ERROR' "$ART/wails-dev.log" && break
+  sleep 1
+done
+if [[ -z $ready ]]; then
+  tail -n 40 "$ART/wails-dev.log" >&2 || true
+  die "wails dev did not serve $URL within ${START_TIMEOUT}s (log: $ART/wails-dev.log)"
+fi
+log "wails dev ready after $((SECONDS - started))s"
+
+# --- the tests ---------------------------------------------------------------------------
+rc=0
+(cd frontend/e2e && node --test --test-concurrency=1 tests/shell.test.mjs) || rc=$?
+log "screenshots in $ART: $(cd "$ART" && ls -- *.png 2>/dev/null | tr '\n' ' ')"
+exit "$rc"
