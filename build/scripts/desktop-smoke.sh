@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Desktop smoke test: start the production binary (build/bin/transfer-hub) under its own
+# Xvfb display, wait for the "Transfer Hub" window, screenshot it and fail unless the app
+# shell really rendered. Runs twice, with a light and a dark theme written to the settings
+# file beforehand, so it also proves the binary reads its settings at start-up.
+# Screenshots and logs: artifacts/desktop/. Everything started here is stopped on exit.
+#
+# Env: TH_DESKTOP_BIN      binary to test (default build/bin/transfer-hub)
+#      TH_DESKTOP_TIMEOUT  seconds to wait for the window and for it to render (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ART=$PWD/artifacts/desktop
+BIN=${TH_DESKTOP_BIN:-build/bin/transfer-hub}
+TIMEOUT=${TH_DESKTOP_TIMEOUT:-60}
+TITLE='Transfer Hub'
+
+log() { printf 'desktop-smoke: %s\n' "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+[[ -x $BIN ]] || die "$BIN not found; build it with: make build-desktop"
+for tool in Xvfb xdotool import convert identify; do
+  command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
+done
+
+WORK=$(mktemp -d)
+XVFB_PID='' APP_PID=''
+stop_app() {
+  [[ -n $APP_PID ]] || return 0
+  kill -TERM "$APP_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
+  # The app runs in its own process group (setsid): WebKit helper processes go with it.
+  kill -KILL -- "-$APP_PID" 2>/dev/null || true
+  wait "$APP_PID" 2>/dev/null || true
+  APP_PID=''
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_app
+  if [[ -n $XVFB_PID ]]; then
+    kill "$XVFB_PID" 2>/dev/null || true
+    wait "$XVFB_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rm -rf "$ART"
+mkdir -p "$ART"
+
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$ART/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/dev/null || break; sleep 0.1; done
+[[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
+export DISPLAY=":$(tr -d '[:space:]' <"$WORK/display")"
+
+# mean brightness (0..1) of a region given as fractions of the image: x0 y0 x1 y1
+region_mean() {
+  local png=$1 w h
+  read -r w h < <(identify -format '%w %h' "$png")
+  local x0=$(( w * $2 / 100 )) y0=$(( h * $3 / 100 )) x1=$(( w * $4 / 100 )) y1=$(( h * $5 / 100 ))
+  convert "$png" -crop "$((x1 - x0))x$((y1 - y0))+$x0+$y0" +repage -colorspace Gray -format '%[fx:mean]' info:
+}
+
+# Prints why the screenshot is not the rendered shell, or nothing when it is.
+render_problem() {
+  local png=$1 theme=$2 colours stddev top content
+  colours=$(identify -format '%k' "$png")
+  stddev=$(identify -format '%[fx:standard_deviation]' "$png")
+  top=$(region_mean "$png" 0 1 100 5)       # the top navigation bar
+  content=$(region_mean "$png" 35 60 95 95) # lower right of the content area
+  echo "colours=$colours stddev=$stddev top=$top content=$content" >"$png.stats"
+  # A blank or single-colour window has a handful of colours; text and widgets give hundreds.
+  (( colours >= 64 )) || { echo "only $colours colours (blank window?)"; return; }
+  awk -v s="$stddev" 'BEGIN{exit !(s >= 0.05)}' || { echo "standard deviation $stddev (nearly uniform)"; return; }
+  # Cloudscape's top navigation is dark in both modes.
+  awk -v t="$top" 'BEGIN{exit !(t <= 0.35)}' || { echo "top bar brightness $top: no dark navigation bar"; return; }
+  if [[ $theme == dark ]]; then
+    awk -v c="$content" 'BEGIN{exit !(c <= 0.3)}' || { echo "content brightness $content: dark theme not applied"; return; }
+  else
+    awk -v c="$content" 'BEGIN{exit !(c >= 0.8)}' || { echo "content brightness $content: light theme not applied"; return; }
+  fi
+}
+
+run_theme() {
+  local theme=$1 cfg=$WORK/$1/config data=$WORK/$1/data png=$ART/transfer-hub-$1.png
+  mkdir -p "$cfg/transfer-hub" "$data"
+  printf '{"version":1,"theme":"%s","concurrency":16,"dataDir":"%s"}\n' "$theme" "$data/transfer-hub" \
+    >"$cfg/transfer-hub/settings.json"
+
+  local t0=$SECONDS
+  XDG_CONFIG_HOME=$cfg XDG_DATA_HOME=$data setsid "$BIN" </dev/null >"$ART/app-$theme.log" 2>&1 &
+  APP_PID=$!
+
+  local wid=''
+  while (( SECONDS - t0 < TIMEOUT )); do
+    kill -0 "$APP_PID" 2>/dev/null || { cat "$ART/app-$theme.log" >&2; die "$theme: the app exited before showing a window"; }
+    wid=$(xdotool search --name "^${TITLE}\$" 2>/dev/null | head -n 1 || true)
+    [[ -n $wid ]] && break
+    sleep 0.2
+  done
+  [[ -n $wid ]] || die "$theme: no window titled '$TITLE' within ${TIMEOUT}s"
+  log "$theme: window $wid after $((SECONDS - t0))s"
+
+  # The webview paints after the window maps: retry the screenshot until the shell shows.
+  local problem='not checked'
+  while (( SECONDS - t0 < TIMEOUT )); do
+    sleep 1
+    kill -0 "$APP_PID" 2>/dev/null || { cat "$ART/app-$theme.log" >&2; die "$theme: the app exited"; }
+    import -window "$wid" "$png" 2>>"$ART/import.log" || continue
+    problem=$(render_problem "$png" "$theme")
+    [[ -z $problem ]] && break
+  done
+  [[ -z $problem ]] || die "$theme: the window did not render the app: $problem (screenshot: $png)"
+  log "$theme: rendered after $((SECONDS - t0))s ($(cat "$png.stats")) -> $png"
+  stop_app
+}
+
+run_theme light
+run_theme dark
+log "ok"
