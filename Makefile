@@ -34,12 +34,14 @@ build-thub: ## static thub for linux amd64 and arm64 into build/bin
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$(LDFLAGS)" -o build/bin/thub-linux-amd64 ./cloud/cmd/thub
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags "$(LDFLAGS)" -o build/bin/thub-linux-arm64 ./cloud/cmd/thub
 	cp build/bin/thub-linux-$$(go env GOARCH) build/bin/thub
-build-frontend:
+build-frontend: ## frontend/dist (tsc + vite build)
 	cd frontend && npm run build
 build-desktop: build-frontend ## linux desktop binary build/bin/transfer-hub (webkit2gtk 4.1)
 	CGO_ENABLED=1 go build -tags desktop,production,webkit2_41 -ldflags "$(LDFLAGS)" -o build/bin/transfer-hub .
-build-windows: build-frontend ## cross-build build/bin/transfer-hub.exe
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -tags desktop,production -ldflags "$(LDFLAGS) -H windowsgui" -o build/bin/transfer-hub.exe .
+build-windows: build-frontend .bin/wails ## cross-build build/bin/transfer-hub.exe (the Wails CLI embeds icon, manifest, version info)
+	.bin/wails build -platform windows/amd64 -s -m -skipbindings -o transfer-hub.exe -ldflags "$(LDFLAGS)"
+.bin/wails: tools/go.mod tools/go.sum
+	go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails
 bindings: ## regenerate frontend/wailsjs
 	build/scripts/bindings.sh generate
 bindings-check: ## fail when the committed frontend/wailsjs bindings are stale
@@ -49,8 +51,8 @@ bindings-check: ## fail when the committed frontend/wailsjs bindings are stale
 .PHONY: run dev
 run: deps build-desktop ## install, build and start the desktop app
 	./build/bin/transfer-hub
-dev: ## wails dev (hot reload)
-	.bin/wails dev -tags webkit2_41
+dev: .bin/wails ## wails dev (hot reload; -m: never go mod tidy)
+	.bin/wails dev -tags webkit2_41 -m
 
 # --- tests ----------------------------------------------------------------------------
 .PHONY: test test-go test-frontend test-e2e test-desktop lint testenv-up testenv-down testenv-status
