@@ -4,14 +4,14 @@
 #   bindings.sh check      regenerate, then fail if that changed the committed files
 #                          (a Go service changed without `make bindings` + commit)
 # `wails generate module` compiles and runs main() up to wails.Run, so main must stay free
-# of side effects before Run. Needs the Wails CLI in .bin (make tools).
+# of side effects before Run. Builds the Wails CLI into .bin when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 WAILS=${WAILS:-.bin/wails}
 if [[ ! -x $WAILS ]]; then
-  echo "bindings: $WAILS not found; build it with: go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails" >&2
-  exit 2
+  echo "bindings: building the Wails CLI from tools/go.mod" >&2
+  go build -modfile=tools/go.mod -o "$WAILS" github.com/wailsapp/wails/v2/cmd/wails
 fi
 
 generate() {
