@@ -33,8 +33,8 @@ func newHTTPClient(concurrency int, stall time.Duration) *awshttp.BuildableClien
 		// CopyObject/CompleteMultipartUpload may think for minutes; the stall watchdog
 		// covers dead peers instead of a header timeout.
 		tr.ResponseHeaderTimeout = 0
-		tr.WriteBufferSize = 256 << 10
-		tr.ReadBufferSize = 256 << 10
+		tr.WriteBufferSize = 64 << 10
+		tr.ReadBufferSize = 64 << 10
 	})
 }
 

@@ -324,6 +324,9 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 		return "", fmt.Errorf("%w: %s has %d bytes, listed with %d", objstore.ErrPrecondition, jo.Key, info.Size, jo.Size)
 	}
 	_, err = io.ReadFull(rc, buf)
+	if err == nil {
+		err = expectEOF(rc)
+	}
 	rc.Close()
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", jo.Key, err)
@@ -347,6 +350,29 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 		return "", fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
 	}
 	return etag, nil
+}
+
+// expectEOF reads the end of a body: the HTTP transport reuses a connection only when
+// its body was read to EOF, and more data than announced means a changed object.
+func expectEOF(r io.Reader) error {
+	var one [1]byte
+	n, err := r.Read(one[:])
+	if n > 0 {
+		return fmt.Errorf("%w: more data than expected", objstore.ErrPrecondition)
+	}
+	if err == io.EOF {
+		return nil
+	}
+	if err == nil {
+		_, err = io.ReadFull(r, one[:])
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			return fmt.Errorf("%w: more data than expected", objstore.ErrPrecondition)
+		}
+	}
+	return err
 }
 
 func markDst(err error) error {
@@ -588,6 +614,9 @@ func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, 
 		return "", err
 	}
 	_, err = io.ReadFull(rc, buf)
+	if err == nil {
+		err = expectEOF(rc)
+	}
 	rc.Close()
 	if err != nil {
 		return "", fmt.Errorf("read bytes %d-%d: %w", off, off+n-1, err)

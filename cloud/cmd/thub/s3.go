@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -296,6 +297,13 @@ func openSide(ctx context.Context, arg string, sf *sideFlags, side string, fl *s
 
 func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 	ctx := cmd.Context()
+	if p := os.Getenv("THUB_CPUPROFILE"); p != "" {
+		// Diagnostics: a CPU profile of the run (go tool pprof).
+		if f, err := os.Create(p); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	log := s3Logger(cmd)
 	opt, err := buildOptions(fl, log)
 	if err != nil {

@@ -1,0 +1,231 @@
+// Command s3bench prepares data for the S3 benchmark (build/scripts/bench-s3.sh) and is
+// its "limit" client: plain parallel GET + PUT of known keys between two endpoints, with
+// no listing, no comparison and no state, i.e. the throughput ceiling of the two gateways
+// and this machine that a sync tool can approach.
+//
+//	s3bench seed  -endpoint URL -bucket B -prefix P -count N -size S [-from I] [-dirs D]
+//	s3bench limit -src-endpoint URL -src-bucket B -dst-endpoint URL -dst-bucket B -prefix P -count N [-dirs D]
+//
+// Keys are P + name(i) for i in [from, from+count): "obj-%06d", or "%03d/obj-%06d" over
+// D directories. Keys come from THUB_SRC_* / THUB_DST_* (seed uses THUB_SRC_*).
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+func client(endpoint, side string, conc int) *s3.Client {
+	cfg := aws.Config{Region: "us-east-1",
+		Credentials:                credentials.NewStaticCredentialsProvider(os.Getenv("THUB_"+side+"_ACCESS_KEY_ID"), os.Getenv("THUB_"+side+"_SECRET_ACCESS_KEY"), ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 2*conc+16, 2*conc+16
+		}),
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(endpoint); o.UsePathStyle = true })
+}
+
+func name(prefix string, i, dirs int) string {
+	if dirs > 0 {
+		return fmt.Sprintf("%s%03d/obj-%06d", prefix, i%dirs, i)
+	}
+	return fmt.Sprintf("%sobj-%06d", prefix, i)
+}
+
+func parallel(n, conc int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+const partSize = 8 << 20
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: s3bench seed|limit [flags]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	endpoint := fs.String("endpoint", "", "seed: endpoint")
+	bucket := fs.String("bucket", "", "seed: bucket")
+	srcEP := fs.String("src-endpoint", "", "limit: source endpoint")
+	srcB := fs.String("src-bucket", "", "limit: source bucket")
+	dstEP := fs.String("dst-endpoint", "", "limit: destination endpoint")
+	dstB := fs.String("dst-bucket", "", "limit: destination bucket")
+	prefix := fs.String("prefix", "", "key prefix")
+	count := fs.Int("count", 0, "objects")
+	from := fs.Int("from", 0, "first index")
+	dirs := fs.Int("dirs", 0, "spread keys over this many directories")
+	size := fs.Int64("size", 16<<10, "seed: object size")
+	conc := fs.Int("concurrency", 64, "requests in flight")
+	_ = fs.Parse(os.Args[2:])
+	ctx := context.Background()
+	start := time.Now()
+	var err error
+	switch os.Args[1] {
+	case "seed":
+		c := client(*endpoint, "SRC", *conc)
+		err = parallel(*count, *conc, func(i int) error {
+			key := name(*prefix, *from+i, *dirs)
+			if *size > partSize {
+				return seedMultipart(ctx, c, *bucket, key, *size)
+			}
+			body := make([]byte, *size)
+			_, _ = rand.Read(body)
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: bytes.NewReader(body)})
+			return err
+		})
+	case "limit":
+		src, dst := client(*srcEP, "SRC", *conc), client(*dstEP, "DST", *conc)
+		err = limit(ctx, src, dst, *srcB, *dstB, *prefix, *from, *count, *dirs, *conc)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "s3bench:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "s3bench %s: %d objects in %.2fs\n", os.Args[1], *count, time.Since(start).Seconds())
+}
+
+func seedMultipart(ctx context.Context, c *s3.Client, bucket, key string, size int64) error {
+	cu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return err
+	}
+	n := int((size + partSize - 1) / partSize)
+	parts := make([]types.CompletedPart, n)
+	err = parallel(n, 8, func(i int) error {
+		l := min(int64(partSize), size-int64(i)*partSize)
+		body := make([]byte, l)
+		_, _ = rand.Read(body)
+		up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body)})
+		if err != nil {
+			return err
+		}
+		parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	return err
+}
+
+// limit copies known keys: small objects GET into memory then PUT; large ones as
+// parallel ranged GETs into UploadPart (8 MiB parts). Sizes come from the GET answer.
+func limit(ctx context.Context, src, dst *s3.Client, sb, db, prefix string, from, count, dirs, conc int) error {
+	// First byte ranges tell the size without a HEAD for small objects.
+	type large struct {
+		key  string
+		size int64
+	}
+	var mu sync.Mutex
+	var bigs []large
+	err := parallel(count, conc, func(i int) error {
+		key := name(prefix, from+i, dirs)
+		out, err := src.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(key), Range: aws.String(fmt.Sprintf("bytes=0-%d", partSize-1))})
+		if err != nil {
+			return fmt.Errorf("get %s: %w", key, err)
+		}
+		body, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			return err
+		}
+		total := int64(len(body))
+		if cr := aws.ToString(out.ContentRange); cr != "" {
+			fmt.Sscanf(cr[bytes.LastIndexByte([]byte(cr), '/')+1:], "%d", &total)
+		}
+		if total > int64(len(body)) {
+			mu.Lock()
+			bigs = append(bigs, large{key, total})
+			mu.Unlock()
+			return nil
+		}
+		_, err = dst.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(db), Key: aws.String(key), Body: bytes.NewReader(body)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, b := range bigs {
+		cu, err := dst.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(db), Key: aws.String(b.key)})
+		if err != nil {
+			return err
+		}
+		n := int((b.size + partSize - 1) / partSize)
+		parts := make([]types.CompletedPart, n)
+		err = parallel(n, conc, func(i int) error {
+			off := int64(i) * partSize
+			end := min(off+partSize, b.size) - 1
+			out, err := src.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(b.key), Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, end))})
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(out.Body)
+			out.Body.Close()
+			if err != nil {
+				return err
+			}
+			up, err := dst.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(db), Key: aws.String(b.key), UploadId: cu.UploadId,
+				PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body)})
+			if err != nil {
+				return err
+			}
+			parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := dst.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(db), Key: aws.String(b.key),
+			UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
