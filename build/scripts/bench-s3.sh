@@ -34,8 +34,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-export HOME="$WORK/home"; mkdir -p "$HOME"
 export GOCACHE="${GOCACHE:-$(go env GOCACHE)}" GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE)}"
+export HOME="$WORK/home"; mkdir -p "$HOME"   # tool configs stay in the throwaway dir
 # The endpoints are plain HTTP; a CA bundle from the environment only breaks rclone.
 unset AWS_CA_BUNDLE
 export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE="$WORK/none"
@@ -43,8 +43,8 @@ export THUB_SRC_ACCESS_KEY_ID="$TH_S3_A_ACCESS_KEY" THUB_SRC_SECRET_ACCESS_KEY="
 export THUB_DST_ACCESS_KEY_ID="$TH_S3_B_ACCESS_KEY" THUB_DST_SECRET_ACCESS_KEY="$TH_S3_B_SECRET_KEY"
 
 echo "== building thub and s3bench"
-THUB="$ROOT/build/bin/thub"
-[[ -x "$THUB" ]] || { mkdir -p build/bin; CGO_ENABLED=0 go build -trimpath -o "$THUB" ./cloud/cmd/thub; }
+THUB="$WORK/thub"   # always this tree's code, never a stale build/bin/thub
+CGO_ENABLED=0 go build -trimpath -o "$THUB" ./cloud/cmd/thub
 S3BENCH="$WORK/s3bench"
 go build -o "$S3BENCH" ./cloud/internal/benchtools/s3bench
 RCLONE="$(command -v rclone)"; AWS=/usr/bin/aws
