@@ -115,9 +115,7 @@ up() {
 	local secretA secretB regpass
 	secretA="$(openssl rand -hex 16)"
 	secretB="$(openssl rand -hex 16)"
-	# The registry password is the one moto's ECR GetAuthorizationToken hands out for its
-	# default account, so an ECR token from the emulator logs in to the registry like ECR.
-	regpass="123456789012-auth-token"
+	regpass="$(openssl rand -hex 16)"
 
 	# Self-signed certificate for the TLS registry (valid for 127.0.0.1 and localhost).
 	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=transferhub-testenv" \

@@ -5,15 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"os"
-	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/regclient/regclient"
@@ -152,27 +147,4 @@ func TestRegistryAuthRefusesWrongPassword(t *testing.T) {
 func (img testImage) pushErr(ctx context.Context, rc *regclient.RegClient, r ref.Ref) error {
 	_, err := rc.BlobPut(ctx, r, img.layerDesc, bytes.NewReader(img.layer))
 	return err
-}
-
-// TestECRTokenLogsInToRegistry: the emulator's ECR GetAuthorizationToken gives
-// credentials that the authenticated registry accepts (testenv.sh sets its password to
-// match), so the ECR login path can be tested end to end.
-func TestECRTokenLogsInToRegistry(t *testing.T) {
-	ctx := context.Background()
-	env := testenv.Load(t)
-	env.Require(t, testenv.RegAuth, testenv.AWS)
-	tok, err := ecr.NewFromConfig(env.AWSConfig(t)).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	require.NoError(t, err)
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	require.NoError(t, err)
-	user, pass, _ := strings.Cut(string(raw), ":")
-	require.Equal(t, env.Get("TH_REG_AUTH_USER"), user)
-
-	rc := registryClient(t, env, pass)
-	r, err := ref.New(env.Get(string(testenv.RegAuth)) + "/" + testenv.Name("th-smoke/ecr") + ":v1")
-	require.NoError(t, err)
-	dgst := newTestImage(t, "pushed with an ECR token").push(ctx, t, rc, r)
-	m, err := rc.ManifestHead(ctx, r)
-	require.NoError(t, err)
-	require.Equal(t, dgst, m.GetDescriptor().Digest)
 }
