@@ -16,7 +16,8 @@ help: ## list the targets
 
 # --- installs -------------------------------------------------------------------------
 .PHONY: deps deps-system deps-go deps-frontend tools
-deps: deps-system deps-go deps-frontend tools ## install everything (system packages, Go modules, npm packages, tools)
+deps: ## install everything (system packages, Go modules, npm packages, tools), side by side where possible
+	build/scripts/deps.sh all
 deps-system: ## apt packages: GTK/WebKit, Xvfb, Chromium, keyring, registry, peers
 	build/scripts/deps.sh system
 deps-go: ## Go modules

@@ -7,7 +7,7 @@
 #   build/scripts/deps.sh frontend   npm ci in frontend/ and frontend/e2e/ (from their lock files)
 #   build/scripts/deps.sh tools      .bin/: wails, staticcheck, versitygw, aws-lambda-rie; .venv-aws: moto, cfn-lint
 #   build/scripts/deps.sh check      report what is missing, install nothing (exit 1 if anything is)
-#   build/scripts/deps.sh all        system + frontend + tools
+#   build/scripts/deps.sh all        system + Go modules + frontend + tools, side by side where they can
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -67,6 +67,9 @@ deps_system() {
 	log "system packages: done in $((SECONDS - t0))s"
 }
 
+# The tools are built without cgo: they need no C, and gcc may be half-installed while
+# apt runs next to these builds (deps.sh all).
+
 # has_version BINARY MODULE VERSION: the Go binary was built from MODULE at VERSION.
 has_version() {
 	[[ -x $1 ]] && go version -m "$1" 2>/dev/null | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+$2[[:space:]]+$3([[:space:]]|$)"
@@ -81,20 +84,20 @@ install_wails() {
 	has_version "$BIN/wails" github.com/wailsapp/wails/v2 "$v" && { log "wails $v: present"; return 0; }
 	# Not `go install ...@v2.9.2`: its go.mod pins an x/tools that does not build with Go 1.26
 	# (TESTENV.md §2); the tools module overrides it.
-	go build -modfile=tools/go.mod -o "$BIN/wails" github.com/wailsapp/wails/v2/cmd/wails
+	CGO_ENABLED=0 go build -modfile=tools/go.mod -o "$BIN/wails" github.com/wailsapp/wails/v2/cmd/wails
 	log "wails $v: built"
 }
 
 install_staticcheck() {
 	local v; v="$(tools_version honnef.co/go/tools)"
 	has_version "$BIN/staticcheck" honnef.co/go/tools "$v" && { log "staticcheck $v: present"; return 0; }
-	go build -modfile=tools/go.mod -o "$BIN/staticcheck" honnef.co/go/tools/cmd/staticcheck
+	CGO_ENABLED=0 go build -modfile=tools/go.mod -o "$BIN/staticcheck" honnef.co/go/tools/cmd/staticcheck
 	log "staticcheck $v: built"
 }
 
 install_versitygw() {
 	has_version "$BIN/versitygw" github.com/versity/versitygw "$VERSITYGW_VERSION" && { log "versitygw $VERSITYGW_VERSION: present"; return 0; }
-	GOBIN="$BIN" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+	GOBIN="$BIN" CGO_ENABLED=0 go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 	log "versitygw $VERSITYGW_VERSION: built"
 }
 
@@ -122,30 +125,52 @@ install_venv() {
 	log "moto $MOTO_VERSION + cfn-lint $CFN_LINT_VERSION: installed in $VENV"
 }
 
-# The tool builds are independent: run them side by side (downloads overlap with
-# compiles) and report each one's log when it fails.
-deps_tools() {
-	command -v go >/dev/null || die "go is not on PATH"
-	mkdir -p "$BIN"
+# parallel FUNC...: run independent install steps side by side (downloads overlap with
+# compiles), each with its output in a log; show each one's [deps] lines, or the tail of
+# its log when it failed. Fails when any step failed.
+parallel() {
 	local logs; logs="$(mktemp -d)"
-	local t0=$SECONDS names=(venv versitygw wails staticcheck lambda_rie) pids=() failed=()
-	local n i
-	for n in "${names[@]}"; do
-		"install_$n" >"$logs/$n.log" 2>&1 &
+	local steps=("$@") pids=() failed=() i
+	log "side by side: ${steps[*]}"
+	for i in "${!steps[@]}"; do
+		"${steps[$i]}" >"$logs/$i.log" 2>&1 &
 		pids+=($!)
 	done
-	for i in "${!names[@]}"; do
+	for i in "${!steps[@]}"; do
 		if wait "${pids[$i]}"; then
-			grep -h '^\[deps\]' "$logs/${names[$i]}.log" >&2 || true
+			grep -h '^\[deps\]' "$logs/$i.log" >&2 || true
 		else
-			failed+=("${names[$i]}")
-			log "${names[$i]}: FAILED; its log:"
-			tail -n 40 "$logs/${names[$i]}.log" >&2
+			failed+=("${steps[$i]}")
+			log "${steps[$i]}: FAILED; the end of its log:"
+			tail -n 40 "$logs/$i.log" >&2
 		fi
 	done
 	rm -rf "$logs"
-	[[ ${#failed[@]} -eq 0 ]] || die "tools failed: ${failed[*]}"
+	[[ ${#failed[@]} -eq 0 ]] || die "failed: ${failed[*]}"
+}
+
+deps_tools() {
+	command -v go >/dev/null || die "go is not on PATH"
+	mkdir -p "$BIN"
+	local t0=$SECONDS
+	parallel install_venv install_versitygw install_wails install_staticcheck install_lambda_rie
 	log "tools: done in $((SECONDS - t0))s"
+}
+
+go_mod_download() {
+	go mod download
+	log "Go modules: downloaded"
+}
+
+# all: apt (the slowest step on a fresh machine) side by side with the downloads and Go
+# builds that do not need it; the venv needs python3-venv from apt, so it comes after.
+deps_all() {
+	command -v go >/dev/null || die "go is not on PATH"
+	mkdir -p "$BIN"
+	local t0=$SECONDS
+	parallel deps_system go_mod_download deps_frontend install_versitygw install_wails install_staticcheck install_lambda_rie
+	install_venv
+	log "all: done in $((SECONDS - t0))s"
 }
 
 npm_ci() { # npm_ci DIR: install from the lock file unless node_modules already matches it
@@ -191,6 +216,6 @@ system) deps_system ;;
 frontend) deps_frontend ;;
 tools) deps_tools ;;
 check) deps_check ;;
-all) deps_system; deps_frontend; deps_tools ;;
+all) deps_all ;;
 *) echo "usage: $0 system|frontend|tools|check|all" >&2; exit 2 ;;
 esac
