@@ -21,20 +21,26 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
 done
 
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID=''
+XVFB_PID='' DEV_PID='' TEST_PID=''
+# SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
+# it runs in its own process group (setsid), so whatever is left of it goes with the group.
+stop_dev() {
+  [[ -n $DEV_PID ]] || return 0
+  kill -INT "$DEV_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL -- "-$DEV_PID" 2>/dev/null || true
+  wait "$DEV_PID" 2>/dev/null || true
+  DEV_PID=''
+}
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [[ -n $DEV_PID ]]; then
-    # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited").
-    kill -INT "$DEV_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
-    # wails dev runs in its own process group (setsid below): end whatever is left of it.
-    kill -TERM -- "-$DEV_PID" 2>/dev/null || true
-    sleep 0.3
-    kill -KILL -- "-$DEV_PID" 2>/dev/null || true
-    wait "$DEV_PID" 2>/dev/null || true
+  if [[ -n $TEST_PID ]]; then
+    kill -TERM "$TEST_PID" 2>/dev/null || true # node stops; Chromium exits with its parent
+    wait "$TEST_PID" 2>/dev/null || true
   fi
+  stop_dev
   if [[ -n $XVFB_PID ]]; then
     kill "$XVFB_PID" 2>/dev/null || true
     wait "$XVFB_PID" 2>/dev/null || true
@@ -74,42 +80,62 @@ log "Xvfb on $DISPLAY_NUM"
 
 # --- wails dev ---------------------------------------------------------------------------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=34115
-while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
-URL="http://127.0.0.1:$PORT"
 VERSION="e2e-$(date +%s)-$RANDOM"
-
 mkdir -p "$WORK/config" "$WORK/data"
-export TH_E2E_URL=$URL TH_E2E_ARTIFACTS=$ART TH_E2E_VERSION=$VERSION
+
+# start_dev PORT: 0 when our wails dev serves on PORT, 2 when PORT was taken meanwhile.
+start_dev() {
+  local port=$1 started=$SECONDS devlog=$ART/wails-dev.log
+  # -m: no go mod tidy; -s: no frontend build (Vite serves it); -skipbindings: use the
+  # committed ones; -noreload/-nogorebuild: teammates' edits must not restart the app mid-test.
+  # XDG_*: a throwaway config and data dir instead of the user's.
+  # CGO_ENABLED=1: the GTK/WebKit dev build needs cgo even when the caller turned it off.
+  CGO_ENABLED=1 DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
+    setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
+    -devserver "127.0.0.1:$port" -ldflags "-X transferhub/cloud/version.Version=$VERSION" \
+    </dev/null >"$devlog" 2>&1 &
+  DEV_PID=$!
+  while (( SECONDS - started < START_TIMEOUT )); do
+    # Another process may grab the port between our check and wails' bind; wails then
+    # keeps running without a server, and a curl would reach the other process.
+    if grep -q 'address already in use' "$devlog"; then stop_dev; return 2; fi
+    if grep -q "Serving DevServer at http://127.0.0.1:$port" "$devlog" &&
+      curl -fs -o /dev/null --max-time 5 "http://127.0.0.1:$port/"; then
+      log "wails dev ready on port $port after $((SECONDS - started))s"
+      return 0
+    fi
+    kill -0 "$DEV_PID" 2>/dev/null || break
+    grep -qE 'panic:|failed to init GTK|ERROR' "$devlog" && break
+    sleep 1
+  done
+  tail -n 40 "$devlog" >&2 || true
+  die "wails dev did not serve port $port within ${START_TIMEOUT}s (log: $devlog)"
+}
+
+log "starting wails dev (the first run compiles the dev build: minutes)"
+PORT=''
+for _ in 1 2 3 4 5; do
+  # A random start keeps parallel runs (other checkouts) off each other's ports.
+  p=$((34115 + RANDOM % 800))
+  while ! port_free "$p"; do p=$((p + 1)); done
+  rc=0
+  start_dev "$p" || rc=$?
+  if (( rc == 0 )); then PORT=$p; break; fi
+  log "port $p was taken before wails dev could bind it; trying another"
+done
+[[ -n $PORT ]] || die "wails dev found no free port"
+
+export TH_E2E_URL="http://127.0.0.1:$PORT" TH_E2E_ARTIFACTS=$ART TH_E2E_VERSION=$VERSION
 export TH_E2E_SETTINGS_FILE=$WORK/config/transfer-hub/settings.json
 export TH_E2E_DATA_DIR=$WORK/chosen-data
 
-log "starting wails dev on $URL (the first run compiles the dev build: minutes)"
-started=$SECONDS
-# -m: no go mod tidy; -s: no frontend build (Vite serves it); -skipbindings: use the
-# committed ones; -noreload/-nogorebuild: teammates' edits must not restart the app mid-test.
-# XDG_*: a throwaway config and data dir instead of the user's.
-DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
-  setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
-  -devserver "127.0.0.1:$PORT" -ldflags "-X transferhub/cloud/version.Version=$VERSION" \
-  </dev/null >"$ART/wails-dev.log" 2>&1 &
-DEV_PID=$!
-
-ready=''
-while (( SECONDS - started < START_TIMEOUT )); do
-  if curl -fs -o /dev/null --max-time 5 "$URL/"; then ready=1; break; fi
-  kill -0 "$DEV_PID" 2>/dev/null || break
-  grep -qE 'panic:|failed to init GTK|ERROR' "$ART/wails-dev.log" && break
-  sleep 1
-done
-if [[ -z $ready ]]; then
-  tail -n 40 "$ART/wails-dev.log" >&2 || true
-  die "wails dev did not serve $URL within ${START_TIMEOUT}s (log: $ART/wails-dev.log)"
-fi
-log "wails dev ready after $((SECONDS - started))s"
-
 # --- the tests ---------------------------------------------------------------------------
 rc=0
-(cd frontend/e2e && node --test --test-concurrency=1 tests/shell.test.mjs) || rc=$?
+# In the background so a TERM/INT to this script stops the run at once (bash defers traps
+# while a foreground child runs).
+(cd frontend/e2e && exec node --test --test-concurrency=1 tests/shell.test.mjs) &
+TEST_PID=$!
+wait "$TEST_PID" || rc=$?
+TEST_PID=
 log "screenshots in $ART: $(cd "$ART" && ls -- *.png 2>/dev/null | tr '\n' ' ')"
 exit "$rc"
