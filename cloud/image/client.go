@@ -180,12 +180,15 @@ func (c *Client) build() *regclient.RegClient {
 		regclient.WithUserAgent("transfer-hub/" + version.Version),
 		// regclient logs each layer at info and transient failures at warn; the
 		// engine reports outcomes itself.
-		regclient.WithSlog(slog.New(levelFloor{c.log.Handler(), slog.LevelError})),
+		regclient.WithSlog(slog.New(levelFloor{c.log.Handler(), c.regclientLevel()})),
 		regclient.WithRegOpts(
 			reg.WithHTTPClient(&http.Client{Transport: c.rt}),
 			reg.WithDelay(200*time.Millisecond, 30*time.Second),
 			reg.WithRetryLimit(5),
 			reg.WithBlobSize(chunk, -1),
+			// The engine reads a manifest that ImageCopy reads again: serve the second
+			// from memory (one authenticated request less per image and per platform).
+			reg.WithCache(5*time.Minute, 2000),
 		),
 	}
 	if !c.access.NoDockerConfig {
@@ -220,6 +223,14 @@ func (c *Client) build() *regclient.RegClient {
 	}
 	opts = append(opts, regclient.WithConfigHost(list...))
 	return regclient.New(opts...)
+}
+
+// regclientLevel: regclient's own records only at debug level (then all of them).
+func (c *Client) regclientLevel() slog.Level {
+	if c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return slog.LevelDebug
+	}
+	return slog.LevelError
 }
 
 // levelFloor drops records below min (regclient's chatter).

@@ -23,6 +23,8 @@ type Request struct {
 	Path   string // path and query
 	Status int
 	Bytes  int64 // request body bytes received
+	Start  time.Time
+	Took   time.Duration
 }
 
 // FaultAction is what the proxy does to one request.
@@ -197,11 +199,12 @@ func (c *countingBody) Read(b []byte) (int, error) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := p.n.Add(1)
-	rec := Request{Method: r.Method, Path: r.URL.RequestURI()}
+	rec := Request{Method: r.Method, Path: r.URL.RequestURI(), Start: time.Now()}
 	body := &countingBody{ReadCloser: r.Body}
 	r.Body = body
 	defer func() {
 		rec.Bytes = body.n
+		rec.Took = time.Since(rec.Start)
 		p.mu.Lock()
 		p.log = append(p.log, rec)
 		p.mu.Unlock()
