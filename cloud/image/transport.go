@@ -38,6 +38,9 @@ func newBaseTransport(caFiles []string, conns int) (*http.Transport, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	t.MaxIdleConns = 0
+	// HTTP/1.1: one connection per concurrent blob stream (as docker and skopeo), not
+	// every stream multiplexed on one h2 connection.
+	t.ForceAttemptHTTP2 = false
 	t.MaxIdleConnsPerHost = max(conns*2, 16)
 	t.ResponseHeaderTimeout = 5 * time.Minute
 	return t, nil
