@@ -38,6 +38,9 @@ type Profile struct {
 	Provider  string `json:"provider,omitempty"` // objstore preset: aliyun-oss, tencent-cos, qiniu-kodo, gcs, cloudflare-r2, other
 	Endpoint  string `json:"endpoint,omitempty"` // custom endpoint URL (overrides the preset's)
 	PathStyle bool   `json:"pathStyle,omitempty"`
+	// TestBucket (optional) makes Test connection check this bucket (HeadBucket) instead
+	// of listing all buckets, for keys that may only reach some buckets.
+	TestBucket string `json:"testBucket,omitempty"`
 
 	// KindRegistry
 	Host         string `json:"host,omitempty"` // host[:port]
@@ -47,6 +50,10 @@ type Profile struct {
 
 	// SecretSet says whether the keychain holds this profile's secret (filled on read).
 	SecretSet bool `json:"secretSet"`
+
+	// LastTest is the outcome of the last Test connection since the profile was last
+	// saved; nil when it was never tested (or edited since).
+	LastTest *TestResult `json:"lastTest,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`

@@ -1,0 +1,197 @@
+package credentials
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/regclient/regclient/types/ref"
+
+	"transferhub/cloud/image"
+	"transferhub/cloud/objstore"
+)
+
+// TestResult is the outcome of Test connection, worded for the user. It never holds a
+// secret: Detail is the service's or network's error text.
+type TestResult struct {
+	OK bool `json:"ok"`
+	// Code is CodeOK or one of the problem codes (CodeWrongSecret, CodeUnreachable, ...).
+	Code string `json:"code"`
+	// Message says what happened and, on failure, what to do.
+	Message string `json:"message"`
+	// Detail is the raw error, for the curious and for support ("" on success).
+	Detail string `json:"detail,omitempty"`
+	// Account and ARN: who the AWS credentials are (STS GetCallerIdentity).
+	Account string `json:"account,omitempty"`
+	ARN     string `json:"arn,omitempty"`
+	// Buckets: how many buckets the keys can list (-1 when a single bucket was checked
+	// or the profile is not for S3).
+	Buckets int `json:"buckets"`
+
+	At       time.Time `json:"at"`
+	Duration int64     `json:"durationMs"`
+}
+
+// testTimeout bounds one connection test: long enough for a slow TLS handshake, short
+// enough that a black-holed endpoint gives an answer while the user waits.
+const testTimeout = 20 * time.Second
+
+// connTester runs the real checks; httpClient is nil outside tests.
+type connTester struct {
+	timeout    time.Duration
+	httpClient *http.Client
+	log        *slog.Logger
+}
+
+func (t connTester) run(ctx context.Context, r Resolved) TestResult {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	switch r.Kind {
+	case KindAWS:
+		return t.aws(ctx, r)
+	case KindS3Compatible:
+		return t.s3(ctx, r)
+	case KindRegistry:
+		return t.registry(ctx, r)
+	}
+	return TestResult{Code: CodeConfig, Message: fmt.Sprintf("Unknown kind of credentials %q.", r.Kind), Buckets: -1}
+}
+
+func fail(err error, where string, kind Kind) TestResult {
+	ex := explain(err, where, kind)
+	return TestResult{Code: ex.code, Message: ex.message, Detail: err.Error(), Buckets: -1}
+}
+
+func (t connTester) aws(ctx context.Context, r Resolved) TestResult {
+	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(2)}
+	if t.httpClient != nil {
+		opts = append(opts, config.WithHTTPClient(t.httpClient))
+	}
+	cfg, err := r.AWSConfig(ctx, opts...)
+	if err != nil {
+		res := fail(err, "AWS", KindAWS)
+		if res.Code == CodeUnknown {
+			res.Code = CodeConfig
+			res.Message = fmt.Sprintf("The AWS configuration for profile %q could not be loaded. Check it with `aws configure list --profile %s`.", r.SharedProfile, r.SharedProfile)
+		}
+		return res
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		res := fail(err, "AWS STS ("+r.Region+")", KindAWS)
+		if r.SharedProfile != "" && res.Code == CodeUnknown && isSSOError(err) {
+			res.Code = CodeSSOExpired
+			res.Message = fmt.Sprintf("The SSO session of profile %q has expired or never started. Run `aws sso login --profile %s`, then test again.", r.SharedProfile, r.SharedProfile)
+		}
+		return res
+	}
+	res := TestResult{OK: true, Code: CodeOK, Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Buckets: -1}
+	res.Message = fmt.Sprintf("Signed in to AWS as %s (account %s).", res.ARN, res.Account)
+	if r.TestBucket != "" {
+		if bad := t.headBucket(ctx, r); bad != nil {
+			bad.Account, bad.ARN = res.Account, res.ARN
+			return *bad
+		}
+		res.Message += fmt.Sprintf(" Bucket %s is reachable.", r.TestBucket)
+	}
+	return res
+}
+
+func (t connTester) s3client(ctx context.Context, r Resolved) (*objstore.S3, error) {
+	c := r.S3Config()
+	c.MaxAttempts = 2
+	c.Concurrency = 1
+	c.StallTimeout = t.timeout
+	c.HTTPClient = t.httpClient
+	// OpenS3 needs a bucket; ListBuckets ignores it. Same client as a transfer would use.
+	bucket := r.TestBucket
+	if bucket == "" {
+		bucket = "transfer-hub-connection-test"
+	}
+	return objstore.OpenS3(ctx, bucket, "", c)
+}
+
+func where(s *objstore.S3, r Resolved) string {
+	if s != nil && s.Endpoint() != "" {
+		return s.Endpoint()
+	}
+	if r.Endpoint != "" {
+		return r.Endpoint
+	}
+	return "Amazon S3 (" + r.Region + ")"
+}
+
+func (t connTester) headBucket(ctx context.Context, r Resolved) *TestResult {
+	s, err := t.s3client(ctx, r)
+	if err != nil {
+		res := TestResult{Code: CodeBadEndpoint, Message: "The S3 settings cannot be used: " + err.Error() + ".", Detail: err.Error(), Buckets: -1}
+		return &res
+	}
+	if _, err := s.Client().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(r.TestBucket)}); err != nil {
+		res := fail(err, where(s, r), r.Kind)
+		if res.Code == CodeNoSuchBucket {
+			res.Message = fmt.Sprintf("Bucket %s does not exist at %s, or belongs to another account. Check its name.", r.TestBucket, where(s, r))
+		}
+		return &res
+	}
+	return nil
+}
+
+func (t connTester) s3(ctx context.Context, r Resolved) TestResult {
+	s, err := t.s3client(ctx, r)
+	if err != nil {
+		return TestResult{Code: CodeBadEndpoint, Message: "The S3 settings cannot be used: " + err.Error() + ".", Detail: err.Error(), Buckets: -1}
+	}
+	at := where(s, r)
+	if r.TestBucket != "" {
+		if bad := t.headBucket(ctx, r); bad != nil {
+			return *bad
+		}
+		return TestResult{OK: true, Code: CodeOK, Buckets: -1, Message: fmt.Sprintf("Connected to %s: bucket %s is reachable with these keys.", at, r.TestBucket)}
+	}
+	out, err := s.Client().ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		return fail(err, at, r.Kind)
+	}
+	n := len(out.Buckets)
+	return TestResult{OK: true, Code: CodeOK, Buckets: n, Message: fmt.Sprintf("Connected to %s: the keys work and see %d %s.", at, n, plural(n, "bucket", "buckets"))}
+}
+
+func (t connTester) registry(ctx context.Context, r Resolved) TestResult {
+	access := image.Access{NoDockerConfig: true, Attempts: 1}
+	r.AddTo(&access)
+	client, err := image.NewClient(access, t.log)
+	if err != nil {
+		return TestResult{Code: CodeConfig, Message: "The registry settings cannot be used: " + err.Error() + ".", Detail: err.Error(), Buckets: -1}
+	}
+	rc, err := client.RegClient(ctx)
+	if err != nil {
+		return fail(err, r.Host, KindRegistry)
+	}
+	// Ping is GET /v2/ with the login applied (basic or bearer token, as the registry asks).
+	rr, err := ref.New(r.Host + "/transfer-hub/connection-test")
+	if err != nil {
+		return TestResult{Code: CodeConfig, Message: fmt.Sprintf("%q is not a registry host.", r.Host), Detail: err.Error(), Buckets: -1}
+	}
+	if _, err := rc.Ping(ctx, rr); err != nil {
+		return fail(err, r.Host, KindRegistry)
+	}
+	scheme := "HTTPS"
+	if r.InsecureHTTP {
+		scheme = "plain HTTP"
+	}
+	return TestResult{OK: true, Code: CodeOK, Buckets: -1, Message: fmt.Sprintf("Signed in to %s as %s (%s).", r.Host, r.Username, scheme)}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
