@@ -19,7 +19,8 @@ set -a; source <(grep -E '^[A-Z_]+=' "$ENV_FILE"); set +a
 SRC="$TH_REG_AUTH" DST="$TH_REG_OPEN" USER_="${TH_REG_AUTH_USER:-AWS}"
 OUT="$ROOT/artifacts/bench"; mkdir -p "$OUT" "$ROOT/.bin"
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
-export GOCACHE="${GOCACHE:-$(go env GOCACHE)}" GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE)}" GOPATH="$(go env GOPATH)"
+GOPATH="$(go env GOPATH)"
+export GOCACHE="${GOCACHE:-$(go env GOCACHE)}" GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE)}" GOPATH
 export HOME="$WORK/home"; mkdir -p "$HOME"   # regctl/skopeo configs stay in the throwaway dir
 
 echo "== building thub, mkimages, regctl"

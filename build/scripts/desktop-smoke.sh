@@ -55,7 +55,8 @@ Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$ART/x
 XVFB_PID=$!
 for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/dev/null || break; sleep 0.1; done
 [[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
-export DISPLAY=":$(tr -d '[:space:]' <"$WORK/display")"
+DISPLAY=":$(tr -d '[:space:]' <"$WORK/display")"
+export DISPLAY
 
 # mean brightness (0..1) of a region given as fractions of the image: x0 y0 x1 y1
 region_mean() {

@@ -136,11 +136,9 @@ type Token struct {
 // Token fetches a registry credential. It also learns the account id (and so the
 // registry host) when none was configured.
 func (c *Client) Token(ctx context.Context) (Token, error) {
-	in := &ecr.GetAuthorizationTokenInput{}
-	if c.cfg.Account != "" {
-		in.RegistryIds = []string{c.cfg.Account} //nolint:staticcheck // deprecated in the API model but still how a registry is chosen
-	}
-	out, err := c.api.GetAuthorizationToken(ctx, in)
+	// No RegistryIds: a token opens every registry the principal may use (the field is
+	// deprecated); the host comes from the configured account or the token's endpoint.
+	out, err := c.api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return Token{}, fmt.Errorf("ECR GetAuthorizationToken in %s: %w", c.cfg.Region, err)
 	}

@@ -213,8 +213,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(p.RequireAuth))
 		if r.Header.Get("Authorization") != want {
 			w.Header().Set("WWW-Authenticate", `Basic realm="ecr-standin"`)
-			rec.Status = 401
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, 401)
+			rec.Status = http.StatusUnauthorized
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
 			return
 		}
 		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.ForwardAuth)))
@@ -226,16 +226,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case Status429:
 		w.Header().Set("Retry-After", "1")
-		rec.Status = 429
-		http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, 429)
+		rec.Status = http.StatusTooManyRequests
+		http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, http.StatusTooManyRequests)
 		return
 	case Status403:
-		rec.Status = 403
-		http.Error(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, 403)
+		rec.Status = http.StatusForbidden
+		http.Error(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, http.StatusForbidden)
 		return
 	case Status503:
-		rec.Status = 503
-		http.Error(w, "service unavailable", 503)
+		rec.Status = http.StatusServiceUnavailable
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
 	case Reset:
 		rec.Status = -1
