@@ -3,18 +3,22 @@ package credentials
 import (
 	"context"
 	"fmt"
+	"os"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/regclient/regclient"
+	"github.com/regclient/regclient/config"
+	"github.com/regclient/regclient/scheme/reg"
 	"github.com/regclient/regclient/types/ref"
 
-	"transferhub/cloud/image"
 	"transferhub/cloud/objstore"
+	"transferhub/cloud/version"
 )
 
 // TestResult is the outcome of Test connection, worded for the user. It never holds a
@@ -69,9 +73,9 @@ func fail(err error, where string, kind Kind) TestResult {
 }
 
 func (t connTester) aws(ctx context.Context, r Resolved) TestResult {
-	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(2)}
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRetryMaxAttempts(2)}
 	if t.httpClient != nil {
-		opts = append(opts, config.WithHTTPClient(t.httpClient))
+		opts = append(opts, awsconfig.WithHTTPClient(t.httpClient))
 	}
 	cfg, err := r.AWSConfig(ctx, opts...)
 	if err != nil {
@@ -164,29 +168,43 @@ func (t connTester) s3(ctx context.Context, r Resolved) TestResult {
 }
 
 func (t connTester) registry(ctx context.Context, r Resolved) TestResult {
-	access := image.Access{NoDockerConfig: true, Attempts: 1}
-	r.AddTo(&access)
-	client, err := image.NewClient(access, t.log)
-	if err != nil {
-		return TestResult{Code: CodeConfig, Message: "The registry settings cannot be used: " + err.Error() + ".", Detail: err.Error(), Buckets: -1}
+	host, cred, insecure, caFile := r.RegistryAccess()
+	h := config.Host{Name: host, TLS: config.TLSEnabled, User: cred.User, Pass: cred.Password}
+	if insecure {
+		h.TLS = config.TLSDisabled
 	}
-	rc, err := client.RegClient(ctx)
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return TestResult{Code: CodeConfig, Message: fmt.Sprintf("The CA file %s cannot be read. Choose the file again.", caFile), Detail: err.Error(), Buckets: -1}
+		}
+		h.RegCert = string(pem)
+	}
+	// regclient as the image engine uses it, but a failure is reported at once instead
+	// of after the engine's five retries with backoff: the user is waiting.
+	regOpts := []reg.Opts{reg.WithRetryLimit(1), reg.WithDelay(100*time.Millisecond, time.Second)}
+	if t.httpClient != nil {
+		regOpts = append(regOpts, reg.WithHTTPClient(t.httpClient))
+	}
+	rc := regclient.New(
+		regclient.WithConfigHost(h),
+		regclient.WithUserAgent("transfer-hub/"+version.Version),
+		regclient.WithRegOpts(regOpts...),
+		regclient.WithSlog(t.log),
+	)
+	rr, err := ref.New(host + "/transfer-hub/connection-test")
 	if err != nil {
-		return fail(err, r.Host, KindRegistry)
+		return TestResult{Code: CodeConfig, Message: fmt.Sprintf("%q is not a registry host.", host), Detail: err.Error(), Buckets: -1}
 	}
 	// Ping is GET /v2/ with the login applied (basic or bearer token, as the registry asks).
-	rr, err := ref.New(r.Host + "/transfer-hub/connection-test")
-	if err != nil {
-		return TestResult{Code: CodeConfig, Message: fmt.Sprintf("%q is not a registry host.", r.Host), Detail: err.Error(), Buckets: -1}
-	}
 	if _, err := rc.Ping(ctx, rr); err != nil {
-		return fail(err, r.Host, KindRegistry)
+		return fail(err, host, KindRegistry)
 	}
 	scheme := "HTTPS"
-	if r.InsecureHTTP {
+	if insecure {
 		scheme = "plain HTTP"
 	}
-	return TestResult{OK: true, Code: CodeOK, Buckets: -1, Message: fmt.Sprintf("Signed in to %s as %s (%s).", r.Host, r.Username, scheme)}
+	return TestResult{OK: true, Code: CodeOK, Buckets: -1, Message: fmt.Sprintf("Signed in to %s as %s (%s).", host, cred.User, scheme)}
 }
 
 func plural(n int, one, many string) string {
