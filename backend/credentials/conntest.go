@@ -3,9 +3,9 @@ package credentials
 import (
 	"context"
 	"fmt"
-	"os"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +86,9 @@ func TestConnectionS3TestBucket(t *testing.T) {
 	bucket := testenv.Name("cred-test")
 	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = client.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(bucket)}) })
+	t.Cleanup(func() {
+		_, _ = client.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	})
 
 	p, s := gateway(env, "A")
 	p.TestBucket = bucket
