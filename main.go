@@ -17,6 +17,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/windows"
 
 	"transferhub/app"
+	"transferhub/backend/credentials"
 	"transferhub/backend/settings"
 )
 
@@ -35,9 +36,20 @@ func main() {
 		os.Exit(1)
 	}
 
+	profilesFile, err := credentials.DefaultFile()
+	if err != nil {
+		logger.Error("cannot locate the credentials file", "err", err)
+		os.Exit(1)
+	}
+	// Profiles in the config dir, secrets in the OS keychain. The tasks service resolves
+	// credentials through creds and reports the profiles its tasks use via
+	// creds.SetUsageChecker.
+	creds := credentials.NewManager(profilesFile, credentials.OSKeychain{}, logger)
+
 	// The services the UI can call.
 	appSvc := app.NewAppService()
 	settingsSvc := app.NewSettingsService(settings.NewStore(paths.File, settings.Defaults(paths.DataDir)), nil, logger)
+	credentialsSvc := app.NewCredentialsService(creds, logger)
 
 	err = wails.Run(&options.App{
 		Title:            app.AppName,
@@ -48,14 +60,15 @@ func main() {
 		BackgroundColour: app.WindowBackground(settingsSvc),
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup: func(ctx context.Context) {
-			app.Start(ctx, logger, appSvc, settingsSvc)
+			app.Start(ctx, logger, appSvc, settingsSvc, credentialsSvc)
 		},
 		OnShutdown: func(ctx context.Context) {
-			app.Stop(ctx, appSvc, settingsSvc)
+			app.Stop(ctx, appSvc, settingsSvc, credentialsSvc)
 		},
 		Bind: []any{
 			appSvc,
 			settingsSvc,
+			credentialsSvc,
 		},
 		Linux:   &linux.Options{ProgramName: "transfer-hub", Icon: icon},
 		Mac:     &mac.Options{About: &mac.AboutInfo{Title: app.AppName, Message: "Move S3 objects and container images between clouds.", Icon: icon}},
