@@ -1,0 +1,119 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"transferhub/backend/credentials"
+)
+
+// fakeCreds is an in-memory credential store (the keychain is the credentials package's
+// business); it only maps ids to profiles with their secrets.
+type fakeCreds struct {
+	mu       sync.Mutex
+	profiles map[string]credentials.Resolved
+}
+
+func newFakeCreds(rs ...credentials.Resolved) *fakeCreds {
+	f := &fakeCreds{profiles: map[string]credentials.Resolved{}}
+	for _, r := range rs {
+		f.profiles[r.ID] = r
+	}
+	return f
+}
+
+func (f *fakeCreds) put(r credentials.Resolved) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.profiles[r.ID] = r
+}
+
+func (f *fakeCreds) Profile(_ context.Context, id string) (credentials.Profile, error) {
+	r, err := f.Resolve(context.Background(), id)
+	return r.Profile, err
+}
+
+func (f *fakeCreds) Resolve(_ context.Context, id string) (credentials.Resolved, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.profiles[id]
+	if !ok {
+		return r, fmt.Errorf("profile %s: %w", id, ErrProfileNotFound)
+	}
+	return r, nil
+}
+
+// recorder is an Observer that remembers what it heard.
+type recorder struct {
+	mu       sync.Mutex
+	changed  map[string]int
+	progress map[string][]Progress
+}
+
+func newRecorder() *recorder {
+	return &recorder{changed: map[string]int{}, progress: map[string][]Progress{}}
+}
+
+func (r *recorder) TaskChanged(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changed[id]++
+}
+
+func (r *recorder) TaskProgress(id string, p Progress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.progress[id] = append(r.progress[id], p)
+}
+
+func (r *recorder) progressOf(id string) []Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Progress(nil), r.progress[id]...)
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newManager(t *testing.T, dir string, creds Credentials, obs Observer) *Manager {
+	t.Helper()
+	m := New(Options{Dir: dir, Credentials: creds, Logger: quietLogger(), Observer: obs})
+	require.NoError(t, m.Open(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		m.Close(ctx)
+	})
+	return m
+}
+
+// waitFor polls a task until cond holds (runs are asynchronous); it fails after a
+// generous bound, which is a hang detector, not a timing assertion.
+func waitFor(t *testing.T, m *Manager, id string, what string, cond func(View) bool) View {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var v View
+	for time.Now().Before(deadline) {
+		var err error
+		v, err = m.Get(context.Background(), id)
+		require.NoError(t, err)
+		if cond(v) {
+			return v
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("task %s never became %s; last view: status=%s active=%v counters=%+v lastError=%q", id, what, v.Status, v.Active, v.Counters, v.LastError)
+	return v
+}
+
+func settled(status string) func(View) bool {
+	return func(v View) bool { return !v.Active && string(v.Status) == status }
+}
+
+func credentialsSecretNone() credentials.Secret { return credentials.Secret{} }

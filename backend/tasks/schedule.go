@@ -1,0 +1,44 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+)
+
+// arm registers the task's schedule with the cron runner (m.mu held). Scheduled runs only
+// happen while the app is open; a run still going when the next one is due is not
+// doubled, the due run is skipped.
+func (m *Manager) arm(e *entry, s Schedule) {
+	if e.sched != 0 {
+		m.cron.Remove(e.sched)
+		e.sched = 0
+	}
+	spec := s.cronSpec()
+	if spec == "" {
+		return
+	}
+	id, err := m.cron.AddFunc(spec, func() { m.scheduled(e.id) })
+	if err != nil {
+		// Validated on create; an old file with a bad schedule just has none.
+		e.log.Logger(slog.LevelInfo, m.log, e.id).Warn("the schedule is not valid and was ignored", "schedule", spec, "err", err)
+		return
+	}
+	e.sched = id
+}
+
+func (m *Manager) scheduled(id string) {
+	ctx := context.WithoutCancel(m.base)
+	err := m.begin(ctx, id, modeScheduled)
+	if err == nil {
+		return
+	}
+	if e, gerr := m.get(id); gerr == nil {
+		lg := e.log.Logger(slog.LevelInfo, m.log, id)
+		if errors.Is(err, ErrBusy) {
+			lg.Info("scheduled run skipped: the previous run is still going")
+		} else {
+			lg.Warn("scheduled run did not start", "err", err)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"transferhub/cloud/state"
+)
+
+// View is a task as the UI lists and shows it.
+type View struct {
+	ID     string           `json:"id"`
+	Type   state.TaskType   `json:"type"`
+	Name   string           `json:"name"`
+	Engine state.Engine     `json:"engine"`
+	Status state.TaskStatus `json:"status"`
+	Spec   Definition       `json:"spec"`
+	// Source and Destination describe the two ends in one line each.
+	Source      string         `json:"source"`
+	Destination string         `json:"destination"`
+	Counters    state.Counters `json:"counters"`
+	RunID       string         `json:"runId"`
+	FinderDone  bool           `json:"finderDone"`
+	LastError   string         `json:"lastError"`
+	CreatedAt   time.Time      `json:"createdAt"`
+	StartedAt   time.Time      `json:"startedAt,omitzero"`
+	FinishedAt  time.Time      `json:"finishedAt,omitzero"`
+	NextRun     time.Time      `json:"nextRun,omitzero"`
+	// Active: a run is going on in this app right now.
+	Active bool `json:"active"`
+	// Problem says why the task cannot be used (unreadable file or definition).
+	Problem string `json:"problem,omitempty"`
+	// What the user can do now.
+	CanStart  bool `json:"canStart"`
+	CanStop   bool `json:"canStop"`
+	CanResume bool `json:"canResume"`
+	CanRetry  bool `json:"canRetry"`
+	// StateFile is the task's SQLite file (thub s3 report --state FILE reads it).
+	StateFile string `json:"stateFile"`
+}
+
+// List returns every task, newest first.
+func (m *Manager) List(ctx context.Context) ([]View, error) {
+	m.mu.Lock()
+	es := make([]*entry, 0, len(m.tasks))
+	for _, e := range m.tasks {
+		es = append(es, e)
+	}
+	m.mu.Unlock()
+	out := make([]View, 0, len(es))
+	for _, e := range es {
+		out = append(out, m.view(ctx, e))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Get returns one task.
+func (m *Manager) Get(ctx context.Context, id string) (View, error) {
+	e, err := m.get(id)
+	if err != nil {
+		return View{}, err
+	}
+	return m.view(ctx, e), nil
+}
+
+func (m *Manager) view(ctx context.Context, e *entry) View {
+	v := View{ID: e.id, Name: e.id, Engine: state.EngineLocal, StateFile: e.path, CreatedAt: e.created}
+	m.mu.Lock()
+	v.Active = e.run != nil
+	if e.sched != 0 {
+		v.NextRun = m.cron.Entry(e.sched).Next
+	}
+	m.mu.Unlock()
+	if e.db == nil {
+		v.Status, v.Problem = state.TaskFailed, e.problem
+		return v
+	}
+	t, err := e.db.GetTask(ctx, e.id)
+	if err != nil {
+		v.Status, v.Problem = state.TaskFailed, fmt.Sprintf("read the task: %v", err)
+		return v
+	}
+	v.Type, v.Name, v.Engine, v.Status = t.Type, t.Name, t.Engine, t.Status
+	v.Counters, v.RunID, v.FinderDone, v.LastError = t.Counters, t.RunID, t.FinderDone, t.LastError
+	v.CreatedAt, v.StartedAt, v.FinishedAt = t.CreatedAt, t.StartedAt, t.FinishedAt
+	d, err := DecodeDefinition(t.Definition)
+	if err != nil {
+		v.Problem = err.Error()
+		return v
+	}
+	v.Spec = d
+	v.Source, v.Destination = d.describe(m.profileInfo(ctx))
+	running := t.Status == state.TaskRunning || t.Status == state.TaskStopping
+	v.CanStop = v.Active && t.Status == state.TaskRunning
+	v.CanStart = !v.Active && !running
+	// A run can be resumed when it stopped before it was complete.
+	v.CanResume = !v.Active && t.RunID != "" && !t.Complete() &&
+		(t.Status == state.TaskStopped || t.Status == state.TaskFailed || (running && !v.Active))
+	v.CanRetry = !v.Active && !running && t.RunID != "" && t.Counters.FailedObjects > 0
+	return v
+}
+
+// profileInfo returns a lookup of a profile's name and registry host ("" when unknown).
+func (m *Manager) profileInfo(ctx context.Context) func(id string) (name, host string) {
+	return func(id string) (string, string) {
+		if id == "" || m.creds == nil {
+			return "", ""
+		}
+		p, err := m.creds.Profile(ctx, id)
+		if err != nil {
+			return "", ""
+		}
+		return p.Name, p.Host
+	}
+}
+
+// describe renders the two ends for lists ("s3://bucket/prefix", a folder, a registry).
+func (d Definition) describe(profile func(id string) (name, host string)) (src, dst string) {
+	switch {
+	case d.S3 != nil:
+		return d.S3.Source.describe(), d.S3.Destination.describe()
+	case d.Image != nil:
+		s, t := d.Image.Source, d.Image.Destination
+		switch s.Kind {
+		case ECRKind:
+			src = "Amazon ECR " + s.Region
+			if len(s.References) > 0 {
+				src += ": " + summarize(s.References)
+			}
+		default:
+			src = summarize(s.References)
+			if _, host := profile(s.ProfileID); host != "" {
+				src = host + ": " + src
+			}
+		}
+		switch t.Kind {
+		case ECRKind:
+			dst = "Amazon ECR " + t.Region
+		default:
+			dst = t.Registry
+			if _, host := profile(t.ProfileID); host != "" {
+				dst = host
+			}
+		}
+		if t.Prefix != "" {
+			dst += "/" + t.Prefix
+		}
+	}
+	return src, dst
+}
+
+func (l Location) describe() string {
+	if l.Kind == LocationLocal {
+		return l.Path
+	}
+	return "s3://" + l.Bucket + "/" + l.Prefix
+}
+
+func summarize(refs []string) string {
+	if len(refs) <= 2 {
+		return strings.Join(refs, ", ")
+	}
+	return fmt.Sprintf("%s, %s and %d more", refs[0], refs[1], len(refs)-2)
+}
