@@ -7,9 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"transferhub/backend/credentials"
 	"transferhub/cloud/image"
@@ -17,11 +14,11 @@ import (
 	"transferhub/cloud/objstore"
 )
 
-// Credentials is what the task runner needs from backend/credentials: profile metadata
-// for validation, and a profile with its secret when a run starts. Profile returns an
-// error wrapping ErrProfileNotFound for an unknown id.
+// Credentials is what the task runner needs from backend/credentials (its Manager):
+// profile metadata for validation, and a profile with its secret when a run starts.
+// Both return an error wrapping credentials.ErrProfileNotFound for an unknown id.
 type Credentials interface {
-	Profile(ctx context.Context, id string) (credentials.Profile, error)
+	Get(ctx context.Context, id string) (credentials.Profile, error)
 	Resolve(ctx context.Context, id string) (credentials.Resolved, error)
 }
 
@@ -41,91 +38,46 @@ func (m *Manager) resolve(ctx context.Context, id, side string) (credentials.Res
 	return r, nil
 }
 
-// s3Config turns a resolved AWS or S3-compatible profile into the engine's connection
-// settings; region overrides the profile's default region.
+// s3Config is the engine's connection settings for a resolved AWS or S3-compatible
+// profile; region overrides the profile's default region.
 func s3Config(r credentials.Resolved, region string) (objstore.S3Config, error) {
-	c := objstore.S3Config{Region: r.Region}
-	switch r.Kind {
-	case credentials.KindAWS:
-		c.Provider = "aws"
-		c.Profile = r.SharedProfile
-		c.RoleARN, c.ExternalID = r.RoleARN, r.ExternalID
-		if r.SharedProfile == "" {
-			c.AccessKey, c.SecretKey, c.SessionToken = r.AccessKeyID, r.Secret.SecretAccessKey, r.Secret.SessionToken
-		}
-	case credentials.KindS3Compatible:
-		c.Provider, c.Endpoint = r.Provider, r.Endpoint
-		if c.Provider == "" && c.Endpoint != "" {
-			c.Provider = "other"
-		}
-		if r.PathStyle {
-			c.PathStyle = "path"
-		}
-		c.AccessKey, c.SecretKey = r.AccessKeyID, r.Secret.SecretAccessKey
-	default:
-		return c, fmt.Errorf("profile %q is a %s profile; S3 locations need an AWS or S3-compatible profile", r.Name, r.Kind)
+	if !r.ForS3() {
+		return objstore.S3Config{}, fmt.Errorf("profile %q is a %s profile; S3 locations need an AWS or S3-compatible profile", r.Name, r.Kind)
 	}
+	c := r.S3Config()
 	if region != "" {
 		c.Region = region
 	}
-	if c.AccessKey != "" && c.SecretKey == "" {
+	if c.Profile == "" && c.SecretKey == "" {
 		return c, fmt.Errorf("profile %q has no secret access key in the keychain; set it under Credentials", r.Name)
 	}
 	return c, nil
 }
 
-// awsConfig builds an SDK configuration from an AWS profile (ECR), the same way the S3
-// side does: static keys or a shared-config profile, then an optional role.
+// awsConfig is the SDK configuration of an AWS profile (ECR) in region ("" = the profile's).
 func awsConfig(ctx context.Context, r credentials.Resolved, region string) (aws.Config, error) {
 	if r.Kind != credentials.KindAWS {
 		return aws.Config{}, fmt.Errorf("profile %q is not an AWS profile; Amazon ECR needs AWS credentials", r.Name)
 	}
-	if region == "" {
-		region = r.Region
+	if r.SharedProfile == "" && r.Secret.SecretAccessKey == "" {
+		return aws.Config{}, fmt.Errorf("profile %q has no secret access key in the keychain; set it under Credentials", r.Name)
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if r.SharedProfile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(r.SharedProfile))
-	} else if r.AccessKeyID != "" {
-		if r.Secret.SecretAccessKey == "" {
-			return aws.Config{}, fmt.Errorf("profile %q has no secret access key in the keychain; set it under Credentials", r.Name)
-		}
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			awscreds.NewStaticCredentialsProvider(r.AccessKeyID, r.Secret.SecretAccessKey, r.Secret.SessionToken)))
+	var opts []func(*awsconfig.LoadOptions) error
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load the AWS configuration of profile %q: %w", r.Name, err)
-	}
-	if r.RoleARN != "" {
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), r.RoleARN,
-			func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = "transfer-hub"
-				if r.ExternalID != "" {
-					o.ExternalID = aws.String(r.ExternalID)
-				}
-			}))
-	}
-	return cfg, nil
+	return r.AWSConfig(ctx, opts...)
 }
 
-// addRegistry adds a registry profile's access (credentials, plain HTTP, extra CA) for its host.
+// addRegistry adds a registry profile's access (login, plain HTTP, extra CA) for its host.
 func addRegistry(a *image.Access, r credentials.Resolved) error {
-	if r.Kind != credentials.KindRegistry {
+	if !r.ForRegistry() {
 		return fmt.Errorf("profile %q is not a container registry profile", r.Name)
 	}
 	if r.Host == "" {
 		return fmt.Errorf("profile %q names no registry host; edit it under Credentials", r.Name)
 	}
-	if r.Username != "" || r.Secret.Password != "" {
-		a.Creds[r.Host] = image.Cred{User: r.Username, Password: r.Secret.Password}
-	}
-	if r.InsecureHTTP {
-		a.InsecureHTTP = append(a.InsecureHTTP, r.Host)
-	}
-	if r.CAFile != "" {
-		a.CAFiles = append(a.CAFiles, r.CAFile)
-	}
+	r.AddTo(a)
 	return nil
 }
 

@@ -35,7 +35,7 @@ func (f *fakeCreds) put(r credentials.Resolved) {
 	f.profiles[r.ID] = r
 }
 
-func (f *fakeCreds) Profile(_ context.Context, id string) (credentials.Profile, error) {
+func (f *fakeCreds) Get(_ context.Context, id string) (credentials.Profile, error) {
 	r, err := f.Resolve(context.Background(), id)
 	return r.Profile, err
 }

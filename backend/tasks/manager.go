@@ -285,7 +285,7 @@ func (m *Manager) profileLookup() ProfileLookup {
 	if m.creds == nil {
 		return nil
 	}
-	return m.creds.Profile
+	return m.creds.Get
 }
 
 // Validate checks a task before it is created (see the package function Validate).

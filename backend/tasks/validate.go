@@ -72,8 +72,8 @@ var (
 // ProfileLookup returns a credential profile's metadata (never its secret).
 type ProfileLookup func(ctx context.Context, id string) (credentials.Profile, error)
 
-// ErrProfileNotFound is what a ProfileLookup returns for an unknown id.
-var ErrProfileNotFound = errors.New("credential profile not found")
+// ErrProfileNotFound is what a ProfileLookup returns (wrapped) for an unknown id.
+var ErrProfileNotFound = credentials.ErrProfileNotFound
 
 type checker struct {
 	ctx     context.Context

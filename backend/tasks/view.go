@@ -115,7 +115,7 @@ func (m *Manager) profileInfo(ctx context.Context) func(id string) (name, host s
 		if id == "" || m.creds == nil {
 			return "", ""
 		}
-		p, err := m.creds.Profile(ctx, id)
+		p, err := m.creds.Get(ctx, id)
 		if err != nil {
 			return "", ""
 		}

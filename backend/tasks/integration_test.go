@@ -1,0 +1,304 @@
+package tasks
+
+// Integration tests: real tasks through the real credentials manager (secrets in its
+// in-memory keychain) against the local S3 gateways and registries of .testenv/env.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/regclient/regclient"
+	"github.com/regclient/regclient/config"
+	"github.com/regclient/regclient/types/ref"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/backend/credentials"
+	"transferhub/cloud/image/imagetest"
+	"transferhub/cloud/state"
+	"transferhub/cloud/testenv"
+)
+
+func credsManager(t *testing.T) *credentials.Manager {
+	t.Helper()
+	return credentials.NewManager(filepath.Join(t.TempDir(), "profiles.json"), credentials.NewMemoryKeychain(), quietLogger())
+}
+
+// gatewayProfile saves an S3-compatible profile for gateway A or B ("A"/"B").
+func gatewayProfile(t *testing.T, cm *credentials.Manager, env *testenv.Env, gw, endpoint, secret string) credentials.Profile {
+	t.Helper()
+	p, err := cm.Save(context.Background(), credentials.Profile{
+		Name: "gateway " + gw + " " + testenv.Name("p"), Kind: credentials.KindS3Compatible, Provider: "other",
+		Endpoint: endpoint, Region: env.Get("TH_S3_" + gw + "_REGION"), PathStyle: true,
+		AccessKeyID: env.Get("TH_S3_" + gw + "_ACCESS_KEY"),
+	}, &credentials.Secret{SecretAccessKey: secret})
+	require.NoError(t, err)
+	return p
+}
+
+func s3Client(t *testing.T, env *testenv.Env, gw testenv.Service) *s3.Client {
+	t.Helper()
+	return s3.NewFromConfig(env.S3Config(t, gw), func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+func makeBucket(t *testing.T, c *s3.Client) string {
+	t.Helper()
+	b := testenv.Name("th-tasks")
+	_, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)})
+		if err == nil {
+			for _, o := range out.Contents {
+				_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b), Key: o.Key})
+			}
+		}
+		_, _ = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(b)})
+	})
+	return b
+}
+
+func putObjects(t *testing.T, c *s3.Client, bucket string, n int, extra ...string) {
+	t.Helper()
+	keys := extra
+	for i := 0; i < n; i++ {
+		keys = append(keys, fmt.Sprintf("data/%03d.txt", i))
+	}
+	for _, k := range keys {
+		_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k),
+			Body: bytes.NewReader([]byte("content of " + k))})
+		require.NoError(t, err)
+	}
+}
+
+func countObjects(t *testing.T, c *s3.Client, bucket string) int {
+	t.Helper()
+	n := 0
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		require.NoError(t, err)
+		n += len(out.Contents)
+	}
+	return n
+}
+
+func TestS3TaskBetweenGatewaysFailsOneObjectThenRetriesIt(t *testing.T) {
+	env := testenv.Load(t)
+	env.Require(t, testenv.S3A, testenv.S3B)
+	ctx := context.Background()
+	a, b := s3Client(t, env, testenv.S3A), s3Client(t, env, testenv.S3B)
+	srcBucket, dstBucket := makeBucket(t, a), makeBucket(t, b)
+	putObjects(t, a, srcBucket, 20, "blocked/obj.txt")
+	// A file where the destination gateway needs a folder: it rejects blocked/obj.txt
+	// (ObjectParentIsFile), as a destination refusing one key would.
+	blocker := filepath.Join(env.Get("TH_S3_B_DATA_DIR"), dstBucket, "blocked")
+	require.NoError(t, os.WriteFile(blocker, []byte("in the way"), 0o644))
+
+	cm := credsManager(t)
+	pa := gatewayProfile(t, cm, env, "A", env.Get("TH_S3_A_ENDPOINT"), env.Get("TH_S3_A_SECRET_KEY"))
+	pb := gatewayProfile(t, cm, env, "B", env.Get("TH_S3_B_ENDPOINT"), env.Get("TH_S3_B_SECRET_KEY"))
+	m := newManager(t, t.TempDir(), cm, nil)
+	cm.SetUsageChecker(m)
+
+	d := Definition{S3: &S3Spec{
+		Source:      Location{Kind: LocationS3, ProfileID: pa.ID, Bucket: srcBucket},
+		Destination: Location{Kind: LocationS3, ProfileID: pb.ID, Bucket: dstBucket, Prefix: ""},
+		Concurrency: 4,
+	}}
+	plan, err := m.Plan(ctx, d)
+	require.NoError(t, err)
+	assert.Equal(t, int64(21), plan.Found)
+	assert.Equal(t, int64(21), plan.ToCopy)
+	assert.Zero(t, countObjects(t, b, dstBucket)-1, "the plan copied nothing (only the blocker is there)")
+
+	v, err := m.Create(ctx, CreateRequest{Name: "gateways", Definition: d, Start: true})
+	require.NoError(t, err)
+	v = waitFor(t, m, v.ID, "FAILED", settled("FAILED"))
+	assert.Equal(t, int64(21), v.Counters.FoundObjects)
+	assert.Equal(t, int64(20), v.Counters.DoneObjects)
+	assert.Equal(t, int64(1), v.Counters.FailedObjects)
+
+	st, err := m.Store(v.ID)
+	require.NoError(t, err)
+	failed, err := st.ListObjects(ctx, v.ID, state.ListOptions{Status: state.ItemFailed})
+	require.NoError(t, err)
+	require.Len(t, failed.Items, 1)
+	assert.Equal(t, "blocked/obj.txt", failed.Items[0].Key)
+	assert.Contains(t, failed.Items[0].Error, "ObjectParentIsFile")
+
+	// The profile is in use: the credentials manager refuses to delete it.
+	err = cm.Delete(ctx, pa.ID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "gateways")
+
+	require.NoError(t, os.Remove(blocker))
+	require.NoError(t, m.RetryFailed(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "COMPLETED", settled("COMPLETED"))
+	assert.Equal(t, int64(21), v.Counters.DoneObjects)
+	assert.Zero(t, v.Counters.FailedObjects)
+	assert.Equal(t, 21, countObjects(t, b, dstBucket))
+}
+
+func TestWrongSecretFailsTheTaskWithAReadableError(t *testing.T) {
+	env := testenv.Load(t)
+	env.Require(t, testenv.S3A)
+	ctx := context.Background()
+	a := s3Client(t, env, testenv.S3A)
+	bucket := makeBucket(t, a)
+	cm := credsManager(t)
+	bad := gatewayProfile(t, cm, env, "A", env.Get("TH_S3_A_ENDPOINT"), "not-the-secret")
+	m := newManager(t, t.TempDir(), cm, nil)
+	d := Definition{S3: &S3Spec{
+		Source:      Location{Kind: LocationS3, ProfileID: bad.ID, Bucket: bucket},
+		Destination: Location{Kind: LocationLocal, Path: t.TempDir()},
+	}}
+	_, err := m.Plan(ctx, d)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "wrong secret key")
+
+	v, err := m.Create(ctx, CreateRequest{Name: "bad secret", Definition: d, Start: true})
+	require.NoError(t, err)
+	v = waitFor(t, m, v.ID, "FAILED", settled("FAILED"))
+	assert.Equal(t, fmt.Sprintf("source: credentials rejected for s3://%s/ at %s: wrong secret key (SignatureDoesNotMatch)",
+		bucket, env.Get("TH_S3_A_ENDPOINT")), v.LastError)
+}
+
+// slowProxy delays every object read, so a run lasts long enough to be stopped.
+func slowProxy(t *testing.T, target string, delay time.Duration, gets *atomic.Int64) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 {
+			gets.Add(1)
+			time.Sleep(delay)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestStopThenResumeTheSameRun(t *testing.T) {
+	env := testenv.Load(t)
+	env.Require(t, testenv.S3A)
+	ctx := context.Background()
+	a := s3Client(t, env, testenv.S3A)
+	bucket := makeBucket(t, a)
+	putObjects(t, a, bucket, 30)
+	var gets atomic.Int64
+	endpoint := slowProxy(t, env.Get("TH_S3_A_ENDPOINT"), 150*time.Millisecond, &gets)
+	cm := credsManager(t)
+	pa := gatewayProfile(t, cm, env, "A", endpoint, env.Get("TH_S3_A_SECRET_KEY"))
+	obs := newRecorder()
+	m := newManager(t, t.TempDir(), cm, obs)
+	dst := t.TempDir()
+	v, err := m.Create(ctx, CreateRequest{Name: "slow", Start: true, Definition: Definition{S3: &S3Spec{
+		Source:      Location{Kind: LocationS3, ProfileID: pa.ID, Bucket: bucket},
+		Destination: Location{Kind: LocationLocal, Path: dst}, Concurrency: 1,
+	}}})
+	require.NoError(t, err)
+	waitFor(t, m, v.ID, "copying", func(View) bool { return gets.Load() >= 3 })
+	require.NoError(t, m.Stop(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "STOPPED", settled("STOPPED"))
+	runID := v.RunID
+	assert.True(t, v.CanResume)
+	assert.Less(t, v.Counters.DoneObjects, int64(30))
+
+	require.NoError(t, m.Resume(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "COMPLETED", settled("COMPLETED"))
+	assert.Equal(t, runID, v.RunID, "resume continues the stopped run")
+	assert.Equal(t, int64(30), v.Counters.DoneObjects)
+	files, err := filepath.Glob(filepath.Join(dst, "data", "*.txt"))
+	require.NoError(t, err)
+	assert.Len(t, files, 30)
+	assert.NotEmpty(t, obs.progressOf(v.ID), "progress was reported while the run lasted")
+}
+
+func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {
+	env := testenv.Load(t)
+	env.Require(t, testenv.RegAuth, testenv.RegOpen)
+	ctx := context.Background()
+	authHost, openHost := env.Get(string(testenv.RegAuth)), env.Get(string(testenv.RegOpen))
+	ca, err := os.ReadFile(env.Get("TH_REG_AUTH_CA"))
+	require.NoError(t, err)
+	rc := regclient.New(regclient.WithConfigHost(
+		config.Host{Name: openHost, TLS: config.TLSDisabled},
+		config.Host{Name: authHost, TLS: config.TLSEnabled, RegCert: string(ca), User: env.Get("TH_REG_AUTH_USER"), Pass: env.Get("TH_REG_AUTH_PASS")},
+	))
+	repo := testenv.Name("tasks") + "/app"
+	_, err = imagetest.Push(ctx, rc, authHost+"/"+repo+":v1", imagetest.Spec{Layers: []int64{2048}, Seed: 1})
+	require.NoError(t, err)
+
+	cm := credsManager(t)
+	src, err := cm.Save(ctx, credentials.Profile{Name: "auth registry " + repo, Kind: credentials.KindRegistry, Host: authHost,
+		Username: env.Get("TH_REG_AUTH_USER"), CAFile: env.Get("TH_REG_AUTH_CA")}, &credentials.Secret{Password: env.Get("TH_REG_AUTH_PASS")})
+	require.NoError(t, err)
+	dst, err := cm.Save(ctx, credentials.Profile{Name: "open registry " + repo, Kind: credentials.KindRegistry, Host: openHost,
+		Username: "anonymous", InsecureHTTP: true}, &credentials.Secret{Password: "unused"})
+	require.NoError(t, err)
+	m := newManager(t, t.TempDir(), cm, nil)
+	d := Definition{Image: &ImageSpec{
+		Source:      ImageSource{Kind: RegistryKind, ProfileID: src.ID, References: []string{repo + ":v1", repo + ":v2"}},
+		Destination: ImageDestination{Kind: RegistryKind, ProfileID: dst.ID, Prefix: "mirror"},
+		Referrers:   true,
+	}}
+	plan, err := m.Plan(ctx, d)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), plan.Found)
+	assert.Equal(t, int64(1), plan.ToCopy)
+	assert.Equal(t, int64(1), plan.Errors, "v2 does not exist yet")
+
+	v, err := m.Create(ctx, CreateRequest{Name: "images", Definition: d, Start: true})
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(v.ID, "img-"))
+	v = waitFor(t, m, v.ID, "FAILED", settled("FAILED"))
+	assert.Equal(t, int64(2), v.Counters.FoundObjects)
+	assert.Equal(t, int64(1), v.Counters.DoneObjects)
+	assert.Equal(t, int64(1), v.Counters.FailedObjects)
+	assert.Equal(t, "1 of 2 images failed", v.LastError)
+	assert.Equal(t, authHost+": "+repo+":v1, "+repo+":v2", v.Source)
+	assert.Equal(t, openHost+"/mirror", v.Destination)
+
+	st, err := m.Store(v.ID)
+	require.NoError(t, err)
+	failed, err := st.ListImages(ctx, v.ID, state.ListOptions{Status: state.ItemFailed})
+	require.NoError(t, err)
+	require.Len(t, failed.Items, 1)
+	assert.Equal(t, authHost+"/"+repo+":v2", failed.Items[0].Source)
+	assert.NotEmpty(t, failed.Items[0].Error)
+
+	// Fix the cause (push the missing tag) and retry.
+	_, err = imagetest.Push(ctx, rc, authHost+"/"+repo+":v2", imagetest.Spec{Layers: []int64{1024}, Seed: 2})
+	require.NoError(t, err)
+	require.NoError(t, m.RetryFailed(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "COMPLETED", settled("COMPLETED"))
+	assert.Equal(t, int64(2), v.Counters.DoneObjects)
+	assert.Zero(t, v.Counters.FailedObjects)
+	for _, tag := range []string{"v1", "v2"} {
+		r, err := ref.New(openHost + "/mirror/" + repo + ":" + tag)
+		require.NoError(t, err)
+		_, err = rc.ManifestHead(ctx, r)
+		assert.NoError(t, err, "destination has %s", tag)
+	}
+	// A new run finds both up to date (HEAD requests only).
+	require.NoError(t, m.Start(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "COMPLETED", func(v View) bool { return settled("COMPLETED")(v) && v.Counters.SkippedObjects == 2 })
+	assert.Zero(t, v.Counters.DoneObjects)
+}
