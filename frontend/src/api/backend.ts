@@ -42,16 +42,117 @@ export type SaveResult =
   | { ok: true; settings: Settings }
   | { ok: false; fieldErrors: FieldError[] };
 
+// --- Credentials (backend/credentials via app.CredentialsService) ---------------------
+
+export type CredentialKind = 'aws' | 's3compat' | 'registry';
+
+export const credentialKinds: readonly CredentialKind[] = ['aws', 's3compat', 'registry'];
+
+/** The outcome of Test connection, worded for the user; never holds a secret. */
+export interface TestResult {
+  ok: boolean;
+  /** 'ok' or a problem code such as 'wrong-secret', 'unreachable', 'tls-unknown-authority'. */
+  code: string;
+  message: string;
+  /** The raw error, for the curious and for support. */
+  detail?: string;
+  account?: string;
+  arn?: string;
+  /** Buckets the keys can list; -1 when not applicable. */
+  buckets: number;
+  /** RFC 3339 time of the test. */
+  at: string;
+  durationMs: number;
+}
+
+/** The non-secret settings of a credentials profile, as the form edits them. */
+export interface CredentialFields {
+  /** '' for a new profile. */
+  id: string;
+  name: string;
+  kind: CredentialKind;
+  sharedProfile?: string;
+  partition?: string;
+  roleArn?: string;
+  externalId?: string;
+  region?: string;
+  accessKeyId?: string;
+  provider?: string;
+  endpoint?: string;
+  pathStyle?: boolean;
+  testBucket?: string;
+  host?: string;
+  username?: string;
+  insecureHttp?: boolean;
+  caFile?: string;
+}
+
+/** A stored profile: the UI never receives a secret, only whether it is set. */
+export interface CredentialProfile extends CredentialFields {
+  secretSet: boolean;
+  lastTest?: TestResult;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What goes to the keychain; sent on save, never received. */
+export interface CredentialSecret {
+  secretAccessKey?: string;
+  sessionToken?: string;
+  password?: string;
+}
+
+export interface CredentialsView {
+  profiles: CredentialProfile[];
+  file: string;
+  /** Why the keychain could not be read (secrets then show as not set); empty when all is well. */
+  problem: string;
+}
+
+export type CredentialSaveResult =
+  | { ok: true; profile: CredentialProfile }
+  | { ok: false; fieldErrors: FieldError[] };
+
+export interface ProviderOption {
+  name: string;
+  label: string;
+  needsEndpoint: boolean;
+  defaultRegion: string;
+  endpointExample: string;
+  pathStyle: boolean;
+}
+
+export interface CredentialFormOptions {
+  partitions: string[];
+  /** Known regions per partition. */
+  regions: Record<string, string[]>;
+  providers: ProviderOption[];
+  /** AWS CLI profiles found on this computer. */
+  sharedProfiles: string[];
+}
+
 export interface Backend {
   appInfo(): Promise<AppInfo>;
   getSettings(): Promise<SettingsView>;
   saveSettings(settings: Settings): Promise<SaveResult>;
   /** Opens a native folder chooser; resolves to '' when the user cancels. */
   chooseDataDir(current: string): Promise<string>;
+
+  listCredentials(): Promise<CredentialsView>;
+  /** secret null keeps the stored secret (an edit that leaves the secret fields empty). */
+  saveCredentials(fields: CredentialFields, secret: CredentialSecret | null): Promise<CredentialSaveResult>;
+  /** Rejects with a message naming the tasks when the profile is in use. */
+  deleteCredentials(id: string): Promise<void>;
+  testCredentials(id: string): Promise<TestResult>;
+  credentialFormOptions(): Promise<CredentialFormOptions>;
 }
 
 export function asTheme(value: string): Theme {
   return (themes as readonly string[]).includes(value) ? (value as Theme) : 'system';
+}
+
+export function asCredentialKind(value: string): CredentialKind {
+  return (credentialKinds as readonly string[]).includes(value) ? (value as CredentialKind) : 's3compat';
 }
 
 /** Wails rejects a promise with the Go error's text (a string), other failures with an Error. */

@@ -56,7 +56,7 @@ describe('app shell', () => {
     renderApp(backend, '/tasks');
     await user.click(screen.getByRole('button', { name: 'Add credentials' }));
     expect(pageHeading()).toHaveTextContent('Credentials');
-    expect(screen.getByText('No credentials')).toBeInTheDocument();
+    expect(await screen.findByText('No credentials')).toBeInTheDocument(); // after the list loads
   });
 
   it('shows a not-found page for an unknown address', () => {

@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import type { AppInfo, Backend, FieldError, SaveResult, Settings, SettingsView } from '../api/backend';
+import { fakeCredentials, type FakeCredentialsOptions } from './fakeCredentials';
 
 export const testInfo: AppInfo = {
   name: 'Transfer Hub',
@@ -14,7 +15,9 @@ export const testInfo: AppInfo = {
 export const defaultSettings: Settings = { theme: 'light', concurrency: 16, dataDir: '/home/u/.local/share/transfer-hub' };
 
 /** An in-memory Backend: saveSettings validates like the Go side's bounds and keeps the value. */
-export function fakeBackend(opts: { settings?: Settings; problem?: string; fieldErrors?: FieldError[] } = {}) {
+export function fakeBackend(
+  opts: { settings?: Settings; problem?: string; fieldErrors?: FieldError[]; credentials?: FakeCredentialsOptions } = {},
+) {
   let stored: Settings = opts.settings ?? defaultSettings;
   const view = (): SettingsView => ({
     settings: stored,
@@ -24,6 +27,7 @@ export function fakeBackend(opts: { settings?: Settings; problem?: string; field
     maxConcurrency: 256,
     problem: opts.problem ?? '',
   });
+  const creds = fakeCredentials(opts.credentials);
   const backend = {
     appInfo: vi.fn(() => Promise.resolve(testInfo)),
     getSettings: vi.fn(() => Promise.resolve(view())),
@@ -33,6 +37,7 @@ export function fakeBackend(opts: { settings?: Settings; problem?: string; field
       return Promise.resolve({ ok: true, settings: s });
     }),
     chooseDataDir: vi.fn((_current: string): Promise<string> => Promise.resolve('/picked/folder')),
+    ...creds.api,
   } satisfies Backend;
-  return { backend, stored: () => stored };
+  return { backend, stored: () => stored, creds };
 }
