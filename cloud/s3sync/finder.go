@@ -117,11 +117,18 @@ func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
 
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srcSegs, err := planSegments(lctx, f.Src, m.prefixes, opt.ListWorkers*2, 3)
-	if err != nil {
-		return stats, err
+	// Both sides are planned at once: each probe is a round trip.
+	var dstSegs []segment
+	dstErr := make(chan error, 1)
+	go func() {
+		var err error
+		dstSegs, err = planSegments(lctx, f.Dst, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers)
+		dstErr <- err
+	}()
+	srcSegs, err := planSegments(lctx, f.Src, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers)
+	if derr := <-dstErr; err == nil {
+		err = derr
 	}
-	dstSegs, err := planSegments(lctx, f.Dst, m.prefixes, opt.ListWorkers*2, 3)
 	if err != nil {
 		return stats, err
 	}

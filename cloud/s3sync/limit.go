@@ -27,51 +27,54 @@ func (t *Throttle) Hits() int64 { return t.hits.Load() }
 
 // limiter bounds the transfers in flight and adapts the bound (AIMD): it cuts it by a
 // quarter when the service throttles (503 SlowDown, 429) and grows it by one after a
-// bound's worth of successes.
+// bound's worth of successes. Slots are tokens in a channel, so a release wakes exactly
+// one waiter (hundreds of goroutines wait here during a run).
 type limiter struct {
-	mu       sync.Mutex
-	max      int
-	limit    int
-	inflight int
-	ok       int
-	lastCut  time.Time
-	wake     chan struct{}
-	cuts     int
+	tokens  chan struct{}
+	mu      sync.Mutex
+	max     int
+	limit   int
+	debt    int // tokens to retire as they come back, after a cut
+	ok      int
+	lastCut time.Time
+	cuts    int
 }
 
 func newLimiter(max int) *limiter {
-	return &limiter{max: max, limit: max, wake: make(chan struct{})}
+	l := &limiter{tokens: make(chan struct{}, max), max: max, limit: max}
+	for i := 0; i < max; i++ {
+		l.tokens <- struct{}{}
+	}
+	return l
 }
 
 func (l *limiter) acquire(ctx context.Context) error {
-	for {
-		l.mu.Lock()
-		if l.inflight < l.limit {
-			l.inflight++
-			l.mu.Unlock()
-			return nil
-		}
-		ch := l.wake
-		l.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	select {
+	case <-l.tokens:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
 func (l *limiter) release() {
 	l.mu.Lock()
-	l.inflight--
 	l.ok++
-	if l.ok >= l.limit && l.limit < l.max {
+	if l.debt > 0 {
+		l.debt--
+		l.mu.Unlock()
+		return
+	}
+	grow := l.ok >= l.limit && l.limit < l.max
+	if grow {
 		l.limit++
 		l.ok = 0
 	}
-	close(l.wake)
-	l.wake = make(chan struct{})
 	l.mu.Unlock()
+	l.tokens <- struct{}{}
+	if grow {
+		l.tokens <- struct{}{}
+	}
 }
 
 // throttled is called for each throttling answer; cuts are at most one per second so a
@@ -83,9 +86,21 @@ func (l *limiter) throttled() {
 		return
 	}
 	l.lastCut = time.Now()
-	l.limit = max(1, l.limit*3/4)
+	cut := l.limit - max(1, l.limit*3/4)
+	l.limit -= cut
+	l.debt += cut
 	l.ok = 0
 	l.cuts++
+	// Retire idle tokens at once; the rest as transfers finish.
+	for l.debt > 0 {
+		select {
+		case <-l.tokens:
+			l.debt--
+			continue
+		default:
+		}
+		break
+	}
 }
 
 // current returns the bound now in force.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 
 	"transferhub/cloud/objstore"
 )
@@ -29,7 +30,7 @@ const probeLimit = 2000
 // prefixes to list, at most maxDepth levels deep. Objects that sit directly at a probed
 // level are kept as segments of their own: unlike DTH's finderDepth, nothing above the
 // split depth is lost.
-func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, want, maxDepth int) ([]segment, error) {
+func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, want, maxDepth, workers int) ([]segment, error) {
 	if len(prefixes) == 0 {
 		prefixes = []string{""}
 	}
@@ -38,27 +39,60 @@ func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, wan
 		segs = append(segs, segment{flat: p, list: true})
 	}
 	for depth := 0; depth < maxDepth; depth++ {
-		if countLists(segs) >= want {
+		if countLists(segs) >= want || countLists(segs) == 0 {
 			break
 		}
+		// Probe the listed segments of this level in parallel (at most `want` of them).
+		type probe struct {
+			p    objstore.Page
+			more bool
+			err  error
+			done bool
+		}
+		probes := make([]probe, len(segs))
+		sem := make(chan struct{}, max(1, workers))
+		var wg sync.WaitGroup
+		n := 0
+		for i, s := range segs {
+			if !s.list || n >= want {
+				continue
+			}
+			n++
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(i int, prefix string) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				p, more, err := l.ListDir(ctx, prefix, probeLimit)
+				probes[i] = probe{p: p, more: more, err: err, done: true}
+			}(i, s.flat)
+		}
+		wg.Wait()
 		var next []segment
 		expanded := false
-		for _, s := range segs {
-			if !s.list || countLists(next)+countLists(segs) >= want*2 {
+		for i, s := range segs {
+			pr := probes[i]
+			if !pr.done {
 				next = append(next, s)
 				continue
 			}
-			p, more, err := l.ListDir(ctx, s.flat, probeLimit)
-			if err != nil {
-				return nil, err
+			if pr.err != nil {
+				return nil, pr.err
 			}
-			if more || len(p.Dirs) == 0 {
-				// A huge or leaf level: list it as one range.
+			if pr.more {
+				// A huge level: list it as one range.
 				next = append(next, s)
+				continue
+			}
+			if len(pr.p.Dirs) == 0 {
+				// A leaf level the probe read in full: no second listing.
+				if len(pr.p.Objects) > 0 {
+					next = append(next, segment{objs: pr.p.Objects})
+				}
 				continue
 			}
 			expanded = true
-			next = append(next, levelSegments(p)...)
+			next = append(next, levelSegments(pr.p)...)
 		}
 		segs = next
 		if !expanded {

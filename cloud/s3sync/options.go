@@ -61,18 +61,21 @@ type Options struct {
 	// MultipartThreshold: larger objects are copied in parts (default 16 MiB). Sources
 	// that are themselves multipart keep their layout whatever their size.
 	MultipartThreshold int64
-	// MaxMemory bounds the bytes buffered in flight (default 512 MiB), whatever the
+	// MaxMemory bounds the bytes buffered in flight (default 256 MiB), whatever the
 	// object sizes.
 	MaxMemory int64
 	// BatchObjects and BatchBytes bound one job message (defaults 200 objects, 64 MiB).
 	BatchObjects int
 	BatchBytes   int64
-	// Attempts per object inside one delivery (default 3) on top of per-request retries.
+	// Attempts per object inside one delivery (default 5) on top of per-request retries:
+	// a body cut short is not retried by the SDK.
 	Attempts   int
 	ServerSide ServerSide
 	// JobVisibility hides a received job from other workers; a heartbeat extends it while
 	// the job runs, and a job of a killed worker comes back after it (default 30 s).
 	JobVisibility time.Duration
+	// ReceiveWait is how long one receive waits for a job (long polling; default 20 s).
+	ReceiveWait time.Duration
 
 	// Throttle, when set, receives the HTTP layer's throttling signals.
 	Throttle *Throttle
@@ -103,7 +106,7 @@ func (o Options) Defaults() Options {
 		o.MultipartThreshold = 16 << 20
 	}
 	if o.MaxMemory <= 0 {
-		o.MaxMemory = 512 << 20
+		o.MaxMemory = 256 << 20
 	}
 	if o.BatchObjects <= 0 {
 		o.BatchObjects = 200
@@ -112,7 +115,10 @@ func (o Options) Defaults() Options {
 		o.BatchBytes = 64 << 20
 	}
 	if o.Attempts <= 0 {
-		o.Attempts = 3
+		o.Attempts = 5
+	}
+	if o.ReceiveWait <= 0 {
+		o.ReceiveWait = 20 * time.Second
 	}
 	if o.JobVisibility <= 0 {
 		o.JobVisibility = 30 * time.Second

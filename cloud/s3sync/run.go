@@ -63,11 +63,14 @@ func Check(ctx context.Context, src, dst objstore.Location) error {
 	if objstore.Overlap(src, dst) {
 		return fmt.Errorf("source %s and destination %s overlap: a sync would read its own output", src.URL(), dst.URL())
 	}
-	if err := src.Check(ctx, false); err != nil {
-		return fmt.Errorf("source: %w", err)
+	dstErr := make(chan error, 1)
+	go func() { dstErr <- dst.Check(ctx, true) }()
+	serr, derr := src.Check(ctx, false), <-dstErr
+	if serr != nil {
+		return fmt.Errorf("source: %w", serr)
 	}
-	if err := dst.Check(ctx, true); err != nil {
-		return fmt.Errorf("destination: %w", err)
+	if derr != nil {
+		return fmt.Errorf("destination: %w", derr)
 	}
 	return nil
 }
@@ -137,6 +140,10 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		// jobs back quickly, and heartbeats on a local file cost nothing.
 		opt.JobVisibility = 6 * time.Second
 	}
+	if opt.ReceiveWait <= 0 {
+		// Polling the local file is cheap; a short wait notices the end of the run at once.
+		opt.ReceiveWait = 20 * time.Millisecond
+	}
 	opt = opt.Defaults()
 	if opt.DryRun {
 		return DryRun(ctx, src, dst, opt)
@@ -168,6 +175,7 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		}
 	}
 	runID := task.RunID
+	opt.Logger.Debug("run started", "run", runID, "resumed", resumed, "elapsed", time.Since(start))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -177,10 +185,11 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	finderErr := make(chan error, 1)
 	var finderDone bool
 	go func() {
-		_, err := f.Run(ctx, runID)
+		st, err := f.Run(ctx, runID)
 		if err != nil {
 			cancel()
 		}
+		opt.Logger.Debug("finder done", "found", st.Found, "queued", st.Queued, "skipped", st.Skipped, "elapsed", time.Since(start), "err", err)
 		finderErr <- err
 	}()
 	var ferr error
@@ -216,6 +225,7 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	})
 	werr := w.Serve(ctx, idle)
 	stopProgress()
+	opt.Logger.Debug("workers done", "elapsed", time.Since(start))
 	if !finderDone {
 		ferr = <-finderErr
 	}

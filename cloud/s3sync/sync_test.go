@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -224,11 +225,13 @@ func TestSyncThroughFaults(t *testing.T) {
 	pa := s3test.NewFaultProxy(t, a.Endpoint)
 	pb := s3test.NewFaultProxy(t, b.Endpoint)
 	for _, p := range []*s3test.FaultProxy{pa, pb} {
-		p.ResetShare, p.SlowDownShare, p.CutShare = 0.08, 0.10, 0.05
+		p.ResetShare, p.SlowDownShare, p.CutShare, p.StallShare, p.Stall = 0.08, 0.10, 0.05, 0.01, 6*time.Second
 	}
 	th := &s3sync.Throttle{}
 	ca, cb := a.Config(pa.URL), b.Config(pb.URL)
 	ca.OnThrottle, cb.OnThrottle = th.Signal, th.Signal
+	// A stalled connection is killed after 2 s without a byte, and the request retried.
+	ca.StallTimeout, cb.StallTimeout = 2*time.Second, 2*time.Second
 	src, err := objstore.OpenS3(context.Background(), sb, "", ca)
 	require.NoError(t, err)
 	dst, err := objstore.OpenS3(context.Background(), db, "", cb)
@@ -241,6 +244,7 @@ func TestSyncThroughFaults(t *testing.T) {
 	require.Positive(t, pa.Resets.Load()+pb.Resets.Load())
 	require.Positive(t, pa.Cuts.Load())
 	require.Positive(t, th.Hits(), "503s reach the adaptive limiter")
+	require.Positive(t, pa.Stalls.Load()+pb.Stalls.Load())
 }
 
 // Records and counters are exact, and the report lists failures with their errors.

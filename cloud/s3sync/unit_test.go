@@ -110,7 +110,7 @@ func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 		keys := randomKeys(r, 1+r.Intn(300))
 		l := &memLister{keys: keys}
 		want := 1 + r.Intn(20)
-		segs, err := planSegments(context.Background(), l, nil, want, 1+r.Intn(4))
+		segs, err := planSegments(context.Background(), l, nil, want, 1+r.Intn(4), 1+r.Intn(8))
 		require.NoError(t, err)
 		got := collect(t, listOrdered(context.Background(), l, segs, 1+r.Intn(8)))
 		require.Equal(t, keys, got, "round %d", round)
@@ -120,10 +120,10 @@ func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 func TestParallelListingWithPrefixesAndResume(t *testing.T) {
 	keys := []string{"a", "a/1", "a/2", "a/b/1", "a.txt", "b/1", "b/2/3", "c", "c/d/e/f"}
 	l := &memLister{keys: keys}
-	segs, err := planSegments(context.Background(), l, normalizePrefixes([]string{"b/", "a/", "a/b/"}), 8, 3)
+	segs, err := planSegments(context.Background(), l, normalizePrefixes([]string{"b/", "a/", "a/b/"}), 8, 3, 4)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a/1", "a/2", "a/b/1", "b/1", "b/2/3"}, collect(t, listOrdered(context.Background(), l, segs, 4)))
-	segs, err = planSegments(context.Background(), l, nil, 8, 3)
+	segs, err = planSegments(context.Background(), l, nil, 8, 3, 4)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a/b/1", "b/1", "b/2/3", "c", "c/d/e/f"}, // "a.txt" < "a/2"
 		collect(t, listOrdered(context.Background(), l, resumeSegments(segs, "a/2"), 4)))
@@ -143,7 +143,7 @@ func TestLocalListingOrder(t *testing.T) {
 	require.NoError(t, err)
 	want := append([]string(nil), keys...)
 	sort.Strings(want)
-	segs, err := planSegments(context.Background(), loc, nil, 8, 3)
+	segs, err := planSegments(context.Background(), loc, nil, 8, 3, 2)
 	require.NoError(t, err)
 	require.Equal(t, want, collect(t, listOrdered(context.Background(), loc, segs, 3)))
 	var flat []string

@@ -99,7 +99,7 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		msgs, err := w.Queue.Receive(ctx, 1, w.Opt.JobVisibility, 200*time.Millisecond)
+		msgs, err := w.Queue.Receive(ctx, 1, w.Opt.JobVisibility, w.Opt.ReceiveWait)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -210,7 +210,7 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) sta
 		}
 		w.Opt.Logger.Warn("copy failed, retrying", "key", jo.Key, "attempt", attempt, "err", err)
 		select {
-		case <-time.After(time.Duration(attempt) * time.Second):
+		case <-time.After(time.Duration(attempt) * 300 * time.Millisecond):
 		case <-ctx.Done():
 		}
 	}

@@ -121,7 +121,7 @@ objects failed (listed, and in 'thub s3 report'), 2 on bad input or a fatal erro
 	f.IntVar(&fl.listWorkers, "list-workers", 16, "parallel listings per side")
 	f.StringVar(&fl.partSize, "part-size", "8MiB", "multipart part size when the source layout cannot be reproduced")
 	f.StringVar(&fl.threshold, "multipart-threshold", "16MiB", "objects above this size are copied in parts")
-	f.StringVar(&fl.mem, "max-memory", "512MiB", "bound on bytes buffered in flight")
+	f.StringVar(&fl.mem, "max-memory", "256MiB", "bound on bytes buffered in flight")
 	f.BoolVar(&fl.del, "delete", false, "delete destination objects the source lacks (within the selection)")
 	f.BoolVar(&fl.dryRun, "dry-run", false, "only plan: list and compare, print counts, bytes and estimated requests")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as one JSON object on the last line of stdout")

@@ -199,3 +199,33 @@ func TestS3SyncCrashResume(t *testing.T) {
 	t.Logf("parts at kill 2: %d; bytes sent by the final run: %d of %d; total sent: %d",
 		partsBefore, proxy.UploadBytes.Load()-sentBefore, bigSize, proxy.UploadBytes.Load())
 }
+
+// Shared-config profiles per side, with endpoint_url from the profile (as the SDK reads it).
+func TestS3SyncProfiles(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-prof"), b.Bucket(t, "thub-prof")
+	a.Put(t, sb, "p/one.txt", []byte("one"), nil)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`[profile gw-a]
+region = us-east-1
+endpoint_url = %s
+aws_access_key_id = %s
+aws_secret_access_key = %s
+
+[profile gw-b]
+region = us-east-1
+endpoint_url = %s
+aws_access_key_id = %s
+aws_secret_access_key = %s
+`, a.Endpoint, a.AccessKey, a.SecretKey, b.Endpoint, b.AccessKey, b.SecretKey)), 0o600))
+	env := []string{"AWS_CONFIG_FILE=" + cfg, "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true"}
+	r := thub(t, env, "s3", "sync", "s3://"+sb+"/p", "s3://"+db, "--src-profile", "gw-a", "--dst-profile", "gw-b",
+		"--src-addressing", "path", "--dst-addressing", "path", "--json", "--state", filepath.Join(dir, "s.db"))
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 1.0, lastJSON(t, r.stdout)["copied"])
+	require.Equal(t, []byte("one"), b.Get(t, db, "one.txt"))
+	r = thub(t, env, "s3", "sync", "s3://"+sb+"/p", "s3://"+db, "--src-profile", "nope", "--json")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "nope")
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // FaultProxy is a loopback HTTP proxy in front of one S3 gateway. It can reset
@@ -24,9 +25,11 @@ type FaultProxy struct {
 	ResetShare    float64 // connection reset before the request is forwarded
 	SlowDownShare float64 // 503 SlowDown answer
 	CutShare      float64 // GET response body cut after half of it
+	StallShare    float64 // the answer is held back for Stall (a dead peer)
+	Stall         time.Duration
 
-	Resets, SlowDowns, Cuts, Requests atomic.Int64
-	UploadBytes                       atomic.Int64
+	Resets, SlowDowns, Cuts, Stalls, Requests atomic.Int64
+	UploadBytes                               atomic.Int64
 
 	mu  sync.Mutex
 	rnd *rand.Rand
@@ -71,6 +74,13 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 		case roll < p.ResetShare+p.SlowDownShare+p.CutShare && r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && r.URL.Query().Get("uploads") == "":
 			p.Cuts.Add(1)
 			w = &cutWriter{ResponseWriter: w}
+		case roll < p.ResetShare+p.SlowDownShare+p.CutShare+p.StallShare:
+			p.Stalls.Add(1)
+			select {
+			case <-time.After(p.Stall):
+			case <-r.Context().Done():
+			}
+			return
 		}
 		if r.Body != nil {
 			r.Body = countingBody{ReadCloser: r.Body, n: &p.UploadBytes}
