@@ -280,7 +280,15 @@ export function CredentialsPage() {
             Credentials
           </Header>
         }
-        empty={loadError ? <Alert type="error" header="The credentials could not be loaded">{loadError}</Alert> : undefined}
+        empty={
+          loadError ? (
+            <Alert type="error" header="The credentials could not be loaded">
+              {loadError}
+            </Alert>
+          ) : (
+            collectionProps.empty
+          )
+        }
       />
       {form.mode !== 'closed' && options && (
         <CredentialForm
