@@ -30,6 +30,7 @@ var (
 // Progress is a live snapshot of a running task.
 type Progress struct {
 	At       time.Time      `json:"at"`
+	RunID    string         `json:"runId"`
 	Counters state.Counters `json:"counters"`
 	// BytesMoved is what the run has sent so far (images: also bytes of images still in
 	// flight), the basis of throughput.

@@ -280,7 +280,7 @@ func (m *Manager) snapshot(ctx context.Context, e *entry, r *run) (Progress, boo
 	if err != nil {
 		return Progress{}, false
 	}
-	p := Progress{At: m.now(), Counters: t.Counters, FinderDone: t.FinderDone, BytesMoved: t.Counters.DoneBytes}
+	p := Progress{At: m.now(), RunID: t.RunID, Counters: t.Counters, FinderDone: t.FinderDone, BytesMoved: t.Counters.DoneBytes}
 	if s := r.s3.Load(); s != nil {
 		// The finder's live counts run ahead of its checkpoints in the store.
 		p.Counters.FoundObjects = max(p.Counters.FoundObjects, s.Found)

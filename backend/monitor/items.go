@@ -1,0 +1,306 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"transferhub/cloud/state"
+)
+
+// Item is one row of a task's object or image table.
+type Item struct {
+	// Key is the object key, or the image's source reference.
+	Key         string           `json:"key"`
+	Destination string           `json:"destination,omitempty"` // images
+	Size        int64            `json:"size"`                  // object size, or bytes sent for an image
+	Status      state.ItemStatus `json:"status"`
+	Attempts    int              `json:"attempts"`
+	Error       string           `json:"error,omitempty"`
+	ETag        string           `json:"etag,omitempty"` // source ETag, or image digest
+	DestETag    string           `json:"destEtag,omitempty"`
+	Platforms   []string         `json:"platforms,omitempty"`
+	RunID       string           `json:"runId,omitempty"`
+	UpdatedAt   time.Time        `json:"updatedAt"`
+}
+
+// ItemsQuery asks for one page of a task's table.
+type ItemsQuery struct {
+	TaskID   string `json:"taskId"`
+	Status   string `json:"status"` // "" = every status
+	Prefix   string `json:"prefix"` // key (or source reference) prefix
+	Page     int    `json:"page"`   // 1-based
+	PageSize int    `json:"pageSize"`
+}
+
+// ItemsPage is one page. Pages are keyset-paged in key order, so any page costs the
+// same at any depth; PagesCount is how many pages are known to exist (all of them once
+// the end was reached, then OpenEnd is false).
+type ItemsPage struct {
+	Items      []Item `json:"items"`
+	Page       int    `json:"page"`
+	PageSize   int    `json:"pageSize"`
+	PagesCount int    `json:"pagesCount"`
+	OpenEnd    bool   `json:"openEnd"`
+}
+
+// Page sizes.
+const (
+	DefaultPageSize = 50
+	MinPageSize     = 10
+	MaxPageSize     = 1000
+	// A jump past the known pages scans ahead in chunks of this many pages.
+	scanChunkPages = 200
+	// A running task's page index and counts are rebuilt when older than these.
+	indexTTLRunning  = 10 * time.Second
+	countsTTLRunning = 5 * time.Second
+)
+
+// Items returns one page of a task's objects (S3) or images.
+func (m *Monitor) Items(ctx context.Context, q ItemsQuery) (ItemsPage, error) {
+	v, err := m.tasks.Get(ctx, q.TaskID)
+	if err != nil {
+		return ItemsPage{}, err
+	}
+	st, err := m.tasks.Store(q.TaskID)
+	if err != nil {
+		return ItemsPage{}, err
+	}
+	status, err := parseStatus(q.Status)
+	if err != nil {
+		return ItemsPage{}, err
+	}
+	size := q.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	size = min(max(size, MinPageSize), MaxPageSize)
+	list := lister(st, v.Type == state.TaskImage, q.TaskID)
+
+	key := indexKey{task: q.TaskID, status: status, prefix: q.Prefix, size: size}
+	m.mu.Lock()
+	idx := m.indexes.get(key, v.Active, m.now())
+	m.mu.Unlock()
+
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	page := max(q.Page, 1)
+	for len(idx.cursors) < page && !idx.complete {
+		if err := idx.extend(ctx, list, status, q.Prefix, size); err != nil {
+			return ItemsPage{}, err
+		}
+	}
+	page = min(page, len(idx.cursors))
+	items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: q.Prefix, After: idx.cursors[page-1], Limit: size})
+	if err != nil {
+		return ItemsPage{}, err
+	}
+	switch {
+	case next != "" && len(idx.cursors) == page:
+		idx.cursors = append(idx.cursors, next)
+	case next == "":
+		idx.cursors, idx.complete = idx.cursors[:page], true
+	}
+	if items == nil {
+		items = []Item{}
+	}
+	return ItemsPage{Items: items, Page: page, PageSize: size, PagesCount: len(idx.cursors), OpenEnd: !idx.complete}, nil
+}
+
+func parseStatus(s string) (state.ItemStatus, error) {
+	st := state.ItemStatus(strings.ToUpper(strings.TrimSpace(s)))
+	switch st {
+	case "", state.ItemPending, state.ItemInProgress, state.ItemDone, state.ItemSkipped, state.ItemFailed:
+		return st, nil
+	}
+	return "", fmt.Errorf("%q is not a status; use PENDING, IN_PROGRESS, DONE, SKIPPED or FAILED", s)
+}
+
+// listFunc lists one page of items and the cursor to the next.
+type listFunc func(ctx context.Context, opt state.ListOptions) (items []Item, next string, err error)
+
+func lister(st state.Store, images bool, taskID string) listFunc {
+	if images {
+		return func(ctx context.Context, opt state.ListOptions) ([]Item, string, error) {
+			p, err := st.ListImages(ctx, taskID, opt)
+			if err != nil {
+				return nil, "", fmt.Errorf("list images: %w", err)
+			}
+			out := make([]Item, len(p.Items))
+			for i, im := range p.Items {
+				out[i] = imageItem(im)
+			}
+			return out, p.Next, nil
+		}
+	}
+	return func(ctx context.Context, opt state.ListOptions) ([]Item, string, error) {
+		p, err := st.ListObjects(ctx, taskID, opt)
+		if err != nil {
+			return nil, "", fmt.Errorf("list objects: %w", err)
+		}
+		out := make([]Item, len(p.Items))
+		for i, o := range p.Items {
+			out[i] = objectItem(o)
+		}
+		return out, p.Next, nil
+	}
+}
+
+func objectItem(o state.Object) Item {
+	return Item{Key: o.Key, Size: o.Size, Status: o.Status, Attempts: o.Attempts, Error: o.Error, ETag: o.ETag,
+		DestETag: o.DestETag, RunID: o.RunID, UpdatedAt: o.UpdatedAt}
+}
+
+func imageItem(im state.Image) Item {
+	return Item{Key: im.Source, Destination: im.Destination, Size: im.Bytes, Status: im.Status, Attempts: im.Attempts,
+		Error: im.Error, ETag: im.Digest, Platforms: im.Platforms, RunID: im.RunID, UpdatedAt: im.UpdatedAt}
+}
+
+// --- page index ----------------------------------------------------------------------------
+
+type indexKey struct {
+	task   string
+	status state.ItemStatus
+	prefix string
+	size   int
+}
+
+// pageIndex remembers where each page starts (the key after which it begins), so a page
+// is one keyset query wherever it is.
+type pageIndex struct {
+	mu       sync.Mutex
+	cursors  []string // cursors[i]: the page i+1 starts after this key ("" = at the start)
+	complete bool     // every page is known
+	built    time.Time
+}
+
+// extend learns the starts of the next pages by reading ahead from the last known one
+// (a jump to a far page, e.g. the last, reads the keys in between once).
+func (x *pageIndex) extend(ctx context.Context, list listFunc, status state.ItemStatus, prefix string, size int) error {
+	start := x.cursors[len(x.cursors)-1]
+	items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: prefix, After: start, Limit: size * scanChunkPages})
+	if err != nil {
+		return err
+	}
+	for i := size - 1; i < len(items); i += size {
+		if i < len(items)-1 || next != "" {
+			x.cursors = append(x.cursors, items[i].Key)
+		}
+	}
+	if next == "" {
+		x.complete = true
+	}
+	return ctx.Err()
+}
+
+// indexCache keeps the most recently used page indexes.
+type indexCache struct {
+	max   int
+	m     map[indexKey]*pageIndex
+	order []indexKey // least recently used first
+}
+
+func newIndexCache(n int) *indexCache { return &indexCache{max: n, m: map[indexKey]*pageIndex{}} }
+
+// get returns the index for k (m.mu held); a running task's index is rebuilt when old,
+// since records keep arriving between its cursors.
+func (c *indexCache) get(k indexKey, active bool, now time.Time) *pageIndex {
+	x, ok := c.m[k]
+	if ok && active && now.Sub(x.built) > indexTTLRunning {
+		ok = false
+	}
+	if !ok {
+		x = &pageIndex{cursors: []string{""}, built: now}
+		c.m[k] = x
+	}
+	for i, o := range c.order {
+		if o == k {
+			c.order = append(c.order[:i], c.order[i+1:]...)
+			break
+		}
+	}
+	c.order = append(c.order, k)
+	for len(c.order) > c.max {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	return x
+}
+
+// drop forgets a task's indexes (m.mu held).
+func (c *indexCache) drop(task string) {
+	kept := c.order[:0]
+	for _, k := range c.order {
+		if k.task == task {
+			delete(c.m, k)
+			continue
+		}
+		kept = append(kept, k)
+	}
+	c.order = kept
+}
+
+// --- counts ----------------------------------------------------------------------------------
+
+// Counts is how many records a task's table holds, per status.
+type Counts struct {
+	Total    int64                      `json:"total"`
+	ByStatus map[state.ItemStatus]int64 `json:"byStatus"`
+}
+
+type countsEntry struct {
+	at     time.Time
+	counts Counts
+}
+
+// Counts counts a task's records per status (cached; a running task's counts are
+// refreshed every few seconds). Counting a large table takes a while, so pages never
+// wait for it: the UI asks for both at once.
+func (m *Monitor) Counts(ctx context.Context, id string) (Counts, error) {
+	m.mu.Lock()
+	e, ok := m.counts[id]
+	m.mu.Unlock()
+	if ok {
+		return e.counts, nil
+	}
+	v, err := m.tasks.Get(ctx, id)
+	if err != nil {
+		return Counts{}, err
+	}
+	st, err := m.tasks.Store(id)
+	if err != nil {
+		return Counts{}, err
+	}
+	c := Counts{ByStatus: map[state.ItemStatus]int64{}}
+	if v.Type == state.TaskImage {
+		after := ""
+		for {
+			p, err := st.ListImages(ctx, id, state.ListOptions{After: after, Limit: 1000})
+			if err != nil {
+				return Counts{}, fmt.Errorf("count images: %w", err)
+			}
+			for _, im := range p.Items {
+				c.ByStatus[im.Status]++
+			}
+			if p.Next == "" {
+				break
+			}
+			after = p.Next
+		}
+	} else {
+		by, err := st.CountObjects(ctx, id)
+		if err != nil {
+			return Counts{}, fmt.Errorf("count objects: %w", err)
+		}
+		c.ByStatus = by
+	}
+	for _, n := range c.ByStatus {
+		c.Total += n
+	}
+	m.mu.Lock()
+	m.counts[id] = countsEntry{at: m.now(), counts: c}
+	m.mu.Unlock()
+	return c, nil
+}
