@@ -142,7 +142,7 @@ func records(ctx context.Context, args []string) error {
 		for j := i; j < min(i+batch, *n); j++ {
 			o := state.Object{Key: fmt.Sprintf("photos/%04d/%02d/IMG_%07d.jpg", 2000+j%25, j%12+1, j), Size: int64(1024 + j%65536),
 				ETag: fmt.Sprintf("%032x", j), Status: state.ItemDone, Attempts: 1, RunID: t.RunID, LastModified: start}
-			if j%max(1, *n / max(1, *failed)) == 7 && *failed > 0 {
+			if j%max(1, *n/max(1, *failed)) == 7 && *failed > 0 {
 				o.Status, o.Error = state.ItemFailed, "access denied to the destination: the credentials may not write this key (AccessDenied)"
 			} else {
 				o.DestETag = o.ETag
