@@ -8,6 +8,7 @@ import (
 	"embed"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -18,6 +19,8 @@ import (
 
 	"transferhub/app"
 	"transferhub/backend/credentials"
+	"transferhub/backend/monitor"
+	"transferhub/backend/tasks"
 	"transferhub/backend/settings"
 )
 
@@ -51,6 +54,20 @@ func main() {
 	settingsSvc := app.NewSettingsService(settings.NewStore(paths.File, settings.Defaults(paths.DataDir)), nil, logger)
 	credentialsSvc := app.NewCredentialsService(creds, logger)
 
+	// Local tasks: one state file each under <data dir>/tasks (opened when the app starts;
+	// a data folder changed in Settings applies at the next start). The monitor hears
+	// their progress and pushes it to the pages that watch.
+	defaultConcurrency := func() int { return settingsSvc.Get().Settings.Concurrency }
+	taskMgr := tasks.New(tasks.Options{
+		Dir: filepath.Join(settingsSvc.Get().Settings.DataDir, "tasks"), Credentials: creds,
+		Logger: logger, DefaultConcurrency: defaultConcurrency,
+	})
+	creds.SetUsageChecker(taskMgr)
+	mon := monitor.New(monitor.Options{Tasks: taskMgr, Logger: logger})
+	taskMgr.SetObserver(mon)
+	monitorSvc := app.NewMonitorService(mon, nil, logger)
+	tasksSvc := app.NewTasksService(taskMgr, defaultConcurrency, logger)
+
 	err = wails.Run(&options.App{
 		Title:            app.AppName,
 		Width:            1280,
@@ -60,15 +77,17 @@ func main() {
 		BackgroundColour: app.WindowBackground(settingsSvc),
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup: func(ctx context.Context) {
-			app.Start(ctx, logger, appSvc, settingsSvc, credentialsSvc)
+			app.Start(ctx, logger, appSvc, settingsSvc, credentialsSvc, monitorSvc, tasksSvc)
 		},
 		OnShutdown: func(ctx context.Context) {
-			app.Stop(ctx, appSvc, settingsSvc, credentialsSvc)
+			app.Stop(ctx, appSvc, settingsSvc, credentialsSvc, monitorSvc, tasksSvc)
 		},
 		Bind: []any{
 			appSvc,
 			settingsSvc,
 			credentialsSvc,
+			tasksSvc,
+			monitorSvc,
 		},
 		Linux:   &linux.Options{ProgramName: "transfer-hub", Icon: icon},
 		Mac:     &mac.Options{About: &mac.AboutInfo{Title: app.AppName, Message: "Move S3 objects and container images between clouds.", Icon: icon}},
