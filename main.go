@@ -20,8 +20,8 @@ import (
 	"transferhub/app"
 	"transferhub/backend/credentials"
 	"transferhub/backend/monitor"
-	"transferhub/backend/tasks"
 	"transferhub/backend/settings"
+	"transferhub/backend/tasks"
 )
 
 //go:embed all:frontend/dist

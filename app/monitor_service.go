@@ -148,5 +148,5 @@ func (s *MonitorService) stop(ctx context.Context) { s.mon.Close() }
 func wailsSaveFilePicker(ctx context.Context, title, defaultName string) (string, error) {
 	return wruntime.SaveFileDialog(ctx, wruntime.SaveDialogOptions{Title: title, DefaultFilename: defaultName,
 		CanCreateDirectories: true,
-		Filters: []wruntime.FileFilter{{DisplayName: "Reports (*.csv, *.json)", Pattern: "*.csv;*.json"}}})
+		Filters:              []wruntime.FileFilter{{DisplayName: "Reports (*.csv, *.json)", Pattern: "*.csv;*.json"}}})
 }
