@@ -271,3 +271,50 @@ func TestSyncRecordsFailures(t *testing.T) {
 	require.Equal(t, res.Found, task.Counters.DoneObjects)
 	require.True(t, strings.HasSuffix(task.Name, dir))
 }
+
+// Every job delivered twice (and one twice at once): the destination and the counters
+// are exactly as with one delivery.
+func TestWorkerDuplicateJobs(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-dup"), b.Bucket(t, "thub-dup")
+	var objs []s3sync.JobObject
+	for i := 0; i < 40; i++ {
+		k := fmt.Sprintf("d/%02d", i)
+		body := s3test.RandBytes(100 + i)
+		a.Put(t, sb, k, body, nil)
+		objs = append(objs, s3sync.JobObject{Key: k, Size: int64(len(body))})
+	}
+	etag := a.PutMultipart(t, sb, "d/big", s3test.RandBytes(11<<20), 5<<20, nil)
+	src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
+	for i, l := range a.List(t, sb, "") {
+		if i < len(objs) {
+			objs[i].ETag = l.ETag
+		}
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dup.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.PutTask(ctx, state.Task{ID: "dup", Type: state.TaskS3, Name: "dup", Engine: state.EngineLocal, Status: state.TaskDraft}))
+	task, err := st.StartRun(ctx, "dup")
+	require.NoError(t, err)
+	q := st.Queue("jobs", sqlite.QueueOptions{})
+	big := s3sync.JobObject{Key: "d/big", Size: 11 << 20, ETag: etag}
+	for _, j := range []s3sync.Job{{Run: task.RunID, Objects: objs[:20]}, {Run: task.RunID, Objects: objs[20:]}, {Run: task.RunID, Objects: []s3sync.JobObject{big}}} {
+		body, err := s3sync.EncodeJob(j)
+		require.NoError(t, err)
+		require.NoError(t, q.Send(ctx, body, body))
+	}
+	w := &s3sync.Worker{Src: src, Dst: dst, Store: st, Queue: q, TaskID: "dup", RunID: task.RunID,
+		Opt: s3sync.Options{Concurrency: 8, ReceiveWait: 20 * time.Millisecond, JobVisibility: 10 * time.Second}}
+	require.NoError(t, w.Serve(ctx, func(ctx context.Context) (bool, error) {
+		v, f, err := q.Depth(ctx)
+		return v == 0 && f == 0, err
+	}))
+	task, err = st.GetTask(ctx, "dup")
+	require.NoError(t, err)
+	require.Equal(t, int64(41), task.Counters.DoneObjects, "each object counted once")
+	require.Zero(t, task.Counters.FailedObjects)
+	s3test.Verify(t, a, sb, "", b, db, "", true)
+	require.Empty(t, b.OpenUploads(t, db))
+}
