@@ -3,10 +3,17 @@
 # Playwright (playwright-core) drives Debian's Chromium through frontend/e2e/tests.
 # Screenshots and logs go to artifacts/e2e/. Everything started here is stopped on exit.
 #
+# Runs inside build/scripts/with-keyring.sh unless TH_KEYRING says a keyring is there.
+#
 # Env: TH_E2E_START_TIMEOUT  seconds to wait for wails dev (default 420; a cold build of
 #                            the dev binary takes 2-3 min on 2 cores)
 #      CHROMIUM              browser binary (default /usr/bin/chromium)
 set -euo pipefail
+# The app keeps secrets in the OS keychain (go-keyring over D-Bus): outside a session bus
+# with an unlocked Secret Service (test.sh provides one), run inside our own.
+if [[ -z ${TH_KEYRING:-} ]]; then
+  exec "$(dirname "$0")/with-keyring.sh" "$0" "$@"
+fi
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 ART=$ROOT/artifacts/e2e
@@ -128,12 +135,13 @@ done
 export TH_E2E_URL="http://127.0.0.1:$PORT" TH_E2E_ARTIFACTS=$ART TH_E2E_VERSION=$VERSION
 export TH_E2E_SETTINGS_FILE=$WORK/config/transfer-hub/settings.json
 export TH_E2E_DATA_DIR=$WORK/chosen-data
+export TH_E2E_PROFILES_FILE=$WORK/config/transfer-hub/profiles.json
 
 # --- the tests ---------------------------------------------------------------------------
 rc=0
 # In the background so a TERM/INT to this script stops the run at once (bash defers traps
 # while a foreground child runs).
-(cd frontend/e2e && exec node --test --test-concurrency=1 tests/shell.test.mjs) &
+(cd frontend/e2e && exec node --test --test-concurrency=1 tests/*.test.mjs) &
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=

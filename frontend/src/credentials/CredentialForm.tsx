@@ -240,8 +240,13 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
           </FormField>
           <AccessKeyFields draft={draft} errors={errors} edit={edit} stored={secretStored} aws={false} />
           <Checkbox
-            checked={draft.pathStyle}
-            description={`Address buckets as endpoint/bucket instead of bucket.endpoint.${provider?.pathStyle ? ' This provider uses it already.' : ''}`}
+            checked={draft.pathStyle || (provider?.pathStyle ?? false)}
+            disabled={provider?.pathStyle}
+            description={
+              provider?.pathStyle
+                ? 'Buckets are addressed as endpoint/bucket: this provider always works that way.'
+                : 'Address buckets as endpoint/bucket instead of bucket.endpoint (for stores without per-bucket host names).'
+            }
             onChange={(e) => {
               edit({ pathStyle: e.detail.checked });
             }}

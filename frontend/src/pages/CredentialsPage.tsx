@@ -141,8 +141,10 @@ export function CredentialsPage() {
         setFlash((f) => f.filter((x) => x.id !== m.id));
       },
     };
-    // One message per subject: a new test of the same profile replaces the last one.
-    setFlash((f) => [item, ...f.filter((x) => x.id !== m.id)]);
+    // One message per subject (a new test of a profile replaces the last one, and its
+    // "added, test it" note), and only the latest few.
+    const subject = m.id.slice(m.id.indexOf('-') + 1);
+    setFlash((f) => [item, ...f.filter((x) => x.id !== m.id && !(m.id.startsWith('test-') && x.id === `saved-${subject}`))].slice(0, 3));
   };
 
   const runTest = async (p: CredentialProfile) => {
@@ -199,7 +201,7 @@ export function CredentialsPage() {
 
   return (
     <SpaceBetween size="m">
-      {flash.length > 0 && <Flashbar items={flash} stackItems={flash.length > 3} />}
+      {flash.length > 0 && <Flashbar items={flash} stackItems />}
       {problem && (
         <Alert type="warning" header="The system keychain could not be read">
           Secrets show as not set until it can: unlock your keychain (or, on Linux, start a Secret Service such as
@@ -314,7 +316,7 @@ export function CredentialsPage() {
                     void runTest(saved);
                   }}
                 >
-                  Test connection
+                  Test now
                 </Button>
               ),
             });
