@@ -1,6 +1,16 @@
 // Package credentials keeps the user's credential profiles: non-secret metadata in a
 // JSON file in the user config dir, secrets only in the OS keychain. The UI only ever
 // sees whether a secret is set; the engines get resolved credentials through Resolve.
+//
+// Storage: os.UserConfigDir()/transfer-hub/profiles.json ({"version":1,"profiles":[...]},
+// mode 0600, replaced atomically) and one keychain entry per profile: service
+// "transfer-hub", user "profile/<id>", value the JSON of its Secret. An AWS profile on an
+// AWS CLI profile (SharedProfile) has no entry.
+//
+// For the engines: Manager.Resolve(ctx, id) gives a Resolved, and Resolved.S3Config,
+// Resolved.AWSConfig (STS, ECR) and Resolved.RegistryAccess / AddTo (image.Access) turn
+// it into what cloud/objstore and cloud/image take. Tasks report which profiles they use
+// through a UsageChecker, so a profile in use is not deleted.
 package credentials
 
 import "time"
