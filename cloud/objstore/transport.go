@@ -33,8 +33,8 @@ func newHTTPClient(concurrency int, stall time.Duration) *awshttp.BuildableClien
 		// CopyObject/CompleteMultipartUpload may think for minutes; the stall watchdog
 		// covers dead peers instead of a header timeout.
 		tr.ResponseHeaderTimeout = 0
-		tr.WriteBufferSize = 64 << 10
-		tr.ReadBufferSize = 64 << 10
+		// Buffer sizes stay at Go's 4 KiB: some servers close the connection after each
+		// request, and large per-connection buffers then cost an allocation per request.
 	})
 }
 

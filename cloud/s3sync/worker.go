@@ -42,6 +42,8 @@ type Worker struct {
 	// BytesSent counts bytes this worker read from the source and wrote to the
 	// destination (zero for server-side copies).
 	BytesSent atomic.Int64
+
+	pending atomic.Int64 // objects received by Serve and not yet finished
 }
 
 func (w *Worker) init() {
@@ -76,7 +78,6 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 	w.init()
 	var (
 		wg      sync.WaitGroup
-		pending atomic.Int64 // objects received and not yet finished
 		errMu   sync.Mutex
 		firstEr error
 	)
@@ -95,7 +96,7 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 		if err != nil {
 			return err
 		}
-		if pending.Load() >= int64(2*w.Opt.Concurrency) {
+		if w.pending.Load() >= int64(2*w.Opt.Concurrency) {
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
@@ -107,7 +108,7 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 			return fmt.Errorf("receive jobs: %w", err)
 		}
 		if len(msgs) == 0 {
-			if pending.Load() == 0 && idle != nil {
+			if w.pending.Load() == 0 && idle != nil {
 				done, err := idle(ctx)
 				if err != nil {
 					return err
@@ -128,13 +129,14 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 				}
 				continue
 			}
-			n := int64(len(job.Objects))
-			pending.Add(n)
+			// Objects count as pending until each one finishes (not the whole job), so
+			// the next job is taken while a job's last objects are still copying and
+			// the transfers never drain between jobs.
+			w.pending.Add(int64(len(job.Objects)))
 			wg.Add(1)
 			go func(m queue.Message, job Job) {
 				defer wg.Done()
-				defer pending.Add(-n)
-				if err := w.Handle(ctx, m, job); err != nil && ctx.Err() == nil {
+				if err := w.handle(ctx, m, job, true); err != nil && ctx.Err() == nil {
 					fail(err)
 				}
 			}(m, job)
@@ -153,7 +155,21 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 // acknowledges the message. A redelivered or duplicated job does the same again: copies
 // are overwrites with identical content and records are idempotent per run.
 func (w *Worker) Handle(ctx context.Context, m queue.Message, job Job) error {
+	return w.handle(ctx, m, job, false)
+}
+
+func (w *Worker) handle(ctx context.Context, m queue.Message, job Job, counted bool) error {
 	w.init()
+	var released atomic.Int64
+	done := func() {
+		if counted {
+			released.Add(1)
+			w.pending.Add(-1)
+		}
+	}
+	if counted {
+		defer func() { w.pending.Add(released.Load() - int64(len(job.Objects))) }()
+	}
 	if w.RunID != "" && job.Run != w.RunID {
 		return w.Queue.Delete(ctx, m)
 	}
@@ -174,13 +190,23 @@ func (w *Worker) Handle(ctx context.Context, m queue.Message, job Job) error {
 		}
 	}()
 	recs := make([]state.Object, len(job.Objects))
+	// A few long-lived goroutines take the objects in turn: their stacks, grown deep by the
+	// SDK once, are reused instead of grown again for every object.
 	var wg sync.WaitGroup
-	for i, jo := range job.Objects {
+	var next atomic.Int64
+	for g := 0; g < min(len(job.Objects), w.Opt.Concurrency); g++ {
 		wg.Add(1)
-		go func(i int, jo JobObject) {
+		go func() {
 			defer wg.Done()
-			recs[i] = w.copyObject(ctx, job.Run, jo)
-		}(i, jo)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(job.Objects) {
+					return
+				}
+				recs[i] = w.copyObject(ctx, job.Run, job.Objects[i])
+				done()
+			}
+		}()
 	}
 	wg.Wait()
 	if ctx.Err() != nil {

@@ -206,6 +206,18 @@ func defaultStatePath(src, dst string) (string, error) {
 	return filepath.Join(dir, "transfer-hub", "s3-"+taskID(src, dst)+".db"), nil
 }
 
+// locationKey names a location for the task identity: the same bucket behind two
+// endpoints is two locations.
+func locationKey(l objstore.Location) string {
+	if s, ok := l.(*objstore.S3); ok {
+		return s.URL() + "@" + s.Endpoint()
+	}
+	if d, ok := l.(*objstore.Local); ok {
+		return d.Root()
+	}
+	return l.URL()
+}
+
 func taskID(src, dst string) string {
 	h := sha256.Sum256([]byte(src + "\x00" + dst))
 	return hex.EncodeToString(h[:8])
@@ -352,8 +364,9 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 
 func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore.Location, fl *syncFlags, opt s3sync.Options) (s3sync.Result, error) {
 	path := fl.statePath
+	srcKey, dstKey := locationKey(src), locationKey(dst)
 	if path == "" {
-		p, err := defaultStatePath(src.URL(), dst.URL())
+		p, err := defaultStatePath(srcKey, dstKey)
 		if err != nil {
 			return s3sync.Result{}, err
 		}
@@ -372,7 +385,7 @@ func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore
 		return s3sync.Result{}, fmt.Errorf("open state %s: %w", path, err)
 	}
 	defer db.Close()
-	id := "s3-" + taskID(src.URL(), dst.URL())
+	id := "s3-" + taskID(srcKey, dstKey)
 	if ts, err := db.ListTasks(ctx); err == nil {
 		for _, t := range ts {
 			if t.Type == state.TaskS3 && t.ID != id {
