@@ -333,8 +333,8 @@ type Live struct {
 
 // Row is one line of the tasks list.
 type Row struct {
-	tasks.View
-	Live Live `json:"live"`
+	Task tasks.View `json:"task"`
+	Live Live       `json:"live"`
 }
 
 // Update is what a task's detail page receives.
@@ -379,7 +379,7 @@ func (m *Monitor) Rows(ctx context.Context) ([]Row, error) {
 	}
 	rows := make([]Row, len(views))
 	for i, v := range views {
-		rows[i] = Row{View: v, Live: m.liveOf(v)}
+		rows[i] = Row{Task: v, Live: m.liveOf(v)}
 	}
 	return rows, nil
 }
