@@ -15,7 +15,7 @@ export function App() {
       <Routes>
         <Route element={<Shell />}>
           <Route index element={<Navigate to={homePath} replace />} />
-          <Route path="tasks" element={<TasksPage />} />
+          <Route path="tasks/*" element={<TasksPage />} />
           <Route path="deployments" element={<DeploymentsPage />} />
           <Route path="credentials" element={<CredentialsPage />} />
           <Route path="settings" element={<SettingsPage />} />

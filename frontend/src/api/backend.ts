@@ -2,6 +2,8 @@
 // interface (from BackendContext), never to the generated Wails bindings directly, so
 // unit tests can hand them an in-memory fake.
 
+import type { TasksBackend } from './tasks';
+
 export type Theme = 'light' | 'dark' | 'system';
 
 export const themes: readonly Theme[] = ['light', 'dark', 'system'];
@@ -131,7 +133,7 @@ export interface CredentialFormOptions {
   sharedProfiles: string[];
 }
 
-export interface Backend {
+export interface Backend extends TasksBackend {
   appInfo(): Promise<AppInfo>;
   getSettings(): Promise<SettingsView>;
   saveSettings(settings: Settings): Promise<SaveResult>;

@@ -4,6 +4,7 @@ import * as CredentialsService from '../../wailsjs/go/app/CredentialsService';
 import * as SettingsService from '../../wailsjs/go/app/SettingsService';
 import { app, credentials, settings as models } from '../../wailsjs/go/models';
 import { asCredentialKind, asTheme, type Backend, type CredentialProfile, type Settings, type TestResult } from './backend';
+import { wailsTasksBackend } from './wailsTasks';
 
 function toTestResult(r: credentials.TestResult): TestResult {
   return {
@@ -50,6 +51,7 @@ function toSettings(s: models.Settings): Settings {
 }
 
 export const wailsBackend: Backend = {
+  ...wailsTasksBackend,
   appInfo: () => AppService.Info(),
   async getSettings() {
     const v = await SettingsService.Get();

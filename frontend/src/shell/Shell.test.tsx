@@ -54,7 +54,7 @@ describe('app shell', () => {
     const user = userEvent.setup();
     const { backend } = fakeBackend();
     renderApp(backend, '/tasks');
-    await user.click(screen.getByRole('button', { name: 'Add credentials' }));
+    await user.click(await screen.findByRole('button', { name: 'Add credentials' })); // after the task list loads
     expect(pageHeading()).toHaveTextContent('Credentials');
     expect(await screen.findByText('No credentials')).toBeInTheDocument(); // after the list loads
   });

@@ -1,6 +1,7 @@
 import { vi } from 'vitest';
 import type { AppInfo, Backend, FieldError, SaveResult, Settings, SettingsView } from '../api/backend';
 import { fakeCredentials, type FakeCredentialsOptions } from './fakeCredentials';
+import { fakeTasks, type FakeTasksOptions } from './fakeTasks';
 
 export const testInfo: AppInfo = {
   name: 'Transfer Hub',
@@ -16,7 +17,13 @@ export const defaultSettings: Settings = { theme: 'light', concurrency: 16, data
 
 /** An in-memory Backend: saveSettings validates like the Go side's bounds and keeps the value. */
 export function fakeBackend(
-  opts: { settings?: Settings; problem?: string; fieldErrors?: FieldError[]; credentials?: FakeCredentialsOptions } = {},
+  opts: {
+    settings?: Settings;
+    problem?: string;
+    fieldErrors?: FieldError[];
+    credentials?: FakeCredentialsOptions;
+    tasks?: FakeTasksOptions;
+  } = {},
 ) {
   let stored: Settings = opts.settings ?? defaultSettings;
   const view = (): SettingsView => ({
@@ -28,6 +35,7 @@ export function fakeBackend(
     problem: opts.problem ?? '',
   });
   const creds = fakeCredentials(opts.credentials);
+  const tasks = fakeTasks(opts.tasks);
   const backend = {
     appInfo: vi.fn(() => Promise.resolve(testInfo)),
     getSettings: vi.fn(() => Promise.resolve(view())),
@@ -38,6 +46,7 @@ export function fakeBackend(
     }),
     chooseDataDir: vi.fn((_current: string): Promise<string> => Promise.resolve('/picked/folder')),
     ...creds.api,
+    ...tasks.api,
   } satisfies Backend;
-  return { backend, stored: () => stored, creds };
+  return { backend, stored: () => stored, creds, tasks };
 }

@@ -1,0 +1,296 @@
+import { useCallback, useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import ButtonDropdown from '@cloudscape-design/components/button-dropdown';
+import Container from '@cloudscape-design/components/container';
+import ContentLayout from '@cloudscape-design/components/content-layout';
+import Flashbar, { type FlashbarProps } from '@cloudscape-design/components/flashbar';
+import Header from '@cloudscape-design/components/header';
+import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
+import ProgressBar from '@cloudscape-design/components/progress-bar';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import Tabs from '@cloudscape-design/components/tabs';
+import { errorMessage } from '../api/backend';
+import { useBackend } from '../api/BackendContext';
+import type { ExportFormat, Live, TaskView } from '../api/tasks';
+import { actionLabel, disabledReason, useTaskActions, type TaskAction } from './actions';
+import {
+  engineLabel,
+  etaText,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatTime,
+  progressPercent,
+  taskStatusLabel,
+  taskStatusType,
+  taskTypeLabel,
+} from './format';
+import { ItemsTable } from './ItemsTable';
+import { useTask } from './live';
+import { TaskLog } from './TaskLog';
+import { ThroughputChart } from './ThroughputChart';
+
+function Progress({ task, live }: { task: TaskView; live: Live }) {
+  const c = live.counters;
+  const unit = task.type === 'S3' ? 'objects' : 'images';
+  const pct = progressPercent(c);
+  const running = task.status === 'RUNNING';
+  return (
+    <Container header={<Header variant="h2">Progress</Header>}>
+      <SpaceBetween size="l">
+        {task.lastError && task.status === 'FAILED' && (
+          <Alert type="error" header={task.counters.failedObjects > 0 ? 'Some items failed' : 'The run failed'}>
+            {task.lastError}
+          </Alert>
+        )}
+        {task.problem && (
+          <Alert type="error" header="This task cannot be used">
+            {task.problem}
+          </Alert>
+        )}
+        {task.runId ? (
+          <ProgressBar
+            value={pct}
+            label="Settled"
+            description={running && !live.finderDone ? `Listing… ${formatCount(c.foundObjects)} ${unit} found so far` : undefined}
+            additionalInfo={`${formatCount(c.doneObjects)} copied, ${formatCount(c.skippedObjects)} already there, ${formatCount(c.failedObjects)} failed`}
+            status={task.status === 'COMPLETED' || task.status === 'IDLE' ? 'success' : task.status === 'FAILED' && !task.active ? 'error' : 'in-progress'}
+            resultText={task.status === 'FAILED' ? `${formatCount(c.failedObjects)} failed` : 'Completed'}
+          />
+        ) : (
+          <Box color="text-body-secondary">Not started yet. Start the task to copy.</Box>
+        )}
+        <KeyValuePairs
+          columns={4}
+          items={[
+            { label: `Found`, value: `${formatCount(c.foundObjects)} ${unit}${c.foundBytes > 0 ? ` (${formatBytes(c.foundBytes)})` : ''}` },
+            { label: 'Copied', value: `${formatCount(c.doneObjects)} (${formatBytes(c.doneBytes)})` },
+            { label: 'Already there', value: `${formatCount(c.skippedObjects)} (${formatBytes(c.skippedBytes)})` },
+            { label: 'Failed', value: `${formatCount(c.failedObjects)}${c.failedBytes > 0 ? ` (${formatBytes(c.failedBytes)})` : ''}` },
+            { label: 'Throughput', value: task.active ? formatRate(live.bytesPerSec) : '–' },
+            { label: 'Time left', value: etaText(live, task.status) },
+            { label: 'Elapsed', value: formatDuration(live.elapsedSeconds) },
+            { label: task.active ? 'Started' : 'Last run', value: formatTime(task.active ? task.startedAt : task.finishedAt || task.startedAt) },
+          ]}
+        />
+      </SpaceBetween>
+    </Container>
+  );
+}
+
+function Definition({ task }: { task: TaskView }) {
+  const s3 = task.spec.s3;
+  const im = task.spec.image;
+  const sched = task.spec.schedule;
+  const items: { label: string; value: React.ReactNode }[] = [
+    { label: 'Type', value: taskTypeLabel[task.type] },
+    { label: 'Engine', value: engineLabel(task.engine) },
+    { label: 'Source', value: task.source },
+    { label: 'Destination', value: task.destination },
+    {
+      label: 'Schedule',
+      value: sched?.kind === 'interval' ? `Every ${sched.every ?? ''}` : sched?.kind === 'cron' ? `Cron ${sched.cron ?? ''}` : 'Only when started',
+    },
+    { label: 'Next run', value: formatTime(task.nextRun) },
+    { label: 'Created', value: formatTime(task.createdAt) },
+    { label: 'State file', value: <Box variant="code">{task.stateFile}</Box> },
+  ];
+  if (s3) {
+    items.push(
+      { label: 'Compare', value: s3.compare ?? 'size+etag' },
+      { label: 'Selection', value: [...(s3.prefixes ?? []), ...(s3.include ?? []).map((g) => `+${g}`), ...(s3.exclude ?? []).map((g) => `-${g}`)].join(', ') || 'Everything' },
+      { label: 'Delete extra objects', value: s3.delete ? 'Yes' : 'No' },
+      { label: 'Concurrency', value: s3.concurrency ?? 'Default' },
+    );
+  }
+  if (im) {
+    items.push(
+      { label: 'Images', value: (im.source.references ?? []).join(', ') || 'Every repository' },
+      { label: 'Platforms', value: (im.platforms ?? []).join(', ') || 'All' },
+      { label: 'Referrers', value: im.referrers ? 'Copied' : 'Not copied' },
+      { label: 'Concurrency', value: im.concurrency ?? 'Default' },
+    );
+  }
+  return (
+    <Container header={<Header variant="h2">Definition</Header>}>
+      <KeyValuePairs columns={3} items={items} />
+    </Container>
+  );
+}
+
+const headerActions: TaskAction[] = ['resume', 'retry', 'clone', 'delete'];
+
+export function TaskDetail() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const backend = useBackend();
+  const { update, points, error } = useTask(id);
+  const [tab, setTab] = useState('items');
+  const [exportFlash, setExportFlash] = useState<FlashbarProps.MessageDefinition[]>([]);
+  const onDone = useCallback(
+    (action: TaskAction, _t: TaskView, newId?: string) => {
+      if (action === 'delete') void navigate('/tasks');
+      if (action === 'clone' && newId) void navigate(`/tasks/${newId}`);
+    },
+    [navigate],
+  );
+  const actions = useTaskActions(onDone);
+
+  const exportReport = useCallback(
+    (format: ExportFormat, failedOnly: boolean) => {
+      backend.exportReport(id, format, failedOnly ? 'FAILED' : '').then(
+        (res) => {
+          if (!res.path) return;
+          setExportFlash([
+            {
+              id: 'export',
+              type: 'success',
+              content: `Exported ${formatCount(res.rows)} records to ${res.path}.`,
+              dismissible: true,
+              onDismiss: () => {
+                setExportFlash([]);
+              },
+            },
+          ]);
+        },
+        (e: unknown) => {
+          setExportFlash([
+            {
+              id: 'export',
+              type: 'error',
+              content: errorMessage(e),
+              dismissible: true,
+              onDismiss: () => {
+                setExportFlash([]);
+              },
+            },
+          ]);
+        },
+      );
+    },
+    [backend, id],
+  );
+
+  if (error && !update) {
+    return (
+      <Alert type="error" header="The task could not be shown" action={<Button onClick={() => void navigate('/tasks')}>Back to tasks</Button>}>
+        {error}
+      </Alert>
+    );
+  }
+  if (!update) return <StatusIndicator type="loading">Loading the task</StatusIndicator>;
+
+  const { task, live } = update;
+  const itemsTitle = task.type === 'S3' ? 'Objects' : 'Images';
+  // Tables reload when the run or its settled counts change.
+  const version = `${task.runId}:${task.status}:${live.counters.doneObjects + live.counters.failedObjects + live.counters.skippedObjects}`;
+  const primary: TaskAction = task.canStop ? 'stop' : 'start';
+
+  return (
+    <ContentLayout
+      header={
+        <Header
+          variant="h1"
+          description={`${taskTypeLabel[task.type]} · ${task.source} → ${task.destination}`}
+          info={<StatusIndicator type={taskStatusType(task.status)}>{taskStatusLabel[task.status]}</StatusIndicator>}
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <ButtonDropdown
+                items={[
+                  { id: 'csv', text: 'All records as CSV' },
+                  { id: 'json', text: 'All records as JSON' },
+                  { id: 'csv-failed', text: 'Failed records as CSV' },
+                ]}
+                onItemClick={(e) => {
+                  const [format, only] = e.detail.id.split('-');
+                  exportReport(format === 'json' ? 'json' : 'csv', only === 'failed');
+                }}
+              >
+                Export
+              </ButtonDropdown>
+              <ButtonDropdown
+                disabled={actions.busy}
+                items={headerActions.map((a) => {
+                  const reason = disabledReason(task, a);
+                  return { id: a, text: actionLabel[a], disabled: reason !== '', disabledReason: reason };
+                })}
+                onItemClick={(e) => {
+                  actions.run(task, e.detail.id as TaskAction);
+                }}
+              >
+                Actions
+              </ButtonDropdown>
+              <Button
+                variant="primary"
+                loading={actions.busy}
+                disabled={disabledReason(task, primary) !== ''}
+                disabledReason={disabledReason(task, primary)}
+                onClick={() => {
+                  actions.run(task, primary);
+                }}
+              >
+                {task.canStop ? 'Stop' : 'Start new run'}
+              </Button>
+            </SpaceBetween>
+          }
+        >
+          {task.name}
+        </Header>
+      }
+    >
+      <SpaceBetween size="l">
+        {(actions.flashes.length > 0 || exportFlash.length > 0) && <Flashbar items={[...actions.flashes, ...exportFlash]} />}
+        <Progress task={task} live={live} />
+        <Container header={<Header variant="h2" description="Bytes per second over the current or last run.">Throughput</Header>}>
+          <ThroughputChart points={points} running={task.active} />
+        </Container>
+        <Tabs
+          activeTabId={tab}
+          onChange={(e) => {
+            setTab(e.detail.activeTabId);
+          }}
+          tabs={[
+            {
+              id: 'items',
+              label: itemsTitle,
+              content: <ItemsTable taskId={task.id} type={task.type} version={version} title={itemsTitle} />,
+            },
+            {
+              id: 'failed',
+              label: `Failed (${formatCount(live.counters.failedObjects)})`,
+              content: (
+                <ItemsTable
+                  taskId={task.id}
+                  type={task.type}
+                  status="FAILED"
+                  version={version}
+                  title="Failed items"
+                  description="Fix the cause (permissions, a missing tag, a full disk…), then retry them: the same run continues."
+                  actions={
+                    <Button
+                      disabled={disabledReason(task, 'retry') !== ''}
+                      disabledReason={disabledReason(task, 'retry')}
+                      onClick={() => {
+                        actions.run(task, 'retry');
+                      }}
+                    >
+                      Retry failed
+                    </Button>
+                  }
+                />
+              ),
+            },
+            { id: 'log', label: 'Log', content: <TaskLog key={task.id} taskId={task.id} seq={update.logSeq} /> },
+            { id: 'definition', label: 'Definition', content: <Definition task={task} /> },
+          ]}
+        />
+      </SpaceBetween>
+      {actions.confirm}
+    </ContentLayout>
+  );
+}

@@ -1,0 +1,52 @@
+import { useMemo } from 'react';
+import Box from '@cloudscape-design/components/box';
+import LineChart from '@cloudscape-design/components/line-chart';
+import type { ThroughputPoint } from '../api/tasks';
+import { formatBytes, formatRate } from './format';
+
+function timeLabel(d: Date): string {
+  return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/** Bytes per second over the run, from the samples the monitor keeps. */
+export function ThroughputChart({ points, running }: { points: ThroughputPoint[]; running: boolean }) {
+  const series = useMemo(
+    () => [
+      {
+        title: 'Throughput',
+        type: 'line' as const,
+        data: points.map((p) => ({ x: new Date(p.t), y: p.bytesPerSec })),
+        valueFormatter: (y: number) => formatRate(y),
+      },
+    ],
+    [points],
+  );
+  const max = points.reduce((m, p) => Math.max(m, p.bytesPerSec), 0);
+  const first = points[0];
+  const last = points[points.length - 1];
+  return (
+    <LineChart
+      series={series}
+      height={200}
+      xScaleType="time"
+      xDomain={first && last ? [new Date(first.t), new Date(last.t)] : undefined}
+      yDomain={[0, max > 0 ? max * 1.15 : 1024]}
+      xTickFormatter={timeLabel}
+      yTickFormatter={(y) => `${formatBytes(y)}/s`}
+      xTitle="Time"
+      yTitle="Bytes per second"
+      hideFilter
+      hideLegend
+      ariaLabel="Throughput over time"
+      detailPopoverSize="small"
+      empty={
+        <Box textAlign="center" color="inherit">
+          <b>No throughput yet</b>
+          <Box variant="p" color="inherit">
+            {running ? 'Samples appear every second while the task copies.' : 'The chart shows the last run of this task once it runs.'}
+          </Box>
+        </Box>
+      }
+    />
+  );
+}

@@ -1,0 +1,177 @@
+// Task actions shared by the list and the detail page: start, stop, resume, retry failed,
+// clone, delete (with a confirmation), each reporting its outcome in a flash message.
+import { useCallback, useState } from 'react';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
+import Modal from '@cloudscape-design/components/modal';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { errorMessage } from '../api/backend';
+import { useBackend } from '../api/BackendContext';
+import type { TaskView } from '../api/tasks';
+
+export type TaskAction = 'start' | 'stop' | 'resume' | 'retry' | 'clone' | 'delete';
+
+export const actionLabel: Record<TaskAction, string> = {
+  start: 'Start',
+  stop: 'Stop',
+  resume: 'Resume',
+  retry: 'Retry failed',
+  clone: 'Clone',
+  delete: 'Delete',
+};
+
+/** Why an action is not available now ('' when it is). */
+export function disabledReason(task: TaskView, action: TaskAction): string {
+  if (task.problem) return task.problem;
+  switch (action) {
+    case 'start':
+      return task.canStart ? '' : 'The task is running; stop it first.';
+    case 'stop':
+      return task.canStop ? '' : 'The task is not running.';
+    case 'resume':
+      return task.canResume ? '' : 'There is no stopped or interrupted run to resume.';
+    case 'retry':
+      return task.canRetry ? '' : 'The last run has no failed items (or is still running).';
+    case 'delete':
+      return task.status === 'STOPPING' ? 'Wait until the task has stopped.' : '';
+    default:
+      return '';
+  }
+}
+
+export interface TaskActions {
+  busy: boolean;
+  flashes: FlashbarProps.MessageDefinition[];
+  run: (task: TaskView, action: TaskAction) => void;
+  /** The delete confirmation; render it once in the page. */
+  confirm: React.ReactNode;
+}
+
+/** Runs task actions with feedback; onDone receives the action and, for clone, the new task's id. */
+export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, newId?: string) => void): TaskActions {
+  const backend = useBackend();
+  const [busy, setBusy] = useState(false);
+  const [flashes, setFlashes] = useState<FlashbarProps.MessageDefinition[]>([]);
+  const [deleting, setDeleting] = useState<TaskView | null>(null);
+
+  const flash = useCallback((type: FlashbarProps.Type, content: string) => {
+    const id = `${Date.now()}-${Math.random()}`;
+    setFlashes((f) => [
+      ...f.slice(-2),
+      {
+        id,
+        type,
+        content,
+        dismissible: true,
+        dismissLabel: 'Dismiss',
+        onDismiss: () => {
+          setFlashes((all) => all.filter((x) => x.id !== id));
+        },
+      },
+    ]);
+  }, []);
+
+  const perform = useCallback(
+    async (task: TaskView, action: TaskAction) => {
+      setBusy(true);
+      try {
+        switch (action) {
+          case 'start':
+            await backend.startTask(task.id);
+            flash('info', `Started "${task.name}".`);
+            break;
+          case 'stop':
+            await backend.stopTask(task.id);
+            flash('info', `Stopping "${task.name}". You can resume it later.`);
+            break;
+          case 'resume':
+            await backend.resumeTask(task.id);
+            flash('info', `Resumed "${task.name}".`);
+            break;
+          case 'retry':
+            await backend.retryFailed(task.id);
+            flash('info', `Retrying the failed items of "${task.name}".`);
+            break;
+          case 'clone': {
+            const res = await backend.cloneTask(task.id, '');
+            if (!res.ok) {
+              flash('error', res.fieldErrors.map((f) => f.message).join(' '));
+              return;
+            }
+            flash('success', `Created "${res.task.name}" (not started).`);
+            onDone?.(action, task, res.task.id);
+            return;
+          }
+          case 'delete':
+            await backend.deleteTask(task.id);
+            flash('success', `Deleted "${task.name}".`);
+            break;
+        }
+        onDone?.(action, task);
+      } catch (e: unknown) {
+        flash('error', errorMessage(e));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [backend, flash, onDone],
+  );
+
+  const run = useCallback(
+    (task: TaskView, action: TaskAction) => {
+      if (action === 'delete') {
+        setDeleting(task);
+        return;
+      }
+      void perform(task, action);
+    },
+    [perform],
+  );
+
+  const confirm = (
+    <Modal
+      visible={deleting !== null}
+      header="Delete task"
+      onDismiss={() => {
+        setDeleting(null);
+      }}
+      footer={
+        <Box float="right">
+          <SpaceBetween direction="horizontal" size="xs">
+            <Button
+              variant="link"
+              onClick={() => {
+                setDeleting(null);
+              }}
+            >
+              Cancel
+            </Button>
+            <Button
+              variant="primary"
+              loading={busy}
+              onClick={() => {
+                const t = deleting;
+                setDeleting(null);
+                if (t) void perform(t, 'delete');
+              }}
+            >
+              Delete
+            </Button>
+          </SpaceBetween>
+        </Box>
+      }
+    >
+      {deleting && (
+        <SpaceBetween size="s">
+          <Box>
+            Delete <b>{deleting.name}</b>? {deleting.active ? 'Its run is stopped first. ' : ''}Its records and log are
+            removed from this computer. Objects and images already copied stay where they are.
+          </Box>
+        </SpaceBetween>
+      )}
+    </Modal>
+  );
+
+  return { busy, flashes, run, confirm };
+}

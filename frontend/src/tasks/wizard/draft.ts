@@ -1,0 +1,289 @@
+// The wizard's form model: what the user types (strings), and its translation into the
+// versioned task definition the Go side stores.
+import type {
+  ImageSideKind,
+  LocationDef,
+  LocationKind,
+  ScheduleKind,
+  TaskDefinition,
+  TaskFormOptions,
+  TaskType,
+} from '../../api/tasks';
+
+export interface LocationDraft {
+  kind: LocationKind;
+  profileId: string;
+  bucket: string;
+  prefix: string;
+  region: string;
+  path: string;
+}
+
+export interface Draft {
+  type: TaskType;
+  name: string;
+  s3: {
+    source: LocationDraft;
+    destination: LocationDraft;
+    compare: string;
+    prefixes: string; // one per line
+    include: string; // one glob per line
+    exclude: string;
+    minSize: string;
+    maxSize: string;
+    modifiedAfter: string;
+    modifiedBefore: string;
+    delete: boolean;
+    serverSide: string;
+    concurrency: string;
+    storageClass: string;
+    acl: string;
+    sse: string;
+    sseKmsKeyId: string;
+  };
+  image: {
+    sourceKind: ImageSideKind;
+    sourceProfileId: string;
+    references: string; // one per line
+    sourceRegion: string;
+    sourceAccount: string;
+    repoPrefix: string;
+    repoRegex: string;
+    destKind: ImageSideKind;
+    destProfileId: string;
+    destRegistry: string;
+    destPrefix: string;
+    destRegion: string;
+    destAccount: string;
+    scanOnPush: boolean;
+    immutableTags: boolean;
+    kmsKey: string;
+    tagInclude: string;
+    tagExclude: string;
+    semver: string;
+    latest: string;
+    platforms: string; // one per line
+    referrers: boolean;
+    concurrency: string;
+  };
+  schedule: { kind: ScheduleKind; every: string; cron: string };
+  start: boolean;
+}
+
+const emptyLocation = (kind: LocationKind): LocationDraft => ({ kind, profileId: '', bucket: '', prefix: '', region: '', path: '' });
+
+export function newDraft(options: TaskFormOptions | null): Draft {
+  return {
+    type: 'S3',
+    name: '',
+    s3: {
+      source: emptyLocation('s3'),
+      destination: emptyLocation('s3'),
+      compare: 'size+etag',
+      prefixes: '',
+      include: '',
+      exclude: '',
+      minSize: '',
+      maxSize: '',
+      modifiedAfter: '',
+      modifiedBefore: '',
+      delete: false,
+      serverSide: 'auto',
+      concurrency: String(options?.defaultConcurrency ?? 16),
+      storageClass: '',
+      acl: '',
+      sse: '',
+      sseKmsKeyId: '',
+    },
+    image: {
+      sourceKind: 'registry',
+      sourceProfileId: '',
+      references: '',
+      sourceRegion: '',
+      sourceAccount: '',
+      repoPrefix: '',
+      repoRegex: '',
+      destKind: 'registry',
+      destProfileId: '',
+      destRegistry: '',
+      destPrefix: '',
+      destRegion: '',
+      destAccount: '',
+      scanOnPush: false,
+      immutableTags: false,
+      kmsKey: '',
+      tagInclude: '',
+      tagExclude: '',
+      semver: '',
+      latest: '',
+      platforms: '',
+      referrers: true,
+      concurrency: String(options?.defaultImageConcurrency ?? 8),
+    },
+    schedule: { kind: '', every: '', cron: '' },
+    start: true,
+  };
+}
+
+/** The non-blank lines of a textarea, trimmed (prefixes keep inner and trailing spaces). */
+export function lines(text: string, trim = true): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => (trim ? l.trim() : l.replace(/^\s+/, '')))
+    .filter((l) => l.trim() !== '');
+}
+
+function location(l: LocationDraft): LocationDef {
+  if (l.kind === 'local') return { kind: 'local', path: l.path.trim() };
+  const out: LocationDef = { kind: 's3', profileId: l.profileId, bucket: l.bucket.trim(), prefix: l.prefix };
+  if (l.region.trim()) out.region = l.region.trim();
+  return out;
+}
+
+function optInt(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  return /^-?\d+$/.test(t) ? Number(t) : Number.NaN;
+}
+
+/** The definition the Go side validates and stores. */
+export function toDefinition(d: Draft): TaskDefinition {
+  const def: TaskDefinition = { v: 1 };
+  if (d.schedule.kind === 'interval') def.schedule = { kind: 'interval', every: d.schedule.every.trim() };
+  if (d.schedule.kind === 'cron') def.schedule = { kind: 'cron', cron: d.schedule.cron.trim() };
+  if (d.type === 'S3') {
+    const s = d.s3;
+    def.s3 = {
+      source: location(s.source),
+      destination: location(s.destination),
+      compare: s.compare,
+      prefixes: lines(s.prefixes, false),
+      include: lines(s.include),
+      exclude: lines(s.exclude),
+      minSize: s.minSize.trim(),
+      maxSize: s.maxSize.trim(),
+      modifiedAfter: s.modifiedAfter.trim(),
+      modifiedBefore: s.modifiedBefore.trim(),
+      delete: s.delete,
+      serverSide: s.serverSide,
+      concurrency: optInt(s.concurrency),
+    };
+    if (s.destination.kind === 's3') {
+      Object.assign(def.s3, { storageClass: s.storageClass, acl: s.acl, sse: s.sse, sseKmsKeyId: s.sseKmsKeyId.trim() });
+    }
+    return def;
+  }
+  const im = d.image;
+  def.image = {
+    source:
+      im.sourceKind === 'ecr'
+        ? {
+            kind: 'ecr',
+            profileId: im.sourceProfileId,
+            references: lines(im.references),
+            region: im.sourceRegion.trim(),
+            account: im.sourceAccount.trim(),
+            repoPrefix: im.repoPrefix.trim(),
+            repoRegex: im.repoRegex.trim(),
+          }
+        : { kind: 'registry', profileId: im.sourceProfileId, references: lines(im.references) },
+    destination:
+      im.destKind === 'ecr'
+        ? {
+            kind: 'ecr',
+            profileId: im.destProfileId,
+            prefix: im.destPrefix.trim(),
+            region: im.destRegion.trim(),
+            account: im.destAccount.trim(),
+            scanOnPush: im.scanOnPush,
+            immutableTags: im.immutableTags,
+            kmsKey: im.kmsKey.trim(),
+          }
+        : {
+            kind: 'registry',
+            profileId: im.destProfileId,
+            registry: im.destProfileId ? '' : im.destRegistry.trim(),
+            prefix: im.destPrefix.trim(),
+          },
+    tagInclude: lines(im.tagInclude),
+    tagExclude: lines(im.tagExclude),
+    semver: im.semver.trim(),
+    latest: optInt(im.latest),
+    platforms: lines(im.platforms),
+    referrers: im.referrers,
+    concurrency: optInt(im.concurrency),
+  };
+  return def;
+}
+
+/** The wizard's steps after the first, and the fields each one holds (Go's field paths). */
+export const stepFields: Record<'type' | 'source' | 'destination' | 'options' | 'review', readonly string[]> = {
+  type: ['name', 'type'],
+  source: [
+    's3.source.kind',
+    's3.source.profileId',
+    's3.source.bucket',
+    's3.source.prefix',
+    's3.source.region',
+    's3.source.path',
+    'image.source.kind',
+    'image.source.profileId',
+    'image.source.references',
+    'image.source.region',
+    'image.source.account',
+    'image.source.repoPrefix',
+    'image.source.repoRegex',
+  ],
+  destination: [
+    's3.destination.kind',
+    's3.destination.profileId',
+    's3.destination.bucket',
+    's3.destination.prefix',
+    's3.destination.region',
+    's3.destination.path',
+    'image.destination.kind',
+    'image.destination.profileId',
+    'image.destination.registry',
+    'image.destination.prefix',
+    'image.destination.region',
+    'image.destination.account',
+    'image.destination.kmsKey',
+  ],
+  options: [
+    's3.compare',
+    's3.prefixes',
+    's3.include',
+    's3.exclude',
+    's3.minSize',
+    's3.maxSize',
+    's3.modifiedAfter',
+    's3.modifiedBefore',
+    's3.serverSide',
+    's3.concurrency',
+    's3.storageClass',
+    's3.acl',
+    's3.sse',
+    's3.sseKmsKeyId',
+    'image.tagInclude',
+    'image.tagExclude',
+    'image.semver',
+    'image.latest',
+    'image.platforms',
+    'image.concurrency',
+    'schedule.kind',
+    'schedule.every',
+    'schedule.cron',
+  ],
+  review: [],
+};
+
+export const stepOrder = ['type', 'source', 'destination', 'options', 'review'] as const;
+export type StepId = (typeof stepOrder)[number];
+
+/** The step that holds a field (unknown fields belong to the review step). */
+export function stepOf(field: string): StepId {
+  for (const s of stepOrder) {
+    if (stepFields[s].includes(field)) return s;
+  }
+  return 'review';
+}
