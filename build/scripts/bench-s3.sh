@@ -216,6 +216,11 @@ for s in ("a", "b", "c", "d100k", "d200k"):
 L += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
 for k, v in ratios.items():
     L.append(f"| {k} | {v} | {targets[k]} | {doc['met'][k]} |")
+L += ["", "Every run (the machine is shared, so single runs vary a lot):", ""]
+for s in ("a", "b", "c", "d100k", "d200k"):
+    for tool in ("thub", "rclone", "aws", "limit"):
+        ts = [f"{r['seconds']:.2f}" + ("" if r["exit"] == 0 else f" (exit {r['exit']})") for r in rows if r["scenario"] == s and r["tool"] == tool]
+        if ts: L.append(f"- {names[s]}, {tool}: {', '.join(ts)} s")
 L += ["", f"thub peak RSS in (d): 100k keys {rss['100k']} MB, 200k keys {rss['200k']} MB (target < 150 MB, not growing).", "",
       "Notes: aws CLI cannot sync between two endpoints, so its (a)-(c) runs go A -> local disk -> B; it has no (d) run.",
       "rclone: `--transfers 64 --checkers 64 --checksum --s3-no-check-bucket --s3-no-head --s3-upload-concurrency 8 --s3-chunk-size 8M`.",
