@@ -3,7 +3,6 @@ package s3sync
 import (
 	"context"
 	"sort"
-	"strings"
 	"sync"
 
 	"transferhub/cloud/objstore"
@@ -252,17 +251,4 @@ func listOrdered(ctx context.Context, l objstore.Lister, segs []segment, workers
 		}
 	}()
 	return &stream{ch: out}
-}
-
-// trimPrefix helps callers that need a key relative to a sub-prefix.
-func hasAnyPrefix(key string, prefixes []string) bool {
-	if len(prefixes) == 0 {
-		return true
-	}
-	for _, p := range prefixes {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
 }
