@@ -341,9 +341,23 @@ func resumeSegments(segs []segment, after string) []segment {
 			}
 			continue
 		}
+		if s.bounded {
+			// A StartAfter range (s.after, s.until]: drop it when done, else start past
+			// the checkpoint.
+			switch {
+			case after >= s.until:
+			case after > s.after:
+				s.after = after
+				out = append(out, s)
+			default:
+				out = append(out, s)
+			}
+			continue
+		}
 		switch {
 		case strings.HasPrefix(after, s.flat):
-			out = append(out, segment{flat: s.flat, list: true, after: after})
+			s.after = max(s.after, after)
+			out = append(out, s)
 		case s.flat > after:
 			out = append(out, s)
 		}

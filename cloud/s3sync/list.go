@@ -2,6 +2,7 @@ package s3sync
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 
@@ -16,13 +17,18 @@ type segment struct {
 	objs []objstore.Object
 	flat string
 	list bool
-	// after resumes a flat listing just past this key.
+	// after starts a flat listing just past this key (a range's exclusive lower bound,
+	// or a resumed finder's checkpoint).
 	after string
+	// until, when bounded, ends a flat listing at this key (inclusive): a StartAfter
+	// range of a level too large to probe.
+	until   string
+	bounded bool
 }
 
 // probeLimit caps the entries read from one level by a delimiter probe; a larger level
-// is listed as one flat range.
-const probeLimit = 2000
+// is split into StartAfter ranges (a var so tests can shrink it).
+var probeLimit = 2000
 
 // planSegments splits the key space under the given prefixes into ordered segments for
 // parallel listing. It probes levels with delimiter "/" until there are about `want`
@@ -79,8 +85,13 @@ func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, wan
 				return nil, pr.err
 			}
 			if pr.more {
-				// A huge level: list it as one range.
-				next = append(next, s)
+				// A huge (often flat) level: split it into StartAfter ranges.
+				if r := rangeSegments(s, pr.p); len(r) > 1 {
+					expanded = true
+					next = append(next, r...)
+				} else {
+					next = append(next, s)
+				}
 				continue
 			}
 			if len(pr.p.Dirs) == 0 {
@@ -99,6 +110,54 @@ func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, wan
 		}
 	}
 	return coalesce(segs), nil
+}
+
+// rangeChars are the bytes a speculative split tries at the split position: digits and
+// letters are what generated keys (counters, dates, hashes, ids) vary in.
+const rangeChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// rangeSegments splits the flat key space of a huge level into ranges (L_i, L_i+1] by
+// guessing boundaries from the probe's first page: one position shallower than the
+// longest common prefix of its first and last key, each digit or letter above the last
+// key's byte there starts a range. The ranges partition the key space whatever the guess
+// (the first is unbounded below, the last above), so no key is lost or listed twice; a
+// bad guess only costs a few short listings.
+func rangeSegments(s segment, p objstore.Page) []segment {
+	keys := make([]string, 0, len(p.Objects)+len(p.Dirs))
+	for _, o := range p.Objects {
+		keys = append(keys, o.Key)
+	}
+	keys = append(keys, p.Dirs...)
+	if len(keys) < 2 {
+		return nil
+	}
+	sortStrings(keys)
+	first, last := keys[0], keys[len(keys)-1]
+	n := 0
+	for n < len(first) && n < len(last) && first[n] == last[n] {
+		n++
+	}
+	pos := max(n-1, len(s.flat))
+	if pos >= len(last) {
+		return nil
+	}
+	base := last[:pos]
+	var bounds []string
+	for i := 0; i < len(rangeChars); i++ {
+		if c := rangeChars[i]; c > last[pos] {
+			bounds = append(bounds, base+string(c))
+		}
+	}
+	if len(bounds) == 0 {
+		return nil
+	}
+	segs := make([]segment, 0, len(bounds)+1)
+	lo := s.after
+	for _, b := range bounds {
+		segs = append(segs, segment{flat: s.flat, list: true, after: lo, until: b, bounded: true})
+		lo = b
+	}
+	return append(segs, segment{flat: s.flat, list: true, after: lo})
 }
 
 func countLists(segs []segment) int {
@@ -140,6 +199,8 @@ func coalesce(segs []segment) []segment {
 	}
 	return out
 }
+
+var errRangeEnd = errors.New("end of range")
 
 type pageMsg struct {
 	objs []objstore.Object
@@ -193,26 +254,37 @@ func listOrdered(ctx context.Context, l objstore.Lister, segs []segment, workers
 		start := func(i int) {
 			r := &run{ch: make(chan pageMsg, 4)}
 			runs[i] = r
-			go func(prefix, after string) {
+			go func(seg segment) {
 				defer close(r.ch)
-				err := l.List(ctx, prefix, after, func(p objstore.Page) error {
-					if len(p.Objects) == 0 {
-						return nil
+				err := l.List(ctx, seg.flat, seg.after, func(p objstore.Page) error {
+					objs, stop := p.Objects, false
+					if seg.bounded {
+						// The range ends at until: keep what is inside, stop past it.
+						n := sort.Search(len(objs), func(i int) bool { return objs[i].Key > seg.until })
+						objs, stop = objs[:n], n < len(p.Objects)
 					}
-					select {
-					case r.ch <- pageMsg{objs: p.Objects}:
-						return nil
-					case <-ctx.Done():
-						return ctx.Err()
+					if len(objs) > 0 {
+						select {
+						case r.ch <- pageMsg{objs: objs}:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
 					}
+					if stop {
+						return errRangeEnd
+					}
+					return nil
 				})
+				if errors.Is(err, errRangeEnd) {
+					err = nil
+				}
 				if err != nil {
 					select {
 					case r.ch <- pageMsg{err: err}:
 					case <-ctx.Done():
 					}
 				}
-			}(segs[i].flat, segs[i].after)
+			}(segs[i])
 		}
 		next, active := 0, 0
 		send := func(m pageMsg) bool {

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -106,14 +107,39 @@ func collect(t *testing.T, s *stream) []string {
 // the split depth (DTH's finderDepth loses those) and keys with bytes sorting before "/".
 func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	for round := 0; round < 200; round++ {
+	defer func(old int) { probeLimit = old }(probeLimit)
+	for round := 0; round < 400; round++ {
 		keys := randomKeys(r, 1+r.Intn(300))
+		if round%2 == 1 {
+			// Generated names in one flat level: the StartAfter range split applies.
+			keys = nil
+			for i, n := 0, 1+r.Intn(400); i < n; i++ {
+				keys = append(keys, fmt.Sprintf("obj-%06d", r.Intn(100000)))
+			}
+			sort.Strings(keys)
+			keys = slices.Compact(keys)
+		}
 		l := &memLister{keys: keys}
 		want := 1 + r.Intn(20)
+		// Small probe limits make most levels "huge", so they are split into ranges.
+		probeLimit = 2 + r.Intn(40)
 		segs, err := planSegments(context.Background(), l, nil, want, 1+r.Intn(4), 1+r.Intn(8))
 		require.NoError(t, err)
 		got := collect(t, listOrdered(context.Background(), l, segs, 1+r.Intn(8)))
 		require.Equal(t, keys, got, "round %d", round)
+		// Resuming after any key lists exactly the keys past it.
+		after := keys[r.Intn(len(keys))]
+		if r.Intn(3) == 0 {
+			after += "\x00"
+		}
+		var want2 []string
+		for _, k := range keys {
+			if k > after {
+				want2 = append(want2, k)
+			}
+		}
+		got = collect(t, listOrdered(context.Background(), l, resumeSegments(segs, after), 1+r.Intn(8)))
+		require.Equal(t, want2, got, "round %d resume after %q", round, after)
 	}
 }
 
@@ -303,4 +329,18 @@ func TestProviders(t *testing.T) {
 	}
 	_, err = objstore.ParseSpec("gs://bucket")
 	require.ErrorContains(t, err, "unsupported scheme")
+}
+
+func TestRangeSplitOfFlatLevel(t *testing.T) {
+	var keys []string
+	for i := 0; i < 5000; i++ {
+		keys = append(keys, fmt.Sprintf("logs/obj-%06d", i*7))
+	}
+	l := &memLister{keys: keys}
+	defer func(old int) { probeLimit = old }(probeLimit)
+	probeLimit = 100
+	segs, err := planSegments(context.Background(), l, nil, 16, 3, 4)
+	require.NoError(t, err)
+	require.Greater(t, countLists(segs), 5, "a flat level is split into ranges")
+	require.Equal(t, keys, collect(t, listOrdered(context.Background(), l, segs, 4)))
 }
