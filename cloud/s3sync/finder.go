@@ -122,10 +122,10 @@ func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
 	dstErr := make(chan error, 1)
 	go func() {
 		var err error
-		dstSegs, err = planSegments(lctx, f.Dst, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers)
+		dstSegs, err = planSegments(lctx, f.Dst, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers, opt.SplitRanges)
 		dstErr <- err
 	}()
-	srcSegs, err := planSegments(lctx, f.Src, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers)
+	srcSegs, err := planSegments(lctx, f.Src, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers, opt.SplitRanges)
 	if derr := <-dstErr; err == nil {
 		err = derr
 	}

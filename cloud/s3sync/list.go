@@ -3,6 +3,7 @@ package s3sync
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 
@@ -35,7 +36,7 @@ var probeLimit = 2000
 // prefixes to list, at most maxDepth levels deep. Objects that sit directly at a probed
 // level are kept as segments of their own: unlike DTH's finderDepth, nothing above the
 // split depth is lost.
-func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, want, maxDepth, workers int) ([]segment, error) {
+func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, want, maxDepth, workers int, split bool) ([]segment, error) {
 	if len(prefixes) == 0 {
 		prefixes = []string{""}
 	}
@@ -59,7 +60,8 @@ func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, wan
 		var wg sync.WaitGroup
 		n := 0
 		for i, s := range segs {
-			if !s.list || n >= want {
+			if !s.list || s.bounded || s.after != "" || n >= want {
+				// Ranges are final: probing one would see its whole level again.
 				continue
 			}
 			n++
@@ -85,8 +87,9 @@ func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, wan
 				return nil, pr.err
 			}
 			if pr.more {
-				// A huge (often flat) level: split it into StartAfter ranges.
-				if r := rangeSegments(s, pr.p); len(r) > 1 {
+				// A huge (often flat) level: split it into StartAfter ranges, or list it
+				// as one range.
+				if r := rangeSegments(s, pr.p); split && len(r) > 1 {
 					expanded = true
 					next = append(next, r...)
 				} else {
@@ -112,14 +115,25 @@ func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, wan
 	return coalesce(segs), nil
 }
 
-// rangeChars are the bytes a speculative split tries at the split position: digits and
-// letters are what generated keys (counters, dates, hashes, ids) vary in.
-const rangeChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+// charClass returns the run of bytes a generated key varies in at one position (digits,
+// lowercase, uppercase), which is what speculative boundaries are drawn from.
+func charClass(c byte) string {
+	switch {
+	case c >= '0' && c <= '9':
+		return "0123456789"
+	case c >= 'a' && c <= 'z':
+		return "abcdefghijklmnopqrstuvwxyz"
+	case c >= 'A' && c <= 'Z':
+		return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	}
+	return ""
+}
 
 // rangeSegments splits the flat key space of a huge level into ranges (L_i, L_i+1] by
-// guessing boundaries from the probe's first page: one position shallower than the
-// longest common prefix of its first and last key, each digit or letter above the last
-// key's byte there starts a range. The ranges partition the key space whatever the guess
+// guessing boundaries from the probe's first page. With n the length of the common prefix
+// of its first and last key, boundaries are the keys' prefix up to n (and up to n-1) with
+// each later character of the same class (digits, letters): counters, dates and ids then
+// fall into ranges of similar size. The ranges partition the key space whatever the guess
 // (the first is unbounded below, the last above), so no key is lost or listed twice; a
 // bad guess only costs a few short listings.
 func rangeSegments(s segment, p objstore.Page) []segment {
@@ -137,17 +151,19 @@ func rangeSegments(s segment, p objstore.Page) []segment {
 	for n < len(first) && n < len(last) && first[n] == last[n] {
 		n++
 	}
-	pos := max(n-1, len(s.flat))
-	if pos >= len(last) {
-		return nil
-	}
-	base := last[:pos]
 	var bounds []string
-	for i := 0; i < len(rangeChars); i++ {
-		if c := rangeChars[i]; c > last[pos] {
-			bounds = append(bounds, base+string(c))
+	for _, pos := range []int{n, n - 1} {
+		if pos < len(s.flat) || pos >= len(last) {
+			continue
+		}
+		for _, c := range []byte(charClass(last[pos])) {
+			if c > last[pos] {
+				bounds = append(bounds, last[:pos]+string(c))
+			}
 		}
 	}
+	sortStrings(bounds)
+	bounds = slices.Compact(bounds)
 	if len(bounds) == 0 {
 		return nil
 	}

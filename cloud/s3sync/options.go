@@ -55,6 +55,11 @@ type Options struct {
 	Concurrency int
 	// ListWorkers is the number of listings run in parallel per side (default 16).
 	ListWorkers int
+	// SplitRanges lists levels too large to probe (flat namespaces) as speculative
+	// StartAfter ranges in parallel. Off by default: it pays where a listing request
+	// costs the same wherever it starts (Amazon S3), but S3 gateways over a file system
+	// (versitygw, MinIO) rescan the directory for every request, and there it is slower.
+	SplitRanges bool
 	// PartSize is the multipart part size when the source layout cannot be reproduced
 	// (default 8 MiB; grown to stay within 10,000 parts).
 	PartSize int64

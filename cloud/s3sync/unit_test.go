@@ -65,7 +65,19 @@ func (m *memLister) ListDir(ctx context.Context, prefix string, limit int) (objs
 		p.Objects = append(p.Objects, objstore.Object{Key: k})
 	}
 	if limit > 0 && len(p.Objects)+len(p.Dirs) > limit {
-		return p, true, nil
+		// Like S3: only the first entries of the level come back.
+		var cut objstore.Page
+		oi, di := 0, 0
+		for oi+di < limit {
+			if di >= len(p.Dirs) || oi < len(p.Objects) && p.Objects[oi].Key < p.Dirs[di] {
+				cut.Objects = append(cut.Objects, p.Objects[oi])
+				oi++
+			} else {
+				cut.Dirs = append(cut.Dirs, p.Dirs[di])
+				di++
+			}
+		}
+		return cut, true, nil
 	}
 	return p, false, nil
 }
@@ -123,7 +135,7 @@ func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 		want := 1 + r.Intn(20)
 		// Small probe limits make most levels "huge", so they are split into ranges.
 		probeLimit = 2 + r.Intn(40)
-		segs, err := planSegments(context.Background(), l, nil, want, 1+r.Intn(4), 1+r.Intn(8))
+		segs, err := planSegments(context.Background(), l, nil, want, 1+r.Intn(4), 1+r.Intn(8), true)
 		require.NoError(t, err)
 		got := collect(t, listOrdered(context.Background(), l, segs, 1+r.Intn(8)))
 		require.Equal(t, keys, got, "round %d", round)
@@ -146,10 +158,10 @@ func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 func TestParallelListingWithPrefixesAndResume(t *testing.T) {
 	keys := []string{"a", "a/1", "a/2", "a/b/1", "a.txt", "b/1", "b/2/3", "c", "c/d/e/f"}
 	l := &memLister{keys: keys}
-	segs, err := planSegments(context.Background(), l, normalizePrefixes([]string{"b/", "a/", "a/b/"}), 8, 3, 4)
+	segs, err := planSegments(context.Background(), l, normalizePrefixes([]string{"b/", "a/", "a/b/"}), 8, 3, 4, true)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a/1", "a/2", "a/b/1", "b/1", "b/2/3"}, collect(t, listOrdered(context.Background(), l, segs, 4)))
-	segs, err = planSegments(context.Background(), l, nil, 8, 3, 4)
+	segs, err = planSegments(context.Background(), l, nil, 8, 3, 4, true)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a/b/1", "b/1", "b/2/3", "c", "c/d/e/f"}, // "a.txt" < "a/2"
 		collect(t, listOrdered(context.Background(), l, resumeSegments(segs, "a/2"), 4)))
@@ -169,7 +181,7 @@ func TestLocalListingOrder(t *testing.T) {
 	require.NoError(t, err)
 	want := append([]string(nil), keys...)
 	sort.Strings(want)
-	segs, err := planSegments(context.Background(), loc, nil, 8, 3, 2)
+	segs, err := planSegments(context.Background(), loc, nil, 8, 3, 2, true)
 	require.NoError(t, err)
 	require.Equal(t, want, collect(t, listOrdered(context.Background(), loc, segs, 3)))
 	var flat []string
@@ -339,7 +351,7 @@ func TestRangeSplitOfFlatLevel(t *testing.T) {
 	l := &memLister{keys: keys}
 	defer func(old int) { probeLimit = old }(probeLimit)
 	probeLimit = 100
-	segs, err := planSegments(context.Background(), l, nil, 16, 3, 4)
+	segs, err := planSegments(context.Background(), l, nil, 16, 3, 4, true)
 	require.NoError(t, err)
 	require.Greater(t, countLists(segs), 5, "a flat level is split into ranges")
 	require.Equal(t, keys, collect(t, listOrdered(context.Background(), l, segs, 4)))

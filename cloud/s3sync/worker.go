@@ -189,26 +189,7 @@ func (w *Worker) handle(ctx context.Context, m queue.Message, job Job, counted b
 			}
 		}
 	}()
-	recs := make([]state.Object, len(job.Objects))
-	// A few long-lived goroutines take the objects in turn: their stacks, grown deep by the
-	// SDK once, are reused instead of grown again for every object.
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for g := 0; g < min(len(job.Objects), w.Opt.Concurrency); g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(job.Objects) {
-					return
-				}
-				recs[i] = w.copyObject(ctx, job.Run, job.Objects[i])
-				done()
-			}
-		}()
-	}
-	wg.Wait()
+	recs, _ := w.copyAll(ctx, job.Run, job.Objects, done)
 	if ctx.Err() != nil {
 		// Stopped mid-job: the message comes back after its visibility timeout.
 		return ctx.Err()
@@ -223,8 +204,9 @@ func (w *Worker) handle(ctx context.Context, m queue.Message, job Job, counted b
 	return nil
 }
 
-// copyObject copies one object with retries and returns its record.
-func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) state.Object {
+// copyObject copies one object with retries and returns its record and the last error
+// (nil when the record is DONE or SKIPPED).
+func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (state.Object, error) {
 	rec := state.Object{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime, RunID: runID}
 	var err error
 	var etag string

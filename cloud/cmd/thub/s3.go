@@ -83,6 +83,7 @@ type syncFlags struct {
 	minSize, maxSize           string
 	modAfter, modBefore        string
 	concurrency, listWorkers   int
+	splitRanges                bool
 	partSize, threshold, mem   string
 	del, dryRun, jsonOut       bool
 	noProgress                 bool
@@ -119,6 +120,7 @@ objects failed (listed, and in 'thub s3 report'), 2 on bad input or a fatal erro
 	f.StringVar(&fl.modBefore, "modified-before", "", "copy only objects modified before this time (RFC 3339 or YYYY-MM-DD)")
 	f.IntVar(&fl.concurrency, "concurrency", 64, "object and part transfers in flight (lowered automatically on throttling)")
 	f.IntVar(&fl.listWorkers, "list-workers", 16, "parallel listings per side")
+	f.BoolVar(&fl.splitRanges, "split-flat-levels", false, "list huge flat levels as parallel StartAfter ranges (helps on Amazon S3; slower on file-system gateways)")
 	f.StringVar(&fl.partSize, "part-size", "8MiB", "multipart part size when the source layout cannot be reproduced")
 	f.StringVar(&fl.threshold, "multipart-threshold", "16MiB", "objects above this size are copied in parts")
 	f.StringVar(&fl.mem, "max-memory", "256MiB", "bound on bytes buffered in flight")
@@ -238,7 +240,7 @@ func buildOptions(fl *syncFlags, log *slog.Logger) (s3sync.Options, error) {
 	if fl.concurrency < 1 || fl.concurrency > 4096 {
 		return o, fmt.Errorf("--concurrency %d: use 1 to 4096", fl.concurrency)
 	}
-	o.Concurrency, o.ListWorkers = fl.concurrency, fl.listWorkers
+	o.Concurrency, o.ListWorkers, o.SplitRanges = fl.concurrency, fl.listWorkers, fl.splitRanges
 	sel := &o.Selection
 	sel.Include, sel.Exclude, sel.Prefixes = fl.include, fl.exclude, fl.prefixes
 	if fl.prefixList != "" {
