@@ -204,6 +204,34 @@ func (w *Worker) handle(ctx context.Context, m queue.Message, job Job, counted b
 	return nil
 }
 
+// copyAll copies objs and returns their records and errors (see copyObject), calling
+// done after each object. A few long-lived goroutines take the objects in turn: their
+// stacks, grown deep by the SDK once, are reused instead of grown again for every object.
+func (w *Worker) copyAll(ctx context.Context, runID string, objs []JobObject, done func()) ([]state.Object, []error) {
+	recs := make([]state.Object, len(objs))
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for g := 0; g < min(len(objs), w.Opt.Concurrency); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(objs) {
+					return
+				}
+				recs[i], errs[i] = w.copyObject(ctx, runID, objs[i])
+				if done != nil {
+					done()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return recs, errs
+}
+
 // copyObject copies one object with retries and returns its record and the last error
 // (nil when the record is DONE or SKIPPED).
 func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (state.Object, error) {
@@ -240,7 +268,10 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 			}
 		}
 	}
-	return rec
+	if rec.Status != state.ItemFailed {
+		return rec, nil
+	}
+	return rec, err
 }
 
 var errDestination = errors.New("destination")
