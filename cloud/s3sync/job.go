@@ -22,6 +22,9 @@ type Job struct {
 	V       int         `json:"v"`
 	Run     string      `json:"run"`
 	Objects []JobObject `json:"objects"`
+	// Attempt counts the deliveries its objects already had in earlier messages: a fleet
+	// worker re-sends the failed part of a batch, and the dead-letter limit still holds.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // JobObject is one object to copy, with what the finder saw in the source listing.
