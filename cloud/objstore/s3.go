@@ -46,6 +46,14 @@ type S3Config struct {
 	// RoleARN is assumed (with ExternalID when set) on top of the credentials above.
 	RoleARN    string
 	ExternalID string
+	// Credentials, when set, supplies the keys instead (e.g. read from a Secrets Manager
+	// secret and renewed); CredentialsName names it (never a secret) so that two sides
+	// can tell whether they share one principal.
+	Credentials     aws.CredentialsProvider
+	CredentialsName string
+	// OnAuthError is called for every 401/403 answer: the owner of Credentials drops
+	// cached keys so that the next attempt reads fresh ones.
+	OnAuthError func()
 
 	RequesterPays bool
 
@@ -132,6 +140,8 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	switch {
 	case c.Anonymous:
 		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	case c.Credentials != nil:
+		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
 	case c.AccessKey != "":
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, c.SessionToken)))
 	}
@@ -177,6 +187,9 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 		if c.OnThrottle != nil {
 			o.APIOptions = append(o.APIOptions, throttleMiddleware(c.OnThrottle))
 		}
+		if c.OnAuthError != nil {
+			o.APIOptions = append(o.APIOptions, authErrorMiddleware(c.OnAuthError))
+		}
 	})
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
@@ -199,6 +212,8 @@ func credentialID(c S3Config) string {
 	switch {
 	case c.Anonymous:
 		id = "anonymous"
+	case c.Credentials != nil:
+		id = "provider:" + c.CredentialsName
 	case c.AccessKey != "":
 		id = "key:" + c.AccessKey
 	case c.Profile != "":

@@ -54,6 +54,21 @@ func throttleMiddleware(onThrottle func()) func(*middleware.Stack) error {
 	}
 }
 
+// authErrorMiddleware reports every 401/403 answer to onAuthError.
+func authErrorMiddleware(onAuthError func()) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("thubAuthError",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil &&
+					(resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) {
+					onAuthError()
+				}
+				return out, md, err
+			}), middleware.After)
+	}
+}
+
 // stallConn pushes its deadline forward on every read and write: a connection that moves
 // no byte in either direction for stall is dead (CRT's rule), and the SDK retries the
 // request on a new one. Progress in one direction extends both, because the transport
