@@ -28,10 +28,24 @@ const filters: { id: Filter; text: string }[] = [
   { id: 'PENDING', text: 'Pending' },
 ];
 
-function columns(type: TaskType, showError: boolean): TableProps.ColumnDefinition<TaskItem>[] {
-  const cols: TableProps.ColumnDefinition<TaskItem>[] = [
-    { id: 'key', header: type === 'S3' ? 'Key' : 'Source image', cell: (i) => i.key, isRowHeader: true, width: 420 },
-  ];
+function columns(type: TaskType, failedOnly: boolean): TableProps.ColumnDefinition<TaskItem>[] {
+  const key: TableProps.ColumnDefinition<TaskItem> = {
+    id: 'key',
+    header: type === 'S3' ? 'Key' : 'Source image',
+    cell: (i) => i.key,
+    isRowHeader: true,
+    width: failedOnly ? 320 : 380,
+  };
+  if (failedOnly) {
+    // What a user fixing failures needs first: which item and why.
+    return [
+      key,
+      { id: 'error', header: 'Error', cell: (i) => i.error ?? '', minWidth: 360 },
+      { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, width: 110 },
+      { id: 'updated', header: 'Updated', cell: (i) => formatTime(i.updatedAt), width: 190 },
+    ];
+  }
+  const cols: TableProps.ColumnDefinition<TaskItem>[] = [key];
   if (type === 'IMAGE') cols.push({ id: 'destination', header: 'Destination', cell: (i) => i.destination ?? '–', width: 320 });
   cols.push(
     { id: 'size', header: type === 'S3' ? 'Size' : 'Sent', cell: (i) => formatBytes(i.size), width: 110 },
@@ -41,9 +55,9 @@ function columns(type: TaskType, showError: boolean): TableProps.ColumnDefinitio
       cell: (i) => <StatusIndicator type={itemStatusType(i.status)}>{itemStatusLabel[i.status]}</StatusIndicator>,
       width: 140,
     },
-    { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, width: 100 },
+    { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, width: 110 },
+    { id: 'error', header: 'Error', cell: (i) => i.error ?? '', width: 360 },
   );
-  if (showError) cols.push({ id: 'error', header: 'Error', cell: (i) => i.error ?? '', width: 480 });
   cols.push(
     { id: 'etag', header: type === 'S3' ? 'ETag' : 'Digest', cell: (i) => i.etag ?? '–', width: 300 },
     { id: 'updated', header: 'Updated', cell: (i) => formatTime(i.updatedAt), width: 190 },
@@ -128,7 +142,7 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
   const known = prefix === '' && total !== undefined;
   const pagesCount = known ? Math.max(1, Math.ceil(total / pageSize)) : (data?.pagesCount ?? 1);
   const openEnd = known ? false : (data?.openEnd ?? false);
-  const showError = filter === 'FAILED' || filter === '' || status === 'FAILED';
+  const failedOnly = status === 'FAILED' || filter === 'FAILED';
 
   return (
     <Table<TaskItem>
@@ -137,9 +151,9 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
       loading={loading && data === null}
       loadingText="Loading records"
       trackBy="key"
-      columnDefinitions={columns(type, showError)}
+      columnDefinitions={columns(type, failedOnly)}
       resizableColumns
-      wrapLines={false}
+      wrapLines={failedOnly}
       stickyHeader
       enableKeyboardNavigation
       empty={

@@ -18,7 +18,7 @@ import { useBackend } from '../api/BackendContext';
 import type { ExportFormat, Live, TaskView } from '../api/tasks';
 import { actionLabel, disabledReason, useTaskActions, type TaskAction } from './actions';
 import {
-  engineLabel,
+  countOf,
   etaText,
   formatBytes,
   formatCount,
@@ -29,6 +29,7 @@ import {
   taskStatusLabel,
   taskStatusType,
   taskTypeLabel,
+  withIds,
 } from './format';
 import { ItemsTable } from './ItemsTable';
 import { useTask } from './live';
@@ -37,7 +38,7 @@ import { ThroughputChart } from './ThroughputChart';
 
 function Progress({ task, live }: { task: TaskView; live: Live }) {
   const c = live.counters;
-  const unit = task.type === 'S3' ? 'objects' : 'images';
+  const unit = task.type === 'S3' ? 'object' : 'image';
   const pct = progressPercent(c);
   const running = task.status === 'RUNNING';
   return (
@@ -57,18 +58,20 @@ function Progress({ task, live }: { task: TaskView; live: Live }) {
           <ProgressBar
             value={pct}
             label="Settled"
-            description={running && !live.finderDone ? `Listing… ${formatCount(c.foundObjects)} ${unit} found so far` : undefined}
+            description={running && !live.finderDone ? `Listing… ${countOf(c.foundObjects, unit)} found so far` : undefined}
             additionalInfo={`${formatCount(c.doneObjects)} copied, ${formatCount(c.skippedObjects)} already there, ${formatCount(c.failedObjects)} failed`}
             status={task.status === 'COMPLETED' || task.status === 'IDLE' ? 'success' : task.status === 'FAILED' && !task.active ? 'error' : 'in-progress'}
             resultText={task.status === 'FAILED' ? `${formatCount(c.failedObjects)} failed` : 'Completed'}
           />
         ) : (
-          <Box color="text-body-secondary">Not started yet. Start the task to copy.</Box>
+          <Box color="text-body-secondary">
+            {task.status === 'FAILED' ? 'No run could start: fix the problem above, then start the task again.' : 'Not started yet. Start the task to copy.'}
+          </Box>
         )}
         <KeyValuePairs
           columns={4}
-          items={[
-            { label: `Found`, value: `${formatCount(c.foundObjects)} ${unit}${c.foundBytes > 0 ? ` (${formatBytes(c.foundBytes)})` : ''}` },
+          items={withIds([
+            { label: `Found`, value: `${countOf(c.foundObjects, unit)}${c.foundBytes > 0 ? ` (${formatBytes(c.foundBytes)})` : ''}` },
             { label: 'Copied', value: `${formatCount(c.doneObjects)} (${formatBytes(c.doneBytes)})` },
             { label: 'Already there', value: `${formatCount(c.skippedObjects)} (${formatBytes(c.skippedBytes)})` },
             { label: 'Failed', value: `${formatCount(c.failedObjects)}${c.failedBytes > 0 ? ` (${formatBytes(c.failedBytes)})` : ''}` },
@@ -76,7 +79,7 @@ function Progress({ task, live }: { task: TaskView; live: Live }) {
             { label: 'Time left', value: etaText(live, task.status) },
             { label: 'Elapsed', value: formatDuration(live.elapsedSeconds) },
             { label: task.active ? 'Started' : 'Last run', value: formatTime(task.active ? task.startedAt : task.finishedAt || task.startedAt) },
-          ]}
+          ])}
         />
       </SpaceBetween>
     </Container>
@@ -87,9 +90,9 @@ function Definition({ task }: { task: TaskView }) {
   const s3 = task.spec.s3;
   const im = task.spec.image;
   const sched = task.spec.schedule;
-  const items: { label: string; value: React.ReactNode }[] = [
+  const items: { label: string; value: React.ReactNode; id?: string }[] = [
     { label: 'Type', value: taskTypeLabel[task.type] },
-    { label: 'Engine', value: engineLabel(task.engine) },
+    { label: 'Engine', value: task.engine === 'cloud' ? 'In your AWS account' : 'On this computer (local)' },
     { label: 'Source', value: task.source },
     { label: 'Destination', value: task.destination },
     {
@@ -118,7 +121,7 @@ function Definition({ task }: { task: TaskView }) {
   }
   return (
     <Container header={<Header variant="h2">Definition</Header>}>
-      <KeyValuePairs columns={3} items={items} />
+      <KeyValuePairs columns={3} items={withIds(items)} />
     </Container>
   );
 }

@@ -58,12 +58,12 @@ describe('Tasks list', () => {
     expect(cells.getByText('512 KiB of 2.0 MiB')).toBeInTheDocument();
     expect(cells.getByText('256 KiB/s')).toBeInTheDocument();
     expect(cells.getByText('6 s')).toBeInTheDocument();
-    expect(cells.getByText('This computer')).toBeInTheDocument();
+    expect(cells.getByText('Local')).toBeInTheDocument();
     expect(cells.getByRole('progressbar')).toHaveAttribute('value', '25');
 
     const other = within(screen.getByText('Mirror base images').closest('tr') as HTMLElement);
     expect(other.getByText('Failed (1)')).toBeInTheDocument();
-    expect(other.getByText('Container images')).toBeInTheDocument();
+    expect(other.getByText('Images')).toBeInTheDocument();
     expect(backend.watchTaskList).toHaveBeenCalled();
   });
 

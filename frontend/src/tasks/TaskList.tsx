@@ -31,7 +31,7 @@ import {
   progressPercent,
   taskStatusLabel,
   taskStatusType,
-  taskTypeLabel,
+  taskTypeShort,
 } from './format';
 import { useTaskList } from './live';
 
@@ -77,31 +77,33 @@ function StatusCell({ item }: { item: Item }) {
 }
 
 const columns: TableProps.ColumnDefinition<Item>[] = [
-  { id: 'name', header: 'Name', cell: (i) => <TaskName task={i.task} />, sortingField: 'name', isRowHeader: true },
-  { id: 'type', header: 'Type', cell: (i) => i.typeLabel, sortingField: 'typeLabel' },
-  { id: 'engine', header: 'Engine', cell: (i) => i.engineLabel, sortingField: 'engineLabel' },
-  { id: 'status', header: 'Status', cell: (i) => <StatusCell item={i} />, sortingField: 'statusLabel' },
+  { id: 'name', header: 'Name', cell: (i) => <TaskName task={i.task} />, sortingField: 'name', isRowHeader: true, width: 200 },
+  { id: 'type', header: 'Type', cell: (i) => i.typeLabel, sortingField: 'typeLabel', width: 110 },
+  { id: 'engine', header: 'Engine', cell: (i) => i.engineLabel, sortingField: 'engineLabel', width: 100 },
+  { id: 'status', header: 'Status', cell: (i) => <StatusCell item={i} />, sortingField: 'statusLabel', width: 150 },
   {
     id: 'progress',
     header: 'Progress',
-    minWidth: 140,
-    cell: (i) =>
-      i.task.runId ? (
-        <ProgressBar value={i.progress} ariaLabel={`Progress of ${i.name}`} />
-      ) : (
-        '–'
-      ),
+    width: 150,
+    cell: (i) => (i.task.runId ? <ProgressBar value={i.progress} ariaLabel={`Progress of ${i.name}`} /> : '–'),
     sortingField: 'progress',
   },
-  { id: 'objects', header: 'Objects done', cell: (i) => (i.task.runId ? objectsText(i.live.counters) : '–') },
-  { id: 'bytes', header: 'Bytes done', cell: (i) => (i.task.runId ? bytesText(i.live.counters) : '–') },
-  { id: 'throughput', header: 'Throughput', cell: (i) => (i.task.active ? formatRate(i.live.bytesPerSec) : '–'), sortingField: 'throughput' },
-  { id: 'eta', header: 'ETA', cell: (i) => etaText(i.live, i.task.status) },
+  { id: 'objects', header: 'Objects done', cell: (i) => (i.task.runId ? objectsText(i.live.counters) : '–'), width: 140 },
+  { id: 'bytes', header: 'Bytes done', cell: (i) => (i.task.runId ? bytesText(i.live.counters) : '–'), width: 170 },
+  {
+    id: 'throughput',
+    header: 'Throughput',
+    cell: (i) => (i.task.active ? formatRate(i.live.bytesPerSec) : '–'),
+    sortingField: 'throughput',
+    width: 120,
+  },
+  { id: 'eta', header: 'ETA', cell: (i) => etaText(i.live, i.task.status), width: 100 },
   {
     id: 'lastRun',
     header: 'Last run',
     cell: (i) => <span title={formatTime(i.lastRun)}>{formatRelative(i.lastRun)}</span>,
     sortingField: 'lastRun',
+    width: 120,
   },
 ];
 
@@ -193,7 +195,7 @@ export function TaskList() {
         ...r,
         id: r.task.id,
         name: r.task.name,
-        typeLabel: taskTypeLabel[r.task.type],
+        typeLabel: taskTypeShort[r.task.type],
         engineLabel: engineLabel(r.task.engine),
         statusLabel: taskStatusLabel[r.task.status],
         progress: progressPercent(r.live.counters),
@@ -246,6 +248,7 @@ export function TaskList() {
         }}
         enableKeyboardNavigation
         resizableColumns
+        stickyColumns={{ first: 1 }}
         wrapLines={false}
         header={
           <Header

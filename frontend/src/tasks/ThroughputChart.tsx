@@ -10,15 +10,19 @@ function timeLabel(d: Date): string {
 
 /** Bytes per second over the run, from the samples the monitor keeps. */
 export function ThroughputChart({ points, running }: { points: ThroughputPoint[]; running: boolean }) {
+  // No series at all (rather than an empty one) lets the chart show its empty state.
   const series = useMemo(
-    () => [
-      {
-        title: 'Throughput',
-        type: 'line' as const,
-        data: points.map((p) => ({ x: new Date(p.t), y: p.bytesPerSec })),
-        valueFormatter: (y: number) => formatRate(y),
-      },
-    ],
+    () =>
+      points.length === 0
+        ? []
+        : [
+            {
+              title: 'Throughput',
+              type: 'line' as const,
+              data: points.map((p) => ({ x: new Date(p.t), y: p.bytesPerSec })),
+              valueFormatter: (y: number) => formatRate(y),
+            },
+          ],
     [points],
   );
   const max = points.reduce((m, p) => Math.max(m, p.bytesPerSec), 0);

@@ -27,6 +27,11 @@ export function formatCount(n: number): string {
   return numberFormat.format(n);
 }
 
+/** "1 image", "2 images" (the unit in singular). */
+export function countOf(n: number, unit: string): string {
+  return `${formatCount(n)} ${unit}${n === 1 ? '' : 's'}`;
+}
+
 /** 3725 -> "1 h 2 min"; negative: unknown. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
@@ -65,8 +70,11 @@ export function formatRelative(time: string | undefined, now: number = Date.now(
 
 export const taskTypeLabel: Record<TaskType, string> = { S3: 'S3 objects', IMAGE: 'Container images' };
 
+/** Short type names for narrow table columns. */
+export const taskTypeShort: Record<TaskType, string> = { S3: 'S3', IMAGE: 'Images' };
+
 export function engineLabel(engine: string): string {
-  return engine === 'cloud' ? 'In AWS' : 'This computer';
+  return engine === 'cloud' ? 'AWS' : 'Local';
 }
 
 export const taskStatusLabel: Record<TaskStatus, string> = {
@@ -151,4 +159,9 @@ export function etaText(live: Live, status: TaskStatus): string {
   if (status !== 'RUNNING') return '–';
   if (!live.finderDone) return 'Listing…';
   return formatDuration(live.etaSeconds);
+}
+
+/** KeyValuePairs items keyed by their labels (React keys). */
+export function withIds<T extends { label: string }>(items: T[]): (T & { id: string })[] {
+  return items.map((i) => ({ ...i, id: i.label }));
 }

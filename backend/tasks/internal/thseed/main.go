@@ -7,8 +7,6 @@
 //	thseed records -dir TASKDIR -n 1000000 [-failed 100] -name NAME
 //	    create a completed S3 task whose object table holds n records (UI benchmark:
 //	    the records are generated, the task never copied anything, and its name says so)
-//	thseed push-image -ref HOST/REPO:TAG [-user U -pass P] [-ca FILE | -insecure] [-seed N]
-//	    push a small generated image (e2e tests of image tasks)
 package main
 
 import (
@@ -21,19 +19,14 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/regclient/regclient"
-	"github.com/regclient/regclient/config"
-	"github.com/regclient/regclient/types/ref"
-
 	"transferhub/backend/tasks"
-	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: thseed run-local|records|push-image [flags]")
+		fmt.Fprintln(os.Stderr, "usage: thseed run-local|records [flags]")
 		os.Exit(2)
 	}
 	ctx := context.Background()
@@ -43,8 +36,6 @@ func main() {
 		err = runLocal(ctx, os.Args[2:])
 	case "records":
 		err = records(ctx, os.Args[2:])
-	case "push-image":
-		err = pushImage(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -173,38 +164,5 @@ func records(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("%s %s records=%d failed=%d in %.1fs\n", v.ID, v.StateFile, *n, t.Counters.FailedObjects, time.Since(start).Seconds())
-	return nil
-}
-
-func pushImage(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("push-image", flag.ExitOnError)
-	refStr := fs.String("ref", "", "HOST/REPO:TAG")
-	user := fs.String("user", "", "registry user")
-	pass := fs.String("pass", "", "registry password")
-	ca := fs.String("ca", "", "CA file (PEM) of a TLS registry")
-	insecure := fs.Bool("insecure", false, "plain HTTP")
-	seed := fs.Uint64("seed", 1, "content seed")
-	_ = fs.Parse(args)
-	r, err := ref.New(*refStr)
-	if err != nil {
-		return fmt.Errorf("-ref: %w", err)
-	}
-	h := config.Host{Name: r.Registry, User: *user, Pass: *pass, TLS: config.TLSEnabled}
-	if *insecure {
-		h.TLS = config.TLSDisabled
-	}
-	if *ca != "" {
-		b, err := os.ReadFile(*ca)
-		if err != nil {
-			return err
-		}
-		h.RegCert = string(b)
-	}
-	rc := regclient.New(regclient.WithConfigHost(h))
-	img, err := imagetest.Push(ctx, rc, *refStr, imagetest.Spec{Layers: []int64{4096, 1024}, Seed: *seed, Created: time.Now()})
-	if err != nil {
-		return err
-	}
-	fmt.Println(*refStr, img.Digest)
 	return nil
 }

@@ -25,7 +25,7 @@ import { errorMessage, type CredentialProfile } from '../../api/backend';
 import { useBackend } from '../../api/BackendContext';
 import type { ImageSideKind, LocationKind, ScheduleKind, TaskFormOptions, TaskPlan, TaskType } from '../../api/tasks';
 import { href } from '../../shell/sections';
-import { formatBytes, formatCount, formatDuration } from '../format';
+import { countOf, formatBytes, formatCount, formatDuration, withIds } from '../format';
 import { lines, newDraft, stepFields, stepOf, stepOrder, toDefinition, type Draft, type LocationDraft, type StepId } from './draft';
 import { validateDraft, type Errors, type ValidationContext } from './validate';
 
@@ -989,7 +989,7 @@ function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
     );
   }
   const p = plan.plan;
-  const unit = type === 'S3' ? 'objects' : 'images';
+  const unit = type === 'S3' ? 'object' : 'image';
   return (
     <SpaceBetween size="m">
       {p.partial && (
@@ -998,9 +998,9 @@ function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
       <KeyValuePairs
         columns={4}
         items={[
-          { label: `Found`, value: `${formatCount(p.found)} ${unit}${type === 'S3' ? ` (${formatBytes(p.foundBytes)})` : ''}`, id: 'found' },
-          { label: 'To copy', value: `${formatCount(p.toCopy)} ${unit}${type === 'S3' ? ` (${formatBytes(p.toCopyBytes)})` : ''}`, id: 'toCopy' },
-          { label: 'Already there', value: `${formatCount(p.unchanged)} ${unit}`, id: 'unchanged' },
+          { label: `Found`, value: `${countOf(p.found, unit)}${type === 'S3' ? ` (${formatBytes(p.foundBytes)})` : ''}`, id: 'found' },
+          { label: 'To copy', value: `${countOf(p.toCopy, unit)}${type === 'S3' ? ` (${formatBytes(p.toCopyBytes)})` : ''}`, id: 'toCopy' },
+          { label: 'Already there', value: countOf(p.unchanged, unit), id: 'unchanged' },
           type === 'S3'
             ? { label: 'To delete', value: formatCount(p.toDelete), id: 'toDelete' }
             : { label: 'Cannot be read', value: formatCount(p.errors), id: 'errors' },
@@ -1021,8 +1021,8 @@ function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
             items={p.entries ?? []}
             wrapLines
             columnDefinitions={[
-              { id: 'source', header: 'Source', cell: (e) => e.source },
-              { id: 'destination', header: 'Destination', cell: (e) => e.destination },
+              { id: 'source', header: 'Source', cell: (e) => e.source, width: 260 },
+              { id: 'destination', header: 'Destination', cell: (e) => e.destination, width: 260 },
               {
                 id: 'action',
                 header: 'Plan',
@@ -1091,7 +1091,7 @@ function Review({ d, profiles, plan, onPlan, update }: StepProps & { plan: PlanS
   return (
     <SpaceBetween size="l">
       <Container header={<Header variant="h3">{d.name || 'New task'}</Header>}>
-        <KeyValuePairs columns={3} items={items} />
+        <KeyValuePairs columns={3} items={withIds(items)} />
       </Container>
       <Container
         header={
