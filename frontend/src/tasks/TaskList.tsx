@@ -79,7 +79,7 @@ function StatusCell({ item }: { item: Item }) {
 const columns: TableProps.ColumnDefinition<Item>[] = [
   { id: 'name', header: 'Name', cell: (i) => <TaskName task={i.task} />, sortingField: 'name', isRowHeader: true, width: 200 },
   { id: 'type', header: 'Type', cell: (i) => i.typeLabel, sortingField: 'typeLabel', width: 110 },
-  { id: 'engine', header: 'Engine', cell: (i) => i.engineLabel, sortingField: 'engineLabel', width: 100 },
+  { id: 'engine', header: 'Engine', cell: (i) => i.engineLabel, sortingField: 'engineLabel', width: 115 },
   { id: 'status', header: 'Status', cell: (i) => <StatusCell item={i} />, sortingField: 'statusLabel', width: 150 },
   {
     id: 'progress',
