@@ -39,6 +39,8 @@ const (
 const (
 	DefaultInterval = 400 * time.Millisecond // at most 2.5 pushes a second per task
 	DefaultWatchTTL = 20 * time.Second       // a watch not renewed within this lapses
+	// quietPush spaces the pushes of a running task whose figures do not move.
+	quietPush = 3 * time.Second
 )
 
 // Options build a Monitor.
@@ -68,6 +70,7 @@ type Monitor struct {
 	listDirty bool
 	series    map[string]*series
 	lastSent  map[string]time.Time // newest chart point sent per task
+	pushed    map[string]time.Time // last push per task
 	live      map[string]tasks.Progress
 	counts    map[string]countsEntry
 	indexes   *indexCache
@@ -97,7 +100,7 @@ func New(opt Options) *Monitor {
 	return &Monitor{
 		tasks: opt.Tasks, emit: opt.Emit, log: opt.Logger, interval: opt.Interval, ttl: opt.WatchTTL, now: opt.Now,
 		watch: map[string]time.Time{}, dirty: map[string]bool{}, series: map[string]*series{},
-		lastSent: map[string]time.Time{}, live: map[string]tasks.Progress{}, counts: map[string]countsEntry{},
+		lastSent: map[string]time.Time{}, pushed: map[string]time.Time{}, live: map[string]tasks.Progress{}, counts: map[string]countsEntry{},
 		indexes: newIndexCache(16), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -206,10 +209,17 @@ func (m *Monitor) TaskProgress(id string, p tasks.Progress) {
 		m.series[id] = s
 		delete(m.lastSent, id)
 	}
-	s.add(Sample{At: p.At, Bytes: p.BytesMoved, Settled: p.Counters.Settled()})
+	added := s.add(Sample{At: p.At, Bytes: p.BytesMoved, Settled: p.Counters.Settled()})
+	prev, had := m.live[id]
 	m.live[id] = p
-	m.dirty[id] = true
-	m.listDirty = true
+	// A run that is waiting (a slow link, a large object in flight) reports the same
+	// figures twice a second: push news at once, and otherwise only a chart point now and
+	// then, so a visible page costs next to nothing while nothing moves.
+	changed := !had || prev.RunID != p.RunID || prev.Counters != p.Counters || prev.BytesMoved != p.BytesMoved || prev.FinderDone != p.FinderDone
+	if changed || (added && m.now().Sub(m.pushed[id]) >= quietPush) {
+		m.dirty[id] = true
+		m.listDirty = true
+	}
 	if e, ok := m.counts[id]; ok && m.now().Sub(e.at) > countsTTLRunning {
 		delete(m.counts, id)
 	}
@@ -285,6 +295,7 @@ func (m *Monitor) push() bool {
 		if m.dirty[id] {
 			ids = append(ids, id)
 			delete(m.dirty, id)
+			m.pushed[id] = now
 		}
 	}
 	sendList := listWatched && m.listDirty

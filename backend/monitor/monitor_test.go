@@ -323,8 +323,9 @@ func TestPushesOnlyWatchedTasksAndOnlyNews(t *testing.T) {
 	// Ten progress reports between two pushes make one event; no news, no event; t2's
 	// news are not sent (not watched).
 	for i := 0; i < 10; i++ {
-		m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r"})
-		m.TaskProgress("t2", tasks.Progress{At: now, RunID: "r"})
+		c := state.Counters{DoneObjects: int64(i + 1)}
+		m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r", Counters: c})
+		m.TaskProgress("t2", tasks.Progress{At: now, RunID: "r", Counters: c})
 	}
 	m.push()
 	names, _ = ev.take()
@@ -343,7 +344,7 @@ func TestPushesOnlyWatchedTasksAndOnlyNews(t *testing.T) {
 
 	// An unrenewed watch lapses; the loop then sleeps.
 	now = now.Add(2 * time.Minute)
-	m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r"})
+	m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r", Counters: state.Counters{DoneObjects: 99}})
 	assert.False(t, m.push())
 	names, _ = ev.take()
 	assert.Empty(t, names)
@@ -417,4 +418,31 @@ func TestLogs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, p.Records, 2)
 	assert.Equal(t, "line 29", p.Records[1].Message)
+}
+
+func TestUnchangedProgressIsPushedOnlyNowAndThen(t *testing.T) {
+	ft := newFakeTasks()
+	ft.add(t, "t1", state.TaskS3, 1)
+	ev := &events{}
+	now := time.Now()
+	m := New(Options{Tasks: ft, Emit: ev.emit, Now: func() time.Time { return now }, WatchTTL: time.Hour})
+	m.Watch("t1")
+	m.push()
+	ev.take()
+	p := tasks.Progress{RunID: "r", Counters: state.Counters{FoundObjects: 5}}
+	for i := 1; i <= 10; i++ { // ten seconds of a run that does not move
+		now = now.Add(time.Second)
+		p.At = now
+		m.TaskProgress("t1", p)
+		m.push()
+	}
+	names, _ := ev.take()
+	assert.LessOrEqual(t, len(names), 4, "about one push every quietPush")
+	assert.GreaterOrEqual(t, len(names), 2, "the chart still moves")
+	p.Counters.DoneObjects = 1
+	p.At = now.Add(100 * time.Millisecond)
+	m.TaskProgress("t1", p)
+	m.push()
+	names, _ = ev.take()
+	assert.Equal(t, []string{EventTask}, names, "news are pushed at once")
 }
