@@ -12,7 +12,8 @@
 # s3bench: plain parallel GET+PUT of the known keys, no listing, no state).
 # Wall time, objects/s, MB/s and peak RSS (/usr/bin/time -v). Figures: artifacts/bench/s3.{md,json}.
 # Needs the local test services (make testenv-up) and .testenv/env. BENCH_REPEAT (default 2)
-# runs (a) and (c) that many times per tool and keeps the best.
+# runs (a) and (c) that many times per tool and keeps the best. Peak disk use on the
+# gateways is about 14 GB (every tool's copy of (b) is kept until the end); it is freed on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -24,13 +25,15 @@ REPEAT="${BENCH_REPEAT:-2}"
 OUT="$ROOT/artifacts/bench"; mkdir -p "$OUT"
 WORK="$(mktemp -d)"
 RUN="b$(date +%s)"
-BUCKETS=()
 cleanup() {
   # Benchmark buckets are removed from the gateways' data directories directly: deleting
-  # 450,000 objects through the API would take longer than the benchmark.
-  for b in "${BUCKETS[@]}"; do
-    rm -rf "${TH_S3_A_DATA_DIR:?}/$b" "${TH_S3_B_DATA_DIR:?}/$b"
-  done
+  # 450,000 objects through the API would take longer than the benchmark. (mkbucket runs
+  # in command substitutions, so the names go through a file, not a shell variable.)
+  if [[ -f "$WORK/buckets" ]]; then
+    while read -r b; do
+      [[ $b == "$RUN"-* ]] && rm -rf "${TH_S3_A_DATA_DIR:?}/$b" "${TH_S3_B_DATA_DIR:?}/$b"
+    done < "$WORK/buckets"
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -90,7 +93,7 @@ export -f awsA awsB; export WORK AWS TH_S3_A_ACCESS_KEY TH_S3_A_SECRET_KEY TH_S3
 mkbucket() { # side name
   local b="$RUN-$2"
   if [[ $1 == A ]]; then awsA s3api create-bucket --bucket "$b" >/dev/null; else awsB s3api create-bucket --bucket "$b" >/dev/null; fi
-  BUCKETS+=("$b"); echo "$b"
+  echo "$b" >> "$WORK/buckets"; echo "$b"
 }
 
 RESULTS="$WORK/results.jsonl"; : > "$RESULTS"
