@@ -12,8 +12,8 @@
 # s3bench: plain parallel GET+PUT of the known keys, no listing, no state).
 # Wall time, objects/s, MB/s and peak RSS (/usr/bin/time -v). Figures: artifacts/bench/s3.{md,json}.
 # Needs the local test services (make testenv-up) and .testenv/env. BENCH_REPEAT (default 2)
-# runs (a) and (c) that many times per tool and keeps the best. Peak disk use on the
-# gateways is about 14 GB (every tool's copy of (b) is kept until the end); it is freed on exit.
+# runs (a) and (c) that many times per tool and keeps the best. Each (b) copy is
+# deleted once measured (peak disk about 6 GB); everything is freed on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -96,6 +96,9 @@ mkbucket() { # side name
   echo "$b" >> "$WORK/buckets"; echo "$b"
 }
 
+# drop SCEN BUCKET: free a (b) copy as soon as it is measured (2 GiB each).
+drop() { if [[ $1 == b ]]; then rm -rf "${TH_S3_B_DATA_DIR:?}/$2"; fi; }
+
 RESULTS="$WORK/results.jsonl"; : > "$RESULTS"
 # measure SCENARIO TOOL OBJECTS BYTES CMD...: one timed run, appended to the results.
 measure() {
@@ -127,19 +130,22 @@ for scen in a b; do
       --dst-endpoint "$TH_S3_B_ENDPOINT" --state "$WORK/thub-$scen-$i.db" --json
     [[ $scen == a ]] && measure c thub "$objs" 0 "$THUB" s3 sync "s3://$SRC/$scen" "s3://$d" --src-endpoint "$TH_S3_A_ENDPOINT" \
       --dst-endpoint "$TH_S3_B_ENDPOINT" --state "$WORK/thub-$scen-$i.db" --json
+    drop "$scen" "$d"
     d=$(mkbucket B "$scen-rclone-$i")
     measure "$scen" rclone "$objs" "$bytes" "$RCLONE" sync "A:$SRC/$scen" "B:$d" "${RCLONE_FLAGS[@]}"
     [[ $scen == a ]] && measure c rclone "$objs" 0 "$RCLONE" sync "A:$SRC/$scen" "B:$d" "${RCLONE_FLAGS[@]}"
+    drop "$scen" "$d"
     d=$(mkbucket B "$scen-aws-$i")
     rm -rf "$WORK/awsdl"; mkdir -p "$WORK/awsdl"
     measure "$scen" aws "$objs" "$bytes" bash -c "awsA s3 sync s3://$SRC/$scen $WORK/awsdl --only-show-errors && awsB s3 sync $WORK/awsdl s3://$d --only-show-errors"
     [[ $scen == a ]] && measure c aws "$objs" 0 bash -c "awsA s3 sync s3://$SRC/$scen $WORK/awsdl --only-show-errors && awsB s3 sync $WORK/awsdl s3://$d --only-show-errors"
-    rm -rf "$WORK/awsdl"
+    rm -rf "$WORK/awsdl"; drop "$scen" "$d"
     d=$(mkbucket B "$scen-limit-$i")
     if [[ $scen == a ]]; then
       measure "$scen" limit "$objs" "$bytes" "$S3BENCH" limit -src-endpoint "$TH_S3_A_ENDPOINT" -src-bucket "$SRC" -dst-endpoint "$TH_S3_B_ENDPOINT" -dst-bucket "$d" -prefix a/ -count 5000 -dirs 50
     else
       measure "$scen" limit "$objs" "$bytes" "$S3BENCH" limit -src-endpoint "$TH_S3_A_ENDPOINT" -src-bucket "$SRC" -dst-endpoint "$TH_S3_B_ENDPOINT" -dst-bucket "$d" -prefix b/ -count 2 -concurrency 16
+      drop "$scen" "$d"
     fi
   done
 done
