@@ -124,6 +124,9 @@ func TestSyncIncremental(t *testing.T) {
 	require.Equal(t, []byte("version two 05"), b.Get(t, db, "k05"))
 	res = run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareSize})
 	require.Zero(t, res.Copied)
+	res = run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareChecksum})
+	require.Zero(t, res.Copied)
+	require.Equal(t, int64(20), run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareNone}).Copied)
 
 	// Deleted at the source: kept at the destination unless asked.
 	_, err := a.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(sb), Key: aws.String("k07")})
@@ -184,6 +187,8 @@ func TestSyncLocalDirectories(t *testing.T) {
 	require.Equal(t, int64(5), res.Copied)
 	s3test.VerifyData(t, a, sb, "p/", b, db, "up/")
 	require.Zero(t, run(t, local, b.Open(t, db, "up", ""), statePath, s3sync.Options{}).Copied)
+	// Checksum mode reads the local files (no ETag there) and finds them equal.
+	require.Zero(t, run(t, local, b.Open(t, db, "up", ""), statePath, s3sync.Options{Compare: s3sync.CompareChecksum}).Copied)
 
 	// A changed local file is copied again.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "copy", "a.txt"), []byte("changed content!!"), 0o644))
