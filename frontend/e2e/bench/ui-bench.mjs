@@ -1,0 +1,296 @@
+// UI benchmark of the Tasks pages (build/scripts/bench-ui.sh starts everything and passes
+// the environment): Chromium (playwright-core) against `wails dev` in browser mode.
+//
+// Part A, a task with 1,000,000 object records: time from opening its page to the first
+// rows, to the exact page count, to the last page (a keyset page index built on demand),
+// back one page, a status filter; long tasks (PerformanceObserver 'longtask') and the
+// longest frame (requestAnimationFrame gaps) throughout, scrolling included.
+// Part B, a task running through a throttled link (one object trickling in) with its page
+// visible: CPU and memory of the app (Go process and its WebKit processes) and of
+// Chromium, sampled from /proc.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/bench-ui.sh)`);
+  return v;
+};
+const url = env('TH_BENCH_URL');
+const out = env('TH_BENCH_OUT');
+const bigTask = env('TH_BENCH_TASK');
+const records = Number(env('TH_BENCH_RECORDS', '1000000'));
+const pageSize = 50;
+const firstKey = env('TH_BENCH_FIRST_KEY');
+const lastKey = env('TH_BENCH_LAST_KEY');
+const appRoot = Number(env('TH_BENCH_APP_ROOT'));
+const sampleSeconds = Number(env('TH_BENCH_SAMPLE_SECONDS', '30'));
+const slow = {
+  endpoint: env('TH_BENCH_SLOW_ENDPOINT'),
+  key: env('TH_BENCH_SLOW_KEY'),
+  secret: env('TH_BENCH_SLOW_SECRET'),
+  bucket: env('TH_BENCH_SLOW_BUCKET'),
+  dst: env('TH_BENCH_SLOW_DST'),
+};
+
+const log = (...a) => console.error('bench-ui:', ...a);
+
+// --- /proc sampling ----------------------------------------------------------------------------
+
+const clk = 100; // USER_HZ on Linux
+function procStat(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    return { pid, comm, ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return null;
+  }
+}
+function rssKiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+function descendants(root) {
+  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => procStat(Number(d))).filter(Boolean);
+  const out = [];
+  const walk = (pid) => {
+    for (const p of all) {
+      if (p.ppid === pid) {
+        out.push(p);
+        walk(p.pid);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+async function sample(groups, seconds) {
+  const first = Object.fromEntries(Object.entries(groups).map(([g, pids]) => [g, pids.map((p) => procStat(p)?.cpu ?? 0)]));
+  const rss = Object.fromEntries(Object.keys(groups).map((g) => [g, 0]));
+  const t0 = Date.now();
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const [g, pids] of Object.entries(groups)) rss[g] = Math.max(rss[g], pids.reduce((a, p) => a + rssKiB(p), 0));
+  }
+  const dt = (Date.now() - t0) / 1000;
+  const res = {};
+  for (const [g, pids] of Object.entries(groups)) {
+    const ticks = pids.reduce((a, p, i) => a + ((procStat(p)?.cpu ?? 0) - first[g][i]), 0);
+    res[g] = { cpuPercent: Math.round((ticks / clk / dt) * 1000) / 10, rssMiB: Math.round(rss[g] / 1024) };
+  }
+  return res;
+}
+
+// --- the page ----------------------------------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+page.setDefaultTimeout(120_000);
+const errors = [];
+page.on('pageerror', (e) => errors.push(e.message));
+
+/** Long tasks and frame gaps, collected in the page from now on. */
+async function instrument() {
+  await page.evaluate(() => {
+    const b = { long: [], maxGap: 0, frames: 0, on: true };
+    window.__bench = b;
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) b.long.push(Math.round(e.duration));
+    }).observe({ type: 'longtask' });
+    let last = performance.now();
+    const tick = (t) => {
+      if (!b.on) return;
+      b.maxGap = Math.max(b.maxGap, t - last);
+      b.frames++;
+      last = t;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+}
+
+/** In the page: run act(), then time until the table shows text (ms). */
+async function timeUntil(act, text) {
+  return page.evaluate(
+    async ([actSrc, txt]) => {
+      const t0 = performance.now();
+      new Function(actSrc)();
+      const shown = () => [...document.querySelectorAll('table td, table th')].some((c) => c.textContent === txt);
+      await new Promise((resolve) => {
+        if (shown()) return resolve();
+        const mo = new MutationObserver(() => {
+          if (shown()) {
+            mo.disconnect();
+            resolve();
+          }
+        });
+        mo.observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      // until the frame with the rows is painted
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      return performance.now() - t0;
+    },
+    [act, text],
+  );
+}
+
+const r = { records, pageSize };
+
+log('opening the app');
+// Right after start the dev server may answer an error while Vite warms up: retry.
+for (let i = 0; ; i++) {
+  try {
+    await page.goto(`${url}/#/tasks`, { waitUntil: 'load' });
+    break;
+  } catch (e) {
+    if (i >= 30) throw e;
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+}
+await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+await instrument();
+
+log('task page with 1,000,000 records: first rows');
+r.firstRowsMs = Math.round(await timeUntil(`location.hash = '#/tasks/${bigTask}'`, firstKey));
+const t0 = Date.now();
+const lastPage = String(records / pageSize);
+await page.getByRole('button', { name: `Page ${lastPage}` }).waitFor();
+r.pageCountMs = Math.round(Date.now() - t0 + r.firstRowsMs);
+log('to the end');
+r.lastPageMs = Math.round(
+  await timeUntil(`document.querySelector('button[aria-label="Page ${lastPage}"]').click()`, lastKey),
+);
+r.previousPageMs = [];
+for (let i = 0; i < 3; i++) {
+  const before = await page.locator('table tbody tr').first().innerText();
+  const t = Date.now();
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await page.waitForFunction((b) => document.querySelector('table tbody tr')?.innerText !== b, before);
+  r.previousPageMs.push(Date.now() - t);
+}
+log('scrolling the page');
+r.scrollMs = await page.evaluate(async () => {
+  const t = performance.now();
+  const h = document.documentElement.scrollHeight;
+  for (let y = 0; y <= h; y += 120) {
+    window.scrollTo(0, y);
+    await new Promise((res) => requestAnimationFrame(res));
+  }
+  for (let y = h; y >= 0; y -= 240) {
+    window.scrollTo(0, y);
+    await new Promise((res) => requestAnimationFrame(res));
+  }
+  return Math.round(performance.now() - t);
+});
+log('status filter');
+const failedButton = page.getByRole('button', { name: /^Failed \(/ });
+await failedButton.waitFor();
+const tf = Date.now();
+await failedButton.click();
+await page.waitForFunction(() => [...document.querySelectorAll('table tbody tr')].length > 0 &&
+  [...document.querySelectorAll('table tbody tr')].every((tr) => tr.innerText.includes('Failed')));
+r.failedFilterMs = Date.now() - tf;
+const b = await page.evaluate(() => {
+  window.__bench.on = false;
+  return window.__bench;
+});
+r.longTasks = b.long.length;
+r.longestLongTaskMs = b.long.length ? Math.max(...b.long) : 0;
+r.longTasksMs = b.long;
+r.maxFrameGapMs = Math.round(b.maxGap);
+r.frames = b.frames;
+await page.screenshot({ path: join(out, 'ui-1m-last-page.png'), fullPage: false });
+
+log('cold load of the same page (dev server: modules served one by one)');
+const cold = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const tc = Date.now();
+await cold.goto(`${url}/#/tasks/${bigTask}`, { waitUntil: 'load' });
+await cold.getByRole('cell', { name: firstKey }).first().waitFor();
+r.coldLoadFirstRowsMs = Date.now() - tc;
+await cold.close();
+
+log('a running task, visible: idle CPU and memory');
+const ids = await page.evaluate(async (s) => {
+  const p = await window.go.app.CredentialsService.Save({
+    profile: { id: '', name: `Bench slow link ${Date.now()}`, kind: 's3compat', provider: 'other', endpoint: s.endpoint, accessKeyId: s.key, pathStyle: true },
+    secret: { secretAccessKey: s.secret }, replaceSecret: true,
+  });
+  if (p.fieldErrors?.length) throw new Error(JSON.stringify(p.fieldErrors));
+  const t = await window.go.app.TasksService.Create({
+    name: `Bench running task ${Date.now()}`, start: true,
+    definition: { v: 1, s3: { source: { kind: 's3', profileId: p.profile.id, bucket: s.bucket }, destination: { kind: 'local', path: s.dst }, concurrency: 2 } },
+  });
+  if (t.fieldErrors?.length) throw new Error(JSON.stringify(t.fieldErrors));
+  return { task: t.task.id };
+}, slow);
+await page.goto(`${url}/#/tasks/${ids.task}`);
+await page.locator('h1').locator('..').getByText('Running', { exact: true }).first().waitFor();
+// Wait until the one object is in flight (listing done), then let things settle.
+await page.waitForFunction(async (id) => (await window.go.app.TasksService.Get(id)).finderDone, ids.task, { polling: 500 });
+await page.waitForTimeout(5000);
+const app = descendants(appRoot);
+const goApp = app.filter((p) => p.comm.startsWith('transfer-hub')).map((p) => p.pid);
+const webkit = app.filter((p) => p.comm.startsWith('WebKit')).map((p) => p.pid);
+const chrome = descendants(browser.process().pid).map((p) => p.pid).concat([browser.process().pid]);
+log(`sampling ${String(sampleSeconds)} s: app ${goApp.join(',')} webkit ${webkit.join(',')}`);
+r.idle = await sample({ app: goApp, webkit, appTotal: [...goApp, ...webkit], chromium: chrome }, sampleSeconds);
+const running = await page.evaluate((id) => window.go.app.TasksService.Get(id), ids.task);
+r.idleTask = { status: running.status, active: running.active, found: running.counters.foundObjects };
+await page.screenshot({ path: join(out, 'ui-running-task.png'), fullPage: false });
+await page.evaluate((id) => window.go.app.TasksService.Stop(id), ids.task);
+r.pageErrors = errors;
+await browser.close();
+
+r.targets = {
+  firstRowsMs: { target: '< 300', ok: r.firstRowsMs < 300 },
+  longestFrameMs: { target: '<= 50 (longest long task)', ok: r.longestLongTaskMs <= 50 },
+  idleCpuPercent: { target: '< 2 (app: Go + WebKit)', ok: r.idle.appTotal.cpuPercent < 2 },
+};
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'ui.json'), `${JSON.stringify(r, null, 2)}\n`);
+const ok = (x) => (x ? 'met' : '**missed**');
+writeFileSync(
+  join(out, 'ui.md'),
+  `## Desktop UI: Tasks pages (Chromium against \`wails dev\`)
+
+A task with ${records.toLocaleString('en-US')} object records (state generated by thseed), ${pageSize} rows a page, keyset-paged from the task's SQLite store.
+
+| measure | value | target |
+|---|---|---|
+| open the task page → first rows painted | ${r.firstRowsMs} ms | < 300 ms: ${ok(r.targets.firstRowsMs.ok)} |
+| … → exact page count (${Number(lastPage).toLocaleString('en-US')} pages, counted in the background) | ${r.pageCountMs} ms | |
+| jump to the last page (first time: builds the page index) | ${r.lastPageMs} ms | |
+| previous page (each) | ${r.previousPageMs.join(', ')} ms | |
+| status filter "Failed" → rows | ${r.failedFilterMs} ms | |
+| scroll the page down and up | ${r.scrollMs} ms | |
+| long tasks (> 50 ms) during all of the above | ${r.longTasks}${r.longTasks ? ` (longest ${r.longestLongTaskMs} ms)` : ''} | none over 50 ms: ${ok(r.targets.longestFrameMs.ok)} |
+| longest frame (requestAnimationFrame gap) | ${r.maxFrameGapMs} ms | |
+| cold load of the page (dev server, modules one by one) | ${r.coldLoadFirstRowsMs} ms | |
+
+Idle with a running task visible (one object trickling through a 2 KB/s link; status ${r.idleTask.status}), sampled ${sampleSeconds} s from /proc:
+
+| process | CPU | RSS |
+|---|---|---|
+| app (Go) | ${r.idle.app.cpuPercent} % | ${r.idle.app.rssMiB} MiB |
+| app's WebKit processes (native window) | ${r.idle.webkit.cpuPercent} % | ${r.idle.webkit.rssMiB} MiB |
+| **app total** | **${r.idle.appTotal.cpuPercent} %** (< 2 %: ${ok(r.targets.idleCpuPercent.ok)}) | ${r.idle.appTotal.rssMiB} MiB |
+| Chromium (the page under test) | ${r.idle.chromium.cpuPercent} % | ${r.idle.chromium.rssMiB} MiB |
+
+CPU is percent of one core. The machine has 2 shared cores: figures vary with other load.
+`,
+);
+log(`results in ${out}/ui.{md,json}`);
+if (errors.length) log('page errors:', errors);
