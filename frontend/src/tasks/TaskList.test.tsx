@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { zeroCounters, type TaskRow } from '../api/tasks';
 import { fakeBackend } from '../test/fakeBackend';
 import { idleLive, testTask } from '../test/fakeTasks';
@@ -105,6 +105,31 @@ describe('Tasks list', () => {
     await waitFor(() => {
       expect(backend.deleteTask).toHaveBeenCalledWith('img-f');
     });
+  });
+
+  it('stops watching while the window is hidden and watches again when it shows', async () => {
+    const { backend } = fakeBackend({ tasks: { rows: [running] } });
+    renderApp(backend, '/tasks');
+    await screen.findByText('Nightly archive');
+    await waitFor(() => {
+      expect(backend.watchTaskList).toHaveBeenCalledTimes(1);
+    });
+    const visibility = vi.spyOn(document, 'visibilityState', 'get');
+    visibility.mockReturnValue('hidden');
+    act(() => {
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await waitFor(() => {
+      expect(backend.unwatchTaskList).toHaveBeenCalledTimes(1);
+    });
+    visibility.mockReturnValue('visible');
+    act(() => {
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await waitFor(() => {
+      expect(backend.watchTaskList).toHaveBeenCalledTimes(2);
+    });
+    visibility.mockRestore();
   });
 
   it('shows the empty state and opens the wizard', async () => {
