@@ -72,12 +72,13 @@ type Manager struct {
 	base     context.Context // parent of every run; canceled with errShutdown by Close
 	shutdown context.CancelCauseFunc
 
-	mu     sync.Mutex
-	tasks  map[string]*entry
-	cron   *cron.Cron
-	opened bool
-	closed bool
-	runs   sync.WaitGroup
+	mu       sync.Mutex
+	tasks    map[string]*entry
+	profiles map[string]profileInfo // display names and hosts, briefly cached
+	cron     *cron.Cron
+	opened   bool
+	closed   bool
+	runs     sync.WaitGroup
 }
 
 // entry is one task known to the manager.
@@ -107,7 +108,7 @@ func New(opt Options) *Manager {
 	return &Manager{
 		dir: opt.Dir, creds: opt.Credentials, log: opt.Logger, defConc: opt.DefaultConcurrency,
 		observer: opt.Observer, now: opt.Now, owner: fmt.Sprintf("app-%d-%s", os.Getpid(), randomHex(4)),
-		base: base, shutdown: cancel, tasks: map[string]*entry{},
+		base: base, shutdown: cancel, tasks: map[string]*entry{}, profiles: map[string]profileInfo{},
 		cron: cron.New(cron.WithLocation(time.Local)),
 	}
 }

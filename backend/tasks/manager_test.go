@@ -339,3 +339,21 @@ func TestPlanOfLocalFolders(t *testing.T) {
 	_, err = m.Plan(ctx, localDef("relative", dst))
 	assert.ErrorIs(t, err, ErrInvalid)
 }
+
+func TestATaskRunningElsewhereIsLeftAlone(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, t.TempDir(), newFakeCreds(), nil)
+	v, err := m.Create(ctx, CreateRequest{Name: "shared", Definition: localDef(t.TempDir(), t.TempDir())})
+	require.NoError(t, err)
+	// Another window (or thub) holds the task's run lease.
+	st, err := m.Store(v.ID)
+	require.NoError(t, err)
+	require.NoError(t, st.Lease(ctx, v.ID, leaseName, "another-app", time.Minute))
+
+	require.NoError(t, m.Start(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "not active", func(v View) bool { return !v.Active })
+	assert.Equal(t, state.TaskDraft, v.Status, "the other owner's task status is not touched")
+	logs, err := m.Log(v.ID)
+	require.NoError(t, err)
+	assert.Contains(t, logMessages(logs), "running in another Transfer Hub window")
+}

@@ -306,10 +306,8 @@ func (m *Manager) finish(ctx context.Context, e *entry, r *run, err error, logge
 		}
 		logger.Info("stopped by the user; resume to continue this run")
 	case errors.Is(err, errLeased):
+		// Another app window or process owns the run: its status is its business.
 		logger.Warn(err.Error())
-		if err := e.db.SetTaskStatus(bg, e.id, nil, state.TaskFailed, err.Error()); err != nil {
-			m.log.Warn("record failure", "task", e.id, "err", err)
-		}
 	case err != nil:
 		msg := err.Error()
 		logger.Error("run failed", "err", msg)

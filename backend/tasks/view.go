@@ -110,17 +110,36 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 }
 
 // profileInfo returns a lookup of a profile's name and registry host ("" when unknown).
+// Lists are rendered often while a page watches them and a profile lookup may ask the
+// keychain, so answers are kept for a short while.
 func (m *Manager) profileInfo(ctx context.Context) func(id string) (name, host string) {
 	return func(id string) (string, string) {
 		if id == "" || m.creds == nil {
 			return "", ""
 		}
+		now := m.now()
+		m.mu.Lock()
+		c, ok := m.profiles[id]
+		m.mu.Unlock()
+		if ok && now.Sub(c.at) < profileCacheTTL {
+			return c.name, c.host
+		}
 		p, err := m.creds.Get(ctx, id)
 		if err != nil {
 			return "", ""
 		}
+		m.mu.Lock()
+		m.profiles[id] = profileInfo{name: p.Name, host: p.Host, at: now}
+		m.mu.Unlock()
 		return p.Name, p.Host
 	}
+}
+
+const profileCacheTTL = 30 * time.Second
+
+type profileInfo struct {
+	name, host string
+	at         time.Time
 }
 
 // describe renders the two ends for lists ("s3://bucket/prefix", a folder, a registry).
