@@ -189,7 +189,12 @@ func testConcurrentConsumers(t *testing.T, q queue.Queue) {
 	}
 	wg.Wait()
 	require.Len(t, seen, n, "every message delivered")
-	for b, c := range seen {
-		assert.Equal(t, 1, c, "message %s delivered once while its visibility holds", b)
+	// At-least-once: SQS standard queues may deliver a message twice even while it is
+	// hidden (the engines are idempotent for that), but rarely; a queue that ignores
+	// visibility would deliver most messages several times.
+	dups := 0
+	for _, c := range seen {
+		dups += c - 1
 	}
+	assert.LessOrEqual(t, dups, n/10, "duplicate deliveries while hidden must stay rare")
 }
