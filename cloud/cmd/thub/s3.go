@@ -31,7 +31,7 @@ import (
 
 func newS3Cmd() *cobra.Command {
 	c := &cobra.Command{Use: "s3", Short: "S3 object transfers"}
-	c.AddCommand(newS3SyncCmd(), newS3ReportCmd())
+	c.AddCommand(newS3SyncCmd(), newS3ReportCmd(), newS3FindCmd(), newS3WorkCmd())
 	return c
 }
 

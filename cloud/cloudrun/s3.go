@@ -1,0 +1,158 @@
+package cloudrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/queue"
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+)
+
+// FinderLease is the lease one finder run of a task holds.
+const FinderLease = "finder"
+
+// S3Task is what the finder and the workers of one S3 task share.
+type S3Task struct {
+	ID      string
+	Name    string // for a task record created by the agent (the app normally creates it)
+	OneTime bool   // no schedule: the run ends COMPLETED/FAILED instead of IDLE
+	Src     objstore.Location
+	Dst     objstore.Location
+	Store   state.Store
+	Queue   queue.Queue
+	Opt     s3sync.Options
+	Log     *slog.Logger
+}
+
+func (t S3Task) ensure(ctx context.Context) (state.Task, error) {
+	name := t.Name
+	if name == "" {
+		name = t.Src.URL() + " → " + t.Dst.URL()
+	}
+	return EnsureTask(ctx, t.Store, state.Task{ID: t.ID, Type: state.TaskS3, Name: name})
+}
+
+func owner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+}
+
+// FindResult is one finder run's outcome.
+type FindResult struct {
+	TaskID   string              `json:"task"`
+	RunID    string              `json:"run"`
+	Resumed  bool                `json:"resumed"`
+	Stats    s3sync.FinderStats  `json:"stats"`
+	Status   state.TaskStatus    `json:"status"`
+	Counters state.Counters      `json:"counters"`
+	Seconds  float64             `json:"seconds"`
+}
+
+// Find runs one finder run: it checks both locations, takes the task's finder lease
+// (a second concurrent finder of the task is refused with ErrBusy), starts or resumes
+// the run, lists and compares, sends job batches and writes the found counts to the
+// task, and ends the run itself when nothing was left to copy.
+func (t S3Task) Find(ctx context.Context, leaseTTL time.Duration) (FindResult, error) {
+	start := time.Now()
+	if err := s3sync.Check(ctx, t.Src, t.Dst); err != nil {
+		return FindResult{}, err
+	}
+	if _, err := t.ensure(ctx); err != nil {
+		return FindResult{}, err
+	}
+	if leaseTTL <= 0 {
+		leaseTTL = time.Minute
+	}
+	stop, lost, err := HoldLease(ctx, t.Store, t.ID, FinderLease, owner(), leaseTTL, t.Log)
+	if err != nil {
+		return FindResult{}, err
+	}
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lost:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	task, resumed, err := BeginRun(ctx, t.Store, t.ID, true, t.Log)
+	if err != nil {
+		return FindResult{}, err
+	}
+	log := t.Log.With("run", task.RunID)
+	log.Info("finder started", "resumed", resumed, "source", t.Src.URL(), "destination", t.Dst.URL())
+	f := &s3sync.Finder{Src: t.Src, Dst: t.Dst, Store: t.Store, Queue: t.Queue, TaskID: t.ID, Opt: t.Opt}
+	stats, err := f.Run(ctx, task.RunID)
+	if err != nil {
+		select {
+		case <-lost:
+			return FindResult{}, fmt.Errorf("finder stopped: %w", ErrBusy)
+		default:
+		}
+		return FindResult{}, fmt.Errorf("finder: %w", err)
+	}
+	if _, err := FinishIfComplete(ctx, t.Store, t.ID, t.OneTime, log); err != nil {
+		return FindResult{}, err
+	}
+	task, err = t.Store.GetTask(ctx, t.ID)
+	if err != nil {
+		return FindResult{}, fmt.Errorf("read task: %w", err)
+	}
+	res := FindResult{TaskID: t.ID, RunID: task.RunID, Resumed: resumed, Stats: stats, Status: task.Status,
+		Counters: task.Counters, Seconds: time.Since(start).Seconds()}
+	log.Info("finder done", "found", stats.Found, "queued", stats.Queued, "skipped", stats.Skipped,
+		"archived", stats.Archived, "messages", stats.Messages, "seconds", res.Seconds)
+	return res, nil
+}
+
+// FleetConfig tunes a worker of the fleet (see s3sync.Fleet).
+type FleetConfig struct {
+	DeadLetter     queue.Queue
+	MaxReceives    int
+	GiantThreshold int64
+	Events         s3sync.EventLog
+	// EventMode is "none", "create" or "create-and-delete" (DTH's srcEvent).
+	EventMode  string
+	Grace      time.Duration
+	RetryDelay time.Duration
+}
+
+// Work runs a worker until ctx ends (SIGTERM): it takes job batches, part jobs and S3
+// events from the queue, records every outcome, and ends the run when it settles the
+// last object. In-flight messages get the grace period to finish and are released after.
+func (t S3Task) Work(ctx context.Context, fc FleetConfig) (s3sync.FleetStats, error) {
+	task, err := t.ensure(ctx)
+	if err != nil {
+		return s3sync.FleetStats{}, err
+	}
+	if fc.EventMode != "" && fc.EventMode != "none" && task.RunID == "" {
+		// Event-driven copies are recorded in a run; a task fed only by events needs one.
+		if _, err := t.Store.StartRun(ctx, t.ID); err != nil && !errors.Is(err, state.ErrConflict) {
+			return s3sync.FleetStats{}, fmt.Errorf("start a run for events: %w", err)
+		}
+	}
+	settle := func(ctx context.Context) {
+		if _, err := FinishIfComplete(ctx, t.Store, t.ID, t.OneTime, t.Log); err != nil {
+			t.Log.Warn("check run completion", "err", err)
+		}
+	}
+	w := &s3sync.Worker{Src: t.Src, Dst: t.Dst, Store: t.Store, Queue: t.Queue, TaskID: t.ID, Opt: t.Opt}
+	fl := &s3sync.Fleet{Worker: w, DeadLetter: fc.DeadLetter, MaxReceives: fc.MaxReceives, GiantThreshold: fc.GiantThreshold,
+		Events: fc.Events, DeleteOnRemove: fc.EventMode == "create-and-delete", Grace: fc.Grace, RetryDelay: fc.RetryDelay,
+		Settled: settle, Idle: settle}
+	t.Log.Info("worker started", "source", t.Src.URL(), "destination", t.Dst.URL(), "server_side", w.ServerSide(),
+		"max_receives", fc.MaxReceives, "giant_threshold", fc.GiantThreshold, "events", fc.EventMode)
+	err = fl.Serve(ctx)
+	st := fl.Stats()
+	t.Log.Info("worker stopped", "messages", st.Messages, "objects", st.Objects, "parts", st.Parts, "events", st.Events,
+		"stale_events", st.Stale, "retried", st.Retried, "dead_lettered", st.DeadLettered, "dropped", st.Dropped, "released", st.Released)
+	return st, err
+}

@@ -1,0 +1,254 @@
+package s3sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// MessageKind says what a message on a fleet queue carries. One queue holds the
+// finder's job batches, the part jobs of giant objects and S3 event notifications.
+type MessageKind int
+
+const (
+	KindJob       MessageKind = iota + 1 // a batch of objects (Job)
+	KindPart                             // one part of a giant object (PartJob)
+	KindEvent                            // S3 event notification, or an EventBridge S3 event
+	KindTestEvent                        // s3:TestEvent sent when a notification is configured
+)
+
+func (k MessageKind) String() string {
+	switch k {
+	case KindJob:
+		return "job"
+	case KindPart:
+		return "part"
+	case KindEvent:
+		return "event"
+	case KindTestEvent:
+		return "test-event"
+	}
+	return "unknown"
+}
+
+// PartJob is one part of a giant object: the object is split across the fleet, each
+// part is uploaded by whichever worker receives it, and the worker whose part completes
+// the count completes the upload.
+type PartJob struct {
+	V        int       `json:"v"`
+	Kind     string    `json:"kind"` // "part"
+	Run      string    `json:"run"`
+	Object   JobObject `json:"object"`
+	UploadID string    `json:"uploadId"`
+	Part     int       `json:"part"`     // 1-based
+	Parts    int       `json:"parts"`    // number of parts of the upload
+	PartSize int64     `json:"partSize"` // all parts but the last have this size
+	// SourceLayout: the parts reproduce the source's own layout, so the completed
+	// upload must have the source's ETag.
+	SourceLayout bool `json:"sourceLayout,omitempty"`
+	Attempt      int  `json:"attempt,omitempty"`
+}
+
+const partKind = "part"
+
+func (p PartJob) layout() layout {
+	return layout{size: p.Object.Size, partSize: p.PartSize, n: p.Parts, reproduced: p.SourceLayout}
+}
+
+// EncodePart renders a part job message.
+func EncodePart(p PartJob) ([]byte, error) {
+	p.V, p.Kind = JobVersion, partKind
+	return json.Marshal(p)
+}
+
+// DecodePart parses a part job message.
+func DecodePart(b []byte) (PartJob, error) {
+	var p PartJob
+	if err := json.Unmarshal(b, &p); err != nil {
+		return PartJob{}, fmt.Errorf("decode part message: %w", err)
+	}
+	if p.V != JobVersion || p.Kind != partKind {
+		return PartJob{}, fmt.Errorf("decode part message: version %d kind %q, this build reads version %d kind %q", p.V, p.Kind, JobVersion, partKind)
+	}
+	if p.UploadID == "" || p.Part < 1 || p.Part > p.Parts || p.PartSize <= 0 || p.Object.Key == "" {
+		return PartJob{}, fmt.Errorf("decode part message: incomplete part %d/%d of %q", p.Part, p.Parts, p.Object.Key)
+	}
+	return p, nil
+}
+
+// probe reads just enough of any message to tell its kind.
+type probe struct {
+	V          int               `json:"v"`
+	Kind       string            `json:"kind"`
+	Records    []json.RawMessage `json:"Records"`
+	Event      string            `json:"Event"`       // "s3:TestEvent"
+	Source     string            `json:"source"`      // EventBridge: "aws.s3"
+	DetailType string            `json:"detail-type"` // EventBridge: "Object Created"
+	Type       string            `json:"Type"`        // SNS envelope: "Notification"
+	Message    string            `json:"Message"`     // SNS envelope: the S3 event as a string
+}
+
+// Classify tells what a message body carries. S3 notifications that reach the queue
+// through an SNS topic (raw delivery off) are unwrapped: Unwrap returns the inner body.
+func Classify(body []byte) (MessageKind, error) {
+	var p probe
+	if err := json.Unmarshal(body, &p); err != nil {
+		return 0, fmt.Errorf("message is not JSON: %w", err)
+	}
+	switch {
+	case p.Type == "Notification" && p.Message != "":
+		return Classify([]byte(p.Message))
+	case p.Event == "s3:TestEvent":
+		return KindTestEvent, nil
+	case len(p.Records) > 0:
+		return KindEvent, nil
+	case p.Source == "aws.s3" && (p.DetailType == "Object Created" || p.DetailType == "Object Deleted"):
+		return KindEvent, nil
+	case p.V == JobVersion && p.Kind == partKind:
+		return KindPart, nil
+	case p.V == JobVersion && (p.Kind == "" || p.Kind == "objects"):
+		return KindJob, nil
+	case p.V != 0:
+		return 0, fmt.Errorf("message version %d kind %q: this build reads version %d", p.V, p.Kind, JobVersion)
+	}
+	return 0, fmt.Errorf("message is neither a Transfer Hub job nor an S3 event")
+}
+
+// ObjectEvent is one object-level change from an S3 event notification or an
+// EventBridge S3 event.
+type ObjectEvent struct {
+	Bucket    string
+	Key       string // decoded, full key in the bucket
+	Size      int64
+	ETag      string
+	Sequencer string // hex; orders the events of one key
+	Removed   bool   // ObjectRemoved:* / "Object Deleted"
+	Name      string // event name, for logs
+}
+
+type s3Record struct {
+	EventSource string `json:"eventSource"`
+	EventName   string `json:"eventName"`
+	S3          struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key       string `json:"key"`
+			Size      int64  `json:"size"`
+			ETag      string `json:"eTag"`
+			Sequencer string `json:"sequencer"`
+		} `json:"object"`
+	} `json:"s3"`
+}
+
+type bridgeEvent struct {
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
+	Detail     struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key       string `json:"key"`
+			Size      int64  `json:"size"`
+			ETag      string `json:"etag"`
+			Sequencer string `json:"sequencer"`
+		} `json:"object"`
+		Reason string `json:"reason"`
+	} `json:"detail"`
+}
+
+// ParseEvents reads every object event of a message. S3 notifications URL-encode keys
+// (form encoding: a space is "+"); EventBridge events carry them as they are. Records
+// that are not object creations or removals (e.g. restore or replication events) are
+// left out.
+func ParseEvents(body []byte) ([]ObjectEvent, error) {
+	var p probe
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	if p.Type == "Notification" && p.Message != "" {
+		return ParseEvents([]byte(p.Message))
+	}
+	if p.Source == "aws.s3" {
+		var e bridgeEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			return nil, fmt.Errorf("decode EventBridge event: %w", err)
+		}
+		ev := ObjectEvent{Bucket: e.Detail.Bucket.Name, Key: e.Detail.Object.Key, Size: e.Detail.Object.Size,
+			ETag: strings.Trim(e.Detail.Object.ETag, `"`), Sequencer: e.Detail.Object.Sequencer, Name: e.DetailType}
+		switch e.DetailType {
+		case "Object Created":
+		case "Object Deleted":
+			ev.Removed = true
+		default:
+			return nil, nil
+		}
+		if ev.Key == "" {
+			return nil, fmt.Errorf("EventBridge %s event without an object key", e.DetailType)
+		}
+		return []ObjectEvent{ev}, nil
+	}
+	var out []ObjectEvent
+	for i, raw := range p.Records {
+		var r s3Record
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, fmt.Errorf("decode event record %d: %w", i, err)
+		}
+		if r.EventSource != "aws:s3" {
+			continue
+		}
+		ev := ObjectEvent{Bucket: r.S3.Bucket.Name, Size: r.S3.Object.Size, ETag: strings.Trim(r.S3.Object.ETag, `"`),
+			Sequencer: r.S3.Object.Sequencer, Name: r.EventName}
+		switch {
+		case strings.HasPrefix(r.EventName, "ObjectCreated:"):
+		case strings.HasPrefix(r.EventName, "ObjectRemoved:"):
+			ev.Removed = true
+		default:
+			continue
+		}
+		key, err := url.QueryUnescape(r.S3.Object.Key)
+		if err != nil {
+			return nil, fmt.Errorf("event record %d: undecodable key %q: %w", i, r.S3.Object.Key, err)
+		}
+		if key == "" {
+			return nil, fmt.Errorf("event record %d (%s) without an object key", i, r.EventName)
+		}
+		ev.Key = key
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// CompareSequencers orders two S3 event sequencers of the same key: -1, 0 or +1. They
+// are hexadecimal numbers of varying length; the greater value is the later event. An
+// empty sequencer sorts first.
+func CompareSequencers(a, b string) int {
+	a, b = normSeq(a), normSeq(b)
+	switch {
+	case len(a) != len(b):
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func normSeq(s string) string { return strings.TrimLeft(strings.ToUpper(s), "0") }
+
+// PadSequencer renders a sequencer at a fixed width so that string order equals
+// numeric order (for conditional writes in a store).
+func PadSequencer(s string) string {
+	s = normSeq(s)
+	if len(s) >= 40 {
+		return s
+	}
+	return strings.Repeat("0", 40-len(s)) + s
+}
