@@ -45,13 +45,13 @@ func owner() string {
 
 // FindResult is one finder run's outcome.
 type FindResult struct {
-	TaskID   string              `json:"task"`
-	RunID    string              `json:"run"`
-	Resumed  bool                `json:"resumed"`
-	Stats    s3sync.FinderStats  `json:"stats"`
-	Status   state.TaskStatus    `json:"status"`
-	Counters state.Counters      `json:"counters"`
-	Seconds  float64             `json:"seconds"`
+	TaskID   string             `json:"task"`
+	RunID    string             `json:"run"`
+	Resumed  bool               `json:"resumed"`
+	Stats    s3sync.FinderStats `json:"stats"`
+	Status   state.TaskStatus   `json:"status"`
+	Counters state.Counters     `json:"counters"`
+	Seconds  float64            `json:"seconds"`
 }
 
 // Find runs one finder run: it checks both locations, takes the task's finder lease
