@@ -44,6 +44,9 @@ type Worker struct {
 	BytesSent atomic.Int64
 
 	pending atomic.Int64 // objects received by Serve and not yet finished
+	// keyLocks serialises multipart copies of one key in this process (a job delivered
+	// twice at once must not abort or complete the other delivery's upload).
+	keyLocks sync.Map
 }
 
 func (w *Worker) init() {
@@ -241,7 +244,7 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 	for attempt := 1; attempt <= w.Opt.Attempts; attempt++ {
 		rec.Attempts = attempt
 		etag, err = w.copyOnce(ctx, runID, jo)
-		if err == nil || ctx.Err() != nil || errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrPrecondition) || isPermanent(err) {
+		if err == nil || ctx.Err() != nil || errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination) || errors.Is(err, objstore.ErrPrecondition) || isPermanent(err) {
 			break
 		}
 		w.Opt.Logger.Warn("copy failed, retrying", "key", jo.Key, "attempt", attempt, "err", err)
@@ -470,6 +473,9 @@ func (w *Worker) planLayout(jo JobObject, first objstore.Info) layout {
 // multipart copies an object in parts, resuming the upload a crashed or interrupted
 // attempt left open (its id is in the store; ListParts says which parts arrived).
 func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (string, error) {
+	keyLock, _ := w.keyLocks.LoadOrStore(jo.Key, &sync.Mutex{})
+	keyLock.(*sync.Mutex).Lock()
+	defer keyLock.(*sync.Mutex).Unlock()
 	part := 0
 	if isMultipartETag(jo.ETag) {
 		part = 1
@@ -482,6 +488,12 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 		return "", fmt.Errorf("%w: %s has ETag %s, listed with %s", objstore.ErrPrecondition, jo.Key, info.ETag, jo.ETag)
 	}
 	lay := w.planLayout(jo, info)
+	if lay.reproduced && isMultipartETag(jo.ETag) {
+		// Copied meanwhile (a duplicate delivery finished first): one HEAD saves a copy.
+		if d, err := w.Dst.Head(ctx, jo.Key, 0); err == nil && d.ETag == jo.ETag && d.Size == jo.Size {
+			return d.ETag, nil
+		}
+	}
 	h := copyHeaders(info, jo)
 	if jo.ETag != "" && !lay.reproduced {
 		h.Metadata[MetaSrcETag] = jo.ETag
