@@ -42,7 +42,7 @@ type Progress struct {
 type Observer interface {
 	// TaskChanged: the task's status, definition or existence changed.
 	TaskChanged(id string)
-	// TaskProgress: about twice a second while a run is active in this app.
+	// TaskProgress: every second while a run is active in this app.
 	TaskProgress(id string, p Progress)
 }
 

@@ -250,7 +250,8 @@ func (m *Manager) keepLease(ctx context.Context, e *entry) {
 	}
 }
 
-// reportProgress sends the observer a snapshot twice a second until stopped.
+// reportProgress sends the observer a snapshot every second until stopped (the chart
+// keeps one sample a second; the engine's own counters move no faster).
 func (m *Manager) reportProgress(ctx context.Context, e *entry, r *run) (stop func()) {
 	if m.observer == nil {
 		return func() {}
@@ -259,7 +260,7 @@ func (m *Manager) reportProgress(ctx context.Context, e *entry, r *run) (stop fu
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tk := time.NewTicker(500 * time.Millisecond)
+		tk := time.NewTicker(time.Second)
 		defer tk.Stop()
 		for {
 			select {
@@ -427,7 +428,9 @@ func (m *Manager) runS3(ctx context.Context, e *entry, r *run, t state.Task, s S
 	}
 	opt.Throttle = th
 	opt.Progress = func(p s3sync.Progress) { r.s3.Store(&p) }
-	q := e.db.Queue(s3Queue, sqlite.QueueOptions{MaxReceives: 10})
+	// The app is the only process on the task's queue and Sends in the process wake its
+	// receivers at once: polling the file for other writers can be slow.
+	q := e.db.Queue(s3Queue, sqlite.QueueOptions{MaxReceives: 10, Poll: time.Second})
 	running := []state.TaskStatus{state.TaskRunning, state.TaskStopping}
 	switch r.mode {
 	case modeStart, modeScheduled:
@@ -456,7 +459,7 @@ func (m *Manager) runS3(ctx context.Context, e *entry, r *run, t state.Task, s S
 			return fmt.Errorf("reopen the run: %w", err)
 		}
 	}
-	res, err := s3sync.Sync(ctx, src, dst, e.db, q, e.id, opt)
+	res, err := s3sync.Sync(ctx, src, dst, e.db, newQuietQueue(q, defaultQuiet), e.id, opt)
 	if err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
