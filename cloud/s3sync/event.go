@@ -55,7 +55,7 @@ func (f *Fleet) handleEvent(ctx context.Context, d *delivery) {
 			d.release(ctx)
 			return
 		}
-		if err != nil && retryable(err) && !final {
+		if errors.Is(err, errSplitting) || err != nil && retryable(err) && !final {
 			f.log().Warn("event failed, will be retried", "key", ev.Key, "event", ev.Name, "deliveries", deliveries, "err", err)
 			retry = true
 			continue

@@ -431,7 +431,7 @@ func (f *Fleet) handleJob(ctx context.Context, d *delivery, job Job) {
 	var write []state.Object
 	var retry, dead []JobObject
 	for _, r := range results {
-		if r.err != nil && retryable(r.err) && !final {
+		if errors.Is(r.err, errSplitting) || r.err != nil && retryable(r.err) && !final {
 			retry = append(retry, r.jo)
 			f.log().Warn("object failed, will be retried", "key", r.jo.Key, "deliveries", deliveries, "err", r.err)
 			continue

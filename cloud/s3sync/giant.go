@@ -20,8 +20,16 @@ import (
 // part that keeps failing fails the object and aborts the upload; the other parts'
 // jobs then find the object settled and are dropped. Nothing polls.
 
-// completionLease bounds how long a dead completer blocks the next one.
-const completionLease = 30 * time.Second
+// completionLease bounds how long a dead completer blocks the next one; splitLease how
+// long a dead splitter blocks the next delivery of the object's job.
+const (
+	completionLease = 30 * time.Second
+	splitLease      = time.Minute
+)
+
+// errSplitting: another delivery of the object's job is splitting it right now; this one
+// comes back later (and then resumes the recorded upload). Never a failure.
+var errSplitting = errors.New("another worker is splitting this object")
 
 // split prepares a giant object and queues its missing parts. It returns a record only
 // when the object settles here (its source vanished).
@@ -48,6 +56,21 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 	if jo.ETag != "" && !lay.reproduced {
 		h.Metadata[MetaSrcETag] = jo.ETag
 	}
+	// One split at a time per object: two deliveries of its job splitting at once would
+	// each open an upload, and the one not recorded would stay open.
+	owner := fmt.Sprintf("%s/%d", f.Owner, time.Now().UnixNano())
+	lease := "split/" + jo.Key
+	if err := w.Store.Lease(ctx, w.TaskID, lease, owner, splitLease); err != nil {
+		if errors.Is(err, state.ErrConflict) {
+			return nil, errSplitting
+		}
+		return nil, fmt.Errorf("take split lease of %s: %w", jo.Key, err)
+	}
+	defer func() {
+		rctx, cancel := detached(ctx)
+		_ = w.Store.ReleaseLease(rctx, w.TaskID, lease, owner)
+		cancel()
+	}()
 	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, fmt.Errorf("read record of %s: %w", jo.Key, err)

@@ -377,10 +377,20 @@ func (f *fleet) expectRun(tk state.Task, a *s3test.Gateway, srcBucket, prefix st
 	counts, err := f.store.CountObjects(context.Background(), f.taskID)
 	require.NoError(t, err)
 	require.Equal(t, map[state.ItemStatus]int64{state.ItemDone: int64(keys)}, counts, "object records")
+	// Messages made redundant by the run (re-sent parts, a killed worker's jobs) may
+	// still be in flight: the workers drop them; they must change nothing.
+	deadline := time.Now().Add(2 * time.Minute)
+	v, i := f.depth(f.queueURL)
+	for ; v+i > 0 && time.Now().Before(deadline); v, i = f.depth(f.queueURL) {
+		time.Sleep(250 * time.Millisecond)
+	}
+	require.Zero(t, v+i, "job queue drained")
+	after, err := f.store.GetTask(context.Background(), f.taskID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Counters, after.Counters, "late messages changed nothing")
+	require.Equal(t, tk.Status, after.Status)
 	require.Empty(t, b.OpenUploads(t, dstBucket), "no open multipart uploads at the destination")
 	s3test.VerifyData(t, a, srcBucket, prefix, b, dstBucket, prefix)
-	v, i := f.depth(f.queueURL)
-	require.Zero(t, v+i, "job queue empty")
 	v, i = f.depth(f.dlqURL)
 	require.Zero(t, v+i, "dead-letter queue empty")
 }
@@ -390,6 +400,8 @@ func TestFleetS3(t *testing.T) {
 	a, b := s3test.Gateways(t)
 	src := seedFleetSource(t, a)
 	t.Run("Transfer", func(t *testing.T) { testFleetTransfer(t, a, b, src) })
+	t.Run("Chaos", func(t *testing.T) { testFleetChaos(t, a, b, src) })
+	t.Run("DuplicateDelivery", func(t *testing.T) { testFleetDuplicates(t, a, b, src) })
 }
 
 // workerStats sums the workers' final counts (they log them when they stop).
@@ -443,6 +455,97 @@ func testFleetTransfer(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	require.Equal(t, a.Head(t, src.bucket, "d3/giant-multipart.bin"), b.Head(t, dst, "d3/giant-multipart.bin"))
 	srcL, dstL := a.List(t, src.bucket, "d3/giant-"), b.List(t, dst, "d3/giant-")
 	require.Equal(t, srcL[0].ETag, dstL[0].ETag)
+}
+
+// Chaos: workers are killed (-9, or SIGTERM) at every step of the run and replaced;
+// the result is still exact: every object done once, no open upload left behind.
+func testFleetChaos(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
+	// Each kill costs the killed worker's messages one delivery: allow plenty.
+	f := newFleet(t, 20)
+	f.env = append(f.env, "THUB_MAX_RECEIVES=20")
+	dst := b.Bucket(t, "th-fleet-chaos")
+	f.sides(a, src.bucket, b, dst, "")
+	for i := 0; i < 3; i++ {
+		f.startWorker()
+	}
+	finder := make(chan runResult, 1)
+	go func() { finder <- f.run(nil, "s3", "find") }()
+	rnd := rand.New(rand.NewSource(time.Now().UnixNano()))
+	var kills, terms int
+	steps := []float64{0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97}
+	nextTimed := time.Now().Add(3 * time.Second)
+	tk := f.waitTask(5*time.Minute, func(tk state.Task) {
+		settled := float64(tk.Counters.Settled()) / float64(src.keys)
+		due := time.Now().After(nextTimed)
+		if len(steps) > 0 && settled >= steps[0] {
+			steps = steps[1:]
+			due = true
+		}
+		if !due || tk.Status != state.TaskRunning {
+			return
+		}
+		nextTimed = time.Now().Add(time.Duration(3000+rnd.Intn(2000)) * time.Millisecond)
+		ws := f.workers()
+		victim := ws[rnd.Intn(len(ws))]
+		if (kills+terms)%4 == 3 {
+			terms++
+			f.kill(victim, syscall.SIGTERM) // graceful: finish or release in-flight work
+		} else {
+			kills++
+			f.kill(victim, syscall.SIGKILL)
+		}
+		f.startWorker()
+	})
+	r := <-finder
+	require.Equal(t, 0, r.code, r.stderr)
+	t.Logf("killed %d workers with SIGKILL and stopped %d with SIGTERM during the run", kills, terms)
+	require.GreaterOrEqual(t, kills, 3, "workers were killed during the run")
+	f.expectRun(tk, a, src.bucket, "", b, dst, src.keys, src.bytes)
+}
+
+// Every message (job batches and part jobs) is delivered twice: same exact result.
+func testFleetDuplicates(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
+	f := newFleet(t, 5)
+	// Two directories, holding both giant objects.
+	f.env = append(f.env, "THUB_FAULT_DUPLICATE_SENDS=1", "THUB_PREFIX=d3/,d7/")
+	dst := b.Bucket(t, "th-fleet-dup")
+	f.sides(a, src.bucket, b, dst, "")
+	for i := 0; i < 3; i++ {
+		f.startWorker()
+	}
+	r := f.run(nil, "s3", "find", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stderr, "every message is sent twice")
+	var fr struct {
+		Stats s3sync.FinderStats `json:"stats"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lastLine(r.stdout)), &fr))
+	keys := src.perDir["d3/"] + src.perDir["d7/"]
+	bytes := src.perDirB["d3/"] + src.perDirB["d7/"]
+	tk := f.waitTask(3*time.Minute, nil)
+	// The duplicates of the last messages may still be in flight: let the workers drain.
+	deadline := time.Now().Add(time.Minute)
+	for v, i := f.depth(f.queueURL); v+i > 0 && time.Now().Before(deadline); v, i = f.depth(f.queueURL) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	f.stopAll()
+	require.Equal(t, state.TaskCompleted, tk.Status)
+	require.Equal(t, int64(keys), tk.Counters.FoundObjects)
+	require.Equal(t, int64(keys), tk.Counters.DoneObjects, "duplicates never count twice")
+	require.Equal(t, bytes, tk.Counters.DoneBytes)
+	after, err := f.store.GetTask(context.Background(), f.taskID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Counters, after.Counters, "the late duplicates changed nothing")
+	require.Equal(t, state.TaskCompleted, after.Status)
+	counts, err := f.store.CountObjects(context.Background(), f.taskID)
+	require.NoError(t, err)
+	require.Equal(t, map[state.ItemStatus]int64{state.ItemDone: int64(keys)}, counts)
+	st := f.workerStats()
+	require.GreaterOrEqual(t, st.Messages, 2*fr.Stats.Messages+2*int64(src.giantParts), "every job and part job arrived twice")
+	require.Empty(t, b.OpenUploads(t, dst))
+	require.Len(t, b.List(t, dst, ""), keys)
+	s3test.VerifyData(t, a, src.bucket, "d3/", b, dst, "d3/")
+	s3test.VerifyData(t, a, src.bucket, "d7/", b, dst, "d7/")
 }
 
 func lastLine(s string) string {
