@@ -149,8 +149,11 @@ func (m *Monitor) Close() {
 // within the watch TTL to keep them coming. The first call pushes at once.
 func (m *Monitor) Watch(id string) {
 	m.mu.Lock()
-	m.watch[id] = m.now().Add(m.ttl)
-	m.dirty[id] = true
+	now := m.now()
+	if until, ok := m.watch[id]; !ok || now.After(until) {
+		m.dirty[id] = true // a new watcher gets the current state; renewals get news only
+	}
+	m.watch[id] = now.Add(m.ttl)
 	m.mu.Unlock()
 	m.poke()
 }
@@ -165,8 +168,11 @@ func (m *Monitor) Unwatch(id string) {
 // WatchList asks for pushes of the task list (the Tasks page while visible).
 func (m *Monitor) WatchList() {
 	m.mu.Lock()
-	m.listUntil = m.now().Add(m.ttl)
-	m.listDirty = true
+	now := m.now()
+	if now.After(m.listUntil) {
+		m.listDirty = true
+	}
+	m.listUntil = now.Add(m.ttl)
 	m.mu.Unlock()
 	m.poke()
 }
@@ -217,8 +223,10 @@ func (m *Monitor) TaskProgress(id string, p tasks.Progress) {
 	// then, so a visible page costs next to nothing while nothing moves.
 	changed := !had || prev.RunID != p.RunID || prev.Counters != p.Counters || prev.BytesMoved != p.BytesMoved || prev.FinderDone != p.FinderDone
 	if changed || (added && m.now().Sub(m.pushed[id]) >= quietPush) {
-		m.dirty[id] = true
-		m.listDirty = true
+		m.dirty[id] = true // the detail page's chart moves on
+	}
+	if changed {
+		m.listDirty = true // the list has no chart: news only
 	}
 	if e, ok := m.counts[id]; ok && m.now().Sub(e.at) > countsTTLRunning {
 		delete(m.counts, id)

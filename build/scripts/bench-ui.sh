@@ -39,7 +39,7 @@ S3A=$(envget TH_S3_A_ENDPOINT)
 [[ -n $S3A ]] || die "TH_S3_A_ENDPOINT missing in $ENV_FILE: make testenv-up"
 
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' PROXY_PID='' BENCH_PID=''
+XVFB_PID='' DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID=''
 stop_dev() {
   [[ -n $DEV_PID ]] || return 0
   kill -INT "$DEV_PID" 2>/dev/null || true
@@ -55,6 +55,7 @@ cleanup() {
   [[ -n $BENCH_PID ]] && { kill -TERM "$BENCH_PID" 2>/dev/null || true; wait "$BENCH_PID" 2>/dev/null || true; }
   stop_dev
   [[ -n $PROXY_PID ]] && { kill "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/null || true; }
+  [[ -n $STATIC_PID ]] && { kill "$STATIC_PID" 2>/dev/null || true; wait "$STATIC_PID" 2>/dev/null || true; }
   [[ -n $XVFB_PID ]] && { kill "$XVFB_PID" 2>/dev/null || true; wait "$XVFB_PID" 2>/dev/null || true; }
   if [[ -n $BUCKET ]]; then awsA s3 rb "s3://$BUCKET" --force >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
@@ -79,6 +80,10 @@ for d in frontend frontend/e2e; do
   fi
 done
 CGO_ENABLED=0 go build -o "$WORK/thseed" ./backend/tasks/internal/thseed
+# The production bundle (React's production build, as the app ships it), served to
+# wails dev in place of Vite's development server.
+log "building the frontend bundle"
+(cd frontend && npm run build >"$WORK/frontend-build.log" 2>&1) || { cat "$WORK/frontend-build.log" >&2; die "frontend build failed"; }
 
 # --- the big task: generated records in the app's task folder ------------------------------
 # Generating a million records takes a minute or more: they are kept between runs in the
@@ -156,12 +161,16 @@ for _ in $(seq 100); do [[ -s $WORK/display ]] && break; sleep 0.1; done
 [[ -s $WORK/display ]] || die "Xvfb did not start"
 DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+SPORT=$((36000 + RANDOM % 800))
+while ! port_free "$SPORT"; do SPORT=$((SPORT + 1)); done
+python3 -m http.server "$SPORT" --bind 127.0.0.1 --directory frontend/dist >"$WORK/static.log" 2>&1 &
+STATIC_PID=$!
 PORT=$((35000 + RANDOM % 800))
 while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
 log "starting wails dev on port $PORT (a cold build of the dev binary takes minutes)"
 CGO_ENABLED=1 DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
   setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
-  -devserver "127.0.0.1:$PORT" </dev/null >"$WORK/wails-dev.log" 2>&1 &
+  -devserver "127.0.0.1:$PORT" -frontenddevserverurl "http://127.0.0.1:$SPORT" </dev/null >"$WORK/wails-dev.log" 2>&1 &
 DEV_PID=$!
 started=$SECONDS
 until grep -q "Serving DevServer at http://127.0.0.1:$PORT" "$WORK/wails-dev.log" &&

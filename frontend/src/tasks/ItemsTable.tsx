@@ -1,6 +1,6 @@
 // A task's objects or images, paged from the store on the Go side: one keyset query per
 // page at any depth, so a table of a million records stays as quick as a small one.
-import { useEffect, useState } from 'react';
+import { startTransition, useEffect, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Header from '@cloudscape-design/components/header';
@@ -15,7 +15,8 @@ import { useBackend } from '../api/BackendContext';
 import type { ItemCounts, ItemStatus, ItemsPage, TaskItem, TaskType } from '../api/tasks';
 import { formatBytes, formatCount, formatTime, itemStatusLabel, itemStatusType } from './format';
 
-export const pageSize = 50;
+// 25 rows keep a page change well within a frame budget on slow machines.
+export const pageSize = 25;
 
 type Filter = ItemStatus | '';
 
@@ -95,8 +96,10 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
     backend.taskItems({ taskId, status: filter, prefix, page, pageSize }).then(
       (p) => {
         if (!live) return;
-        setShown({ key: queryKey, data: p });
-        if (p.page !== page) setPage(p.page);
+        startTransition(() => {
+          setShown({ key: queryKey, data: p });
+          if (p.page !== page) setPage(p.page);
+        });
       },
       (e: unknown) => {
         if (live) setFailed({ key: queryKey, error: errorMessage(e) });
@@ -114,7 +117,11 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
     let live = true;
     backend.taskCounts(taskId).then(
       (c) => {
-        if (live) setCounts(c);
+        if (live) {
+          startTransition(() => {
+            setCounts(c);
+          });
+        }
       },
       () => undefined,
     );
@@ -148,8 +155,8 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
     <Table<TaskItem>
       variant="container"
       items={data?.items ?? []}
-      loading={loading && data === null}
-      loadingText="Loading records"
+      loading={loading}
+      loadingText={page > 1 && data !== null && page > data.pagesCount ? `Finding page ${formatCount(page)}…` : 'Loading records'}
       trackBy="key"
       columnDefinitions={columns(type, failedOnly)}
       resizableColumns
@@ -180,7 +187,6 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
               <Button
                 iconName="refresh"
                 ariaLabel="Refresh"
-                loading={loading && data !== null}
                 onClick={() => {
                   setTick((t) => t + 1);
                 }}

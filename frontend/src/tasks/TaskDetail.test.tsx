@@ -30,16 +30,16 @@ describe('Task detail', () => {
     expect(backend.watchTask).toHaveBeenCalledWith('s3-f');
 
     const objects = (await screen.findByText('photos/img-000000.jpg')).closest('table') as HTMLElement;
-    expect(rowsOf(objects)).toHaveLength(50);
-    expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: '', prefix: '', page: 1, pageSize: 50 });
+    expect(rowsOf(objects)).toHaveLength(25);
+    expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: '', prefix: '', page: 1, pageSize: 25 });
     // With the counts known, every page is offered: jump to the last one.
-    await user.click(await screen.findByRole('button', { name: 'Page 3' }));
+    await user.click(await screen.findByRole('button', { name: 'Page 5' }));
     expect(await screen.findByText('photos/img-000119.jpg')).toBeInTheDocument();
-    expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: '', prefix: '', page: 3, pageSize: 50 });
+    expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: '', prefix: '', page: 5, pageSize: 25 });
 
     await user.click(screen.getByRole('button', { name: /Failed \(12\)/ }));
     await waitFor(() => {
-      expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: 'FAILED', prefix: '', page: 1, pageSize: 50 });
+      expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: 'FAILED', prefix: '', page: 1, pageSize: 25 });
     });
     expect((await screen.findAllByText('access denied (AccessDenied)')).length).toBe(12);
   });

@@ -1,6 +1,6 @@
 // Live task data for the pages: an initial load, then pushed updates while the page is
 // visible (the backend pushes only what a visible page watches, a few times a second).
-import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { startTransition, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import type { TaskRow, TaskUpdate, ThroughputPoint } from '../api/tasks';
@@ -62,8 +62,11 @@ export function useTaskList(): TaskListState {
     backend.listTasks().then(
       (r) => {
         if (live) {
-          setRows(r);
-          setError(null);
+          // Transitions render in slices: a big list never blocks a frame for long.
+          startTransition(() => {
+            setRows(r);
+            setError(null);
+          });
         }
       },
       (e: unknown) => {
@@ -71,7 +74,11 @@ export function useTaskList(): TaskListState {
       },
     );
     const off = backend.onTaskList((r) => {
-      if (live) setRows(r);
+      if (live) {
+        startTransition(() => {
+          setRows(r);
+        });
+      }
     });
     return () => {
       live = false;
@@ -112,9 +119,11 @@ export function useTask(id: string): TaskState {
       (u) => {
         if (!live) return;
         run = u.task.runId;
-        setUpdate(u);
-        setPoints(u.points);
-        setError(null);
+        startTransition(() => {
+          setUpdate(u);
+          setPoints(u.points);
+          setError(null);
+        });
       },
       (e: unknown) => {
         if (live) setError(errorMessage(e));
@@ -128,13 +137,15 @@ export function useTask(id: string): TaskState {
       }
       const newRun = u.task.runId !== run;
       run = u.task.runId;
-      setUpdate(u);
-      setPoints((prev) => {
-        const base = newRun ? [] : prev;
-        if (u.points.length === 0) return base;
-        const last = base.length > 0 ? (base[base.length - 1]?.t ?? 0) : 0;
-        const merged = base.concat(u.points.filter((p) => p.t > last));
-        return merged.length > maxPoints ? merged.slice(merged.length - maxPoints) : merged;
+      startTransition(() => {
+        setUpdate(u);
+        setPoints((prev) => {
+          const base = newRun ? [] : prev;
+          if (u.points.length === 0) return base;
+          const last = base.length > 0 ? (base[base.length - 1]?.t ?? 0) : 0;
+          const merged = base.concat(u.points.filter((p) => p.t > last));
+          return merged.length > maxPoints ? merged.slice(merged.length - maxPoints) : merged;
+        });
       });
     });
     return () => {
