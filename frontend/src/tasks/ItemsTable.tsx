@@ -161,7 +161,6 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
       columnDefinitions={columns(type, failedOnly)}
       resizableColumns
       wrapLines={failedOnly}
-      stickyHeader
       enableKeyboardNavigation
       empty={
         <Box textAlign="center" color="inherit" padding="m">

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { startTransition, useEffect, useMemo, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
 import LineChart from '@cloudscape-design/components/line-chart';
 import type { ThroughputPoint } from '../api/tasks';
@@ -8,8 +8,28 @@ function timeLabel(d: Date): string {
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
+/**
+ * True from the frame after the first paint: lets a page show its first content (the
+ * object table) before heavier parts mount, so no single commit blocks a frame for long.
+ */
+function useAfterFirstPaint(): boolean {
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    const id = requestAnimationFrame(() => {
+      startTransition(() => {
+        setReady(true);
+      });
+    });
+    return () => {
+      cancelAnimationFrame(id);
+    };
+  }, []);
+  return ready;
+}
+
 /** Bytes per second over the run, from the samples the monitor keeps. */
 export function ThroughputChart({ points, running }: { points: ThroughputPoint[]; running: boolean }) {
+  const ready = useAfterFirstPaint();
   // No series at all (rather than an empty one) lets the chart show its empty state.
   const series = useMemo(
     () =>
@@ -28,6 +48,7 @@ export function ThroughputChart({ points, running }: { points: ThroughputPoint[]
   const max = points.reduce((m, p) => Math.max(m, p.bytesPerSec), 0);
   const first = points[0];
   const last = points[points.length - 1];
+  if (!ready) return <Box padding={{ vertical: 'xxxl' }} />;
   return (
     <LineChart
       series={series}
