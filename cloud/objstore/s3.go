@@ -190,6 +190,13 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 		if c.OnAuthError != nil {
 			o.APIOptions = append(o.APIOptions, authErrorMiddleware(c.OnAuthError))
 		}
+		if c.Credentials != nil {
+			logger, logSigning := o.Logger, o.ClientLogMode.IsSigning()
+			o.HTTPSignerV4 = newFreshSigner(func(so *v4.SignerOptions) {
+				// As the S3 client's default signer.
+				so.Logger, so.LogSigning, so.DisableURIPathEscaping = logger, logSigning, true
+			})
+		}
 	})
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"

@@ -4,8 +4,11 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -67,6 +70,31 @@ func authErrorMiddleware(onAuthError func()) func(*middleware.Stack) error {
 				return out, md, err
 			}), middleware.After)
 	}
+}
+
+// freshSigner signs like the S3 client's own SigV4 signer but starts a new one when the
+// secret key changes under the same access key id. The SDK's signer caches the derived
+// signing key per access key id and day, so a corrected secret (a mistyped key fixed in
+// Secrets Manager) would otherwise be ignored until midnight UTC.
+type freshSigner struct {
+	mu     sync.Mutex
+	secret string
+	signer *v4.Signer
+	opts   func(*v4.SignerOptions)
+}
+
+func newFreshSigner(opts func(*v4.SignerOptions)) *freshSigner {
+	return &freshSigner{signer: v4.NewSigner(opts), opts: opts}
+}
+
+func (f *freshSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, t time.Time, optFns ...func(*v4.SignerOptions)) error {
+	f.mu.Lock()
+	if creds.SecretAccessKey != f.secret {
+		f.secret, f.signer = creds.SecretAccessKey, v4.NewSigner(f.opts)
+	}
+	s := f.signer
+	f.mu.Unlock()
+	return s.SignHTTP(ctx, creds, r, payloadHash, service, region, t, optFns...)
 }
 
 // stallConn pushes its deadline forward on every read and write: a connection that moves
