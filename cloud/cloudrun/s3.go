@@ -153,6 +153,6 @@ func (t S3Task) Work(ctx context.Context, fc FleetConfig) (s3sync.FleetStats, er
 	err = fl.Serve(ctx)
 	st := fl.Stats()
 	t.Log.Info("worker stopped", "messages", st.Messages, "objects", st.Objects, "parts", st.Parts, "events", st.Events,
-		"stale_events", st.Stale, "retried", st.Retried, "dead_lettered", st.DeadLettered, "dropped", st.Dropped, "released", st.Released)
+		"stale", st.Stale, "retried", st.Retried, "deadLettered", st.DeadLettered, "dropped", st.Dropped, "released", st.Released)
 	return st, err
 }

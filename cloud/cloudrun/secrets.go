@@ -119,6 +119,10 @@ func (s *SecretCredentials) Retrieve(ctx context.Context) (aws.Credentials, erro
 	return s.cache.Retrieve(ctx)
 }
 
+// Provider is the credentials cache to hand to the SDK. It must be this very cache: the
+// SDK wraps any other provider in a cache of its own, which Invalidate would not reach.
+func (s *SecretCredentials) Provider() *aws.CredentialsCache { return s.cache }
+
 // Name names the credential set for logs and principal comparisons (the ARN, no secret).
 func (s *SecretCredentials) Name() string { return s.name }
 

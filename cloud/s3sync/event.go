@@ -10,20 +10,28 @@ import (
 	"transferhub/cloud/state"
 )
 
-// AppliedEvent is the last S3 event applied to one key.
-type AppliedEvent struct {
+// KeyEvent is the latest S3 event claimed for one key.
+type KeyEvent struct {
 	Sequencer string `json:"seq"`
 	Removed   bool   `json:"removed,omitempty"`
+	Applied   bool   `json:"applied,omitempty"` // its effect reached the destination
 }
 
-// EventLog keeps, per source key, the last S3 event applied, so that an event that
-// arrives after a newer one of the same key (SQS does not keep order) is ignored.
+// EventLog orders the S3 events of each source key (SQS does not keep order). An event
+// claims its key before it is applied; an event older than the claimed one is stale and
+// ignored. Because an older event's copy or delete can still land after a newer one's,
+// each event reads the log again after applying itself and re-applies the newest event
+// when one claimed the key meanwhile: the last effect on the destination is always the
+// newest event's.
 type EventLog interface {
-	// LastEvent returns the last applied event of key (zero when none).
-	LastEvent(ctx context.Context, key string) (AppliedEvent, error)
-	// RecordEvent records ev unless a newer or equal event is recorded; then it reports
-	// false with the recorded one.
-	RecordEvent(ctx context.Context, key string, ev AppliedEvent) (bool, AppliedEvent, error)
+	// ClaimEvent makes ev the key's latest event when it is newer than the claimed one.
+	// A redelivery of a claim that was never marked applied is claimed again. Otherwise
+	// it reports false and the claimed event.
+	ClaimEvent(ctx context.Context, key string, ev KeyEvent) (bool, KeyEvent, error)
+	// LatestEvent returns the key's latest claimed event (zero when none).
+	LatestEvent(ctx context.Context, key string) (KeyEvent, error)
+	// MarkApplied records that ev's effect is done, if ev is still the latest.
+	MarkApplied(ctx context.Context, key string, ev KeyEvent) error
 }
 
 // handleEvent applies the object events of one notification, every record of it
@@ -127,15 +135,17 @@ func (f *Fleet) applyEvent(ctx context.Context, run string, ev ObjectEvent) (*st
 		f.log().Info("event outside the task's selection ignored", "key", key, "event", ev.Name)
 		return nil, nil
 	}
-	if f.Events != nil && ev.Sequencer != "" {
-		last, err := f.Events.LastEvent(ctx, key)
+	ordered := f.Events != nil && ev.Sequencer != ""
+	mine := KeyEvent{Sequencer: ev.Sequencer, Removed: ev.Removed}
+	if ordered {
+		claimed, cur, err := f.Events.ClaimEvent(ctx, key, mine)
 		if err != nil {
-			return nil, fmt.Errorf("read event order of %s: %w", key, err)
+			return nil, fmt.Errorf("order event of %s: %w", key, err)
 		}
-		if last.Sequencer != "" && CompareSequencers(ev.Sequencer, last.Sequencer) <= 0 {
+		if !claimed {
 			f.stats.stale.Add(1)
 			f.log().Info("stale event ignored", "key", key, "event", ev.Name, "outcome", "STALE",
-				"sequencer", ev.Sequencer, "applied", last.Sequencer)
+				"sequencer", ev.Sequencer, "latest", strings.TrimLeft(cur.Sequencer, "0"))
 			return nil, nil
 		}
 	}
@@ -154,29 +164,30 @@ func (f *Fleet) applyEvent(ctx context.Context, run string, ev ObjectEvent) (*st
 			r, err = w.copyObject(ctx, run, jo)
 			rec = &r
 		}
-		if errors.Is(err, objstore.ErrPrecondition) {
+		switch {
+		case errors.Is(err, objstore.ErrPrecondition):
 			// The source changed after this event: a later event carries the new version.
 			f.stats.stale.Add(1)
 			f.log().Info("event superseded by a newer version of the source", "key", key, "event", ev.Name, "outcome", "STALE")
-			return nil, nil
-		}
-		if err != nil {
+			rec = nil
+		case err != nil:
 			return rec, err
 		}
 	}
 	f.stats.events.Add(1)
-	if f.Events == nil || ev.Sequencer == "" {
+	if !ordered {
 		return rec, nil
 	}
-	won, newest, err := f.Events.RecordEvent(ctx, key, AppliedEvent{Sequencer: ev.Sequencer, Removed: ev.Removed})
+	latest, err := f.Events.LatestEvent(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("record event order of %s: %w", key, err)
+		return nil, fmt.Errorf("order event of %s: %w", key, err)
 	}
-	if !won {
-		// A newer event of this key was applied while this one ran: make the destination
-		// match the newer one again (this copy or delete may have landed after it).
-		f.log().Info("newer event applied meanwhile, re-applying it", "key", key, "event", ev.Name, "newer", newest.Sequencer)
-		if newest.Removed {
+	if CompareSequencers(latest.Sequencer, ev.Sequencer) > 0 {
+		// A newer event claimed the key while this one ran, and this copy or delete may
+		// have landed after it: make the destination match the newer event again.
+		f.log().Info("newer event claimed the key meanwhile, re-applying it", "key", key, "event", ev.Name,
+			"newer", strings.TrimLeft(latest.Sequencer, "0"))
+		if latest.Removed {
 			return nil, f.applyRemoval(ctx, key, "re-apply")
 		}
 		info, err := w.Src.Head(ctx, key, 0)
@@ -188,6 +199,9 @@ func (f *Fleet) applyEvent(ctx context.Context, run string, ev ObjectEvent) (*st
 		}
 		r, err := w.copyObject(ctx, run, JobObject{Key: key, Size: info.Size, ETag: info.ETag})
 		return &r, err
+	}
+	if err := f.Events.MarkApplied(ctx, key, mine); err != nil {
+		return nil, fmt.Errorf("order event of %s: %w", key, err)
 	}
 	return rec, nil
 }

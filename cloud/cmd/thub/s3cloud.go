@@ -137,7 +137,7 @@ func (s *cloudSide) open(ctx context.Context, side string, clients *awsClients, 
 		if _, err := sc.Retrieve(ctx); err != nil {
 			return nil, fmt.Errorf("%s credentials: %w", what, err)
 		}
-		cfg.Credentials, cfg.CredentialsName, cfg.OnAuthError = sc, sc.Name(), sc.Invalidate
+		cfg.Credentials, cfg.CredentialsName, cfg.OnAuthError = sc.Provider(), sc.Name(), sc.Invalidate
 	}
 	if side == "dst" {
 		cfg.StorageClass, cfg.ACL, cfg.SSE, cfg.SSEKMSKeyID, cfg.Tagging = fl.storageClass, fl.acl, fl.sse, fl.sseKMS, fl.tags

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/internal/s3test"
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+)
+
+// denyProxy forwards to an S3 gateway but answers 403 AccessDenied to the requests deny
+// picks, as S3 does for an object the keys may not read.
+func denyProxy(t *testing.T, target string, deny func(*http.Request) bool) string {
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if deny(r) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			if r.Method != http.MethodHead {
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			}
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Poison: an object that always fails (403) and a giant object one of whose parts
+// always fails end FAILED with their error after exactly the allowed deliveries, their
+// jobs in the dead-letter queue, the giant's upload aborted; the others are copied.
+func TestFleetS3Poison(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	f := newFleet(t, 3) // the queue's redrive policy: 3 deliveries
+	srcB, dst := a.Bucket(t, "th-poison-src"), b.Bucket(t, "th-poison-dst")
+	for i := 0; i < 20; i++ {
+		a.Put(t, srcB, fmt.Sprintf("ok/%02d.txt", i), s3test.RandBytes(1000+i), nil)
+	}
+	a.Put(t, srcB, "poison.bin", []byte("nobody may read me"), nil)
+	a.Put(t, srcB, "giant-poison.bin", s3test.RandBytes(45<<20), nil) // 9 parts of 5 MiB
+	proxy := denyProxy(t, a.Endpoint, func(r *http.Request) bool {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/poison.bin"):
+			return r.Method == http.MethodGet || r.Method == http.MethodHead
+		case strings.HasSuffix(r.URL.Path, "/giant-poison.bin"):
+			return r.Method == http.MethodGet && strings.HasPrefix(r.Header.Get("Range"), fmt.Sprintf("bytes=%d-", 2*5<<20))
+		}
+		return false
+	})
+	f.sides(a, srcB, b, dst, proxy)
+	f.env = append(f.env, "THUB_ATTEMPTS=2")
+	f.startWorker()
+	f.startWorker()
+	r := f.run(nil, "s3", "find")
+	require.Equal(t, 0, r.code, r.stderr)
+	tk := f.waitTask(3*time.Minute, nil)
+
+	require.Equal(t, state.TaskFailed, tk.Status, "a one-time run with failed objects ends FAILED, as local runs do")
+	require.Equal(t, "2 of 22 objects failed", tk.LastError)
+	c := tk.Counters
+	require.Equal(t, int64(22), c.FoundObjects)
+	require.Equal(t, int64(20), c.DoneObjects, "the other objects are unaffected")
+	require.Equal(t, int64(2), c.FailedObjects)
+
+	ctx := context.Background()
+	p, err := f.store.GetObject(ctx, f.taskID, "poison.bin")
+	require.NoError(t, err)
+	require.Equal(t, state.ItemFailed, p.Status)
+	require.Equal(t, 3, p.Attempts, "given up after the queue's maxReceiveCount deliveries")
+	require.Contains(t, p.Error, "AccessDenied")
+	g, err := f.store.GetObject(ctx, f.taskID, "giant-poison.bin")
+	require.NoError(t, err)
+	require.Equal(t, state.ItemFailed, g.Status)
+	require.Contains(t, g.Error, "part 3 of 9")
+	require.Contains(t, g.Error, "AccessDenied")
+	failed, err := f.store.ListObjects(ctx, f.taskID, state.ListOptions{Status: state.ItemFailed})
+	require.NoError(t, err)
+	require.Len(t, failed.Items, 2, "failed objects are listed from the sparse index")
+
+	require.Empty(t, b.OpenUploads(t, dst), "the giant object's upload was aborted")
+	listed := b.List(t, dst, "")
+	require.Len(t, listed, 20)
+	s3test.VerifyData(t, a, srcB, "ok/", b, dst, "ok/")
+
+	dead := f.deadLetters()
+	require.Len(t, dead, 2, "one dead letter per failed object: %v", dead)
+	var sawJob, sawPart bool
+	for _, body := range dead {
+		kind, err := s3sync.Classify([]byte(body))
+		require.NoError(t, err)
+		switch kind {
+		case s3sync.KindJob:
+			j, err := s3sync.DecodeJob([]byte(body))
+			require.NoError(t, err)
+			require.Len(t, j.Objects, 1)
+			require.Equal(t, "poison.bin", j.Objects[0].Key)
+			sawJob = true
+		case s3sync.KindPart:
+			pj, err := s3sync.DecodePart([]byte(body))
+			require.NoError(t, err)
+			require.Equal(t, "giant-poison.bin", pj.Object.Key)
+			require.Equal(t, 3, pj.Part)
+			sawPart = true
+		}
+	}
+	require.True(t, sawJob && sawPart)
+	logs := f.logs()
+	require.Contains(t, logs, `"outcome":"FAILED"`)
+	require.NotContains(t, logs, a.SecretKey, "no secret in the logs")
+	require.NotContains(t, logs, b.SecretKey, "no secret in the logs")
+}
+
+// Far-side keys live in Secrets Manager: rotated keys are picked up after a 403
+// without restarting the worker.
+func TestFleetS3SecretRotation(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	f := newFleet(t, 10)
+	srcB, dst := a.Bucket(t, "th-rot-src"), b.Bucket(t, "th-rot-dst")
+	for i := 0; i < 5; i++ {
+		a.Put(t, srcB, fmt.Sprintf("k%d", i), s3test.RandBytes(100), nil)
+	}
+	f.sides(a, srcB, b, dst, "")
+	// The worker starts with a stale secret: the source refuses its key (403).
+	stale := f.secret(map[string]string{"access_key_id": a.AccessKey, "secret_access_key": "stale-" + a.SecretKey[:8]})
+	f.start([]string{"THUB_SRC_SECRET_ARN=" + stale, "THUB_MAX_RECEIVES=10"}, "s3", "work")
+	r := f.run(nil, "s3", "find")
+	require.Equal(t, 0, r.code, r.stderr)
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(f.logs(), "will be retried") {
+		require.True(t, time.Now().Before(deadline), "the stale key was refused")
+		time.Sleep(200 * time.Millisecond)
+	}
+	tk, err := f.store.GetTask(context.Background(), f.taskID)
+	require.NoError(t, err)
+	require.Zero(t, tk.Counters.DoneObjects)
+	fresh, _ := json.Marshal(map[string]string{"access_key_id": a.AccessKey, "secret_access_key": a.SecretKey})
+	_, err = f.secrets.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(stale), SecretString: aws.String(string(fresh))})
+	require.NoError(t, err)
+	tk = f.waitTask(2*time.Minute, nil)
+	require.Equal(t, state.TaskCompleted, tk.Status, tk.LastError)
+	require.Equal(t, int64(5), tk.Counters.DoneObjects)
+	s3test.VerifyData(t, a, srcB, "", b, dst, "")
+	logs := f.logs()
+	require.Contains(t, logs, "SignatureDoesNotMatch")
+	require.NotContains(t, logs, a.SecretKey)
+	require.NotContains(t, logs, a.SecretKey[:8], "not even the stale key")
+}
+
+// One finder per task: a second finder is refused while the lease is held, with a
+// clear message and exit status 3, and nothing is changed.
+func TestFleetS3FinderLease(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	f := newFleet(t, 5)
+	srcB, dst := a.Bucket(t, "th-lease-src"), b.Bucket(t, "th-lease-dst")
+	a.Put(t, srcB, "one", []byte("1"), nil)
+	f.sides(a, srcB, b, dst, "")
+	ctx := context.Background()
+	require.NoError(t, f.store.PutTask(ctx, state.Task{ID: f.taskID, Type: state.TaskS3, Name: "lease test", Engine: state.EngineCloud}))
+	require.NoError(t, f.store.Lease(ctx, f.taskID, "finder", "another-finder", time.Minute))
+	r := f.run(nil, "s3", "find")
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Contains(t, r.stderr, "lease of task "+f.taskID+" is held by another process")
+	tk, err := f.store.GetTask(ctx, f.taskID)
+	require.NoError(t, err)
+	require.Empty(t, tk.RunID, "no run started")
+	v, i := f.depth(f.queueURL)
+	require.Zero(t, v+i, "nothing sent")
+
+	require.NoError(t, f.store.ReleaseLease(ctx, f.taskID, "finder", "another-finder"))
+	r = f.run(nil, "s3", "find", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, `"foundObjects":1`)
+	// Bad configuration says what to set.
+	r = f.run([]string{"THUB_QUEUE_URL="}, "s3", "find")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "missing --queue-url (THUB_QUEUE_URL)")
+	r = f.run([]string{"THUB_SRC_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:nope"}, "s3", "find")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "source credentials:")
+	require.Contains(t, r.stderr, "read secret arn:aws:secretsmanager:us-east-1:123456789012:secret:nope")
+	require.Contains(t, r.stderr, "can't find the specified secret")
+}
