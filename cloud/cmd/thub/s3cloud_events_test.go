@@ -56,7 +56,7 @@ func bridgeEvent(detailType, bucket string, r s3Rec) []byte {
 		"account": "123456789012", "time": time.Now().UTC().Format(time.RFC3339), "region": "us-east-1",
 		"resources": []string{"arn:aws:s3:::" + bucket},
 		"detail": map[string]any{"version": "0", "bucket": map[string]any{"name": bucket},
-			"object": map[string]any{"key": r.key, "size": r.size, "etag": r.etag, "sequencer": r.seq},
+			"object":     map[string]any{"key": r.key, "size": r.size, "etag": r.etag, "sequencer": r.seq},
 			"request-id": "X", "requester": "123456789012", "reason": "PutObject"},
 	})
 	return b
