@@ -123,8 +123,19 @@ func (q *Queue) Receive(ctx context.Context, max int, visibility, wait time.Dura
 }
 
 func (q *Queue) receiveOnce(ctx context.Context, max int, visibility time.Duration) ([]queue.Message, error) {
+	// Look before taking the write lock: an idle worker's asks stay cheap reads that
+	// never contend with the writers of a running task.
+	var ready int
+	err := q.db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM queue
+		WHERE queue = ? AND dead = 0 AND visible_at <= ? LIMIT 1)`, q.name, nanos(time.Now())).Scan(&ready)
+	if err != nil {
+		return nil, fmt.Errorf("receive from queue %s: %w", q.name, err)
+	}
+	if ready == 0 {
+		return nil, nil
+	}
 	var out []queue.Message
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	err = q.db.tx(ctx, func(tx *sql.Tx) error {
 		now := time.Now()
 		rows, err := tx.QueryContext(ctx, `SELECT id, body, receives FROM queue
 			WHERE queue = ? AND dead = 0 AND visible_at <= ? ORDER BY visible_at, id LIMIT ?`,
