@@ -36,14 +36,21 @@ type ImageList struct {
 const maxInlineOutput = 200 << 10
 
 // ListImages expands the task's selection into batches of at most batchSize images and
-// starts a run for them: found = the number of images, the "finder" done.
-func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st state.Store, taskID string, batchSize int, oneTime bool, log *slog.Logger) (ImageList, error) {
+// starts a run for them: found = the number of images, the "finder" done. The task
+// record is created (named taskName) when it does not exist yet.
+func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st state.Store, taskID, taskName string, batchSize int, oneTime bool, log *slog.Logger) (ImageList, error) {
 	if batchSize <= 0 {
 		batchSize = 20
 	}
 	items, err := eng.Select(ctx, spec)
 	if err != nil {
 		return ImageList{}, fmt.Errorf("list images: %w", err)
+	}
+	if taskName == "" {
+		taskName = "images → " + spec.Destination.String()
+	}
+	if _, err := EnsureTask(ctx, st, state.Task{ID: taskID, Type: state.TaskImage, Name: taskName}); err != nil {
+		return ImageList{}, err
 	}
 	t, _, err := BeginRun(ctx, st, taskID, false, log)
 	if err != nil {

@@ -29,7 +29,7 @@ import (
 
 func newImageCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Container image transfers (any OCI registry, Amazon ECR)"}
-	cmd.AddCommand(newImageSyncCmd(), newImageReportCmd())
+	cmd.AddCommand(newImageSyncCmd(), newImageReportCmd(), newImageCopyCmd())
 	return cmd
 }
 

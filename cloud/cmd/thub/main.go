@@ -25,6 +25,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()
+	root.SetArgs(lambdaArgs(os.Args)[1:])
 	err := root.ExecuteContext(ctx)
 	var ee exitError
 	switch {
@@ -46,6 +47,6 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("log-format", "text", "log format on stderr: text or json")
-	root.AddCommand(newS3Cmd(), newImageCmd())
+	root.AddCommand(newS3Cmd(), newImageCmd(), newLambdaCmd())
 	return root
 }
