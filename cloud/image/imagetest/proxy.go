@@ -25,6 +25,8 @@ type Request struct {
 	Bytes  int64 // request body bytes received
 	Start  time.Time
 	Took   time.Duration
+	Proto  string // HTTP/1.1 or HTTP/2.0, as the client spoke it
+	Remote string // client address: one per client connection
 }
 
 // FaultAction is what the proxy does to one request.
@@ -63,8 +65,28 @@ type Proxy struct {
 }
 
 // NewProxy starts a proxy to target ("http://host:port" or "https://host:port");
-// caFile (may be empty) is trusted for an https target.
+// caFile (may be empty) is trusted for an https target. Clients speak plain HTTP to it.
 func NewProxy(target, caFile string) (*Proxy, error) {
+	return newProxy(target, caFile, "127.0.0.1:0", nil)
+}
+
+// NewTLSProxy is NewProxy with TLS (certFile/keyFile) in front, HTTP/2 offered like
+// docker-registry does, listening on addr ("127.0.0.1:0" for any port): clients see
+// the same protocol as with the registry itself (benchmarks count requests this way).
+func NewTLSProxy(target, caFile, addr, certFile, keyFile string) (*Proxy, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return newProxy(target, caFile, addr, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}})
+}
+
+// NewProxyAt is NewProxy listening on addr.
+func NewProxyAt(target, caFile, addr string) (*Proxy, error) {
+	return newProxy(target, caFile, addr, nil)
+}
+
+func newProxy(target, caFile, addr string, front *tls.Config) (*Proxy, error) {
 	tu, err := url.Parse(target)
 	if err != nil {
 		return nil, err
@@ -80,17 +102,21 @@ func NewProxy(target, caFile string) (*Proxy, error) {
 		pool.AppendCertsFromPEM(pem)
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	scheme := "http"
+	if front != nil {
+		scheme = "https"
+	}
 	p := &Proxy{ln: ln, target: tu, Host: ln.Addr().String()}
-	p.URL = &url.URL{Scheme: "http", Host: p.Host}
+	p.URL = &url.URL{Scheme: scheme, Host: p.Host}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(tu)
 			pr.Out.Host = tu.Host
-			pr.Out.Header.Set("X-Forwarded-Proto", "http")
+			pr.Out.Header.Set("X-Forwarded-Proto", scheme)
 			pr.Out.Header.Set("X-Forwarded-Host", p.Host)
 		},
 		Transport:     tr,
@@ -99,7 +125,7 @@ func NewProxy(target, caFile string) (*Proxy, error) {
 			// absolute upload locations must come back through the proxy
 			if loc := resp.Header.Get("Location"); loc != "" {
 				if lu, err := url.Parse(loc); err == nil && lu.IsAbs() && (lu.Host == tu.Host || lu.Host == p.Host) {
-					lu.Scheme, lu.Host = "http", p.Host
+					lu.Scheme, lu.Host = scheme, p.Host
 					resp.Header.Set("Location", lu.String())
 				}
 			}
@@ -107,8 +133,12 @@ func NewProxy(target, caFile string) (*Proxy, error) {
 		},
 		ErrorLog: nil,
 	}
-	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = p.srv.Serve(ln) }()
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second, TLSConfig: front}
+	if front != nil {
+		go func() { _ = p.srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { _ = p.srv.Serve(ln) }()
+	}
 	return p, nil
 }
 
@@ -199,7 +229,7 @@ func (c *countingBody) Read(b []byte) (int, error) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := p.n.Add(1)
-	rec := Request{Method: r.Method, Path: r.URL.RequestURI(), Start: time.Now()}
+	rec := Request{Method: r.Method, Path: r.URL.RequestURI(), Start: time.Now(), Proto: r.Proto, Remote: r.RemoteAddr}
 	body := &countingBody{ReadCloser: r.Body}
 	r.Body = body
 	defer func() {
