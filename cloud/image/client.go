@@ -101,7 +101,7 @@ func NewClient(access Access, log *slog.Logger) (*Client, error) {
 		return nil, err
 	}
 	rt := &retryTransport{base: base, attempts: access.Attempts, minWait: 250 * time.Millisecond, maxWait: 30 * time.Second, log: log}
-	return &Client{access: access, log: log, rt: rt, sources: map[string]TokenSource{}, tokens: map[string]ecr.Token{}}, nil
+	return &Client{access: access, log: log, rt: probeObserver{next: rt}, sources: map[string]TokenSource{}, tokens: map[string]ecr.Token{}}, nil
 }
 
 // AddTokenSource registers an expiring credential for host (an ECR registry).

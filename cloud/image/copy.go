@@ -32,8 +32,10 @@ type Check struct {
 	// digest, or for a platform subset the digest of the rewritten index.
 	Expected string
 	UpToDate bool
-	// index is the source index when a subset had to be computed (GET).
+	// subset is the rewritten index of a platform subset.
 	subset manifest.Manifest
+	// source is the source manifest when it was read (GET) rather than asked (HEAD).
+	source manifest.Manifest
 }
 
 // Check compares source and destination. It costs two HEAD requests, plus a GET of
@@ -44,16 +46,36 @@ func (e *Engine) Check(ctx context.Context, it Item, opt CopyOptions) (Check, er
 	if err != nil {
 		return Check{}, err
 	}
-	return e.check(ctx, rc, it, opt)
+	return e.check(ctx, rc, it, opt, false)
 }
 
-func (e *Engine) check(ctx context.Context, rc *regclient.RegClient, it Item, opt CopyOptions) (Check, error) {
+// check asks the destination first. With fetch, a destination without the image
+// makes it read the source manifest (GET) instead of asking its digest (HEAD): the
+// copy needs the manifest anyway, so a new image costs the source one request, not
+// two. Without fetch (plans) and for images the destination has, only HEADs are sent
+// (plus a GET of the index for a platform subset), so a no-op re-run reads nothing.
+func (e *Engine) check(ctx context.Context, rc *regclient.RegClient, it Item, opt CopyOptions, fetch bool) (Check, error) {
 	src, dst, err := it.refs()
 	if err != nil {
 		return Check{}, err
 	}
 	var c Check
-	mSrc, err := rc.ManifestHead(ctx, src, regclient.WithManifestRequireDigest())
+	mDst, err := rc.ManifestHead(ctx, dst, regclient.WithManifestRequireDigest())
+	switch {
+	case err == nil:
+		c.DestDigest = mDst.GetDescriptor().Digest.String()
+	case errors.Is(err, errs.ErrNotFound):
+		// not there yet
+	default:
+		return c, fmt.Errorf("check destination %s: %w", it.Destination, describeErr(err, dst.Registry, false))
+	}
+	var mSrc manifest.Manifest
+	if c.DestDigest == "" && fetch {
+		mSrc, err = rc.ManifestGet(ctx, src)
+		c.source = mSrc
+	} else {
+		mSrc, err = rc.ManifestHead(ctx, src, regclient.WithManifestRequireDigest())
+	}
 	if err != nil {
 		return c, fmt.Errorf("read source %s: %w", it.Source, describeErr(err, src.Registry, false))
 	}
@@ -63,25 +85,17 @@ func (e *Engine) check(ctx context.Context, rc *regclient.RegClient, it Item, op
 	}
 	c.Expected = c.SourceDigest
 	if len(opt.Platforms) > 0 && mSrc.IsList() {
-		m, err := rc.ManifestGet(ctx, src.SetDigest(c.SourceDigest))
-		if err != nil {
-			return c, fmt.Errorf("read source index %s: %w", it.Source, describeErr(err, src.Registry, false))
+		if c.source == nil {
+			if c.source, err = rc.ManifestGet(ctx, src.SetDigest(c.SourceDigest)); err != nil {
+				return c, fmt.Errorf("read source index %s: %w", it.Source, describeErr(err, src.Registry, false))
+			}
 		}
-		sub, err := subsetIndex(m, opt.Platforms)
+		sub, err := subsetIndex(c.source, opt.Platforms)
 		if err != nil {
 			return c, fmt.Errorf("%s: %w", it.Source, err)
 		}
 		c.subset = sub
 		c.Expected = sub.GetDescriptor().Digest.String()
-	}
-	mDst, err := rc.ManifestHead(ctx, dst, regclient.WithManifestRequireDigest())
-	switch {
-	case err == nil:
-		c.DestDigest = mDst.GetDescriptor().Digest.String()
-	case errors.Is(err, errs.ErrNotFound):
-		// not there yet
-	default:
-		return c, fmt.Errorf("check destination %s: %w", it.Destination, describeErr(err, dst.Registry, false))
 	}
 	c.UpToDate = c.DestDigest != "" && c.DestDigest == c.Expected
 	return c, nil
@@ -106,6 +120,12 @@ func (it Item) refs() (src, dst ref.Ref, err error) {
 // else copy (blobs the destination has are not re-sent), retrying transient failures.
 // It never returns an error: the Result says FAILED with the reason.
 func (e *Engine) Copy(ctx context.Context, it Item, opt CopyOptions, onBytes func(int64)) Result {
+	return e.copyItem(ctx, it, opt, onBytes, newRunScope())
+}
+
+// copyItem is Copy with what the images of a run share (tag listings, referrers API
+// support of their source repositories).
+func (e *Engine) copyItem(ctx context.Context, it Item, opt CopyOptions, onBytes func(int64), scope *runScope) Result {
 	start := time.Now()
 	res := Result{Item: it}
 	attempts := opt.Attempts
@@ -116,7 +136,7 @@ func (e *Engine) Copy(ctx context.Context, it Item, opt CopyOptions, onBytes fun
 	var err error
 	for a := 1; a <= attempts; a++ {
 		res.Attempts = a
-		err = e.copyOnce(ctx, it, opt, &res, onBytes)
+		err = e.copyOnce(ctx, it, opt, &res, onBytes, scope)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
@@ -152,12 +172,12 @@ func (e *Engine) hasExpiringCreds(it Item) bool {
 	return err == nil && (e.client.HasTokenSource(src.Registry) || e.client.HasTokenSource(dst.Registry))
 }
 
-func (e *Engine) copyOnce(ctx context.Context, it Item, opt CopyOptions, res *Result, onBytes func(int64)) error {
+func (e *Engine) copyOnce(ctx context.Context, it Item, opt CopyOptions, res *Result, onBytes func(int64), scope *runScope) error {
 	rc, err := e.client.RegClient(ctx)
 	if err != nil {
 		return err
 	}
-	c, err := e.check(ctx, rc, it, opt)
+	c, err := e.check(ctx, rc, it, opt, true)
 	res.SourceDigest, res.DestDigest = c.SourceDigest, c.DestDigest
 	if err != nil {
 		return err
@@ -173,10 +193,12 @@ func (e *Engine) copyOnce(ctx context.Context, it Item, opt CopyOptions, res *Re
 			return err
 		}
 	}
-	// Manifest of the source (small, and regclient reads it anyway) for platforms.
-	mSrc, err := rc.ManifestGet(ctx, src)
-	if err != nil {
-		return fmt.Errorf("read source %s: %w", it.Source, describeErr(err, src.Registry, false))
+	// The source manifest (regclient's cache keeps it for ImageCopy, which reads it too).
+	mSrc := c.source
+	if mSrc == nil {
+		if mSrc, err = rc.ManifestGet(ctx, src); err != nil {
+			return fmt.Errorf("read source %s: %w", it.Source, describeErr(err, src.Registry, false))
+		}
 	}
 	res.Platforms = platformsOf(mSrc)
 
@@ -189,7 +211,7 @@ func (e *Engine) copyOnce(ctx context.Context, it Item, opt CopyOptions, res *Re
 		regclient.ImageWithCallback(prog.callback),
 	}
 	if opt.Referrers {
-		opts = append(opts, regclient.ImageWithReferrers(), regclient.ImageWithDigestTags())
+		opts = append(opts, e.referrerOpts(ctx, rc, scope, src, mSrc)...)
 	}
 	if c.subset != nil {
 		err = e.copySubset(ctx, rc, src, dst, c.subset, opts)

@@ -85,7 +85,8 @@ func (e *Engine) PlanItems(ctx context.Context, items []Item, opt CopyOptions, c
 // list (nothing copied); per-image failures are in the summary and the records.
 func (e *Engine) Run(ctx context.Context, spec Spec, opt RunOptions) (Summary, error) {
 	start := time.Now()
-	items, err := e.Select(ctx, spec)
+	scope := newRunScope()
+	items, err := e.selectItems(ctx, spec, scope)
 	if err != nil {
 		return Summary{Seconds: time.Since(start).Seconds()}, err
 	}
@@ -108,7 +109,7 @@ func (e *Engine) Run(ctx context.Context, spec Spec, opt RunOptions) (Summary, e
 		sum.Seconds = time.Since(start).Seconds()
 		return sum, ctx.Err()
 	}
-	sum, err := e.CopyItems(ctx, items, spec.Copy, opt)
+	sum, err := e.copyItems(ctx, items, spec.Copy, opt, scope)
 	sum.Seconds = time.Since(start).Seconds()
 	return sum, err
 }
@@ -116,6 +117,10 @@ func (e *Engine) Run(ctx context.Context, spec Spec, opt RunOptions) (Summary, e
 // CopyItems copies a given list (a cloud copier's batch), recording each result.
 // Records are written as PENDING first, so an interrupted run leaves visible traces.
 func (e *Engine) CopyItems(ctx context.Context, items []Item, copt CopyOptions, opt RunOptions) (Summary, error) {
+	return e.copyItems(ctx, items, copt, opt, newRunScope())
+}
+
+func (e *Engine) copyItems(ctx context.Context, items []Item, copt CopyOptions, opt RunOptions, scope *runScope) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Found: len(items), TaskID: opt.TaskID, RunID: opt.RunID}
 	if opt.Recorder != nil && len(items) > 0 {
@@ -139,7 +144,7 @@ func (e *Engine) CopyItems(ctx context.Context, items []Item, copt CopyOptions, 
 		if opt.OnEvent != nil {
 			onBytes = func(n int64) { opt.OnEvent(Event{Kind: EventBytes, Item: it, Bytes: n}) }
 		}
-		res := e.Copy(ctx, it, copt, onBytes)
+		res := e.copyItem(ctx, it, copt, onBytes, scope)
 		if res.Status == state.ItemFailed {
 			e.log.Error("image failed", "source", it.Source, "destination", it.Destination, "err", res.Error)
 		} else {

@@ -58,6 +58,12 @@ func (e *Engine) destination(spec Spec) Destination {
 // failures (a repository that cannot be listed) fail the selection: a partial list
 // would silently drop images.
 func (e *Engine) Select(ctx context.Context, spec Spec) ([]Item, error) {
+	return e.selectItems(ctx, spec, nil)
+}
+
+// selectItems is Select keeping the tag listings it made in scope (when not nil) for
+// the copies' referrer checks.
+func (e *Engine) selectItems(ctx context.Context, spec Spec, scope *runScope) ([]Item, error) {
 	if err := e.Validate(spec); err != nil {
 		return nil, err
 	}
@@ -89,7 +95,7 @@ func (e *Engine) Select(ctx context.Context, spec Spec) ([]Item, error) {
 		dstRepo := dst.Registry + "/" + dst.Repository(s.Repository)
 		switch {
 		case s.Tag == AllTags:
-			tags, err := e.listTags(ctx, rc, s, filter, spec)
+			tags, err := e.listTags(ctx, rc, s, filter, spec, scope)
 			if err != nil {
 				return nil, err
 			}
@@ -124,11 +130,12 @@ func (e *Engine) listECRRepos(ctx context.Context, spec Spec) ([]string, error) 
 
 // listTags lists a repository's tags through the registry API (ECR included) and
 // applies the filters.
-func (e *Engine) listTags(ctx context.Context, rc *regclient.RegClient, s Source, f *compiledFilter, spec Spec) ([]string, error) {
+func (e *Engine) listTags(ctx context.Context, rc *regclient.RegClient, s Source, f *compiledFilter, spec Spec, scope *runScope) ([]string, error) {
 	r, err := ref.New(s.Registry + "/" + s.Repository)
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s/%s: %w", s.Registry, s.Repository, err)
 	}
+	listedAt := time.Now()
 	tl, err := rc.TagList(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s/%s: %w", s.Registry, s.Repository, describeErr(err, s.Registry, false))
@@ -136,6 +143,9 @@ func (e *Engine) listTags(ctx context.Context, rc *regclient.RegClient, s Source
 	all, err := tl.GetTags()
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s/%s: %w", s.Registry, s.Repository, err)
+	}
+	if scope != nil {
+		scope.seed(repoKey(r), all, listedAt)
 	}
 	var tags []string
 	for _, t := range all {

@@ -1,0 +1,193 @@
+package image
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/regclient/regclient/types/ref"
+
+	"transferhub/cloud/image/imagetest"
+)
+
+// TestReferrersOnlyWhereTagged: on a registry without the OCI referrers API
+// (docker-registry 2.8), referrers live in sha256-<hex> fallback tags and cosign
+// digest tags. The engine lists each source repository's tags once per run and skips
+// referrer discovery for images none of whose manifests has such a tag, but still
+// brings a referrer attached to one platform manifest of an index and a cosign tag
+// (regclient lists that repository's tags again per image: digest tags may hang off
+// referrers too); an image changed later brings its new signature on the next run.
+func TestReferrersOnlyWhereTagged(t *testing.T) {
+	r := loadRegs(t)
+	ctx := ctxT(t)
+	rc := r.rc(t)
+	ns := uniq(t)
+	x := r.open + "/" + ns + "/x"
+	plain := push(t, rc, x+":plain", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 91})
+	idx := push(t, rc, x+":idx", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{8 << 10}, Seed: 92})
+	s := r.open + "/" + ns + "/s"
+	signed := push(t, rc, s+":signed", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 93})
+	other := push(t, rc, r.open+"/"+ns+"/y:plain", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 94})
+	// an SBOM of the arm64 image only (buildkit-style per-platform attestation)
+	sbom, err := imagetest.PushReferrer(ctx, rc, x, idx.Manifests[1], "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosign, err := imagetest.PushDigestTag(ctx, rc, s, signed.Digest, []byte(`{"critical":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srcP, err := imagetest.NewProxy("http://"+r.open, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcP.Close()
+	e := newEngine(t, Config{Access: r.access(srcP.Host)})
+	spec := Spec{
+		Sources: []Source{
+			{Registry: srcP.Host, Repository: ns + "/x", Tag: "plain"}, {Registry: srcP.Host, Repository: ns + "/x", Tag: "idx"},
+			{Registry: srcP.Host, Repository: ns + "/s", Tag: "signed"}, {Registry: srcP.Host, Repository: ns + "/y", Tag: "plain"},
+		},
+		Destination: Destination{Registry: r.auth, Prefix: "refs"},
+		Copy:        CopyOptions{Referrers: true},
+	}
+	sum, err := e.Run(ctx, spec, RunOptions{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 4, 4, 0, 0)
+	dst := r.auth + "/refs/" + ns
+
+	// what had referrers arrived with them
+	refRaw, _ := r.rawManifest(t, dst+"/x:"+strings.Replace(idx.Manifests[1], ":", "-", 1))
+	var got []string
+	for _, m := range parseManifest(t, refRaw).Manifests {
+		got = append(got, m.Digest)
+	}
+	if !slices.Contains(got, sbom.Digest) {
+		t.Errorf("SBOM of the arm64 manifest missing at the destination; fallback index lists %v", got)
+	}
+	if _, d := r.rawManifest(t, dst+"/s:"+strings.Replace(signed.Digest, ":", "-", 1)+".sig"); d != cosign {
+		t.Errorf("cosign tag digest %s, want %s", d, cosign)
+	}
+	for _, ref := range []string{dst + "/x:plain", dst + "/x:idx", dst + "/y:plain"} {
+		r.rawManifest(t, ref)
+	}
+
+	// what it cost the source
+	lists := map[string]int{}
+	api := map[string]int{}
+	for _, q := range srcP.Requests() {
+		repo, _, _ := strings.Cut(strings.TrimPrefix(q.Path, "/v2/"), "/tags/list")
+		switch {
+		case strings.Contains(q.Path, "/tags/list"):
+			lists[repo]++
+		case strings.Contains(q.Path, "/referrers/"):
+			repo, _, _ = strings.Cut(strings.TrimPrefix(q.Path, "/v2/"), "/referrers/")
+			api[repo]++
+		}
+		for _, d := range []string{plain.Digest, other.Digest} {
+			if strings.Contains(q.Path, "/manifests/"+strings.Replace(d, ":", "-", 1)) {
+				t.Errorf("fallback tag of %s (no referrers, no such tag) was queried: %s %s", d, q.Method, q.Path)
+			}
+		}
+	}
+	for _, repo := range []string{ns + "/x", ns + "/s", ns + "/y"} {
+		// x has referrers in fallback tags only: no listing per image either
+		if lists[repo] != 1 && repo != ns+"/s" {
+			t.Errorf("%s: tags listed %d times, want once per run", repo, lists[repo])
+		}
+		if api[repo] != 1 {
+			t.Errorf("%s: referrers API asked %d times, want one probe per repository", repo, api[repo])
+		}
+	}
+
+	// plain changes and gets signed: the next run copies it with its signature
+	plain2 := push(t, rc, x+":plain", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 95})
+	sig, err := imagetest.PushReferrer(ctx, rc, x, plain2.Digest, "application/vnd.dev.cosign.artifact.sig.v1+json", []byte(`{"sig":"new"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err = e.Run(ctx, spec, RunOptions{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 4, 1, 3, 0)
+	refRaw, _ = r.rawManifest(t, dst+"/x:"+strings.Replace(plain2.Digest, ":", "-", 1))
+	if m := parseManifest(t, refRaw).Manifests; len(m) != 1 || m[0].Digest != sig.Digest {
+		t.Errorf("signature of the changed image: fallback index %s", refRaw)
+	}
+	_ = plain
+}
+
+// fakeReferrers is a registry front that only knows the referrers route: apiStatus
+// answers GET .../referrers/<digest>; everything else is 404. It counts requests.
+type fakeReferrers struct {
+	apiStatus int
+	mu        sync.Mutex
+	paths     []string
+}
+
+func (f *fakeReferrers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.paths = append(f.paths, r.Method+" "+r.URL.Path)
+	f.mu.Unlock()
+	if strings.Contains(r.URL.Path, "/referrers/") && f.apiStatus == http.StatusOK {
+		w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+		_, _ = w.Write([]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`))
+		return
+	}
+	if strings.Contains(r.URL.Path, "/referrers/") {
+		w.WriteHeader(f.apiStatus)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// TestReferrersProbe: the probe tells a registry with the referrers API (200) from
+// one without (404), once per repository, and without the API it stops before the
+// fallback-tag request (the copy decides whether that tag is worth asking for).
+func TestReferrersProbe(t *testing.T) {
+	for _, tc := range []struct {
+		status   int
+		want     apiSupport
+		requests int
+	}{
+		{http.StatusOK, apiYes, 1},
+		{http.StatusNotFound, apiNo, 1},
+		{http.StatusInternalServerError, apiUnknown, -1},
+	} {
+		f := &fakeReferrers{apiStatus: tc.status}
+		srv := httptest.NewServer(f)
+		host := strings.TrimPrefix(srv.URL, "http://")
+		c, err := NewClient(Access{InsecureHTTP: []string{host}, NoDockerConfig: true, Attempts: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := c.RegClient(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := ref.New(host + "/a/b@sha256:" + strings.Repeat("ab", 32))
+		scope := newRunScope()
+		if got := scope.referrersAPI(context.Background(), rc, r); got != tc.want {
+			t.Errorf("status %d: support %v, want %v (requests %v)", tc.status, got, tc.want, f.paths)
+		}
+		if tc.requests >= 0 && len(f.paths) != tc.requests {
+			t.Errorf("status %d: requests %v, want %d", tc.status, f.paths, tc.requests)
+		}
+		n := len(f.paths)
+		if tc.want != apiUnknown {
+			scope.referrersAPI(context.Background(), rc, r.SetDigest("sha256:"+strings.Repeat("cd", 32)))
+			if len(f.paths) != n {
+				t.Errorf("status %d: second image of the repository probed again: %v", tc.status, f.paths[n:])
+			}
+		}
+		srv.Close()
+	}
+}
