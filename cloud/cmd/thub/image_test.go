@@ -256,6 +256,21 @@ func TestImageSyncCrashResume(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	close(hold)
+	// The held upload of the dead process now fails in the proxy: wait until it is
+	// logged, so its bytes are not counted as the re-run's.
+	heldGone := func() bool {
+		for _, q := range dst.Requests() {
+			if q.Method == http.MethodPut && strings.Contains(q.Path, strings.TrimPrefix(big, "sha256:")) {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(time.Minute); !heldGone(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the held upload never ended")
+		}
+	}
 
 	// what the destination holds now
 	rr, _ := ref.New(c.auth + "/crash/" + c.ns + "/big")
