@@ -123,6 +123,9 @@ type FleetConfig struct {
 	EventMode  string
 	Grace      time.Duration
 	RetryDelay time.Duration
+	// IdleCheck: while the queue is empty, this often the worker checks whether the run
+	// is over (and settles what SQS dead-lettered by itself).
+	IdleCheck time.Duration
 }
 
 // Work runs a worker until ctx ends (SIGTERM): it takes job batches, part jobs and S3
@@ -147,7 +150,28 @@ func (t S3Task) Work(ctx context.Context, fc FleetConfig) (s3sync.FleetStats, er
 	w := &s3sync.Worker{Src: t.Src, Dst: t.Dst, Store: t.Store, Queue: t.Queue, TaskID: t.ID, Opt: t.Opt}
 	fl := &s3sync.Fleet{Worker: w, DeadLetter: fc.DeadLetter, MaxReceives: fc.MaxReceives, GiantThreshold: fc.GiantThreshold,
 		Events: fc.Events, DeleteOnRemove: fc.EventMode == "create-and-delete", Grace: fc.Grace, RetryDelay: fc.RetryDelay,
-		Settled: settle, Idle: settle}
+		Settled: settle, IdleEvery: fc.IdleCheck}
+	fl.Idle = func(ctx context.Context) {
+		settle(ctx)
+		// A run whose finder is done, with nothing queued or in flight, that is still
+		// not complete lost messages to the dead-letter queue without records.
+		task, err := t.Store.GetTask(ctx, t.ID)
+		if err != nil || task.Status != state.TaskRunning || !task.FinderDone || task.Complete() {
+			return
+		}
+		if vis, inflight, err := t.Queue.Depth(ctx); err != nil || vis+inflight > 0 {
+			return
+		}
+		n, err := fl.SettleDeadLetters(ctx)
+		if err != nil {
+			t.Log.Warn("settle dead-lettered objects", "err", err)
+			return
+		}
+		if n > 0 {
+			t.Log.Warn("objects dead-lettered by SQS recorded FAILED", "objects", n)
+			settle(ctx)
+		}
+	}
 	t.Log.Info("worker started", "source", t.Src.URL(), "destination", t.Dst.URL(), "server_side", w.ServerSide(),
 		"max_receives", fc.MaxReceives, "giant_threshold", fc.GiantThreshold, "events", fc.EventMode)
 	err = fl.Serve(ctx)

@@ -166,6 +166,7 @@ type s3CloudFlags struct {
 	grace, receiveWait         time.Duration
 	events                     string
 	attempts                   int
+	idleCheck                  time.Duration
 }
 
 func (fl *s3CloudFlags) add(c *cobra.Command, worker bool) {
@@ -218,6 +219,7 @@ func (fl *s3CloudFlags) add(c *cobra.Command, worker bool) {
 	f.DurationVar(&fl.receiveWait, "receive-wait", 20*time.Second, "long-poll wait of one receive")
 	f.StringVar(&fl.events, "events", "none", "S3 event notifications on the queue: none, create (ObjectCreated copies), create-and-delete (ObjectRemoved deletes the copy)")
 	f.IntVar(&fl.attempts, "attempts", 5, "attempts per object within one delivery")
+	f.DurationVar(&fl.idleCheck, "idle-check", 30*time.Second, "while the queue is empty, check this often whether the run is over")
 }
 
 // setup validates the flags and opens everything a cloud S3 process needs.
@@ -371,7 +373,7 @@ Every flag can come from THUB_<FLAG> (see cloud/docs/cloud-run.md).`,
 					"max_receives", maxReceives, "queue_max_receive_count", qs.MaxReceives)
 			}
 			fc := cloudrun.FleetConfig{MaxReceives: maxReceives, GiantThreshold: giant, EventMode: fl.events,
-				Grace: fl.grace, RetryDelay: fl.retryDelay,
+				Grace: fl.grace, RetryDelay: fl.retryDelay, IdleCheck: fl.idleCheck,
 				Events: &cloudrun.EventLog{API: clients.ddb, Table: fl.table, TaskID: fl.taskID}}
 			if qs.DeadLetter != nil {
 				fc.DeadLetter = qs.DeadLetter

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/s3test"
+	"transferhub/cloud/queue/sqsqueue"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 )
@@ -195,4 +196,45 @@ func TestFleetS3FinderLease(t *testing.T) {
 	require.Contains(t, r.stderr, "source credentials:")
 	require.Contains(t, r.stderr, "read secret arn:aws:secretsmanager:us-east-1:123456789012:secret:nope")
 	require.Contains(t, r.stderr, "can't find the specified secret")
+}
+
+// A message SQS dead-letters by itself (a worker died during its last allowed
+// delivery) leaves objects without records: the idle workers notice the stuck run and
+// record them FAILED, so the run still ends and says why.
+func TestFleetS3DeadLetteredBySQS(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	f := newFleet(t, 5)
+	srcB, dst := a.Bucket(t, "th-dl-src"), b.Bucket(t, "th-dl-dst")
+	for i := 0; i < 30; i++ {
+		a.Put(t, srcB, fmt.Sprintf("o%02d", i), s3test.RandBytes(100), nil)
+	}
+	f.sides(a, srcB, b, dst, "")
+	f.env = append(f.env, "THUB_BATCH_OBJECTS=10", "THUB_IDLE_CHECK=1s")
+	r := f.run(nil, "s3", "find")
+	require.Equal(t, 0, r.code, r.stderr)
+	// What SQS does after maxReceiveCount deliveries: the job moves to the DLQ.
+	ctx := context.Background()
+	main, dlq := sqsqueue.New(f.sqs, f.queueURL, ""), sqsqueue.New(f.sqs, f.dlqURL, "")
+	msgs, err := main.Receive(ctx, 1, 30*time.Second, time.Second)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	job, err := s3sync.DecodeJob(msgs[0].Body)
+	require.NoError(t, err)
+	require.Len(t, job.Objects, 10)
+	require.NoError(t, dlq.Send(ctx, msgs[0].Body))
+	require.NoError(t, main.Delete(ctx, msgs[0]))
+
+	f.startWorker()
+	tk := f.waitTask(2*time.Minute, nil)
+	require.Equal(t, state.TaskFailed, tk.Status)
+	require.Equal(t, "10 of 30 objects failed", tk.LastError)
+	require.Equal(t, int64(20), tk.Counters.DoneObjects)
+	require.Equal(t, int64(10), tk.Counters.FailedObjects)
+	for _, o := range job.Objects {
+		rec, err := f.store.GetObject(ctx, f.taskID, o.Key)
+		require.NoError(t, err)
+		require.Equal(t, state.ItemFailed, rec.Status)
+		require.Contains(t, rec.Error, "dead-letter queue by SQS")
+	}
+	require.Len(t, f.deadLetters(), 1, "the message stays in the dead-letter queue for a redrive")
 }
