@@ -23,7 +23,9 @@ func TestEventLogClaims(t *testing.T) {
 	ctx := context.Background()
 	table := testenv.Name("th-events")
 	require.NoError(t, dynamostore.CreateTable(ctx, client, table))
-	t.Cleanup(func() { client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	l := &cloudrun.EventLog{API: client, Table: table, TaskID: "t1"}
 	key := "dir/a b.txt"
 
