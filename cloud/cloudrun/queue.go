@@ -13,6 +13,7 @@ import (
 
 	"transferhub/cloud/queue"
 	"transferhub/cloud/queue/sqsqueue"
+	"transferhub/cloud/s3sync"
 )
 
 // SQSAPI is the part of the SQS client the agent uses.
@@ -82,4 +83,50 @@ func (d Duplicating) Send(ctx context.Context, bodies ...[]byte) error {
 		twice = append(twice, b, b)
 	}
 	return d.Queue.Send(ctx, twice...)
+}
+
+// maxMessage stays under SQS's 256 KiB message limit.
+const maxMessage = 250 << 10
+
+// Splitting sends a job batch that would pass SQS's message size limit (200 keys of up
+// to 1,024 bytes each can) as several smaller batches of the same run.
+type Splitting struct{ queue.Queue }
+
+// Send implements queue.Queue.
+func (s Splitting) Send(ctx context.Context, bodies ...[]byte) error {
+	out := make([][]byte, 0, len(bodies))
+	for _, b := range bodies {
+		parts, err := splitJob(b)
+		if err != nil {
+			return err
+		}
+		out = append(out, parts...)
+	}
+	return s.Queue.Send(ctx, out...)
+}
+
+func splitJob(b []byte) ([][]byte, error) {
+	if len(b) <= maxMessage {
+		return [][]byte{b}, nil
+	}
+	job, err := s3sync.DecodeJob(b)
+	if err != nil || len(job.Objects) < 2 {
+		return [][]byte{b}, nil // not a batch: the queue reports the size
+	}
+	half := len(job.Objects) / 2
+	var out [][]byte
+	for _, objs := range [][]s3sync.JobObject{job.Objects[:half], job.Objects[half:]} {
+		part := job
+		part.Objects = objs
+		enc, err := s3sync.EncodeJob(part)
+		if err != nil {
+			return nil, err
+		}
+		more, err := splitJob(enc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
 }

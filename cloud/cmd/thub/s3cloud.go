@@ -284,7 +284,7 @@ func (fl *s3CloudFlags) setup(cmd *cobra.Command, role string) (cloudrun.S3Task,
 	if err != nil {
 		return task, nil, cloudrun.Queues{}, nil, err
 	}
-	var q queue.Queue = qs.Jobs
+	var q queue.Queue = cloudrun.Splitting{Queue: qs.Jobs}
 	if os.Getenv("THUB_FAULT_DUPLICATE_SENDS") == "1" {
 		log.Warn("fault injection: every message is sent twice")
 		q = cloudrun.Duplicating{Queue: q}
