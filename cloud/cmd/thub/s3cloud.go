@@ -202,7 +202,6 @@ func (fl *s3CloudFlags) add(c *cobra.Command, worker bool) {
 	f.StringVar(&s.sseKMS, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
 	f.StringVar(&s.tags, "tags", "", "tags for destination objects, URL-encoded (k1=v1&k2=v2)")
 	f.DurationVar(&s.stall, "stall-timeout", 60*time.Second, "kill a connection that moves no byte for this long")
-	f.StringVar(&fl.giant, "giant-threshold", "1GiB", "objects of at least this size are split into part jobs across the fleet")
 	if !worker {
 		f.StringVar(&s.prefixList, "prefix-list", "", "file with one prefix per line, relative to the source")
 		f.IntVar(&s.listWorkers, "list-workers", 16, "parallel listings per side")
@@ -212,6 +211,7 @@ func (fl *s3CloudFlags) add(c *cobra.Command, worker bool) {
 		f.DurationVar(&fl.leaseTTL, "lease-ttl", time.Minute, "the finder lease lapses this long after a finder dies")
 		return
 	}
+	f.StringVar(&fl.giant, "giant-threshold", "1GiB", "objects of at least this size are split into part jobs across the fleet")
 	f.IntVar(&fl.maxReceives, "max-receives", 0, "deliveries before an object is recorded FAILED and its job dead-lettered (0: the queue's maxReceiveCount, else 5)")
 	f.DurationVar(&fl.visibility, "visibility", 60*time.Second, "a received message stays hidden this long, extended every third of it while it runs")
 	f.DurationVar(&fl.retryDelay, "retry-delay", 10*time.Second, "first wait before a failed message is delivered again (doubles per delivery)")
