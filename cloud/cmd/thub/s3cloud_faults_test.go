@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 	"transferhub/cloud/queue/sqsqueue"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
+	"transferhub/cloud/testenv"
 )
 
 // denyProxy forwards to an S3 gateway but answers 403 AccessDenied to the requests deny
@@ -237,4 +241,75 @@ func TestFleetS3DeadLetteredBySQS(t *testing.T) {
 		require.Contains(t, rec.Error, "dead-letter queue by SQS")
 	}
 	require.Len(t, f.deadLetters(), 1, "the message stays in the dead-letter queue for a redrive")
+}
+
+// recorder is a proxy that remembers what passed through it.
+type recorder struct {
+	mu     sync.Mutex
+	forms  []url.Values // form bodies (STS speaks the query protocol)
+	keyIDs []string     // access key ids of SigV4 Authorization headers
+	srv    *httptest.Server
+}
+
+func newRecorder(t *testing.T, target string) *recorder {
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	r := &recorder{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		if a := req.Header.Get("Authorization"); strings.Contains(a, "Credential=") {
+			id, _, _ := strings.Cut(strings.SplitN(a, "Credential=", 2)[1], "/")
+			r.keyIDs = append(r.keyIDs, id)
+		}
+		if strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			body, _ := io.ReadAll(req.Body)
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			v, _ := url.ParseQuery(string(body))
+			r.forms = append(r.forms, v)
+		}
+		r.mu.Unlock()
+		rp.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// A role is assumed on top of the secret's keys, with the external id, and the far
+// side is then reached with the role's keys.
+func TestFleetS3AssumeRole(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	f := newFleet(t, 5)
+	srcB, dst := a.Bucket(t, "th-role-src"), b.Bucket(t, "th-role-dst")
+	a.Put(t, srcB, "one", []byte("1"), nil)
+	gw := newRecorder(t, a.Endpoint)
+	f.sides(a, srcB, b, dst, gw.srv.URL)
+	env := testenv.Load(t)
+	sts := newRecorder(t, env.Get(string(testenv.AWS)))
+	r := f.run([]string{"AWS_ENDPOINT_URL=" + sts.srv.URL, "THUB_SRC_ROLE_ARN=arn:aws:iam::123456789012:role/thub-reader",
+		"THUB_SRC_EXTERNAL_ID=ext-4711"}, "s3", "find")
+	// The emulator's role keys mean nothing to the gateway: refused, but only after the
+	// request was signed with them.
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "source:")
+	require.Regexp(t, "InvalidToken|access key id is unknown", r.stderr)
+	var assume url.Values
+	sts.mu.Lock()
+	for _, v := range sts.forms {
+		if v.Get("Action") == "AssumeRole" {
+			assume = v
+		}
+	}
+	stsKeys := append([]string(nil), sts.keyIDs...)
+	sts.mu.Unlock()
+	require.NotNil(t, assume, "AssumeRole was called")
+	require.Equal(t, "arn:aws:iam::123456789012:role/thub-reader", assume.Get("RoleArn"))
+	require.Equal(t, "ext-4711", assume.Get("ExternalId"))
+	require.Contains(t, stsKeys, a.AccessKey, "AssumeRole signed with the secret's keys")
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	require.NotEmpty(t, gw.keyIDs)
+	for _, id := range gw.keyIDs {
+		require.NotEqual(t, a.AccessKey, id, "the source is reached with the role's keys only")
+	}
 }
