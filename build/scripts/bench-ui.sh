@@ -165,21 +165,40 @@ SPORT=$((36000 + RANDOM % 800))
 while ! port_free "$SPORT"; do SPORT=$((SPORT + 1)); done
 python3 -m http.server "$SPORT" --bind 127.0.0.1 --directory frontend/dist >"$WORK/static.log" 2>&1 &
 STATIC_PID=$!
-PORT=$((35000 + RANDOM % 800))
-while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
-log "starting wails dev on port $PORT (a cold build of the dev binary takes minutes)"
-CGO_ENABLED=1 DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
-  setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
-  -devserver "127.0.0.1:$PORT" -frontenddevserverurl "http://127.0.0.1:$SPORT" </dev/null >"$WORK/wails-dev.log" 2>&1 &
-DEV_PID=$!
-started=$SECONDS
-until grep -q "Serving DevServer at http://127.0.0.1:$PORT" "$WORK/wails-dev.log" &&
-  curl -fs -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/"; do
-  (( SECONDS - started < START_TIMEOUT )) || { tail -n 30 "$WORK/wails-dev.log" >&2; die "wails dev did not start"; }
-  kill -0 "$DEV_PID" 2>/dev/null || { tail -n 30 "$WORK/wails-dev.log" >&2; die "wails dev exited"; }
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done
+curl -fs -o /dev/null "http://127.0.0.1:$SPORT/" || die "the static server for frontend/dist did not start"
+# start_dev PORT: 0 when our wails dev serves on PORT, 2 when PORT was taken meanwhile
+# (teammates' tests pick ports too: try another).
+start_dev() {
+  local port=$1 started=$SECONDS
+  CGO_ENABLED=1 DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
+    setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
+    -devserver "127.0.0.1:$port" -frontenddevserverurl "http://127.0.0.1:$SPORT" </dev/null >"$WORK/wails-dev.log" 2>&1 &
+  DEV_PID=$!
+  until grep -q "Serving DevServer at http://127.0.0.1:$port" "$WORK/wails-dev.log" &&
+    curl -fs -o /dev/null --max-time 5 "http://127.0.0.1:$port/"; do
+    if grep -q 'address already in use' "$WORK/wails-dev.log"; then stop_dev; return 2; fi
+    (( SECONDS - started < START_TIMEOUT )) || { cp "$WORK/wails-dev.log" "$OUT/ui-wails-dev.log"; die "wails dev did not start (log: $OUT/ui-wails-dev.log)"; }
+    kill -0 "$DEV_PID" 2>/dev/null || { cp "$WORK/wails-dev.log" "$OUT/ui-wails-dev.log"; die "wails dev exited (log: $OUT/ui-wails-dev.log)"; }
+    sleep 1
+  done
+  # The bind error can come just after the banner.
   sleep 1
+  if grep -q 'address already in use' "$WORK/wails-dev.log"; then stop_dev; return 2; fi
+  log "wails dev ready on port $port after $((SECONDS - started))s"
+}
+PORT=''
+for _ in 1 2 3 4 5; do
+  p=$((35000 + RANDOM % 800))
+  while ! port_free "$p"; do p=$((p + 1)); done
+  log "starting wails dev on port $p (a cold build of the dev binary takes minutes)"
+  rc=0
+  start_dev "$p" || rc=$?
+  if (( rc == 0 )); then PORT=$p; break; fi
+  log "port $p was taken before wails dev could bind it; trying another"
 done
-log "wails dev ready after $((SECONDS - started))s"
+[[ -n $PORT ]] || die "wails dev found no free port"
+
 
 # --- measure ---------------------------------------------------------------------------------------
 mkdir -p "$WORK/slow-dst"
