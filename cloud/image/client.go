@@ -75,6 +75,7 @@ type Client struct {
 	mu        sync.Mutex
 	rc        *regclient.RegClient
 	sources   map[string]TokenSource // host -> source
+	refAPI    referrersAPICache
 	tokens    map[string]ecr.Token
 	refreshAt time.Time
 }
@@ -101,7 +102,8 @@ func NewClient(access Access, log *slog.Logger) (*Client, error) {
 		return nil, err
 	}
 	rt := &retryTransport{base: base, attempts: access.Attempts, minWait: 250 * time.Millisecond, maxWait: 30 * time.Second, log: log}
-	return &Client{access: access, log: log, rt: probeObserver{next: rt}, sources: map[string]TokenSource{}, tokens: map[string]ecr.Token{}}, nil
+	return &Client{access: access, log: log, rt: probeObserver{next: rt}, sources: map[string]TokenSource{}, tokens: map[string]ecr.Token{},
+		refAPI: referrersAPICache{m: map[string]*apiEntry{}}}, nil
 }
 
 // AddTokenSource registers an expiring credential for host (an ECR registry).

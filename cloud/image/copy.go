@@ -182,11 +182,14 @@ func (e *Engine) copyOnce(ctx context.Context, it Item, opt CopyOptions, res *Re
 	if err != nil {
 		return err
 	}
+	src, dst, _ := it.refs()
 	if c.UpToDate {
 		res.Status = state.ItemSkipped
+		if opt.Referrers && opt.RecheckReferrers && c.subset == nil {
+			return e.recheckReferrers(ctx, rc, scope, src.SetDigest(c.SourceDigest), dst, c, res, onBytes)
+		}
 		return nil
 	}
-	src, dst, _ := it.refs()
 	src = src.SetDigest(c.SourceDigest) // pin: the tag may move while we copy
 	if e.ensurer != nil && dst.Registry == e.dstHost {
 		if err := e.ensurer.ensure(ctx, dst.Repository); err != nil {
@@ -233,6 +236,38 @@ func (e *Engine) copyOnce(ctx context.Context, it Item, opt CopyOptions, res *Re
 		return fmt.Errorf("verify %s: destination digest %s, expected %s", it.Destination, res.DestDigest, c.Expected)
 	}
 	res.Status = state.ItemDone
+	return nil
+}
+
+// recheckReferrers brings referrers and digest tags of an image the destination
+// already has. regclient's ImageCopy without the fast check does just that for an
+// image in place: it compares digests (HEAD), reads no blobs, asks for referrers of
+// each manifest, copies what is missing and pushes no image manifest.
+func (e *Engine) recheckReferrers(ctx context.Context, rc *regclient.RegClient, scope *runScope, src, dst ref.Ref, c Check, res *Result, onBytes func(int64)) error {
+	tags, err := scope.tagList(ctx, rc, src)
+	if err != nil {
+		return fmt.Errorf("list tags of %s: %w", repoKey(src), describeErr(err, src.Registry, false))
+	}
+	if !slices.ContainsFunc(tags, isDigestTag) && e.client.referrersAPI(ctx, rc, src) == apiNo {
+		return nil // no API and no sha256-* tag: no referrers anywhere in the repository
+	}
+	m := c.source
+	if m == nil {
+		if m, err = rc.ManifestGet(ctx, src); err != nil {
+			return fmt.Errorf("read source %s: %w", src.CommonName(), describeErr(err, src.Registry, false))
+		}
+	}
+	opts := e.referrerOpts(ctx, rc, scope, src, m)
+	if len(opts) == 0 {
+		return nil
+	}
+	var sent atomic.Int64
+	prog := newBlobProgress(&sent, onBytes)
+	err = rc.ImageCopy(ctx, src, dst, append(opts, regclient.ImageWithCallback(prog.callback))...)
+	res.Bytes = sent.Load()
+	if err != nil {
+		return fmt.Errorf("copy referrers of %s to %s: %w", src.CommonName(), dst.CommonName(), describeErr(err, dst.Registry, true))
+	}
 	return nil
 }
 

@@ -49,6 +49,12 @@ type CopyOptions struct {
 	// the referrers API or its tag-schema fallback) and cosign-style digest tags
 	// (sha256-<hex>.sig/.att/.sbom) with each copied image.
 	Referrers bool `json:"referrers"`
+	// RecheckReferrers (with Referrers) also brings referrers and digest tags added
+	// to images the destination already has: a signature pushed after the image was
+	// mirrored. It costs a tag listing and a referrers query per source repository,
+	// and referrer queries for images that can have some, so re-runs are no longer
+	// HEAD-only. Platform subsets are not rechecked (their index is rewritten).
+	RecheckReferrers bool `json:"recheckReferrers,omitempty"`
 	// Attempts per image for transient failures (0: 3).
 	Attempts int `json:"attempts,omitempty"`
 }

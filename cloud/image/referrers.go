@@ -22,8 +22,9 @@ import (
 // image for cosign-style digest tags. Most images have no referrers at all.
 //
 // A run keeps, per source repository, one tag listing (shared by its images, valid
-// for tagListTTL) and whether the registry answers the referrers API (probed once,
-// on the first image, by a referrer query that also answers for that image). Then:
+// for tagListTTL); the client knows for referrersAPITTL whether the repository
+// answers the referrers API (probed on the first image, by a referrer query that also
+// answers for that image). Then:
 //   - no referrers API: referrers exist only as sha256-<hex> fallback tags, and
 //     digest tags are sha256-<hex>.* tags, all in the listing. An image none of
 //     whose manifest digests prefixes a tag has nothing to bring: it is copied
@@ -47,13 +48,12 @@ func newRunScope() *runScope {
 	return &runScope{repos: map[string]*repoFacts{}, now: time.Now}
 }
 
-// repoFacts: tags and referrers API support of one source repository.
+// repoFacts: the tags of one source repository.
 type repoFacts struct {
-	mu       sync.Mutex // held while listing or probing: one request for all waiters
+	mu       sync.Mutex // held while listing: one request for all waiters
 	tags     []string
 	listedAt time.Time
 	listed   bool
-	api      apiSupport
 }
 
 type apiSupport int
@@ -105,26 +105,49 @@ func (s *runScope) tagList(ctx context.Context, rc *regclient.RegClient, r ref.R
 	return tags, nil
 }
 
+// referrersAPITTL: how long the client trusts what a probe said (regclient keeps
+// its own answer as long).
+const referrersAPITTL = 5 * time.Minute
+
+// referrersAPICache: per repository, whether it answers the referrers API.
+type referrersAPICache struct {
+	mu sync.Mutex
+	m  map[string]*apiEntry
+}
+
+type apiEntry struct {
+	mu  sync.Mutex // held while probing: one probe for all waiters
+	api apiSupport
+	at  time.Time
+}
+
 // referrersAPI says whether r's repository answers the OCI referrers API, probing it
-// once with a referrer query for r (a digest reference). With the API, regclient
-// caches the answer, so the copy does not ask again for this manifest. Without it,
-// the probe ends there: regclient's next step, the fallback tag, is the copy's
-// business (and only when the tag listing shows one).
-func (s *runScope) referrersAPI(ctx context.Context, rc *regclient.RegClient, r ref.Ref) apiSupport {
-	f := s.facts(repoKey(r))
+// with a referrer query for r (a digest reference) when not known. With the API,
+// regclient caches the answer, so the copy does not ask again for this manifest.
+// Without it, the probe ends there: regclient's next step, the fallback tag, is the
+// copy's business (and only when the tag listing shows one).
+func (c *Client) referrersAPI(ctx context.Context, rc *regclient.RegClient, r ref.Ref) apiSupport {
+	c.refAPI.mu.Lock()
+	f := c.refAPI.m[repoKey(r)]
+	if f == nil {
+		f = &apiEntry{}
+		c.refAPI.m[repoKey(r)] = f
+	}
+	c.refAPI.mu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.api != apiUnknown {
+	if f.api != apiUnknown && time.Since(f.at) < referrersAPITTL {
 		return f.api
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p := &referrersProbe{stop: cancel}
 	_, err := rc.ReferrerList(context.WithValue(pctx, referrersProbeKey{}, p), r)
+	f.api, f.at = apiUnknown, time.Now()
 	switch st := int(p.status.Load()); {
 	case st == http.StatusOK && err == nil:
 		f.api = apiYes
-	case noReferrersAPI(st) && ctx.Err() == nil:
+	case (noReferrersAPI(st) || p.skippedAPI.Load()) && ctx.Err() == nil:
 		f.api = apiNo
 	}
 	return f.api // unknown: the copy's own discovery retries and reports
@@ -144,11 +167,13 @@ func noReferrersAPI(status int) bool {
 func repoKey(r ref.Ref) string { return r.Registry + "/" + r.Repository }
 
 // referrersProbe receives, through the request context, the final HTTP status of a
-// referrers API request (the transport below regclient records it); stop ends the
-// probe once the status says there is no API.
+// referrers API request (the transport below regclient records it), or that
+// regclient went to the fallback tag without asking the API (it saw, minutes ago,
+// that there is none); stop ends the probe once there is no API.
 type referrersProbe struct {
-	status atomic.Int32
-	stop   context.CancelFunc
+	status     atomic.Int32
+	skippedAPI atomic.Bool
+	stop       context.CancelFunc
 }
 
 type referrersProbeKey struct{}
@@ -157,6 +182,13 @@ type referrersProbeKey struct{}
 type probeObserver struct{ next http.RoundTripper }
 
 func (o probeObserver) RoundTrip(req *http.Request) (*http.Response, error) {
+	if p, ok := req.Context().Value(referrersProbeKey{}).(*referrersProbe); ok && req.Method == http.MethodGet &&
+		p.status.Load() == 0 && isFallbackTagPath(req.URL.Path) {
+		// not sent: the probe has its answer
+		p.skippedAPI.Store(true)
+		p.stop()
+		return nil, context.Canceled
+	}
 	resp, err := o.next.RoundTrip(req)
 	if err == nil && req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/referrers/") {
 		if p, ok := req.Context().Value(referrersProbeKey{}).(*referrersProbe); ok && resp.StatusCode != http.StatusUnauthorized {
@@ -169,6 +201,12 @@ func (o probeObserver) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// isFallbackTagPath: .../manifests/sha256-<hex> (a referrers fallback tag).
+func isFallbackTagPath(path string) bool {
+	_, tag, ok := strings.Cut(path, "/manifests/")
+	return ok && isDigestTag(tag) && !strings.Contains(tag, ".")
 }
 
 type stopOnClose struct {
@@ -205,12 +243,11 @@ func (e *Engine) referrerOpts(ctx context.Context, rc *regclient.RegClient, scop
 	anyDigestTag, suffixed, mine := false, false, false
 	for _, t := range tags {
 		// regclient copies every tag that starts with a manifest's "<alg>-<hex>"
-		alg, rest, _ := strings.Cut(t, "-")
-		if alg != "sha256" && alg != "sha512" {
+		if !isDigestTag(t) {
 			continue
 		}
 		anyDigestTag = true
-		if !isHex(rest) {
+		if _, rest, _ := strings.Cut(t, "-"); !isHex(rest) {
 			suffixed = true
 		}
 		for _, d := range digests {
@@ -219,7 +256,7 @@ func (e *Engine) referrerOpts(ctx context.Context, rc *regclient.RegClient, scop
 			}
 		}
 	}
-	switch scope.referrersAPI(ctx, rc, src) {
+	switch e.client.referrersAPI(ctx, rc, src) {
 	case apiNo:
 		switch {
 		case !mine:
@@ -236,6 +273,12 @@ func (e *Engine) referrerOpts(ctx context.Context, rc *regclient.RegClient, scop
 		}
 		return full
 	}
+}
+
+// isDigestTag: a referrer fallback tag or a cosign-style digest tag
+// (sha256-<hex>[suffix]), as regclient's digest-tag copy matches them.
+func isDigestTag(t string) bool {
+	return strings.HasPrefix(t, "sha256-") || strings.HasPrefix(t, "sha512-")
 }
 
 func isHex(s string) bool {

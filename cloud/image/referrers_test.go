@@ -151,7 +151,8 @@ func (f *fakeReferrers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestReferrersProbe: the probe tells a registry with the referrers API (200) from
 // one without (404), once per repository, and without the API it stops before the
-// fallback-tag request (the copy decides whether that tag is worth asking for).
+// fallback-tag request (the copy decides whether that tag is worth asking for), also
+// when regclient remembers the answer and skips the API request.
 func TestReferrersProbe(t *testing.T) {
 	for _, tc := range []struct {
 		status   int
@@ -174,8 +175,7 @@ func TestReferrersProbe(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, _ := ref.New(host + "/a/b@sha256:" + strings.Repeat("ab", 32))
-		scope := newRunScope()
-		if got := scope.referrersAPI(context.Background(), rc, r); got != tc.want {
+		if got := c.referrersAPI(context.Background(), rc, r); got != tc.want {
 			t.Errorf("status %d: support %v, want %v (requests %v)", tc.status, got, tc.want, f.paths)
 		}
 		if tc.requests >= 0 && len(f.paths) != tc.requests {
@@ -183,11 +183,147 @@ func TestReferrersProbe(t *testing.T) {
 		}
 		n := len(f.paths)
 		if tc.want != apiUnknown {
-			scope.referrersAPI(context.Background(), rc, r.SetDigest("sha256:"+strings.Repeat("cd", 32)))
+			c.referrersAPI(context.Background(), rc, r.SetDigest("sha256:"+strings.Repeat("cd", 32)))
 			if len(f.paths) != n {
 				t.Errorf("status %d: second image of the repository probed again: %v", tc.status, f.paths[n:])
 			}
 		}
+		if tc.want == apiNo {
+			// our answer expired while regclient still knows there is no API: it goes
+			// straight to the fallback tag, which the probe does not send
+			c.refAPI.m = map[string]*apiEntry{}
+			if got := c.referrersAPI(context.Background(), rc, r); got != apiNo || len(f.paths) != n {
+				t.Errorf("re-probe: support %v, requests %v", got, f.paths[n:])
+			}
+		}
 		srv.Close()
+	}
+}
+
+// TestReferrersRecheck: a signature, an SBOM and a cosign tag added to images the
+// destination already has are not seen by a default re-run (HEAD requests only);
+// with RecheckReferrers they are copied, the images stay skipped, and a further
+// recheck sends nothing.
+func TestReferrersRecheck(t *testing.T) {
+	r := loadRegs(t)
+	ctx := ctxT(t)
+	rc := r.rc(t)
+	ns := uniq(t)
+	single := push(t, rc, r.open+"/"+ns+"/a:v1", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 101})
+	multi := push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{8 << 10}, Seed: 102})
+	push(t, rc, r.open+"/"+ns+"/c:v1", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 103})
+
+	srcP, err := imagetest.NewProxy("http://"+r.open, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcP.Close()
+	dstP, err := imagetest.NewProxy("https://"+r.auth, r.ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dstP.Close()
+	acc := r.access(srcP.Host, dstP.Host)
+	acc.Creds[dstP.Host] = Cred{User: r.user, Password: r.pass}
+	e := newEngine(t, Config{Access: acc})
+	spec := Spec{
+		Sources: []Source{{Registry: srcP.Host, Repository: ns + "/a", Tag: "v1"}, {Registry: srcP.Host, Repository: ns + "/b", Tag: "v1"},
+			{Registry: srcP.Host, Repository: ns + "/c", Tag: "v1"}},
+		Destination: Destination{Registry: dstP.Host, Prefix: "recheck"},
+		Copy:        CopyOptions{Referrers: true},
+	}
+	sum, err := e.Run(ctx, spec, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 3, 3, 0, 0)
+
+	// signed after they were mirrored
+	sig, err := imagetest.PushReferrer(ctx, rc, r.open+"/"+ns+"/a", single.Digest, "application/vnd.dev.cosign.artifact.sig.v1+json", []byte(`{"sig":"late"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosign, err := imagetest.PushDigestTag(ctx, rc, r.open+"/"+ns+"/a", single.Digest, []byte(`{"critical":{"late":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbom, err := imagetest.PushReferrer(ctx, rc, r.open+"/"+ns+"/b", multi.Manifests[0], "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := r.auth + "/recheck/" + ns
+	fallback := func(repo, subject string) []string {
+		t.Helper()
+		fr, err := ref.New(dst + "/" + repo + ":" + strings.Replace(subject, ":", "-", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := rc.ManifestGet(ctx, fr)
+		if err != nil {
+			return nil // no fallback index: no referrers
+		}
+		raw, _ := m.RawBody()
+		var out []string
+		for _, m := range parseManifest(t, raw).Manifests {
+			out = append(out, m.Digest)
+		}
+		return out
+	}
+
+	// default re-run: HEADs only, nothing new arrives
+	srcP.Reset()
+	dstP.Reset()
+	sum, err = e.Run(ctx, spec, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 3, 0, 3, 0)
+	for _, q := range append(srcP.Requests(), dstP.Requests()...) {
+		if q.Method != http.MethodHead {
+			t.Errorf("default re-run sent %s %s", q.Method, q.Path)
+		}
+	}
+	if got := fallback("a", single.Digest); len(got) != 0 {
+		t.Fatalf("default re-run copied referrers %v", got)
+	}
+
+	// recheck: they arrive; the images are still up to date (skipped)
+	spec.Copy.RecheckReferrers = true
+	srcP.Reset()
+	dstP.Reset()
+	sum, err = e.Run(ctx, spec, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 3, 0, 3, 0)
+	if got := fallback("a", single.Digest); !slices.Contains(got, sig.Digest) {
+		t.Errorf("late signature not copied: %v", got)
+	}
+	if got := fallback("b", multi.Manifests[0]); !slices.Contains(got, sbom.Digest) {
+		t.Errorf("late SBOM of the amd64 manifest not copied: %v", got)
+	}
+	if _, d := r.rawManifest(t, dst+"/a:"+strings.Replace(single.Digest, ":", "-", 1)+".sig"); d != cosign {
+		t.Errorf("late cosign tag digest %s, want %s", d, cosign)
+	}
+	for _, q := range srcP.Requests() {
+		if strings.Contains(q.Path, "/"+ns+"/c/") && q.Method != http.MethodHead && !strings.Contains(q.Path, "/tags/list") && !strings.Contains(q.Path, "/referrers/") {
+			t.Errorf("c has no referrers, yet the recheck sent %s %s", q.Method, q.Path)
+		}
+	}
+
+	// a second recheck has nothing to bring: no uploads, no manifest writes
+	dstP.Reset()
+	sum, err = e.Run(ctx, spec, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 3, 0, 3, 0)
+	if sum.Bytes != 0 {
+		t.Errorf("second recheck sent %d bytes", sum.Bytes)
+	}
+	for _, q := range dstP.Requests() {
+		if q.Method != http.MethodHead && q.Method != http.MethodGet {
+			t.Errorf("second recheck wrote: %s %s", q.Method, q.Path)
+		}
 	}
 }

@@ -47,7 +47,7 @@ type imageSyncFlags struct {
 	tagInclude, tagExclude         []string
 	semver                         string
 	latest                         int
-	referrers                      bool
+	referrers, recheckReferrers    bool
 	concurrency, hostConcurrency   int
 	reqPerSec                      float64
 	attempts                       int
@@ -105,6 +105,7 @@ bytes (sent to the destination), seconds. Exit status 0 only when nothing failed
 	fl.StringVar(&f.semver, "semver", "", `ALL_TAGS: keep version tags in this range, e.g. ">=1.2, <2"`)
 	fl.IntVar(&f.latest, "latest", 0, "ALL_TAGS: keep the N most recent tags (image creation time)")
 	fl.BoolVar(&f.referrers, "referrers", true, "copy referrers (signatures, SBOMs, attestations) and sha256-*.sig/.att/.sbom tags")
+	fl.BoolVar(&f.recheckReferrers, "referrers-recheck", false, "also copy referrers added to images the destination already has (a tag listing and referrer queries per repository: re-runs are no longer HEAD-only)")
 	fl.IntVar(&f.concurrency, "concurrency", image.DefaultImageConcurrency, "images copied in parallel")
 	fl.IntVar(&f.hostConcurrency, "host-concurrency", image.DefaultHostConcurrency, "concurrent requests (blob transfers) per registry")
 	fl.Float64Var(&f.reqPerSec, "req-per-sec", 0, "max requests per second per registry (0: no limit)")
@@ -209,7 +210,7 @@ func runImageSync(cmd *cobra.Command, f *imageSyncFlags, args []string) error {
 	spec := image.Spec{
 		Sources: sources, RepoPrefix: f.repoPrefix, RepoRegex: f.repoRegex, Destination: dst,
 		Tags: image.TagFilter{Include: f.tagInclude, Exclude: f.tagExclude, Semver: f.semver, Latest: f.latest},
-		Copy: image.CopyOptions{Platforms: f.platforms, Referrers: f.referrers, Attempts: f.attempts},
+		Copy: image.CopyOptions{Platforms: f.platforms, Referrers: f.referrers, RecheckReferrers: f.recheckReferrers, Attempts: f.attempts},
 	}
 
 	eng, err := image.New(ctx, cfg)
