@@ -62,11 +62,8 @@ export function useTaskList(): TaskListState {
     backend.listTasks().then(
       (r) => {
         if (live) {
-          // Transitions render in slices: a big list never blocks a frame for long.
-          startTransition(() => {
-            setRows(r);
-            setError(null);
-          });
+          setRows(r);
+          setError(null);
         }
       },
       (e: unknown) => {
@@ -75,6 +72,7 @@ export function useTaskList(): TaskListState {
     );
     const off = backend.onTaskList((r) => {
       if (live) {
+        // Pushed updates render as transitions, in slices: they never block a frame for long.
         startTransition(() => {
           setRows(r);
         });
