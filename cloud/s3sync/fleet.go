@@ -165,8 +165,16 @@ func (f *Fleet) Serve(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer f.pending.Add(-units)
-				f.process(workCtx, m)
+				// Objects leave the in-flight count one by one, so the next job is taken
+				// while this one's last objects copy and its records are written.
+				var released atomic.Int64
+				defer func() { f.pending.Add(released.Load() - units) }()
+				f.process(workCtx, m, func() {
+					if released.Load() < units {
+						released.Add(1)
+						f.pending.Add(-1)
+					}
+				})
 			}()
 		}
 	}
@@ -289,7 +297,8 @@ func (f *Fleet) deadLetter(ctx context.Context, body []byte) bool {
 	return true
 }
 
-func (f *Fleet) process(ctx context.Context, m queue.Message) {
+// process handles one message; done is called as each of a job's objects finishes.
+func (f *Fleet) process(ctx context.Context, m queue.Message, done func()) {
 	d := f.begin(m)
 	kind, err := Classify(m.Body)
 	if err != nil {
@@ -314,7 +323,7 @@ func (f *Fleet) process(ctx context.Context, m queue.Message) {
 			}
 			return
 		}
-		f.handleJob(ctx, d, job)
+		f.handleJob(ctx, d, job, done)
 	case KindPart:
 		pj, err := DecodePart(m.Body)
 		if err != nil {
@@ -392,7 +401,7 @@ type result struct {
 	err error
 }
 
-func (f *Fleet) handleJob(ctx context.Context, d *delivery, job Job) {
+func (f *Fleet) handleJob(ctx context.Context, d *delivery, job Job, done func()) {
 	w := f.Worker
 	cur, err := f.currentRun(ctx, job.Run)
 	if err != nil {
@@ -419,7 +428,7 @@ func (f *Fleet) handleJob(ctx context.Context, d *delivery, job Job) {
 		}
 		small = append(small, o)
 	}
-	recs, errs := w.copyAll(ctx, job.Run, small, nil)
+	recs, errs := w.copyAll(ctx, job.Run, small, done)
 	for i := range small {
 		results = append(results, result{jo: small[i], rec: &recs[i], err: errs[i]})
 	}
