@@ -110,10 +110,16 @@ measure() {
 # is deterministic), would copy configs only. Each skopeo measurement series (one
 # tool, one round: full copy then re-sync, as on a fresh machine) gets its own empty
 # cache: a private HOME, and for root a private mount over the system cache directory.
+CACHE_ISOLATED=1
+if [[ $(id -u) == 0 ]] && ! unshare --mount --propagation private true 2>/dev/null; then
+  CACHE_ISOLATED=0
+  echo "bench-image: WARNING: root without mount namespaces: skopeo shares /var/lib/containers/cache across runs (its full copies may mount blobs instead of copying them)" >&2
+fi
+export CACHE_ISOLATED
 with_cache() {  # with_cache DIR CMD...
   local dir="$1"; shift
   mkdir -p "$dir/home" "$dir/system"
-  if [[ $(id -u) == 0 ]]; then
+  if [[ $(id -u) == 0 && $CACHE_ISOLATED == 1 ]]; then
     HOME="$dir/home" unshare --mount --propagation private bash -c \
       'mkdir -p /var/lib/containers/cache && mount --bind "$0" /var/lib/containers/cache && exec "$@"' "$dir/system" "$@"
   else
@@ -197,9 +203,9 @@ if [[ $COUNT == 1 ]]; then
   done
 fi
 
-python3 - "$RESULTS" "$OUT" "$TOTAL_BYTES" "$THUB_FULL_JSON" "$THUB_NOOP_JSON" "$REGCLIENT_VERSION" "$ROUNDS" "$COUNTS" "${BENCH_THUB_BEFORE:-}" <<'PY'
+python3 - "$RESULTS" "$OUT" "$TOTAL_BYTES" "$THUB_FULL_JSON" "$THUB_NOOP_JSON" "$REGCLIENT_VERSION" "$ROUNDS" "$COUNTS" "${BENCH_THUB_BEFORE:-}" "$CACHE_ISOLATED" <<'PY'
 import json, sys, datetime, subprocess, statistics
-res, out, total, tfull, tnoop, rcv, rounds, counts, before = sys.argv[1:10]
+res, out, total, tfull, tnoop, rcv, rounds, counts, before, isolated = sys.argv[1:11]
 total, rounds = int(total), int(rounds)
 raw = {}
 for line in open(res):
@@ -235,6 +241,9 @@ ratios = {
     "thub_full_vs_regctl": round(t("thub_sync_full") / t("regctl_loop_full"), 3),
     "thub_noop_vs_regctl": round(t("thub_sync_noop") / t("regctl_loop_noop"), 3),
 }
+if before:
+    ratios["thub_full_vs_before"] = round(t("thub_sync_full") / t("thub_before_full"), 3)
+    ratios["thub_noop_vs_before"] = round(t("thub_sync_noop") / t("thub_before_noop"), 3)
 failed = [n for n, r in rows.items() if r["exit"] != 0]
 targets = {
     "full_copy_le_skopeo": ratios["thub_full_vs_best_skopeo"] <= 1.0,
@@ -250,7 +259,7 @@ doc = {
     "load_avg": open("/proc/loadavg").read().split()[:3],
     "set": {"images": 20, "single_platform": 12, "two_platform_indexes": 8, "bytes": total},
     "path": "TLS+basic-auth registry -> plain-HTTP registry, both docker-registry 2.8 on 127.0.0.1",
-    "regclient_version": rcv, "rounds": rounds,
+    "regclient_version": rcv, "rounds": rounds, "skopeo_blob_cache_isolated": isolated == "1",
     "runs": rows, "ratios": ratios, "targets_met": targets,
     "thub_summary": {"full": json.loads(tfull), "noop": json.loads(tnoop)},
     "request_counts": marks,
@@ -266,7 +275,9 @@ for tool, label in tools:
     md.append(f"| {label} | {f['seconds']:.2f} {runs(f)} | {n['seconds']:.2f} {runs(n)} | {f['peak_rss_mib']} / {n['peak_rss_mib']} | {f['cpu_s']:.2f} / {n['cpu_s']:.2f} "
               f"| {f['src_registry_cpu_s']:.2f} + {f['dst_registry_cpu_s']:.2f} | {n['src_registry_cpu_s']:.2f} + {n['dst_registry_cpu_s']:.2f} |")
 md += ["", "Ratios (thub / other; lower is better): " + ", ".join(f"{k} = {v}" for k, v in ratios.items()), "",
-       "Targets are judged on thub's defaults (referrers on) against the faster of skopeo sync and skopeo copy. The machine is shared (2 cores, other jobs running).", "",
+       "Targets are judged on thub's defaults (referrers on) against the faster of skopeo sync and skopeo copy. The machine is shared (2 cores, other jobs running): "
+       "wall times move with its load; the registries' CPU seconds (what each tool made the registries do) are steadier. "
+       + ("Each skopeo series ran with its own empty blob-info cache." if isolated == "1" else "WARNING: skopeo's blob-info cache could not be isolated: its full copies may have mounted blobs uploaded by earlier runs."), "",
        "Targets: " + ", ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()), ""]
 if marks:
     md += ["## Requests per image (counting pass, through proxies)", "",

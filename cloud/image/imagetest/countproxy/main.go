@@ -130,8 +130,11 @@ func kind(method, path string, status int) string {
 		k = "blob"
 	}
 	s := method + " " + k
-	if status == http.StatusNotFound {
+	switch status {
+	case http.StatusNotFound:
 		s += " 404"
+	case 0:
+		s += " (no answer: client gone)"
 	}
 	return s
 }
