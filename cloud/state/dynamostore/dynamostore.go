@@ -2,12 +2,13 @@
 //
 // Layout (single table, string keys pk/sk, sparse GSI "byStatus" on gsi1pk/gsi1sk):
 //
-//	task     pk=TASKS                  sk=T#<task>
-//	meta     pk=T#<task>               sk=M#<name>
-//	lease    pk=T#<task>               sk=L#<name>
-//	object   pk=O#<task>#<shard>       sk=<key>           (16 shards by key hash: no hot partition)
-//	part     pk=P#<task>#<uploadId>    sk=<part number, 5 digits>
-//	image    pk=I#<task>               sk=<source reference>
+//	task      pk=TASKS                  sk=T#<task>#
+//	counters  pk=TASKS                  sk=T#<task>#C#<00..07>  (shards: concurrent adds never collide on one item)
+//	meta      pk=T#<task>               sk=M#<name>
+//	lease     pk=T#<task>               sk=L#<name>
+//	object    pk=O#<task>#<shard>       sk=<key>           (16 shards by key hash: no hot partition)
+//	part      pk=P#<task>               sk=<uploadId>#<part number, 5 digits>, and sk=<uploadId> its count
+//	image     pk=I#<task>               sk=<source reference>
 //
 // Objects and images that are FAILED, IN_PROGRESS or PENDING also carry
 // gsi1pk=OS#<task>#<status> (IS# for images) and gsi1sk=<key>, so those lists never scan.
@@ -62,8 +63,9 @@ type Store struct {
 var _ state.Store = (*Store)(nil)
 
 const (
-	shards      = 16
-	statusIndex = "byStatus"
+	shards        = 16
+	counterShards = 8
+	statusIndex   = "byStatus"
 	// One transaction holds at most 100 actions: 99 items and the counter update.
 	txItems         = 99
 	defaultPageSize = 100
@@ -199,8 +201,22 @@ func shardOf(key string) int {
 }
 
 func objectPK(task string, shard int) string { return fmt.Sprintf("O#%s#%x", task, shard) }
-func taskKey(id string) map[string]types.AttributeValue {
-	return keyOf("TASKS", "T#"+id)
+
+// A task's item and its counter shards share the prefix T#<id># in partition TASKS, so
+// one Query reads the whole task.
+func taskPrefix(id string) string { return "T#" + id + "#" }
+
+func taskKey(id string) map[string]types.AttributeValue { return keyOf("TASKS", taskPrefix(id)) }
+
+// counterKey names one of a task's counter shards. Counters live apart from the task item
+// and are spread over shards because every worker's batch adds to them: on one item,
+// concurrent transactions would keep cancelling each other (TransactionConflict).
+func counterKey(id string, shard int) map[string]types.AttributeValue {
+	return keyOf("TASKS", fmt.Sprintf("%sC#%02d", taskPrefix(id), shard))
+}
+
+func anyCounterKey(id string) map[string]types.AttributeValue {
+	return counterKey(id, mrand.IntN(counterShards))
 }
 
 // sparse reports whether items of status s belong in the status index.
@@ -231,39 +247,48 @@ func isConditionFailed(err error) bool {
 // --- tasks ------------------------------------------------------------------------------
 
 type taskItem struct {
-	ID             string            `dynamodbav:"id"`
-	Type           string            `dynamodbav:"type"`
-	Name           string            `dynamodbav:"name"`
-	Engine         string            `dynamodbav:"engine"`
-	Definition     string            `dynamodbav:"definition,omitempty"`
-	Status         string            `dynamodbav:"status"`
-	RunID          string            `dynamodbav:"runId,omitempty"`
-	FinderDone     bool              `dynamodbav:"finderDone"`
-	LastError      string            `dynamodbav:"lastError,omitempty"`
-	StackID        string            `dynamodbav:"stackId,omitempty"`
-	StackOutputs   map[string]string `dynamodbav:"stackOutputs,omitempty"`
-	CreatedAt      int64             `dynamodbav:"createdAt"`
-	UpdatedAt      int64             `dynamodbav:"updatedAt"`
-	StartedAt      int64             `dynamodbav:"startedAt"`
-	FinishedAt     int64             `dynamodbav:"finishedAt"`
-	FoundObjects   int64             `dynamodbav:"foundObjects"`
-	FoundBytes     int64             `dynamodbav:"foundBytes"`
-	DoneObjects    int64             `dynamodbav:"doneObjects"`
-	DoneBytes      int64             `dynamodbav:"doneBytes"`
-	SkippedObjects int64             `dynamodbav:"skippedObjects"`
-	SkippedBytes   int64             `dynamodbav:"skippedBytes"`
-	FailedObjects  int64             `dynamodbav:"failedObjects"`
-	FailedBytes    int64             `dynamodbav:"failedBytes"`
+	ID           string            `dynamodbav:"id"`
+	Type         string            `dynamodbav:"type"`
+	Name         string            `dynamodbav:"name"`
+	Engine       string            `dynamodbav:"engine"`
+	Definition   string            `dynamodbav:"definition,omitempty"`
+	Status       string            `dynamodbav:"status"`
+	RunID        string            `dynamodbav:"runId,omitempty"`
+	FinderDone   bool              `dynamodbav:"finderDone"`
+	LastError    string            `dynamodbav:"lastError,omitempty"`
+	StackID      string            `dynamodbav:"stackId,omitempty"`
+	StackOutputs map[string]string `dynamodbav:"stackOutputs,omitempty"`
+	CreatedAt    int64             `dynamodbav:"createdAt"`
+	UpdatedAt    int64             `dynamodbav:"updatedAt"`
+	StartedAt    int64             `dynamodbav:"startedAt"`
+	FinishedAt   int64             `dynamodbav:"finishedAt"`
+}
+
+// counterItem is one counter shard; it counts only for the run it names.
+type counterItem struct {
+	SK             string `dynamodbav:"sk"`
+	Run            string `dynamodbav:"run"`
+	FoundObjects   int64  `dynamodbav:"foundObjects"`
+	FoundBytes     int64  `dynamodbav:"foundBytes"`
+	DoneObjects    int64  `dynamodbav:"doneObjects"`
+	DoneBytes      int64  `dynamodbav:"doneBytes"`
+	SkippedObjects int64  `dynamodbav:"skippedObjects"`
+	SkippedBytes   int64  `dynamodbav:"skippedBytes"`
+	FailedObjects  int64  `dynamodbav:"failedObjects"`
+	FailedBytes    int64  `dynamodbav:"failedBytes"`
+}
+
+func (c counterItem) counters() state.Counters {
+	return state.Counters{FoundObjects: c.FoundObjects, FoundBytes: c.FoundBytes, DoneObjects: c.DoneObjects,
+		DoneBytes: c.DoneBytes, SkippedObjects: c.SkippedObjects, SkippedBytes: c.SkippedBytes,
+		FailedObjects: c.FailedObjects, FailedBytes: c.FailedBytes}
 }
 
 func (it taskItem) task() state.Task {
 	t := state.Task{ID: it.ID, Type: state.TaskType(it.Type), Name: it.Name, Engine: state.Engine(it.Engine),
 		Status: state.TaskStatus(it.Status), RunID: it.RunID, FinderDone: it.FinderDone, LastError: it.LastError,
 		StackID: it.StackID, StackOutputs: it.StackOutputs, CreatedAt: fromNanos(it.CreatedAt),
-		UpdatedAt: fromNanos(it.UpdatedAt), StartedAt: fromNanos(it.StartedAt), FinishedAt: fromNanos(it.FinishedAt),
-		Counters: state.Counters{FoundObjects: it.FoundObjects, FoundBytes: it.FoundBytes, DoneObjects: it.DoneObjects,
-			DoneBytes: it.DoneBytes, SkippedObjects: it.SkippedObjects, SkippedBytes: it.SkippedBytes,
-			FailedObjects: it.FailedObjects, FailedBytes: it.FailedBytes}}
+		UpdatedAt: fromNanos(it.UpdatedAt), StartedAt: fromNanos(it.StartedAt), FinishedAt: fromNanos(it.FinishedAt)}
 	if it.Definition != "" {
 		t.Definition = []byte(it.Definition)
 	}
@@ -273,8 +298,8 @@ func (it taskItem) task() state.Task {
 // PutTask implements state.Store: an insert writes the whole task; an update touches only
 // the descriptive fields, never status, run or counters.
 func (s *Store) PutTask(ctx context.Context, t state.Task) error {
-	if t.ID == "" {
-		return errors.New("put task: empty task id")
+	if t.ID == "" || strings.Contains(t.ID, "#") {
+		return fmt.Errorf("put task: invalid task id %q (empty or with '#')", t.ID)
 	}
 	now := time.Now()
 	if t.CreatedAt.IsZero() {
@@ -291,11 +316,7 @@ func (s *Store) PutTask(ctx context.Context, t state.Task) error {
 			#definition = :def, #stackId = :stack, #stackOutputs = :outputs, #updatedAt = :now,
 			#createdAt = if_not_exists(#createdAt, :created), #status = if_not_exists(#status, :status),
 			#finderDone = if_not_exists(#finderDone, :false), #lastError = if_not_exists(#lastError, :lastError),
-			#startedAt = if_not_exists(#startedAt, :zero), #finishedAt = if_not_exists(#finishedAt, :zero),
-			#foundObjects = if_not_exists(#foundObjects, :zero), #foundBytes = if_not_exists(#foundBytes, :zero),
-			#doneObjects = if_not_exists(#doneObjects, :zero), #doneBytes = if_not_exists(#doneBytes, :zero),
-			#skippedObjects = if_not_exists(#skippedObjects, :zero), #skippedBytes = if_not_exists(#skippedBytes, :zero),
-			#failedObjects = if_not_exists(#failedObjects, :zero), #failedBytes = if_not_exists(#failedBytes, :zero)`)
+			#startedAt = if_not_exists(#startedAt, :zero), #finishedAt = if_not_exists(#finishedAt, :zero)`)
 	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &s.table,
 		Key:              taskKey(t.ID),
@@ -312,40 +333,70 @@ func (s *Store) PutTask(ctx context.Context, t state.Task) error {
 	return nil
 }
 
-// GetTask implements state.Store (strongly consistent).
+// GetTask implements state.Store (strongly consistent): the task item and its counter
+// shards in one Query.
 func (s *Store) GetTask(ctx context.Context, id string) (state.Task, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: taskKey(id), ConsistentRead: aws.Bool(true)})
+	tasks, err := s.queryTasks(ctx, taskPrefix(id))
 	if err != nil {
 		return state.Task{}, fmt.Errorf("get task %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if len(tasks) == 0 {
 		return state.Task{}, fmt.Errorf("get task %s: %w", id, state.ErrNotFound)
 	}
-	var it taskItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return state.Task{}, fmt.Errorf("decode task %s: %w", id, err)
+	return tasks[0], nil
+}
+
+// queryTasks reads the tasks (with their counters) whose sort keys start with prefix.
+func (s *Store) queryTasks(ctx context.Context, prefix string) ([]state.Task, error) {
+	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    expr("#pk = :pk AND begins_with(#sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TASKS"), ":p": str(prefix)}})
+	var tasks []state.Task
+	byID := map[string]int{}
+	shardsOf := map[string][]counterItem{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range page.Items {
+			sk := skOf(item)
+			id, _, isCounter := strings.Cut(strings.TrimPrefix(sk, "T#"), "#C#")
+			if isCounter {
+				var c counterItem
+				if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+					return nil, fmt.Errorf("decode counters %s: %w", sk, err)
+				}
+				shardsOf[id] = append(shardsOf[id], c)
+				continue
+			}
+			var it taskItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode task %s: %w", sk, err)
+			}
+			byID[it.ID] = len(tasks)
+			tasks = append(tasks, it.task())
+		}
 	}
-	return it.task(), nil
+	for id, cs := range shardsOf {
+		i, ok := byID[id]
+		if !ok {
+			continue // counters of a task being deleted
+		}
+		for _, c := range cs {
+			if c.Run == tasks[i].RunID {
+				tasks[i].Counters.Add(c.counters())
+			}
+		}
+	}
+	return tasks, nil
 }
 
 // ListTasks implements state.Store, newest first.
 func (s *Store) ListTasks(ctx context.Context) ([]state.Task, error) {
-	var out []state.Task
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression:    expr("#pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TASKS")}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
-		}
-		for _, item := range page.Items {
-			var it taskItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode task: %w", err)
-			}
-			out = append(out, it.task())
-		}
+	out, err := s.queryTasks(ctx, "T#")
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
 	}
 	slices.SortFunc(out, func(a, b state.Task) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
@@ -363,6 +414,9 @@ func (s *Store) DeleteTask(ctx context.Context, id string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("delete task %s: %w", id, err)
+	}
+	if err := s.deletePartition(ctx, "TASKS", taskPrefix(id)); err != nil {
+		return fmt.Errorf("delete counters of task %s: %w", id, err)
 	}
 	pks := []string{"T#" + id, "I#" + id, "P#" + id}
 	for i := 0; i < shards; i++ {
@@ -458,18 +512,33 @@ func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskS
 // StartRun implements state.Store.
 func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
 	now := nanos(time.Now())
-	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+	run := newRunID()
+	// The run switch and zeroed counter shards commit together: a shard still naming the
+	// old run would refuse the new run's adds.
+	actions := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: taskKey(id),
 		UpdateExpression: expr(`SET #status = :running, #runId = :run, #finderDone = :false, #lastError = :empty,
-			#startedAt = :now, #finishedAt = :zero, #updatedAt = :now, #foundObjects = :zero, #foundBytes = :zero,
-			#doneObjects = :zero, #doneBytes = :zero, #skippedObjects = :zero, #skippedBytes = :zero,
-			#failedObjects = :zero, #failedBytes = :zero`),
+			#startedAt = :now, #finishedAt = :zero, #updatedAt = :now`),
 		ConditionExpression: expr("attribute_exists(#pk) AND #status <> :running AND #status <> :stopping"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(string(state.TaskRunning)),
-			":stopping": str(string(state.TaskStopping)), ":run": str(newRunID()), ":false": &types.AttributeValueMemberBOOL{},
-			":empty": str(""), ":now": num(now), ":zero": num(0)},
-		ReturnValues: types.ReturnValueAllNew})
-	if isConditionFailed(err) {
+			":stopping": str(string(state.TaskStopping)), ":run": str(run), ":false": &types.AttributeValueMemberBOOL{},
+			":empty": str(""), ":now": num(now), ":zero": num(0)}}}}
+	for i := 0; i < counterShards; i++ {
+		item, err := attributevalue.MarshalMap(counterItem{Run: run})
+		if err != nil {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, err)
+		}
+		for k, v := range counterKey(id, i) {
+			item[k] = v
+		}
+		actions = append(actions, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
+	}
+	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
 		cur, gerr := s.GetTask(ctx, id)
+		if errors.Is(gerr, state.ErrNotFound) {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, state.ErrNotFound)
+		}
 		if gerr != nil {
 			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, gerr)
 		}
@@ -478,11 +547,7 @@ func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
 	if err != nil {
 		return state.Task{}, fmt.Errorf("start run of task %s: %w", id, err)
 	}
-	var it taskItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return state.Task{}, fmt.Errorf("decode task %s: %w", id, err)
-	}
-	return it.task(), nil
+	return s.GetTask(ctx, id)
 }
 
 func newRunID() string {
@@ -533,8 +598,8 @@ func (s *Store) AddCounters(ctx context.Context, id, runID string, d state.Count
 	}
 	update, values := counterUpdate(d)
 	values[":run"] = str(runID)
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
-		UpdateExpression: aws.String(update), ConditionExpression: expr("#runId = :run"),
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: anyCounterKey(id),
+		UpdateExpression: aws.String(update), ConditionExpression: expr("#run = :run"),
 		ExpressionAttributeValues: values})
 	if isConditionFailed(err) {
 		return fmt.Errorf("add counters of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)

@@ -209,8 +209,8 @@ func (s *Store) putChunk(ctx context.Context, taskID string, recs []record) (ret
 	if !total.IsZero() {
 		update, values := counterUpdate(total)
 		values[":run"] = str(task.RunID)
-		actions = append(actions, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: taskKey(taskID),
-			UpdateExpression: aws.String(update), ConditionExpression: expr("#runId = :run"),
+		actions = append(actions, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: anyCounterKey(taskID),
+			UpdateExpression: aws.String(update), ConditionExpression: expr("#run = :run"),
 			ExpressionAttributeValues: values}})
 	}
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
