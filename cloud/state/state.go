@@ -182,7 +182,10 @@ type ListOptions struct {
 	Status ItemStatus // empty: all
 	Prefix string     // key (or source reference) prefix
 	After  string     // exclusive cursor: the last key of the previous page
-	Limit  int        // 0: the store's default (100)
+	// Offset skips that many matching items (after After) first: a jump to a far page.
+	// The embedded store walks an index for it; the DynamoDB store reads and drops them.
+	Offset int
+	Limit  int // 0: the store's default (100)
 }
 
 // Page is one page of items and the cursor to the next ("" at the end).

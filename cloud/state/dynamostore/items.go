@@ -379,7 +379,7 @@ func skOf(item map[string]types.AttributeValue) string {
 
 // mergePage merges partitions in sort-key order into one page of at most limit items
 // (plus whether more exist), keeping only keys inside prefix and matching keep.
-func mergePage(ctx context.Context, cursors []*cursor, prefix string, limit int,
+func mergePage(ctx context.Context, cursors []*cursor, prefix string, skip, limit int,
 	keep func(map[string]types.AttributeValue) bool) ([]map[string]types.AttributeValue, bool, error) {
 	var out []map[string]types.AttributeValue
 	for {
@@ -404,6 +404,10 @@ func mergePage(ctx context.Context, cursors []*cursor, prefix string, limit int,
 		item := cursors[best].buf[0]
 		cursors[best].buf = cursors[best].buf[1:]
 		if keep != nil && !keep(item) {
+			continue
+		}
+		if skip > 0 {
+			skip--
 			continue
 		}
 		if len(out) == limit {
@@ -436,7 +440,7 @@ func (s *Store) listItems(ctx context.Context, pks []string, indexPK string, opt
 			}
 		}
 	}
-	return mergePage(ctx, cursors, opt.Prefix, limit, keep)
+	return mergePage(ctx, cursors, opt.Prefix, max(opt.Offset, 0), limit, keep)
 }
 
 func objectPKs(taskID string) []string {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,8 +158,19 @@ func (db *DB) GetObject(ctx context.Context, taskID, key string) (state.Object, 
 	return o, nil
 }
 
-// pageQuery builds the WHERE clause of a keyset-paged listing over keyCol.
-func pageQuery(keyCol string, taskID string, opt state.ListOptions) (string, []any, int) {
+// listPage reads one keyset page of table (objects or images, keyed by keyCol) in key
+// order. An Offset is resolved first by walking keys only (the primary key, or the status
+// index when filtering), then the page is read from that key on: SQLite would otherwise
+// fetch every skipped row's columns.
+func listPage[T any](ctx context.Context, db *DB, table, keyCol, columns, taskID string, opt state.ListOptions,
+	scan func(scanner) (T, error), keyOf func(T) string) (state.Page[T], error) {
+	var page state.Page[T]
+	from := " FROM " + table
+	if opt.Status != "" {
+		// With every column selected SQLite would rather walk the primary key and filter
+		// (the whole table to find 100 failed objects among a million).
+		from += " INDEXED BY " + table + "_by_status"
+	}
 	where := []string{"task_id = ?"}
 	args := []any{taskID}
 	if opt.Status != "" {
@@ -177,11 +189,44 @@ func pageQuery(keyCol string, taskID string, opt state.ListOptions) (string, []a
 		where = append(where, keyCol+" > ?")
 		args = append(args, opt.After)
 	}
+	if opt.Offset > 0 {
+		var first string
+		err := db.r.QueryRowContext(ctx, `SELECT `+keyCol+from+` WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY `+keyCol+` LIMIT 1 OFFSET ?`, append(slices.Clone(args), opt.Offset)...).Scan(&first)
+		if errors.Is(err, sql.ErrNoRows) {
+			return page, nil // past the end
+		}
+		if err != nil {
+			return page, fmt.Errorf("list %s of task %s: %w", table, taskID, err)
+		}
+		where = append(where, keyCol+" >= ?")
+		args = append(args, first)
+	}
 	limit := opt.Limit
 	if limit <= 0 {
 		limit = defaultPageSize
 	}
-	return " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + keyCol + " LIMIT ?", append(args, limit+1), limit
+	rows, err := db.r.QueryContext(ctx, `SELECT `+columns+from+` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+keyCol+` LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return page, fmt.Errorf("list %s of task %s: %w", table, taskID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it, err := scan(rows)
+		if err != nil {
+			return page, fmt.Errorf("list %s of task %s: %w", table, taskID, err)
+		}
+		page.Items = append(page.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list %s of task %s: %w", table, taskID, err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = keyOf(page.Items[limit-1])
+	}
+	return page, nil
 }
 
 // prefixEnd is the smallest string greater than every string with prefix p (byte order),
@@ -199,28 +244,8 @@ func prefixEnd(p string) (string, bool) {
 
 // ListObjects implements state.Store (keyset paging: fast at any depth of a large table).
 func (db *DB) ListObjects(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Object], error) {
-	var page state.Page[state.Object]
-	q, args, limit := pageQuery("key", taskID, opt)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+objectColumns+` FROM objects`+q, args...)
-	if err != nil {
-		return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		o, err := scanObject(rows)
-		if err != nil {
-			return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
-		}
-		page.Items = append(page.Items, o)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.Next = page.Items[limit-1].Key
-	}
-	return page, nil
+	return listPage(ctx, db, "objects", "key", objectColumns, taskID, opt, scanObject,
+		func(o state.Object) string { return o.Key })
 }
 
 // CountObjects implements state.Store.
@@ -381,26 +406,6 @@ func (db *DB) GetImage(ctx context.Context, taskID, source string) (state.Image,
 
 // ListImages implements state.Store.
 func (db *DB) ListImages(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Image], error) {
-	var page state.Page[state.Image]
-	q, args, limit := pageQuery("source", taskID, opt)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+imageColumns+` FROM images`+q, args...)
-	if err != nil {
-		return page, fmt.Errorf("list images of task %s: %w", taskID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		im, err := scanImage(rows)
-		if err != nil {
-			return page, fmt.Errorf("list images of task %s: %w", taskID, err)
-		}
-		page.Items = append(page.Items, im)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("list images of task %s: %w", taskID, err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.Next = page.Items[limit-1].Source
-	}
-	return page, nil
+	return listPage(ctx, db, "images", "source", imageColumns, taskID, opt, scanImage,
+		func(im state.Image) string { return im.Source })
 }

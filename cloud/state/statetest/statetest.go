@@ -286,13 +286,31 @@ func testListObjects(t *testing.T, s state.Store) {
 	slices.Sort(want) // Go compares strings bytewise, like S3
 	assert.Equal(t, want, all, "keyset paging returns every key once, in byte order")
 
-	p, err := s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemFailed})
+	// Offset jumps ahead, alone, after a cursor and with a status filter.
+	p, err := s.ListObjects(ctx, task.ID, state.ListOptions{Offset: 2, Limit: 3})
+	require.NoError(t, err)
+	assert.Equal(t, want[2:5], keysOf(p.Items))
+	assert.Equal(t, want[4], p.Next)
+	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{After: want[1], Offset: 5, Limit: 3})
+	require.NoError(t, err)
+	assert.Equal(t, want[7:], keysOf(p.Items))
+	assert.Empty(t, p.Next)
+	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Offset: 100})
+	require.NoError(t, err)
+	assert.Empty(t, p.Items, "an offset past the end is an empty page")
+
+	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemFailed})
 	require.NoError(t, err)
 	for _, o := range p.Items {
 		assert.Equal(t, state.ItemFailed, o.Status)
 	}
 	assert.Len(t, p.Items, 4)
 	assert.Equal(t, time.Unix(1700000000, 0).UTC(), p.Items[0].LastModified.UTC())
+
+	failed := keysOf(p.Items)
+	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemFailed, Offset: 1, Limit: 2})
+	require.NoError(t, err)
+	assert.Equal(t, failed[1:3], keysOf(p.Items))
 
 	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Prefix: "a/"})
 	require.NoError(t, err)
@@ -302,6 +320,14 @@ func testListObjects(t *testing.T, s state.Store) {
 	}
 	assert.Equal(t, []string{"a/", "a//b", "a/?#"}, got)
 	assert.Empty(t, p.Next)
+}
+
+func keysOf(objs []state.Object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.Key)
+	}
+	return out
 }
 
 func testParts(t *testing.T, s state.Store) {
