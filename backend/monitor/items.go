@@ -35,9 +35,9 @@ type ItemsQuery struct {
 	PageSize int    `json:"pageSize"`
 }
 
-// ItemsPage is one page. Pages are keyset-paged in key order, so any page costs the
-// same at any depth; PagesCount is how many pages are known to exist (all of them once
-// the end was reached, then OpenEnd is false).
+// ItemsPage is one page, in key order; any page costs about the same at any depth (a
+// keyset query, or one offset query for a jump). PagesCount is how many pages are known
+// to exist (all of them once the end was reached, then OpenEnd is false).
 type ItemsPage struct {
 	Items      []Item `json:"items"`
 	Page       int    `json:"page"`
@@ -51,8 +51,6 @@ const (
 	DefaultPageSize = 50
 	MinPageSize     = 10
 	MaxPageSize     = 1000
-	// A jump past the known pages scans ahead in chunks of this many pages.
-	scanChunkPages = 200
 	// A running task's page index and counts are rebuilt when older than these.
 	indexTTLRunning  = 10 * time.Second
 	countsTTLRunning = 5 * time.Second
@@ -87,26 +85,38 @@ func (m *Monitor) Items(ctx context.Context, q ItemsQuery) (ItemsPage, error) {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
 	page := max(q.Page, 1)
-	for len(idx.cursors) < page && !idx.complete {
-		if err := idx.extend(ctx, list, status, q.Prefix, size); err != nil {
-			return ItemsPage{}, err
-		}
+	if idx.pages > 0 {
+		page = min(page, idx.pages)
 	}
-	page = min(page, len(idx.cursors))
-	items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: q.Prefix, After: idx.cursors[page-1], Limit: size})
+	// One query wherever the page is: from the nearest page whose start is known, skip
+	// the pages in between (the store walks keys only for that).
+	from, after := idx.nearest(page)
+	items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: q.Prefix, After: after,
+		Offset: (page - from) * size, Limit: size})
 	if err != nil {
 		return ItemsPage{}, err
 	}
-	switch {
-	case next != "" && len(idx.cursors) == page:
-		idx.cursors = append(idx.cursors, next)
-	case next == "":
-		idx.cursors, idx.complete = idx.cursors[:page], true
+	if len(items) == 0 && page > from {
+		// Past the end (the table shrank, or the asked page was a guess): the last page
+		// is the last one reached from the nearest known start.
+		if page, items, next, err = idx.lastFrom(ctx, list, from, after, status, q.Prefix, size); err != nil {
+			return ItemsPage{}, err
+		}
+	}
+	if next != "" {
+		idx.starts[page+1] = next
+	} else {
+		idx.pages = page
+		for p := range idx.starts {
+			if p > page {
+				delete(idx.starts, p)
+			}
+		}
 	}
 	if items == nil {
 		items = []Item{}
 	}
-	return ItemsPage{Items: items, Page: page, PageSize: size, PagesCount: len(idx.cursors), OpenEnd: !idx.complete}, nil
+	return ItemsPage{Items: items, Page: page, PageSize: size, PagesCount: idx.count(), OpenEnd: idx.pages == 0}, nil
 }
 
 func parseStatus(s string) (state.ItemStatus, error) {
@@ -167,32 +177,60 @@ type indexKey struct {
 	size   int
 }
 
-// pageIndex remembers where each page starts (the key after which it begins), so a page
-// is one keyset query wherever it is.
+// pageIndex remembers where pages start (the key after which each begins), so a page
+// next to a known one is a plain keyset query and a far one a single offset query.
 type pageIndex struct {
-	mu       sync.Mutex
-	cursors  []string // cursors[i]: the page i+1 starts after this key ("" = at the start)
-	complete bool     // every page is known
-	built    time.Time
+	mu     sync.Mutex
+	starts map[int]string // page → the key after which it starts; page 1 starts at ""
+	pages  int            // the number of pages, once the end was seen; 0 before
+	built  time.Time
 }
 
-// extend learns the starts of the next pages by reading ahead from the last known one
-// (a jump to a far page, e.g. the last, reads the keys in between once).
-func (x *pageIndex) extend(ctx context.Context, list listFunc, status state.ItemStatus, prefix string, size int) error {
-	start := x.cursors[len(x.cursors)-1]
-	items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: prefix, After: start, Limit: size * scanChunkPages})
-	if err != nil {
-		return err
-	}
-	for i := size - 1; i < len(items); i += size {
-		if i < len(items)-1 || next != "" {
-			x.cursors = append(x.cursors, items[i].Key)
+func newPageIndex(now time.Time) *pageIndex {
+	return &pageIndex{starts: map[int]string{1: ""}, built: now}
+}
+
+// nearest returns the known page at or before page, and its start.
+func (x *pageIndex) nearest(page int) (int, string) {
+	best := 1
+	for p := range x.starts {
+		if p <= page && p > best {
+			best = p
 		}
 	}
-	if next == "" {
-		x.complete = true
+	return best, x.starts[best]
+}
+
+// count is the number of pages known to exist.
+func (x *pageIndex) count() int {
+	if x.pages > 0 {
+		return x.pages
 	}
-	return ctx.Err()
+	n := 1
+	for p := range x.starts {
+		n = max(n, p)
+	}
+	return n
+}
+
+// lastFrom walks forward from page `from` (starting after `after`) to the last page and
+// returns it with its items.
+func (x *pageIndex) lastFrom(ctx context.Context, list listFunc, from int, after string, status state.ItemStatus, prefix string, size int) (int, []Item, string, error) {
+	page := from
+	for {
+		items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: prefix, After: after, Limit: size})
+		if err != nil {
+			return 0, nil, "", err
+		}
+		if next == "" {
+			return page, items, "", nil
+		}
+		x.starts[page+1] = next
+		page, after = page+1, next
+		if err := ctx.Err(); err != nil {
+			return 0, nil, "", err
+		}
+	}
 }
 
 // indexCache keeps the most recently used page indexes.
@@ -212,7 +250,7 @@ func (c *indexCache) get(k indexKey, active bool, now time.Time) *pageIndex {
 		ok = false
 	}
 	if !ok {
-		x = &pageIndex{cursors: []string{""}, built: now}
+		x = newPageIndex(now)
 		c.m[k] = x
 	}
 	for i, o := range c.order {

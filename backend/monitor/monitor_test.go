@@ -193,6 +193,19 @@ func TestItemsKeysetPagesWithJumps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 25, pg.Page)
 
+	// Middle pages by jumps in any order, and neighbours of a jump, are exact.
+	m3 := New(Options{Tasks: ft})
+	for _, p := range []int{13, 12, 14, 3, 24} {
+		pg, err := m3.Items(ctx, ItemsQuery{TaskID: "t1", Page: p, PageSize: 100})
+		require.NoError(t, err)
+		assert.Equal(t, p, pg.Page)
+		assert.Equal(t, all[(p-1)*100:p*100], keys(pg.Items), "page %d", p)
+	}
+	pg, err = m3.Items(ctx, ItemsQuery{TaskID: "t1", Status: "failed", Page: 3, PageSize: 100})
+	require.NoError(t, err)
+	assert.Len(t, pg.Items, 50, "the last page of a filter")
+	assert.False(t, pg.OpenEnd)
+
 	pg, err = m2.Items(ctx, ItemsQuery{TaskID: "t1", Page: 1, PageSize: 100})
 	require.NoError(t, err)
 	assert.True(t, pg.PagesCount >= 2)
