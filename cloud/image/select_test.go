@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,16 @@ func TestRerunHeadOnly(t *testing.T) {
 	mustSummary(t, sum, 2, 2, 0, 0)
 	if n := len(imagetest.BlobUploads(dstP.Requests())); n != 6 { // a: config+layer; b: 2 configs + 2 layers
 		t.Errorf("first run uploaded %d blobs, want 6", n)
+	}
+	// a new image costs the source one read of its manifest (GET, no HEAD first)
+	tagReads := map[string]int{}
+	for _, q := range srcP.Requests() {
+		if strings.HasSuffix(q.Path, "/manifests/v1") {
+			tagReads[q.Method]++
+		}
+	}
+	if tagReads[http.MethodGet] != 2 || len(tagReads) != 1 {
+		t.Errorf("first run read the source tags with %v; want one GET per image", tagReads)
 	}
 	srcP.Reset()
 	dstP.Reset()
