@@ -106,7 +106,8 @@ func (r regs) skopeo(t *testing.T, args ...string) []byte {
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = string(ee.Stderr)
 		}
-		t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		// no password in test logs
+		t.Fatalf("skopeo %s: %v\n%s", strings.ReplaceAll(strings.Join(args, " "), r.pass, "***"), err, stderr)
 	}
 	return out
 }
