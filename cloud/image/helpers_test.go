@@ -106,8 +106,11 @@ func (r regs) skopeo(t *testing.T, args ...string) []byte {
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = string(ee.Stderr)
 		}
-		// no password in test logs
-		t.Fatalf("skopeo %s: %v\n%s", strings.ReplaceAll(strings.Join(args, " "), r.pass, "***"), err, stderr)
+		shown := strings.Join(args, " ")
+		if r.pass != "" {
+			shown = strings.ReplaceAll(shown, r.pass, "***") // no password in test logs
+		}
+		t.Fatalf("skopeo %s: %v\n%s", shown, err, stderr)
 	}
 	return out
 }
