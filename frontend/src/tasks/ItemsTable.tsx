@@ -12,13 +12,38 @@ import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
-import type { ItemCounts, ItemStatus, ItemsPage, TaskItem, TaskType } from '../api/tasks';
+import type { ItemCounts, ItemStatus, ItemsPage, ItemsQuery, TaskItem, TasksBackend, TaskType } from '../api/tasks';
 import { formatBytes, formatCount, formatTime, itemStatusLabel, itemStatusType } from './format';
 
 // 25 rows keep a page change well within a frame budget on slow machines.
 export const pageSize = 25;
 
 type Filter = ItemStatus | '';
+
+// The first page of a task's table, asked for as the task's page opens (alongside the task
+// itself) instead of once the page has rendered: the table takes it when it mounts.
+const prefetchMaxAgeMs = 3000;
+const prefetched = new Map<string, { at: number; page: Promise<ItemsPage> }>();
+const queryId = (q: ItemsQuery) => JSON.stringify([q.taskId, q.status, q.prefix, q.page, q.pageSize]);
+
+/** Starts loading the first page of a task's table (every status, no prefix). */
+export function prefetchFirstPage(backend: Pick<TasksBackend, 'taskItems'>, taskId: string): void {
+  const q: ItemsQuery = { taskId, status: '', prefix: '', page: 1, pageSize };
+  const now = Date.now();
+  for (const [k, v] of prefetched) if (now - v.at > prefetchMaxAgeMs) prefetched.delete(k);
+  const page = backend.taskItems(q);
+  // A page nobody takes is dropped; its failure is the taker's to show.
+  page.catch(() => undefined);
+  prefetched.set(queryId(q), { at: now, page });
+}
+
+/** A prefetched page for the query when one is fresh (each is taken once). */
+function takePrefetched(q: ItemsQuery): Promise<ItemsPage> | undefined {
+  const k = queryId(q);
+  const e = prefetched.get(k);
+  prefetched.delete(k);
+  return e && Date.now() - e.at <= prefetchMaxAgeMs ? e.page : undefined;
+}
 
 const filters: { id: Filter; text: string }[] = [
   { id: '', text: 'All' },
@@ -93,7 +118,8 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
   const queryKey = JSON.stringify([taskId, filter, prefix, page, version, tick]);
   useEffect(() => {
     let live = true;
-    backend.taskItems({ taskId, status: filter, prefix, page, pageSize }).then(
+    const q: ItemsQuery = { taskId, status: filter, prefix, page, pageSize };
+    (takePrefetched(q) ?? backend.taskItems(q)).then(
       (p) => {
         if (!live) return;
         startTransition(() => {
@@ -112,8 +138,11 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
   const data = shown?.data ?? null;
   const error = failed?.key === queryKey ? failed.error : null;
   const loading = shown?.key !== queryKey && error === null;
+  // Counting a big table keeps a core busy for a while: it starts once the first page is in.
+  const firstPageIn = shown !== null || failed !== null;
 
   useEffect(() => {
+    if (!firstPageIn) return undefined;
     let live = true;
     backend.taskCounts(taskId).then(
       (c) => {
@@ -128,7 +157,7 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
     return () => {
       live = false;
     };
-  }, [backend, taskId, version, tick]);
+  }, [backend, taskId, version, tick, firstPageIn]);
 
   // Debounced prefix search.
   useEffect(() => {

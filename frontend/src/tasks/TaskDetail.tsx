@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
@@ -31,7 +31,7 @@ import {
   taskTypeLabel,
   withIds,
 } from './format';
-import { ItemsTable } from './ItemsTable';
+import { ItemsTable, prefetchFirstPage } from './ItemsTable';
 import { useTask } from './live';
 import { TaskLog } from './TaskLog';
 import { ThroughputChart } from './ThroughputChart';
@@ -132,6 +132,10 @@ export function TaskDetail() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
   const backend = useBackend();
+  // The object table's first page loads alongside the task, not after the page renders.
+  useEffect(() => {
+    prefetchFirstPage(backend, id);
+  }, [backend, id]);
   const { update, points, error } = useTask(id);
   const [tab, setTab] = useState('items');
   const [exportFlash, setExportFlash] = useState<FlashbarProps.MessageDefinition[]>([]);
