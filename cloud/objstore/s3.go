@@ -325,7 +325,7 @@ func (s *S3) List(ctx context.Context, prefix, startAfter string, fn func(Page) 
 		in.OptionalObjectAttributes = []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus}
 	}
 	for {
-		out, err := s.client.ListObjectsV2(ctx, in)
+		out, err := s.client.ListObjectsV2(ctx, in, fastListV2)
 		if err != nil {
 			return fmt.Errorf("list %s (prefix %q): %w", s.URL(), prefix, err)
 		}
@@ -353,7 +353,7 @@ func (s *S3) ListDir(ctx context.Context, prefix string, limit int) (Page, bool,
 	}
 	var all Page
 	for {
-		out, err := s.client.ListObjectsV2(ctx, in)
+		out, err := s.client.ListObjectsV2(ctx, in, fastListV2)
 		if err != nil {
 			return Page{}, false, fmt.Errorf("list %s (prefix %q, delimiter /): %w", s.URL(), prefix, err)
 		}
