@@ -32,6 +32,7 @@ import {
   withIds,
 } from './format';
 import { ItemsTable, prefetchFirstPage } from './ItemsTable';
+import { useStages } from './stages';
 import { useTask } from './live';
 import { TaskLog } from './TaskLog';
 import { ThroughputChart } from './ThroughputChart';
@@ -137,6 +138,19 @@ export function TaskDetail() {
     prefetchFirstPage(backend, id);
   }, [backend, id]);
   const { update, points, error } = useTask(id);
+  // The header and the object table mount first; once its first rows are in (or after a
+  // second at most) the progress, then the chart.
+  const [tableIn, setTableIn] = useState(false);
+  const onFirstPage = useCallback(() => {
+    setTableIn(true);
+  }, []);
+  useEffect(() => {
+    const t = window.setTimeout(onFirstPage, 1000);
+    return () => {
+      window.clearTimeout(t);
+    };
+  }, [onFirstPage]);
+  const stage = useStages(update && tableIn ? 2 : 0);
   const [tab, setTab] = useState('items');
   const [exportFlash, setExportFlash] = useState<FlashbarProps.MessageDefinition[]>([]);
   const onDone = useCallback(
@@ -252,10 +266,12 @@ export function TaskDetail() {
     >
       <SpaceBetween size="l">
         {(actions.flashes.length > 0 || exportFlash.length > 0) && <Flashbar items={[...actions.flashes, ...exportFlash]} />}
-        <Progress task={task} live={live} />
-        <Container header={<Header variant="h2" description="Bytes per second over the current or last run.">Throughput</Header>}>
-          <ThroughputChart points={points} running={task.active} />
-        </Container>
+        {stage >= 1 && <Progress task={task} live={live} />}
+        {stage >= 2 && (
+          <Container header={<Header variant="h2" description="Bytes per second over the current or last run.">Throughput</Header>}>
+            <ThroughputChart points={points} running={task.active} />
+          </Container>
+        )}
         <Tabs
           activeTabId={tab}
           onChange={(e) => {
@@ -265,7 +281,7 @@ export function TaskDetail() {
             {
               id: 'items',
               label: itemsTitle,
-              content: <ItemsTable taskId={task.id} type={task.type} version={version} title={itemsTitle} />,
+              content: <ItemsTable taskId={task.id} type={task.type} version={version} title={itemsTitle} onFirstPage={onFirstPage} />,
             },
             {
               id: 'failed',
