@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // S3Config says how to reach one side of a transfer. Secrets are only held here, never
@@ -663,6 +664,41 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		return s.mapErr("delete", key, err)
 	}
 	return nil
+}
+
+// DeleteKeys deletes up to 1,000 keys in one DeleteObjects request. failed holds the
+// keys S3 refused, with their errors; err is set when the request as a whole failed
+// (then nothing is known to be deleted and the caller may fall back to Delete).
+func (s *S3) DeleteKeys(ctx context.Context, keys []string) (failed map[string]error, err error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	if len(keys) > 1000 {
+		return nil, fmt.Errorf("delete %d keys of %s in one request: at most 1,000", len(keys), s.URL())
+	}
+	ids := make([]types.ObjectIdentifier, len(keys))
+	for i, k := range keys {
+		ids[i] = types.ObjectIdentifier{Key: aws.String(s.full(k))}
+	}
+	out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+		Bucket: aws.String(s.bucket), Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}, RequestPayer: s.payer(),
+	}, func(o *s3.Options) {
+		if !s.provider.AWS {
+			// Stores that predate S3's CRC checksums still require Content-MD5 here.
+			o.APIOptions = append(o.APIOptions, smithyhttp.AddContentChecksumMiddleware)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete %d keys in %s: %w", len(keys), s.URL(), err)
+	}
+	for _, e := range out.Errors {
+		k := s.rel(aws.ToString(e.Key))
+		if failed == nil {
+			failed = map[string]error{}
+		}
+		failed[k] = fmt.Errorf("delete %s: %s: %s", s.URL()+k, aws.ToString(e.Code), aws.ToString(e.Message))
+	}
+	return failed, nil
 }
 
 // CanCopyFrom: same provider, endpoint, partition and credential set.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -63,7 +64,12 @@ type Finder struct {
 	Opt      Options
 
 	found, skipped, queued, archived atomic.Int64
+	deleted, deleteFailed            atomic.Int64
 }
+
+// Deletions returns the destination objects deleted so far (--delete) and the deletions
+// that failed.
+func (f *Finder) Deletions() (deleted, failed int64) { return f.deleted.Load(), f.deleteFailed.Load() }
 
 // Live returns counts so far (for progress while the store lags a checkpoint behind).
 func (f *Finder) Live() (found, skipped, queued, archived int64) {
@@ -138,6 +144,7 @@ func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
 	src := listOrdered(lctx, f.Src, srcSegs, opt.ListWorkers)
 	dst := listOrdered(lctx, f.Dst, dstSegs, opt.ListWorkers)
 
+	batchDeletes := true // until the destination turns DeleteObjects down
 	var (
 		batch      Job
 		batchBytes int64
@@ -147,10 +154,22 @@ func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
 		lastKey    string
 	)
 	batch.Run = runID
+	// Deletions go out in batches; a checkpoint never covers a key whose deletion is
+	// still pending.
+	var toDelete []string
+	flushDeletes := func() {
+		deleted, failed := deleteKeys(ctx, f.Dst, toDelete, &batchDeletes, opt.Logger)
+		stats.Deleted += deleted
+		stats.DeleteErrors += failed
+		f.deleted.Add(deleted)
+		f.deleteFailed.Add(failed)
+		toDelete = toDelete[:0]
+	}
 	checkpoint := func(done bool) error {
 		if dry {
 			return nil
 		}
+		flushDeletes()
 		if len(archived) > 0 {
 			if err := f.Store.PutObjects(ctx, f.TaskID, archived); err != nil {
 				return fmt.Errorf("record archived objects: %w", err)
@@ -253,15 +272,15 @@ func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
 		}
 		if dry {
 			stats.Deleted++
-			stats.EstRequests++
+			if stats.Deleted%deleteBatch == 1 {
+				stats.EstRequests++
+			}
 			return nil
 		}
-		if err := f.Dst.Delete(ctx, d.Key); err != nil {
-			stats.DeleteErrors++
-			opt.Logger.Warn("delete failed", "key", d.Key, "err", err)
-			return nil
+		toDelete = append(toDelete, d.Key)
+		if len(toDelete) >= deleteBatch {
+			flushDeletes()
 		}
-		stats.Deleted++
 		return nil
 	}
 
@@ -475,4 +494,50 @@ func partsFromETag(etag string) int {
 	n := 0
 	fmt.Sscan(etag[i+1:], &n)
 	return n
+}
+
+// deleteBatch is the most keys S3's DeleteObjects takes at once.
+const deleteBatch = 1000
+
+// keysDeleter is a destination that deletes many keys per request.
+type keysDeleter interface {
+	DeleteKeys(ctx context.Context, keys []string) (map[string]error, error)
+}
+
+// deleteKeys deletes keys at dst, in one request where the destination can, and returns
+// how many were deleted and how many failed (each failure logged). A destination that
+// refuses the batch request as a whole (some S3-compatible stores lack it) gets one
+// request per key from then on (*batch turns false).
+func deleteKeys(ctx context.Context, dst objstore.Location, keys []string, batch *bool, log *slog.Logger) (deleted, failed int64) {
+	if len(keys) == 0 {
+		return 0, 0
+	}
+	if bd, ok := dst.(keysDeleter); ok && *batch {
+		errs, err := bd.DeleteKeys(ctx, keys)
+		if err == nil {
+			for _, k := range keys {
+				if e, bad := errs[k]; bad {
+					failed++
+					log.Warn("delete failed", "key", k, "err", e)
+				} else {
+					deleted++
+				}
+			}
+			return deleted, failed
+		}
+		if ctx.Err() != nil {
+			return 0, int64(len(keys))
+		}
+		log.Warn("batch delete refused; deleting one key per request", "err", err)
+		*batch = false
+	}
+	for _, k := range keys {
+		if err := dst.Delete(ctx, k); err != nil && !errors.Is(err, objstore.ErrNotFound) {
+			failed++
+			log.Warn("delete failed", "key", k, "err", err)
+			continue
+		}
+		deleted++
+	}
+	return deleted, failed
 }

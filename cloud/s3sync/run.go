@@ -39,6 +39,7 @@ type Result struct {
 	Failed       int64     `json:"failed"`
 	Archived     int64     `json:"archived"`
 	Deleted      int64     `json:"deleted"`
+	DeleteFailed int64     `json:"deleteFailed,omitempty"`
 	Bytes        int64     `json:"bytes"`
 	Seconds      float64   `json:"seconds"`
 	ServerSide   bool      `json:"serverSide"`
@@ -247,9 +248,9 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	c := task.Counters
 	res := Result{TaskID: taskID, RunID: runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
 		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ServerSide: w.ServerSide(), Resumed: resumed}
-	fst, _, _, archived := f.Live()
-	_ = fst
+	_, _, _, archived := f.Live()
 	res.Archived = archived
+	res.Deleted, res.DeleteFailed = f.Deletions()
 	if res.Failed > 0 {
 		page, err := store.ListObjects(ctx, taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
 		if err == nil {
@@ -260,8 +261,11 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		}
 	}
 	final, lastErr := state.TaskCompleted, ""
-	if res.Failed > 0 {
+	switch {
+	case res.Failed > 0:
 		final, lastErr = state.TaskFailed, fmt.Sprintf("%d objects failed", res.Failed)
+	case res.DeleteFailed > 0:
+		final, lastErr = state.TaskFailed, fmt.Sprintf("%d destination objects could not be deleted (see the log)", res.DeleteFailed)
 	}
 	if err := store.SetTaskStatus(ctx, taskID, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, final, lastErr); err != nil {
 		return res, fmt.Errorf("finish task: %w", err)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,6 +144,75 @@ func TestSyncIncremental(t *testing.T) {
 	run(t, src, dst, statePath, s3sync.Options{Delete: true})
 	require.Len(t, b.List(t, db, ""), 19)
 	s3test.Verify(t, a, sb, "", b, db, "", true)
+}
+
+// --delete removes what the source lacks in DeleteObjects batches of 1,000 keys, and
+// one request per key at a destination that refuses the batch request.
+func TestSyncDeleteInBatches(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	a.Put(t, sb, "keep", []byte("keep"), nil)
+	extra := []string{"gone/ünï cødé.txt", "gone/a+b%25?#&.txt", "gone/deep/er/leaf"}
+	for i := len(extra); i < 2300; i++ {
+		extra = append(extra, fmt.Sprintf("gone/k%05d", i))
+	}
+	seedDst := func() string {
+		db := b.Bucket(t, "thub-dst")
+		b.Put(t, db, "keep", []byte("keep"), nil)
+		var wg sync.WaitGroup
+		work := make(chan string)
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := range work {
+					b.Put(t, db, k, []byte("x"), nil)
+				}
+			}()
+		}
+		for _, k := range extra {
+			work <- k
+		}
+		close(work)
+		wg.Wait()
+		return db
+	}
+	isBatch := func(r *http.Request) bool { _, ok := r.URL.Query()["delete"]; return r.Method == http.MethodPost && ok }
+
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refused=%v", refuse), func(t *testing.T) {
+			db := seedDst()
+			p := s3test.NewFaultProxy(t, b.Endpoint)
+			var batches, singles atomic.Int64
+			p.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+				switch {
+				case isBatch(r):
+					batches.Add(1)
+					if refuse {
+						w.WriteHeader(http.StatusNotImplemented)
+						fmt.Fprint(w, `<Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>`)
+						return true
+					}
+				case r.Method == http.MethodDelete:
+					singles.Add(1)
+				}
+				return false
+			}
+			res := run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), "", s3sync.Options{Delete: true})
+			require.Equal(t, int64(len(extra)), res.Deleted)
+			require.Zero(t, res.Failed)
+			left := b.List(t, db, "")
+			require.Len(t, left, 1)
+			require.Equal(t, "keep", left[0].Key)
+			if refuse {
+				require.Equal(t, int64(1), batches.Load(), "a refused batch request is not tried again")
+				require.Equal(t, int64(len(extra)), singles.Load())
+			} else {
+				require.Equal(t, int64(3), batches.Load(), "2,300 keys: three DeleteObjects requests")
+				require.Zero(t, singles.Load())
+			}
+		})
+	}
 }
 
 func TestSyncServerSideWithinOneGateway(t *testing.T) {

@@ -427,10 +427,17 @@ func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error 
 		if res.Seconds > 0 {
 			rate = float64(res.Bytes) / res.Seconds
 		}
-		fmt.Fprintf(out, "found %d, copied %d (%s, %s/s), skipped %d, failed %d, archived %d in %.1fs\n",
-			res.Found, res.Copied, humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(rate)), res.Skipped, res.Failed, res.Archived, res.Seconds)
+		deleted := ""
+		if res.Deleted > 0 || res.DeleteFailed > 0 {
+			deleted = fmt.Sprintf(", deleted %d", res.Deleted)
+			if res.DeleteFailed > 0 {
+				deleted += fmt.Sprintf(" (%d deletions failed, see the log)", res.DeleteFailed)
+			}
+		}
+		fmt.Fprintf(out, "found %d, copied %d (%s, %s/s), skipped %d, failed %d, archived %d%s in %.1fs\n",
+			res.Found, res.Copied, humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(rate)), res.Skipped, res.Failed, res.Archived, deleted, res.Seconds)
 	}
-	if res.Failed > 0 {
+	if res.Failed > 0 || res.DeleteFailed > 0 {
 		return exitError{code: 1}
 	}
 	return nil

@@ -28,6 +28,9 @@ type FaultProxy struct {
 	StallShare    float64 // the answer is held back for Stall (a dead peer)
 	Stall         time.Duration
 
+	// Intercept, when set, sees every request first; returning true means it answered.
+	Intercept func(w http.ResponseWriter, r *http.Request) bool
+
 	Resets, SlowDowns, Cuts, Stalls, Requests atomic.Int64
 	UploadBytes                               atomic.Int64
 
@@ -48,6 +51,9 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 	rp.ErrorLog = nil
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Requests.Add(1)
+		if p.Intercept != nil && p.Intercept(w, r) {
+			return
+		}
 		roll := p.roll()
 		switch {
 		case roll < p.ResetShare:
