@@ -288,6 +288,8 @@ func (m *Manager) snapshot(ctx context.Context, e *entry, r *run) (Progress, boo
 		p.Counters.FoundBytes = max(p.Counters.FoundBytes, s.FoundBytes)
 		p.Counters.SkippedObjects = max(p.Counters.SkippedObjects, s.Skipped)
 		p.Counters.SkippedBytes = max(p.Counters.SkippedBytes, s.SkippedBytes)
+		// Parts of big objects still copying count as they arrive.
+		p.BytesMoved = max(p.BytesMoved, s.MovedBytes)
 	}
 	p.BytesMoved = max(p.BytesMoved, r.bytes.Load())
 	return p, true

@@ -145,6 +145,9 @@ type Progress struct {
 	Failed, FailedBytes   int64
 	Archived              int64
 	Deleted               int64
-	FinderDone            bool
-	Elapsed               time.Duration
+	// MovedBytes grows as parts and objects reach the destination, ahead of CopiedBytes
+	// (which counts finished objects): the basis of a live throughput for big objects.
+	MovedBytes int64
+	FinderDone bool
+	Elapsed    time.Duration
 }

@@ -176,6 +176,7 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		}
 	}
 	runID := task.RunID
+	movedBase := task.Counters.DoneBytes // what earlier processes of this run finished
 	opt.Logger.Debug("run started", "run", runID, "resumed", resumed, "elapsed", time.Since(start))
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -222,6 +223,7 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		found, skipped, _, _ := f.Live()
 		p.Found = max(p.Found, found)
 		p.Skipped = max(p.Skipped, skipped)
+		p.MovedBytes = max(p.CopiedBytes, movedBase+w.BytesSent.Load()+w.BytesCopied.Load())
 		return p
 	})
 	werr := w.Serve(ctx, idle)
@@ -274,7 +276,8 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	if opt.Progress != nil {
 		opt.Progress(Progress{Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects, CopiedBytes: c.DoneBytes,
 			Skipped: c.SkippedObjects, SkippedBytes: c.SkippedBytes, Failed: c.FailedObjects, FailedBytes: c.FailedBytes,
-			Archived: archived, FinderDone: true, Elapsed: time.Since(start)})
+			Archived: archived, FinderDone: true, Elapsed: time.Since(start),
+			MovedBytes: max(c.DoneBytes, movedBase+w.BytesSent.Load()+w.BytesCopied.Load())})
 	}
 	return res, nil
 }

@@ -215,6 +215,36 @@ func TestSyncDeleteInBatches(t *testing.T) {
 	}
 }
 
+// Progress counts a big object's parts as they arrive, before the object is done.
+func TestSyncProgressCountsPartsInFlight(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	size := 24 << 20
+	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(size), 8<<20, nil)
+	p := s3test.NewFaultProxy(t, b.Endpoint)
+	p.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if _, ok := r.URL.Query()["uploadId"]; ok && r.Method == http.MethodPost {
+			time.Sleep(1500 * time.Millisecond) // hold the completion: every part is in, the object is not done
+		}
+		return false
+	}
+	var mu sync.Mutex
+	var seen []s3sync.Progress
+	opt := s3sync.Options{Progress: func(pr s3sync.Progress) { mu.Lock(); seen = append(seen, pr); mu.Unlock() }}
+	res := run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), "", opt)
+	require.Equal(t, int64(1), res.Copied)
+	mu.Lock()
+	defer mu.Unlock()
+	ahead := false
+	for _, pr := range seen {
+		require.GreaterOrEqual(t, pr.MovedBytes, pr.CopiedBytes)
+		if pr.CopiedBytes == 0 && pr.MovedBytes == int64(size) {
+			ahead = true
+		}
+	}
+	require.True(t, ahead, "no snapshot showed the parts moved before the object was done: %+v", seen)
+}
+
 func TestSyncServerSideWithinOneGateway(t *testing.T) {
 	a, _ := s3test.Gateways(t)
 	sb, db := a.Bucket(t, "thub-src"), a.Bucket(t, "thub-dst")

@@ -42,6 +42,8 @@ type Worker struct {
 	// BytesSent counts bytes this worker read from the source and wrote to the
 	// destination (zero for server-side copies).
 	BytesSent atomic.Int64
+	// BytesCopied counts bytes copied server-side (whole objects and parts).
+	BytesCopied atomic.Int64
 
 	pending atomic.Int64 // objects received by Serve and not yet finished
 	// keyLocks serialises multipart copies of one key in this process (a job delivered
@@ -316,6 +318,7 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	w.BytesCopied.Add(jo.Size)
 	if isMD5ETag(jo.ETag) && isMD5ETag(etag) && etag != jo.ETag {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return "", fmt.Errorf("server-side copy of %s produced ETag %s, the source has %s: copy removed", jo.Key, etag, jo.ETag)
@@ -635,6 +638,9 @@ func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, la
 		var etag string
 		if w.serverS {
 			etag, err = w.Dst.(objstore.ServerCopier).CopyPart(ctx, w.Src, jo.Key, jo.ETag, jo.Key, uploadID, i, off, n)
+			if err == nil {
+				w.BytesCopied.Add(n)
+			}
 		} else {
 			etag, err = w.streamPart(ctx, jo, uploadID, i, off, n)
 		}
