@@ -341,11 +341,16 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(),
 			progressbar.OptionSpinnerType(14))
 		opt.Progress = func(p s3sync.Progress) {
+			// Parts of big objects move the bar as they arrive (retried parts may count
+			// twice: the bar stops at the total).
+			v := max(p.MovedBytes, p.CopiedBytes) + p.FailedBytes
 			if p.FinderDone {
-				bar.ChangeMax64(max(1, p.FoundBytes-p.SkippedBytes))
+				total := max(1, p.FoundBytes-p.SkippedBytes)
+				bar.ChangeMax64(total)
+				v = min(v, total)
 			}
 			bar.Describe(fmt.Sprintf("found %d  copied %d  skipped %d  failed %d", p.Found, p.Copied, p.Skipped, p.Failed))
-			_ = bar.Set64(p.CopiedBytes + p.FailedBytes)
+			_ = bar.Set64(v)
 		}
 	}
 
