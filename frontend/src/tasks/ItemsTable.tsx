@@ -14,7 +14,6 @@ import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import type { ItemCounts, ItemStatus, ItemsPage, ItemsQuery, TaskItem, TasksBackend, TaskType } from '../api/tasks';
 import { formatBytes, formatCount, formatTime, itemStatusLabel, itemStatusType } from './format';
-import { useStages } from './stages';
 
 // 25 rows keep a page change well within a frame budget on slow machines.
 export const pageSize = 25;
@@ -143,8 +142,6 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
   const loading = shown?.key !== queryKey && error === null;
   // Counting a big table keeps a core busy for a while: it starts once the first page is in.
   const firstPageIn = shown !== null || failed !== null;
-  // The filters and the pager mount in the frame after the first rows: shorter commits.
-  const controls = useStages(firstPageIn ? 1 : 0) >= 1;
   useEffect(() => {
     if (firstPageIn) onFirstPage?.();
   }, [firstPageIn, onFirstPage]);
@@ -234,53 +231,49 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
         </Header>
       }
       filter={
-        controls && (
-          <SpaceBetween direction="horizontal" size="m" alignItems="center">
-            <TextFilter
-              filteringText={typed}
-              filteringPlaceholder={type === 'S3' ? 'Keys starting with…' : 'Sources starting with…'}
-              filteringAriaLabel="Filter by key prefix"
-              onChange={(e) => {
-                setTyped(e.detail.filteringText);
-              }}
-            />
-            {status === undefined && (
-              <SegmentedControl
-                label="Status"
-                selectedId={filter === '' ? 'ALL' : filter}
-                options={filters.map((f) => ({
-                  id: f.id === '' ? 'ALL' : f.id,
-                  text:
-                    counts && f.id !== ''
-                      ? `${f.text} (${formatCount(counts.byStatus[f.id] ?? 0)})`
-                      : f.text,
-                }))}
-                onChange={(e) => {
-                  setFilter(e.detail.selectedId === 'ALL' ? '' : (e.detail.selectedId as ItemStatus));
-                  setPage(1);
-                }}
-              />
-            )}
-          </SpaceBetween>
-        )
-      }
-      pagination={
-        controls && (
-          <Pagination
-            currentPageIndex={page}
-            pagesCount={pagesCount}
-            openEnd={openEnd}
-            disabled={loading && data === null}
-            ariaLabels={{
-              nextPageLabel: 'Next page',
-              previousPageLabel: 'Previous page',
-              pageLabel: (n) => `Page ${n}`,
-            }}
+        <SpaceBetween direction="horizontal" size="m" alignItems="center">
+          <TextFilter
+            filteringText={typed}
+            filteringPlaceholder={type === 'S3' ? 'Keys starting with…' : 'Sources starting with…'}
+            filteringAriaLabel="Filter by key prefix"
             onChange={(e) => {
-              setPage(e.detail.currentPageIndex);
+              setTyped(e.detail.filteringText);
             }}
           />
-        )
+          {status === undefined && (
+            <SegmentedControl
+              label="Status"
+              selectedId={filter === '' ? 'ALL' : filter}
+              options={filters.map((f) => ({
+                id: f.id === '' ? 'ALL' : f.id,
+                text:
+                  counts && f.id !== ''
+                    ? `${f.text} (${formatCount(counts.byStatus[f.id] ?? 0)})`
+                    : f.text,
+              }))}
+              onChange={(e) => {
+                setFilter(e.detail.selectedId === 'ALL' ? '' : (e.detail.selectedId as ItemStatus));
+                setPage(1);
+              }}
+            />
+          )}
+        </SpaceBetween>
+      }
+      pagination={
+        <Pagination
+          currentPageIndex={page}
+          pagesCount={pagesCount}
+          openEnd={openEnd}
+          disabled={loading && data === null}
+          ariaLabels={{
+            nextPageLabel: 'Next page',
+            previousPageLabel: 'Previous page',
+            pageLabel: (n) => `Page ${n}`,
+          }}
+          onChange={(e) => {
+            setPage(e.detail.currentPageIndex);
+          }}
+        />
       }
     />
   );
