@@ -44,6 +44,20 @@ func (q *quietQueue) Send(ctx context.Context, bodies ...[]byte) error {
 	return err
 }
 
+// ReleaseOrphans passes the run owner's take-back of a dead process's deliveries through
+// to the queue (the engine calls it when it resumes an interrupted run).
+func (q *quietQueue) ReleaseOrphans(ctx context.Context) (int64, error) {
+	o, ok := q.Queue.(interface {
+		ReleaseOrphans(ctx context.Context) (int64, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	n, err := o.ReleaseOrphans(ctx)
+	q.poke()
+	return n, err
+}
+
 // Release implements queue.Queue.
 func (q *quietQueue) Release(ctx context.Context, m queue.Message) error {
 	err := q.Queue.Release(ctx, m)

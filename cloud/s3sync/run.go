@@ -130,6 +130,11 @@ func reportProgress(ctx context.Context, opt Options, snap func() Progress) (sto
 	return func() { cancel(); <-done }
 }
 
+// orphanReleaser is a queue whose in-flight messages a sole owner can take back at once.
+type orphanReleaser interface {
+	ReleaseOrphans(ctx context.Context) (int64, error)
+}
+
 // Sync runs a local sync of src into dst: finder and workers in this process over the
 // given store and queue (the task's embedded state). When the task has a run that a
 // killed process left RUNNING, Sync resumes that run: the finder continues from its
@@ -169,6 +174,15 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	if task.Status == state.TaskRunning || task.Status == state.TaskStopping {
 		resumed = true
 		opt.Logger.Info("resuming interrupted run", "run", task.RunID)
+		if o, ok := q.(orphanReleaser); ok {
+			// This process alone runs the task (see above): jobs the interrupted process
+			// held are taken again now, not after their visibility timeout.
+			if n, err := o.ReleaseOrphans(ctx); err != nil {
+				return Result{}, err
+			} else if n > 0 {
+				opt.Logger.Info("jobs of the interrupted process taken back", "jobs", n)
+			}
+		}
 	} else {
 		task, err = store.StartRun(ctx, taskID)
 		if err != nil {

@@ -245,6 +245,38 @@ func TestSyncProgressCountsPartsInFlight(t *testing.T) {
 	require.True(t, ahead, "no snapshot showed the parts moved before the object was done: %+v", seen)
 }
 
+// A process that died holding jobs: the resumed run takes them back at once instead of
+// waiting out their visibility timeout (an hour here).
+func TestSyncResumeTakesBackADeadProcesssJobs(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	for i := range 5 {
+		a.Put(t, sb, fmt.Sprintf("k%d", i), []byte(fmt.Sprintf("body %d", i)), nil)
+	}
+	src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	q := store.Queue("s3-jobs", sqlite.QueueOptions{})
+	require.NoError(t, store.PutTask(ctx, state.Task{ID: "task", Type: state.TaskS3, Name: "n", Engine: state.EngineLocal}))
+	task, err := store.StartRun(ctx, "task")
+	require.NoError(t, err)
+	f := &s3sync.Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: "task"}
+	_, err = f.Run(ctx, task.RunID)
+	require.NoError(t, err)
+	held, err := q.Receive(ctx, 10, time.Hour, 0) // the process that dies with these
+	require.NoError(t, err)
+	require.NotEmpty(t, held)
+
+	res, err := s3sync.Sync(ctx, src, dst, store, q, "task", s3sync.Options{})
+	require.NoError(t, err, "the resumed run must not wait for the dead process's jobs")
+	require.True(t, res.Resumed)
+	require.Equal(t, int64(5), res.Copied)
+	s3test.Verify(t, a, sb, "", b, db, "", true)
+}
+
 func TestSyncServerSideWithinOneGateway(t *testing.T) {
 	a, _ := s3test.Gateways(t)
 	sb, db := a.Bucket(t, "thub-src"), a.Bucket(t, "thub-dst")

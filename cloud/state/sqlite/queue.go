@@ -234,6 +234,26 @@ func (q *Queue) Release(ctx context.Context, m queue.Message) error {
 	return nil
 }
 
+// ReleaseOrphans makes every in-flight message of this queue visible again at once and
+// returns how many there were. Only for an owner that knows no other consumer is alive
+// (a local run holding the task's lock after a crash): their receivers are gone, and
+// waiting out the visibility timeout would only delay the resumed run. The interrupted
+// deliveries keep counting toward the dead-letter limit, so a job that kills its
+// process every time still ends in the dead-letter queue.
+func (q *Queue) ReleaseOrphans(ctx context.Context) (int64, error) {
+	now := nanos(time.Now())
+	res, err := q.db.w.ExecContext(ctx, `UPDATE queue SET visible_at = ?, receipt = ''
+		WHERE queue = ? AND dead = 0 AND visible_at > ?`, now, q.name, now)
+	if err != nil {
+		return 0, fmt.Errorf("release in-flight messages of queue %s: %w", q.name, err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		q.db.notify(q.name)
+	}
+	return n, nil
+}
+
 // Depth implements queue.Queue.
 func (q *Queue) Depth(ctx context.Context) (visible, inFlight int64, err error) {
 	err = q.db.r.QueryRowContext(ctx, `SELECT

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -70,4 +71,52 @@ func TestNamedQueues(t *testing.T) {
 	vis, _, err := a.Depth(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, vis)
+}
+
+// After a crash, the sole owner takes the dead process's deliveries back at once; they
+// still count toward the dead-letter limit, and other queues are untouched.
+func TestReleaseOrphans(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	q := db.Queue("jobs", sqlite.QueueOptions{MaxReceives: 2})
+	other := db.Queue("other", sqlite.QueueOptions{})
+	require.NoError(t, q.Send(ctx, []byte("1"), []byte("2"), []byte("3")))
+	require.NoError(t, other.Send(ctx, []byte("x")))
+	held, err := q.Receive(ctx, 2, time.Hour, 0)
+	require.NoError(t, err)
+	require.Len(t, held, 2)
+	_, err = other.Receive(ctx, 1, time.Hour, 0)
+	require.NoError(t, err)
+
+	n, err := q.ReleaseOrphans(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n)
+	vis, inFlight, err := q.Depth(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, vis)
+	require.Zero(t, inFlight)
+	_, inFlight, err = other.Depth(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, inFlight, "another queue's deliveries stay in flight")
+
+	again, err := q.Receive(ctx, 3, time.Hour, 0)
+	require.NoError(t, err)
+	require.Len(t, again, 3)
+	for _, m := range again {
+		if m.ID == held[0].ID || m.ID == held[1].ID {
+			require.Equal(t, 2, m.Receives, "an interrupted delivery still counts")
+		}
+	}
+	n, err = q.ReleaseOrphans(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n)
+	dead, err := q.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, dead)
+	next, err := q.Receive(ctx, 3, time.Hour, 0)
+	require.NoError(t, err)
+	require.Len(t, next, 1, "the two at their limit went to the dead-letter queue")
+	dead, err = q.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 2)
 }
