@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -356,50 +357,34 @@ func decodeListV2(body []byte) (*s3.ListObjectsV2Output, bool) {
 				if !is(c, "Prefix") {
 					return s.skip(c, csc)
 				}
-				v, ok := s.value(c, csc)
-				cp.Prefix = aws.String(v)
-				return ok
+				return s.str(c, csc, &cp.Prefix)
 			})
 			out.CommonPrefixes = append(out.CommonPrefixes, cp)
 			return ok
 		}
-		str := func(dst **string) bool {
-			v, ok := s.value(n, sc)
-			*dst = aws.String(v)
-			return ok
-		}
-		i32 := func(dst **int32) bool {
-			v, ok := s.value(n, sc)
-			i, err := strconv.ParseInt(v, 10, 64)
-			*dst = aws.Int32(int32(i))
-			return ok && err == nil
-		}
 		switch {
 		case is(n, "ContinuationToken"):
-			return str(&out.ContinuationToken)
+			return s.str(n, sc, &out.ContinuationToken)
 		case is(n, "Delimiter"):
-			return str(&out.Delimiter)
+			return s.str(n, sc, &out.Delimiter)
 		case is(n, "EncodingType"):
 			v, ok := s.value(n, sc)
 			out.EncodingType = types.EncodingType(v)
 			return ok
 		case is(n, "IsTruncated"):
-			v, ok := s.value(n, sc)
-			b, err := strconv.ParseBool(v)
-			out.IsTruncated = aws.Bool(b)
-			return ok && err == nil
+			return s.bool(n, sc, &out.IsTruncated)
 		case is(n, "KeyCount"):
-			return i32(&out.KeyCount)
+			return s.int32(n, sc, &out.KeyCount)
 		case is(n, "MaxKeys"):
-			return i32(&out.MaxKeys)
+			return s.int32(n, sc, &out.MaxKeys)
 		case is(n, "Name"):
-			return str(&out.Name)
+			return s.str(n, sc, &out.Name)
 		case is(n, "NextContinuationToken"):
-			return str(&out.NextContinuationToken)
+			return s.str(n, sc, &out.NextContinuationToken)
 		case is(n, "Prefix"):
-			return str(&out.Prefix)
+			return s.str(n, sc, &out.Prefix)
 		case is(n, "StartAfter"):
-			return str(&out.StartAfter)
+			return s.str(n, sc, &out.StartAfter)
 		}
 		return s.skip(n, sc)
 	})
@@ -427,26 +412,13 @@ func decodeObject(s *xmlScan, name []byte, selfClose bool) (types.Object, bool) 
 	ok := s.children(name, selfClose, func(n []byte, sc bool) bool {
 		switch {
 		case is(n, "Key"):
-			v, ok := s.value(n, sc)
-			o.Key = aws.String(v)
-			return ok
+			return s.str(n, sc, &o.Key)
 		case is(n, "ETag"):
-			v, ok := s.value(n, sc)
-			o.ETag = aws.String(v)
-			return ok
+			return s.str(n, sc, &o.ETag)
 		case is(n, "Size"):
-			v, ok := s.value(n, sc)
-			i, err := strconv.ParseInt(v, 10, 64)
-			o.Size = aws.Int64(i)
-			return ok && err == nil
+			return s.int64(n, sc, &o.Size)
 		case is(n, "LastModified"):
-			v, ok := s.value(n, sc)
-			if !ok {
-				return false
-			}
-			t, err := smithytime.ParseDateTime(v)
-			o.LastModified = aws.Time(t)
-			return err == nil
+			return s.time(n, sc, &o.LastModified)
 		case is(n, "StorageClass"):
 			v, ok := s.value(n, sc)
 			o.StorageClass = types.ObjectStorageClass(v)
@@ -460,48 +432,70 @@ func decodeObject(s *xmlScan, name []byte, selfClose bool) (types.Object, bool) 
 			o.ChecksumAlgorithm = append(o.ChecksumAlgorithm, types.ChecksumAlgorithm(v))
 			return ok
 		case is(n, "Owner"):
-			var ow types.Owner
-			ok := s.children(n, sc, func(c []byte, csc bool) bool {
+			o.Owner = &types.Owner{}
+			return s.children(n, sc, func(c []byte, csc bool) bool {
 				switch {
 				case is(c, "ID"):
-					v, ok := s.value(c, csc)
-					ow.ID = aws.String(v)
-					return ok
+					return s.str(c, csc, &o.Owner.ID)
 				case is(c, "DisplayName"):
-					v, ok := s.value(c, csc)
-					ow.DisplayName = aws.String(v)
-					return ok
+					return s.str(c, csc, &o.Owner.DisplayName)
 				}
 				return s.skip(c, csc)
 			})
-			o.Owner = &ow
-			return ok
 		case is(n, "RestoreStatus"):
-			var rs types.RestoreStatus
-			ok := s.children(n, sc, func(c []byte, csc bool) bool {
+			o.RestoreStatus = &types.RestoreStatus{}
+			return s.children(n, sc, func(c []byte, csc bool) bool {
 				switch {
 				case is(c, "IsRestoreInProgress"):
-					v, ok := s.value(c, csc)
-					b, err := strconv.ParseBool(v)
-					rs.IsRestoreInProgress = aws.Bool(b)
-					return ok && err == nil
+					return s.bool(c, csc, &o.RestoreStatus.IsRestoreInProgress)
 				case is(c, "RestoreExpiryDate"):
-					v, ok := s.value(c, csc)
-					if !ok {
-						return false
-					}
-					t, err := smithytime.ParseDateTime(v)
-					rs.RestoreExpiryDate = aws.Time(t)
-					return err == nil
+					return s.time(c, csc, &o.RestoreStatus.RestoreExpiryDate)
 				}
 				return s.skip(c, csc)
 			})
-			o.RestoreStatus = &rs
-			return ok
 		}
 		return s.skip(n, sc)
 	})
 	return o, ok
+}
+
+// Leaf values into the SDK's pointer fields, parsed as the SDK parses them.
+
+func (s *xmlScan) str(n []byte, sc bool, dst **string) bool {
+	v, ok := s.value(n, sc)
+	*dst = aws.String(v)
+	return ok
+}
+
+func (s *xmlScan) int64(n []byte, sc bool, dst **int64) bool {
+	v, ok := s.value(n, sc)
+	i, err := strconv.ParseInt(v, 10, 64)
+	*dst = aws.Int64(i)
+	return ok && err == nil
+}
+
+func (s *xmlScan) int32(n []byte, sc bool, dst **int32) bool {
+	v, ok := s.value(n, sc)
+	i, err := strconv.ParseInt(v, 10, 64)
+	*dst = aws.Int32(int32(i))
+	return ok && err == nil
+}
+
+func (s *xmlScan) bool(n []byte, sc bool, dst **bool) bool {
+	v, ok := s.value(n, sc)
+	b, err := strconv.ParseBool(v)
+	*dst = aws.Bool(b)
+	return ok && err == nil
+}
+
+func (s *xmlScan) time(n []byte, sc bool, dst **time.Time) bool {
+	v, ok := s.value(n, sc)
+	if !ok {
+		return false
+	}
+	t, err := smithytime.ParseDateTime(v)
+	*dst = aws.Time(t)
+	return err == nil
 }
 
 // unescapeXML decodes the predefined and numeric character references; ok is false for
