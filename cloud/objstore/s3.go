@@ -86,6 +86,7 @@ type S3 struct {
 	endpoint string
 	region   string
 	identity string
+	lean     *lean // the direct path for whole-object GETs and single PUTs (nil: SDK only)
 }
 
 // OpenS3 builds a client for bucket/prefix. It does not contact the service; Check does.
@@ -208,7 +209,7 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	}
 	return &S3{
 		client: client, bucket: bucket, prefix: prefix, provider: prov, cfg: c,
-		endpoint: effEndpoint, region: awsCfg.Region,
+		endpoint: effEndpoint, region: awsCfg.Region, lean: newLean(ctx, client, bucket, c),
 		identity: strings.Join([]string{prov.Name, effEndpoint, Partition(awsCfg.Region), credentialID(c)}, "|"),
 	}, nil
 }
@@ -474,6 +475,14 @@ func (s *S3) Get(ctx context.Context, key string, off, length int64, ifMatch str
 	if ifMatch != "" {
 		in.IfMatch = aws.String(quote(ifMatch))
 	}
+	if s.lean != nil && in.Range == nil {
+		if rc, info, ok, err := s.lean.get(ctx, s.full(key), key, ifMatch); ok {
+			if err != nil {
+				return nil, Info{}, s.mapErr("get", key, err)
+			}
+			return rc, info, nil
+		}
+	}
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
 		return nil, Info{}, s.mapErr("get", key, err)
@@ -551,6 +560,14 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, md5 []byte, h Hea
 		ContentEncoding: strp(h.ContentEncoding), ContentLanguage: strp(h.ContentLanguage), Expires: parseExpires(h.Expires),
 		Metadata: h.Metadata, StorageClass: types.StorageClass(s.cfg.StorageClass), ACL: types.ObjectCannedACL(s.cfg.ACL),
 		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: strp(s.cfg.Tagging), RequestPayer: s.payer(),
+	}
+	if s.lean != nil && len(md5) > 0 {
+		if etag, ok, err := s.lean.put(ctx, s.full(key), body, md5, in); ok {
+			if err != nil {
+				return "", s.mapErr("put", key, err)
+			}
+			return etag, nil
+		}
 	}
 	out, err := s.client.PutObject(ctx, in, unsignedIfMD5(md5))
 	if err != nil {
