@@ -51,6 +51,8 @@ const (
 	DefaultPageSize = 50
 	MinPageSize     = 10
 	MaxPageSize     = 1000
+	// backPages: pages before a far page read along with it.
+	backPages = 10
 	// A running task's page index and counts are rebuilt when older than these.
 	indexTTLRunning  = 10 * time.Second
 	countsTTLRunning = 5 * time.Second
@@ -91,14 +93,37 @@ func (m *Monitor) Items(ctx context.Context, q ItemsQuery) (ItemsPage, error) {
 	// One query wherever the page is: from the nearest page whose start is known, skip
 	// the pages in between (the store walks keys only for that).
 	from, after := idx.nearest(page)
-	items, next, err := list(ctx, state.ListOptions{Status: status, Prefix: q.Prefix, After: after,
-		Offset: (page - from) * size, Limit: size})
-	if err != nil {
-		return ItemsPage{}, err
+	var items []Item
+	var next string
+	if back := min(page-from-1, backPages); back > 0 {
+		// A far page comes with the few pages just before it in the same query (their
+		// rows are nothing next to the keys the offset skips), so paging back from a
+		// jump (to the end, say) is a keyset query each time, not another long skip.
+		// The first row read is the last of the page before those: where they start.
+		all, n, err := list(ctx, state.ListOptions{Status: status, Prefix: q.Prefix, After: after,
+			Offset: (page-back-from)*size - 1, Limit: (back+1)*size + 1})
+		if err != nil {
+			return ItemsPage{}, err
+		}
+		for j := 0; j <= back && j*size < len(all); j++ {
+			idx.starts[page-back+j] = all[j*size].Key
+		}
+		if len(all) > back*size+1 {
+			items, next = all[back*size+1:], n
+		}
+	} else {
+		var err error
+		items, next, err = list(ctx, state.ListOptions{Status: status, Prefix: q.Prefix, After: after,
+			Offset: (page - from) * size, Limit: size})
+		if err != nil {
+			return ItemsPage{}, err
+		}
 	}
 	if len(items) == 0 && page > from {
 		// Past the end (the table shrank, or the asked page was a guess): the last page
 		// is the last one reached from the nearest known start.
+		var err error
+		from, after = idx.nearest(page) // a far read may have learnt nearer starts
 		if page, items, next, err = idx.lastFrom(ctx, list, from, after, status, q.Prefix, size); err != nil {
 			return ItemsPage{}, err
 		}

@@ -23,8 +23,10 @@ import (
 // fakeTasks serves one or more real state files the way backend/tasks does (views from
 // the stored task), so the monitor's logic runs against the real store.
 type fakeTasks struct {
-	mu     sync.Mutex
-	dbs    map[string]*sqlite.DB
+	mu  sync.Mutex
+	dbs map[string]*sqlite.DB
+	// wrap, when set, wraps every store handed out (tests that watch the queries).
+	wrap   func(state.Store) state.Store
 	logs   map[string]*tasks.Log
 	active map[string]bool
 }
@@ -116,6 +118,9 @@ func (f *fakeTasks) Store(id string) (state.Store, error) {
 	db, ok := f.dbs[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", tasks.ErrNotFound, id)
+	}
+	if f.wrap != nil {
+		return f.wrap(db), nil
 	}
 	return db, nil
 }
@@ -228,6 +233,73 @@ func TestItemsKeysetPagesWithJumps(t *testing.T) {
 	assert.ErrorContains(t, err, "not a status")
 	_, err = m2.Items(ctx, ItemsQuery{TaskID: "nope"})
 	assert.ErrorIs(t, err, tasks.ErrNotFound)
+}
+
+// listSpy records the list queries a store answers.
+type listSpy struct {
+	state.Store
+	mu   sync.Mutex
+	opts []state.ListOptions
+}
+
+func (s *listSpy) ListObjects(ctx context.Context, id string, opt state.ListOptions) (state.Page[state.Object], error) {
+	s.mu.Lock()
+	s.opts = append(s.opts, opt)
+	s.mu.Unlock()
+	return s.Store.ListObjects(ctx, id, opt)
+}
+
+func (s *listSpy) take() []state.ListOptions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.opts
+	s.opts = nil
+	return out
+}
+
+// After a jump to the last page, the pages before it are keyset queries: no second skip
+// over the whole table.
+func TestItemsPagingBackFromAJumpSkipsNothing(t *testing.T) {
+	ctx := context.Background()
+	ft := newFakeTasks()
+	ft.add(t, "t1", state.TaskS3, 2500)
+	spy := &listSpy{}
+	ft.wrap = func(st state.Store) state.Store { spy.Store = st; return spy }
+	m := New(Options{Tasks: ft})
+	var all []string
+	for p := 1; p <= 3; p++ {
+		pg, err := m.Items(ctx, ItemsQuery{TaskID: "t1", Page: p, PageSize: 1000})
+		require.NoError(t, err)
+		all = append(all, keys(pg.Items)...)
+	}
+	require.Len(t, all, 2500)
+	spy.take()
+
+	pg, err := m.Items(ctx, ItemsQuery{TaskID: "t1", Page: 250, PageSize: 10})
+	require.NoError(t, err)
+	assert.Equal(t, all[2490:], keys(pg.Items))
+	q := spy.take()
+	require.Len(t, q, 1, "one query for the jump")
+	assert.Greater(t, q[0].Offset, 2000, "the jump skips")
+	for p := 249; p >= 240; p-- {
+		pg, err = m.Items(ctx, ItemsQuery{TaskID: "t1", Page: p, PageSize: 10})
+		require.NoError(t, err)
+		assert.Equal(t, all[(p-1)*10:p*10], keys(pg.Items), "page %d", p)
+		for _, o := range spy.take() {
+			assert.Zero(t, o.Offset, "page %d: a keyset query", p)
+		}
+	}
+	// Further back than what the jump read: one more skip, with its own pages before it.
+	pg, err = m.Items(ctx, ItemsQuery{TaskID: "t1", Page: 120, PageSize: 10})
+	require.NoError(t, err)
+	assert.Equal(t, all[1190:1200], keys(pg.Items))
+	spy.take()
+	pg, err = m.Items(ctx, ItemsQuery{TaskID: "t1", Page: 119, PageSize: 10})
+	require.NoError(t, err)
+	assert.Equal(t, all[1180:1190], keys(pg.Items))
+	for _, o := range spy.take() {
+		assert.Zero(t, o.Offset)
+	}
 }
 
 func keys(items []Item) []string {
