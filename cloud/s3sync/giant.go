@@ -90,6 +90,32 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 				uploadID = u.ID
 			}
 		}
+		if uploadID == "" {
+			// The recorded upload is gone: completed by a completer that has not yet
+			// recorded DONE, or abandoned. A new upload opened while that completer
+			// finishes would be overwritten by its DONE record and stay open, so wait
+			// for it: hold its lease, then look at the record again.
+			owner := fmt.Sprintf("%s/%d", f.Owner, time.Now().UnixNano())
+			lease := "complete/" + rec.UploadID
+			if err := w.Store.Lease(ctx, w.TaskID, lease, owner, completionLease); err != nil {
+				if errors.Is(err, state.ErrConflict) {
+					return nil, errSplitting
+				}
+				return nil, fmt.Errorf("take completion lease of %s: %w", jo.Key, err)
+			}
+			defer func() {
+				rctx, cancel := detached(ctx)
+				_ = w.Store.ReleaseLease(rctx, w.TaskID, lease, owner)
+				cancel()
+			}()
+			now, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				return nil, fmt.Errorf("read record of %s: %w", jo.Key, err)
+			}
+			if now.Status == state.ItemDone && now.ETag == jo.ETag && now.Size == jo.Size && now.RunID == runID {
+				return nil, nil // completed meanwhile: a duplicate delivery
+			}
+		}
 	}
 	for _, u := range uploads {
 		if u.ID != uploadID {

@@ -542,7 +542,11 @@ func testFleetDuplicates(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	require.Equal(t, map[state.ItemStatus]int64{state.ItemDone: int64(keys)}, counts)
 	st := f.workerStats()
 	require.GreaterOrEqual(t, st.Messages, 2*fr.Stats.Messages+2*int64(src.giantParts), "every job and part job arrived twice")
-	require.Empty(t, b.OpenUploads(t, dst))
+	var open []string
+	for _, u := range b.OpenUploads(t, dst) {
+		open = append(open, aws.ToString(u.Key)+" (initiated "+aws.ToTime(u.Initiated).Format(time.RFC3339)+")")
+	}
+	require.Empty(t, open, "multipart uploads left open")
 	require.Len(t, b.List(t, dst, ""), keys)
 	s3test.VerifyData(t, a, src.bucket, "d3/", b, dst, "d3/")
 	s3test.VerifyData(t, a, src.bucket, "d7/", b, dst, "d7/")
