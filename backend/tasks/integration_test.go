@@ -139,7 +139,8 @@ func TestS3TaskBetweenGatewaysFailsOneObjectThenRetriesIt(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, failed.Items, 1)
 	assert.Equal(t, "blocked/obj.txt", failed.Items[0].Key)
-	assert.Contains(t, failed.Items[0].Error, "ObjectParentIsFile")
+	assert.Contains(t, failed.Items[0].Error, "ObjectParentIsFile: Object parent already exists as a file. (HTTP 409, request id ")
+	assert.NotContains(t, failed.Items[0].Error, "HostID", "what the service said, not the SDK's whole answer")
 
 	// The profile is in use: the credentials manager refuses to delete it.
 	err = cm.Delete(ctx, pa.ID)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -425,9 +426,36 @@ func (s *S3) mapErr(op, key string, err error) error {
 		case "PreconditionFailed":
 			return fmt.Errorf("%s %s: %w", op, s.URL()+key, ErrPrecondition)
 		}
+		return fmt.Errorf("%s %s: %w", op, s.URL()+key, conciseAPIError{ae: ae, err: err})
 	}
 	return fmt.Errorf("%s %s: %w", op, s.URL()+key, err)
 }
+
+// conciseAPIError says what the service answered in the words a user reads on a failed
+// object ("AccessDenied: Access Denied (HTTP 403, request id X)"), without the SDK's
+// operation prefix and host id; the SDK's error stays underneath for errors.As.
+type conciseAPIError struct {
+	ae  smithy.APIError
+	err error
+}
+
+func (e conciseAPIError) Error() string {
+	msg := e.ae.ErrorCode()
+	if m := e.ae.ErrorMessage(); m != "" {
+		msg += ": " + m
+	}
+	var re *awshttp.ResponseError
+	if errors.As(e.err, &re) {
+		msg += fmt.Sprintf(" (HTTP %d", re.HTTPStatusCode())
+		if id := re.ServiceRequestID(); id != "" {
+			msg += ", request id " + id
+		}
+		msg += ")"
+	}
+	return msg
+}
+
+func (e conciseAPIError) Unwrap() error { return e.err }
 
 func (s *S3) Head(ctx context.Context, key string, partNumber int) (Info, error) {
 	in := &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), RequestPayer: s.payer()}
