@@ -139,6 +139,7 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 		if uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h); err != nil {
 			return nil, markDst(err)
 		}
+		f.log().Info("multipart upload opened", "key", jo.Key, "upload", uploadID, "record", string(rec.Status), "recorded_upload", rec.UploadID)
 		err = w.Store.PutObjects(ctx, w.TaskID, []state.Object{{Key: jo.Key, Size: jo.Size, ETag: jo.ETag,
 			LastModified: jo.MTime, Status: state.ItemInProgress, UploadID: uploadID, PartsTotal: lay.n,
 			Attempts: deliveries, RunID: runID}})
@@ -188,8 +189,7 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 		return
 	}
 	if !live {
-		f.stats.dropped.Add(1)
-		d.ack(ctx)
+		f.dropLatePart(ctx, d, pj)
 		return
 	}
 	deliveries := pj.Attempt + d.m.Receives
@@ -214,6 +214,13 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 		}
 	}
 	if err == nil {
+		// A duplicate part job can finish after the upload was completed (or given up).
+		// S3 refuses such a late part, but some stores take it into a new, orphaned
+		// upload under the old id; abort that, and record nothing.
+		if live, lerr := f.uploadLive(ctx, pj); lerr == nil && !live {
+			f.dropLatePart(ctx, d, pj)
+			return
+		}
 		var n int
 		n, err = w.Store.PutPart(ctx, w.TaskID, key, state.Part{UploadID: pj.UploadID, Number: pj.Part, Size: p.Size, ETag: p.ETag})
 		if err == nil {
@@ -276,6 +283,20 @@ func (f *Fleet) uploadLive(ctx context.Context, pj PartJob) (bool, error) {
 	return rec.UploadID == pj.UploadID && rec.Status == state.ItemInProgress, nil
 }
 
+// dropLatePart acknowledges a part job whose upload was settled (completed, given up or
+// replaced) and aborts that upload id: S3 refuses a part that arrives after completion,
+// but some stores take it into a new, orphaned upload under the old id. Aborting a
+// completed upload changes nothing.
+func (f *Fleet) dropLatePart(ctx context.Context, d *delivery, pj PartJob) {
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	if err := f.Worker.Dst.AbortUpload(rctx, pj.Object.Key, pj.UploadID); err != nil && !errors.Is(err, objstore.ErrNotFound) {
+		f.log().Warn("abort a settled upload", "key", pj.Object.Key, "upload", pj.UploadID, "err", err)
+	}
+	f.stats.dropped.Add(1)
+	d.ack(ctx)
+}
+
 var errCompleting = errors.New("another worker is completing the upload")
 
 // complete finishes a giant object's upload once every part is recorded.
@@ -314,7 +335,16 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 	}()
 
 	if live, err := f.uploadLive(ctx, pj); err != nil || !live {
-		return err // settled meanwhile: nothing to do
+		if err == nil {
+			// Settled meanwhile: nothing to complete. This part may have arrived after
+			// the completion (see dropLatePart).
+			rctx, cancel := detached(ctx)
+			if aerr := w.Dst.AbortUpload(rctx, key, pj.UploadID); aerr != nil && !errors.Is(aerr, objstore.ErrNotFound) {
+				f.log().Warn("abort a settled upload", "key", key, "upload", pj.UploadID, "err", aerr)
+			}
+			cancel()
+		}
+		return err
 	}
 	recs, err := w.Store.ListParts(ctx, w.TaskID, key, pj.UploadID)
 	if err != nil {

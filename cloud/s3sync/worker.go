@@ -547,6 +547,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 		if err != nil {
 			return "", markDst(err)
 		}
+		w.Opt.Logger.Debug("multipart upload opened", "key", jo.Key, "upload", uploadID, "record", string(rec.Status), "recorded_upload", rec.UploadID)
 		err = w.Store.PutObjects(ctx, w.TaskID, []state.Object{{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime,
 			Status: state.ItemInProgress, UploadID: uploadID, PartsTotal: lay.n, RunID: runID}})
 		if err != nil {

@@ -389,10 +389,26 @@ func (f *fleet) expectRun(tk state.Task, a *s3test.Gateway, srcBucket, prefix st
 	require.NoError(t, err)
 	require.Equal(t, tk.Counters, after.Counters, "late messages changed nothing")
 	require.Equal(t, tk.Status, after.Status)
-	require.Empty(t, b.OpenUploads(t, dstBucket), "no open multipart uploads at the destination")
+	requireNoOpenUploads(t, b, dstBucket)
 	s3test.VerifyData(t, a, srcBucket, prefix, b, dstBucket, prefix)
 	v, i = f.depth(f.dlqURL)
 	require.Zero(t, v+i, "dead-letter queue empty")
+}
+
+// requireNoOpenUploads fails naming the uploads left open (key, id, when, parts).
+func requireNoOpenUploads(t *testing.T, g *s3test.Gateway, bucket string) {
+	t.Helper()
+	var open []string
+	for _, u := range g.OpenUploads(t, bucket) {
+		parts, err := g.Client.ListParts(context.Background(), &s3.ListPartsInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId})
+		n := -1
+		if err == nil {
+			n = len(parts.Parts)
+		}
+		open = append(open, fmt.Sprintf("%s (upload %s, initiated %s, %d parts)", aws.ToString(u.Key), aws.ToString(u.UploadId),
+			aws.ToTime(u.Initiated).Format(time.RFC3339), n))
+	}
+	require.Empty(t, open, "multipart uploads left open at the destination")
 }
 
 // The S3 fleet on one shared 3,000-object source (seeded once, removed at the end).
@@ -542,11 +558,7 @@ func testFleetDuplicates(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	require.Equal(t, map[state.ItemStatus]int64{state.ItemDone: int64(keys)}, counts)
 	st := f.workerStats()
 	require.GreaterOrEqual(t, st.Messages, 2*fr.Stats.Messages+2*int64(src.giantParts), "every job and part job arrived twice")
-	var open []string
-	for _, u := range b.OpenUploads(t, dst) {
-		open = append(open, aws.ToString(u.Key)+" (initiated "+aws.ToTime(u.Initiated).Format(time.RFC3339)+")")
-	}
-	require.Empty(t, open, "multipart uploads left open")
+	requireNoOpenUploads(t, b, dst)
 	require.Len(t, b.List(t, dst, ""), keys)
 	s3test.VerifyData(t, a, src.bucket, "d3/", b, dst, "d3/")
 	s3test.VerifyData(t, a, src.bucket, "d7/", b, dst, "d7/")
