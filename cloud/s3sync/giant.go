@@ -58,19 +58,14 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 	}
 	// One split at a time per object: two deliveries of its job splitting at once would
 	// each open an upload, and the one not recorded would stay open.
-	owner := fmt.Sprintf("%s/%d", f.Owner, time.Now().UnixNano())
-	lease := "split/" + jo.Key
-	if err := w.Store.Lease(ctx, w.TaskID, lease, owner, splitLease); err != nil {
-		if errors.Is(err, state.ErrConflict) {
-			return nil, errSplitting
-		}
+	release, err := f.takeLease(ctx, "split/"+jo.Key, splitLease)
+	if errors.Is(err, state.ErrConflict) {
+		return nil, errSplitting
+	}
+	if err != nil {
 		return nil, fmt.Errorf("take split lease of %s: %w", jo.Key, err)
 	}
-	defer func() {
-		rctx, cancel := detached(ctx)
-		_ = w.Store.ReleaseLease(rctx, w.TaskID, lease, owner)
-		cancel()
-	}()
+	defer release()
 	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, fmt.Errorf("read record of %s: %w", jo.Key, err)
@@ -95,19 +90,14 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 			// recorded DONE, or abandoned. A new upload opened while that completer
 			// finishes would be overwritten by its DONE record and stay open, so wait
 			// for it: hold its lease, then look at the record again.
-			owner := fmt.Sprintf("%s/%d", f.Owner, time.Now().UnixNano())
-			lease := "complete/" + rec.UploadID
-			if err := w.Store.Lease(ctx, w.TaskID, lease, owner, completionLease); err != nil {
-				if errors.Is(err, state.ErrConflict) {
-					return nil, errSplitting
-				}
+			release, err := f.takeLease(ctx, "complete/"+rec.UploadID, completionLease)
+			if errors.Is(err, state.ErrConflict) {
+				return nil, errSplitting
+			}
+			if err != nil {
 				return nil, fmt.Errorf("take completion lease of %s: %w", jo.Key, err)
 			}
-			defer func() {
-				rctx, cancel := detached(ctx)
-				_ = w.Store.ReleaseLease(rctx, w.TaskID, lease, owner)
-				cancel()
-			}()
+			defer release()
 			now, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 			if err != nil && !errors.Is(err, state.ErrNotFound) {
 				return nil, fmt.Errorf("read record of %s: %w", jo.Key, err)
@@ -207,10 +197,26 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 	}
 	if err != nil && errors.Is(err, objstore.ErrNotFound) {
 		// The upload may have been completed or given up meanwhile.
-		if live, lerr := f.uploadLive(ctx, pj); lerr == nil && !live {
+		live, lerr := f.uploadLive(ctx, pj)
+		if lerr == nil && !live {
 			f.stats.dropped.Add(1)
 			d.ack(ctx)
 			return
+		}
+		// Still recorded as in progress, yet gone at the destination: a completer that
+		// died between completing and recording it leaves exactly that. When every part
+		// is recorded, completing again settles it (complete checks the destination).
+		if recs, perr := w.Store.ListParts(ctx, w.TaskID, key, pj.UploadID); lerr == nil && perr == nil && len(recs) >= pj.Parts {
+			if cerr := f.complete(ctx, pj, deliveries); cerr == nil {
+				d.ack(ctx)
+				if f.Settled != nil {
+					f.Settled(ctx)
+				}
+				return
+			} else if errors.Is(cerr, errCompleting) {
+				d.retry(ctx, 1)
+				return
+			}
 		}
 	}
 	if err == nil {
@@ -283,6 +289,21 @@ func (f *Fleet) uploadLive(ctx context.Context, pj PartJob) (bool, error) {
 	return rec.UploadID == pj.UploadID && rec.Status == state.ItemInProgress, nil
 }
 
+// takeLease takes the task's lease name for this worker (state.ErrConflict: someone
+// else holds it); release gives it back, even after ctx ends.
+func (f *Fleet) takeLease(ctx context.Context, name string, ttl time.Duration) (release func(), err error) {
+	w := f.Worker
+	owner := fmt.Sprintf("%s/%d", f.Owner, time.Now().UnixNano())
+	if err := w.Store.Lease(ctx, w.TaskID, name, owner, ttl); err != nil {
+		return nil, err
+	}
+	return func() {
+		rctx, cancel := detached(ctx)
+		_ = w.Store.ReleaseLease(rctx, w.TaskID, name, owner)
+		cancel()
+	}, nil
+}
+
 // dropLatePart acknowledges a part job whose upload was settled (completed, given up or
 // replaced) and aborts that upload id: S3 refuses a part that arrives after completion,
 // but some stores take it into a new, orphaned upload under the old id. Aborting a
@@ -290,6 +311,9 @@ func (f *Fleet) uploadLive(ctx context.Context, pj PartJob) (bool, error) {
 func (f *Fleet) dropLatePart(ctx context.Context, d *delivery, pj PartJob) {
 	rctx, cancel := detached(ctx)
 	defer cancel()
+	rec, _ := f.Worker.Store.GetObject(rctx, f.Worker.TaskID, pj.Object.Key)
+	f.log().Info("part of a settled upload dropped", "key", pj.Object.Key, "part", pj.Part, "upload", pj.UploadID,
+		"record", string(rec.Status), "recorded_upload", rec.UploadID)
 	if err := f.Worker.Dst.AbortUpload(rctx, pj.Object.Key, pj.UploadID); err != nil && !errors.Is(err, objstore.ErrNotFound) {
 		f.log().Warn("abort a settled upload", "key", pj.Object.Key, "upload", pj.UploadID, "err", err)
 	}
