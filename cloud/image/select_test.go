@@ -70,17 +70,20 @@ func TestRerunHeadOnly(t *testing.T) {
 	}
 	for name, p := range map[string]*imagetest.Proxy{"source": srcP, "destination": dstP} {
 		reqs := p.Requests()
-		heads := 0
+		// One HEAD per image; Go's transport may resend an idempotent request once on a
+		// fresh connection when a reused one closed under it, so a path may appear twice.
+		heads := map[string]int{}
 		for _, q := range reqs {
 			if q.Method != http.MethodHead {
 				t.Errorf("%s: re-run sent %s %s (status %d); only HEAD expected", name, q.Method, q.Path, q.Status)
 			}
 			if q.Status == 200 {
-				heads++
+				heads[q.Path]++
 			}
 		}
-		if heads != 2 {
-			t.Errorf("%s: %d successful HEADs, want 2 (one per image): %+v", name, heads, reqs)
+		if len(heads) != 2 || len(reqs) > 3 {
+			t.Errorf("%s: successful HEADs by path %v in %d requests, want the 2 images' tags, one HEAD each (one resend at most): %+v",
+				name, heads, len(reqs), reqs)
 		}
 	}
 }
