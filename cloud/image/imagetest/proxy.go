@@ -53,9 +53,10 @@ type Proxy struct {
 	target *url.URL
 	rp     *httputil.ReverseProxy
 
-	mu  sync.Mutex
-	log []Request
-	n   atomic.Int64
+	mu       sync.Mutex
+	log      []Request
+	n        atomic.Int64
+	inflight atomic.Int64 // handlers that have not logged their request yet
 	// Fault decides per request (n counts from 1); nil passes everything.
 	Fault func(r *http.Request, n int64) FaultAction
 	// RequireAuth, when set, is the only Basic credential accepted ("user:pass");
@@ -145,8 +146,13 @@ func newProxy(target, caFile, addr string, front *tls.Config) (*Proxy, error) {
 // Close stops the proxy.
 func (p *Proxy) Close() { _ = p.srv.Close() }
 
-// Requests returns the log so far.
+// Requests returns the log so far. A client can see a response (a HEAD's headers are
+// flushed early) before its handler has logged it, so this first waits, briefly, for
+// handlers still running.
 func (p *Proxy) Requests() []Request {
+	for deadline := time.Now().Add(2 * time.Second); p.inflight.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]Request(nil), p.log...)
@@ -229,6 +235,7 @@ func (c *countingBody) Read(b []byte) (int, error) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := p.n.Add(1)
+	p.inflight.Add(1)
 	rec := Request{Method: r.Method, Path: r.URL.RequestURI(), Start: time.Now(), Proto: r.Proto, Remote: r.RemoteAddr}
 	body := &countingBody{ReadCloser: r.Body}
 	r.Body = body
@@ -238,6 +245,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.log = append(p.log, rec)
 		p.mu.Unlock()
+		p.inflight.Add(-1)
 	}()
 	if p.RequireAuth != "" {
 		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(p.RequireAuth))
