@@ -1,10 +1,12 @@
 // Command s3bench prepares data for the S3 benchmark (build/scripts/bench-s3.sh) and is
 // its "limit" client: plain parallel GET + PUT of known keys between two endpoints, with
 // no listing, no comparison and no state, i.e. the throughput ceiling of the two gateways
-// and this machine that a sync tool can approach.
+// and this machine that a sync tool can approach. "list" is the same for a no-op re-sync:
+// one flat listing of each side, both at once, with nothing compared or recorded.
 //
 //	s3bench seed  -endpoint URL -bucket B -prefix P -count N -size S [-from I] [-dirs D]
 //	s3bench limit -src-endpoint URL -src-bucket B -dst-endpoint URL -dst-bucket B -prefix P -count N [-dirs D]
+//	s3bench list  -src-endpoint URL -src-bucket B -dst-endpoint URL -dst-bucket B -prefix P [-dst-prefix Q] -count N
 //
 // Keys are P + name(i) for i in [from, from+count): "obj-%06d", or "%03d/obj-%06d" over
 // D directories. Keys come from THUB_SRC_* / THUB_DST_* (seed uses THUB_SRC_*).
@@ -98,6 +100,7 @@ func main() {
 	dstEP := fs.String("dst-endpoint", "", "limit: destination endpoint")
 	dstB := fs.String("dst-bucket", "", "limit: destination bucket")
 	prefix := fs.String("prefix", "", "key prefix")
+	dstPrefix := fs.String("dst-prefix", "", "list: destination key prefix")
 	count := fs.Int("count", 0, "objects")
 	from := fs.Int("from", 0, "first index")
 	dirs := fs.Int("dirs", 0, "spread keys over this many directories")
@@ -123,6 +126,9 @@ func main() {
 	case "limit":
 		src, dst := client(*srcEP, "SRC", *conc), client(*dstEP, "DST", *conc)
 		err = limit(ctx, src, dst, *srcB, *dstB, *prefix, *from, *count, *dirs, *conc)
+	case "list":
+		src, dst := client(*srcEP, "SRC", 2), client(*dstEP, "DST", 2)
+		err = listBoth(ctx, src, dst, *srcB, *dstB, *prefix, *dstPrefix, *count)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -131,6 +137,38 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "s3bench %s: %d objects in %.2fs\n", os.Args[1], *count, time.Since(start).Seconds())
+}
+
+// listBoth lists both sides at once and checks that each holds count keys.
+func listBoth(ctx context.Context, src, dst *s3.Client, srcB, dstB, srcP, dstP string, count int) error {
+	var n [2]int
+	errs := make(chan error, 2)
+	for i, side := range []struct {
+		c         *s3.Client
+		bucket, p string
+	}{{src, srcB, srcP}, {dst, dstB, dstP}} {
+		go func() {
+			pg := s3.NewListObjectsV2Paginator(side.c, &s3.ListObjectsV2Input{Bucket: aws.String(side.bucket), Prefix: aws.String(side.p)})
+			for pg.HasMorePages() {
+				out, err := pg.NextPage(ctx)
+				if err != nil {
+					errs <- fmt.Errorf("list %s/%s: %w", side.bucket, side.p, err)
+					return
+				}
+				n[i] += len(out.Contents)
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	if n[0] != count || n[1] != count {
+		return fmt.Errorf("listed %d source and %d destination keys, want %d each", n[0], n[1], count)
+	}
+	return nil
 }
 
 func seedMultipart(ctx context.Context, c *s3.Client, bucket, key string, size int64) error {
