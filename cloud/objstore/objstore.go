@@ -19,6 +19,8 @@ var (
 	ErrPrecondition = errors.New("source changed during the copy")
 	// ErrInvalidKey: the key cannot be stored at this location (e.g. "a//b" in a directory).
 	ErrInvalidKey = errors.New("key cannot be stored here")
+	// ErrNoCredentials: none were given and the SDK's default chain found none.
+	ErrNoCredentials = errors.New("no credentials")
 )
 
 // Object is one entry of a listing. Key is relative to the location's prefix.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -75,6 +77,8 @@ type S3Config struct {
 	OnThrottle func()
 	// HTTPClient replaces the built transport (tests).
 	HTTPClient *http.Client
+	// Log receives the SDK's own warnings (at debug level); nil: slog.Default().
+	Log *slog.Logger
 }
 
 // S3 is a bucket and prefix behind the S3 API.
@@ -122,8 +126,17 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	if c.HTTPClient == nil {
 		hc = newHTTPClient(c.Concurrency, c.StallTimeout)
 	}
+	log := c.Log
+	if log == nil {
+		log = slog.Default()
+	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(hc),
+		// The SDK prints warnings such as "falling back to IMDSv1" straight to stderr;
+		// what matters reaches the user as an error.
+		config.WithLogger(logging.LoggerFunc(func(cls logging.Classification, format string, v ...any) {
+			log.Debug("aws sdk: "+fmt.Sprintf(format, v...), "class", string(cls))
+		})),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = c.MaxAttempts
@@ -276,6 +289,12 @@ func (s *S3) Check(ctx context.Context, write bool) error {
 	if s.endpoint != "" {
 		where += " at " + s.endpoint
 	}
+	if msg, ok := credentialFailure(err); ok {
+		if strings.Contains(msg, "EC2 IMDS") || strings.Contains(msg, "ec2imds") {
+			return fmt.Errorf("%w for %s: none were given, and none were found in the environment, the shared config files or EC2 instance metadata", ErrNoCredentials, where)
+		}
+		return fmt.Errorf("get credentials for %s: %s", where, msg)
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
@@ -298,6 +317,20 @@ func (s *S3) Check(ctx context.Context, write bool) error {
 		return fmt.Errorf("cannot reach %s: no answer within 60 s", where)
 	}
 	return fmt.Errorf("cannot reach %s: %w", where, unwrapNet(err))
+}
+
+// credentialFailure tells whether err is the SDK failing to get credentials (before any
+// request was sent) and returns the provider's own words.
+func credentialFailure(err error) (string, bool) {
+	msg := err.Error()
+	i := strings.Index(msg, "get identity: ")
+	if i < 0 {
+		return "", false
+	}
+	msg = msg[i+len("get identity: "):]
+	msg = strings.TrimPrefix(msg, "get credentials: ")
+	msg = strings.TrimPrefix(msg, "failed to refresh cached credentials, ")
+	return msg, true
 }
 
 // unwrapNet trims SDK wrapping down to the network error a user can act on.

@@ -68,13 +68,23 @@ func Check(ctx context.Context, src, dst objstore.Location) error {
 	go func() { dstErr <- dst.Check(ctx, true) }()
 	serr, derr := src.Check(ctx, false), <-dstErr
 	if serr != nil {
-		return fmt.Errorf("source: %w", serr)
+		return &SideError{Side: "source", Err: serr}
 	}
 	if derr != nil {
-		return fmt.Errorf("destination: %w", derr)
+		return &SideError{Side: "destination", Err: derr}
 	}
 	return nil
 }
+
+// SideError is a failed check of one side ("source" or "destination"), so that a caller
+// can say which of its settings to fix.
+type SideError struct {
+	Side string
+	Err  error
+}
+
+func (e *SideError) Error() string { return e.Side + ": " + e.Err.Error() }
+func (e *SideError) Unwrap() error { return e.Err }
 
 // DryRun lists and compares without copying or recording anything.
 func DryRun(ctx context.Context, src, dst objstore.Location, opt Options) (Result, error) {

@@ -364,9 +364,23 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 		_ = bar.Finish()
 	}
 	if err != nil {
-		return err
+		return withCredentialHint(err)
 	}
 	return printResult(out, os.Stderr, res, fl)
+}
+
+// withCredentialHint adds the flags that give a side credentials when it had none.
+func withCredentialHint(err error) error {
+	var se *s3sync.SideError
+	if !errors.As(err, &se) || !errors.Is(err, objstore.ErrNoCredentials) {
+		return err
+	}
+	f, env := "src", "SRC"
+	if se.Side == "destination" {
+		f, env = "dst", "DST"
+	}
+	return fmt.Errorf("%w; give them with --%s-profile NAME, with --%s-access-key ID and the secret in THUB_%s_SECRET_ACCESS_KEY, or use --%s-anonymous for a public bucket",
+		err, f, f, env, f)
 }
 
 func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore.Location, fl *syncFlags, opt s3sync.Options) (s3sync.Result, error) {

@@ -98,6 +98,8 @@ func TestS3SyncBadInput(t *testing.T) {
 		{"missing bucket", good, append([]string{"s3://" + s3test.RandName("nope"), "s3://" + db}, endpoints(a.Endpoint, b.Endpoint)...), "does not exist"},
 		{"wrong secret", append(good, "THUB_SRC_SECRET_ACCESS_KEY=wrong"), append([]string{"s3://" + sb, "s3://" + db}, endpoints(a.Endpoint, b.Endpoint)...), "wrong secret key"},
 		{"unknown key", append(good, "THUB_DST_ACCESS_KEY_ID=nobody"), append([]string{"s3://" + sb, "s3://" + db}, endpoints(a.Endpoint, b.Endpoint)...), "access key id is unknown"},
+		{"no credentials", append(good, "THUB_DST_ACCESS_KEY_ID=", "THUB_DST_SECRET_ACCESS_KEY=", "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE="),
+			append([]string{"s3://" + sb, "s3://" + db}, endpoints(a.Endpoint, b.Endpoint)...), "destination: no credentials for s3://" + db + "/ at " + b.Endpoint + ": none were given"},
 		{"access denied", good, append([]string{"s3://" + sb, "s3://" + db, "--src-anonymous"}, endpoints(a.Endpoint, b.Endpoint)...), "access denied"},
 		{"invalid bucket name", good, append([]string{"s3://Bad_Bucket", "s3://" + db}, endpoints(a.Endpoint, b.Endpoint)...), "invalid bucket name"},
 		{"malformed endpoint", good, []string{"s3://" + sb, "s3://" + db, "--src-endpoint", "ftp://127.0.0.1:7070", "--dst-endpoint", b.Endpoint}, "malformed endpoint"},
