@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
+
+	"transferhub/backend/atomicfile"
 )
 
 // fileVersion is written as "version" so a later release can migrate older files.
@@ -110,56 +110,8 @@ func (s *Store) Save(ctx context.Context, in Settings) (Settings, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := writeFileAtomic(s.path, data, 0o600); err != nil {
+	if err := atomicfile.Write(s.path, data, 0o600); err != nil {
 		return Settings{}, fmt.Errorf("save settings %s: %w", s.path, err)
 	}
 	return in, nil
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create folder: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create temp file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write temp file: %w", err)
-	}
-	if err = tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("chmod temp file: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("sync temp file: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("close temp file: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace file: %w", err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes the rename durable where the platform allows it; failure only weakens
-// durability after a power cut, so it is not reported.
-func syncDir(dir string) {
-	if runtime.GOOS == "windows" {
-		return
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
