@@ -20,6 +20,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"transferhub/cloud/image"
 	"transferhub/cloud/image/ecr"
@@ -34,28 +35,78 @@ func newImageCmd() *cobra.Command {
 }
 
 type imageSyncFlags struct {
+	imageEngineFlags
+	imageSelectionFlags
 	lists                          []string
-	srcECR, srcAccount, srcECRURL  string
-	srcECRHost                     string
-	repoPrefix, repoRegex          string
-	dstECR, dstAccount, dstECRURL  string
-	dstECRHost, dstPrefix          string
-	scanOnPush, immutable          bool
-	kmsKey                         string
-	platforms                      []string
 	allPlatforms                   bool
-	tagInclude, tagExclude         []string
-	semver                         string
-	latest                         int
-	referrers, recheckReferrers    bool
-	concurrency, hostConcurrency   int
-	reqPerSec                      float64
-	attempts                       int
+	recheckReferrers               bool
 	dryRun, jsonOut, noState       bool
 	statePath                      string
-	insecure, caFiles              []string
 	srcCreds, dstCreds             string
 	noDockerConfig, progress, plan bool
+}
+
+// imageEngineFlags are shared by thub image sync and the cloud image processes: the ECR
+// sides, settings of created repositories, platforms, referrers, tuning and TLS.
+type imageEngineFlags struct {
+	srcECR, srcAccount, srcECRURL, srcECRHost string
+	dstECR, dstAccount, dstECRURL, dstECRHost string
+	scanOnPush, immutable                     bool
+	kmsKey                                    string
+	platforms                                 []string
+	referrers                                 bool
+	concurrency, hostConcurrency              int
+	reqPerSec                                 float64
+	attempts                                  int
+	insecure, caFiles                         []string
+}
+
+func (f *imageEngineFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&f.srcECR, "src-ecr", "", "source Amazon ECR region: every repository, or only the given source repositories (relative to it)")
+	fl.StringVar(&f.srcAccount, "src-account", "", "source ECR account id (default: the caller's)")
+	fl.StringVar(&f.srcECRURL, "src-ecr-endpoint", "", "source ECR API endpoint URL (emulators; AWS_ENDPOINT_URL_ECR also works)")
+	fl.StringVar(&f.srcECRHost, "src-ecr-host", "", "source ECR registry host override (tests: a local registry)")
+	fl.StringVar(&f.dstECR, "dst-ecr", "", "destination Amazon ECR region (repositories created on demand)")
+	fl.StringVar(&f.dstAccount, "dst-account", "", "destination ECR account id (default: the caller's)")
+	fl.StringVar(&f.dstECRURL, "dst-ecr-endpoint", "", "destination ECR API endpoint URL")
+	fl.StringVar(&f.dstECRHost, "dst-ecr-host", "", "destination ECR registry host override (tests: a local registry)")
+	fl.BoolVar(&f.scanOnPush, "ecr-scan-on-push", false, "created ECR repositories: scan images on push")
+	fl.BoolVar(&f.immutable, "ecr-immutable-tags", false, "created ECR repositories: IMMUTABLE tags")
+	fl.StringVar(&f.kmsKey, "ecr-kms-key", "", "created ECR repositories: KMS key ARN/id (default AES256)")
+	fl.StringSliceVar(&f.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], repeatable); rewrites the index, so its digest changes")
+	fl.BoolVar(&f.referrers, "referrers", true, "copy referrers (signatures, SBOMs, attestations) and sha256-*.sig/.att/.sbom tags")
+	fl.IntVar(&f.concurrency, "concurrency", image.DefaultImageConcurrency, "images copied in parallel")
+	fl.IntVar(&f.hostConcurrency, "host-concurrency", image.DefaultHostConcurrency, "concurrent requests (blob transfers) per registry")
+	fl.Float64Var(&f.reqPerSec, "req-per-sec", 0, "max requests per second per registry (0: no limit)")
+	fl.IntVar(&f.attempts, "attempts", 3, "attempts per image for transient failures")
+	fl.StringArrayVar(&f.insecure, "insecure-http", nil, "registry host[:port] to reach over plain HTTP (repeatable)")
+	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "extra trusted CA certificate (PEM) for registries (repeatable)")
+}
+
+// imageSelectionFlags narrow the repositories and tags and place them at the destination.
+type imageSelectionFlags struct {
+	repoPrefix, repoRegex, dstPrefix string
+	tagInclude, tagExclude           []string
+	semver                           string
+	latest                           int
+}
+
+func (f *imageSelectionFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&f.repoPrefix, "repo-prefix", "", "with --src-ecr: only repositories starting with this")
+	fl.StringVar(&f.repoRegex, "repo-regex", "", "with --src-ecr: only repositories matching this regular expression")
+	fl.StringVar(&f.dstPrefix, "dst-prefix", "", "with --dst-ecr: repository prefix")
+	fl.StringArrayVar(&f.tagInclude, "tag-include", nil, "ALL_TAGS: keep tags matching this regular expression (whole tag; repeatable)")
+	fl.StringArrayVar(&f.tagExclude, "tag-exclude", nil, "ALL_TAGS: drop tags matching this regular expression (repeatable)")
+	fl.StringVar(&f.semver, "semver", "", `ALL_TAGS: keep version tags in this range, e.g. ">=1.2, <2"`)
+	fl.IntVar(&f.latest, "latest", 0, "ALL_TAGS: keep the N most recent tags (image creation time)")
+}
+
+func (f *imageSelectionFlags) tagFilter() image.TagFilter {
+	return image.TagFilter{Include: f.tagInclude, Exclude: f.tagExclude, Semver: f.semver, Latest: f.latest}
+}
+
+func (f *imageEngineFlags) repoSettings() ecr.RepoSettings {
+	return ecr.RepoSettings{ScanOnPush: f.scanOnPush, Immutable: f.immutable, KMSKey: f.kmsKey}
 }
 
 func newImageSyncCmd() *cobra.Command {
@@ -83,40 +134,16 @@ bytes (sent to the destination), seconds. Exit status 0 only when nothing failed
 		RunE: func(cmd *cobra.Command, args []string) error { return runImageSync(cmd, f, args) },
 	}
 	fl := cmd.Flags()
+	f.imageEngineFlags.add(fl)
+	f.imageSelectionFlags.add(fl)
 	fl.StringArrayVar(&f.lists, "list", nil, "file of source references, one per line or comma-separated (repeatable)")
-	fl.StringVar(&f.srcECR, "src-ecr", "", "source Amazon ECR region: every repository, or the SRC repositories relative to it")
-	fl.StringVar(&f.srcAccount, "src-account", "", "source ECR account id (default: the caller's)")
-	fl.StringVar(&f.srcECRURL, "src-ecr-endpoint", "", "source ECR API endpoint URL (emulators; AWS_ENDPOINT_URL_ECR also works)")
-	fl.StringVar(&f.srcECRHost, "src-ecr-host", "", "source ECR registry host override (tests: a local registry)")
-	fl.StringVar(&f.repoPrefix, "repo-prefix", "", "with --src-ecr: only repositories starting with this")
-	fl.StringVar(&f.repoRegex, "repo-regex", "", "with --src-ecr: only repositories matching this regular expression")
-	fl.StringVar(&f.dstECR, "dst-ecr", "", "destination Amazon ECR region (repositories created on demand)")
-	fl.StringVar(&f.dstAccount, "dst-account", "", "destination ECR account id (default: the caller's)")
-	fl.StringVar(&f.dstECRURL, "dst-ecr-endpoint", "", "destination ECR API endpoint URL")
-	fl.StringVar(&f.dstECRHost, "dst-ecr-host", "", "destination ECR registry host override (tests: a local registry)")
-	fl.StringVar(&f.dstPrefix, "dst-prefix", "", "with --dst-ecr: repository prefix")
-	fl.BoolVar(&f.scanOnPush, "ecr-scan-on-push", false, "created ECR repositories: scan images on push")
-	fl.BoolVar(&f.immutable, "ecr-immutable-tags", false, "created ECR repositories: IMMUTABLE tags")
-	fl.StringVar(&f.kmsKey, "ecr-kms-key", "", "created ECR repositories: KMS key ARN/id (default AES256)")
-	fl.StringSliceVar(&f.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], repeatable); rewrites the index, so its digest changes")
 	fl.BoolVar(&f.allPlatforms, "all-platforms", false, "copy every platform and keep indexes intact (the default)")
-	fl.StringArrayVar(&f.tagInclude, "tag-include", nil, "ALL_TAGS: keep tags matching this regular expression (whole tag; repeatable)")
-	fl.StringArrayVar(&f.tagExclude, "tag-exclude", nil, "ALL_TAGS: drop tags matching this regular expression (repeatable)")
-	fl.StringVar(&f.semver, "semver", "", `ALL_TAGS: keep version tags in this range, e.g. ">=1.2, <2"`)
-	fl.IntVar(&f.latest, "latest", 0, "ALL_TAGS: keep the N most recent tags (image creation time)")
-	fl.BoolVar(&f.referrers, "referrers", true, "copy referrers (signatures, SBOMs, attestations) and sha256-*.sig/.att/.sbom tags")
 	fl.BoolVar(&f.recheckReferrers, "referrers-recheck", false, "also copy referrers added to images the destination already has (a tag listing and referrer queries per repository: re-runs are no longer HEAD-only)")
-	fl.IntVar(&f.concurrency, "concurrency", image.DefaultImageConcurrency, "images copied in parallel")
-	fl.IntVar(&f.hostConcurrency, "host-concurrency", image.DefaultHostConcurrency, "concurrent requests (blob transfers) per registry")
-	fl.Float64Var(&f.reqPerSec, "req-per-sec", 0, "max requests per second per registry (0: no limit)")
-	fl.IntVar(&f.attempts, "attempts", 3, "attempts per image for transient failures")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list and compare (HEAD requests only), copy nothing")
 	fl.BoolVar(&f.plan, "plan", false, "with --dry-run: print one JSON line per image (action copy/skip/error)")
 	fl.BoolVar(&f.jsonOut, "json", false, "print the summary as one JSON line (last line of stdout)")
 	fl.StringVar(&f.statePath, "state", "", "state file with per-image records (default: <user cache dir>/transfer-hub/images.db)")
 	fl.BoolVar(&f.noState, "no-state", false, "do not record per-image results")
-	fl.StringArrayVar(&f.insecure, "insecure-http", nil, "registry host[:port] to reach over plain HTTP (repeatable)")
-	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "extra trusted CA certificate (PEM) for registries (repeatable)")
 	fl.StringVar(&f.srcCreds, "src-creds", "", "USER[:PASSWORD] for the source registries (password also from THUB_SRC_PASSWORD)")
 	fl.StringVar(&f.dstCreds, "dst-creds", "", "USER[:PASSWORD] for the destination registry (password also from THUB_DST_PASSWORD)")
 	fl.BoolVar(&f.noDockerConfig, "no-docker-config", false, "ignore ~/.docker/config.json and credential helpers")
@@ -172,7 +199,7 @@ func runImageSync(cmd *cobra.Command, f *imageSyncFlags, args []string) error {
 		if err := cfg.DestECR.Validate(); err != nil {
 			return usageError{err}
 		}
-		cfg.ECRRepo = ecr.RepoSettings{ScanOnPush: f.scanOnPush, Immutable: f.immutable, KMSKey: f.kmsKey}
+		cfg.ECRRepo = f.repoSettings()
 	}
 	// Parse every source before any network call: a typo fails fast.
 	srcDefault := ""
@@ -209,7 +236,7 @@ func runImageSync(cmd *cobra.Command, f *imageSyncFlags, args []string) error {
 	}
 	spec := image.Spec{
 		Sources: sources, RepoPrefix: f.repoPrefix, RepoRegex: f.repoRegex, Destination: dst,
-		Tags: image.TagFilter{Include: f.tagInclude, Exclude: f.tagExclude, Semver: f.semver, Latest: f.latest},
+		Tags: f.tagFilter(),
 		Copy: image.CopyOptions{Platforms: f.platforms, Referrers: f.referrers, RecheckReferrers: f.recheckReferrers, Attempts: f.attempts},
 	}
 

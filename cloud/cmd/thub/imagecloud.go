@@ -23,27 +23,13 @@ import (
 // imageCloudFlags configure the cloud image processes (the list Lambda and the Fargate
 // copiers) from flags or THUB_<FLAG> variables, as the task's stack sets them.
 type imageCloudFlags struct {
+	imageEngineFlags
+	imageSelectionFlags
 	taskID, taskName, table, region string
 	schedule                        string
 	sources                         []string
 	list                            string
 	dest                            string
-	srcECR, srcAccount, srcECRURL   string
-	srcECRHost                      string
-	repoPrefix, repoRegex           string
-	dstECR, dstAccount, dstECRURL   string
-	dstECRHost, dstPrefix           string
-	scanOnPush, immutable           bool
-	kmsKey                          string
-	platforms                       []string
-	tagInclude, tagExclude          []string
-	semver                          string
-	latest                          int
-	referrers                       bool
-	concurrency, hostConcurrency    int
-	reqPerSec                       float64
-	attempts                        int
-	insecure, caFiles               []string
 	srcSecretARN, dstSecretARN      string
 	secretRefresh                   time.Duration
 }
@@ -55,25 +41,7 @@ func (f *imageCloudFlags) add(c *cobra.Command, selection bool) {
 	fl.StringVar(&f.table, "table", "", "the task's DynamoDB table (per-image records)")
 	fl.StringVar(&f.region, "region", "", "AWS region of the table and secrets (default: AWS_REGION)")
 	fl.StringVar(&f.schedule, "schedule", "", "the task's schedule; empty = one-time task (its run ends COMPLETED, not IDLE)")
-	fl.StringVar(&f.srcECR, "src-ecr", "", "source Amazon ECR region")
-	fl.StringVar(&f.srcAccount, "src-account", "", "source ECR account id (default: the caller's)")
-	fl.StringVar(&f.srcECRURL, "src-ecr-endpoint", "", "source ECR API endpoint URL")
-	fl.StringVar(&f.srcECRHost, "src-ecr-host", "", "source ECR registry host override")
-	fl.StringVar(&f.dstECR, "dst-ecr", "", "destination Amazon ECR region (repositories created on demand)")
-	fl.StringVar(&f.dstAccount, "dst-account", "", "destination ECR account id (default: the caller's)")
-	fl.StringVar(&f.dstECRURL, "dst-ecr-endpoint", "", "destination ECR API endpoint URL")
-	fl.StringVar(&f.dstECRHost, "dst-ecr-host", "", "destination ECR registry host override")
-	fl.BoolVar(&f.scanOnPush, "ecr-scan-on-push", false, "created ECR repositories: scan images on push")
-	fl.BoolVar(&f.immutable, "ecr-immutable-tags", false, "created ECR repositories: IMMUTABLE tags")
-	fl.StringVar(&f.kmsKey, "ecr-kms-key", "", "created ECR repositories: KMS key")
-	fl.StringSliceVar(&f.platforms, "platform", nil, "copy only these platforms of multi-platform images")
-	fl.BoolVar(&f.referrers, "referrers", true, "copy referrers (signatures, SBOMs, attestations)")
-	fl.IntVar(&f.concurrency, "concurrency", image.DefaultImageConcurrency, "images copied in parallel")
-	fl.IntVar(&f.hostConcurrency, "host-concurrency", image.DefaultHostConcurrency, "concurrent requests per registry")
-	fl.Float64Var(&f.reqPerSec, "req-per-sec", 0, "max requests per second per registry (0: no limit)")
-	fl.IntVar(&f.attempts, "attempts", 3, "attempts per image for transient failures")
-	fl.StringArrayVar(&f.insecure, "insecure-http", nil, "registry host[:port] reached over plain HTTP (repeatable)")
-	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "extra trusted CA certificate (PEM) for registries (repeatable)")
+	f.imageEngineFlags.add(fl)
 	fl.StringVar(&f.srcSecretARN, "src-secret-arn", "", `secret with the source's credentials: {"username","password"} for a registry, or {"access_key_id","secret_access_key"} for ECR`)
 	fl.StringVar(&f.dstSecretARN, "dst-secret-arn", "", "secret with the destination's credentials (as --src-secret-arn)")
 	fl.DurationVar(&f.secretRefresh, "secret-refresh", time.Hour, "re-read credentials from Secrets Manager this often (and after a 401)")
@@ -83,13 +51,7 @@ func (f *imageCloudFlags) add(c *cobra.Command, selection bool) {
 	fl.StringArrayVar(&f.sources, "image-sources", nil, "source references: registry/repo:tag, @digest or :ALL_TAGS (repeatable; comma-separated in THUB_IMAGE_SOURCES)")
 	fl.StringVar(&f.list, "image-list", "", "file of source references")
 	fl.StringVar(&f.dest, "image-dest", "", "destination registry[/prefix] (or --dst-ecr)")
-	fl.StringVar(&f.dstPrefix, "dst-prefix", "", "with --dst-ecr: repository prefix")
-	fl.StringVar(&f.repoPrefix, "repo-prefix", "", "with --src-ecr: only repositories starting with this")
-	fl.StringVar(&f.repoRegex, "repo-regex", "", "with --src-ecr: only repositories matching this regular expression")
-	fl.StringArrayVar(&f.tagInclude, "tag-include", nil, "ALL_TAGS: keep tags matching this regular expression")
-	fl.StringArrayVar(&f.tagExclude, "tag-exclude", nil, "ALL_TAGS: drop tags matching this regular expression")
-	fl.StringVar(&f.semver, "semver", "", "ALL_TAGS: keep version tags in this range")
-	fl.IntVar(&f.latest, "latest", 0, "ALL_TAGS: keep the N most recent tags")
+	f.imageSelectionFlags.add(fl)
 }
 
 // secretSide is what one side's secret holds.
@@ -185,7 +147,7 @@ func (f *imageCloudFlags) setup(ctx context.Context, cmd *cobra.Command, role st
 		}
 	}
 	if cfg.DestECR != nil {
-		cfg.ECRRepo = ecr.RepoSettings{ScanOnPush: f.scanOnPush, Immutable: f.immutable, KMSKey: f.kmsKey}
+		cfg.ECRRepo = f.repoSettings()
 	}
 	eng, err := image.New(ctx, cfg)
 	if err != nil {
@@ -263,7 +225,7 @@ func (f *imageCloudFlags) spec() (image.Spec, error) {
 		return spec, errors.New("no destination: set --image-dest (THUB_IMAGE_DEST) registry[/prefix] or --dst-ecr (THUB_DST_ECR)")
 	}
 	spec.RepoPrefix, spec.RepoRegex = f.repoPrefix, f.repoRegex
-	spec.Tags = image.TagFilter{Include: f.tagInclude, Exclude: f.tagExclude, Semver: f.semver, Latest: f.latest}
+	spec.Tags = f.tagFilter()
 	spec.Copy = f.copyOptions()
 	return spec, nil
 }

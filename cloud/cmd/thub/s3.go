@@ -21,6 +21,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"transferhub/cloud/objstore"
@@ -93,6 +94,47 @@ type syncFlags struct {
 	stall                      time.Duration
 }
 
+// The flag groups below are shared by thub s3 sync and the cloud processes (find, work).
+
+// addSelection: which objects, and how a copy is known to be current.
+func (fl *syncFlags) addSelection(f *pflag.FlagSet) {
+	f.StringVar(&fl.compare, "compare", "size+etag", "how to tell a copy is current: size+etag, size, checksum, none")
+	f.StringArrayVar(&fl.include, "include", nil, "copy only keys matching this glob (repeatable; * within a segment, ** across)")
+	f.StringArrayVar(&fl.exclude, "exclude", nil, "skip keys matching this glob (repeatable)")
+	f.StringArrayVar(&fl.prefixes, "prefix", nil, "copy only keys under this prefix, relative to the source (repeatable)")
+	f.StringVar(&fl.minSize, "min-size", "", "skip objects smaller than this (e.g. 1KiB)")
+	f.StringVar(&fl.maxSize, "max-size", "", "skip objects larger than this (e.g. 5GiB)")
+	f.StringVar(&fl.modAfter, "modified-after", "", "copy only objects modified after this time (RFC 3339 or YYYY-MM-DD)")
+	f.StringVar(&fl.modBefore, "modified-before", "", "copy only objects modified before this time (RFC 3339 or YYYY-MM-DD)")
+}
+
+// addListing: the finder's flags.
+func (fl *syncFlags) addListing(f *pflag.FlagSet) {
+	f.StringVar(&fl.prefixList, "prefix-list", "", "file with one prefix per line, relative to the source")
+	f.IntVar(&fl.listWorkers, "list-workers", 16, "parallel listings per side")
+	f.BoolVar(&fl.splitRanges, "split-flat-levels", false, "list huge flat levels as parallel StartAfter ranges (helps on Amazon S3; slower on file-system gateways)")
+	f.BoolVar(&fl.del, "delete", false, "delete destination objects the source lacks (within the selection)")
+}
+
+// addTransfer: how objects are moved.
+func (fl *syncFlags) addTransfer(f *pflag.FlagSet) {
+	f.IntVar(&fl.concurrency, "concurrency", 64, "object and part transfers in flight per process (lowered automatically on throttling)")
+	f.StringVar(&fl.partSize, "part-size", "8MiB", "multipart part size when the source layout cannot be reproduced")
+	f.StringVar(&fl.threshold, "multipart-threshold", "16MiB", "objects above this size are copied in parts")
+	f.StringVar(&fl.mem, "max-memory", "256MiB", "bound on bytes buffered in flight per process")
+	f.StringVar(&fl.serverSide, "server-side", "auto", "server-side copy: auto (when one credential set reaches both sides), never, always")
+	f.DurationVar(&fl.stall, "stall-timeout", 60*time.Second, "kill a connection that moves no byte for this long")
+}
+
+// addWrite: how copies are stored at the destination.
+func (fl *syncFlags) addWrite(f *pflag.FlagSet) {
+	f.StringVar(&fl.storageClass, "storage-class", "", "destination storage class (e.g. STANDARD_IA, INTELLIGENT_TIERING)")
+	f.StringVar(&fl.acl, "acl", "", "destination canned ACL (e.g. bucket-owner-full-control)")
+	f.StringVar(&fl.sse, "sse", "", "destination server-side encryption: AES256 or aws:kms")
+	f.StringVar(&fl.sseKMS, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
+	f.StringVar(&fl.tags, "tags", "", "tags for destination objects, URL-encoded (k1=v1&k2=v2)")
+}
+
 func newS3SyncCmd() *cobra.Command {
 	var fl syncFlags
 	c := &cobra.Command{
@@ -109,33 +151,14 @@ objects failed (listed, and in 'thub s3 report'), 2 on bad input or a fatal erro
 	fl.src.add(c, "src", "source")
 	fl.dst.add(c, "dst", "destination")
 	f := c.Flags()
-	f.StringVar(&fl.compare, "compare", "size+etag", "how to tell a copy is current: size+etag, size, checksum, none")
-	f.StringArrayVar(&fl.include, "include", nil, "copy only keys matching this glob (repeatable; * within a segment, ** across)")
-	f.StringArrayVar(&fl.exclude, "exclude", nil, "skip keys matching this glob (repeatable)")
-	f.StringArrayVar(&fl.prefixes, "prefix", nil, "copy only keys under this prefix, relative to SRC (repeatable)")
-	f.StringVar(&fl.prefixList, "prefix-list", "", "file with one prefix per line, relative to SRC")
-	f.StringVar(&fl.minSize, "min-size", "", "skip objects smaller than this (e.g. 1KiB)")
-	f.StringVar(&fl.maxSize, "max-size", "", "skip objects larger than this (e.g. 5GiB)")
-	f.StringVar(&fl.modAfter, "modified-after", "", "copy only objects modified after this time (RFC 3339 or YYYY-MM-DD)")
-	f.StringVar(&fl.modBefore, "modified-before", "", "copy only objects modified before this time (RFC 3339 or YYYY-MM-DD)")
-	f.IntVar(&fl.concurrency, "concurrency", 64, "object and part transfers in flight (lowered automatically on throttling)")
-	f.IntVar(&fl.listWorkers, "list-workers", 16, "parallel listings per side")
-	f.BoolVar(&fl.splitRanges, "split-flat-levels", false, "list huge flat levels as parallel StartAfter ranges (helps on Amazon S3; slower on file-system gateways)")
-	f.StringVar(&fl.partSize, "part-size", "8MiB", "multipart part size when the source layout cannot be reproduced")
-	f.StringVar(&fl.threshold, "multipart-threshold", "16MiB", "objects above this size are copied in parts")
-	f.StringVar(&fl.mem, "max-memory", "256MiB", "bound on bytes buffered in flight")
-	f.BoolVar(&fl.del, "delete", false, "delete destination objects the source lacks (within the selection)")
+	fl.addSelection(f)
+	fl.addListing(f)
+	fl.addTransfer(f)
+	fl.addWrite(f)
 	f.BoolVar(&fl.dryRun, "dry-run", false, "only plan: list and compare, print counts, bytes and estimated requests")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as one JSON object on the last line of stdout")
 	f.BoolVar(&fl.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	f.StringVar(&fl.statePath, "state", "", "state file of this task (default: per SRC+DST under the user cache dir)")
-	f.StringVar(&fl.serverSide, "server-side", "auto", "server-side copy: auto (when one credential set reaches both sides), never, always")
-	f.StringVar(&fl.storageClass, "storage-class", "", "destination storage class (e.g. STANDARD_IA, INTELLIGENT_TIERING)")
-	f.StringVar(&fl.acl, "acl", "", "destination canned ACL (e.g. bucket-owner-full-control)")
-	f.StringVar(&fl.sse, "sse", "", "destination server-side encryption: AES256 or aws:kms")
-	f.StringVar(&fl.sseKMS, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
-	f.StringVar(&fl.tags, "tags", "", "tags for destination objects, URL-encoded (k1=v1&k2=v2)")
-	f.DurationVar(&fl.stall, "stall-timeout", 60*time.Second, "kill a connection that moves no byte for this long")
 	return c
 }
 
