@@ -219,6 +219,10 @@ func (l *lean) get(ctx context.Context, fullKey, key, ifMatch string) (io.ReadCl
 	if v := rh.Get("X-Amz-Mp-Parts-Count"); v != "" {
 		info.PartsCount, _ = strconv.Atoi(v)
 	}
+	info.SSE = rh.Get("X-Amz-Server-Side-Encryption")
+	if rh.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
+		info.SSE = "SSE-C"
+	}
 	for k, v := range rh {
 		// As the SDK's GetObject output: keys lowercased, values trimmed.
 		if len(k) > len("X-Amz-Meta-") && strings.EqualFold(k[:len("X-Amz-Meta-")], "X-Amz-Meta-") && len(v) > 0 {
@@ -231,8 +235,9 @@ func (l *lean) get(ctx context.Context, fullKey, key, ifMatch string) (io.ReadCl
 	return resp.Body, info, true, nil
 }
 
-// put writes body as fullKey with its headers; ok is false when the SDK must.
-func (l *lean) put(ctx context.Context, fullKey string, body []byte, md5 []byte, in *s3.PutObjectInput) (string, bool, error) {
+// put writes body as fullKey with its headers and returns its ETag and the encryption the
+// answer reported; ok is false when the SDK must.
+func (l *lean) put(ctx context.Context, fullKey string, body []byte, md5 []byte, in *s3.PutObjectInput) (etag, sse string, ok bool, err error) {
 	h := http.Header{}
 	set := func(name string, v *string) {
 		if v != nil {
@@ -264,16 +269,20 @@ func (l *lean) put(ctx context.Context, fullKey string, body []byte, md5 []byte,
 	set("X-Amz-Tagging", in.Tagging)
 	req, err := l.request(ctx, http.MethodPut, fullKey, "PutObject", body, h)
 	if err != nil {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	resp, err := l.do(req)
 	if err == errRetrySDK {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	if err != nil {
-		return "", true, err
+		return "", "", true, err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return unquote(resp.Header.Get("ETag")), true, nil
+	sse = resp.Header.Get("X-Amz-Server-Side-Encryption")
+	if resp.Header.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
+		sse = "SSE-C"
+	}
+	return unquote(resp.Header.Get("ETag")), sse, true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -65,7 +66,18 @@ type Info struct {
 	// part (PartSize is the size of that part); 0 for single-part objects.
 	PartsCount int
 	PartSize   int64
+	// SSE is the server-side encryption the store reported: "", "AES256", "aws:kms",
+	// "aws:kms:dsse", or "SSE-C" for a customer-provided key.
+	SSE string
 }
+
+// OpaqueETag reports whether the object's ETag is not the MD5 of its content although
+// it may look like one: S3 documents this for SSE-KMS, DSSE-KMS and SSE-C objects.
+func (i Info) OpaqueETag() bool { return OpaqueSSE(i.SSE) }
+
+// OpaqueSSE reports whether objects stored with this server-side encryption have ETags
+// that are not MD5s of their content.
+func OpaqueSSE(sse string) bool { return strings.HasPrefix(sse, "aws:kms") || sse == "SSE-C" }
 
 // Part is one uploaded part of a multipart upload.
 type Part struct {
@@ -131,8 +143,9 @@ type ServerCopier interface {
 	// CanCopyFrom reports whether one credential set reaches src and this destination in
 	// one partition, so server-side copy works.
 	CanCopyFrom(src Location) bool
-	// CopyObject copies a whole object (≤ 5 GiB) with its headers and metadata.
-	CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string) (etag string, err error)
+	// CopyObject copies a whole object (≤ 5 GiB) with its headers and metadata, or, when
+	// h is not nil, with h instead.
+	CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string, h *Headers) (etag string, err error)
 	// CopyPart copies length bytes from offset off of the source into part number of an upload.
 	CopyPart(ctx context.Context, src Location, srcKey, srcETag, dstKey, uploadID string, number int, off, length int64) (etag string, err error)
 }

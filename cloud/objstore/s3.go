@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -92,6 +93,30 @@ type S3 struct {
 	region   string
 	identity string
 	lean     *lean // the direct path for whole-object GETs and single PUTs (nil: SDK only)
+	// opaque: a write was answered with SSE-KMS (bucket default or ours), so the ETags of
+	// what this location stores are not MD5s of the content.
+	// (A pointer: copies of an S3, as tests make, share it.)
+	opaque *atomic.Bool
+}
+
+// OpaqueETags reports whether a write to this location was answered with SSE-KMS or
+// SSE-C: its ETags then say nothing about the content (Content-MD5 still guards every
+// write). Set before the write that saw it returns.
+func (s *S3) OpaqueETags() bool { return s.opaque.Load() }
+
+// sawSSE records the encryption a write answer reported.
+func (s *S3) sawSSE(sse types.ServerSideEncryption, customer *string) {
+	if OpaqueSSE(string(sse)) || aws.ToString(customer) != "" {
+		s.opaque.Store(true)
+	}
+}
+
+// sseOf names an object's encryption from an answer's headers.
+func sseOf(sse types.ServerSideEncryption, customer *string) string {
+	if aws.ToString(customer) != "" {
+		return "SSE-C"
+	}
+	return string(sse)
 }
 
 // OpenS3 builds a client for bucket/prefix. It does not contact the service; Check does.
@@ -225,6 +250,7 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 		client: client, bucket: bucket, prefix: prefix, provider: prov, cfg: c,
 		endpoint: effEndpoint, region: awsCfg.Region, lean: newLean(ctx, client, bucket, c),
 		identity: strings.Join([]string{prov.Name, effEndpoint, Partition(awsCfg.Region), credentialID(c)}, "|"),
+		opaque:   new(atomic.Bool),
 	}, nil
 }
 
@@ -506,7 +532,7 @@ func (s *S3) Head(ctx context.Context, key string, partNumber int) (Info, error)
 			ContentDisposition: aws.ToString(out.ContentDisposition), ContentEncoding: aws.ToString(out.ContentEncoding),
 			ContentLanguage: aws.ToString(out.ContentLanguage), Expires: aws.ToString(out.ExpiresString), Metadata: out.Metadata,
 			ModTime: aws.ToTime(out.LastModified)},
-		PartsCount: int(aws.ToInt32(out.PartsCount)),
+		PartsCount: int(aws.ToInt32(out.PartsCount)), SSE: sseOf(out.ServerSideEncryption, out.SSECustomerAlgorithm),
 	}
 	if partNumber > 0 {
 		info.PartSize = info.Size
@@ -555,7 +581,7 @@ func (s *S3) Get(ctx context.Context, key string, off, length int64, ifMatch str
 			ContentDisposition: aws.ToString(out.ContentDisposition), ContentEncoding: aws.ToString(out.ContentEncoding),
 			ContentLanguage: aws.ToString(out.ContentLanguage), Expires: aws.ToString(out.ExpiresString), Metadata: out.Metadata,
 			ModTime: aws.ToTime(out.LastModified)},
-		PartsCount: int(aws.ToInt32(out.PartsCount)),
+		PartsCount: int(aws.ToInt32(out.PartsCount)), SSE: sseOf(out.ServerSideEncryption, out.SSECustomerAlgorithm),
 	}
 	if cr := out.ContentRange; cr != nil {
 		if i := strings.LastIndexByte(*cr, '/'); i >= 0 {
@@ -623,10 +649,11 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, md5 []byte, h Hea
 		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: strp(s.cfg.Tagging), RequestPayer: s.payer(),
 	}
 	if s.lean != nil && len(md5) > 0 {
-		if etag, ok, err := s.lean.put(ctx, s.full(key), body, md5, in); ok {
+		if etag, sse, ok, err := s.lean.put(ctx, s.full(key), body, md5, in); ok {
 			if err != nil {
 				return "", s.mapErr("put", key, err)
 			}
+			s.sawSSE(types.ServerSideEncryption(sse), nil)
 			return etag, nil
 		}
 	}
@@ -634,6 +661,7 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, md5 []byte, h Hea
 	if err != nil {
 		return "", s.mapErr("put", key, err)
 	}
+	s.sawSSE(out.ServerSideEncryption, out.SSECustomerAlgorithm)
 	return unquote(aws.ToString(out.ETag)), nil
 }
 
@@ -649,6 +677,7 @@ func (s *S3) CreateUpload(ctx context.Context, key string, h Headers) (string, e
 	if err != nil {
 		return "", s.mapErr("create multipart upload", key, err)
 	}
+	s.sawSSE(out.ServerSideEncryption, out.SSECustomerAlgorithm)
 	return aws.ToString(out.UploadId), nil
 }
 
@@ -661,6 +690,7 @@ func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int, b
 	if err != nil {
 		return "", s.mapErr(fmt.Sprintf("upload part %d of", number), key, err)
 	}
+	s.sawSSE(out.ServerSideEncryption, out.SSECustomerAlgorithm)
 	return unquote(aws.ToString(out.ETag)), nil
 }
 
@@ -696,6 +726,7 @@ func (s *S3) CompleteUpload(ctx context.Context, key, uploadID string, parts []P
 	if err != nil {
 		return "", s.mapErr("complete multipart upload of", key, err)
 	}
+	s.sawSSE(out.ServerSideEncryption, nil)
 	return unquote(aws.ToString(out.ETag)), nil
 }
 
@@ -801,7 +832,7 @@ func copySource(bucket, key string) string {
 	return b.String()
 }
 
-func (s *S3) CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string) (string, error) {
+func (s *S3) CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string, h *Headers) (string, error) {
 	o := src.(*S3)
 	sse, kms := s.sse()
 	in := &s3.CopyObjectInput{
@@ -809,6 +840,11 @@ func (s *S3) CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstK
 		CopySourceIfMatch: strp(quote(srcETag)), MetadataDirective: types.MetadataDirectiveCopy,
 		StorageClass: types.StorageClass(s.cfg.StorageClass), ACL: types.ObjectCannedACL(s.cfg.ACL),
 		ServerSideEncryption: sse, SSEKMSKeyId: kms, RequestPayer: s.payer(),
+	}
+	if h != nil {
+		in.MetadataDirective, in.Metadata = types.MetadataDirectiveReplace, h.Metadata
+		in.ContentType, in.CacheControl, in.ContentDisposition = strp(h.ContentType), strp(h.CacheControl), strp(h.ContentDisposition)
+		in.ContentEncoding, in.ContentLanguage, in.Expires = strp(h.ContentEncoding), strp(h.ContentLanguage), parseExpires(h.Expires)
 	}
 	if s.cfg.Tagging != "" {
 		in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, aws.String(s.cfg.Tagging)
@@ -820,6 +856,7 @@ func (s *S3) CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstK
 	if out.CopyObjectResult == nil {
 		return "", fmt.Errorf("copy %s to %s: no result in the answer", o.URL()+srcKey, s.URL()+dstKey)
 	}
+	s.sawSSE(out.ServerSideEncryption, out.SSECustomerAlgorithm)
 	return unquote(aws.ToString(out.CopyObjectResult.ETag)), nil
 }
 
@@ -836,5 +873,6 @@ func (s *S3) CopyPart(ctx context.Context, src Location, srcKey, srcETag, dstKey
 	if out.CopyPartResult == nil {
 		return "", fmt.Errorf("copy part %d to %s: no result in the answer", number, s.URL()+dstKey)
 	}
+	s.sawSSE(out.ServerSideEncryption, out.SSECustomerAlgorithm)
 	return unquote(aws.ToString(out.CopyPartResult.ETag)), nil
 }

@@ -438,8 +438,15 @@ func (f *Finder) differs(ctx context.Context, mode CompareMode, s, d objstore.Ob
 		// S3 to a local file: the copy carries the source's LastModified.
 		return !sameSecond(s.LastModified, d.LastModified), nil
 	}
-	// Both have ETags and they differ: the copy may still be ours with a layout that
-	// could not be reproduced; its metadata says which source it came from.
+	// Both have ETags and they differ: the copy may still be ours, with a part layout that
+	// could not be reproduced or under SSE-KMS (opaque ETags). Our record of the copy says
+	// so without a request; else the copy's metadata names the source ETag.
+	if f.Store != nil {
+		rec, err := f.Store.GetObject(ctx, f.TaskID, d.Key)
+		if err == nil && rec.Status == state.ItemDone && rec.ETag == s.ETag && rec.Size == s.Size && rec.DestETag == d.ETag {
+			return false, nil
+		}
+	}
 	stats.Heads++
 	info, err := f.Dst.Head(ctx, d.Key, 0)
 	if errors.Is(err, objstore.ErrNotFound) {

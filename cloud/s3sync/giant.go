@@ -53,9 +53,7 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 	}
 	lay := w.planLayout(jo, info)
 	h := copyHeaders(info, jo)
-	if jo.ETag != "" && !lay.reproduced {
-		h.Metadata[MetaSrcETag] = jo.ETag
-	}
+	addSrcETag(h, jo.ETag)
 	// One split at a time per object: two deliveries of its job splitting at once would
 	// each open an upload, and the one not recorded would stay open.
 	release, err := f.takeLease(ctx, "split/"+jo.Key, splitLease)
@@ -144,7 +142,7 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 			continue
 		}
 		b, err := EncodePart(PartJob{Run: runID, Object: jo, UploadID: uploadID, Part: i, Parts: lay.n,
-			PartSize: lay.partSize, SourceLayout: lay.reproduced})
+			PartSize: lay.partSize, SourceLayout: lay.reproduced, SourceOpaque: info.OpaqueETag()})
 		if err != nil {
 			return nil, err
 		}
@@ -386,21 +384,25 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 		parts[i] = objstore.Part{Number: p.Number, Size: p.Size, ETag: p.ETag}
 	}
 	expect := multipartETag(parts)
-	if pj.SourceLayout && isMultipartETag(pj.Object.ETag) && expect != "" && expect != pj.Object.ETag {
+	if w.dstOpaque() {
+		expect = "" // part ETags are not MD5s (SSE-KMS): there is nothing to compute
+	}
+	if pj.SourceLayout && !pj.SourceOpaque && isMultipartETag(pj.Object.ETag) && expect != "" && expect != pj.Object.ETag {
 		return errPermanent{fmt.Errorf("copy of %s: parts give ETag %s, the source has %s", key, expect, pj.Object.ETag)}
 	}
 	etag, err := w.Dst.CompleteUpload(ctx, key, pj.UploadID, parts)
 	if errors.Is(err, objstore.ErrNotFound) {
 		// Completed by an earlier completer that died before recording it.
 		info, herr := w.Dst.Head(ctx, key, 0)
-		if herr == nil && expect != "" && info.ETag == expect {
+		ours := herr == nil && info.Size == pj.Object.Size && metaValue(info.Metadata, MetaSrcETag) == pj.Object.ETag
+		if herr == nil && (expect != "" && !info.OpaqueETag() && info.ETag == expect || info.OpaqueETag() && ours) {
 			etag, err = info.ETag, nil
 		}
 	}
 	if err != nil {
 		return markDst(err)
 	}
-	if expect != "" && isMultipartETag(etag) && etag != expect {
+	if expect != "" && !w.dstOpaque() && isMultipartETag(etag) && etag != expect {
 		_ = w.Dst.Delete(ctx, key)
 		return fmt.Errorf("copy of %s: destination ETag %s, expected %s: copy removed", key, etag, expect)
 	}

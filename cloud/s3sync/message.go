@@ -47,6 +47,8 @@ type PartJob struct {
 	// SourceLayout: the parts reproduce the source's own layout, so the completed
 	// upload must have the source's ETag.
 	SourceLayout bool `json:"sourceLayout,omitempty"`
+	// SourceOpaque: the source's ETag is not an MD5 (SSE-KMS, SSE-C), so no ETag arithmetic.
+	SourceOpaque bool `json:"sourceOpaque,omitempty"`
 	Attempt      int  `json:"attempt,omitempty"`
 }
 

@@ -457,3 +457,50 @@ func TestWorkerDuplicateJobs(t *testing.T) {
 	s3test.Verify(t, a, sb, "", b, db, "", true)
 	require.Empty(t, b.OpenUploads(t, db))
 }
+
+// Under SSE-KMS (either side) Amazon S3's ETags are not MD5s of the content. Copies must
+// not fail their integrity checks for it, and re-runs must still copy nothing: with the
+// task's records, and with a fresh state file through the source ETag kept in metadata.
+// s3test.KMSProxy makes a gateway answer as S3 does for such objects.
+func TestSyncSSEKMSOpaqueETags(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-kms-src")
+	a.Put(t, sb, "small.txt", []byte("small"), &s3.PutObjectInput{ContentType: aws.String("text/plain"), Metadata: map[string]string{"a": "b"}})
+	a.PutMultipart(t, sb, "layout.bin", s3test.RandBytes(11<<20), 5<<20, nil) // layout reproduced
+	a.Put(t, sb, "split.bin", s3test.RandBytes(17<<20), nil)                  // split by us (> 16 MiB)
+	kmsA, kmsB := s3test.NewKMSProxy(t, a), s3test.NewKMSProxy(t, b)
+	cases := []struct {
+		name       string
+		kms        *s3test.KMSProxy
+		src        *objstore.S3
+		dstG       *s3test.Gateway
+		dst        func(bucket string) *objstore.S3
+		serverSide bool
+	}{
+		{"kms source", kmsA, a.Open(t, sb, "", kmsA.URL), b, func(db string) *objstore.S3 { return b.Open(t, db, "", "") }, false},
+		{"kms destination", kmsB, a.Open(t, sb, "", ""), b, func(db string) *objstore.S3 { return b.Open(t, db, "", kmsB.URL) }, false},
+		{"kms both, server-side", kmsA, a.Open(t, sb, "", kmsA.URL), a, func(db string) *objstore.S3 { return a.Open(t, db, "", kmsA.URL) }, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db := c.dstG.Bucket(t, "thub-kms-dst")
+			statePath := filepath.Join(t.TempDir(), "state.db")
+			before := c.kms.Rewritten.Load()
+			res := run(t, c.src, c.dst(db), statePath, s3sync.Options{})
+			require.Empty(t, res.Failures)
+			require.Equal(t, int64(3), res.Copied)
+			require.Equal(t, c.serverSide, res.ServerSide)
+			require.Greater(t, c.kms.Rewritten.Load(), before, "the proxy rewrote no ETag")
+			s3test.VerifyData(t, a, sb, "", c.dstG, db, "")
+			require.Equal(t, "b", c.dstG.Head(t, db, "small.txt").Metadata["a"])
+
+			res = run(t, c.src, c.dst(db), statePath, s3sync.Options{})
+			require.Empty(t, res.Failures)
+			require.Zero(t, res.Copied, "re-run with the task's records")
+			res = run(t, c.src, c.dst(db), "", s3sync.Options{})
+			require.Empty(t, res.Failures)
+			require.Zero(t, res.Copied, "re-run with a fresh state file")
+			require.Equal(t, int64(3), res.Skipped)
+		})
+	}
+}

@@ -49,6 +49,17 @@ type Worker struct {
 	// keyLocks serialises multipart copies of one key in this process (a job delivered
 	// twice at once must not abort or complete the other delivery's upload).
 	keyLocks sync.Map
+	// srcOpaque: a source object was seen with SSE-KMS/SSE-C, so server-side copies from
+	// it change ETags and carry the source ETag in metadata from the start.
+	srcOpaque atomic.Bool
+}
+
+// dstOpaque reports whether the destination's ETags are known not to be MD5s of the
+// content (SSE-KMS): ETag checks of what was written are then skipped, and Content-MD5,
+// which the store checks on every write, is the integrity guard.
+func (w *Worker) dstOpaque() bool {
+	o, ok := w.Dst.(interface{ OpaqueETags() bool })
+	return ok && o.OpaqueETags()
 }
 
 func (w *Worker) init() {
@@ -314,16 +325,68 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 		return "", err
 	}
 	defer w.lim.release()
-	etag, err := w.Dst.(objstore.ServerCopier).CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key)
+	sc := w.Dst.(objstore.ServerCopier)
+	// withSrcETag copies the headers and records the source ETag: the copy's ETag differs
+	// from the source's when either side uses SSE-KMS, and later runs compare through it.
+	withSrcETag := func() (*objstore.Headers, error) {
+		info, err := w.Src.Head(ctx, jo.Key, 0)
+		if err != nil {
+			return nil, err
+		}
+		if info.OpaqueETag() {
+			w.srcOpaque.Store(true)
+		}
+		h := copyHeaders(info, jo)
+		addSrcETag(h, jo.ETag)
+		return &h, nil
+	}
+	var h *objstore.Headers
+	if jo.ETag != "" && (w.dstOpaque() || w.srcOpaque.Load()) {
+		var err error
+		if h, err = withSrcETag(); err != nil {
+			return "", err
+		}
+	}
+	etag, err := sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h)
 	if err != nil {
 		return "", err
 	}
 	w.BytesCopied.Add(jo.Size)
-	if isMD5ETag(jo.ETag) && isMD5ETag(etag) && etag != jo.ETag {
+	if h != nil || !isMD5ETag(jo.ETag) || etag == jo.ETag {
+		return etag, nil
+	}
+	// A plain copy keeps the ETag unless encryption makes it opaque on either side.
+	if h, err = withSrcETag(); err != nil {
+		return "", fmt.Errorf("check copy of %s: %w", jo.Key, err)
+	}
+	if !w.srcOpaque.Load() && !w.dstOpaque() && isMD5ETag(etag) {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return "", fmt.Errorf("server-side copy of %s produced ETag %s, the source has %s: copy removed", jo.Key, etag, jo.ETag)
 	}
+	// Copy again, now with the source ETag in metadata.
+	if etag, err = sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h); err != nil {
+		return "", err
+	}
 	return etag, nil
+}
+
+// maxUserMetadata is S3's limit on user metadata (keys and values, in bytes).
+const maxUserMetadata = 2048
+
+// addSrcETag records the source ETag in the copy's metadata, so that a later run can tell
+// the copy is current from a HEAD when the two ETags differ (another part layout, SSE-KMS).
+// Left out when it would push the metadata over S3's limit.
+func addSrcETag(h objstore.Headers, etag string) {
+	if etag == "" {
+		return
+	}
+	n := len(MetaSrcETag) + len(etag)
+	for k, v := range h.Metadata {
+		n += len(k) + len(v)
+	}
+	if n <= maxUserMetadata {
+		h.Metadata[MetaSrcETag] = etag
+	}
 }
 
 func copyHeaders(info objstore.Info, jo JobObject) objstore.Headers {
@@ -378,19 +441,17 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 	}
 	sum := md5.Sum(buf)
 	hexSum := hex.EncodeToString(sum[:])
-	if isMD5ETag(jo.ETag) && hexSum != jo.ETag {
+	if isMD5ETag(jo.ETag) && !info.OpaqueETag() && hexSum != jo.ETag {
 		return "", fmt.Errorf("read %s: data MD5 %s does not match the source ETag %s", jo.Key, hexSum, jo.ETag)
 	}
 	h := copyHeaders(info, jo)
-	if jo.ETag != "" && !isMD5ETag(jo.ETag) {
-		h.Metadata[MetaSrcETag] = jo.ETag
-	}
+	addSrcETag(h, jo.ETag)
 	etag, err := w.Dst.Put(ctx, jo.Key, buf, sum[:], h)
 	if err != nil {
 		return "", markDst(err)
 	}
 	w.BytesSent.Add(jo.Size)
-	if isMD5ETag(etag) && etag != hexSum {
+	if isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return "", fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
 	}
@@ -498,9 +559,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 		}
 	}
 	h := copyHeaders(info, jo)
-	if jo.ETag != "" && !lay.reproduced {
-		h.Metadata[MetaSrcETag] = jo.ETag
-	}
+	addSrcETag(h, jo.ETag)
 
 	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -602,7 +661,10 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	}
 
 	expect := multipartETag(parts)
-	if lay.reproduced && isMultipartETag(jo.ETag) && expect != "" && expect != jo.ETag {
+	if w.dstOpaque() {
+		expect = "" // part ETags are not MD5s: there is nothing to compute
+	}
+	if lay.reproduced && isMultipartETag(jo.ETag) && !info.OpaqueETag() && expect != "" && expect != jo.ETag {
 		_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
 		return "", fmt.Errorf("copy of %s: parts give ETag %s, the source has %s: upload aborted", jo.Key, expect, jo.ETag)
 	}
@@ -686,7 +748,7 @@ func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, 
 		return "", markDst(err)
 	}
 	w.BytesSent.Add(n)
-	if isMD5ETag(etag) && etag != hexSum {
+	if isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum {
 		return "", fmt.Errorf("destination part ETag %s does not match the data MD5 %s", etag, hexSum)
 	}
 	return etag, nil
