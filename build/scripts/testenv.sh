@@ -3,7 +3,9 @@
 #   s3a, s3b   two versitygw S3 gateways with separate data dirs and keys ("two clouds")
 #   moto       moto_server: the AWS control plane (CloudFormation, SQS, DynamoDB, ECR API, ...)
 #   reg-auth   docker-registry over TLS (self-signed) with basic auth, user AWS (like ECR)
-#   reg-open   docker-registry over plain HTTP, anonymous
+#   reg-open   docker-registry over plain HTTP, anonymous (no OCI referrers API: tag fallback)
+#   reg-oci    an OCI 1.1 registry with the referrers API, in memory, plain HTTP, anonymous
+#              (build/testenv/ociregistry)
 # The endpoints go to an env file (KEY=VALUE) that cloud/testenv reads.
 #
 #   build/scripts/testenv.sh up       start them (no-op when they already run and answer)
@@ -13,7 +15,7 @@
 # Environment:
 #   TH_TESTENV_DIR   state dir: pids/, logs/, data/, tls/   (default <repo>/.testenv)
 #   TH_TESTENV_FILE  env file written by up                  (default <repo>/.testenv/env)
-#   TH_PORT_OFFSET   added to every port, to run a second set (default 0: 7070 7071 5000 5001 5002)
+#   TH_PORT_OFFSET   added to every port, to run a second set (default 0: 7070 7071 5000 5001 5002 5003)
 # Tools come from build/scripts/deps.sh (tools, system): .bin/versitygw, .venv-aws, docker-registry.
 set -euo pipefail
 
@@ -28,11 +30,11 @@ DIR="$(cd "$DIR" && pwd)"
 BIN="$ROOT/.bin"
 VENV="$ROOT/.venv-aws"
 HOST=127.0.0.1
-SERVICES=(s3a s3b moto reg-auth reg-open)
-declare -A PORT=([s3a]=$((7070 + OFF)) [s3b]=$((7071 + OFF)) [moto]=$((5000 + OFF)) [reg-auth]=$((5001 + OFF)) [reg-open]=$((5002 + OFF)))
+SERVICES=(s3a s3b moto reg-auth reg-open reg-oci)
+declare -A PORT=([s3a]=$((7070 + OFF)) [s3b]=$((7071 + OFF)) [moto]=$((5000 + OFF)) [reg-auth]=$((5001 + OFF)) [reg-open]=$((5002 + OFF)) [reg-oci]=$((5003 + OFF)))
 # A substring of each service's command line: `down` checks it before it signals a PID,
 # so a PID reused by another process is never killed.
-declare -A CMD=([s3a]=versitygw [s3b]=versitygw [moto]=moto_server [reg-auth]=docker-registry [reg-open]=docker-registry)
+declare -A CMD=([s3a]=versitygw [s3b]=versitygw [moto]=moto_server [reg-auth]=docker-registry [reg-open]=docker-registry [reg-oci]=th-ociregistry)
 
 log() { printf '[testenv] %s\n' "$*" >&2; }
 die() { printf '[testenv] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -58,7 +60,7 @@ healthy() {
 		code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$DIR/tls/cert.pem" "https://$HOST:$p/v2/")
 		[[ $code == 401 ]]
 		;;
-	reg-open) [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST:$p/v2/") == 200 ]] ;;
+	reg-open | reg-oci) [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST:$p/v2/") == 200 ]] ;;
 	esac
 }
 
@@ -123,6 +125,7 @@ up() {
 		-keyout "$DIR/tls/key.pem" -out "$DIR/tls/cert.pem" 2>/dev/null
 	chmod 600 "$DIR/tls/key.pem"
 	printf '%s\n' "$regpass" | (cd "$ROOT" && go run ./build/testenv/htpasswd -user AWS) >"$data/reg-auth/htpasswd"
+	(cd "$ROOT" && go build -o "$BIN/th-ociregistry" ./build/testenv/ociregistry) || die "could not build build/testenv/ociregistry"
 
 	local secret
 	for name in reg-auth reg-open; do
@@ -148,6 +151,7 @@ up() {
 	start moto "$VENV/bin/python" "$ROOT/build/testenv/moto_server.py" "$HOST" "${PORT[moto]}"
 	start reg-auth docker-registry serve "$data/reg-auth/config.yml"
 	start reg-open docker-registry serve "$data/reg-open/config.yml"
+	start reg-oci "$BIN/th-ociregistry" -addr "$HOST:${PORT[reg-oci]}"
 
 	local s
 	for s in "${SERVICES[@]}"; do wait_healthy "$s"; done
@@ -183,11 +187,12 @@ up() {
 		TH_REG_AUTH_PASS=$regpass
 		TH_REG_AUTH_CA=$DIR/tls/cert.pem
 		TH_REG_OPEN=$HOST:${PORT[reg-open]}
+		TH_REG_OCI=$HOST:${PORT[reg-oci]}
 	EOF
 	chmod 600 "$FILE.tmp"
 	mv "$FILE.tmp" "$FILE"
 	trap - EXIT
-	log "up in $((SECONDS - t0))s: s3a :${PORT[s3a]}, s3b :${PORT[s3b]}, moto :${PORT[moto]}, reg-auth :${PORT[reg-auth]} (TLS), reg-open :${PORT[reg-open]}; env file $FILE"
+	log "up in $((SECONDS - t0))s: s3a :${PORT[s3a]}, s3b :${PORT[s3b]}, moto :${PORT[moto]}, reg-auth :${PORT[reg-auth]} (TLS), reg-open :${PORT[reg-open]}, reg-oci :${PORT[reg-oci]}; env file $FILE"
 }
 
 # stop NAME: TERM, then KILL after 10 s.

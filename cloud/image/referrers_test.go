@@ -12,6 +12,7 @@ import (
 	"github.com/regclient/regclient/types/ref"
 
 	"transferhub/cloud/image/imagetest"
+	"transferhub/cloud/testenv"
 )
 
 // TestReferrersOnlyWhereTagged: on a registry without the OCI referrers API
@@ -324,6 +325,127 @@ func TestReferrersRecheck(t *testing.T) {
 	for _, q := range dstP.Requests() {
 		if q.Method != http.MethodHead && q.Method != http.MethodGet {
 			t.Errorf("second recheck wrote: %s %s", q.Method, q.Path)
+		}
+	}
+}
+
+// TestReferrersThroughTheAPI: an OCI 1.1 registry (reg-oci) keeps referrers in its
+// referrers API only, with no sha256-* tags. A signature on an index and an SBOM on one
+// of its platforms, found there through the API, reach a registry without the API as
+// fallback tags; copied back from there to the 1.1 registry they are in its API again
+// (and nowhere else). A re-run from the 1.1 registry sends HEADs only.
+func TestReferrersThroughTheAPI(t *testing.T) {
+	r := loadRegs(t)
+	r.env.Require(t, testenv.RegOCI)
+	oci := r.env.Get(string(testenv.RegOCI))
+	ctx := ctxT(t)
+	rc := r.rc(t, oci)
+	ns := uniq(t)
+	app := oci + "/" + ns + "/app"
+	img := push(t, rc, app+":v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{8 << 10}, Seed: 71})
+	sig, err := imagetest.PushReferrer(ctx, rc, app, img.Digest, "application/vnd.dev.cosign.artifact.sig.v1+json", []byte(`{"critical":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbom, err := imagetest.PushReferrer(ctx, rc, app, img.Manifests[1], "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := func(repo string) []string {
+		t.Helper()
+		rr, err := ref.New(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl, err := rc.TagList(ctx, rr)
+		if err != nil {
+			t.Fatalf("tags of %s: %v", repo, err)
+		}
+		out, _ := tl.GetTags()
+		return out
+	}
+	referrers := func(repo, subject string) []string {
+		t.Helper()
+		rr, err := ref.New(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rl, err := rc.ReferrerList(ctx, rr.SetDigest(subject))
+		if err != nil {
+			t.Fatalf("referrers of %s@%s: %v", repo, subject, err)
+		}
+		var out []string
+		for _, d := range rl.Descriptors {
+			out = append(out, d.Digest.String())
+		}
+		return out
+	}
+	if got := tags(app); !slices.Equal(got, []string{"v1"}) {
+		t.Fatalf("the 1.1 registry holds tags %v; referrers should live in its API only", got)
+	}
+
+	e := newEngine(t, Config{Access: r.access(oci)})
+	sum, err := e.Run(ctx, Spec{
+		Sources:     []Source{{Registry: oci, Repository: ns + "/app", Tag: "v1"}},
+		Destination: Destination{Registry: r.auth, Prefix: "api-in"},
+		Copy:        CopyOptions{Referrers: true},
+	}, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 1, 1, 0, 0)
+	mid := r.auth + "/api-in/" + ns + "/app"
+	for subject, want := range map[string]string{img.Digest: sig.Digest, img.Manifests[1]: sbom.Digest} {
+		raw, _ := r.rawManifest(t, mid+":"+strings.Replace(subject, ":", "-", 1))
+		var got []string
+		for _, m := range parseManifest(t, raw).Manifests {
+			got = append(got, m.Digest)
+		}
+		if !slices.Contains(got, want) {
+			t.Errorf("referrer %s of %s missing at the registry without the API; its fallback index lists %v", want, subject, got)
+		}
+	}
+
+	// Back to the 1.1 registry: into its API, with no fallback tags.
+	sum, err = e.Run(ctx, Spec{
+		Sources:     []Source{{Registry: r.auth, Repository: "api-in/" + ns + "/app", Tag: "v1"}},
+		Destination: Destination{Registry: oci, Prefix: "api-out"},
+		Copy:        CopyOptions{Referrers: true},
+	}, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 1, 1, 0, 0)
+	back := oci + "/api-out/api-in/" + ns + "/app" // the prefix joined with the source path
+	if got := referrers(back, img.Digest); !slices.Contains(got, sig.Digest) {
+		t.Errorf("signature missing from the 1.1 registry's referrers API: %v", got)
+	}
+	if got := referrers(back, img.Manifests[1]); !slices.Contains(got, sbom.Digest) {
+		t.Errorf("SBOM missing from the 1.1 registry's referrers API: %v", got)
+	}
+	if got := tags(back); !slices.Equal(got, []string{"v1"}) {
+		t.Errorf("the copy left tags %v on the 1.1 registry; want v1 only", got)
+	}
+
+	// A re-run from the 1.1 registry: HEADs only.
+	srcP, err := imagetest.NewProxy("http://"+oci, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcP.Close()
+	e2 := newEngine(t, Config{Access: r.access(oci, srcP.Host)})
+	sum, err = e2.Run(ctx, Spec{
+		Sources:     []Source{{Registry: srcP.Host, Repository: ns + "/app", Tag: "v1"}},
+		Destination: Destination{Registry: r.auth, Prefix: "api-in"},
+		Copy:        CopyOptions{Referrers: true},
+	}, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 1, 0, 1, 0)
+	for _, q := range srcP.Requests() {
+		if q.Method != http.MethodHead {
+			t.Errorf("re-run sent %s %s to the source", q.Method, q.Path)
 		}
 	}
 }

@@ -22,6 +22,7 @@ const (
 	AWS     Service = "TH_AWS_ENDPOINT"  // AWS emulator (moto server)
 	RegAuth Service = "TH_REG_AUTH"      // OCI registry with basic auth (user AWS), TLS
 	RegOpen Service = "TH_REG_OPEN"      // OCI registry, anonymous, plain HTTP
+	RegOCI  Service = "TH_REG_OCI"       // OCI 1.1 registry with the referrers API, anonymous, plain HTTP
 	Keyring Service = "TH_KEYRING"       // session D-Bus with an unlocked Secret Service
 	Bin     Service = "TH_BIN_DIR"       // directory with versitygw and other test tools
 )
@@ -120,6 +121,8 @@ func serviceName(s Service) string {
 		return "registry (auth)"
 	case RegOpen:
 		return "registry (open)"
+	case RegOCI:
+		return "registry (OCI 1.1, referrers API)"
 	case Keyring:
 		return "keychain (D-Bus Secret Service)"
 	}
