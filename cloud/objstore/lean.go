@@ -178,10 +178,13 @@ func (l *lean) do(req *http.Request) (*http.Response, error) {
 
 // get reads a whole object (ifMatch: the ETag it must still have). ok is false when the
 // SDK must send the request.
-func (l *lean) get(ctx context.Context, fullKey, key, ifMatch string) (io.ReadCloser, Info, bool, error) {
+func (l *lean) get(ctx context.Context, fullKey, key, ifMatch string, checksums bool) (io.ReadCloser, Info, bool, error) {
 	// identity: Go's transport would otherwise ask for gzip and silently inflate an
 	// object stored with Content-Encoding: gzip (the SDK sends the same header).
 	h := http.Header{"Accept-Encoding": {"identity"}}
+	if checksums {
+		h.Set("X-Amz-Checksum-Mode", "ENABLED")
+	}
 	if ifMatch != "" {
 		h.Set("If-Match", quote(ifMatch))
 	}
@@ -220,6 +223,9 @@ func (l *lean) get(ctx context.Context, fullKey, key, ifMatch string) (io.ReadCl
 		info.PartsCount, _ = strconv.Atoi(v)
 	}
 	info.SSE = rh.Get("X-Amz-Server-Side-Encryption")
+	if rh.Get("X-Amz-Checksum-Type") != "COMPOSITE" {
+		info.CRC64NVME = rh.Get("X-Amz-Checksum-Crc64nvme")
+	}
 	if rh.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
 		info.SSE = "SSE-C"
 	}
@@ -267,6 +273,7 @@ func (l *lean) put(ctx context.Context, fullKey string, body []byte, md5 []byte,
 	}
 	set("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id", in.SSEKMSKeyId)
 	set("X-Amz-Tagging", in.Tagging)
+	set("X-Amz-Checksum-Crc64nvme", in.ChecksumCRC64NVME)
 	req, err := l.request(ctx, http.MethodPut, fullKey, "PutObject", body, h)
 	if err != nil {
 		return "", "", false, nil

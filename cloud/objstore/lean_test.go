@@ -64,9 +64,9 @@ func TestLeanPathMatchesTheSDK(t *testing.T) {
 	}
 	for key, c := range cases {
 		sum := md5.Sum(c.body)
-		etagLean, err := lean.Put(ctx, key+".lean", c.body, sum[:], c.h)
+		etagLean, err := lean.Put(ctx, key+".lean", c.body, objstore.Sums{MD5: sum[:]}, c.h)
 		require.NoError(t, err, key)
-		etagSDK, err := sdk.Put(ctx, key+".sdk", c.body, sum[:], c.h)
+		etagSDK, err := sdk.Put(ctx, key+".sdk", c.body, objstore.Sums{MD5: sum[:]}, c.h)
 		require.NoError(t, err, key)
 		require.Equal(t, etagSDK, etagLean, key)
 
@@ -105,13 +105,13 @@ func TestLeanPathMatchesTheSDK(t *testing.T) {
 	}
 	gone := a.Open(t, "thub-no-such-bucket-"+s3test.RandName(""), "", p.URL)
 	sum := md5.Sum([]byte("x"))
-	_, errL := gone.Put(ctx, "k", []byte("x"), sum[:], objstore.Headers{})
-	_, errS := objstore.WithoutLean(gone).Put(ctx, "k", []byte("x"), sum[:], objstore.Headers{})
+	_, errL := gone.Put(ctx, "k", []byte("x"), objstore.Sums{MD5: sum[:]}, objstore.Headers{})
+	_, errS := objstore.WithoutLean(gone).Put(ctx, "k", []byte("x"), objstore.Sums{MD5: sum[:]}, objstore.Headers{})
 	require.ErrorContains(t, errL, "NoSuchBucket")
 	require.ErrorContains(t, errS, "NoSuchBucket")
 
 	// A bad Content-MD5 is refused, never stored.
-	_, err := lean.Put(ctx, "bad-md5", []byte("data"), sum[:], objstore.Headers{})
+	_, err := lean.Put(ctx, "bad-md5", []byte("data"), objstore.Sums{MD5: sum[:]}, objstore.Headers{})
 	require.Error(t, err)
 	_, err = a.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("pre fix/bad-md5")})
 	require.Error(t, err, "nothing written")

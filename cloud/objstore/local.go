@@ -293,7 +293,8 @@ func writeFile(dst string, write func(*os.File) error, mtime time.Time) error {
 	return nil
 }
 
-func (l *Local) Put(ctx context.Context, key string, body []byte, sum []byte, h Headers) (string, error) {
+func (l *Local) Put(ctx context.Context, key string, body []byte, sums Sums, h Headers) (string, error) {
+	sum := sums.MD5
 	p, err := l.path(key)
 	if err != nil {
 		return "", err
@@ -331,7 +332,7 @@ func (l *Local) uploadDir(id string) (string, error) {
 	return filepath.Join(l.root, localUploads, id), nil
 }
 
-func (l *Local) CreateUpload(ctx context.Context, key string, h Headers) (string, error) {
+func (l *Local) CreateUpload(ctx context.Context, key string, h Headers, _ bool) (string, error) {
 	if _, err := l.path(key); err != nil {
 		return "", err
 	}
@@ -368,7 +369,8 @@ func (l *Local) readUpload(id string) (localUpload, string, error) {
 	return u, dir, nil
 }
 
-func (l *Local) UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, sum []byte) (string, error) {
+func (l *Local) UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, sums Sums) (string, error) {
+	sum := sums.MD5
 	_, dir, err := l.readUpload(uploadID)
 	if err != nil {
 		return "", err
@@ -424,7 +426,8 @@ func (l *Local) ListParts(ctx context.Context, key, uploadID string) ([]Part, er
 	return parts, nil
 }
 
-func (l *Local) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) (string, error) {
+// CompleteUpload: files keep no checksum, so full is not used (the parts' MD5s were checked).
+func (l *Local) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part, _ Sums) (string, error) {
 	u, dir, err := l.readUpload(uploadID)
 	if err != nil {
 		return "", err

@@ -69,6 +69,9 @@ type Info struct {
 	// SSE is the server-side encryption the store reported: "", "AES256", "aws:kms",
 	// "aws:kms:dsse", or "SSE-C" for a customer-provided key.
 	SSE string
+	// CRC64NVME is the object's full-object checksum (base64) where the store keeps one
+	// and the location takes checksums; "" otherwise (and for part or range reads).
+	CRC64NVME string
 }
 
 // OpaqueETag reports whether the object's ETag is not the MD5 of its content although
@@ -81,9 +84,10 @@ func OpaqueSSE(sse string) bool { return strings.HasPrefix(sse, "aws:kms") || ss
 
 // Part is one uploaded part of a multipart upload.
 type Part struct {
-	Number int
-	Size   int64
-	ETag   string // unquoted
+	Number    int
+	Size      int64
+	ETag      string // unquoted
+	CRC64NVME string // base64; "" when unknown
 }
 
 // Upload is an open multipart upload.
@@ -124,13 +128,17 @@ type Reader interface {
 // Writer writes objects. Every write is all-or-nothing: a failed Put or an aborted
 // upload leaves no partial object behind.
 type Writer interface {
-	// Put writes a whole object. md5 is the body's MD5 (sent as Content-MD5 where the
-	// backend checks it); it returns the new ETag.
-	Put(ctx context.Context, key string, body []byte, md5 []byte, h Headers) (etag string, err error)
-	CreateUpload(ctx context.Context, key string, h Headers) (uploadID string, err error)
-	UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, md5 []byte) (etag string, err error)
+	// Put writes a whole object with the body's checksums (sent where the backend checks
+	// them); it returns the new ETag.
+	Put(ctx context.Context, key string, body []byte, sums Sums, h Headers) (etag string, err error)
+	// CreateUpload opens a multipart upload; crc asks for a full-object CRC-64/NVME
+	// (every part and the completion then carry theirs) where the location takes them.
+	CreateUpload(ctx context.Context, key string, h Headers, crc bool) (uploadID string, err error)
+	UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, sums Sums) (etag string, err error)
 	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)
-	CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) (etag string, err error)
+	// CompleteUpload assembles the parts; full.CRC64NVME, when set, is the whole object's
+	// checksum, which the store verifies against the parts it holds.
+	CompleteUpload(ctx context.Context, key, uploadID string, parts []Part, full Sums) (etag string, err error)
 	AbortUpload(ctx context.Context, key, uploadID string) error
 	// ListUploads returns the open uploads of exactly this key (never of keys it prefixes).
 	ListUploads(ctx context.Context, key string) ([]Upload, error)

@@ -80,6 +80,10 @@ type S3Config struct {
 	HTTPClient *http.Client
 	// Log receives the SDK's own warnings (at debug level); nil: slog.Default().
 	Log *slog.Logger
+	// Checksums: "on" reads full-object CRC-64/NVME checksums of sources and sends them
+	// with writes, "off" never does, "" decides by provider (Amazon S3 only: many
+	// S3-compatible stores refuse the headers).
+	Checksums string
 }
 
 // S3 is a bucket and prefix behind the S3 API.
@@ -97,7 +101,13 @@ type S3 struct {
 	// what this location stores are not MD5s of the content.
 	// (A pointer: copies of an S3, as tests make, share it.)
 	opaque *atomic.Bool
+	// checksums: full-object CRC-64/NVME checksums are read and written (S3Config.Checksums).
+	checksums bool
 }
+
+// TakesChecksums reports whether this location reads and writes full-object CRC-64/NVME
+// checksums.
+func (s *S3) TakesChecksums() bool { return s.checksums }
 
 // OpaqueETags reports whether a write to this location was answered with SSE-KMS or
 // SSE-C: its ETags then say nothing about the content (Content-MD5 still guards every
@@ -210,6 +220,16 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	if endpoint == "" && prov.EndpointTemplate != "" {
 		endpoint = prov.Endpoint(awsCfg.Region)
 	}
+	checksums := prov.AWS
+	switch c.Checksums {
+	case "on":
+		checksums = true
+	case "off":
+		checksums = false
+	case "", "auto":
+	default:
+		return nil, fmt.Errorf("checksums %q: use on, off or auto", c.Checksums)
+	}
 	pathStyle := prov.PathStyle
 	switch c.PathStyle {
 	case "path":
@@ -250,7 +270,7 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 		client: client, bucket: bucket, prefix: prefix, provider: prov, cfg: c,
 		endpoint: effEndpoint, region: awsCfg.Region, lean: newLean(ctx, client, bucket, c),
 		identity: strings.Join([]string{prov.Name, effEndpoint, Partition(awsCfg.Region), credentialID(c)}, "|"),
-		opaque:   new(atomic.Bool),
+		opaque:   new(atomic.Bool), checksums: checksums,
 	}, nil
 }
 
@@ -520,6 +540,8 @@ func (s *S3) Head(ctx context.Context, key string, partNumber int) (Info, error)
 	in := &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), RequestPayer: s.payer()}
 	if partNumber > 0 {
 		in.PartNumber = aws.Int32(int32(partNumber))
+	} else if s.checksums {
+		in.ChecksumMode = types.ChecksumModeEnabled
 	}
 	out, err := s.client.HeadObject(ctx, in)
 	if err != nil {
@@ -533,6 +555,9 @@ func (s *S3) Head(ctx context.Context, key string, partNumber int) (Info, error)
 			ContentLanguage: aws.ToString(out.ContentLanguage), Expires: aws.ToString(out.ExpiresString), Metadata: out.Metadata,
 			ModTime: aws.ToTime(out.LastModified)},
 		PartsCount: int(aws.ToInt32(out.PartsCount)), SSE: sseOf(out.ServerSideEncryption, out.SSECustomerAlgorithm),
+	}
+	if partNumber == 0 && out.ChecksumType != types.ChecksumTypeComposite {
+		info.CRC64NVME = aws.ToString(out.ChecksumCRC64NVME)
 	}
 	if partNumber > 0 {
 		info.PartSize = info.Size
@@ -562,8 +587,11 @@ func (s *S3) Get(ctx context.Context, key string, off, length int64, ifMatch str
 	if ifMatch != "" {
 		in.IfMatch = aws.String(quote(ifMatch))
 	}
+	if in.Range == nil && s.checksums {
+		in.ChecksumMode = types.ChecksumModeEnabled
+	}
 	if s.lean != nil && in.Range == nil {
-		if rc, info, ok, err := s.lean.get(ctx, s.full(key), key, ifMatch); ok {
+		if rc, info, ok, err := s.lean.get(ctx, s.full(key), key, ifMatch, s.checksums); ok {
 			if err != nil {
 				return nil, Info{}, s.mapErr("get", key, err)
 			}
@@ -583,12 +611,23 @@ func (s *S3) Get(ctx context.Context, key string, off, length int64, ifMatch str
 			ModTime: aws.ToTime(out.LastModified)},
 		PartsCount: int(aws.ToInt32(out.PartsCount)), SSE: sseOf(out.ServerSideEncryption, out.SSECustomerAlgorithm),
 	}
+	if in.Range == nil && out.ChecksumType != types.ChecksumTypeComposite {
+		info.CRC64NVME = aws.ToString(out.ChecksumCRC64NVME)
+	}
 	if cr := out.ContentRange; cr != nil {
 		if i := strings.LastIndexByte(*cr, '/'); i >= 0 {
 			fmt.Sscan((*cr)[i+1:], &info.Size)
 		}
 	}
 	return out.Body, info, nil
+}
+
+// crc is the CRC-64/NVME header value of sums when this location sends checksums.
+func (s *S3) crc(sums Sums) *string {
+	if !s.checksums || len(sums.CRC64NVME) != 8 {
+		return nil
+	}
+	return aws.String(base64.StdEncoding.EncodeToString(sums.CRC64NVME))
 }
 
 func md5b64(sum []byte) *string {
@@ -638,11 +677,12 @@ func parseExpires(v string) *time.Time {
 	return &t
 }
 
-func (s *S3) Put(ctx context.Context, key string, body []byte, md5 []byte, h Headers) (string, error) {
+func (s *S3) Put(ctx context.Context, key string, body []byte, sums Sums, h Headers) (string, error) {
 	sse, kms := s.sse()
+	md5 := sums.MD5
 	in := &s3.PutObjectInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), Body: bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))), ContentMD5: md5b64(md5),
+		ContentLength: aws.Int64(int64(len(body))), ContentMD5: md5b64(md5), ChecksumCRC64NVME: s.crc(sums),
 		ContentType: strp(h.ContentType), CacheControl: strp(h.CacheControl), ContentDisposition: strp(h.ContentDisposition),
 		ContentEncoding: strp(h.ContentEncoding), ContentLanguage: strp(h.ContentLanguage), Expires: parseExpires(h.Expires),
 		Metadata: h.Metadata, StorageClass: types.StorageClass(s.cfg.StorageClass), ACL: types.ObjectCannedACL(s.cfg.ACL),
@@ -665,15 +705,19 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, md5 []byte, h Hea
 	return unquote(aws.ToString(out.ETag)), nil
 }
 
-func (s *S3) CreateUpload(ctx context.Context, key string, h Headers) (string, error) {
+func (s *S3) CreateUpload(ctx context.Context, key string, h Headers, crc bool) (string, error) {
 	sse, kms := s.sse()
-	out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	in := &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)),
 		ContentType: strp(h.ContentType), CacheControl: strp(h.CacheControl), ContentDisposition: strp(h.ContentDisposition),
 		ContentEncoding: strp(h.ContentEncoding), ContentLanguage: strp(h.ContentLanguage), Expires: parseExpires(h.Expires),
 		Metadata: h.Metadata, StorageClass: types.StorageClass(s.cfg.StorageClass), ACL: types.ObjectCannedACL(s.cfg.ACL),
 		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: strp(s.cfg.Tagging), RequestPayer: s.payer(),
-	})
+	}
+	if crc && s.checksums {
+		in.ChecksumAlgorithm, in.ChecksumType = types.ChecksumAlgorithmCrc64nvme, types.ChecksumTypeFullObject
+	}
+	out, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return "", s.mapErr("create multipart upload", key, err)
 	}
@@ -681,12 +725,12 @@ func (s *S3) CreateUpload(ctx context.Context, key string, h Headers) (string, e
 	return aws.ToString(out.UploadId), nil
 }
 
-func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, md5 []byte) (string, error) {
+func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, sums Sums) (string, error) {
 	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), UploadId: aws.String(uploadID),
 		PartNumber: aws.Int32(int32(number)), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
-		ContentMD5: md5b64(md5), RequestPayer: s.payer(),
-	}, unsignedIfMD5(md5))
+		ContentMD5: md5b64(sums.MD5), ChecksumCRC64NVME: s.crc(sums), RequestPayer: s.payer(),
+	}, unsignedIfMD5(sums.MD5))
 	if err != nil {
 		return "", s.mapErr(fmt.Sprintf("upload part %d of", number), key, err)
 	}
@@ -703,7 +747,8 @@ func (s *S3) ListParts(ctx context.Context, key, uploadID string) ([]Part, error
 			return nil, s.mapErr("list parts of", key, err)
 		}
 		for _, p := range out.Parts {
-			parts = append(parts, Part{Number: int(aws.ToInt32(p.PartNumber)), Size: aws.ToInt64(p.Size), ETag: unquote(aws.ToString(p.ETag))})
+			parts = append(parts, Part{Number: int(aws.ToInt32(p.PartNumber)), Size: aws.ToInt64(p.Size), ETag: unquote(aws.ToString(p.ETag)),
+				CRC64NVME: aws.ToString(p.ChecksumCRC64NVME)})
 		}
 		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil {
 			break
@@ -714,15 +759,22 @@ func (s *S3) ListParts(ctx context.Context, key, uploadID string) ([]Part, error
 	return parts, nil
 }
 
-func (s *S3) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) (string, error) {
+func (s *S3) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part, full Sums) (string, error) {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(quote(p.ETag))}
+		if s.checksums {
+			cp[i].ChecksumCRC64NVME = strp(p.CRC64NVME)
+		}
 	}
-	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), UploadId: aws.String(uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp}, RequestPayer: s.payer(),
-	})
+	}
+	if c := s.crc(full); c != nil {
+		in.ChecksumCRC64NVME, in.ChecksumType = c, types.ChecksumTypeFullObject
+	}
+	out, err := s.client.CompleteMultipartUpload(ctx, in)
 	if err != nil {
 		return "", s.mapErr("complete multipart upload of", key, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"transferhub/cloud/objstore"
@@ -31,6 +32,16 @@ const (
 // comes back later (and then resumes the recorded upload). Never a failure.
 var errSplitting = errors.New("another worker is splitting this object")
 
+// crcPrefix marks a part record's checksum as CRC-64/NVME (state.Part.Checksum is "ALGO:value").
+const crcPrefix = "CRC64NVME:"
+
+func partChecksum(crc string) string {
+	if crc == "" {
+		return ""
+	}
+	return crcPrefix + crc
+}
+
 // split prepares a giant object and queues its missing parts. It returns a record only
 // when the object settles here (its source vanished).
 func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliveries int) (*state.Object, error) {
@@ -54,6 +65,13 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 	lay := w.planLayout(jo, info)
 	h := copyHeaders(info, jo)
 	addSrcETag(h, jo.ETag)
+	srcCRC := ""
+	if !w.serverS {
+		if srcCRC, err = w.sourceCRC(ctx, jo.Key, info, part); err != nil {
+			return nil, err
+		}
+	}
+	withCRC := !w.serverS && (srcCRC != "" || takesChecksums(w.Dst))
 	// One split at a time per object: two deliveries of its job splitting at once would
 	// each open an upload, and the one not recorded would stay open.
 	release, err := f.takeLease(ctx, "split/"+jo.Key, splitLease)
@@ -124,7 +142,7 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 		}
 		f.log().Info("resuming giant object", "key", jo.Key, "parts_done", len(have), "parts", lay.n)
 	} else {
-		if uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h); err != nil {
+		if uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h, withCRC); err != nil {
 			return nil, markDst(err)
 		}
 		f.log().Info("multipart upload opened", "key", jo.Key, "upload", uploadID, "record", string(rec.Status), "recorded_upload", rec.UploadID)
@@ -142,7 +160,8 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 			continue
 		}
 		b, err := EncodePart(PartJob{Run: runID, Object: jo, UploadID: uploadID, Part: i, Parts: lay.n,
-			PartSize: lay.partSize, SourceLayout: lay.reproduced, SourceOpaque: info.OpaqueETag()})
+			PartSize: lay.partSize, SourceLayout: lay.reproduced, SourceOpaque: info.OpaqueETag(),
+			CRC: withCRC, SourceCRC: srcCRC})
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +205,7 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 	err = w.lim.acquire(ctx)
 	var p objstore.Part
 	if err == nil {
-		p, err = w.copyPart(ctx, pj.Object, pj.UploadID, pj.layout(), pj.Part)
+		p, err = w.copyPart(ctx, pj.Object, pj.UploadID, pj.layout(), pj.Part, pj.CRC)
 		w.lim.release()
 	}
 	if ctx.Err() != nil {
@@ -226,7 +245,8 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 			return
 		}
 		var n int
-		n, err = w.Store.PutPart(ctx, w.TaskID, key, state.Part{UploadID: pj.UploadID, Number: pj.Part, Size: p.Size, ETag: p.ETag})
+		n, err = w.Store.PutPart(ctx, w.TaskID, key, state.Part{UploadID: pj.UploadID, Number: pj.Part, Size: p.Size, ETag: p.ETag,
+			Checksum: partChecksum(p.CRC64NVME)})
 		if err == nil {
 			f.stats.parts.Add(1)
 			f.log().Debug("part uploaded", "key", key, "part", pj.Part, "parts", pj.Parts, "parts_done", n)
@@ -381,7 +401,7 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 		if p.Number != i+1 {
 			return fmt.Errorf("complete %s: part %d missing", key, i+1)
 		}
-		parts[i] = objstore.Part{Number: p.Number, Size: p.Size, ETag: p.ETag}
+		parts[i] = objstore.Part{Number: p.Number, Size: p.Size, ETag: p.ETag, CRC64NVME: strings.TrimPrefix(p.Checksum, crcPrefix)}
 	}
 	expect := multipartETag(parts)
 	if w.dstOpaque() {
@@ -390,7 +410,14 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 	if pj.SourceLayout && !pj.SourceOpaque && isMultipartETag(pj.Object.ETag) && expect != "" && expect != pj.Object.ETag {
 		return errPermanent{fmt.Errorf("copy of %s: parts give ETag %s, the source has %s", key, expect, pj.Object.ETag)}
 	}
-	etag, err := w.Dst.CompleteUpload(ctx, key, pj.UploadID, parts)
+	var full objstore.Sums
+	if crc, ok := wholeCRC(parts); ok && pj.CRC {
+		if pj.SourceCRC != "" && objstore.CRCString(crc) != pj.SourceCRC {
+			return errPermanent{errCRC(key, crc, pj.SourceCRC)}
+		}
+		full.CRC64NVME = objstore.CRCBytes(crc)
+	}
+	etag, err := w.Dst.CompleteUpload(ctx, key, pj.UploadID, parts, full)
 	if errors.Is(err, objstore.ErrNotFound) {
 		// Completed by an earlier completer that died before recording it.
 		info, herr := w.Dst.Head(ctx, key, 0)

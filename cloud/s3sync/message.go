@@ -49,7 +49,11 @@ type PartJob struct {
 	SourceLayout bool `json:"sourceLayout,omitempty"`
 	// SourceOpaque: the source's ETag is not an MD5 (SSE-KMS, SSE-C), so no ETag arithmetic.
 	SourceOpaque bool `json:"sourceOpaque,omitempty"`
-	Attempt      int  `json:"attempt,omitempty"`
+	// CRC: parts carry CRC-64/NVME checksums, combined at completion into the object's,
+	// which must equal SourceCRC (the source's full-object checksum) when that is set.
+	CRC       bool   `json:"crc,omitempty"`
+	SourceCRC string `json:"sourceCRC,omitempty"`
+	Attempt   int    `json:"attempt,omitempty"`
 }
 
 const partKind = "part"

@@ -62,6 +62,48 @@ func (w *Worker) dstOpaque() bool {
 	return ok && o.OpaqueETags()
 }
 
+// takesChecksums reports whether a location reads and writes full-object CRC-64/NVME
+// checksums (Amazon S3, or as configured).
+func takesChecksums(l objstore.Location) bool {
+	t, ok := l.(interface{ TakesChecksums() bool })
+	return ok && t.TakesChecksums()
+}
+
+// sourceCRC is the source's full-object checksum ("" when it keeps none): from info when
+// that came from a whole-object HEAD, else from one more HEAD.
+func (w *Worker) sourceCRC(ctx context.Context, key string, info objstore.Info, part int) (string, error) {
+	if part == 0 || !takesChecksums(w.Src) {
+		return info.CRC64NVME, nil
+	}
+	whole, err := w.Src.Head(ctx, key, 0)
+	if err != nil {
+		return "", err
+	}
+	return whole.CRC64NVME, nil
+}
+
+// wholeCRC combines the parts' checksums into the object's; false when a part has none.
+func wholeCRC(parts []objstore.Part) (uint64, bool) {
+	var crc uint64
+	for i, p := range parts {
+		c, ok := objstore.ParseCRC(p.CRC64NVME)
+		if !ok {
+			return 0, false
+		}
+		if i == 0 {
+			crc = c
+			continue
+		}
+		crc = objstore.CombineCRC64NVME(crc, c, p.Size)
+	}
+	return crc, len(parts) > 0
+}
+
+// errCRC is a copy whose data does not have the source's full-object checksum.
+func errCRC(key string, got uint64, want string) error {
+	return fmt.Errorf("copy of %s: data CRC-64/NVME %s does not match the source's %s", key, objstore.CRCString(got), want)
+}
+
 func (w *Worker) init() {
 	w.once.Do(func() {
 		w.Opt = w.Opt.Defaults()
@@ -444,9 +486,19 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 	if isMD5ETag(jo.ETag) && !info.OpaqueETag() && hexSum != jo.ETag {
 		return "", fmt.Errorf("read %s: data MD5 %s does not match the source ETag %s", jo.Key, hexSum, jo.ETag)
 	}
+	sums := objstore.Sums{MD5: sum[:]}
+	if info.CRC64NVME != "" || takesChecksums(w.Dst) {
+		// The whole object's checksum: checked against the source's (the only end-to-end
+		// check when its ETag is not an MD5) and kept by the destination.
+		crc := objstore.CRC64NVME(buf)
+		if info.CRC64NVME != "" && objstore.CRCString(crc) != info.CRC64NVME {
+			return "", errCRC(jo.Key, crc, info.CRC64NVME)
+		}
+		sums.CRC64NVME = objstore.CRCBytes(crc)
+	}
 	h := copyHeaders(info, jo)
 	addSrcETag(h, jo.ETag)
-	etag, err := w.Dst.Put(ctx, jo.Key, buf, sum[:], h)
+	etag, err := w.Dst.Put(ctx, jo.Key, buf, sums, h)
 	if err != nil {
 		return "", markDst(err)
 	}
@@ -560,6 +612,15 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	}
 	h := copyHeaders(info, jo)
 	addSrcETag(h, jo.ETag)
+	// Streamed parts carry CRC-64/NVME checksums when the source has a full-object one to
+	// check against or the destination keeps them (server-side copies move no data).
+	srcCRC := ""
+	if !w.serverS {
+		if srcCRC, err = w.sourceCRC(ctx, jo.Key, info, part); err != nil {
+			return "", err
+		}
+	}
+	withCRC := !w.serverS && (srcCRC != "" || takesChecksums(w.Dst))
 
 	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -602,7 +663,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 		}
 		w.Opt.Logger.Info("resuming multipart upload", "key", jo.Key, "parts_done", len(done), "parts", lay.n)
 	} else {
-		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h)
+		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h, withCRC)
 		if err != nil {
 			return "", markDst(err)
 		}
@@ -635,7 +696,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 		go func(i int) {
 			defer wg.Done()
 			defer w.lim.release()
-			p, err := w.copyPart(pctx, jo, uploadID, lay, i)
+			p, err := w.copyPart(pctx, jo, uploadID, lay, i, withCRC)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -668,7 +729,15 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 		_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
 		return "", fmt.Errorf("copy of %s: parts give ETag %s, the source has %s: upload aborted", jo.Key, expect, jo.ETag)
 	}
-	etag, err := w.Dst.CompleteUpload(ctx, jo.Key, uploadID, parts)
+	var full objstore.Sums
+	if crc, ok := wholeCRC(parts); ok && withCRC {
+		if srcCRC != "" && objstore.CRCString(crc) != srcCRC {
+			_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
+			return "", fmt.Errorf("%w: upload aborted", errCRC(jo.Key, crc, srcCRC))
+		}
+		full.CRC64NVME = objstore.CRCBytes(crc)
+	}
+	etag, err := w.Dst.CompleteUpload(ctx, jo.Key, uploadID, parts, full)
 	if err != nil {
 		return "", markDst(err)
 	}
@@ -693,22 +762,23 @@ func multipartETag(parts []objstore.Part) string {
 	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
 }
 
-// copyPart moves one part, server-side or through a pooled buffer, with a few tries.
-func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, lay layout, i int) (objstore.Part, error) {
+// copyPart moves one part, server-side or through a pooled buffer, with a few tries;
+// withCRC computes the part's CRC-64/NVME (streamed parts only).
+func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, lay layout, i int, withCRC bool) (objstore.Part, error) {
 	off, n := lay.off(i), lay.partLen(i)
 	var err error
 	for try := 1; try <= 3; try++ {
-		var etag string
+		var etag, crc string
 		if w.serverS {
 			etag, err = w.Dst.(objstore.ServerCopier).CopyPart(ctx, w.Src, jo.Key, jo.ETag, jo.Key, uploadID, i, off, n)
 			if err == nil {
 				w.BytesCopied.Add(n)
 			}
 		} else {
-			etag, err = w.streamPart(ctx, jo, uploadID, i, off, n)
+			etag, crc, err = w.streamPart(ctx, jo, uploadID, i, off, n, withCRC)
 		}
 		if err == nil {
-			return objstore.Part{Number: i, Size: n, ETag: etag}, nil
+			return objstore.Part{Number: i, Size: n, ETag: etag, CRC64NVME: crc}, nil
 		}
 		if ctx.Err() != nil || errors.Is(err, objstore.ErrPrecondition) || errors.Is(err, objstore.ErrNotFound) {
 			break
@@ -721,17 +791,19 @@ func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, la
 	return objstore.Part{}, fmt.Errorf("part %d of %s: %w", i, jo.Key, err)
 }
 
-func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, i int, off, n int64) (string, error) {
+// streamPart copies one part through a pooled buffer and returns its ETag and, with
+// withCRC, its CRC-64/NVME (base64).
+func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, i int, off, n int64, withCRC bool) (etag, crc string, err error) {
 	class := classOf(n)
 	if err := w.mem.acquire(ctx, class); err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer w.mem.release(class)
 	buf := w.bufs.get(n)
 	defer w.bufs.put(buf)
 	rc, _, err := w.Src.Get(ctx, jo.Key, off, n, jo.ETag)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	_, err = io.ReadFull(rc, buf)
 	if err == nil {
@@ -739,19 +811,24 @@ func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, 
 	}
 	rc.Close()
 	if err != nil {
-		return "", fmt.Errorf("read bytes %d-%d: %w", off, off+n-1, err)
+		return "", "", fmt.Errorf("read bytes %d-%d: %w", off, off+n-1, err)
 	}
 	sum := md5.Sum(buf)
 	hexSum := hex.EncodeToString(sum[:])
-	etag, err := w.Dst.UploadPart(ctx, jo.Key, uploadID, i, buf, sum[:])
+	sums := objstore.Sums{MD5: sum[:]}
+	if withCRC {
+		c := objstore.CRC64NVME(buf)
+		sums.CRC64NVME, crc = objstore.CRCBytes(c), objstore.CRCString(c)
+	}
+	etag, err = w.Dst.UploadPart(ctx, jo.Key, uploadID, i, buf, sums)
 	if err != nil {
-		return "", markDst(err)
+		return "", "", markDst(err)
 	}
 	w.BytesSent.Add(n)
 	if isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum {
-		return "", fmt.Errorf("destination part ETag %s does not match the data MD5 %s", etag, hexSum)
+		return "", "", fmt.Errorf("destination part ETag %s does not match the data MD5 %s", etag, hexSum)
 	}
-	return etag, nil
+	return etag, crc, nil
 }
 
 // Sweep aborts the open uploads of objects left IN_PROGRESS (their job failed for good or

@@ -42,6 +42,12 @@ type sideFlags struct {
 	accessKey, secretKey, sessionToken             string
 	anonymous, requesterPays                       bool
 	roleARN, externalID                            string
+	checksums                                      string
+}
+
+// addChecksumsFlag registers --<side>-checksums.
+func addChecksumsFlag(f *pflag.FlagSet, v *string, side, what string) {
+	f.StringVar(v, side+"-checksums", "auto", "full-object CRC-64/NVME checksums for the "+what+": on (read the source's and verify copies against them; send them with writes, which the store verifies), off, or auto (on for Amazon S3 only)")
 }
 
 func (s *sideFlags) add(c *cobra.Command, side, what string) {
@@ -57,13 +63,14 @@ func (s *sideFlags) add(c *cobra.Command, side, what string) {
 	f.BoolVar(&s.requesterPays, side+"-requester-pays", false, "requester pays for the "+what)
 	f.StringVar(&s.roleARN, side+"-role-arn", "", "IAM role to assume for the "+what)
 	f.StringVar(&s.externalID, side+"-external-id", "", "external id for assuming the "+what+" role")
+	addChecksumsFlag(f, &s.checksums, side, what)
 }
 
 func (s *sideFlags) config(side string) objstore.S3Config {
 	env := func(name string) string { return os.Getenv("THUB_" + strings.ToUpper(side) + "_" + name) }
 	c := objstore.S3Config{Provider: s.provider, Region: s.region, Endpoint: s.endpoint, PathStyle: s.pathStyle,
 		Profile: s.profile, AccessKey: s.accessKey, SecretKey: s.secretKey, SessionToken: s.sessionToken,
-		Anonymous: s.anonymous, RequesterPays: s.requesterPays, RoleARN: s.roleARN, ExternalID: s.externalID}
+		Anonymous: s.anonymous, RequesterPays: s.requesterPays, RoleARN: s.roleARN, ExternalID: s.externalID, Checksums: s.checksums}
 	if c.AccessKey == "" {
 		c.AccessKey = env("ACCESS_KEY_ID")
 	}

@@ -70,6 +70,7 @@ type cloudSide struct {
 	url, endpoint, region, provider, addressing string
 	anonymous, requesterPays                    bool
 	roleARN, externalID, secretARN              string
+	checksums                                   string
 }
 
 func (s *cloudSide) add(c *cobra.Command, side, what string) {
@@ -84,6 +85,7 @@ func (s *cloudSide) add(c *cobra.Command, side, what string) {
 	f.StringVar(&s.secretARN, side+"-secret-arn", "", "Secrets Manager secret (ARN or name) with the "+what+"'s keys: {\"access_key_id\",\"secret_access_key\"[,\"session_token\"]}")
 	f.StringVar(&s.roleARN, side+"-role-arn", "", "IAM role to assume for the "+what+" (on top of the secret or the instance role)")
 	f.StringVar(&s.externalID, side+"-external-id", "", "external id for assuming the "+what+" role")
+	addChecksumsFlag(f, &s.checksums, side, what)
 }
 
 // awsClients are the control-plane clients (the task's queue, table and secrets), from
@@ -124,7 +126,7 @@ func (s *cloudSide) open(ctx context.Context, side string, clients *awsClients, 
 		return nil, fmt.Errorf("%s %q: a cloud run reads and writes buckets (s3://bucket[/prefix])", what, s.url)
 	}
 	env := func(name string) string { return os.Getenv("THUB_" + strings.ToUpper(side) + "_" + name) }
-	cfg := objstore.S3Config{Provider: s.provider, Region: s.region, Endpoint: s.endpoint, PathStyle: s.addressing,
+	cfg := objstore.S3Config{Provider: s.provider, Region: s.region, Endpoint: s.endpoint, PathStyle: s.addressing, Checksums: s.checksums,
 		Anonymous: s.anonymous, RequesterPays: s.requesterPays, RoleARN: s.roleARN, ExternalID: s.externalID,
 		AccessKey: env("ACCESS_KEY_ID"), SecretKey: env("SECRET_ACCESS_KEY"), SessionToken: env("SESSION_TOKEN"),
 		Concurrency: fl.concurrency, StallTimeout: fl.stall, OnThrottle: th.Signal}

@@ -324,12 +324,14 @@ func TestFleetS3GiantKMS(t *testing.T) {
 	a, b := s3test.Gateways(t)
 	f := newFleet(t, 5)
 	srcB, dst := a.Bucket(t, "th-kms-src"), b.Bucket(t, "th-kms-dst")
-	a.PutMultipart(t, srcB, "giant-multipart.bin", s3test.RandBytes(12<<20), 5<<20, nil) // layout reproduced
-	a.Put(t, srcB, "giant-single.bin", s3test.RandBytes(11<<20+7), nil)                  // split by the fleet
-	a.Put(t, srcB, "small.txt", []byte("small"), nil)
+	// With full-object CRC-64/NVME checksums, as Amazon S3 keeps: each part job computes
+	// its part's, and the completer combines them and checks the source's.
+	a.PutCRC(t, srcB, "giant-multipart.bin", s3test.RandBytes(12<<20), 5<<20) // layout reproduced
+	a.PutCRC(t, srcB, "giant-single.bin", s3test.RandBytes(11<<20+7), 0)      // split by the fleet
+	a.PutCRC(t, srcB, "small.txt", []byte("small"), 0)
 	kmsA, kmsB := s3test.NewKMSProxy(t, a), s3test.NewKMSProxy(t, b)
 	f.sides(a, srcB, b, dst, kmsA.URL)
-	env := []string{"THUB_DST_ENDPOINT=" + kmsB.URL, "THUB_GIANT_THRESHOLD=10MiB"}
+	env := []string{"THUB_DST_ENDPOINT=" + kmsB.URL, "THUB_GIANT_THRESHOLD=10MiB", "THUB_SRC_CHECKSUMS=on", "THUB_DST_CHECKSUMS=on"}
 	f.start(env, "s3", "work")
 	f.start(env, "s3", "work")
 	r := f.run(env, "s3", "find")
@@ -339,6 +341,9 @@ func TestFleetS3GiantKMS(t *testing.T) {
 	require.Equal(t, int64(3), tk.Counters.DoneObjects, "failed: %d", tk.Counters.FailedObjects)
 	require.Equal(t, 2, strings.Count(f.logs(), `"msg":"giant object split into part jobs"`))
 	s3test.VerifyData(t, a, srcB, "", b, dst, "")
+	for _, k := range []string{"giant-multipart.bin", "giant-single.bin", "small.txt"} {
+		require.Equal(t, a.CRC(t, srcB, k), b.CRC(t, dst, k), k)
+	}
 	requireNoOpenUploads(t, b, dst)
 	require.Positive(t, kmsA.Rewritten.Load())
 	require.Positive(t, kmsB.Rewritten.Load())

@@ -30,6 +30,9 @@ type KMSProxy struct {
 	URL string
 	// Rewritten counts ETags the proxy replaced in answers.
 	Rewritten atomic.Int64
+	// Corrupt, when set, flips one bit of every object body read through the proxy (a
+	// fault no MD5 can catch here, since the ETags are opaque).
+	Corrupt atomic.Bool
 
 	g      *Gateway
 	signer *v4.Signer
@@ -100,12 +103,7 @@ func (p *KMSProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
 		// CompleteMultipartUpload lists the part ETags the client was given.
 		body = []byte(p.toReal(string(body)))
-		r.Header.Del("Content-Md5")
-		for k := range r.Header {
-			if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") {
-				r.Header.Del(k)
-			}
-		}
+		r.Header.Del("Content-Md5") // of the body as the client wrote it
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
@@ -139,8 +137,14 @@ func (p *KMSProxy) response(resp *http.Response) error {
 	if e := resp.Header.Get("ETag"); e != "" {
 		resp.Header.Set("ETag", etagRe.ReplaceAllStringFunc(e, opaque))
 	}
-	if !strings.Contains(resp.Header.Get("Content-Type"), "xml") || resp.Request.Method == http.MethodGet && object && !q.Has("uploadId") {
-		return nil // object data passes untouched
+	if resp.Request.Method == http.MethodGet && object && !q.Has("uploadId") {
+		if p.Corrupt.Load() && resp.ContentLength != 0 {
+			resp.Body = &flipFirst{ReadCloser: resp.Body}
+		}
+		return nil // object data passes (otherwise) untouched
+	}
+	if !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
+		return nil
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -153,4 +157,19 @@ func (p *KMSProxy) response(resp *http.Response) error {
 	})
 	resp.Body = io.NopCloser(bytes.NewReader(b)) // same length: ETags keep theirs
 	return nil
+}
+
+// flipFirst flips the lowest bit of the first byte read.
+type flipFirst struct {
+	io.ReadCloser
+	done bool
+}
+
+func (f *flipFirst) Read(b []byte) (int, error) {
+	n, err := f.ReadCloser.Read(b)
+	if n > 0 && !f.done {
+		b[0] ^= 1
+		f.done = true
+	}
+	return n, err
 }

@@ -148,6 +148,42 @@ func (g *Gateway) PutMultipart(t testing.TB, bucket, key string, body []byte, pa
 	return strings.Trim(aws.ToString(out.ETag), `"`)
 }
 
+// PutCRC writes an object with a full-object CRC-64/NVME checksum, as Amazon S3 keeps
+// for new objects: in one PUT, or in parts of partSize (> 0) with a FULL_OBJECT upload.
+func (g *Gateway) PutCRC(t testing.TB, bucket, key string, body []byte, partSize int) {
+	t.Helper()
+	ctx := context.Background()
+	if partSize <= 0 {
+		_, err := g.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme})
+		require.NoError(t, err, "put %q", key)
+		return
+	}
+	cu, err := g.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme, ChecksumType: types.ChecksumTypeFullObject})
+	require.NoError(t, err)
+	var parts []types.CompletedPart
+	for i, off := 1, 0; off < len(body); i, off = i+1, off+partSize {
+		end := min(off+partSize, len(body))
+		up, err := g.Client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(int32(i)), Body: bytes.NewReader(body[off:end]), ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme})
+		require.NoError(t, err)
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i)), ETag: up.ETag, ChecksumCRC64NVME: up.ChecksumCRC64NVME})
+	}
+	_, err = g.Client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}, ChecksumType: types.ChecksumTypeFullObject})
+	require.NoError(t, err)
+}
+
+// CRC returns an object's full-object CRC-64/NVME ("" when it has none).
+func (g *Gateway) CRC(t testing.TB, bucket, key string) string {
+	t.Helper()
+	out, err := g.Client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		ChecksumMode: types.ChecksumModeEnabled})
+	require.NoError(t, err, "head %q", key)
+	return aws.ToString(out.ChecksumCRC64NVME)
+}
+
 // Listed is one listed object.
 type Listed struct {
 	Key  string
