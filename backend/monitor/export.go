@@ -107,7 +107,7 @@ func writeCSV(w *bufio.Writer, images bool, each func(func(Item) error) error) e
 	if images {
 		_ = cw.Write([]string{"source", "destination", "status", "digest", "platforms", "bytes", "attempts", "error", "run", "updated"})
 	} else {
-		_ = cw.Write([]string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "updated"})
+		_ = cw.Write([]string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "checksum", "updated"})
 	}
 	err := each(func(it Item) error {
 		updated := it.UpdatedAt.UTC().Format(time.RFC3339)
@@ -116,7 +116,7 @@ func writeCSV(w *bufio.Writer, images bool, each func(func(Item) error) error) e
 				strconv.FormatInt(it.Size, 10), strconv.Itoa(it.Attempts), it.Error, it.RunID, updated})
 		}
 		return cw.Write([]string{it.Key, strconv.FormatInt(it.Size, 10), string(it.Status), strconv.Itoa(it.Attempts),
-			it.Error, it.ETag, it.DestETag, updated})
+			it.Error, it.ETag, it.DestETag, it.Checksum, updated})
 	})
 	cw.Flush()
 	if err != nil {

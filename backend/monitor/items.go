@@ -21,6 +21,7 @@ type Item struct {
 	Error       string           `json:"error,omitempty"`
 	ETag        string           `json:"etag,omitempty"` // source ETag, or image digest
 	DestETag    string           `json:"destEtag,omitempty"`
+	Checksum    string           `json:"checksum,omitempty"` // "CRC64NVME:<base64>" of a copied object's content
 	Platforms   []string         `json:"platforms,omitempty"`
 	RunID       string           `json:"runId,omitempty"`
 	UpdatedAt   time.Time        `json:"updatedAt"`
@@ -185,7 +186,7 @@ func lister(st state.Store, images bool, taskID string) listFunc {
 
 func objectItem(o state.Object) Item {
 	return Item{Key: o.Key, Size: o.Size, Status: o.Status, Attempts: o.Attempts, Error: o.Error, ETag: o.ETag,
-		DestETag: o.DestETag, RunID: o.RunID, UpdatedAt: o.UpdatedAt}
+		DestETag: o.DestETag, Checksum: o.Checksum, RunID: o.RunID, UpdatedAt: o.UpdatedAt}
 }
 
 func imageItem(im state.Image) Item {

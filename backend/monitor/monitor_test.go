@@ -357,7 +357,7 @@ func TestExportCSVAndJSON(t *testing.T) {
 	recs, err := csv.NewReader(bytes.NewReader(f)).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 1201)
-	assert.Equal(t, []string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "updated"}, recs[0])
+	assert.Equal(t, []string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "checksum", "updated"}, recs[0])
 
 	res, err = m.Export(ctx, "t1", "JSON", "FAILED", filepath.Join(dir, "failed.json"))
 	require.NoError(t, err)

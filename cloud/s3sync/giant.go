@@ -411,11 +411,12 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 		return errPermanent{fmt.Errorf("copy of %s: parts give ETag %s, the source has %s", key, expect, pj.Object.ETag)}
 	}
 	var full objstore.Sums
+	checksum := ""
 	if crc, ok := wholeCRC(parts); ok && pj.CRC {
 		if pj.SourceCRC != "" && objstore.CRCString(crc) != pj.SourceCRC {
 			return errPermanent{errCRC(key, crc, pj.SourceCRC)}
 		}
-		full.CRC64NVME = objstore.CRCBytes(crc)
+		full.CRC64NVME, checksum = objstore.CRCBytes(crc), crcChecksum(crc)
 	}
 	etag, err := w.Dst.CompleteUpload(ctx, key, pj.UploadID, parts, full)
 	if errors.Is(err, objstore.ErrNotFound) {
@@ -434,7 +435,7 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 		return fmt.Errorf("copy of %s: destination ETag %s, expected %s: copy removed", key, etag, expect)
 	}
 	rec := state.Object{Key: key, Size: pj.Object.Size, ETag: pj.Object.ETag, LastModified: pj.Object.MTime,
-		Status: state.ItemDone, DestETag: etag, UploadID: pj.UploadID, PartsTotal: pj.Parts, PartsDone: pj.Parts,
+		Status: state.ItemDone, DestETag: etag, Checksum: checksum, UploadID: pj.UploadID, PartsTotal: pj.Parts, PartsDone: pj.Parts,
 		Attempts: deliveries, RunID: pj.Run}
 	wctx, cancel := detached(ctx)
 	defer cancel()

@@ -545,12 +545,19 @@ func TestSyncFullObjectChecksums(t *testing.T) {
 			}
 			return false
 		}
-		res := run(t, openCRC(t, a, sb, ""), openCRC(t, b, db, p.URL), "", s3sync.Options{})
+		statePath := filepath.Join(t.TempDir(), "state.db")
+		res := run(t, openCRC(t, a, sb, ""), openCRC(t, b, db, p.URL), statePath, s3sync.Options{})
 		require.Empty(t, res.Failures)
 		require.Equal(t, int64(3), res.Copied)
 		s3test.VerifyData(t, a, sb, "", b, db, "")
+		st, err := sqlite.Open(context.Background(), statePath)
+		require.NoError(t, err)
+		defer st.Close()
 		for _, k := range keys {
 			require.Equal(t, a.CRC(t, sb, k), b.CRC(t, db, k), k)
+			rec, err := st.GetObject(context.Background(), "task", k)
+			require.NoError(t, err)
+			require.Equal(t, "CRC64NVME:"+a.CRC(t, sb, k), rec.Checksum, "the record keeps the verified checksum of %s", k)
 		}
 		require.Positive(t, writes.Load())
 		require.Equal(t, writes.Load(), withCRC.Load(), "writes that stated their checksum")

@@ -295,10 +295,10 @@ func (w *Worker) copyAll(ctx context.Context, runID string, objs []JobObject, do
 func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (state.Object, error) {
 	rec := state.Object{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime, RunID: runID}
 	var err error
-	var etag string
+	var c copied
 	for attempt := 1; attempt <= w.Opt.Attempts; attempt++ {
 		rec.Attempts = attempt
-		etag, err = w.copyOnce(ctx, runID, jo)
+		c, err = w.copyOnce(ctx, runID, jo)
 		if err == nil || ctx.Err() != nil || errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination) || errors.Is(err, objstore.ErrPrecondition) || isPermanent(err) {
 			break
 		}
@@ -310,7 +310,7 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 	}
 	switch {
 	case err == nil:
-		rec.Status, rec.DestETag = state.ItemDone, etag
+		rec.Status, rec.DestETag, rec.Checksum = state.ItemDone, c.etag, c.checksum
 		w.Opt.Logger.Debug("copied", "key", jo.Key, "size", jo.Size)
 	case errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination):
 		rec.Status, rec.Error = state.ItemSkipped, "source object no longer exists"
@@ -345,16 +345,24 @@ func isPermanent(err error) bool {
 	return errors.As(err, &p) || errors.Is(err, objstore.ErrInvalidKey)
 }
 
-func (w *Worker) copyOnce(ctx context.Context, runID string, jo JobObject) (string, error) {
+// copied is what a copy made: the destination ETag and, when it was computed, the
+// content's full-object checksum ("CRC64NVME:<base64>", equal to the source's where it
+// has one).
+type copied struct{ etag, checksum string }
+
+func crcChecksum(crc uint64) string { return crcPrefix + objstore.CRCString(crc) }
+
+func (w *Worker) copyOnce(ctx context.Context, runID string, jo JobObject) (copied, error) {
 	multipart := jo.Size > w.Opt.MultipartThreshold || isMultipartETag(jo.ETag)
 	if w.serverS {
 		if !multipart || !isMultipartETag(jo.ETag) && jo.Size <= maxSinglePut {
-			return w.serverCopy(ctx, jo)
+			etag, err := w.serverCopy(ctx, jo)
+			return copied{etag: etag}, err
 		}
 		return w.multipart(ctx, runID, jo)
 	}
 	if w.Opt.ServerSide == ServerSideAlways {
-		return "", errPermanent{fmt.Errorf("server-side copy is not possible between %s and %s (different endpoint, partition or credentials)", w.Src.URL(), w.Dst.URL())}
+		return copied{}, errPermanent{fmt.Errorf("server-side copy is not possible between %s and %s (different endpoint, partition or credentials)", w.Src.URL(), w.Dst.URL())}
 	}
 	if !multipart {
 		return w.single(ctx, jo)
@@ -450,14 +458,14 @@ func copyHeaders(info objstore.Info, jo JobObject) objstore.Headers {
 // single copies an object in one GET and one PUT through a pooled buffer, checking the
 // data against the source ETag (when it is an MD5) before it is written and the
 // destination's answer after.
-func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
+func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 	if err := w.lim.acquire(ctx); err != nil {
-		return "", err
+		return copied{}, err
 	}
 	defer w.lim.release()
 	class := classOf(jo.Size)
 	if err := w.mem.acquire(ctx, class); err != nil {
-		return "", err
+		return copied{}, err
 	}
 	defer w.mem.release(class)
 	buf := w.bufs.get(jo.Size)
@@ -465,13 +473,13 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 
 	rc, info, err := w.Src.Get(ctx, jo.Key, 0, -1, jo.ETag)
 	if err != nil {
-		return "", err
+		return copied{}, err
 	}
 	if info.Size != jo.Size {
 		// The object is not the one listed (a truncated body is a network error instead,
 		// and retried).
 		rc.Close()
-		return "", fmt.Errorf("%w: %s has %d bytes, listed with %d", objstore.ErrPrecondition, jo.Key, info.Size, jo.Size)
+		return copied{}, fmt.Errorf("%w: %s has %d bytes, listed with %d", objstore.ErrPrecondition, jo.Key, info.Size, jo.Size)
 	}
 	_, err = io.ReadFull(rc, buf)
 	if err == nil {
@@ -479,35 +487,36 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (string, error) {
 	}
 	rc.Close()
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", jo.Key, err)
+		return copied{}, fmt.Errorf("read %s: %w", jo.Key, err)
 	}
 	sum := md5.Sum(buf)
 	hexSum := hex.EncodeToString(sum[:])
 	if isMD5ETag(jo.ETag) && !info.OpaqueETag() && hexSum != jo.ETag {
-		return "", fmt.Errorf("read %s: data MD5 %s does not match the source ETag %s", jo.Key, hexSum, jo.ETag)
+		return copied{}, fmt.Errorf("read %s: data MD5 %s does not match the source ETag %s", jo.Key, hexSum, jo.ETag)
 	}
 	sums := objstore.Sums{MD5: sum[:]}
+	checksum := ""
 	if info.CRC64NVME != "" || takesChecksums(w.Dst) {
 		// The whole object's checksum: checked against the source's (the only end-to-end
 		// check when its ETag is not an MD5) and kept by the destination.
 		crc := objstore.CRC64NVME(buf)
 		if info.CRC64NVME != "" && objstore.CRCString(crc) != info.CRC64NVME {
-			return "", errCRC(jo.Key, crc, info.CRC64NVME)
+			return copied{}, errCRC(jo.Key, crc, info.CRC64NVME)
 		}
-		sums.CRC64NVME = objstore.CRCBytes(crc)
+		sums.CRC64NVME, checksum = objstore.CRCBytes(crc), crcChecksum(crc)
 	}
 	h := copyHeaders(info, jo)
 	addSrcETag(h, jo.ETag)
 	etag, err := w.Dst.Put(ctx, jo.Key, buf, sums, h)
 	if err != nil {
-		return "", markDst(err)
+		return copied{}, markDst(err)
 	}
 	w.BytesSent.Add(jo.Size)
 	if isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum {
 		_ = w.Dst.Delete(ctx, jo.Key)
-		return "", fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
+		return copied{}, fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
 	}
-	return etag, nil
+	return copied{etag, checksum}, nil
 }
 
 // expectEOF reads the end of a body: the HTTP transport reuses a connection only when
@@ -588,7 +597,7 @@ func (w *Worker) planLayout(jo JobObject, first objstore.Info) layout {
 
 // multipart copies an object in parts, resuming the upload a crashed or interrupted
 // attempt left open (its id is in the store; ListParts says which parts arrived).
-func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (string, error) {
+func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (copied, error) {
 	keyLock, _ := w.keyLocks.LoadOrStore(jo.Key, &sync.Mutex{})
 	keyLock.(*sync.Mutex).Lock()
 	defer keyLock.(*sync.Mutex).Unlock()
@@ -598,16 +607,16 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	}
 	info, err := w.Src.Head(ctx, jo.Key, part)
 	if err != nil {
-		return "", err
+		return copied{}, err
 	}
 	if jo.ETag != "" && info.ETag != "" && info.ETag != jo.ETag {
-		return "", fmt.Errorf("%w: %s has ETag %s, listed with %s", objstore.ErrPrecondition, jo.Key, info.ETag, jo.ETag)
+		return copied{}, fmt.Errorf("%w: %s has ETag %s, listed with %s", objstore.ErrPrecondition, jo.Key, info.ETag, jo.ETag)
 	}
 	lay := w.planLayout(jo, info)
 	if lay.reproduced && isMultipartETag(jo.ETag) {
 		// Copied meanwhile (a duplicate delivery finished first): one HEAD saves a copy.
 		if d, err := w.Dst.Head(ctx, jo.Key, 0); err == nil && d.ETag == jo.ETag && d.Size == jo.Size {
-			return d.ETag, nil
+			return copied{etag: d.ETag}, nil
 		}
 	}
 	h := copyHeaders(info, jo)
@@ -617,21 +626,21 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	srcCRC := ""
 	if !w.serverS {
 		if srcCRC, err = w.sourceCRC(ctx, jo.Key, info, part); err != nil {
-			return "", err
+			return copied{}, err
 		}
 	}
 	withCRC := !w.serverS && (srcCRC != "" || takesChecksums(w.Dst))
 
 	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return "", fmt.Errorf("read record of %s: %w", jo.Key, err)
+		return copied{}, fmt.Errorf("read record of %s: %w", jo.Key, err)
 	}
 	if rec.Status == state.ItemDone && (rec.RunID == runID || rec.RunID == "") && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.DestETag != "" {
-		return rec.DestETag, nil // a duplicate delivery of a finished job
+		return copied{rec.DestETag, rec.Checksum}, nil // a duplicate delivery of a finished job
 	}
 	uploads, err := w.Dst.ListUploads(ctx, jo.Key)
 	if err != nil {
-		return "", markDst(err)
+		return copied{}, markDst(err)
 	}
 	uploadID := ""
 	if rec.UploadID != "" && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.PartsTotal == lay.n {
@@ -646,7 +655,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 			// Left by an earlier attempt that never recorded it (or for another version
 			// of the source): nobody will complete it.
 			if err := w.Dst.AbortUpload(ctx, jo.Key, u.ID); err != nil {
-				return "", markDst(err)
+				return copied{}, markDst(err)
 			}
 		}
 	}
@@ -654,7 +663,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	if uploadID != "" {
 		parts, err := w.Dst.ListParts(ctx, jo.Key, uploadID)
 		if err != nil {
-			return "", markDst(err)
+			return copied{}, markDst(err)
 		}
 		for _, p := range parts {
 			if p.Number >= 1 && p.Number <= lay.n && p.Size == lay.partLen(p.Number) && p.ETag != "" {
@@ -665,14 +674,14 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	} else {
 		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, h, withCRC)
 		if err != nil {
-			return "", markDst(err)
+			return copied{}, markDst(err)
 		}
 		w.Opt.Logger.Debug("multipart upload opened", "key", jo.Key, "upload", uploadID, "record", string(rec.Status), "recorded_upload", rec.UploadID)
 		err = w.Store.PutObjects(ctx, w.TaskID, []state.Object{{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime,
 			Status: state.ItemInProgress, UploadID: uploadID, PartsTotal: lay.n, RunID: runID}})
 		if err != nil {
 			_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
-			return "", fmt.Errorf("record upload of %s: %w", jo.Key, err)
+			return copied{}, fmt.Errorf("record upload of %s: %w", jo.Key, err)
 		}
 	}
 
@@ -718,7 +727,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 			// The source changed or vanished: this upload can never be completed.
 			_ = w.Dst.AbortUpload(context.WithoutCancel(ctx), jo.Key, uploadID)
 		}
-		return "", perr
+		return copied{}, perr
 	}
 
 	expect := multipartETag(parts)
@@ -727,25 +736,26 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (str
 	}
 	if lay.reproduced && isMultipartETag(jo.ETag) && !info.OpaqueETag() && expect != "" && expect != jo.ETag {
 		_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
-		return "", fmt.Errorf("copy of %s: parts give ETag %s, the source has %s: upload aborted", jo.Key, expect, jo.ETag)
+		return copied{}, fmt.Errorf("copy of %s: parts give ETag %s, the source has %s: upload aborted", jo.Key, expect, jo.ETag)
 	}
 	var full objstore.Sums
+	checksum := ""
 	if crc, ok := wholeCRC(parts); ok && withCRC {
 		if srcCRC != "" && objstore.CRCString(crc) != srcCRC {
 			_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
-			return "", fmt.Errorf("%w: upload aborted", errCRC(jo.Key, crc, srcCRC))
+			return copied{}, fmt.Errorf("%w: upload aborted", errCRC(jo.Key, crc, srcCRC))
 		}
-		full.CRC64NVME = objstore.CRCBytes(crc)
+		full.CRC64NVME, checksum = objstore.CRCBytes(crc), crcChecksum(crc)
 	}
 	etag, err := w.Dst.CompleteUpload(ctx, jo.Key, uploadID, parts, full)
 	if err != nil {
-		return "", markDst(err)
+		return copied{}, markDst(err)
 	}
 	if expect != "" && isMultipartETag(etag) && etag != expect {
 		_ = w.Dst.Delete(ctx, jo.Key)
-		return "", fmt.Errorf("copy of %s: destination ETag %s, expected %s: copy removed", jo.Key, etag, expect)
+		return copied{}, fmt.Errorf("copy of %s: destination ETag %s, expected %s: copy removed", jo.Key, etag, expect)
 	}
-	return etag, nil
+	return copied{etag, checksum}, nil
 }
 
 // multipartETag is S3's multipart ETag of the parts: MD5 of the part MD5s, "-N"; "" when

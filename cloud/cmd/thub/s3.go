@@ -537,6 +537,7 @@ type reportObject struct {
 	Error    string `json:"error,omitempty"`
 	ETag     string `json:"etag,omitempty"`
 	DestETag string `json:"destEtag,omitempty"`
+	Checksum string `json:"checksum,omitempty"` // "CRC64NVME:<base64>" of the copied content
 	Updated  string `json:"updated"`
 }
 
@@ -558,7 +559,7 @@ func writeReport(ctx context.Context, w io.Writer, st state.Store, format string
 	var objs []reportObject
 	if format == "csv" {
 		cw = csv.NewWriter(w)
-		_ = cw.Write([]string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "updated"})
+		_ = cw.Write([]string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "checksum", "updated"})
 	}
 	after := ""
 	for {
@@ -568,9 +569,9 @@ func writeReport(ctx context.Context, w io.Writer, st state.Store, format string
 		}
 		for _, o := range page.Items {
 			r := reportObject{Key: o.Key, Size: o.Size, Status: string(o.Status), Attempts: o.Attempts, Error: o.Error,
-				ETag: o.ETag, DestETag: o.DestETag, Updated: o.UpdatedAt.UTC().Format(time.RFC3339)}
+				ETag: o.ETag, DestETag: o.DestETag, Checksum: o.Checksum, Updated: o.UpdatedAt.UTC().Format(time.RFC3339)}
 			if cw != nil {
-				_ = cw.Write([]string{r.Key, strconv.FormatInt(r.Size, 10), r.Status, strconv.Itoa(r.Attempts), r.Error, r.ETag, r.DestETag, r.Updated})
+				_ = cw.Write([]string{r.Key, strconv.FormatInt(r.Size, 10), r.Status, strconv.Itoa(r.Attempts), r.Error, r.ETag, r.DestETag, r.Checksum, r.Updated})
 			} else {
 				objs = append(objs, r)
 			}

@@ -321,7 +321,7 @@ describe('Local tasks', { skip }, () => {
     const res = await page.evaluate(([i, p]) => window.go.app.MonitorService.ExportTo(i, 'csv', '', p), [ids.s3, report]);
     assert.equal(res.rows, 13);
     const lines = readFileSync(report, 'utf8').trim().split('\n');
-    assert.equal(lines[0], 'key,size,status,attempts,error,etag,dest_etag,updated');
+    assert.equal(lines[0], 'key,size,status,attempts,error,etag,dest_etag,checksum,updated');
     assert.ok(lines.some((l) => l.startsWith('blocked/obj.txt,15,DONE,')));
   });
 

@@ -549,6 +549,7 @@ export namespace monitor {
 	    error?: string;
 	    etag?: string;
 	    destEtag?: string;
+	    checksum?: string;
 	    platforms?: string[];
 	    runId?: string;
 	    // Go type: time
@@ -568,6 +569,7 @@ export namespace monitor {
 	        this.error = source["error"];
 	        this.etag = source["etag"];
 	        this.destEtag = source["destEtag"];
+	        this.checksum = source["checksum"];
 	        this.platforms = source["platforms"];
 	        this.runId = source["runId"];
 	        this.updatedAt = this.convertValues(source["updatedAt"], null);
