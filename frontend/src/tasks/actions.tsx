@@ -54,6 +54,9 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
   const [busy, setBusy] = useState(false);
   const [flashes, setFlashes] = useState<FlashbarProps.MessageDefinition[]>([]);
   const [deleting, setDeleting] = useState<TaskView | null>(null);
+  // The confirmation mounts the first time it is needed and then stays: a hidden Modal
+  // still costs its portals (and their observers) on every page that renders it.
+  const [confirmMounted, setConfirmMounted] = useState(false);
 
   const flash = useCallback((type: FlashbarProps.Type, content: string) => {
     const id = `${Date.now()}-${Math.random()}`;
@@ -121,6 +124,7 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
   const run = useCallback(
     (task: TaskView, action: TaskAction) => {
       if (action === 'delete') {
+        setConfirmMounted(true);
         setDeleting(task);
         return;
       }
@@ -129,7 +133,7 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
     [perform],
   );
 
-  const confirm = (
+  const confirm = confirmMounted && (
     <Modal
       visible={deleting !== null}
       header="Delete task"
