@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import AppLayout from '@cloudscape-design/components/app-layout';
 import BreadcrumbGroup, { type BreadcrumbGroupProps } from '@cloudscape-design/components/breadcrumb-group';
@@ -19,10 +19,25 @@ const navItems: SideNavigationProps.Item[] = [
   { type: 'link', text: 'Settings', href: href('/settings') },
 ];
 
+/**
+ * navigate() that keeps its identity across routes: the router's changes on every
+ * navigation, which would make every part of the shell that uses it render again.
+ */
+function useStableNavigate(): (path: string) => void {
+  const navigate = useNavigate();
+  const latest = useRef(navigate);
+  useLayoutEffect(() => {
+    latest.current = navigate;
+  });
+  return useCallback((path: string) => {
+    void latest.current(path);
+  }, []);
+}
+
 export function Shell() {
   const { info, infoError, settingsError } = useAppState();
   const location = useLocation();
-  const navigate = useNavigate();
+  const go = useStableNavigate();
   const [navOpen, setNavOpen] = useState(true);
   const [dismissed, setDismissed] = useState<string[]>([]);
 
@@ -30,15 +45,61 @@ export function Shell() {
   const activeHref = section ? href(section.path) : '';
 
   // Keep navigation inside the router (also under a MemoryRouter in tests).
-  const follow = (e: CustomEvent<{ href?: string; external?: boolean }>) => {
-    const target = e.detail.href;
-    if (!target || e.detail.external) return;
-    e.preventDefault();
-    void navigate(pathFromHref(target));
-  };
+  const follow = useCallback(
+    (e: CustomEvent<{ href?: string; external?: boolean }>) => {
+      const target = e.detail.href;
+      if (!target || e.detail.external) return;
+      e.preventDefault();
+      go(pathFromHref(target));
+    },
+    [go],
+  );
 
-  const breadcrumbs: BreadcrumbGroupProps.Item[] = [{ text: appName, href: href(homePath) }];
-  if (section) breadcrumbs.push({ text: section.title, href: href(section.path) });
+  // The top bar, the side navigation and the breadcrumbs are the same elements from one
+  // route to the next within a section: opening a page does not render (and re-measure)
+  // them again.
+  const versionText = info ? `Version ${info.version}` : 'Version …';
+  const topNavigation = useMemo(
+    () => (
+      <TopNavigation
+        identity={{ href: href('/'), title: appName, logo: { src: logo, alt: '' }, onFollow: follow }}
+        utilities={[
+          {
+            type: 'button',
+            text: versionText,
+            title: info ? `${appName} ${info.version} (${info.platform})` : undefined,
+            ariaLabel: versionText,
+            href: href('/settings'),
+            onClick: (e) => {
+              e.preventDefault();
+              go('/settings');
+            },
+          },
+          {
+            type: 'button',
+            iconName: 'settings',
+            ariaLabel: 'Settings',
+            title: 'Settings',
+            href: href('/settings'),
+            onClick: (e) => {
+              e.preventDefault();
+              go('/settings');
+            },
+          },
+        ]}
+      />
+    ),
+    [info, versionText, follow, go],
+  );
+  const navigation = useMemo(
+    () => <SideNavigation header={{ text: appName, href: href('/') }} activeHref={activeHref} items={navItems} onFollow={follow} />,
+    [activeHref, follow],
+  );
+  const breadcrumbs = useMemo(() => {
+    const items: BreadcrumbGroupProps.Item[] = [{ text: appName, href: href(homePath) }];
+    if (section) items.push({ text: section.title, href: href(section.path) });
+    return <BreadcrumbGroup items={items} ariaLabel="Breadcrumbs" onFollow={follow} />;
+  }, [section, follow]);
 
   const flashes: FlashbarProps.MessageDefinition[] = [];
   const backendErrors = [
@@ -59,38 +120,10 @@ export function Shell() {
     });
   }
 
-  const versionText = info ? `Version ${info.version}` : 'Version …';
-
   return (
     <>
       <div id="th-top-nav" style={{ position: 'sticky', top: 0, zIndex: 1002 }}>
-        <TopNavigation
-          identity={{ href: href('/'), title: appName, logo: { src: logo, alt: '' }, onFollow: follow }}
-          utilities={[
-            {
-              type: 'button',
-              text: versionText,
-              title: info ? `${appName} ${info.version} (${info.platform})` : undefined,
-              ariaLabel: versionText,
-              href: href('/settings'),
-              onClick: (e) => {
-                e.preventDefault();
-                void navigate('/settings');
-              },
-            },
-            {
-              type: 'button',
-              iconName: 'settings',
-              ariaLabel: 'Settings',
-              title: 'Settings',
-              href: href('/settings'),
-              onClick: (e) => {
-                e.preventDefault();
-                void navigate('/settings');
-              },
-            },
-          ]}
-        />
+        {topNavigation}
       </div>
       <AppLayout
         headerSelector="#th-top-nav"
@@ -105,15 +138,8 @@ export function Shell() {
         onNavigationChange={(e) => {
           setNavOpen(e.detail.open);
         }}
-        navigation={
-          <SideNavigation
-            header={{ text: appName, href: href('/') }}
-            activeHref={activeHref}
-            items={navItems}
-            onFollow={follow}
-          />
-        }
-        breadcrumbs={<BreadcrumbGroup items={breadcrumbs} ariaLabel="Breadcrumbs" onFollow={follow} />}
+        navigation={navigation}
+        breadcrumbs={breadcrumbs}
         notifications={flashes.length > 0 ? <Flashbar items={flashes} /> : undefined}
         content={<Outlet />}
       />
