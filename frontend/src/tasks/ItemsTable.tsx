@@ -1,6 +1,6 @@
 // A task's objects or images, paged from the store on the Go side: one keyset query per
 // page at any depth, so a table of a million records stays as quick as a small one.
-import { startTransition, useEffect, useState } from 'react';
+import { memo, startTransition, useEffect, useMemo, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Header from '@cloudscape-design/components/header';
@@ -14,27 +14,32 @@ import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import type { ItemCounts, ItemStatus, ItemsPage, ItemsQuery, TaskItem, TasksBackend, TaskType } from '../api/tasks';
 import { formatBytes, formatCount, formatTime, itemStatusLabel, itemStatusType } from './format';
+import { useStages } from './stages';
 
 // 25 rows keep a page change well within a frame budget on slow machines.
 export const pageSize = 25;
 
 type Filter = ItemStatus | '';
 
-// The first page of a task's table, asked for as the task's page opens (alongside the task
-// itself) instead of once the page has rendered: the table takes it when it mounts.
+// Pages asked for ahead of the table's render: the first page of a task's table as the
+// task's page opens (alongside the task itself), a page the user picks as they click
+// (while the table renders its loading state). The table takes them as it asks.
 const prefetchMaxAgeMs = 3000;
 const prefetched = new Map<string, { at: number; page: Promise<ItemsPage> }>();
 const queryId = (q: ItemsQuery) => JSON.stringify([q.taskId, q.status, q.prefix, q.page, q.pageSize]);
 
-/** Starts loading the first page of a task's table (every status, no prefix). */
-export function prefetchFirstPage(backend: Pick<TasksBackend, 'taskItems'>, taskId: string): void {
-  const q: ItemsQuery = { taskId, status: '', prefix: '', page: 1, pageSize };
+function prefetch(backend: Pick<TasksBackend, 'taskItems'>, q: ItemsQuery): void {
   const now = Date.now();
   for (const [k, v] of prefetched) if (now - v.at > prefetchMaxAgeMs) prefetched.delete(k);
   const page = backend.taskItems(q);
   // A page nobody takes is dropped; its failure is the taker's to show.
   page.catch(() => undefined);
   prefetched.set(queryId(q), { at: now, page });
+}
+
+/** Starts loading the first page of a task's table (every status, no prefix). */
+export function prefetchFirstPage(backend: Pick<TasksBackend, 'taskItems'>, taskId: string): void {
+  prefetch(backend, { taskId, status: '', prefix: '', page: 1, pageSize });
 }
 
 /** A prefetched page for the query when one is fresh (each is taken once). */
@@ -54,39 +59,49 @@ const filters: { id: Filter; text: string }[] = [
   { id: 'PENDING', text: 'Pending' },
 ];
 
+/**
+ * A column at least this wide. The table lays its columns out by their content (no
+ * resizable columns: those cost a drag handle, a portal and observers for each column on
+ * every mount); the minimum keeps the layout of an empty table the same as with rows, so
+ * the rows coming in do not make the table measure itself and render again.
+ */
+function atLeast(width: number): { width: number; minWidth: number } {
+  return { width, minWidth: width };
+}
+
 function columns(type: TaskType, failedOnly: boolean): TableProps.ColumnDefinition<TaskItem>[] {
   const key: TableProps.ColumnDefinition<TaskItem> = {
     id: 'key',
     header: type === 'S3' ? 'Key' : 'Source image',
     cell: (i) => i.key,
     isRowHeader: true,
-    width: failedOnly ? 320 : 380,
+    ...atLeast(failedOnly ? 320 : 380),
   };
   if (failedOnly) {
     // What a user fixing failures needs first: which item and why.
     return [
       key,
       { id: 'error', header: 'Error', cell: (i) => i.error ?? '', minWidth: 360 },
-      { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, width: 110 },
-      { id: 'updated', header: 'Updated', cell: (i) => formatTime(i.updatedAt), width: 190 },
+      { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, ...atLeast(110) },
+      { id: 'updated', header: 'Updated', cell: (i) => formatTime(i.updatedAt), ...atLeast(210) },
     ];
   }
   const cols: TableProps.ColumnDefinition<TaskItem>[] = [key];
-  if (type === 'IMAGE') cols.push({ id: 'destination', header: 'Destination', cell: (i) => i.destination ?? '–', width: 320 });
+  if (type === 'IMAGE') cols.push({ id: 'destination', header: 'Destination', cell: (i) => i.destination ?? '–', ...atLeast(320) });
   cols.push(
-    { id: 'size', header: type === 'S3' ? 'Size' : 'Sent', cell: (i) => formatBytes(i.size), width: 110 },
+    { id: 'size', header: type === 'S3' ? 'Size' : 'Sent', cell: (i) => formatBytes(i.size), ...atLeast(110) },
     {
       id: 'status',
       header: 'Status',
       cell: (i) => <StatusIndicator type={itemStatusType(i.status)}>{itemStatusLabel[i.status]}</StatusIndicator>,
-      width: 140,
+      ...atLeast(140),
     },
-    { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, width: 110 },
-    { id: 'error', header: 'Error', cell: (i) => i.error ?? '', width: 360 },
+    { id: 'attempts', header: 'Attempts', cell: (i) => i.attempts, ...atLeast(110) },
+    { id: 'error', header: 'Error', cell: (i) => i.error ?? '', ...atLeast(360) },
   );
   cols.push(
-    { id: 'etag', header: type === 'S3' ? 'ETag' : 'Digest', cell: (i) => i.etag ?? '–', width: 300 },
-    { id: 'updated', header: 'Updated', cell: (i) => formatTime(i.updatedAt), width: 190 },
+    { id: 'etag', header: type === 'S3' ? 'ETag' : 'Digest', cell: (i) => i.etag ?? '–', ...atLeast(320) },
+    { id: 'updated', header: 'Updated', cell: (i) => formatTime(i.updatedAt), ...atLeast(210) },
   );
   return cols;
 }
@@ -105,7 +120,20 @@ export interface ItemsTableProps {
   onFirstPage?: () => void;
 }
 
-export function ItemsTable({ taskId, type, status, version, title, description, actions, onFirstPage }: ItemsTableProps) {
+/**
+ * The table mounts in slices, each a commit of its own in a task of its own: its frame
+ * (header, column headers, the loading row), then its filter and pager, then the first
+ * rows, then the rest of them. Each is small (with the layout and the observers Cloudscape
+ * sets up for it), where the whole table in one commit blocked a slow machine for 60-150 ms.
+ */
+const frameSlice = 1;
+const controlsSlice = 2;
+const rowsSlice = 3;
+// The first rows the table shows go in two commits: those on screen, then the rest.
+const firstRows = 10;
+
+/** Memoised: a task's live progress re-renders its page often; the table only needs to when its props change. */
+export const ItemsTable = memo(function ItemsTable({ taskId, type, status, version, title, description, actions, onFirstPage }: ItemsTableProps) {
   const backend = useBackend();
   const [filter, setFilter] = useState<Filter>(status ?? '');
   const [prefix, setPrefix] = useState('');
@@ -137,11 +165,15 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
       live = false;
     };
   }, [backend, queryKey, taskId, filter, prefix, page]);
-  const data = shown?.data ?? null;
-  const error = failed?.key === queryKey ? failed.error : null;
-  const loading = shown?.key !== queryKey && error === null;
-  // Counting a big table keeps a core busy for a while: it starts once the first page is in.
-  const firstPageIn = shown !== null || failed !== null;
+  // The last slice (the rest of the first rows) once there are rows to show.
+  const slice = useStages(shown === null ? rowsSlice : rowsSlice + 1, false);
+  const controls = slice >= controlsSlice;
+  const rowsMounted = slice >= rowsSlice;
+  const data = rowsMounted ? (shown?.data ?? null) : null;
+  const error = rowsMounted && failed?.key === queryKey ? failed.error : null;
+  const loading = (!rowsMounted || shown?.key !== queryKey) && error === null;
+  // Counting a big table keeps a core busy for a while: it starts once the first page is shown.
+  const firstPageIn = rowsMounted && (shown !== null || failed !== null);
   useEffect(() => {
     if (firstPageIn) onFirstPage?.();
   }, [firstPageIn, onFirstPage]);
@@ -168,8 +200,10 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
   useEffect(() => {
     const t = window.setTimeout(() => {
       if (typed !== prefix) {
-        setPrefix(typed);
-        setPage(1);
+        startTransition(() => {
+          setPrefix(typed);
+          setPage(1);
+        });
       }
     }, 300);
     return () => {
@@ -184,16 +218,19 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
   const pagesCount = known ? Math.max(1, Math.ceil(total / pageSize)) : (data?.pagesCount ?? 1);
   const openEnd = known ? false : (data?.openEnd ?? false);
   const failedOnly = status === 'FAILED' || filter === 'FAILED';
+  // The same definitions object from render to render: the table re-measures its columns
+  // (and re-registers its resize observers) whenever it gets a new one.
+  const columnDefinitions = useMemo(() => columns(type, failedOnly), [type, failedOnly]);
 
+  if (slice < frameSlice) return null;
   return (
     <Table<TaskItem>
       variant="container"
-      items={data?.items ?? []}
+      items={data === null ? [] : slice > rowsSlice ? data.items : data.items.slice(0, firstRows)}
       loading={loading}
       loadingText={page > 1 && data !== null && page > data.pagesCount ? `Finding page ${formatCount(page)}…` : 'Loading records'}
       trackBy="key"
-      columnDefinitions={columns(type, failedOnly)}
-      resizableColumns
+      columnDefinitions={columnDefinitions}
       wrapLines={failedOnly}
       enableKeyboardNavigation
       empty={
@@ -221,7 +258,9 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
                 iconName="refresh"
                 ariaLabel="Refresh"
                 onClick={() => {
-                  setTick((t) => t + 1);
+                  startTransition(() => {
+                    setTick((t) => t + 1);
+                  });
                 }}
               />
             </SpaceBetween>
@@ -231,50 +270,67 @@ export function ItemsTable({ taskId, type, status, version, title, description, 
         </Header>
       }
       filter={
-        <SpaceBetween direction="horizontal" size="m" alignItems="center">
-          <TextFilter
-            filteringText={typed}
-            filteringPlaceholder={type === 'S3' ? 'Keys starting with…' : 'Sources starting with…'}
-            filteringAriaLabel="Filter by key prefix"
-            onChange={(e) => {
-              setTyped(e.detail.filteringText);
-            }}
-          />
-          {status === undefined && (
-            <SegmentedControl
-              label="Status"
-              selectedId={filter === '' ? 'ALL' : filter}
-              options={filters.map((f) => ({
-                id: f.id === '' ? 'ALL' : f.id,
-                text:
-                  counts && f.id !== ''
-                    ? `${f.text} (${formatCount(counts.byStatus[f.id] ?? 0)})`
-                    : f.text,
-              }))}
-              onChange={(e) => {
-                setFilter(e.detail.selectedId === 'ALL' ? '' : (e.detail.selectedId as ItemStatus));
-                setPage(1);
-              }}
-            />
-          )}
-        </SpaceBetween>
+        controls && (
+          <>
+            <SpaceBetween size="xs">
+              <TextFilter
+                filteringText={typed}
+                filteringPlaceholder={type === 'S3' ? 'Keys starting with…' : 'Sources starting with…'}
+                filteringAriaLabel="Filter by key prefix"
+                onChange={(e) => {
+                  setTyped(e.detail.filteringText);
+                }}
+              />
+              {status === undefined && (
+                <SegmentedControl
+                  label="Status"
+                  selectedId={filter === '' ? 'ALL' : filter}
+                  options={filters.map((f) => ({
+                    id: f.id === '' ? 'ALL' : f.id,
+                    text: counts && f.id !== '' ? `${f.text} (${formatCount(counts.byStatus[f.id] ?? 0)})` : f.text,
+                  }))}
+                  onChange={(e) => {
+                    const next = e.detail.selectedId === 'ALL' ? '' : (e.detail.selectedId as ItemStatus);
+                    // The page is asked for now; the table renders its new state as a
+                    // transition (time-sliced, not in the click's task).
+                    prefetch(backend, { taskId, status: next, prefix, page: 1, pageSize });
+                    startTransition(() => {
+                      setFilter(next);
+                      setPage(1);
+                    });
+                  }}
+                />
+              )}
+            </SpaceBetween>
+            {/* The filters take the whole width, so the pager always sits on a line of its
+                own: the header keeps its height as counts and page numbers come in (a
+                change would make the table measure and render all its rows again). */}
+            <div style={{ inlineSize: 100_000, maxInlineSize: '100%' }} />
+          </>
+        )
       }
       pagination={
-        <Pagination
-          currentPageIndex={page}
-          pagesCount={pagesCount}
-          openEnd={openEnd}
-          disabled={loading && data === null}
-          ariaLabels={{
-            nextPageLabel: 'Next page',
-            previousPageLabel: 'Previous page',
-            pageLabel: (n) => `Page ${n}`,
-          }}
-          onChange={(e) => {
-            setPage(e.detail.currentPageIndex);
-          }}
-        />
+        controls && (
+          <Pagination
+            currentPageIndex={page}
+            pagesCount={pagesCount}
+            openEnd={openEnd}
+            disabled={loading && data === null}
+            ariaLabels={{
+              nextPageLabel: 'Next page',
+              previousPageLabel: 'Previous page',
+              pageLabel: (n) => `Page ${n}`,
+            }}
+            onChange={(e) => {
+              const next = e.detail.currentPageIndex;
+              prefetch(backend, { taskId, status: filter, prefix, page: next, pageSize });
+              startTransition(() => {
+                setPage(next);
+              });
+            }}
+          />
+        )
       }
     />
   );
-}
+});

@@ -35,7 +35,10 @@ describe('Task detail', () => {
     expect(backend.watchTask).toHaveBeenCalledWith('s3-f');
 
     const objects = (await screen.findByText('photos/img-000000.jpg')).closest('table') as HTMLElement;
-    expect(rowsOf(objects)).toHaveLength(25);
+    // The first rows come in a commit of their own, the rest of the page in the next.
+    await waitFor(() => {
+      expect(rowsOf(objects)).toHaveLength(25);
+    });
     expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: '', prefix: '', page: 1, pageSize: 25 });
     // With the counts known, every page is offered: jump to the last one.
     await user.click(await screen.findByRole('button', { name: 'Page 5' }));
@@ -54,7 +57,9 @@ describe('Task detail', () => {
     const { backend, tasks } = fakeBackend({ tasks: { rows: [failedTask], items: testItems(120) } });
     renderApp(backend, '/tasks/s3-f');
     await user.click(await screen.findByRole('tab', { name: 'Failed (12)' }));
-    expect((await screen.findAllByText('access denied (AccessDenied)')).length).toBe(12);
+    await waitFor(() => {
+      expect(screen.getAllByText('access denied (AccessDenied)')).toHaveLength(12);
+    });
     await user.click(screen.getByRole('button', { name: 'Retry failed' }));
     expect(backend.retryFailed).toHaveBeenCalledWith('s3-f');
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { memo, startTransition, useCallback, useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
@@ -129,6 +129,143 @@ function Definition({ task }: { task: TaskView }) {
 
 const headerActions: TaskAction[] = ['resume', 'retry', 'clone', 'delete'];
 
+/**
+ * What the header and the tabs show of a task: all but its progress. A running task is
+ * pushed a few times a second; these parts render again only when this changes.
+ */
+function shownFields(t: TaskView): unknown[] {
+  return [
+    t.id, t.name, t.type, t.engine, t.status, t.source, t.destination, t.runId, t.active, t.problem,
+    t.canStart, t.canStop, t.canResume, t.canRetry, t.createdAt, t.nextRun, t.stateFile, t.spec,
+  ];
+}
+
+function sameShown(a: TaskView, b: TaskView): boolean {
+  return a === b || JSON.stringify(shownFields(a)) === JSON.stringify(shownFields(b));
+}
+
+interface TaskHeaderProps {
+  task: TaskView;
+  busy: boolean;
+  run: (task: TaskView, action: TaskAction) => void;
+  exportReport: (format: ExportFormat, failedOnly: boolean) => void;
+}
+
+/** The page's title with its actions. */
+const TaskHeader = memo(function TaskHeader({ task, busy, run, exportReport }: TaskHeaderProps) {
+  const primary: TaskAction = task.canStop ? 'stop' : 'start';
+  return (
+    <Header
+      variant="h1"
+      description={`${taskTypeLabel[task.type]} · ${task.source} → ${task.destination}`}
+      info={<StatusIndicator type={taskStatusType(task.status)}>{taskStatusLabel[task.status]}</StatusIndicator>}
+      actions={
+        <SpaceBetween direction="horizontal" size="xs">
+          <ButtonDropdown
+            items={[
+              { id: 'csv', text: 'All records as CSV' },
+              { id: 'json', text: 'All records as JSON' },
+              { id: 'csv-failed', text: 'Failed records as CSV' },
+            ]}
+            onItemClick={(e) => {
+              const [format, only] = e.detail.id.split('-');
+              exportReport(format === 'json' ? 'json' : 'csv', only === 'failed');
+            }}
+          >
+            Export
+          </ButtonDropdown>
+          <ButtonDropdown
+            disabled={busy}
+            items={headerActions.map((a) => {
+              const reason = disabledReason(task, a);
+              return { id: a, text: actionLabel[a], disabled: reason !== '', disabledReason: reason };
+            })}
+            onItemClick={(e) => {
+              run(task, e.detail.id as TaskAction);
+            }}
+          >
+            Actions
+          </ButtonDropdown>
+          <Button
+            variant="primary"
+            loading={busy}
+            disabled={disabledReason(task, primary) !== ''}
+            disabledReason={disabledReason(task, primary)}
+            onClick={() => {
+              run(task, primary);
+            }}
+          >
+            {task.canStop ? 'Stop' : 'Start new run'}
+          </Button>
+        </SpaceBetween>
+      }
+    >
+      {task.name}
+    </Header>
+  );
+}, (a, b) => a.busy === b.busy && a.run === b.run && a.exportReport === b.exportReport && sameShown(a.task, b.task));
+
+interface TaskTabsProps {
+  task: TaskView;
+  /** Changes when the task's records may have changed: the tables reload. */
+  version: string;
+  failedCount: number;
+  logSeq: number;
+  run: (task: TaskView, action: TaskAction) => void;
+  onFirstPage: () => void;
+}
+
+/** Objects (or images), failed items, log and definition. */
+const TaskTabs = memo(function TaskTabs({ task, version, failedCount, logSeq, run, onFirstPage }: TaskTabsProps) {
+  const [tab, setTab] = useState('items');
+  const itemsTitle = task.type === 'S3' ? 'Objects' : 'Images';
+  const retryReason = disabledReason(task, 'retry');
+  return (
+    <Tabs
+      activeTabId={tab}
+      onChange={(e) => {
+        setTab(e.detail.activeTabId);
+      }}
+      tabs={[
+        {
+          id: 'items',
+          label: itemsTitle,
+          content: <ItemsTable taskId={task.id} type={task.type} version={version} title={itemsTitle} onFirstPage={onFirstPage} />,
+        },
+        {
+          id: 'failed',
+          label: `Failed (${formatCount(failedCount)})`,
+          content: (
+            <ItemsTable
+              taskId={task.id}
+              type={task.type}
+              status="FAILED"
+              version={version}
+              title="Failed items"
+              description="Fix the cause (permissions, a missing tag, a full disk…), then retry them: the same run continues."
+              actions={
+                <Button
+                  disabled={retryReason !== ''}
+                  disabledReason={retryReason}
+                  onClick={() => {
+                    run(task, 'retry');
+                  }}
+                >
+                  Retry failed
+                </Button>
+              }
+            />
+          ),
+        },
+        { id: 'log', label: 'Log', content: <TaskLog key={task.id} taskId={task.id} seq={logSeq} /> },
+        { id: 'definition', label: 'Definition', content: <Definition task={task} /> },
+      ]}
+    />
+  );
+}, (a, b) =>
+  a.version === b.version && a.failedCount === b.failedCount && a.logSeq === b.logSeq && a.run === b.run &&
+  a.onFirstPage === b.onFirstPage && sameShown(a.task, b.task));
+
 export function TaskDetail() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
@@ -138,11 +275,15 @@ export function TaskDetail() {
     prefetchFirstPage(backend, id);
   }, [backend, id]);
   const { update, points, error } = useTask(id);
-  // The header and the object table mount first; once its first rows are in (or after a
-  // second at most) the progress, then the chart.
+  // The page mounts in slices (no commit blocks for long): the header, then the tabs with
+  // the object table (the table itself in slices); once its first rows are shown (or after
+  // a second at most) the progress, then the chart.
+  const tabsIn = useStages(update ? 1 : 0, false) >= 1;
   const [tableIn, setTableIn] = useState(false);
   const onFirstPage = useCallback(() => {
-    setTableIn(true);
+    startTransition(() => {
+      setTableIn(true);
+    });
   }, []);
   useEffect(() => {
     const t = window.setTimeout(onFirstPage, 1000);
@@ -151,7 +292,6 @@ export function TaskDetail() {
     };
   }, [onFirstPage]);
   const stage = useStages(update && tableIn ? 2 : 0);
-  const [tab, setTab] = useState('items');
   const [exportFlash, setExportFlash] = useState<FlashbarProps.MessageDefinition[]>([]);
   const onDone = useCallback(
     (action: TaskAction, _t: TaskView, newId?: string) => {
@@ -207,63 +347,11 @@ export function TaskDetail() {
   if (!update) return <StatusIndicator type="loading">Loading the task</StatusIndicator>;
 
   const { task, live } = update;
-  const itemsTitle = task.type === 'S3' ? 'Objects' : 'Images';
+  const c = live.counters;
   // Tables reload when the run or its settled counts change.
-  const version = `${task.runId}:${task.status}:${live.counters.doneObjects + live.counters.failedObjects + live.counters.skippedObjects}`;
-  const primary: TaskAction = task.canStop ? 'stop' : 'start';
-
+  const version = `${task.runId}:${task.status}:${c.doneObjects + c.failedObjects + c.skippedObjects}`;
   return (
-    <ContentLayout
-      header={
-        <Header
-          variant="h1"
-          description={`${taskTypeLabel[task.type]} · ${task.source} → ${task.destination}`}
-          info={<StatusIndicator type={taskStatusType(task.status)}>{taskStatusLabel[task.status]}</StatusIndicator>}
-          actions={
-            <SpaceBetween direction="horizontal" size="xs">
-              <ButtonDropdown
-                items={[
-                  { id: 'csv', text: 'All records as CSV' },
-                  { id: 'json', text: 'All records as JSON' },
-                  { id: 'csv-failed', text: 'Failed records as CSV' },
-                ]}
-                onItemClick={(e) => {
-                  const [format, only] = e.detail.id.split('-');
-                  exportReport(format === 'json' ? 'json' : 'csv', only === 'failed');
-                }}
-              >
-                Export
-              </ButtonDropdown>
-              <ButtonDropdown
-                disabled={actions.busy}
-                items={headerActions.map((a) => {
-                  const reason = disabledReason(task, a);
-                  return { id: a, text: actionLabel[a], disabled: reason !== '', disabledReason: reason };
-                })}
-                onItemClick={(e) => {
-                  actions.run(task, e.detail.id as TaskAction);
-                }}
-              >
-                Actions
-              </ButtonDropdown>
-              <Button
-                variant="primary"
-                loading={actions.busy}
-                disabled={disabledReason(task, primary) !== ''}
-                disabledReason={disabledReason(task, primary)}
-                onClick={() => {
-                  actions.run(task, primary);
-                }}
-              >
-                {task.canStop ? 'Stop' : 'Start new run'}
-              </Button>
-            </SpaceBetween>
-          }
-        >
-          {task.name}
-        </Header>
-      }
-    >
+    <ContentLayout header={<TaskHeader task={task} busy={actions.busy} run={actions.run} exportReport={exportReport} />}>
       <SpaceBetween size="l">
         {(actions.flashes.length > 0 || exportFlash.length > 0) && <Flashbar items={[...actions.flashes, ...exportFlash]} />}
         {stage >= 1 && <Progress task={task} live={live} />}
@@ -272,46 +360,7 @@ export function TaskDetail() {
             <ThroughputChart points={points} running={task.active} />
           </Container>
         )}
-        <Tabs
-          activeTabId={tab}
-          onChange={(e) => {
-            setTab(e.detail.activeTabId);
-          }}
-          tabs={[
-            {
-              id: 'items',
-              label: itemsTitle,
-              content: <ItemsTable taskId={task.id} type={task.type} version={version} title={itemsTitle} onFirstPage={onFirstPage} />,
-            },
-            {
-              id: 'failed',
-              label: `Failed (${formatCount(live.counters.failedObjects)})`,
-              content: (
-                <ItemsTable
-                  taskId={task.id}
-                  type={task.type}
-                  status="FAILED"
-                  version={version}
-                  title="Failed items"
-                  description="Fix the cause (permissions, a missing tag, a full disk…), then retry them: the same run continues."
-                  actions={
-                    <Button
-                      disabled={disabledReason(task, 'retry') !== ''}
-                      disabledReason={disabledReason(task, 'retry')}
-                      onClick={() => {
-                        actions.run(task, 'retry');
-                      }}
-                    >
-                      Retry failed
-                    </Button>
-                  }
-                />
-              ),
-            },
-            { id: 'log', label: 'Log', content: <TaskLog key={task.id} taskId={task.id} seq={update.logSeq} /> },
-            { id: 'definition', label: 'Definition', content: <Definition task={task} /> },
-          ]}
-        />
+        {tabsIn && <TaskTabs task={task} version={version} failedCount={c.failedObjects} logSeq={update.logSeq} run={actions.run} onFirstPage={onFirstPage} />}
       </SpaceBetween>
       {actions.confirm}
     </ContentLayout>
