@@ -161,12 +161,26 @@ for _ in $(seq 100); do [[ -s $WORK/display ]] && break; sleep 0.1; done
 [[ -s $WORK/display ]] || die "Xvfb did not start"
 DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-SPORT=$((36000 + RANDOM % 800))
-while ! port_free "$SPORT"; do SPORT=$((SPORT + 1)); done
-python3 -m http.server "$SPORT" --bind 127.0.0.1 --directory frontend/dist >"$WORK/static.log" 2>&1 &
-STATIC_PID=$!
-for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done
-curl -fs -o /dev/null "http://127.0.0.1:$SPORT/" || die "the static server for frontend/dist did not start"
+# A port found free can be taken before the server binds it (teammates' tests pick ports
+# too): try another then.
+SPORT=''
+for _ in 1 2 3 4 5; do
+  p=$((36000 + RANDOM % 800))
+  while ! port_free "$p"; do p=$((p + 1)); done
+  python3 -m http.server "$p" --bind 127.0.0.1 --directory frontend/dist >"$WORK/static.log" 2>&1 &
+  STATIC_PID=$!
+  for _ in $(seq 200); do
+    curl -fs -o /dev/null "http://127.0.0.1:$p/" && { SPORT=$p; break; }
+    kill -0 "$STATIC_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $SPORT ]] && break
+  kill "$STATIC_PID" 2>/dev/null || true
+  wait "$STATIC_PID" 2>/dev/null || true
+  STATIC_PID=''
+  log "the static server did not answer on port $p: $(tail -n 1 "$WORK/static.log")"
+done
+[[ -n $SPORT ]] || die "the static server for frontend/dist did not start"
 # start_dev PORT: 0 when our wails dev serves on PORT, 2 when PORT was taken meanwhile
 # (teammates' tests pick ports too: try another).
 start_dev() {
