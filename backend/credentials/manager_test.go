@@ -426,7 +426,8 @@ func TestConversions(t *testing.T) {
 		RoleARN: "arn:aws-cn:iam::123456789012:role/x", ExternalID: "ext"}, Secret: Secret{SecretAccessKey: goodSecret, SessionToken: "tok"}}
 	c := aws.S3Config()
 	assert.Equal(t, "aws", c.Provider)
-	assert.Equal(t, "cn-north-1", c.Region)
+	assert.Empty(t, c.Region, "a bucket's own region is found, within the profile's partition")
+	assert.Equal(t, "cn-north-1", c.DefaultRegion)
 	assert.Equal(t, goodKeyID, c.AccessKey)
 	assert.Equal(t, goodSecret, c.SecretKey)
 	assert.Equal(t, "tok", c.SessionToken)

@@ -31,11 +31,12 @@ func (r Resolved) S3Config() objstore.S3Config {
 	switch r.Kind {
 	case KindAWS:
 		c := objstore.S3Config{
-			Provider:   "aws",
-			Region:     r.Region,
-			Profile:    r.SharedProfile,
-			RoleARN:    r.RoleARN,
-			ExternalID: r.ExternalID,
+			Provider: "aws",
+			// the profile's region picks the partition; a bucket elsewhere in it is found
+			DefaultRegion: r.Region,
+			Profile:       r.SharedProfile,
+			RoleARN:       r.RoleARN,
+			ExternalID:    r.ExternalID,
 		}
 		if r.SharedProfile == "" {
 			c.AccessKey, c.SecretKey, c.SessionToken = r.AccessKeyID, r.Secret.SecretAccessKey, r.Secret.SessionToken

@@ -132,6 +132,12 @@ type FleetConfig struct {
 // events from the queue, records every outcome, and ends the run when it settles the
 // last object. In-flight messages get the grace period to finish and are released after.
 func (t S3Task) Work(ctx context.Context, fc FleetConfig) (s3sync.FleetStats, error) {
+	for _, l := range []objstore.Location{t.Src, t.Dst} {
+		// As the finder's Check does: a bucket opened without a region is found.
+		if d, ok := l.(interface{ DetectRegion(context.Context) }); ok {
+			d.DetectRegion(ctx)
+		}
+	}
 	task, err := t.ensure(ctx)
 	if err != nil {
 		return s3sync.FleetStats{}, err

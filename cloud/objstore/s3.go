@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -35,8 +37,12 @@ import (
 // logged or put into errors.
 type S3Config struct {
 	Provider string // preset name (see Providers); "" = aws, or other with an Endpoint
-	Region   string
-	Endpoint string // custom endpoint URL; overrides the preset's
+	// Region is the bucket's region as the user gave it. Without it, an Amazon S3 bucket
+	// is found where it lives (DetectRegion), starting from DefaultRegion (a profile's
+	// default: it picks the partition), else the shared config's or the provider's.
+	Region        string
+	DefaultRegion string
+	Endpoint      string // custom endpoint URL; overrides the preset's
 	// PathStyle overrides the preset's addressing: "path", "virtual" or "" (preset).
 	PathStyle string
 
@@ -103,6 +109,53 @@ type S3 struct {
 	opaque *atomic.Bool
 	// checksums: full-object CRC-64/NVME checksums are read and written (S3Config.Checksums).
 	checksums bool
+	// newClient builds the client for a region; autoRegion: no region was given for an
+	// Amazon S3 bucket, so DetectRegion asks the bucket where it lives.
+	newClient  func(region string) *s3.Client
+	autoRegion bool
+}
+
+// Region returns the region requests are signed for.
+func (s *S3) Region() string { return s.region }
+
+// DetectRegion, for an Amazon S3 bucket opened without a region, asks S3 where the bucket
+// lives (one HeadBucket; S3 names the region even when it refuses the request) and moves
+// the client there. Call it before the location is used; Check does.
+func (s *S3) DetectRegion(ctx context.Context) {
+	if !s.autoRegion {
+		return
+	}
+	s.autoRegion = false
+	r := bucketRegion(ctx, s.client, s.bucket)
+	if r == "" || r == s.region {
+		return
+	}
+	s.cfg.Log.Debug("bucket region detected", "bucket", s.bucket, "region", r, "was", s.region)
+	s.client, s.region = s.newClient(r), r
+	s.lean = newLean(ctx, s.client, s.bucket, s.cfg)
+	s.identity = identity(s.provider, s.endpoint, r, s.cfg)
+}
+
+// bucketRegion reads x-amz-bucket-region from a HeadBucket answer, whatever its status
+// (301 from another region, 403 without access); "" when the answer does not say.
+func bucketRegion(ctx context.Context, client *s3.Client, bucket string) string {
+	var region string
+	capture := middleware.DeserializeMiddlewareFunc("thubBucketRegion", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleDeserialize(ctx, in)
+		if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
+			region = resp.Header.Get("X-Amz-Bucket-Region")
+		}
+		return out, md, err
+	})
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, _ = client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}, func(o *s3.Options) {
+		o.RetryMaxAttempts = 1
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Deserialize.Add(capture, middleware.Before)
+		})
+	})
+	return region
 }
 
 // TakesChecksums reports whether this location reads and writes full-object CRC-64/NVME
@@ -164,6 +217,7 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	log := c.Log
 	if log == nil {
 		log = slog.Default()
+		c.Log = log
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(hc),
@@ -185,8 +239,8 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	if c.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
 	}
-	if c.Region != "" {
-		opts = append(opts, config.WithRegion(c.Region))
+	if r := cmp.Or(c.Region, c.DefaultRegion); r != "" {
+		opts = append(opts, config.WithRegion(r))
 	}
 	switch {
 	case c.Anonymous:
@@ -240,25 +294,14 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	default:
 		return nil, fmt.Errorf("addressing style %q: use path or virtual", c.PathStyle)
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-		o.UsePathStyle = pathStyle
-		if c.OnThrottle != nil {
-			o.APIOptions = append(o.APIOptions, throttleMiddleware(c.OnThrottle))
-		}
-		if c.OnAuthError != nil {
-			o.APIOptions = append(o.APIOptions, authErrorMiddleware(c.OnAuthError))
-		}
-		if c.Credentials != nil {
-			logger, logSigning := o.Logger, o.ClientLogMode.IsSigning()
-			o.HTTPSignerV4 = newFreshSigner(func(so *v4.SignerOptions) {
-				// As the S3 client's default signer.
-				so.Logger, so.LogSigning, so.DisableURIPathEscaping = logger, logSigning, true
-			})
-		}
-	})
+	newClient := func(region string) *s3.Client {
+		cfg := awsCfg.Copy()
+		cfg.Region = region
+		return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			clientOptions(o, endpoint, pathStyle, c)
+		})
+	}
+	client := newClient(awsCfg.Region)
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
@@ -269,9 +312,37 @@ func OpenS3(ctx context.Context, bucket, prefix string, c S3Config) (*S3, error)
 	return &S3{
 		client: client, bucket: bucket, prefix: prefix, provider: prov, cfg: c,
 		endpoint: effEndpoint, region: awsCfg.Region, lean: newLean(ctx, client, bucket, c),
-		identity: strings.Join([]string{prov.Name, effEndpoint, Partition(awsCfg.Region), credentialID(c)}, "|"),
+		identity: identity(prov, effEndpoint, awsCfg.Region, c),
 		opaque:   new(atomic.Bool), checksums: checksums,
+		newClient: newClient, autoRegion: prov.AWS && c.Region == "",
 	}, nil
+}
+
+// identity names where and as whom a location is reached (no secret), so that two sides
+// can tell whether one credential set reaches both in one partition.
+func identity(prov Provider, endpoint, region string, c S3Config) string {
+	return strings.Join([]string{prov.Name, endpoint, Partition(region), credentialID(c)}, "|")
+}
+
+// clientOptions are the S3 client's options for a location.
+func clientOptions(o *s3.Options, endpoint string, pathStyle bool, c S3Config) {
+	if endpoint != "" {
+		o.BaseEndpoint = aws.String(endpoint)
+	}
+	o.UsePathStyle = pathStyle
+	if c.OnThrottle != nil {
+		o.APIOptions = append(o.APIOptions, throttleMiddleware(c.OnThrottle))
+	}
+	if c.OnAuthError != nil {
+		o.APIOptions = append(o.APIOptions, authErrorMiddleware(c.OnAuthError))
+	}
+	if c.Credentials != nil {
+		logger, logSigning := o.Logger, o.ClientLogMode.IsSigning()
+		o.HTTPSignerV4 = newFreshSigner(func(so *v4.SignerOptions) {
+			// As the S3 client's default signer.
+			so.Logger, so.LogSigning, so.DisableURIPathEscaping = logger, logSigning, true
+		})
+	}
 }
 
 // credentialID names the credential set (never the secret) so two sides can tell
@@ -325,6 +396,7 @@ func (s *S3) rel(full string) string { return strings.TrimPrefix(full, s.prefix)
 func (s *S3) Check(ctx context.Context, write bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
+	s.DetectRegion(ctx)
 	_, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 		Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix), MaxKeys: aws.Int32(1), RequestPayer: s.payer(),
 	}, func(o *s3.Options) { o.RetryMaxAttempts = 2 })

@@ -54,7 +54,7 @@ func (s *sideFlags) add(c *cobra.Command, side, what string) {
 	f := c.Flags()
 	f.StringVar(&s.profile, side+"-profile", "", "AWS shared-config profile for the "+what+" (SSO, credential_process, endpoint_url are honoured)")
 	f.StringVar(&s.endpoint, side+"-endpoint", "", "custom S3 endpoint URL for the "+what)
-	f.StringVar(&s.region, side+"-region", "", "region of the "+what)
+	f.StringVar(&s.region, side+"-region", "", "region of the "+what+" (default: an Amazon S3 bucket is found where it lives; others use the profile's or the preset's)")
 	f.StringVar(&s.provider, side+"-provider", "", "provider preset of the "+what+": "+strings.Join(objstore.Providers(), ", "))
 	f.StringVar(&s.pathStyle, side+"-addressing", "", "bucket addressing for the "+what+": path or virtual (default: the preset's)")
 	f.StringVar(&s.accessKey, side+"-access-key", "", "static access key id for the "+what+" (or env THUB_"+strings.ToUpper(side)+"_ACCESS_KEY_ID)")
