@@ -30,7 +30,9 @@ func TestDetectBucketRegion(t *testing.T) {
 	_, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = admin.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(bucket)}) })
+	t.Cleanup(func() {
+		_, _ = admin.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	})
 
 	cfg := objstore.S3Config{Provider: "aws", Endpoint: endpoint, PathStyle: "path", AccessKey: "test", SecretKey: "test"}
 	loc, err := objstore.OpenS3(ctx, bucket, "", cfg)
