@@ -16,19 +16,45 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"transferhub/backend/invalid"
 	"transferhub/cloud/objstore"
 )
 
 // ErrInvalid marks a validation failure; errors.As gives the *ValidationError.
 var ErrInvalid = errors.New("invalid credentials profile")
 
-// FieldError is one invalid field with a message a user can act on. Field is the JSON
-// name of a Profile or Secret field.
-type FieldError = invalid.FieldError
+// FieldError is one invalid form field with a message a user can act on. Field is the
+// JSON name of a Profile or Secret field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
 
-// ValidationError lists every invalid field at once; errors.Is(err, ErrInvalid) holds.
-type ValidationError = invalid.Error
+// ValidationError lists every invalid field at once, so a form can mark them all. Its
+// messages never quote a secret.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Field + ": " + f.Message
+	}
+	return "invalid credentials profile: " + strings.Join(msgs, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Field is the message for one field ("" when that field is fine).
+func (e *ValidationError) Field(name string) string {
+	for _, f := range e.Fields {
+		if f.Field == name {
+			return f.Message
+		}
+	}
+	return ""
+}
 
 const maxNameLen = 64
 
@@ -120,7 +146,7 @@ type validation struct {
 func (v validation) run(ctx context.Context) error {
 	var fields []FieldError
 	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
 	}
 	p := v.p
 
@@ -164,13 +190,16 @@ func (v validation) run(ctx context.Context) error {
 	default:
 		add("kind", "%q is not a kind of credentials; choose aws, s3compat or registry", p.Kind)
 	}
-	return invalid.New("credentials profile", ErrInvalid, fields)
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
 }
 
 func (v validation) aws(ctx context.Context, eff *Secret, mustEnter bool) []FieldError {
 	var fields []FieldError
 	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
 	}
 	p := v.p
 	partOK := slices.Contains(partitions, p.Partition)
@@ -287,7 +316,7 @@ func secretKeyProblem(s string) string {
 func (v validation) s3compat(eff *Secret, mustEnter bool) []FieldError {
 	var fields []FieldError
 	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
 	}
 	p := v.p
 	var prov objstore.Provider
@@ -346,7 +375,7 @@ func (v validation) s3compat(eff *Secret, mustEnter bool) []FieldError {
 func (v validation) registry(eff *Secret, mustEnter bool) []FieldError {
 	var fields []FieldError
 	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
 	}
 	p := v.p
 	if msg := hostProblem(p.Host); msg != "" {

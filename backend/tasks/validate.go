@@ -17,7 +17,6 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"transferhub/backend/credentials"
-	"transferhub/backend/invalid"
 	"transferhub/cloud/image"
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
@@ -25,10 +24,26 @@ import (
 
 // FieldError is one invalid field with a message a user can act on. Field is a dotted
 // path into the create request ("name", "s3.source.bucket", "image.platforms").
-type FieldError = invalid.FieldError
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
 
-// ValidationError lists every invalid field at once; errors.Is(err, ErrInvalid) holds.
-type ValidationError = invalid.Error
+// ValidationError lists every invalid field at once, so a form can mark them all.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Field + ": " + f.Message
+	}
+	return "invalid task: " + strings.Join(msgs, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 // ErrInvalid marks a validation failure.
 var ErrInvalid = errors.New("invalid task")
@@ -102,7 +117,10 @@ func Validate(ctx context.Context, name string, d Definition, profiles ProfileLo
 		c.add("type", "choose what the task copies: S3 objects or container images")
 	}
 	c.schedule(d.Schedule)
-	return invalid.New("task", ErrInvalid, c.fields)
+	if len(c.fields) > 0 {
+		return &ValidationError{Fields: c.fields}
+	}
+	return nil
 }
 
 // lookup returns the profile or adds a field error and reports false.

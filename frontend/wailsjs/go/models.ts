@@ -118,7 +118,7 @@ export namespace app {
 	}
 	export class CredentialsSaveResult {
 	    profile: credentials.Profile;
-	    fieldErrors: invalid.FieldError[];
+	    fieldErrors: credentials.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new CredentialsSaveResult(source);
@@ -127,7 +127,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.profile = this.convertValues(source["profile"], credentials.Profile);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], credentials.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -184,7 +184,7 @@ export namespace app {
 	}
 	export class PlanResult {
 	    plan: tasks.Plan;
-	    fieldErrors: invalid.FieldError[];
+	    fieldErrors: tasks.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new PlanResult(source);
@@ -193,7 +193,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.plan = this.convertValues(source["plan"], tasks.Plan);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], tasks.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -217,7 +217,7 @@ export namespace app {
 	
 	export class SaveResult {
 	    settings: settings.Settings;
-	    fieldErrors: invalid.FieldError[];
+	    fieldErrors: settings.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new SaveResult(source);
@@ -226,7 +226,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.settings = this.convertValues(source["settings"], settings.Settings);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], settings.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -323,7 +323,7 @@ export namespace app {
 	}
 	export class TaskResult {
 	    task: tasks.View;
-	    fieldErrors: invalid.FieldError[];
+	    fieldErrors: tasks.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new TaskResult(source);
@@ -332,7 +332,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.task = this.convertValues(source["task"], tasks.View);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], tasks.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -358,6 +358,20 @@ export namespace app {
 
 export namespace credentials {
 	
+	export class FieldError {
+	    field: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new FieldError(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.field = source["field"];
+	        this.message = source["message"];
+	    }
+	}
 	export class TestResult {
 	    ok: boolean;
 	    code: string;
@@ -491,25 +505,6 @@ export namespace credentials {
 	        this.secretAccessKey = source["secretAccessKey"];
 	        this.sessionToken = source["sessionToken"];
 	        this.password = source["password"];
-	    }
-	}
-
-}
-
-export namespace invalid {
-	
-	export class FieldError {
-	    field: string;
-	    message: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new FieldError(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.field = source["field"];
-	        this.message = source["message"];
 	    }
 	}
 
@@ -819,6 +814,20 @@ export namespace monitor {
 
 export namespace settings {
 	
+	export class FieldError {
+	    field: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new FieldError(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.field = source["field"];
+	        this.message = source["message"];
+	    }
+	}
 	export class Settings {
 	    theme: string;
 	    concurrency: number;
@@ -1140,6 +1149,20 @@ export namespace tasks {
 		}
 	}
 	
+	export class FieldError {
+	    field: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new FieldError(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.field = source["field"];
+	        this.message = source["message"];
+	    }
+	}
 	
 	
 	
