@@ -231,7 +231,7 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 				}
 				return
 			} else if errors.Is(cerr, errCompleting) {
-				d.retry(ctx, 1)
+				d.retry(ctx, deliveries) // backing off, as below
 				return
 			}
 		}
@@ -253,9 +253,11 @@ func (f *Fleet) handlePart(ctx context.Context, d *delivery, pj PartJob) {
 			if n >= pj.Parts {
 				err = f.complete(ctx, pj, deliveries)
 				if errors.Is(err, errCompleting) {
-					// Another worker holds the completion (or died holding it: its lease
-					// lapses before this message returns).
-					d.retry(ctx, 1)
+					// Another worker holds the completion, or died holding it: then its
+					// lease (30 s) must lapse first. Back off as any retry does, so that a
+					// dead completer costs this message a few deliveries, not one a second
+					// until it lands in the dead-letter queue (CI saw that in the chaos run).
+					d.retry(ctx, deliveries)
 					return
 				}
 				if err == nil {
