@@ -22,9 +22,6 @@ var crc64NVMETable = crc64.MakeTable(0x9a6c9329ac4bc9b5)
 // CRC64NVME returns the CRC-64/NVME of b.
 func CRC64NVME(b []byte) uint64 { return crc64.Checksum(b, crc64NVMETable) }
 
-// UpdateCRC64NVME extends crc (of earlier data) with b.
-func UpdateCRC64NVME(crc uint64, b []byte) uint64 { return crc64.Update(crc, crc64NVMETable, b) }
-
 // CRCBytes is crc as S3 sends it (8 bytes, big-endian).
 func CRCBytes(crc uint64) []byte { return binary.BigEndian.AppendUint64(nil, crc) }
 

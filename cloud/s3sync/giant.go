@@ -32,16 +32,6 @@ const (
 // comes back later (and then resumes the recorded upload). Never a failure.
 var errSplitting = errors.New("another worker is splitting this object")
 
-// crcPrefix marks a part record's checksum as CRC-64/NVME (state.Part.Checksum is "ALGO:value").
-const crcPrefix = "CRC64NVME:"
-
-func partChecksum(crc string) string {
-	if crc == "" {
-		return ""
-	}
-	return crcPrefix + crc
-}
-
 // split prepares a giant object and queues its missing parts. It returns a record only
 // when the object settles here (its source vanished).
 func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliveries int) (*state.Object, error) {
@@ -405,10 +395,7 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 		}
 		parts[i] = objstore.Part{Number: p.Number, Size: p.Size, ETag: p.ETag, CRC64NVME: strings.TrimPrefix(p.Checksum, crcPrefix)}
 	}
-	expect := multipartETag(parts)
-	if w.dstOpaque() {
-		expect = "" // part ETags are not MD5s (SSE-KMS): there is nothing to compute
-	}
+	expect := w.expectETag(parts)
 	if pj.SourceLayout && !pj.SourceOpaque && isMultipartETag(pj.Object.ETag) && expect != "" && expect != pj.Object.ETag {
 		return errPermanent{fmt.Errorf("copy of %s: parts give ETag %s, the source has %s", key, expect, pj.Object.ETag)}
 	}
@@ -432,7 +419,7 @@ func (f *Fleet) complete(ctx context.Context, pj PartJob, deliveries int) error 
 	if err != nil {
 		return markDst(err)
 	}
-	if expect != "" && !w.dstOpaque() && isMultipartETag(etag) && etag != expect {
+	if expect != "" && isMultipartETag(etag) && etag != expect {
 		_ = w.Dst.Delete(ctx, key)
 		return fmt.Errorf("copy of %s: destination ETag %s, expected %s: copy removed", key, etag, expect)
 	}

@@ -62,6 +62,21 @@ func (w *Worker) dstOpaque() bool {
 	return ok && o.OpaqueETags()
 }
 
+// wroteOther reports whether the destination answered a write of data with MD5 hexSum
+// with an ETag that says the data is something else.
+func (w *Worker) wroteOther(etag, hexSum string) bool {
+	return isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum
+}
+
+// expectETag is the multipart ETag the destination should give parts, "" when it cannot
+// be known (a part ETag is not an MD5, or the destination's ETags are opaque).
+func (w *Worker) expectETag(parts []objstore.Part) string {
+	if w.dstOpaque() {
+		return ""
+	}
+	return multipartETag(parts)
+}
+
 // takesChecksums reports whether a location reads and writes full-object CRC-64/NVME
 // checksums (Amazon S3, or as configured).
 func takesChecksums(l objstore.Location) bool {
@@ -350,7 +365,19 @@ func isPermanent(err error) bool {
 // has one).
 type copied struct{ etag, checksum string }
 
-func crcChecksum(crc uint64) string { return crcPrefix + objstore.CRCString(crc) }
+// crcPrefix marks a record's checksum as CRC-64/NVME (state's Checksum fields are "ALGO:value").
+const crcPrefix = "CRC64NVME:"
+
+// crcChecksum is a record's checksum for crc.
+func crcChecksum(crc uint64) string { return partChecksum(objstore.CRCString(crc)) }
+
+// partChecksum is a record's checksum for a base64 CRC-64/NVME ("" for none).
+func partChecksum(crc string) string {
+	if crc == "" {
+		return ""
+	}
+	return crcPrefix + crc
+}
 
 func (w *Worker) copyOnce(ctx context.Context, runID string, jo JobObject) (copied, error) {
 	multipart := jo.Size > w.Opt.MultipartThreshold || isMultipartETag(jo.ETag)
@@ -512,7 +539,7 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 		return copied{}, markDst(err)
 	}
 	w.BytesSent.Add(jo.Size)
-	if isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum {
+	if w.wroteOther(etag, hexSum) {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return copied{}, fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
 	}
@@ -730,10 +757,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (cop
 		return copied{}, perr
 	}
 
-	expect := multipartETag(parts)
-	if w.dstOpaque() {
-		expect = "" // part ETags are not MD5s: there is nothing to compute
-	}
+	expect := w.expectETag(parts)
 	if lay.reproduced && isMultipartETag(jo.ETag) && !info.OpaqueETag() && expect != "" && expect != jo.ETag {
 		_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
 		return copied{}, fmt.Errorf("copy of %s: parts give ETag %s, the source has %s: upload aborted", jo.Key, expect, jo.ETag)
@@ -835,7 +859,7 @@ func (w *Worker) streamPart(ctx context.Context, jo JobObject, uploadID string, 
 		return "", "", markDst(err)
 	}
 	w.BytesSent.Add(n)
-	if isMD5ETag(etag) && !w.dstOpaque() && etag != hexSum {
+	if w.wroteOther(etag, hexSum) {
 		return "", "", fmt.Errorf("destination part ETag %s does not match the data MD5 %s", etag, hexSum)
 	}
 	return etag, crc, nil
