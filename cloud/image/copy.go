@@ -21,6 +21,7 @@ import (
 	"github.com/regclient/regclient/types/ref"
 
 	"transferhub/cloud/image/ecr"
+	"transferhub/cloud/internal/wait"
 	"transferhub/cloud/state"
 )
 
@@ -150,9 +151,9 @@ func (e *Engine) copyItem(ctx context.Context, it Item, opt CopyOptions, onBytes
 		if !retryable(err) || a == attempts {
 			break
 		}
-		wait := time.Duration(1<<(a-1)) * time.Second
-		e.log.Warn("image copy failed, retrying", "source", it.Source, "attempt", a, "wait", wait, "err", err)
-		if sleepCtx(ctx, wait) != nil {
+		delay := time.Duration(1<<(a-1)) * time.Second
+		e.log.Warn("image copy failed, retrying", "source", it.Source, "attempt", a, "wait", delay, "err", err)
+		if wait.Sleep(ctx, delay) != nil {
 			break
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"transferhub/cloud/internal/wait"
 )
 
 // newBaseTransport is the HTTP transport under regclient: TLS verified against the
@@ -78,27 +80,27 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 		resp, err := t.base.RoundTrip(req)
-		var wait time.Duration
+		var delay time.Duration
 		switch {
 		case err != nil:
 			if !retryableNetErr(err) || req.Context().Err() != nil {
 				return nil, err
 			}
 			lastErr = err
-			wait = t.backoff(attempt)
+			delay = t.backoff(attempt)
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable ||
 			resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout:
 			if attempt >= t.attempts {
 				return resp, nil
 			}
-			wait = t.backoff(attempt)
+			delay = t.backoff(attempt)
 			if ra, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
 				if ra > t.maxWait {
 					return resp, nil // longer than we wait inline: let the caller decide
 				}
-				wait = max(ra, 0)
+				delay = max(ra, 0)
 			} else if ra, ok := rateLimitReset(resp.Header); ok && ra <= t.maxWait {
-				wait = max(ra, wait)
+				delay = max(ra, delay)
 			}
 			lastErr = fmt.Errorf("%s %s: http %d", req.Method, req.URL.Redacted(), resp.StatusCode)
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -112,8 +114,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= t.attempts {
 			break
 		}
-		t.log.Debug("registry request retry", "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt, "wait", wait, "err", lastErr)
-		if err := sleepCtx(req.Context(), wait); err != nil {
+		t.log.Debug("registry request retry", "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt, "wait", delay, "err", lastErr)
+		if err := wait.Sleep(req.Context(), delay); err != nil {
 			return nil, err
 		}
 	}
@@ -127,20 +129,6 @@ func (t *retryTransport) backoff(attempt int) time.Duration {
 	}
 	// full jitter in [d/2, d): concurrent retries do not stampede
 	return d/2 + rand.N(d/2+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }
 
 // retryAfter parses a Retry-After header (delta seconds or an HTTP date).
@@ -246,7 +234,7 @@ func (b *resumableBody) Read(p []byte) (int, error) {
 func (b *resumableBody) resume(cause error) error {
 	b.body.Close()
 	b.resumes++
-	if err := sleepCtx(b.req.Context(), b.t.backoff(b.resumes)); err != nil {
+	if err := wait.Sleep(b.req.Context(), b.t.backoff(b.resumes)); err != nil {
 		return err
 	}
 	req := b.req.Clone(b.req.Context())

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"transferhub/cloud/internal/wait"
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/queue"
 	"transferhub/cloud/state"
@@ -137,7 +138,7 @@ func (f *Fleet) Serve(ctx context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
 		if f.pending.Load() >= int64(2*w.Opt.Concurrency) {
-			sleepCtx(ctx, 5*time.Millisecond)
+			_ = wait.Sleep(ctx, 5*time.Millisecond)
 			continue
 		}
 		msgs, err := w.Queue.Receive(ctx, 1, w.Opt.JobVisibility, w.Opt.ReceiveWait)
@@ -147,7 +148,7 @@ func (f *Fleet) Serve(ctx context.Context) error {
 			}
 			failures++
 			f.log().Warn("receive failed", "err", err, "failures", failures)
-			sleepCtx(ctx, min(time.Duration(failures)*time.Second, 30*time.Second))
+			_ = wait.Sleep(ctx, min(time.Duration(failures)*time.Second, 30*time.Second))
 			continue
 		}
 		failures = 0
@@ -198,15 +199,6 @@ func (f *Fleet) units(m queue.Message) int64 {
 		}
 	}
 	return 1
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // delivery is one received message being handled: heartbeat, then exactly one of

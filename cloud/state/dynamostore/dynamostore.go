@@ -39,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"transferhub/cloud/internal/wait"
 	"transferhub/cloud/state"
 )
 
@@ -465,7 +466,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 			}
 			reqs = out.UnprocessedItems[s.table]
 			if len(reqs) > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
 					return err
 				}
 			}
@@ -669,15 +670,4 @@ func (s *Store) Close() error { return nil }
 func backoff(attempt int) time.Duration {
 	d := 20 * time.Millisecond << min(attempt, 6)
 	return d/2 + mrand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"transferhub/cloud/internal/wait"
 	"transferhub/cloud/state"
 )
 
@@ -147,7 +148,7 @@ func (s *Store) putRecords(ctx context.Context, taskID string, recs []record) er
 			if !retry || attempt == maxTxRetries {
 				break
 			}
-			if err := sleep(ctx, backoff(attempt)); err != nil {
+			if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
 				return err
 			}
 		}
@@ -269,7 +270,7 @@ func (s *Store) readPriors(ctx context.Context, recs []record) ([]prior, error) 
 			}
 			pending = res.UnprocessedKeys[s.table].Keys
 			if len(pending) > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
 					return nil, err
 				}
 			}
