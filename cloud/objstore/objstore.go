@@ -1,7 +1,8 @@
 // Package objstore is one small interface over the places objects live: S3 buckets (Amazon
 // S3 in every partition and S3-compatible providers) and local directories. The S3 engine
-// (package s3sync) lists, reads and writes through it and never branches on the backend,
-// except to ask a destination whether it can copy server-side from a source.
+// (package s3sync) lists, reads and writes through it and never branches on the backend;
+// what only some locations can do (server-side copy, checksums, ...) it asks for through
+// the small capability interfaces in capabilities.go.
 package objstore
 
 import (
@@ -143,19 +144,6 @@ type Writer interface {
 	// ListUploads returns the open uploads of exactly this key (never of keys it prefixes).
 	ListUploads(ctx context.Context, key string) ([]Upload, error)
 	Delete(ctx context.Context, key string) error
-}
-
-// ServerCopier is implemented by destinations that can copy from a source without the
-// bytes passing through this process (S3 CopyObject / UploadPartCopy).
-type ServerCopier interface {
-	// CanCopyFrom reports whether one credential set reaches src and this destination in
-	// one partition, so server-side copy works.
-	CanCopyFrom(src Location) bool
-	// CopyObject copies a whole object (≤ 5 GiB) with its headers and metadata, or, when
-	// h is not nil, with h instead.
-	CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string, h *Headers) (etag string, err error)
-	// CopyPart copies length bytes from offset off of the source into part number of an upload.
-	CopyPart(ctx context.Context, src Location, srcKey, srcETag, dstKey, uploadID string, number int, off, length int64) (etag string, err error)
 }
 
 // Location is an opened endpoint: one bucket and prefix (or one directory).

@@ -112,10 +112,7 @@ func (f *Fleet) handleEvent(ctx context.Context, d *delivery) {
 // eventKey maps an event's bucket and key to a key of the source location; false for
 // events of other buckets or outside the source prefix.
 func (f *Fleet) eventKey(ev ObjectEvent) (string, bool) {
-	src, ok := f.Worker.Src.(interface {
-		Bucket() string
-		Prefix() string
-	})
+	src, ok := f.Worker.Src.(objstore.BucketLocation)
 	if !ok || ev.Bucket != src.Bucket() || !strings.HasPrefix(ev.Key, src.Prefix()) {
 		return "", false
 	}

@@ -506,11 +506,6 @@ func partsFromETag(etag string) int {
 // deleteBatch is the most keys S3's DeleteObjects takes at once.
 const deleteBatch = 1000
 
-// keysDeleter is a destination that deletes many keys per request.
-type keysDeleter interface {
-	DeleteKeys(ctx context.Context, keys []string) (map[string]error, error)
-}
-
 // deleteKeys deletes keys at dst, in one request where the destination can, and returns
 // how many were deleted and how many failed (each failure logged). A destination that
 // refuses the batch request as a whole (some S3-compatible stores lack it) gets one
@@ -519,7 +514,7 @@ func deleteKeys(ctx context.Context, dst objstore.Location, keys []string, batch
 	if len(keys) == 0 {
 		return 0, 0
 	}
-	if bd, ok := dst.(keysDeleter); ok && *batch {
+	if bd, ok := dst.(objstore.KeysDeleter); ok && *batch {
 		errs, err := bd.DeleteKeys(ctx, keys)
 		if err == nil {
 			for _, k := range keys {

@@ -61,7 +61,7 @@ func (f *Fleet) split(ctx context.Context, runID string, jo JobObject, deliverie
 			return nil, err
 		}
 	}
-	withCRC := !w.serverS && (srcCRC != "" || takesChecksums(w.Dst))
+	withCRC := !w.serverS && (srcCRC != "" || objstore.TakesChecksums(w.Dst))
 	// One split at a time per object: two deliveries of its job splitting at once would
 	// each open an upload, and the one not recorded would stay open.
 	release, err := f.takeLease(ctx, "split/"+jo.Key, splitLease)

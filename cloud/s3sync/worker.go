@@ -58,8 +58,7 @@ type Worker struct {
 // content (SSE-KMS): ETag checks of what was written are then skipped, and Content-MD5,
 // which the store checks on every write, is the integrity guard.
 func (w *Worker) dstOpaque() bool {
-	o, ok := w.Dst.(interface{ OpaqueETags() bool })
-	return ok && o.OpaqueETags()
+	return objstore.OpaqueETags(w.Dst)
 }
 
 // wroteOther reports whether the destination answered a write of data with MD5 hexSum
@@ -77,17 +76,10 @@ func (w *Worker) expectETag(parts []objstore.Part) string {
 	return multipartETag(parts)
 }
 
-// takesChecksums reports whether a location reads and writes full-object CRC-64/NVME
-// checksums (Amazon S3, or as configured).
-func takesChecksums(l objstore.Location) bool {
-	t, ok := l.(interface{ TakesChecksums() bool })
-	return ok && t.TakesChecksums()
-}
-
 // sourceCRC is the source's full-object checksum ("" when it keeps none): from info when
 // that came from a whole-object HEAD, else from one more HEAD.
 func (w *Worker) sourceCRC(ctx context.Context, key string, info objstore.Info, part int) (string, error) {
-	if part == 0 || !takesChecksums(w.Src) {
+	if part == 0 || !objstore.TakesChecksums(w.Src) {
 		return info.CRC64NVME, nil
 	}
 	whole, err := w.Src.Head(ctx, key, 0)
@@ -523,7 +515,7 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 	}
 	sums := objstore.Sums{MD5: sum[:]}
 	checksum := ""
-	if info.CRC64NVME != "" || takesChecksums(w.Dst) {
+	if info.CRC64NVME != "" || objstore.TakesChecksums(w.Dst) {
 		// The whole object's checksum: checked against the source's (the only end-to-end
 		// check when its ETag is not an MD5) and kept by the destination.
 		crc := objstore.CRC64NVME(buf)
@@ -656,7 +648,7 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (cop
 			return copied{}, err
 		}
 	}
-	withCRC := !w.serverS && (srcCRC != "" || takesChecksums(w.Dst))
+	withCRC := !w.serverS && (srcCRC != "" || objstore.TakesChecksums(w.Dst))
 
 	rec, err := w.Store.GetObject(ctx, w.TaskID, jo.Key)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
