@@ -2,31 +2,20 @@ package s3sync
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"strings"
 	"sync/atomic"
-	"time"
 
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/queue"
 	"transferhub/cloud/state"
 )
 
-// Metadata keys the engine writes on copies whose ETag cannot equal the source's (the
-// source layout could not be reproduced, or the destination encrypts with KMS), so later
-// runs still decide without reading data.
-const (
-	MetaSrcETag  = "thub-src-etag"
-	MetaSrcMTime = "thub-src-mtime"
-)
-
 const metaFinder = "s3finder"
+
+// checkpointEvery is the number of keys handled between two checkpoints when no batch
+// was sent meanwhile (a long run of skipped objects still makes progress durable).
+const checkpointEvery = 5000
 
 // finderCheckpoint is the finder's durable progress (Store meta), written after each
 // batch it sends: a restarted finder continues after After instead of from the start.
@@ -76,6 +65,30 @@ func (f *Finder) Live() (found, skipped, queued, archived int64) {
 	return f.found.Load(), f.skipped.Load(), f.queued.Load(), f.archived.Load()
 }
 
+// finderRun is one run of a finder: what its steps share. Listing, comparing, batching,
+// checkpointing and deleting are its methods.
+type finderRun struct {
+	f     *Finder
+	runID string
+	opt   Options
+	m     *matcher
+	dry   bool // nothing is sent, recorded or deleted
+
+	ck      finderCheckpoint // durable progress: resumed, or new for this run
+	stats   FinderStats
+	delta   state.Counters // found/skipped since the last checkpoint
+	lastKey string         // the last key handled: the next checkpoint covers it
+	sinceCk int            // keys handled since the last checkpoint
+
+	batch      Job   // the job batch being filled
+	batchBytes int64 // its bytes
+	archived   []state.Object
+	// Deletions go out in batches; a checkpoint never covers a key whose deletion is
+	// still pending.
+	toDelete     []string
+	batchDeletes bool // until the destination turns DeleteObjects down
+}
+
 // Run runs the finder for runID: it resumes from its checkpoint when it already worked
 // on this run, and marks the finder done in the store at the end.
 func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
@@ -84,401 +97,314 @@ func (f *Finder) Run(ctx context.Context, runID string) (FinderStats, error) {
 	if err != nil {
 		return FinderStats{}, err
 	}
-	dry := opt.DryRun || f.Queue == nil || f.Store == nil
-	var ck finderCheckpoint
-	if !dry {
-		raw, err := f.Store.GetMeta(ctx, f.TaskID, metaFinder)
+	r := &finderRun{f: f, runID: runID, opt: opt, m: m, batchDeletes: true,
+		dry: opt.DryRun || f.Queue == nil || f.Store == nil}
+	r.batch.Run = runID
+	if !r.dry {
+		done, err := r.resume(ctx)
 		if err != nil {
-			return FinderStats{}, fmt.Errorf("read finder checkpoint: %w", err)
+			return FinderStats{}, err
 		}
-		if raw != "" {
-			if err := json.Unmarshal([]byte(raw), &ck); err != nil {
-				return FinderStats{}, fmt.Errorf("read finder checkpoint: %w", err)
-			}
-		}
-		if ck.Run != runID {
-			ck = finderCheckpoint{Run: runID}
-		} else {
-			if ck.Done {
-				return ck.Stats, f.Store.FinishFinder(ctx, f.TaskID, runID)
-			}
-			// The last counter delta may have been lost between the checkpoint and the add.
-			t, err := f.Store.GetTask(ctx, f.TaskID)
-			if err != nil {
-				return FinderStats{}, fmt.Errorf("read task: %w", err)
-			}
-			if t.Counters.FoundObjects < ck.Totals.FoundObjects && !ck.Last.IsZero() {
-				if err := f.Store.AddCounters(ctx, f.TaskID, runID, ck.Last); err != nil {
-					return FinderStats{}, fmt.Errorf("restore finder counters: %w", err)
-				}
-			}
-			opt.Logger.Info("finder resumes", "after", ck.After, "found", ck.Stats.Found)
+		if done {
+			return r.ck.Stats, f.Store.FinishFinder(ctx, f.TaskID, runID)
 		}
 	}
-	stats := ck.Stats
-	f.found.Store(stats.Found)
-	f.skipped.Store(stats.Skipped)
-	f.queued.Store(stats.Queued)
-	f.archived.Store(stats.Archived)
+	r.stats = r.ck.Stats
+	f.found.Store(r.stats.Found)
+	f.skipped.Store(r.stats.Skipped)
+	f.queued.Store(r.stats.Queued)
+	f.archived.Store(r.stats.Archived)
 
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Both sides are planned at once: each probe is a round trip.
+	src, dst, err := r.listings(lctx)
+	if err != nil {
+		return r.stats, err
+	}
+	if err := r.merge(ctx, src, dst); err != nil {
+		return r.stats, err
+	}
+	return r.stats, r.finish(ctx)
+}
+
+// resume reads the checkpoint: one of this run is continued (done: the finder already
+// finished it), any other is replaced by a new one.
+func (r *finderRun) resume(ctx context.Context) (done bool, err error) {
+	f := r.f
+	raw, err := f.Store.GetMeta(ctx, f.TaskID, metaFinder)
+	if err != nil {
+		return false, fmt.Errorf("read finder checkpoint: %w", err)
+	}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &r.ck); err != nil {
+			return false, fmt.Errorf("read finder checkpoint: %w", err)
+		}
+	}
+	if r.ck.Run != r.runID {
+		r.ck = finderCheckpoint{Run: r.runID}
+		return false, nil
+	}
+	if r.ck.Done {
+		return true, nil
+	}
+	// The last counter delta may have been lost between the checkpoint and the add.
+	t, err := f.Store.GetTask(ctx, f.TaskID)
+	if err != nil {
+		return false, fmt.Errorf("read task: %w", err)
+	}
+	if t.Counters.FoundObjects < r.ck.Totals.FoundObjects && !r.ck.Last.IsZero() {
+		if err := f.Store.AddCounters(ctx, f.TaskID, r.runID, r.ck.Last); err != nil {
+			return false, fmt.Errorf("restore finder counters: %w", err)
+		}
+	}
+	r.opt.Logger.Info("finder resumes", "after", r.ck.After, "found", r.ck.Stats.Found)
+	return false, nil
+}
+
+// listings plans both sides' segments at once (each probe is a round trip) and starts
+// their ordered listings past the checkpoint.
+func (r *finderRun) listings(ctx context.Context) (src, dst *stream, err error) {
+	f, opt := r.f, r.opt
+	plan := func(l objstore.Location) ([]segment, error) {
+		return planSegments(ctx, l, r.m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers, opt.SplitRanges)
+	}
 	var dstSegs []segment
 	dstErr := make(chan error, 1)
 	go func() {
 		var err error
-		dstSegs, err = planSegments(lctx, f.Dst, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers, opt.SplitRanges)
+		dstSegs, err = plan(f.Dst)
 		dstErr <- err
 	}()
-	srcSegs, err := planSegments(lctx, f.Src, m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers, opt.SplitRanges)
+	srcSegs, err := plan(f.Src)
 	if derr := <-dstErr; err == nil {
 		err = derr
 	}
 	if err != nil {
-		return stats, err
+		return nil, nil, err
 	}
-	if ck.After != "" {
-		srcSegs, dstSegs = resumeSegments(srcSegs, ck.After), resumeSegments(dstSegs, ck.After)
+	if r.ck.After != "" {
+		srcSegs, dstSegs = resumeSegments(srcSegs, r.ck.After), resumeSegments(dstSegs, r.ck.After)
 	}
-	src := listOrdered(lctx, f.Src, srcSegs, opt.ListWorkers)
-	dst := listOrdered(lctx, f.Dst, dstSegs, opt.ListWorkers)
+	return listOrdered(ctx, f.Src, srcSegs, opt.ListWorkers), listOrdered(ctx, f.Dst, dstSegs, opt.ListWorkers), nil
+}
 
-	batchDeletes := true // until the destination turns DeleteObjects down
-	var (
-		batch      Job
-		batchBytes int64
-		delta      state.Counters
-		archived   []state.Object
-		sinceCk    int
-		lastKey    string
-	)
-	batch.Run = runID
-	// Deletions go out in batches; a checkpoint never covers a key whose deletion is
-	// still pending.
-	var toDelete []string
-	flushDeletes := func() {
-		deleted, failed := deleteKeys(ctx, f.Dst, toDelete, &batchDeletes, opt.Logger)
-		stats.Deleted += deleted
-		stats.DeleteErrors += failed
-		f.deleted.Add(deleted)
-		f.deleteFailed.Add(failed)
-		toDelete = toDelete[:0]
-	}
-	checkpoint := func(done bool) error {
-		if dry {
-			return nil
-		}
-		flushDeletes()
-		if len(archived) > 0 {
-			if err := f.Store.PutObjects(ctx, f.TaskID, archived); err != nil {
-				return fmt.Errorf("record archived objects: %w", err)
-			}
-			archived = nil
-		}
-		ck.After, ck.Done, ck.Stats = lastKey, done, stats
-		ck.Totals.Add(delta)
-		ck.Last = delta
-		raw, _ := json.Marshal(ck)
-		if err := f.Store.SetMeta(ctx, f.TaskID, metaFinder, string(raw)); err != nil {
-			return fmt.Errorf("write finder checkpoint: %w", err)
-		}
-		if !delta.IsZero() {
-			if err := f.Store.AddCounters(ctx, f.TaskID, runID, delta); err != nil {
-				return fmt.Errorf("add finder counters: %w", err)
-			}
-		}
-		delta = state.Counters{}
-		sinceCk = 0
-		return nil
-	}
-	flush := func() error {
-		if len(batch.Objects) > 0 {
-			if !dry {
-				body, err := EncodeJob(batch)
-				if err != nil {
-					return err
-				}
-				if err := f.Queue.Send(ctx, body); err != nil {
-					return fmt.Errorf("send job batch: %w", err)
-				}
-			}
-			stats.Messages++
-			batch.Objects, batchBytes = nil, 0
-		}
-		return checkpoint(false)
-	}
-	enqueue := func(o objstore.Object) error {
-		stats.Queued++
-		stats.QueuedBytes += o.Size
-		f.queued.Add(1)
-		stats.EstRequests += estimateRequests(o, opt)
-		jo := JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified}
-		if o.Size >= opt.MultipartThreshold || isMultipartETag(o.ETag) {
-			// A large object travels alone, so its message can be acknowledged on its own.
-			// The pending batch goes first: the checkpoint after it covers both.
-			if err := flush(); err != nil {
-				return err
-			}
-			batch.Objects, batchBytes = []JobObject{jo}, o.Size
-			return flush()
-		}
-		batch.Objects = append(batch.Objects, jo)
-		batchBytes += o.Size
-		if len(batch.Objects) >= opt.BatchObjects || batchBytes >= opt.BatchBytes {
-			return flush()
-		}
-		return nil
-	}
-	onSrc := func(s objstore.Object, d *objstore.Object) error {
-		if !m.matches(s) {
-			return nil
-		}
-		stats.Found++
-		stats.FoundBytes += s.Size
-		f.found.Add(1)
-		delta.FoundObjects++
-		delta.FoundBytes += s.Size
-		if s.Archived() {
-			stats.Archived++
-			f.archived.Add(1)
-			if !dry {
-				archived = append(archived, state.Object{Key: s.Key, Size: s.Size, ETag: s.ETag, LastModified: s.LastModified,
-					Status: state.ItemSkipped, Error: fmt.Sprintf("archived in %s: restore it to copy it", s.StorageClass), RunID: runID})
-			}
-			return nil
-		}
-		copyIt := true
-		if d != nil {
-			differ, err := f.differs(ctx, opt.Compare, s, *d, &stats)
-			if err != nil {
-				return err
-			}
-			copyIt = differ
-		}
-		if !copyIt {
-			stats.Skipped++
-			stats.SkippedBytes += s.Size
-			f.skipped.Add(1)
-			delta.SkippedObjects++
-			delta.SkippedBytes += s.Size
-			return nil
-		}
-		return enqueue(s)
-	}
-	onDst := func(d objstore.Object) error {
-		if !opt.Delete || !m.keyMatches(d.Key) {
-			return nil
-		}
-		if dry {
-			stats.Deleted++
-			if stats.Deleted%deleteBatch == 1 {
-				stats.EstRequests++
-			}
-			return nil
-		}
-		toDelete = append(toDelete, d.Key)
-		if len(toDelete) >= deleteBatch {
-			flushDeletes()
-		}
-		return nil
-	}
-
+// merge walks both listings in key order: a key only at the source is new, one on both
+// sides is compared, one only at the destination may be deleted.
+func (r *finderRun) merge(ctx context.Context, src, dst *stream) error {
 	s, sok := src.Next()
 	d, dok := dst.Next()
 	for sok || dok {
 		if err := ctx.Err(); err != nil {
-			return stats, err
+			return err
 		}
-		switch {
 		// lastKey is set before the handler: a checkpoint the handler writes covers the
 		// key, whose job is sent (or whose outcome is recorded) by then.
+		switch {
 		case sok && (!dok || s.Key < d.Key):
-			lastKey = s.Key
-			if err := onSrc(s, nil); err != nil {
-				return stats, err
+			r.lastKey = s.Key
+			if err := r.onSource(ctx, s, nil); err != nil {
+				return err
 			}
 			s, sok = src.Next()
 		case dok && (!sok || d.Key < s.Key):
-			lastKey = d.Key
-			if err := onDst(d); err != nil {
-				return stats, err
+			r.lastKey = d.Key
+			if err := r.onDestinationOnly(ctx, d); err != nil {
+				return err
 			}
 			d, dok = dst.Next()
 		default:
-			lastKey = s.Key
+			r.lastKey = s.Key
 			dd := d
-			if err := onSrc(s, &dd); err != nil {
-				return stats, err
+			if err := r.onSource(ctx, s, &dd); err != nil {
+				return err
 			}
 			s, sok = src.Next()
 			d, dok = dst.Next()
 		}
-		sinceCk++
-		if sinceCk >= 5000 {
-			if err := flush(); err != nil {
-				return stats, err
+		r.sinceCk++
+		if r.sinceCk >= checkpointEvery {
+			if err := r.sendBatch(ctx); err != nil {
+				return err
 			}
 		}
 	}
 	if err := src.Err(); err != nil {
-		return stats, fmt.Errorf("source listing: %w", err)
+		return fmt.Errorf("source listing: %w", err)
 	}
 	if err := dst.Err(); err != nil {
-		return stats, fmt.Errorf("destination listing: %w", err)
+		return fmt.Errorf("destination listing: %w", err)
 	}
-	if err := flush(); err != nil {
-		return stats, err
-	}
-	stats.ListPages = (stats.Found+999)/1000 + 1
-	stats.EstRequests += stats.ListPages * 2
-	if err := checkpoint(true); err != nil {
-		return stats, err
-	}
-	if !dry {
-		if err := f.Store.FinishFinder(ctx, f.TaskID, runID); err != nil {
-			return stats, fmt.Errorf("finish finder: %w", err)
-		}
-	}
-	return stats, nil
+	return nil
 }
 
-// resumeSegments drops what lies at or before after and starts the segment holding it
-// just past it.
-func resumeSegments(segs []segment, after string) []segment {
-	var out []segment
-	for _, s := range segs {
-		if !s.list {
-			var objs []objstore.Object
-			for _, o := range s.objs {
-				if o.Key > after {
-					objs = append(objs, o)
-				}
-			}
-			if len(objs) > 0 {
-				out = append(out, segment{objs: objs})
-			}
-			continue
-		}
-		if s.bounded {
-			// A StartAfter range (s.after, s.until]: drop it when done, else start past
-			// the checkpoint.
-			switch {
-			case after >= s.until:
-			case after > s.after:
-				s.after = after
-				out = append(out, s)
-			default:
-				out = append(out, s)
-			}
-			continue
-		}
-		switch {
-		case strings.HasPrefix(after, s.flat):
-			s.after = max(s.after, after)
-			out = append(out, s)
-		case s.flat > after:
-			out = append(out, s)
-		}
+// finish sends the last batch, writes the final checkpoint and marks the finder done.
+func (r *finderRun) finish(ctx context.Context) error {
+	if err := r.sendBatch(ctx); err != nil {
+		return err
 	}
-	return out
+	r.stats.ListPages = (r.stats.Found+999)/1000 + 1
+	r.stats.EstRequests += r.stats.ListPages * 2
+	if err := r.checkpoint(ctx, true); err != nil {
+		return err
+	}
+	if r.dry {
+		return nil
+	}
+	if err := r.f.Store.FinishFinder(ctx, r.f.TaskID, r.runID); err != nil {
+		return fmt.Errorf("finish finder: %w", err)
+	}
+	return nil
 }
 
-func isMultipartETag(etag string) bool { return strings.Contains(etag, "-") }
-
-func isMD5ETag(etag string) bool {
-	if len(etag) != 32 {
-		return false
+// onSource handles a source object; d is the destination object of the same key, if any.
+func (r *finderRun) onSource(ctx context.Context, s objstore.Object, d *objstore.Object) error {
+	if !r.m.matches(s) {
+		return nil
 	}
-	_, err := hex.DecodeString(etag)
-	return err == nil
-}
-
-func metaValue(md map[string]string, name string) string {
-	for k, v := range md {
-		if strings.EqualFold(k, name) {
-			return v
+	r.countFound(s.Size)
+	if s.Archived() {
+		r.stats.Archived++
+		r.f.archived.Add(1)
+		if !r.dry {
+			r.archived = append(r.archived, state.Object{Key: s.Key, Size: s.Size, ETag: s.ETag, LastModified: s.LastModified,
+				Status: state.ItemSkipped, Error: fmt.Sprintf("archived in %s: restore it to copy it", s.StorageClass), RunID: r.runID})
 		}
+		return nil
 	}
-	return ""
-}
-
-// differs decides whether the destination object d is not yet a copy of s.
-func (f *Finder) differs(ctx context.Context, mode CompareMode, s, d objstore.Object, stats *FinderStats) (bool, error) {
-	switch mode {
-	case CompareNone:
-		return true, nil
-	case CompareSize:
-		return s.Size != d.Size, nil
-	}
-	if s.Size != d.Size {
-		return true, nil
-	}
-	if mode == CompareChecksum {
-		a, err := contentMD5(ctx, f.Src, s)
+	if d != nil {
+		differ, err := r.f.differs(ctx, r.opt.Compare, s, *d, &r.stats)
 		if err != nil {
-			return false, err
+			return err
 		}
-		b, err := contentMD5(ctx, f.Dst, d)
-		if err != nil {
-			return false, err
-		}
-		return a != b, nil
-	}
-	switch {
-	case s.ETag != "" && s.ETag == d.ETag:
-		return false, nil
-	case s.ETag == "" && d.ETag == "":
-		// Local to local: the copy carries the source's modification time.
-		return !sameSecond(s.LastModified, d.LastModified), nil
-	case s.ETag == "":
-		// Local file to S3: a copy written after the file last changed is current.
-		return d.LastModified.Before(s.LastModified.Truncate(time.Second)), nil
-	case d.ETag == "":
-		// S3 to a local file: the copy carries the source's LastModified.
-		return !sameSecond(s.LastModified, d.LastModified), nil
-	}
-	// Both have ETags and they differ: the copy may still be ours, with a part layout that
-	// could not be reproduced or under SSE-KMS (opaque ETags). Our record of the copy says
-	// so without a request; else the copy's metadata names the source ETag.
-	if f.Store != nil {
-		rec, err := f.Store.GetObject(ctx, f.TaskID, d.Key)
-		if err == nil && rec.Status == state.ItemDone && rec.ETag == s.ETag && rec.Size == s.Size && rec.DestETag == d.ETag {
-			return false, nil
+		if !differ {
+			r.countSkipped(s.Size)
+			return nil
 		}
 	}
-	stats.Heads++
-	info, err := f.Dst.Head(ctx, d.Key, 0)
-	if errors.Is(err, objstore.ErrNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("compare %s: %w", d.Key, err)
-	}
-	return metaValue(info.Metadata, MetaSrcETag) != s.ETag, nil
+	return r.enqueue(ctx, s)
 }
 
-func sameSecond(a, b time.Time) bool {
-	d := a.Sub(b)
-	return d > -time.Second && d < time.Second
+// countFound counts a source object in the selection: in the run's statistics, the live
+// count and the counter delta of the next checkpoint.
+func (r *finderRun) countFound(size int64) {
+	r.stats.Found++
+	r.stats.FoundBytes += size
+	r.f.found.Add(1)
+	r.delta.FoundObjects++
+	r.delta.FoundBytes += size
 }
 
-// contentMD5 returns the MD5 of an object's content: the ETag where it is one, else the
-// digest of the data read in full.
-func contentMD5(ctx context.Context, l objstore.Location, o objstore.Object) (string, error) {
-	if isMD5ETag(o.ETag) {
-		return o.ETag, nil
+// countSkipped counts an object whose destination copy is current, as countFound does.
+func (r *finderRun) countSkipped(size int64) {
+	r.stats.Skipped++
+	r.stats.SkippedBytes += size
+	r.f.skipped.Add(1)
+	r.delta.SkippedObjects++
+	r.delta.SkippedBytes += size
+}
+
+// onDestinationOnly handles a destination object the source lacks: deleted with
+// --delete (counted only, in a dry run).
+func (r *finderRun) onDestinationOnly(ctx context.Context, d objstore.Object) error {
+	if !r.opt.Delete || !r.m.keyMatches(d.Key) {
+		return nil
 	}
-	rc, _, err := l.Get(ctx, o.Key, 0, -1, "")
-	if err != nil {
-		return "", fmt.Errorf("checksum %s: %w", o.Key, err)
+	if r.dry {
+		r.stats.Deleted++
+		if r.stats.Deleted%deleteBatch == 1 {
+			r.stats.EstRequests++
+		}
+		return nil
 	}
-	defer rc.Close()
-	h := md5.New()
-	if _, err := io.Copy(h, rc); err != nil {
-		return "", fmt.Errorf("checksum %s: %w", o.Key, err)
+	r.toDelete = append(r.toDelete, d.Key)
+	if len(r.toDelete) >= deleteBatch {
+		r.flushDeletes(ctx)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return nil
+}
+
+// enqueue adds o to the batch, sending the batch when it is full. A large object travels
+// alone, so its message can be acknowledged on its own.
+func (r *finderRun) enqueue(ctx context.Context, o objstore.Object) error {
+	r.stats.Queued++
+	r.stats.QueuedBytes += o.Size
+	r.f.queued.Add(1)
+	r.stats.EstRequests += estimateRequests(o, r.opt)
+	jo := JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified}
+	if o.Size >= r.opt.MultipartThreshold || isMultipartETag(o.ETag) {
+		// The pending batch goes first: the checkpoint after it covers both.
+		if err := r.sendBatch(ctx); err != nil {
+			return err
+		}
+		r.batch.Objects, r.batchBytes = []JobObject{jo}, o.Size
+		return r.sendBatch(ctx)
+	}
+	r.batch.Objects = append(r.batch.Objects, jo)
+	r.batchBytes += o.Size
+	if len(r.batch.Objects) >= r.opt.BatchObjects || r.batchBytes >= r.opt.BatchBytes {
+		return r.sendBatch(ctx)
+	}
+	return nil
+}
+
+// sendBatch sends the pending batch (if any) and writes a checkpoint after it.
+func (r *finderRun) sendBatch(ctx context.Context) error {
+	if len(r.batch.Objects) > 0 {
+		if !r.dry {
+			body, err := EncodeJob(r.batch)
+			if err != nil {
+				return err
+			}
+			if err := r.f.Queue.Send(ctx, body); err != nil {
+				return fmt.Errorf("send job batch: %w", err)
+			}
+		}
+		r.stats.Messages++
+		r.batch.Objects, r.batchBytes = nil, 0
+	}
+	return r.checkpoint(ctx, false)
+}
+
+// checkpoint makes the progress up to lastKey durable: pending deletions and archived
+// records first, then the checkpoint, then the counter delta it names (re-added on
+// resume if it was lost).
+func (r *finderRun) checkpoint(ctx context.Context, done bool) error {
+	if r.dry {
+		return nil
+	}
+	f := r.f
+	r.flushDeletes(ctx)
+	if len(r.archived) > 0 {
+		if err := f.Store.PutObjects(ctx, f.TaskID, r.archived); err != nil {
+			return fmt.Errorf("record archived objects: %w", err)
+		}
+		r.archived = nil
+	}
+	r.ck.After, r.ck.Done, r.ck.Stats = r.lastKey, done, r.stats
+	r.ck.Totals.Add(r.delta)
+	r.ck.Last = r.delta
+	raw, _ := json.Marshal(r.ck)
+	if err := f.Store.SetMeta(ctx, f.TaskID, metaFinder, string(raw)); err != nil {
+		return fmt.Errorf("write finder checkpoint: %w", err)
+	}
+	if !r.delta.IsZero() {
+		if err := f.Store.AddCounters(ctx, f.TaskID, r.runID, r.delta); err != nil {
+			return fmt.Errorf("add finder counters: %w", err)
+		}
+	}
+	r.delta = state.Counters{}
+	r.sinceCk = 0
+	return nil
+}
+
+// flushDeletes deletes the pending destination keys.
+func (r *finderRun) flushDeletes(ctx context.Context) {
+	deleted, failed := deleteKeys(ctx, r.f.Dst, r.toDelete, &r.batchDeletes, r.opt.Logger)
+	r.stats.Deleted += deleted
+	r.stats.DeleteErrors += failed
+	r.f.deleted.Add(deleted)
+	r.f.deleteFailed.Add(failed)
+	r.toDelete = r.toDelete[:0]
 }
 
 // estimateRequests is the S3 request count of copying o (for dry-run plans).
@@ -491,55 +417,4 @@ func estimateRequests(o objstore.Object, opt Options) int64 {
 		parts = int64(n)
 	}
 	return 4 + 2*parts // HEAD, list uploads, create, complete + GET/PUT per part
-}
-
-func partsFromETag(etag string) int {
-	i := strings.LastIndexByte(etag, '-')
-	if i < 0 {
-		return 0
-	}
-	n := 0
-	fmt.Sscan(etag[i+1:], &n)
-	return n
-}
-
-// deleteBatch is the most keys S3's DeleteObjects takes at once.
-const deleteBatch = 1000
-
-// deleteKeys deletes keys at dst, in one request where the destination can, and returns
-// how many were deleted and how many failed (each failure logged). A destination that
-// refuses the batch request as a whole (some S3-compatible stores lack it) gets one
-// request per key from then on (*batch turns false).
-func deleteKeys(ctx context.Context, dst objstore.Location, keys []string, batch *bool, log *slog.Logger) (deleted, failed int64) {
-	if len(keys) == 0 {
-		return 0, 0
-	}
-	if bd, ok := dst.(objstore.KeysDeleter); ok && *batch {
-		errs, err := bd.DeleteKeys(ctx, keys)
-		if err == nil {
-			for _, k := range keys {
-				if e, bad := errs[k]; bad {
-					failed++
-					log.Warn("delete failed", "key", k, "err", e)
-				} else {
-					deleted++
-				}
-			}
-			return deleted, failed
-		}
-		if ctx.Err() != nil {
-			return 0, int64(len(keys))
-		}
-		log.Warn("batch delete refused; deleting one key per request", "err", err)
-		*batch = false
-	}
-	for _, k := range keys {
-		if err := dst.Delete(ctx, k); err != nil && !errors.Is(err, objstore.ErrNotFound) {
-			failed++
-			log.Warn("delete failed", "key", k, "err", err)
-			continue
-		}
-		deleted++
-	}
-	return deleted, failed
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"transferhub/cloud/objstore"
@@ -339,4 +340,45 @@ func listOrdered(ctx context.Context, l objstore.Lister, segs []segment, workers
 		}
 	}()
 	return &stream{ch: out}
+}
+
+// resumeSegments drops what lies at or before after and starts the segment holding it
+// just past it.
+func resumeSegments(segs []segment, after string) []segment {
+	var out []segment
+	for _, s := range segs {
+		if !s.list {
+			var objs []objstore.Object
+			for _, o := range s.objs {
+				if o.Key > after {
+					objs = append(objs, o)
+				}
+			}
+			if len(objs) > 0 {
+				out = append(out, segment{objs: objs})
+			}
+			continue
+		}
+		if s.bounded {
+			// A StartAfter range (s.after, s.until]: drop it when done, else start past
+			// the checkpoint.
+			switch {
+			case after >= s.until:
+			case after > s.after:
+				s.after = after
+				out = append(out, s)
+			default:
+				out = append(out, s)
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(after, s.flat):
+			s.after = max(s.after, after)
+			out = append(out, s)
+		case s.flat > after:
+			out = append(out, s)
+		}
+	}
+	return out
 }
