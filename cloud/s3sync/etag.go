@@ -1,9 +1,12 @@
 package s3sync
 
 import (
+	"crypto/md5"
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"transferhub/cloud/objstore"
 )
 
 func isMultipartETag(etag string) bool { return strings.Contains(etag, "-") }
@@ -24,4 +27,18 @@ func partsFromETag(etag string) int {
 	n := 0
 	fmt.Sscan(etag[i+1:], &n)
 	return n
+}
+
+// multipartETag is S3's multipart ETag of the parts: MD5 of the part MD5s, "-N"; "" when
+// a part ETag is not an MD5 (KMS-encrypted destinations).
+func multipartETag(parts []objstore.Part) string {
+	h := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(p.ETag)
+		if err != nil || len(b) != md5.Size {
+			return ""
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
 }

@@ -215,18 +215,11 @@ func (f *Fleet) begin(m queue.Message) *delivery {
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(w.Opt.JobVisibility / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := w.Queue.Extend(ctx, m, w.Opt.JobVisibility); err != nil && ctx.Err() == nil {
-					f.log().Warn("extend message visibility", "message", m.ID, "err", err)
-				}
+		wait.Every(ctx, w.Opt.JobVisibility/3, func(ctx context.Context) {
+			if err := w.Queue.Extend(ctx, m, w.Opt.JobVisibility); err != nil && ctx.Err() == nil {
+				f.log().Warn("extend message visibility", "message", m.ID, "err", err)
 			}
-		}
+		})
 	}()
 	var once sync.Once
 	return &delivery{f: f, m: m, stopHB: func() { once.Do(func() { cancel(); <-stopped }) }}
@@ -245,6 +238,15 @@ func (d *delivery) ack(ctx context.Context) {
 	if err := d.f.Worker.Queue.Delete(ctx, d.m); err != nil {
 		// The message comes back after its visibility timeout; handling is idempotent.
 		d.f.log().Warn("acknowledge message", "message", d.m.ID, "err", err)
+	}
+}
+
+// ackSettled acknowledges the message of objects that reached a final status and tells
+// the fleet's Settled hook.
+func (d *delivery) ackSettled(ctx context.Context) {
+	d.ack(ctx)
+	if d.f.Settled != nil {
+		d.f.Settled(ctx)
 	}
 }
 

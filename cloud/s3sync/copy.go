@@ -1,0 +1,214 @@
+package s3sync
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"transferhub/cloud/objstore"
+)
+
+func (w *Worker) copyOnce(ctx context.Context, runID string, jo JobObject) (copied, error) {
+	multipart := jo.Size > w.Opt.MultipartThreshold || isMultipartETag(jo.ETag)
+	if w.serverS {
+		if !multipart || !isMultipartETag(jo.ETag) && jo.Size <= maxSinglePut {
+			etag, err := w.serverCopy(ctx, jo)
+			return copied{etag: etag}, err
+		}
+		return w.multipart(ctx, runID, jo)
+	}
+	if w.Opt.ServerSide == ServerSideAlways {
+		return copied{}, errPermanent{fmt.Errorf("server-side copy is not possible between %s and %s (different endpoint, partition or credentials)", w.Src.URL(), w.Dst.URL())}
+	}
+	if !multipart {
+		return w.single(ctx, jo)
+	}
+	return w.multipart(ctx, runID, jo)
+}
+
+func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
+	if err := w.lim.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer w.lim.release()
+	sc := w.Dst.(objstore.ServerCopier)
+	// withSrcETag copies the headers and records the source ETag: the copy's ETag differs
+	// from the source's when either side uses SSE-KMS, and later runs compare through it.
+	withSrcETag := func() (*objstore.Headers, error) {
+		info, err := w.Src.Head(ctx, jo.Key, 0)
+		if err != nil {
+			return nil, err
+		}
+		if info.OpaqueETag() {
+			w.srcOpaque.Store(true)
+		}
+		h := copyHeaders(info, jo)
+		addSrcETag(h, jo.ETag)
+		return &h, nil
+	}
+	var h *objstore.Headers
+	if jo.ETag != "" && (w.dstOpaque() || w.srcOpaque.Load()) {
+		var err error
+		if h, err = withSrcETag(); err != nil {
+			return "", err
+		}
+	}
+	etag, err := sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h)
+	if err != nil {
+		return "", err
+	}
+	w.BytesCopied.Add(jo.Size)
+	if h != nil || !isMD5ETag(jo.ETag) || etag == jo.ETag {
+		return etag, nil
+	}
+	// A plain copy keeps the ETag unless encryption makes it opaque on either side.
+	if h, err = withSrcETag(); err != nil {
+		return "", fmt.Errorf("check copy of %s: %w", jo.Key, err)
+	}
+	if !w.srcOpaque.Load() && !w.dstOpaque() && isMD5ETag(etag) {
+		_ = w.Dst.Delete(ctx, jo.Key)
+		return "", fmt.Errorf("server-side copy of %s produced ETag %s, the source has %s: copy removed", jo.Key, etag, jo.ETag)
+	}
+	// Copy again, now with the source ETag in metadata.
+	if etag, err = sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h); err != nil {
+		return "", err
+	}
+	return etag, nil
+}
+
+// maxUserMetadata is S3's limit on user metadata (keys and values, in bytes).
+const maxUserMetadata = 2048
+
+// addSrcETag records the source ETag in the copy's metadata, so that a later run can tell
+// the copy is current from a HEAD when the two ETags differ (another part layout, SSE-KMS).
+// Left out when it would push the metadata over S3's limit.
+func addSrcETag(h objstore.Headers, etag string) {
+	if etag == "" {
+		return
+	}
+	n := len(MetaSrcETag) + len(etag)
+	for k, v := range h.Metadata {
+		n += len(k) + len(v)
+	}
+	if n <= maxUserMetadata {
+		h.Metadata[MetaSrcETag] = etag
+	}
+}
+
+func copyHeaders(info objstore.Info, jo JobObject) objstore.Headers {
+	h := info.Headers
+	md := make(map[string]string, len(h.Metadata)+2)
+	for k, v := range h.Metadata {
+		md[k] = v
+	}
+	h.Metadata = md
+	if h.ModTime.IsZero() {
+		h.ModTime = jo.MTime
+	}
+	if !jo.MTime.IsZero() {
+		h.ModTime = jo.MTime
+	}
+	return h
+}
+
+// single copies an object in one GET and one PUT through a pooled buffer, checking the
+// data against the source ETag (when it is an MD5) before it is written and the
+// destination's answer after.
+func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
+	if err := w.lim.acquire(ctx); err != nil {
+		return copied{}, err
+	}
+	defer w.lim.release()
+	class := classOf(jo.Size)
+	if err := w.mem.acquire(ctx, class); err != nil {
+		return copied{}, err
+	}
+	defer w.mem.release(class)
+	buf := w.bufs.get(jo.Size)
+	defer w.bufs.put(buf)
+
+	rc, info, err := w.Src.Get(ctx, jo.Key, 0, -1, jo.ETag)
+	if err != nil {
+		return copied{}, err
+	}
+	if info.Size != jo.Size {
+		// The object is not the one listed (a truncated body is a network error instead,
+		// and retried).
+		rc.Close()
+		return copied{}, fmt.Errorf("%w: %s has %d bytes, listed with %d", objstore.ErrPrecondition, jo.Key, info.Size, jo.Size)
+	}
+	if err := readAll(rc, buf); err != nil {
+		return copied{}, fmt.Errorf("read %s: %w", jo.Key, err)
+	}
+	sum := md5.Sum(buf)
+	hexSum := hex.EncodeToString(sum[:])
+	if isMD5ETag(jo.ETag) && !info.OpaqueETag() && hexSum != jo.ETag {
+		return copied{}, fmt.Errorf("read %s: data MD5 %s does not match the source ETag %s", jo.Key, hexSum, jo.ETag)
+	}
+	sums := objstore.Sums{MD5: sum[:]}
+	checksum := ""
+	if info.CRC64NVME != "" || objstore.TakesChecksums(w.Dst) {
+		// The whole object's checksum: checked against the source's (the only end-to-end
+		// check when its ETag is not an MD5) and kept by the destination.
+		crc := objstore.CRC64NVME(buf)
+		if info.CRC64NVME != "" && objstore.CRCString(crc) != info.CRC64NVME {
+			return copied{}, errCRC(jo.Key, crc, info.CRC64NVME)
+		}
+		sums.CRC64NVME, checksum = objstore.CRCBytes(crc), crcChecksum(crc)
+	}
+	h := copyHeaders(info, jo)
+	addSrcETag(h, jo.ETag)
+	etag, err := w.Dst.Put(ctx, jo.Key, buf, sums, h)
+	if err != nil {
+		return copied{}, markDst(err)
+	}
+	w.BytesSent.Add(jo.Size)
+	if w.wroteOther(etag, hexSum) {
+		_ = w.Dst.Delete(ctx, jo.Key)
+		return copied{}, fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
+	}
+	return copied{etag, checksum}, nil
+}
+
+// readAll fills buf from rc, reads its end (see expectEOF) and closes it.
+func readAll(rc io.ReadCloser, buf []byte) error {
+	_, err := io.ReadFull(rc, buf)
+	if err == nil {
+		err = expectEOF(rc)
+	}
+	rc.Close()
+	return err
+}
+
+// expectEOF reads the end of a body: the HTTP transport reuses a connection only when
+// its body was read to EOF, and more data than announced means a changed object.
+func expectEOF(r io.Reader) error {
+	var one [1]byte
+	n, err := r.Read(one[:])
+	if n > 0 {
+		return fmt.Errorf("%w: more data than expected", objstore.ErrPrecondition)
+	}
+	if err == io.EOF {
+		return nil
+	}
+	if err == nil {
+		_, err = io.ReadFull(r, one[:])
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			return fmt.Errorf("%w: more data than expected", objstore.ErrPrecondition)
+		}
+	}
+	return err
+}
+
+func markDst(err error) error {
+	if errors.Is(err, objstore.ErrNotFound) {
+		return fmt.Errorf("%w: %w", errDestination, err)
+	}
+	return err
+}
