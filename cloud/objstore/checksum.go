@@ -54,24 +54,16 @@ func CombineCRC64NVME(crcA, crcB uint64, lenB int64) uint64 {
 	}
 	gf2Square(&even, &odd) // two zero bits
 	gf2Square(&odd, &even) // four zero bits
-	// Apply len2 zero bytes to crcA (the first square gives one zero byte).
-	for {
-		gf2Square(&even, &odd)
+	// Apply lenB zero bytes to crcA, one bit of lenB at a time: each square of the
+	// operator doubles the zeros it applies (the first one gives one zero byte).
+	sq, op := &even, &odd
+	for lenB != 0 {
+		gf2Square(sq, op)
 		if lenB&1 != 0 {
-			crcA = gf2Times(&even, crcA)
+			crcA = gf2Times(sq, crcA)
 		}
 		lenB >>= 1
-		if lenB == 0 {
-			break
-		}
-		gf2Square(&odd, &even)
-		if lenB&1 != 0 {
-			crcA = gf2Times(&odd, crcA)
-		}
-		lenB >>= 1
-		if lenB == 0 {
-			break
-		}
+		sq, op = op, sq
 	}
 	return crcA ^ crcB
 }

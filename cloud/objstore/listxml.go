@@ -368,9 +368,7 @@ func decodeListV2(body []byte) (*s3.ListObjectsV2Output, bool) {
 		case is(n, "Delimiter"):
 			return s.str(n, sc, &out.Delimiter)
 		case is(n, "EncodingType"):
-			v, ok := s.value(n, sc)
-			out.EncodingType = types.EncodingType(v)
-			return ok
+			return enum(s, n, sc, &out.EncodingType)
 		case is(n, "IsTruncated"):
 			return s.bool(n, sc, &out.IsTruncated)
 		case is(n, "KeyCount"):
@@ -420,43 +418,48 @@ func decodeObject(s *xmlScan, name []byte, selfClose bool) (types.Object, bool) 
 		case is(n, "LastModified"):
 			return s.time(n, sc, &o.LastModified)
 		case is(n, "StorageClass"):
-			v, ok := s.value(n, sc)
-			o.StorageClass = types.ObjectStorageClass(v)
-			return ok
+			return enum(s, n, sc, &o.StorageClass)
 		case is(n, "ChecksumType"):
-			v, ok := s.value(n, sc)
-			o.ChecksumType = types.ChecksumType(v)
-			return ok
+			return enum(s, n, sc, &o.ChecksumType)
 		case is(n, "ChecksumAlgorithm"):
-			v, ok := s.value(n, sc)
-			o.ChecksumAlgorithm = append(o.ChecksumAlgorithm, types.ChecksumAlgorithm(v))
+			var a types.ChecksumAlgorithm
+			ok := enum(s, n, sc, &a)
+			o.ChecksumAlgorithm = append(o.ChecksumAlgorithm, a)
 			return ok
 		case is(n, "Owner"):
 			o.Owner = &types.Owner{}
-			return s.children(n, sc, func(c []byte, csc bool) bool {
-				switch {
-				case is(c, "ID"):
-					return s.str(c, csc, &o.Owner.ID)
-				case is(c, "DisplayName"):
-					return s.str(c, csc, &o.Owner.DisplayName)
-				}
-				return s.skip(c, csc)
-			})
+			return decodeOwner(s, n, sc, o.Owner)
 		case is(n, "RestoreStatus"):
 			o.RestoreStatus = &types.RestoreStatus{}
-			return s.children(n, sc, func(c []byte, csc bool) bool {
-				switch {
-				case is(c, "IsRestoreInProgress"):
-					return s.bool(c, csc, &o.RestoreStatus.IsRestoreInProgress)
-				case is(c, "RestoreExpiryDate"):
-					return s.time(c, csc, &o.RestoreStatus.RestoreExpiryDate)
-				}
-				return s.skip(c, csc)
-			})
+			return decodeRestoreStatus(s, n, sc, o.RestoreStatus)
 		}
 		return s.skip(n, sc)
 	})
 	return o, ok
+}
+
+func decodeOwner(s *xmlScan, name []byte, selfClose bool, o *types.Owner) bool {
+	return s.children(name, selfClose, func(n []byte, sc bool) bool {
+		switch {
+		case is(n, "ID"):
+			return s.str(n, sc, &o.ID)
+		case is(n, "DisplayName"):
+			return s.str(n, sc, &o.DisplayName)
+		}
+		return s.skip(n, sc)
+	})
+}
+
+func decodeRestoreStatus(s *xmlScan, name []byte, selfClose bool, r *types.RestoreStatus) bool {
+	return s.children(name, selfClose, func(n []byte, sc bool) bool {
+		switch {
+		case is(n, "IsRestoreInProgress"):
+			return s.bool(n, sc, &r.IsRestoreInProgress)
+		case is(n, "RestoreExpiryDate"):
+			return s.time(n, sc, &r.RestoreExpiryDate)
+		}
+		return s.skip(n, sc)
+	})
 }
 
 // Leaf values into the SDK's pointer fields, parsed as the SDK parses them.
@@ -464,6 +467,13 @@ func decodeObject(s *xmlScan, name []byte, selfClose bool) (types.Object, bool) 
 func (s *xmlScan) str(n []byte, sc bool, dst **string) bool {
 	v, ok := s.value(n, sc)
 	*dst = aws.String(v)
+	return ok
+}
+
+// enum reads a value into one of the SDK's string enum types.
+func enum[T ~string](s *xmlScan, n []byte, sc bool, dst *T) bool {
+	v, ok := s.value(n, sc)
+	*dst = T(v)
 	return ok
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,28 +45,22 @@ func newHTTPClient(concurrency int, stall time.Duration) *awshttp.BuildableClien
 // throttleMiddleware reports every 503/429 answer (each attempt, before the retryer
 // sleeps) to onThrottle.
 func throttleMiddleware(onThrottle func()) func(*middleware.Stack) error {
-	return func(st *middleware.Stack) error {
-		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("thubThrottle",
-			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-				out, md, err := next.HandleDeserialize(ctx, in)
-				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil &&
-					(resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests) {
-					onThrottle()
-				}
-				return out, md, err
-			}), middleware.After)
-	}
+	return statusMiddleware("thubThrottle", onThrottle, http.StatusServiceUnavailable, http.StatusTooManyRequests)
 }
 
 // authErrorMiddleware reports every 401/403 answer to onAuthError.
 func authErrorMiddleware(onAuthError func()) func(*middleware.Stack) error {
+	return statusMiddleware("thubAuthError", onAuthError, http.StatusForbidden, http.StatusUnauthorized)
+}
+
+// statusMiddleware calls fn for every answer with one of the statuses.
+func statusMiddleware(id string, fn func(), statuses ...int) func(*middleware.Stack) error {
 	return func(st *middleware.Stack) error {
-		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("thubAuthError",
+		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc(id,
 			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 				out, md, err := next.HandleDeserialize(ctx, in)
-				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil &&
-					(resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) {
-					onAuthError()
+				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil && slices.Contains(statuses, resp.StatusCode) {
+					fn()
 				}
 				return out, md, err
 			}), middleware.After)
