@@ -261,7 +261,9 @@ func (r *finderRun) onSource(ctx context.Context, s objstore.Object, d *objstore
 	if !r.m.matches(s) {
 		return nil
 	}
-	r.countFound(s.Size)
+	tally(&r.stats.Found, &r.stats.FoundBytes, s.Size)
+	tally(&r.delta.FoundObjects, &r.delta.FoundBytes, s.Size)
+	r.f.found.Add(1)
 	if s.Archived() {
 		r.stats.Archived++
 		r.f.archived.Add(1)
@@ -277,30 +279,20 @@ func (r *finderRun) onSource(ctx context.Context, s objstore.Object, d *objstore
 			return err
 		}
 		if !differ {
-			r.countSkipped(s.Size)
+			tally(&r.stats.Skipped, &r.stats.SkippedBytes, s.Size)
+			tally(&r.delta.SkippedObjects, &r.delta.SkippedBytes, s.Size)
+			r.f.skipped.Add(1)
 			return nil
 		}
 	}
 	return r.enqueue(ctx, s)
 }
 
-// countFound counts a source object in the selection: in the run's statistics, the live
-// count and the counter delta of the next checkpoint.
-func (r *finderRun) countFound(size int64) {
-	r.stats.Found++
-	r.stats.FoundBytes += size
-	r.f.found.Add(1)
-	r.delta.FoundObjects++
-	r.delta.FoundBytes += size
-}
-
-// countSkipped counts an object whose destination copy is current, as countFound does.
-func (r *finderRun) countSkipped(size int64) {
-	r.stats.Skipped++
-	r.stats.SkippedBytes += size
-	r.f.skipped.Add(1)
-	r.delta.SkippedObjects++
-	r.delta.SkippedBytes += size
+// tally adds one object of size bytes to a count and its bytes (the run's statistics,
+// and the counter delta that the next checkpoint adds to the task).
+func tally(n, bytes *int64, size int64) {
+	*n++
+	*bytes += size
 }
 
 // onDestinationOnly handles a destination object the source lacks: deleted with

@@ -133,35 +133,38 @@ type ObjectEvent struct {
 	Name      string // event name, for logs
 }
 
+// eventTarget is the bucket and object an event names, as S3 notifications ("s3") and
+// EventBridge events ("detail") both carry them (S3 spells "eTag", EventBridge "etag":
+// JSON names match case-insensitively).
+type eventTarget struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key       string `json:"key"`
+		Size      int64  `json:"size"`
+		ETag      string `json:"eTag"`
+		Sequencer string `json:"sequencer"`
+	} `json:"object"`
+}
+
+// event is the target as an ObjectEvent named name (the key as it was sent).
+func (t eventTarget) event(name string) ObjectEvent {
+	return ObjectEvent{Bucket: t.Bucket.Name, Key: t.Object.Key, Size: t.Object.Size,
+		ETag: strings.Trim(t.Object.ETag, `"`), Sequencer: t.Object.Sequencer, Name: name}
+}
+
 type s3Record struct {
-	EventSource string `json:"eventSource"`
-	EventName   string `json:"eventName"`
-	S3          struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
-		Object struct {
-			Key       string `json:"key"`
-			Size      int64  `json:"size"`
-			ETag      string `json:"eTag"`
-			Sequencer string `json:"sequencer"`
-		} `json:"object"`
-	} `json:"s3"`
+	EventSource string      `json:"eventSource"`
+	EventName   string      `json:"eventName"`
+	S3          eventTarget `json:"s3"`
 }
 
 type bridgeEvent struct {
 	Source     string `json:"source"`
 	DetailType string `json:"detail-type"`
 	Detail     struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
-		Object struct {
-			Key       string `json:"key"`
-			Size      int64  `json:"size"`
-			ETag      string `json:"etag"`
-			Sequencer string `json:"sequencer"`
-		} `json:"object"`
+		eventTarget
 		Reason string `json:"reason"`
 	} `json:"detail"`
 }
@@ -183,8 +186,7 @@ func ParseEvents(body []byte) ([]ObjectEvent, error) {
 		if err := json.Unmarshal(body, &e); err != nil {
 			return nil, fmt.Errorf("decode EventBridge event: %w", err)
 		}
-		ev := ObjectEvent{Bucket: e.Detail.Bucket.Name, Key: e.Detail.Object.Key, Size: e.Detail.Object.Size,
-			ETag: strings.Trim(e.Detail.Object.ETag, `"`), Sequencer: e.Detail.Object.Sequencer, Name: e.DetailType}
+		ev := e.Detail.event(e.DetailType)
 		switch e.DetailType {
 		case "Object Created":
 		case "Object Deleted":
@@ -206,8 +208,7 @@ func ParseEvents(body []byte) ([]ObjectEvent, error) {
 		if r.EventSource != "aws:s3" {
 			continue
 		}
-		ev := ObjectEvent{Bucket: r.S3.Bucket.Name, Size: r.S3.Object.Size, ETag: strings.Trim(r.S3.Object.ETag, `"`),
-			Sequencer: r.S3.Object.Sequencer, Name: r.EventName}
+		ev := r.S3.event(r.EventName)
 		switch {
 		case strings.HasPrefix(r.EventName, "ObjectCreated:"):
 		case strings.HasPrefix(r.EventName, "ObjectRemoved:"):
