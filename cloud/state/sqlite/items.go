@@ -65,22 +65,83 @@ func currentRun(ctx context.Context, tx *sql.Tx, taskID string) (string, error) 
 	return run, err
 }
 
+// recordWriter writes item records (objects or images) in one transaction: it reads
+// each item's prior record, drops a late write of an older run, counts the transitions
+// of the task's current run and adds them to the task's counters at the end.
+type recordWriter struct {
+	tx     *sql.Tx
+	taskID string
+	run    string // the task's current run
+	kind   string // "object" or "image", for errors
+	prior  *sql.Stmt
+	total  state.Counters
+}
+
+// putRecords runs write in one transaction. priorSQL selects an item's status, run_id,
+// size and attempts by task id and key.
+func (db *DB) putRecords(ctx context.Context, taskID, kind, priorSQL string, write func(*recordWriter) error) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		run, err := currentRun(ctx, tx, taskID)
+		if err != nil {
+			return fmt.Errorf("put %ss: %w", kind, err)
+		}
+		prior, err := tx.PrepareContext(ctx, priorSQL)
+		if err != nil {
+			return fmt.Errorf("put %ss of task %s: %w", kind, taskID, err)
+		}
+		defer prior.Close()
+		rw := &recordWriter{tx: tx, taskID: taskID, run: run, kind: kind, prior: prior}
+		if err := write(rw); err != nil {
+			return err
+		}
+		if rw.total.IsZero() {
+			return nil
+		}
+		return addCounters(ctx, tx, taskID, run, rw.total)
+	})
+}
+
+// admit decides one record write: the run it belongs to (runID, or the current run when
+// empty) and the attempts to keep (the prior record's when attempts is 0 in the same
+// run); ok is false for a late write from an older run, which never overwrites a newer
+// run's record.
+func (rw *recordWriter) admit(ctx context.Context, key string, status state.ItemStatus, runID string, size int64, attempts int) (run string, tries int, ok bool, err error) {
+	if status == "" {
+		return "", 0, false, fmt.Errorf("put %s %q of task %s: empty status", rw.kind, key, rw.taskID)
+	}
+	run = runID
+	if run == "" {
+		run = rw.run
+	}
+	var p prior
+	err = rw.prior.QueryRowContext(ctx, rw.taskID, key).Scan(&p.status, &p.runID, &p.size, &p.tries)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return "", 0, false, fmt.Errorf("read %s %q of task %s: %w", rw.kind, key, rw.taskID, err)
+	default:
+		p.exists = true
+	}
+	if p.exists && p.runID > run {
+		return "", 0, false, nil
+	}
+	if run == rw.run {
+		rw.total.Add(transition(p, rw.run, status, size))
+	}
+	if attempts == 0 && p.exists && p.runID == run {
+		attempts = p.tries
+	}
+	return run, attempts, true, nil
+}
+
 // PutObjects implements state.Store.
 func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object) error {
 	if len(objs) == 0 {
 		return nil
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		run, err := currentRun(ctx, tx, taskID)
-		if err != nil {
-			return fmt.Errorf("put objects: %w", err)
-		}
-		get, err := tx.PrepareContext(ctx, `SELECT status, run_id, size, attempts FROM objects WHERE task_id = ? AND key = ?`)
-		if err != nil {
-			return fmt.Errorf("put objects of task %s: %w", taskID, err)
-		}
-		defer get.Close()
-		put, err := tx.PrepareContext(ctx, `INSERT INTO objects (task_id, key, size, etag, checksum,
+	return db.putRecords(ctx, taskID, "object", `SELECT status, run_id, size, attempts FROM objects WHERE task_id = ? AND key = ?`,
+		func(rw *recordWriter) error {
+			put, err := rw.tx.PrepareContext(ctx, `INSERT INTO objects (task_id, key, size, etag, checksum,
 			last_modified, status, attempts, error, dest_etag, upload_id, parts_total, parts_done, run_id, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (task_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
@@ -88,50 +149,26 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 				attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
 				upload_id = excluded.upload_id, parts_total = excluded.parts_total,
 				parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at`)
-		if err != nil {
-			return fmt.Errorf("put objects of task %s: %w", taskID, err)
-		}
-		defer put.Close()
-
-		var total state.Counters
-		now := nanos(time.Now())
-		for _, o := range objs {
-			if o.Status == "" {
-				return fmt.Errorf("put object %q of task %s: empty status", o.Key, taskID)
+			if err != nil {
+				return fmt.Errorf("put objects of task %s: %w", taskID, err)
 			}
-			objRun := o.RunID
-			if objRun == "" {
-				objRun = run
+			defer put.Close()
+			now := nanos(time.Now())
+			for _, o := range objs {
+				run, attempts, ok, err := rw.admit(ctx, o.Key, o.Status, o.RunID, o.Size, o.Attempts)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, nanos(o.LastModified),
+					o.Status, attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, run, now); err != nil {
+					return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
+				}
 			}
-			var p prior
-			err := get.QueryRowContext(ctx, taskID, o.Key).Scan(&p.status, &p.runID, &p.size, &p.tries)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return fmt.Errorf("read object %q of task %s: %w", o.Key, taskID, err)
-			default:
-				p.exists = true
-			}
-			if p.exists && p.runID > objRun {
-				continue // a late write from an older run never overwrites a newer run's record
-			}
-			if objRun == run {
-				total.Add(transition(p, run, o.Status, o.Size))
-			}
-			attempts := o.Attempts
-			if attempts == 0 && p.exists && p.runID == objRun {
-				attempts = p.tries
-			}
-			if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, nanos(o.LastModified),
-				o.Status, attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, objRun, now); err != nil {
-				return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
-			}
-		}
-		if total.IsZero() {
 			return nil
-		}
-		return addCounters(ctx, tx, taskID, run, total)
-	})
+		})
 }
 
 const objectColumns = `key, size, etag, checksum, last_modified, status, attempts, error, dest_etag,
@@ -320,42 +357,18 @@ func (db *DB) PutImages(ctx context.Context, taskID string, imgs []state.Image) 
 	if len(imgs) == 0 {
 		return nil
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		run, err := currentRun(ctx, tx, taskID)
-		if err != nil {
-			return fmt.Errorf("put images: %w", err)
-		}
-		var total state.Counters
-		now := nanos(time.Now())
-		for _, im := range imgs {
-			if im.Status == "" {
-				return fmt.Errorf("put image %q of task %s: empty status", im.Source, taskID)
-			}
-			imRun := im.RunID
-			if imRun == "" {
-				imRun = run
-			}
-			var p prior
-			err := tx.QueryRowContext(ctx, `SELECT status, run_id, bytes, attempts FROM images WHERE task_id = ? AND source = ?`,
-				taskID, im.Source).Scan(&p.status, &p.runID, &p.size, &p.tries)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return fmt.Errorf("read image %q of task %s: %w", im.Source, taskID, err)
-			default:
-				p.exists = true
-			}
-			if p.exists && p.runID > imRun {
-				continue // a late write from an older run never overwrites a newer run's record
-			}
-			if imRun == run {
-				total.Add(transition(p, run, im.Status, im.Bytes))
-			}
-			attempts := im.Attempts
-			if attempts == 0 && p.exists && p.runID == imRun {
-				attempts = p.tries
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO images (task_id, source, destination, repository, tag,
+	return db.putRecords(ctx, taskID, "image", `SELECT status, run_id, bytes, attempts FROM images WHERE task_id = ? AND source = ?`,
+		func(rw *recordWriter) error {
+			now := nanos(time.Now())
+			for _, im := range imgs {
+				run, attempts, ok, err := rw.admit(ctx, im.Source, im.Status, im.RunID, im.Bytes, im.Attempts)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				_, err = rw.tx.ExecContext(ctx, `INSERT INTO images (task_id, source, destination, repository, tag,
 				digest, platforms, bytes, status, attempts, error, duration, run_id, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (task_id, source) DO UPDATE SET destination = excluded.destination,
@@ -363,17 +376,14 @@ func (db *DB) PutImages(ctx context.Context, taskID string, imgs []state.Image) 
 					platforms = excluded.platforms, bytes = excluded.bytes, status = excluded.status,
 					attempts = excluded.attempts, error = excluded.error, duration = excluded.duration,
 					run_id = excluded.run_id, updated_at = excluded.updated_at`,
-				taskID, im.Source, im.Destination, im.Repository, im.Tag, im.Digest, strings.Join(im.Platforms, ","),
-				im.Bytes, im.Status, attempts, im.Error, int64(im.Duration), imRun, now)
-			if err != nil {
-				return fmt.Errorf("write image %q of task %s: %w", im.Source, taskID, err)
+					taskID, im.Source, im.Destination, im.Repository, im.Tag, im.Digest, strings.Join(im.Platforms, ","),
+					im.Bytes, im.Status, attempts, im.Error, int64(im.Duration), run, now)
+				if err != nil {
+					return fmt.Errorf("write image %q of task %s: %w", im.Source, taskID, err)
+				}
 			}
-		}
-		if total.IsZero() {
 			return nil
-		}
-		return addCounters(ctx, tx, taskID, run, total)
-	})
+		})
 }
 
 const imageColumns = `source, destination, repository, tag, digest, platforms, bytes, status, attempts,
