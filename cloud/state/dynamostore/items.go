@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -301,147 +300,7 @@ func (s *Store) PutObjects(ctx context.Context, taskID string, objs []state.Obje
 
 // GetObject implements state.Store.
 func (s *Store) GetObject(ctx context.Context, taskID, key string) (state.Object, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table,
-		Key: keyOf(objectPK(taskID, shardOf(key)), key), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return state.Object{}, fmt.Errorf("get object %q of task %s: %w", key, taskID, err)
-	}
-	if out.Item == nil {
-		return state.Object{}, fmt.Errorf("get object %q of task %s: %w", key, taskID, state.ErrNotFound)
-	}
-	var it objectItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return state.Object{}, fmt.Errorf("decode object %q: %w", key, err)
-	}
-	return it.object(), nil
-}
-
-// rangeQuery returns a Query over partition pk (or the status index when index is set)
-// for sort keys after opt.After within opt.Prefix.
-func (s *Store) rangeQuery(pk, index string, opt state.ListOptions) *dynamodb.QueryInput {
-	pkName, skName := "pk", "sk"
-	if index != "" {
-		pkName, skName = "gsi1pk", "gsi1sk"
-	}
-	lo := opt.Prefix
-	if opt.After != "" && opt.After >= lo {
-		lo = opt.After + "\x00" // the smallest key after the cursor
-	}
-	in := &dynamodb.QueryInput{TableName: &s.table, ExpressionAttributeNames: map[string]string{"#pk": pkName},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)}}
-	if index != "" {
-		in.IndexName = aws.String(index)
-	} else {
-		in.ConsistentRead = aws.Bool(true)
-	}
-	switch {
-	case lo == "":
-		in.KeyConditionExpression = expr("#pk = :pk")
-	default:
-		in.KeyConditionExpression = expr("#pk = :pk AND #sk >= :lo")
-		in.ExpressionAttributeNames["#sk"] = skName
-		in.ExpressionAttributeValues[":lo"] = str(lo)
-	}
-	return in
-}
-
-// cursor pulls one partition's items in sort-key order, page by page.
-type cursor struct {
-	s     *Store
-	in    *dynamodb.QueryInput
-	buf   []map[string]types.AttributeValue
-	done  bool
-	limit int32
-}
-
-func (c *cursor) peek(ctx context.Context) (map[string]types.AttributeValue, error) {
-	for len(c.buf) == 0 && !c.done {
-		c.in.Limit = aws.Int32(c.limit)
-		out, err := c.s.api.Query(ctx, c.in)
-		if err != nil {
-			return nil, err
-		}
-		c.buf = out.Items
-		c.in.ExclusiveStartKey = out.LastEvaluatedKey
-		c.done = len(out.LastEvaluatedKey) == 0
-	}
-	if len(c.buf) == 0 {
-		return nil, nil
-	}
-	return c.buf[0], nil
-}
-
-func skOf(item map[string]types.AttributeValue) string {
-	if v, ok := item["sk"].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-// mergePage merges partitions in sort-key order into one page of at most limit items
-// (plus whether more exist), keeping only keys inside prefix and matching keep.
-func mergePage(ctx context.Context, cursors []*cursor, prefix string, skip, limit int,
-	keep func(map[string]types.AttributeValue) bool) ([]map[string]types.AttributeValue, bool, error) {
-	var out []map[string]types.AttributeValue
-	for {
-		best := -1
-		var bestKey string
-		for i, c := range cursors {
-			item, err := c.peek(ctx)
-			if err != nil {
-				return nil, false, err
-			}
-			if item == nil {
-				continue
-			}
-			if k := skOf(item); best < 0 || k < bestKey {
-				best, bestKey = i, k
-			}
-		}
-		// Keys come in order from the prefix on: the first one without it ends the range.
-		if best < 0 || !strings.HasPrefix(bestKey, prefix) {
-			return out, false, nil
-		}
-		item := cursors[best].buf[0]
-		cursors[best].buf = cursors[best].buf[1:]
-		if keep != nil && !keep(item) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		if len(out) == limit {
-			return out, true, nil
-		}
-		out = append(out, item)
-	}
-}
-
-// listItems pages through items: FAILED/IN_PROGRESS/PENDING from the sparse index,
-// everything else by merging the base-table partitions.
-func (s *Store) listItems(ctx context.Context, pks []string, indexPK string, opt state.ListOptions) ([]map[string]types.AttributeValue, bool, error) {
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = defaultPageSize
-	}
-	var cursors []*cursor
-	var keep func(map[string]types.AttributeValue) bool
-	if opt.Status != "" && sparse(opt.Status) {
-		cursors = []*cursor{{s: s, in: s.rangeQuery(indexPK+string(opt.Status), statusIndex, opt), limit: int32(limit + 1)}}
-	} else {
-		for _, pk := range pks {
-			cursors = append(cursors, &cursor{s: s, in: s.rangeQuery(pk, "", opt), limit: int32(limit + 1)})
-		}
-		if opt.Status != "" {
-			want := string(opt.Status)
-			keep = func(item map[string]types.AttributeValue) bool {
-				v, ok := item["st"].(*types.AttributeValueMemberS)
-				return ok && v.Value == want
-			}
-		}
-	}
-	return mergePage(ctx, cursors, opt.Prefix, max(opt.Offset, 0), limit, keep)
+	return getItem(ctx, s, objectPK(taskID, shardOf(key)), key, "object", taskID, objectItem.object)
 }
 
 func objectPKs(taskID string) []string {
@@ -454,22 +313,8 @@ func objectPKs(taskID string) []string {
 
 // ListObjects implements state.Store.
 func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Object], error) {
-	var page state.Page[state.Object]
-	items, more, err := s.listItems(ctx, objectPKs(taskID), "OS#"+taskID+"#", opt)
-	if err != nil {
-		return page, fmt.Errorf("list objects of task %s: %w", taskID, err)
-	}
-	for _, item := range items {
-		var it objectItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return page, fmt.Errorf("decode object: %w", err)
-		}
-		page.Items = append(page.Items, it.object())
-	}
-	if more && len(page.Items) > 0 {
-		page.Next = page.Items[len(page.Items)-1].Key
-	}
-	return page, nil
+	return listPage(ctx, s, objectPKs(taskID), "OS#"+taskID+"#", "object", taskID, opt, objectItem.object,
+		func(o state.Object) string { return o.Key })
 }
 
 // CountObjects implements state.Store. It reads every record of the task (projected to
@@ -495,85 +340,6 @@ func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.Item
 	return out, nil
 }
 
-// Parts live in partition P#<task>, sorted by upload id and part number; each upload has
-// a counter item (sk = the upload id) that the part's transaction increments once.
-func partSK(uploadID string, n int) string { return fmt.Sprintf("%s#%05d", uploadID, n) }
-
-// PutPart implements state.Store.
-func (s *Store) PutPart(ctx context.Context, taskID, key string, p state.Part) (int, error) {
-	pk := "P#" + taskID
-	item := keyOf(pk, partSK(p.UploadID, p.Number))
-	item["key"], item["uid"], item["n"] = str(key), str(p.UploadID), num(int64(p.Number))
-	item["sz"], item["etag"], item["ck"] = num(p.Size), str(p.ETag), str(p.Checksum)
-	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: expr("attribute_not_exists(#pk)")}},
-		{Update: &types.Update{TableName: &s.table, Key: keyOf(pk, p.UploadID),
-			UpdateExpression:          expr("ADD #done :one SET #key = :key"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":key": str(key)}}},
-	}})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		err = nil // a duplicate part: already counted
-	}
-	if err != nil {
-		return 0, fmt.Errorf("put part %d of %q: %w", p.Number, key, err)
-	}
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: keyOf(pk, p.UploadID), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return 0, fmt.Errorf("read part count of %q: %w", key, err)
-	}
-	var c struct {
-		Done int `dynamodbav:"done"`
-	}
-	if err := attributevalue.UnmarshalMap(out.Item, &c); err != nil {
-		return 0, fmt.Errorf("decode part count of %q: %w", key, err)
-	}
-	return c.Done, nil
-}
-
-// ListParts implements state.Store, in part-number order.
-func (s *Store) ListParts(ctx context.Context, taskID, key, uploadID string) ([]state.Part, error) {
-	var out []state.Part
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
-		KeyConditionExpression:    expr("#pk = :pk AND begins_with(#sk, :u)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("P#" + taskID), ":u": str(uploadID + "#")}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list parts of %q: %w", key, err)
-		}
-		for _, item := range page.Items {
-			var it struct {
-				Key  string `dynamodbav:"key"`
-				UID  string `dynamodbav:"uid"`
-				N    int    `dynamodbav:"n"`
-				Sz   int64  `dynamodbav:"sz"`
-				ETag string `dynamodbav:"etag"`
-				Ck   string `dynamodbav:"ck"`
-			}
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode part of %q: %w", key, err)
-			}
-			if it.Key != key {
-				continue
-			}
-			out = append(out, state.Part{UploadID: it.UID, Number: it.N, Size: it.Sz, ETag: it.ETag, Checksum: it.Ck})
-		}
-	}
-	return out, nil
-}
-
-// DeleteParts implements state.Store: the parts and the upload's counter.
-func (s *Store) DeleteParts(ctx context.Context, taskID, key, uploadID string) error {
-	if err := s.deletePartition(ctx, "P#"+taskID, uploadID+"#"); err != nil {
-		return fmt.Errorf("delete parts of %q: %w", key, err)
-	}
-	if _, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyOf("P#"+taskID, uploadID)}); err != nil {
-		return fmt.Errorf("delete part count of %q: %w", key, err)
-	}
-	return nil
-}
-
 // PutImages implements state.Store.
 func (s *Store) PutImages(ctx context.Context, taskID string, imgs []state.Image) error {
 	recs := make([]record, len(imgs))
@@ -595,36 +361,51 @@ func (s *Store) PutImages(ctx context.Context, taskID string, imgs []state.Image
 
 // GetImage implements state.Store.
 func (s *Store) GetImage(ctx context.Context, taskID, source string) (state.Image, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: keyOf("I#"+taskID, source), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return state.Image{}, fmt.Errorf("get image %q of task %s: %w", source, taskID, err)
-	}
-	if out.Item == nil {
-		return state.Image{}, fmt.Errorf("get image %q of task %s: %w", source, taskID, state.ErrNotFound)
-	}
-	var it imageItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return state.Image{}, fmt.Errorf("decode image %q: %w", source, err)
-	}
-	return it.image(), nil
+	return getItem(ctx, s, "I#"+taskID, source, "image", taskID, imageItem.image)
 }
 
 // ListImages implements state.Store.
 func (s *Store) ListImages(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Image], error) {
-	var page state.Page[state.Image]
-	items, more, err := s.listItems(ctx, []string{"I#" + taskID}, "IS#"+taskID+"#", opt)
+	return listPage(ctx, s, []string{"I#" + taskID}, "IS#"+taskID+"#", "image", taskID, opt, imageItem.image,
+		func(im state.Image) string { return im.Source })
+}
+
+// getItem reads one item (strongly consistent) of type I and converts it with conv;
+// what names the kind in errors.
+func getItem[I, T any](ctx context.Context, s *Store, pk, sk, what, taskID string, conv func(I) T) (T, error) {
+	var zero T
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: keyOf(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return page, fmt.Errorf("list images of task %s: %w", taskID, err)
+		return zero, fmt.Errorf("get %s %q of task %s: %w", what, sk, taskID, err)
+	}
+	if out.Item == nil {
+		return zero, fmt.Errorf("get %s %q of task %s: %w", what, sk, taskID, state.ErrNotFound)
+	}
+	var it I
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return zero, fmt.Errorf("decode %s %q: %w", what, sk, err)
+	}
+	return conv(it), nil
+}
+
+// listPage reads one page of items of type I (see listItems), converted with conv;
+// cursorOf gives the cursor of the next page.
+func listPage[I, T any](ctx context.Context, s *Store, pks []string, indexPK, what, taskID string, opt state.ListOptions,
+	conv func(I) T, cursorOf func(T) string) (state.Page[T], error) {
+	var page state.Page[T]
+	items, more, err := s.listItems(ctx, pks, indexPK, opt)
+	if err != nil {
+		return page, fmt.Errorf("list %ss of task %s: %w", what, taskID, err)
 	}
 	for _, item := range items {
-		var it imageItem
+		var it I
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return page, fmt.Errorf("decode image: %w", err)
+			return page, fmt.Errorf("decode %s: %w", what, err)
 		}
-		page.Items = append(page.Items, it.image())
+		page.Items = append(page.Items, conv(it))
 	}
 	if more && len(page.Items) > 0 {
-		page.Next = page.Items[len(page.Items)-1].Source
+		page.Next = cursorOf(page.Items[len(page.Items)-1])
 	}
 	return page, nil
 }

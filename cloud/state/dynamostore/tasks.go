@@ -1,0 +1,388 @@
+package dynamostore
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"transferhub/cloud/internal/wait"
+	"transferhub/cloud/state"
+)
+
+// Tasks, their runs and their counter shards (partition TASKS), see the layout in
+// dynamostore.go.
+
+type taskItem struct {
+	ID           string            `dynamodbav:"id"`
+	Type         string            `dynamodbav:"type"`
+	Name         string            `dynamodbav:"name"`
+	Engine       string            `dynamodbav:"engine"`
+	Definition   string            `dynamodbav:"definition,omitempty"`
+	Status       string            `dynamodbav:"status"`
+	RunID        string            `dynamodbav:"runId,omitempty"`
+	FinderDone   bool              `dynamodbav:"finderDone"`
+	LastError    string            `dynamodbav:"lastError,omitempty"`
+	StackID      string            `dynamodbav:"stackId,omitempty"`
+	StackOutputs map[string]string `dynamodbav:"stackOutputs,omitempty"`
+	CreatedAt    int64             `dynamodbav:"createdAt"`
+	UpdatedAt    int64             `dynamodbav:"updatedAt"`
+	StartedAt    int64             `dynamodbav:"startedAt"`
+	FinishedAt   int64             `dynamodbav:"finishedAt"`
+}
+
+// counterItem is one counter shard; it counts only for the run it names.
+type counterItem struct {
+	SK             string `dynamodbav:"sk"`
+	Run            string `dynamodbav:"run"`
+	FoundObjects   int64  `dynamodbav:"foundObjects"`
+	FoundBytes     int64  `dynamodbav:"foundBytes"`
+	DoneObjects    int64  `dynamodbav:"doneObjects"`
+	DoneBytes      int64  `dynamodbav:"doneBytes"`
+	SkippedObjects int64  `dynamodbav:"skippedObjects"`
+	SkippedBytes   int64  `dynamodbav:"skippedBytes"`
+	FailedObjects  int64  `dynamodbav:"failedObjects"`
+	FailedBytes    int64  `dynamodbav:"failedBytes"`
+}
+
+func (c counterItem) counters() state.Counters {
+	return state.Counters{FoundObjects: c.FoundObjects, FoundBytes: c.FoundBytes, DoneObjects: c.DoneObjects,
+		DoneBytes: c.DoneBytes, SkippedObjects: c.SkippedObjects, SkippedBytes: c.SkippedBytes,
+		FailedObjects: c.FailedObjects, FailedBytes: c.FailedBytes}
+}
+
+func (it taskItem) task() state.Task {
+	t := state.Task{ID: it.ID, Type: state.TaskType(it.Type), Name: it.Name, Engine: state.Engine(it.Engine),
+		Status: state.TaskStatus(it.Status), RunID: it.RunID, FinderDone: it.FinderDone, LastError: it.LastError,
+		StackID: it.StackID, StackOutputs: it.StackOutputs, CreatedAt: fromNanos(it.CreatedAt),
+		UpdatedAt: fromNanos(it.UpdatedAt), StartedAt: fromNanos(it.StartedAt), FinishedAt: fromNanos(it.FinishedAt)}
+	if it.Definition != "" {
+		t.Definition = []byte(it.Definition)
+	}
+	return t
+}
+
+// PutTask implements state.Store: an insert writes the whole task; an update touches only
+// the descriptive fields, never status, run or counters.
+func (s *Store) PutTask(ctx context.Context, t state.Task) error {
+	if t.ID == "" || strings.Contains(t.ID, "#") {
+		return fmt.Errorf("put task: invalid task id %q (empty or with '#')", t.ID)
+	}
+	now := time.Now()
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = now
+	}
+	if t.Status == "" {
+		t.Status = state.TaskDraft
+	}
+	outputs, err := attributevalue.Marshal(t.StackOutputs)
+	if err != nil {
+		return fmt.Errorf("put task %s: encode stack outputs: %w", t.ID, err)
+	}
+	update := expr(`SET #id = :id, #type = :type, #name = :name, #engine = :engine,
+			#definition = :def, #stackId = :stack, #stackOutputs = :outputs, #updatedAt = :now,
+			#createdAt = if_not_exists(#createdAt, :created), #status = if_not_exists(#status, :status),
+			#finderDone = if_not_exists(#finderDone, :false), #lastError = if_not_exists(#lastError, :lastError),
+			#startedAt = if_not_exists(#startedAt, :zero), #finishedAt = if_not_exists(#finishedAt, :zero)`)
+	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &s.table,
+		Key:              taskKey(t.ID),
+		UpdateExpression: update,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":id": str(t.ID), ":type": str(string(t.Type)), ":name": str(t.Name), ":engine": str(string(t.Engine)),
+			":def": str(string(t.Definition)), ":stack": str(t.StackID), ":outputs": outputs, ":now": num(nanos(now)),
+			":created": num(nanos(t.CreatedAt)), ":status": str(string(t.Status)), ":false": &types.AttributeValueMemberBOOL{},
+			":lastError": str(t.LastError), ":zero": num(0)},
+	})
+	if err != nil {
+		return fmt.Errorf("put task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// GetTask implements state.Store (strongly consistent): the task item and its counter
+// shards in one Query.
+func (s *Store) GetTask(ctx context.Context, id string) (state.Task, error) {
+	tasks, err := s.queryTasks(ctx, taskPrefix(id))
+	if err != nil {
+		return state.Task{}, fmt.Errorf("get task %s: %w", id, err)
+	}
+	if len(tasks) == 0 {
+		return state.Task{}, fmt.Errorf("get task %s: %w", id, state.ErrNotFound)
+	}
+	return tasks[0], nil
+}
+
+// queryTasks reads the tasks (with their counters) whose sort keys start with prefix.
+func (s *Store) queryTasks(ctx context.Context, prefix string) ([]state.Task, error) {
+	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    expr("#pk = :pk AND begins_with(#sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TASKS"), ":p": str(prefix)}})
+	var tasks []state.Task
+	byID := map[string]int{}
+	shardsOf := map[string][]counterItem{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range page.Items {
+			sk := skOf(item)
+			id, _, isCounter := strings.Cut(strings.TrimPrefix(sk, "T#"), "#C#")
+			if isCounter {
+				var c counterItem
+				if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+					return nil, fmt.Errorf("decode counters %s: %w", sk, err)
+				}
+				shardsOf[id] = append(shardsOf[id], c)
+				continue
+			}
+			var it taskItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode task %s: %w", sk, err)
+			}
+			byID[it.ID] = len(tasks)
+			tasks = append(tasks, it.task())
+		}
+	}
+	for id, cs := range shardsOf {
+		i, ok := byID[id]
+		if !ok {
+			continue // counters of a task being deleted
+		}
+		for _, c := range cs {
+			if c.Run == tasks[i].RunID {
+				tasks[i].Counters.Add(c.counters())
+			}
+		}
+	}
+	return tasks, nil
+}
+
+// ListTasks implements state.Store, newest first.
+func (s *Store) ListTasks(ctx context.Context) ([]state.Task, error) {
+	out, err := s.queryTasks(ctx, "T#")
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	slices.SortFunc(out, func(a, b state.Task) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// DeleteTask implements state.Store: the task item first (so the task is gone at once),
+// then its records.
+func (s *Store) DeleteTask(ctx context.Context, id string) error {
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: taskKey(id),
+		ConditionExpression: expr("attribute_exists(#pk)")})
+	if isConditionFailed(err) {
+		return fmt.Errorf("delete task %s: %w", id, state.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete task %s: %w", id, err)
+	}
+	if err := s.deletePartition(ctx, "TASKS", taskPrefix(id)); err != nil {
+		return fmt.Errorf("delete counters of task %s: %w", id, err)
+	}
+	pks := []string{"T#" + id, "I#" + id, "P#" + id}
+	for i := 0; i < shards; i++ {
+		pks = append(pks, objectPK(id, i))
+	}
+	for _, pk := range pks {
+		if err := s.deletePartition(ctx, pk, ""); err != nil {
+			return fmt.Errorf("delete records of task %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// deletePartition deletes every item of partition pk (optionally only sk prefix).
+func (s *Store) deletePartition(ctx context.Context, pk, skPrefix string) error {
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr("#pk = :pk"),
+		ProjectionExpression:      expr("#pk, #sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)}}
+	if skPrefix != "" {
+		in.KeyConditionExpression = expr("#pk = :pk AND begins_with(#sk, :p)")
+		in.ExpressionAttributeValues[":p"] = str(skPrefix)
+	}
+	p := dynamodb.NewQueryPaginator(s.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", pk, err)
+		}
+		if err := s.batchDelete(ctx, page.Items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for start := 0; start < len(keys); start += 25 {
+		var reqs []types.WriteRequest
+		for _, k := range keys[start:min(start+25, len(keys))] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": k["pk"], "sk": k["sk"]}}})
+		}
+		for attempt := 0; len(reqs) > 0; attempt++ {
+			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
+			if err != nil {
+				return fmt.Errorf("delete items: %w", err)
+			}
+			reqs = out.UnprocessedItems[s.table]
+			if len(reqs) > 0 {
+				if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SetTaskStatus implements state.Store.
+func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
+	now := nanos(time.Now())
+	update := "SET #status = :to, #lastError = :err, #updatedAt = :now"
+	switch to {
+	case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
+		update += ", #finishedAt = :now"
+	}
+	values := map[string]types.AttributeValue{":to": str(string(to)), ":err": str(lastError), ":now": num(now)}
+	cond := "attribute_exists(#pk)"
+	if len(from) > 0 {
+		var names []string
+		for i, f := range from {
+			n := fmt.Sprintf(":f%d", i)
+			names = append(names, n)
+			values[n] = str(string(f))
+		}
+		cond += " AND #status IN (" + strings.Join(names, ", ") + ")"
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: values})
+	if isConditionFailed(err) {
+		cur, gerr := s.GetTask(ctx, id)
+		if gerr != nil {
+			return fmt.Errorf("set status of task %s: %w", id, gerr)
+		}
+		return fmt.Errorf("set status of task %s to %s: it is %s: %w", id, to, cur.Status, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("set status of task %s: %w", id, err)
+	}
+	return nil
+}
+
+// StartRun implements state.Store.
+func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
+	now := nanos(time.Now())
+	run := newRunID()
+	// The run switch and zeroed counter shards commit together: a shard still naming the
+	// old run would refuse the new run's adds.
+	actions := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression: expr(`SET #status = :running, #runId = :run, #finderDone = :false, #lastError = :empty,
+			#startedAt = :now, #finishedAt = :zero, #updatedAt = :now`),
+		ConditionExpression: expr("attribute_exists(#pk) AND #status <> :running AND #status <> :stopping"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(string(state.TaskRunning)),
+			":stopping": str(string(state.TaskStopping)), ":run": str(run), ":false": &types.AttributeValueMemberBOOL{},
+			":empty": str(""), ":now": num(now), ":zero": num(0)}}}}
+	for i := 0; i < counterShards; i++ {
+		item, err := attributevalue.MarshalMap(counterItem{Run: run})
+		if err != nil {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, err)
+		}
+		for k, v := range counterKey(id, i) {
+			item[k] = v
+		}
+		actions = append(actions, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}})
+	}
+	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		cur, gerr := s.GetTask(ctx, id)
+		if errors.Is(gerr, state.ErrNotFound) {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, state.ErrNotFound)
+		}
+		if gerr != nil {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, gerr)
+		}
+		return state.Task{}, fmt.Errorf("start run of task %s: it is %s: %w", id, cur.Status, state.ErrConflict)
+	}
+	if err != nil {
+		return state.Task{}, fmt.Errorf("start run of task %s: %w", id, err)
+	}
+	return s.GetTask(ctx, id)
+}
+
+func newRunID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%s", time.Now().UTC().Format("20060102T150405.000000000"), hex.EncodeToString(b[:]))
+}
+
+// FinishFinder implements state.Store.
+func (s *Store) FinishFinder(ctx context.Context, id, runID string) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
+		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now"),
+		ConditionExpression: expr("#runId = :run"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true},
+			":now": num(nanos(time.Now())), ":run": str(runID)}})
+	if isConditionFailed(err) {
+		return fmt.Errorf("finish finder of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("finish finder of task %s: %w", id, err)
+	}
+	return nil
+}
+
+// counterUpdate is the ADD expression for a counter delta.
+func counterUpdate(d state.Counters) (string, map[string]types.AttributeValue) {
+	fields := []struct {
+		name string
+		v    int64
+	}{{"foundObjects", d.FoundObjects}, {"foundBytes", d.FoundBytes}, {"doneObjects", d.DoneObjects},
+		{"doneBytes", d.DoneBytes}, {"skippedObjects", d.SkippedObjects}, {"skippedBytes", d.SkippedBytes},
+		{"failedObjects", d.FailedObjects}, {"failedBytes", d.FailedBytes}}
+	var parts []string
+	values := map[string]types.AttributeValue{}
+	for _, f := range fields {
+		if f.v != 0 {
+			parts = append(parts, "#"+f.name+" :"+f.name)
+			values[":"+f.name] = num(f.v)
+		}
+	}
+	return "ADD " + strings.Join(parts, ", "), values
+}
+
+// AddCounters implements state.Store.
+func (s *Store) AddCounters(ctx context.Context, id, runID string, d state.Counters) error {
+	if d.IsZero() {
+		return nil
+	}
+	update, values := counterUpdate(d)
+	values[":run"] = str(runID)
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: anyCounterKey(id),
+		UpdateExpression: aws.String(update), ConditionExpression: expr("#run = :run"),
+		ExpressionAttributeValues: values})
+	if isConditionFailed(err) {
+		return fmt.Errorf("add counters of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("add counters of task %s: %w", id, err)
+	}
+	return nil
+}
