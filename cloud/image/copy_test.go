@@ -14,10 +14,7 @@ import (
 // index with an SBOM from the TLS+auth registry to the plain one under a prefix, then
 // checks with skopeo that every digest is identical and the referrers came along.
 func TestCopyVerifiedBySkopeo(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	single := push(t, rc, r.auth+"/"+ns+"/app:v1", imagetest.Spec{Layers: []int64{300 << 10, 50 << 10}, Seed: 1})
 	multi := push(t, rc, r.auth+"/"+ns+"/multi:v2", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{200 << 10}, Seed: 2})
 	sig, err := imagetest.PushReferrer(ctx, rc, r.auth+"/"+ns+"/multi", multi.Digest, "application/vnd.dev.cosign.artifact.sig.v1+json", []byte(`{"sig":"test"}`))

@@ -53,10 +53,7 @@ func newECRStandIn(t *testing.T, r regs, region string) ecrStandIn {
 // TestECRDestination: repositories are created on demand with the requested settings,
 // the token from GetAuthorizationToken is used for the registry, the prefix applies.
 func TestECRDestination(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	ns := uniq(t)
-	rc := r.rc(t)
+	r, ctx, rc, ns := setup(t)
 	img := push(t, rc, r.open+"/"+ns+"/svc:1.0", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{64 << 10}, Seed: 41})
 	ecrx := newECRStandIn(t, r, "us-east-1")
 	acc := r.access(ecrx.proxy.Host)

@@ -11,10 +11,7 @@ import (
 // TestFaultsSurvived: connection resets, 429 (Retry-After), 503 and bodies cut halfway
 // on both sides; the copy still completes with identical digests.
 func TestFaultsSurvived(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	a := push(t, rc, r.open+"/"+ns+"/f:v1", imagetest.Spec{Layers: []int64{3 << 20, 1 << 20}, Seed: 51})
 	b := push(t, rc, r.open+"/"+ns+"/g:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{2 << 20}, Seed: 52})
 

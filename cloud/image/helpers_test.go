@@ -28,6 +28,14 @@ type regs struct {
 	user, pass string
 }
 
+// setup is how most tests start: the registries, a context, a client and a namespace
+// of the test's own.
+func setup(t *testing.T) (regs, context.Context, *regclient.RegClient, string) {
+	t.Helper()
+	r := loadRegs(t)
+	return r, ctxT(t), r.rc(t), uniq(t)
+}
+
 func loadRegs(t *testing.T) regs {
 	t.Helper()
 	env := testenv.Load(t)

@@ -14,10 +14,7 @@ import (
 // TestRerunHeadOnly: a second run over a counting proxy copies nothing and sends only
 // HEAD requests (one per side per image), for single images and indexes alike.
 func TestRerunHeadOnly(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	push(t, rc, r.open+"/"+ns+"/a:v1", imagetest.Spec{Layers: []int64{100 << 10}, Seed: 11})
 	push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{64 << 10}, Seed: 12})
 
@@ -91,10 +88,7 @@ func TestRerunHeadOnly(t *testing.T) {
 // TestSelectFilters: ALL_TAGS with regex include/exclude, semver ranges and the N most
 // recent tags (by image creation time, not tag order).
 func TestSelectFilters(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	// creation times deliberately out of tag order
 	tags := map[string]int{"1.0.0": 1, "1.2.0": 5, "1.10.0": 3, "2.0.0": 4, "2.1.0-rc1": 6, "latest": 2, "dev-abc": 7}
@@ -147,10 +141,7 @@ func TestSelectFilters(t *testing.T) {
 // (new digest) whose platform manifest is byte-identical to the source's; a re-run
 // skips it.
 func TestPlatformSubset(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	src := push(t, rc, r.open+"/"+ns+"/m:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}, Layers: []int64{32 << 10}, Seed: 21})
 	e := newEngine(t, Config{Access: r.access()})
 	spec := Spec{
@@ -198,10 +189,7 @@ func TestPlatformSubset(t *testing.T) {
 
 // TestAllTagsAndDigest: ALL_TAGS copies every tag; a by-digest source lands by digest.
 func TestAllTagsAndDigest(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	a := push(t, rc, r.auth+"/"+ns+"/x:one", imagetest.Spec{Layers: []int64{4096}, Seed: 31})
 	push(t, rc, r.auth+"/"+ns+"/x:two", imagetest.Spec{Layers: []int64{4096}, Seed: 32})
 	d := push(t, rc, r.auth+"/"+ns+"/y:tmp", imagetest.Spec{Layers: []int64{4096}, Seed: 33})

@@ -33,17 +33,6 @@ func DNSSuffix(region string) string {
 	return "amazonaws.com"
 }
 
-// Partition is the ARN partition of a region.
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 // Host is the private registry host of an account in a region,
 // e.g. 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn.
 func Host(account, region string) string {

@@ -1,6 +1,10 @@
 package ecr
 
-import "testing"
+import (
+	"testing"
+
+	"transferhub/cloud/objstore"
+)
 
 func TestHostsPerPartition(t *testing.T) {
 	cases := []struct{ account, region, host, partition string }{
@@ -13,7 +17,7 @@ func TestHostsPerPartition(t *testing.T) {
 		if h := Host(c.account, c.region); h != c.host {
 			t.Errorf("Host(%s, %s) = %s, want %s", c.account, c.region, h, c.host)
 		}
-		if p := Partition(c.region); p != c.partition {
+		if p := objstore.Partition(c.region); p != c.partition {
 			t.Errorf("Partition(%s) = %s", c.region, p)
 		}
 		a, r, ok := ParseHost(c.host)
