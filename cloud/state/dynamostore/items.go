@@ -15,7 +15,29 @@ import (
 	"transferhub/cloud/state"
 )
 
-// objectItem and imageItem share the transition attributes st, run, sz, att and ver.
+// itemState is what objects and images share: the attributes a transition reads and
+// writes (with sz, kept by each item type under its own name) and the sparse status index.
+type itemState struct {
+	Status   string `dynamodbav:"st"`
+	Attempts int    `dynamodbav:"att"`
+	Error    string `dynamodbav:"err"`
+	Run      string `dynamodbav:"run"`
+	Updated  int64  `dynamodbav:"upd"`
+	Ver      int64  `dynamodbav:"ver"`
+	GSI1PK   string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK   string `dynamodbav:"gsi1sk,omitempty"`
+}
+
+// newItemState is the state of an item written with status; an item that needs action
+// (sparse) is listed in the status index under indexPK+status, sorted by sk.
+func newItemState(status state.ItemStatus, attempts int, errMsg, run string, ver int64, indexPK, sk string) itemState {
+	st := itemState{Status: string(status), Attempts: attempts, Error: errMsg, Run: run, Ver: ver}
+	if sparse(status) {
+		st.GSI1PK, st.GSI1SK = indexPK+string(status), sk
+	}
+	return st
+}
+
 type objectItem struct {
 	PK           string `dynamodbav:"pk"`
 	SK           string `dynamodbav:"sk"` // the object key
@@ -23,18 +45,11 @@ type objectItem struct {
 	ETag         string `dynamodbav:"etag"`
 	Checksum     string `dynamodbav:"ck"`
 	LastModified int64  `dynamodbav:"lm"`
-	Status       string `dynamodbav:"st"`
-	Attempts     int    `dynamodbav:"att"`
-	Error        string `dynamodbav:"err"`
 	DestETag     string `dynamodbav:"detag"`
 	UploadID     string `dynamodbav:"uid"`
 	PartsTotal   int    `dynamodbav:"pt"`
 	PartsDone    int    `dynamodbav:"pd"`
-	Run          string `dynamodbav:"run"`
-	Updated      int64  `dynamodbav:"upd"`
-	Ver          int64  `dynamodbav:"ver"`
-	GSI1PK       string `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK       string `dynamodbav:"gsi1sk,omitempty"`
+	itemState
 }
 
 func (it objectItem) object() state.Object {
@@ -53,15 +68,8 @@ type imageItem struct {
 	Digest      string   `dynamodbav:"digest"`
 	Platforms   []string `dynamodbav:"platforms,omitempty"`
 	Bytes       int64    `dynamodbav:"sz"`
-	Status      string   `dynamodbav:"st"`
-	Attempts    int      `dynamodbav:"att"`
-	Error       string   `dynamodbav:"err"`
 	Duration    int64    `dynamodbav:"dur"`
-	Run         string   `dynamodbav:"run"`
-	Updated     int64    `dynamodbav:"upd"`
-	Ver         int64    `dynamodbav:"ver"`
-	GSI1PK      string   `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK      string   `dynamodbav:"gsi1sk,omitempty"`
+	itemState
 }
 
 func (it imageItem) image() state.Image {
@@ -286,12 +294,9 @@ func (s *Store) PutObjects(ctx context.Context, taskID string, objs []state.Obje
 			size: o.Size, attempts: o.Attempts,
 			build: func(run string, attempts int, ver int64) (map[string]types.AttributeValue, error) {
 				it := objectItem{PK: objectPK(taskID, shardOf(o.Key)), SK: o.Key, Size: o.Size, ETag: o.ETag,
-					Checksum: o.Checksum, LastModified: nanos(o.LastModified), Status: string(o.Status),
-					Attempts: attempts, Error: o.Error, DestETag: o.DestETag, UploadID: o.UploadID,
-					PartsTotal: o.PartsTotal, PartsDone: o.PartsDone, Run: run, Ver: ver}
-				if sparse(o.Status) {
-					it.GSI1PK, it.GSI1SK = "OS#"+taskID+"#"+string(o.Status), o.Key
-				}
+					Checksum: o.Checksum, LastModified: nanos(o.LastModified), DestETag: o.DestETag, UploadID: o.UploadID,
+					PartsTotal: o.PartsTotal, PartsDone: o.PartsDone,
+					itemState: newItemState(o.Status, attempts, o.Error, run, ver, "OS#"+taskID+"#", o.Key)}
 				return attributevalue.MarshalMap(it)
 			}}
 	}
@@ -348,11 +353,8 @@ func (s *Store) PutImages(ctx context.Context, taskID string, imgs []state.Image
 			attempts: im.Attempts,
 			build: func(run string, attempts int, ver int64) (map[string]types.AttributeValue, error) {
 				it := imageItem{PK: "I#" + taskID, SK: im.Source, Destination: im.Destination, Repository: im.Repository,
-					Tag: im.Tag, Digest: im.Digest, Platforms: im.Platforms, Bytes: im.Bytes, Status: string(im.Status),
-					Attempts: attempts, Error: im.Error, Duration: int64(im.Duration), Run: run, Ver: ver}
-				if sparse(im.Status) {
-					it.GSI1PK, it.GSI1SK = "IS#"+taskID+"#"+string(im.Status), im.Source
-				}
+					Tag: im.Tag, Digest: im.Digest, Platforms: im.Platforms, Bytes: im.Bytes, Duration: int64(im.Duration),
+					itemState: newItemState(im.Status, attempts, im.Error, run, ver, "IS#"+taskID+"#", im.Source)}
 				return attributevalue.MarshalMap(it)
 			}}
 	}
