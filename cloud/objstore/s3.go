@@ -284,15 +284,21 @@ func (c S3Config) loadAWS(ctx context.Context, prov Provider) (aws.Config, error
 		awsCfg.Region = prov.DefaultRegion
 	}
 	if c.RoleARN != "" {
-		stsClient := sts.NewFromConfig(awsCfg)
-		awsCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "transfer-hub"
-			if c.ExternalID != "" {
-				o.ExternalID = aws.String(c.ExternalID)
-			}
-		}))
+		awsCfg.Credentials = AssumeRole(awsCfg, c.RoleARN, c.ExternalID)
 	}
 	return awsCfg, nil
+}
+
+// AssumeRole is the credentials of roleARN (with externalID when set) assumed with the
+// credentials of cfg, cached and renewed before they expire; sessions are named
+// "transfer-hub" so that CloudTrail shows who acted.
+func AssumeRole(cfg aws.Config, roleARN, externalID string) aws.CredentialsProvider {
+	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "transfer-hub"
+		if externalID != "" {
+			o.ExternalID = aws.String(externalID)
+		}
+	}))
 }
 
 // credentialsProvider is the credentials the configuration names; nil: the SDK's default
