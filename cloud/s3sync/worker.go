@@ -97,7 +97,7 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 			return err
 		}
 		if w.pending.Load() >= int64(2*w.Opt.Concurrency) {
-			time.Sleep(5 * time.Millisecond)
+			_ = wait.Sleep(ctx, 5*time.Millisecond)
 			continue
 		}
 		msgs, err := w.Queue.Receive(ctx, 1, w.Opt.JobVisibility, w.Opt.ReceiveWait)
