@@ -53,6 +53,19 @@ func (m *memLocation) ListDir(ctx context.Context, prefix string, limit int) (ob
 
 func (m *memLocation) URL() string { return "mem://" }
 
+// startedTask opens a fresh SQLite store (closed when the test ends) holding an S3 task
+// id whose run has started.
+func startedTask(t *testing.T, ctx context.Context, id string) (*sqlite.DB, state.Task) {
+	t.Helper()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.PutTask(ctx, state.Task{ID: id, Type: state.TaskS3, Name: id, Engine: state.EngineLocal, Status: state.TaskDraft}))
+	task, err := db.StartRun(ctx, id)
+	require.NoError(t, err)
+	return db, task
+}
+
 // failingQueue fails every Send after the first `ok` ones (a finder killed mid-run).
 type failingQueue struct {
 	queue.Queue
@@ -86,17 +99,12 @@ func TestFinderArchivedAndCheckpointResume(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "f.db"))
-	require.NoError(t, err)
-	defer db.Close()
-	require.NoError(t, db.PutTask(ctx, state.Task{ID: "t", Type: state.TaskS3, Name: "t", Engine: state.EngineLocal, Status: state.TaskDraft}))
-	task, err := db.StartRun(ctx, "t")
-	require.NoError(t, err)
+	db, task := startedTask(t, ctx, "t")
 
 	opt := Options{BatchObjects: 50, ListWorkers: 3}
 	q := &failingQueue{ok: 7}
 	f := &Finder{Src: newMemLocation(src...), Dst: newMemLocation(dst...), Store: db, Queue: q, TaskID: "t", Opt: opt}
-	_, err = f.Run(ctx, task.RunID)
+	_, err := f.Run(ctx, task.RunID)
 	require.ErrorContains(t, err, "killed")
 
 	// The restarted finder continues after its checkpoint.

@@ -256,15 +256,10 @@ func TestSyncResumeTakesBackADeadProcesssJobs(t *testing.T) {
 	src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	require.NoError(t, err)
-	defer store.Close()
+	store, task := s3sync.StartedTask(t, ctx, "task")
 	q := store.Queue("s3-jobs", sqlite.QueueOptions{})
-	require.NoError(t, store.PutTask(ctx, state.Task{ID: "task", Type: state.TaskS3, Name: "n", Engine: state.EngineLocal}))
-	task, err := store.StartRun(ctx, "task")
-	require.NoError(t, err)
 	f := &s3sync.Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: "task"}
-	_, err = f.Run(ctx, task.RunID)
+	_, err := f.Run(ctx, task.RunID)
 	require.NoError(t, err)
 	held, err := q.Receive(ctx, 10, time.Hour, 0) // the process that dies with these
 	require.NoError(t, err)
@@ -431,12 +426,7 @@ func TestWorkerDuplicateJobs(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dup.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	require.NoError(t, st.PutTask(ctx, state.Task{ID: "dup", Type: state.TaskS3, Name: "dup", Engine: state.EngineLocal, Status: state.TaskDraft}))
-	task, err := st.StartRun(ctx, "dup")
-	require.NoError(t, err)
+	st, task := s3sync.StartedTask(t, ctx, "dup")
 	q := st.Queue("jobs", sqlite.QueueOptions{})
 	big := s3sync.JobObject{Key: "d/big", Size: 11 << 20, ETag: etag}
 	for _, j := range []s3sync.Job{{Run: task.RunID, Objects: objs[:20]}, {Run: task.RunID, Objects: objs[20:]}, {Run: task.RunID, Objects: []s3sync.JobObject{big}}} {
@@ -450,7 +440,7 @@ func TestWorkerDuplicateJobs(t *testing.T) {
 		v, f, err := q.Depth(ctx)
 		return v == 0 && f == 0, err
 	}))
-	task, err = st.GetTask(ctx, "dup")
+	task, err := st.GetTask(ctx, "dup")
 	require.NoError(t, err)
 	require.Equal(t, int64(41), task.Counters.DoneObjects, "each object counted once")
 	require.Zero(t, task.Counters.FailedObjects)
