@@ -202,7 +202,8 @@ type Page[T any] struct {
 // Item transitions are idempotent per run: PutObjects/PutImages adjust the task's
 // counters only when an item enters a terminal status it did not already have in the
 // same run (DONE twice counts once; FAILED then DONE moves one from failed to done),
-// so duplicate or redelivered jobs never double-count.
+// so duplicate or redelivered jobs never double-count. Prior.Apply is that rule, for
+// every store.
 type Store interface {
 	// PutTask creates a task, or updates the descriptive fields of an existing one
 	// (type, name, engine, definition, stack id and outputs). Status, run and counters
@@ -229,8 +230,9 @@ type Store interface {
 	SetMeta(ctx context.Context, taskID, name, value string) error
 	GetMeta(ctx context.Context, taskID, name string) (string, error)
 	// Lease takes or renews the named lease (e.g. "finder") for owner until now+ttl;
-	// ErrConflict while another owner holds an unexpired one. ReleaseLease drops it
-	// if owner holds it.
+	// while another owner holds an unexpired one it returns a *LeaseHeldError (an
+	// ErrConflict) that says who and until when. ReleaseLease drops it if owner holds it.
+	// Package taskrun holds a run's lease over these two.
 	Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, taskID, name, owner string) error
 

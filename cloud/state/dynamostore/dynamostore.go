@@ -219,20 +219,6 @@ func sparse(s state.ItemStatus) bool {
 	return s == state.ItemFailed || s == state.ItemInProgress || s == state.ItemPending
 }
 
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 // isConditionFailed reports a failed ConditionExpression (single-item writes).
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException

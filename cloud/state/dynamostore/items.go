@@ -54,9 +54,9 @@ type objectItem struct {
 
 func (it objectItem) object() state.Object {
 	return state.Object{Key: it.SK, Size: it.Size, ETag: it.ETag, Checksum: it.Checksum,
-		LastModified: fromNanos(it.LastModified), Status: state.ItemStatus(it.Status), Attempts: it.Attempts,
+		LastModified: state.FromUnixNanos(it.LastModified), Status: state.ItemStatus(it.Status), Attempts: it.Attempts,
 		Error: it.Error, DestETag: it.DestETag, UploadID: it.UploadID, PartsTotal: it.PartsTotal,
-		PartsDone: it.PartsDone, RunID: it.Run, UpdatedAt: fromNanos(it.Updated)}
+		PartsDone: it.PartsDone, RunID: it.Run, UpdatedAt: state.FromUnixNanos(it.Updated)}
 }
 
 type imageItem struct {
@@ -76,7 +76,7 @@ func (it imageItem) image() state.Image {
 	return state.Image{Source: it.SK, Destination: it.Destination, Repository: it.Repository, Tag: it.Tag,
 		Digest: it.Digest, Platforms: it.Platforms, Bytes: it.Bytes, Status: state.ItemStatus(it.Status),
 		Attempts: it.Attempts, Error: it.Error, Duration: time.Duration(it.Duration), RunID: it.Run,
-		UpdatedAt: fromNanos(it.Updated)}
+		UpdatedAt: state.FromUnixNanos(it.Updated)}
 }
 
 // record is one item to write through a transition.
@@ -90,42 +90,11 @@ type record struct {
 	build func(run string, attempts int, ver int64) (map[string]types.AttributeValue, error)
 }
 
+// prior is an item's stored record: what the counter rules need, and its version for
+// the optimistic write.
 type prior struct {
-	exists   bool
-	status   state.ItemStatus
-	run      string
-	size     int64
-	attempts int
-	ver      int64
-}
-
-// transition mirrors the SQLite store's: an item counts in a terminal bucket once per run.
-func transition(p prior, run string, status state.ItemStatus, size int64) state.Counters {
-	var d state.Counters
-	if p.exists && p.run == run && p.status.Terminal() {
-		if p.status == status {
-			return d
-		}
-		bucket(&d, p.status, -1, -p.size)
-	}
-	if status.Terminal() {
-		bucket(&d, status, 1, size)
-	}
-	return d
-}
-
-func bucket(d *state.Counters, s state.ItemStatus, n, bytes int64) {
-	switch s {
-	case state.ItemDone:
-		d.DoneObjects += n
-		d.DoneBytes += bytes
-	case state.ItemSkipped:
-		d.SkippedObjects += n
-		d.SkippedBytes += bytes
-	case state.ItemFailed:
-		d.FailedObjects += n
-		d.FailedBytes += bytes
-	}
+	state.Prior
+	ver int64
 }
 
 // putRecords writes recs with their transitions, 99 per transaction, retrying a batch
@@ -179,7 +148,7 @@ func (s *Store) putChunk(ctx context.Context, taskID string, recs []record) (ret
 	var (
 		actions []types.TransactWriteItem
 		total   state.Counters
-		now     = nanos(time.Now())
+		now     = state.UnixNanos(time.Now())
 	)
 	for i, r := range recs {
 		run := r.runID
@@ -187,23 +156,18 @@ func (s *Store) putChunk(ctx context.Context, taskID string, recs []record) (ret
 			run = task.RunID
 		}
 		p := priors[i]
-		if p.exists && p.run > run {
-			continue // a late write from an older run never overwrites a newer run's record
+		w := p.Apply(task.RunID, run, r.status, r.size, r.attempts)
+		if w.Skip {
+			continue
 		}
-		if run == task.RunID {
-			total.Add(transition(p, task.RunID, r.status, r.size))
-		}
-		attempts := r.attempts
-		if attempts == 0 && p.exists && p.run == run {
-			attempts = p.attempts
-		}
-		item, err := r.build(run, attempts, p.ver+1)
+		total.Add(w.Delta)
+		item, err := r.build(run, w.Attempts, p.ver+1)
 		if err != nil {
 			return false, fmt.Errorf("encode %q of task %s: %w", r.sk, taskID, err)
 		}
 		item["upd"] = num(now)
 		put := &types.Put{TableName: &s.table, Item: item}
-		if p.exists {
+		if p.Exists {
 			put.ConditionExpression = aws.String("#ver = :ver")
 			put.ExpressionAttributeValues = map[string]types.AttributeValue{":ver": num(p.ver)}
 		} else {
@@ -272,7 +236,7 @@ func (s *Store) readPriors(ctx context.Context, recs []record) ([]prior, error) 
 					return nil, fmt.Errorf("decode record: %w", err)
 				}
 				if i, ok := index[[2]string{it.PK, it.SK}]; ok {
-					out[i] = prior{exists: true, status: state.ItemStatus(it.St), run: it.Run, size: it.Sz, attempts: it.Att, ver: it.Ver}
+					out[i] = prior{Prior: state.Prior{Exists: true, Status: state.ItemStatus(it.St), RunID: it.Run, Size: it.Sz, Attempts: it.Att}, ver: it.Ver}
 				}
 			}
 			pending = res.UnprocessedKeys[s.table].Keys
@@ -294,7 +258,7 @@ func (s *Store) PutObjects(ctx context.Context, taskID string, objs []state.Obje
 			size: o.Size, attempts: o.Attempts,
 			build: func(run string, attempts int, ver int64) (map[string]types.AttributeValue, error) {
 				it := objectItem{PK: objectPK(taskID, shardOf(o.Key)), SK: o.Key, Size: o.Size, ETag: o.ETag,
-					Checksum: o.Checksum, LastModified: nanos(o.LastModified), DestETag: o.DestETag, UploadID: o.UploadID,
+					Checksum: o.Checksum, LastModified: state.UnixNanos(o.LastModified), DestETag: o.DestETag, UploadID: o.UploadID,
 					PartsTotal: o.PartsTotal, PartsDone: o.PartsDone,
 					itemState: newItemState(o.Status, attempts, o.Error, run, ver, "OS#"+taskID+"#", o.Key)}
 				return attributevalue.MarshalMap(it)

@@ -2,10 +2,12 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -41,12 +43,23 @@ func (s *Store) GetMeta(ctx context.Context, taskID, name string) (string, error
 func (s *Store) Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error {
 	now := time.Now()
 	item := keyOf("T#"+taskID, "L#"+name)
-	item["owner"], item["expiresAt"] = str(owner), num(nanos(now.Add(ttl)))
+	item["owner"], item["expiresAt"] = str(owner), num(state.UnixNanos(now.Add(ttl)))
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
 		ConditionExpression:       expr("attribute_not_exists(#pk) OR #owner = :owner OR #expiresAt < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner), ":now": num(nanos(now))}})
-	if isConditionFailed(err) {
-		return fmt.Errorf("lease %s of task %s is held by another owner: %w", name, taskID, state.ErrConflict)
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner), ":now": num(state.UnixNanos(now))},
+		// The holder comes back with the refusal, so the caller can say who runs the task.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		held := &state.LeaseHeldError{TaskID: taskID, Name: name}
+		var cur struct {
+			Owner     string `dynamodbav:"owner"`
+			ExpiresAt int64  `dynamodbav:"expiresAt"`
+		}
+		if attributevalue.UnmarshalMap(ccf.Item, &cur) == nil {
+			held.Holder, held.Until = cur.Owner, state.FromUnixNanos(cur.ExpiresAt)
+		}
+		return held
 	}
 	if err != nil {
 		return fmt.Errorf("lease %s of task %s: %w", name, taskID, err)

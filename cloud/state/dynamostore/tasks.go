@@ -64,8 +64,8 @@ func (c counterItem) counters() state.Counters {
 func (it taskItem) task() state.Task {
 	t := state.Task{ID: it.ID, Type: state.TaskType(it.Type), Name: it.Name, Engine: state.Engine(it.Engine),
 		Status: state.TaskStatus(it.Status), RunID: it.RunID, FinderDone: it.FinderDone, LastError: it.LastError,
-		StackID: it.StackID, StackOutputs: it.StackOutputs, CreatedAt: fromNanos(it.CreatedAt),
-		UpdatedAt: fromNanos(it.UpdatedAt), StartedAt: fromNanos(it.StartedAt), FinishedAt: fromNanos(it.FinishedAt)}
+		StackID: it.StackID, StackOutputs: it.StackOutputs, CreatedAt: state.FromUnixNanos(it.CreatedAt),
+		UpdatedAt: state.FromUnixNanos(it.UpdatedAt), StartedAt: state.FromUnixNanos(it.StartedAt), FinishedAt: state.FromUnixNanos(it.FinishedAt)}
 	if it.Definition != "" {
 		t.Definition = []byte(it.Definition)
 	}
@@ -100,8 +100,8 @@ func (s *Store) PutTask(ctx context.Context, t state.Task) error {
 		UpdateExpression: update,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":id": str(t.ID), ":type": str(string(t.Type)), ":name": str(t.Name), ":engine": str(string(t.Engine)),
-			":def": str(string(t.Definition)), ":stack": str(t.StackID), ":outputs": outputs, ":now": num(nanos(now)),
-			":created": num(nanos(t.CreatedAt)), ":status": str(string(t.Status)), ":false": &types.AttributeValueMemberBOOL{},
+			":def": str(string(t.Definition)), ":stack": str(t.StackID), ":outputs": outputs, ":now": num(state.UnixNanos(now)),
+			":created": num(state.UnixNanos(t.CreatedAt)), ":status": str(string(t.Status)), ":false": &types.AttributeValueMemberBOOL{},
 			":lastError": str(t.LastError), ":zero": num(0)},
 	})
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 
 // SetTaskStatus implements state.Store.
 func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
-	now := nanos(time.Now())
+	now := state.UnixNanos(time.Now())
 	update := "SET #status = :to, #lastError = :err, #updatedAt = :now"
 	switch to {
 	case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
@@ -288,7 +288,7 @@ func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskS
 
 // StartRun implements state.Store.
 func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
-	now := nanos(time.Now())
+	now := state.UnixNanos(time.Now())
 	run := newRunID()
 	// The run switch and zeroed counter shards commit together: a shard still naming the
 	// old run would refuse the new run's adds.
@@ -339,7 +339,7 @@ func (s *Store) FinishFinder(ctx context.Context, id, runID string) error {
 		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now"),
 		ConditionExpression: expr("#runId = :run"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true},
-			":now": num(nanos(time.Now())), ":run": str(runID)}})
+			":now": num(state.UnixNanos(time.Now())), ":run": str(runID)}})
 	if isConditionFailed(err) {
 		return fmt.Errorf("finish finder of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
 	}

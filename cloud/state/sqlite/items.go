@@ -14,47 +14,6 @@ import (
 
 const defaultPageSize = 100
 
-// prior is what a transition needs to know about an item's previous record.
-type prior struct {
-	exists bool
-	status state.ItemStatus
-	runID  string
-	size   int64
-	tries  int
-}
-
-// transition returns the counter change of an item moving from p to (status, size) in
-// run runID: an item is counted in a terminal bucket once per run, whatever the number
-// of deliveries.
-func transition(p prior, runID string, status state.ItemStatus, size int64) state.Counters {
-	var d state.Counters
-	wasCounted := p.exists && p.runID == runID && p.status.Terminal()
-	if wasCounted {
-		if p.status == status {
-			return d // duplicate delivery: nothing changes
-		}
-		bucket(&d, p.status, -1, -p.size)
-	}
-	if status.Terminal() {
-		bucket(&d, status, 1, size)
-	}
-	return d
-}
-
-func bucket(d *state.Counters, s state.ItemStatus, n, bytes int64) {
-	switch s {
-	case state.ItemDone:
-		d.DoneObjects += n
-		d.DoneBytes += bytes
-	case state.ItemSkipped:
-		d.SkippedObjects += n
-		d.SkippedBytes += bytes
-	case state.ItemFailed:
-		d.FailedObjects += n
-		d.FailedBytes += bytes
-	}
-}
-
 // currentRun reads the task's run id inside tx (ErrNotFound when there is no task).
 func currentRun(ctx context.Context, tx *sql.Tx, taskID string) (string, error) {
 	var run string
@@ -113,24 +72,21 @@ func (rw *recordWriter) admit(ctx context.Context, key string, status state.Item
 	if run == "" {
 		run = rw.run
 	}
-	var p prior
-	err = rw.prior.QueryRowContext(ctx, rw.taskID, key).Scan(&p.status, &p.runID, &p.size, &p.tries)
+	var p state.Prior
+	err = rw.prior.QueryRowContext(ctx, rw.taskID, key).Scan(&p.Status, &p.RunID, &p.Size, &p.Attempts)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return "", 0, false, fmt.Errorf("read %s %q of task %s: %w", rw.kind, key, rw.taskID, err)
 	default:
-		p.exists = true
+		p.Exists = true
 	}
-	if p.exists && p.runID > run {
+	w := p.Apply(rw.run, run, status, size, attempts)
+	if w.Skip {
 		return "", 0, false, nil
 	}
-	if run == rw.run {
-		rw.total.Add(transition(p, rw.run, status, size))
-	}
-	if attempts == 0 && p.exists && p.runID == run {
-		attempts = p.tries
-	}
+	rw.total.Add(w.Delta)
+	attempts = w.Attempts
 	return run, attempts, true, nil
 }
 
@@ -153,7 +109,7 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 				return fmt.Errorf("put objects of task %s: %w", taskID, err)
 			}
 			defer put.Close()
-			now := nanos(time.Now())
+			now := state.UnixNanos(time.Now())
 			for _, o := range objs {
 				run, attempts, ok, err := rw.admit(ctx, o.Key, o.Status, o.RunID, o.Size, o.Attempts)
 				if err != nil {
@@ -162,7 +118,7 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 				if !ok {
 					continue
 				}
-				if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, nanos(o.LastModified),
+				if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, state.UnixNanos(o.LastModified),
 					o.Status, attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, run, now); err != nil {
 					return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
 				}
@@ -179,7 +135,7 @@ func scanObject(s scanner) (state.Object, error) {
 	var lm, upd int64
 	err := s.Scan(&o.Key, &o.Size, &o.ETag, &o.Checksum, &lm, &o.Status, &o.Attempts, &o.Error, &o.DestETag,
 		&o.UploadID, &o.PartsTotal, &o.PartsDone, &o.RunID, &upd)
-	o.LastModified, o.UpdatedAt = fromNanos(lm), fromNanos(upd)
+	o.LastModified, o.UpdatedAt = state.FromUnixNanos(lm), state.FromUnixNanos(upd)
 	return o, err
 }
 
@@ -359,7 +315,7 @@ func (db *DB) PutImages(ctx context.Context, taskID string, imgs []state.Image) 
 	}
 	return db.putRecords(ctx, taskID, "image", `SELECT status, run_id, bytes, attempts FROM images WHERE task_id = ? AND source = ?`,
 		func(rw *recordWriter) error {
-			now := nanos(time.Now())
+			now := state.UnixNanos(time.Now())
 			for _, im := range imgs {
 				run, attempts, ok, err := rw.admit(ctx, im.Source, im.Status, im.RunID, im.Bytes, im.Attempts)
 				if err != nil {
@@ -398,7 +354,7 @@ func scanImage(s scanner) (state.Image, error) {
 	if platforms != "" {
 		im.Platforms = strings.Split(platforms, ",")
 	}
-	im.Duration, im.UpdatedAt = time.Duration(dur), fromNanos(upd)
+	im.Duration, im.UpdatedAt = time.Duration(dur), state.FromUnixNanos(upd)
 	return im, err
 }
 

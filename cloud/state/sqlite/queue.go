@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"transferhub/cloud/queue"
+	"transferhub/cloud/state"
 )
 
 // QueueOptions tune one named queue.
@@ -79,7 +80,7 @@ func (q *Queue) Send(ctx context.Context, bodies ...[]byte) error {
 			return err
 		}
 		defer st.Close()
-		now := nanos(time.Now())
+		now := state.UnixNanos(time.Now())
 		for _, b := range bodies {
 			if _, err := st.ExecContext(ctx, q.name, b, now, now); err != nil {
 				return err
@@ -127,7 +128,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int, visibility time.Durati
 	// never contend with the writers of a running task.
 	var ready int
 	err := q.db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM queue
-		WHERE queue = ? AND dead = 0 AND visible_at <= ? LIMIT 1)`, q.name, nanos(time.Now())).Scan(&ready)
+		WHERE queue = ? AND dead = 0 AND visible_at <= ? LIMIT 1)`, q.name, state.UnixNanos(time.Now())).Scan(&ready)
 	if err != nil {
 		return nil, fmt.Errorf("receive from queue %s: %w", q.name, err)
 	}
@@ -139,7 +140,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int, visibility time.Durati
 		now := time.Now()
 		rows, err := tx.QueryContext(ctx, `SELECT id, body, receives FROM queue
 			WHERE queue = ? AND dead = 0 AND visible_at <= ? ORDER BY visible_at, id LIMIT ?`,
-			q.name, nanos(now), max)
+			q.name, state.UnixNanos(now), max)
 		if err != nil {
 			return err
 		}
@@ -170,7 +171,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int, visibility time.Durati
 			}
 			receipt := newReceipt()
 			if _, err := tx.ExecContext(ctx, `UPDATE queue SET receives = receives + 1, visible_at = ?, receipt = ? WHERE id = ?`,
-				nanos(now.Add(visibility)), receipt, r.id); err != nil {
+				state.UnixNanos(now.Add(visibility)), receipt, r.id); err != nil {
 				return err
 			}
 			out = append(out, queue.Message{ID: strconv.FormatInt(r.id, 10), Body: r.body, Receipt: receipt, Receives: r.receives + 1})
@@ -212,7 +213,7 @@ func (q *Queue) Delete(ctx context.Context, msgs ...queue.Message) error {
 // Extend implements queue.Queue.
 func (q *Queue) Extend(ctx context.Context, m queue.Message, visibility time.Duration) error {
 	res, err := q.db.w.ExecContext(ctx, `UPDATE queue SET visible_at = ? WHERE id = ? AND receipt = ? AND dead = 0`,
-		nanos(time.Now().Add(visibility)), m.ID, m.Receipt)
+		state.UnixNanos(time.Now().Add(visibility)), m.ID, m.Receipt)
 	if err != nil {
 		return fmt.Errorf("extend message %s of queue %s: %w", m.ID, q.name, err)
 	}
@@ -226,7 +227,7 @@ func (q *Queue) Extend(ctx context.Context, m queue.Message, visibility time.Dur
 // dead-letter limit: releasing is a clean shutdown, not a failure.
 func (q *Queue) Release(ctx context.Context, m queue.Message) error {
 	_, err := q.db.w.ExecContext(ctx, `UPDATE queue SET visible_at = ?, receives = max(receives - 1, 0), receipt = ''
-		WHERE id = ? AND receipt = ?`, nanos(time.Now()), m.ID, m.Receipt)
+		WHERE id = ? AND receipt = ?`, state.UnixNanos(time.Now()), m.ID, m.Receipt)
 	if err != nil {
 		return fmt.Errorf("release message %s of queue %s: %w", m.ID, q.name, err)
 	}
@@ -241,7 +242,7 @@ func (q *Queue) Release(ctx context.Context, m queue.Message) error {
 // deliveries keep counting toward the dead-letter limit, so a job that kills its
 // process every time still ends in the dead-letter queue.
 func (q *Queue) ReleaseOrphans(ctx context.Context) (int64, error) {
-	now := nanos(time.Now())
+	now := state.UnixNanos(time.Now())
 	res, err := q.db.w.ExecContext(ctx, `UPDATE queue SET visible_at = ?, receipt = ''
 		WHERE queue = ? AND dead = 0 AND visible_at > ?`, now, q.name, now)
 	if err != nil {
@@ -259,7 +260,7 @@ func (q *Queue) Depth(ctx context.Context) (visible, inFlight int64, err error) 
 	err = q.db.r.QueryRowContext(ctx, `SELECT
 		coalesce(sum(CASE WHEN visible_at <= ? THEN 1 ELSE 0 END), 0),
 		coalesce(sum(CASE WHEN visible_at > ? THEN 1 ELSE 0 END), 0)
-		FROM queue WHERE queue = ? AND dead = 0`, nanos(time.Now()), nanos(time.Now()), q.name).Scan(&visible, &inFlight)
+		FROM queue WHERE queue = ? AND dead = 0`, state.UnixNanos(time.Now()), state.UnixNanos(time.Now()), q.name).Scan(&visible, &inFlight)
 	if err != nil {
 		return 0, 0, fmt.Errorf("depth of queue %s: %w", q.name, err)
 	}

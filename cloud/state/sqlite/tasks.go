@@ -46,8 +46,8 @@ func scanTask(s scanner) (state.Task, error) {
 			return t, fmt.Errorf("decode stack outputs of task %s: %w", t.ID, err)
 		}
 	}
-	t.CreatedAt, t.UpdatedAt = fromNanos(created), fromNanos(updated)
-	t.StartedAt, t.FinishedAt = fromNanos(started), fromNanos(finished)
+	t.CreatedAt, t.UpdatedAt = state.FromUnixNanos(created), state.FromUnixNanos(updated)
+	t.StartedAt, t.FinishedAt = state.FromUnixNanos(started), state.FromUnixNanos(finished)
 	return t, nil
 }
 
@@ -77,7 +77,7 @@ func (db *DB) PutTask(ctx context.Context, t state.Task) error {
 			engine = excluded.engine, definition = excluded.definition, stack_id = excluded.stack_id,
 			stack_outputs = excluded.stack_outputs, updated_at = excluded.updated_at`,
 		t.ID, t.Type, t.Name, t.Engine, []byte(t.Definition), t.Status, t.StackID, outputs,
-		nanos(t.CreatedAt), nanos(now), t.LastError)
+		state.UnixNanos(t.CreatedAt), state.UnixNanos(now), t.LastError)
 	if err != nil {
 		return fmt.Errorf("put task %s: %w", t.ID, err)
 	}
@@ -154,11 +154,11 @@ func (db *DB) SetTaskStatus(ctx context.Context, id string, from []state.TaskSta
 		finished := int64(0)
 		switch to {
 		case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
-			finished = nanos(now)
+			finished = state.UnixNanos(now)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE tasks SET status = ?, last_error = ?, updated_at = ?,
 			finished_at = CASE WHEN ? > 0 THEN ? ELSE finished_at END WHERE id = ?`,
-			to, lastError, nanos(now), finished, finished, id)
+			to, lastError, state.UnixNanos(now), finished, finished, id)
 		if err != nil {
 			return fmt.Errorf("set status of task %s: %w", id, err)
 		}
@@ -181,7 +181,7 @@ func (db *DB) StartRun(ctx context.Context, id string) (state.Task, error) {
 		if cur == state.TaskRunning || cur == state.TaskStopping {
 			return fmt.Errorf("start run of task %s: it is %s: %w", id, cur, state.ErrConflict)
 		}
-		now := nanos(time.Now())
+		now := state.UnixNanos(time.Now())
 		_, err = tx.ExecContext(ctx, `UPDATE tasks SET status = ?, run_id = ?, finder_done = 0,
 			last_error = '', started_at = ?, finished_at = 0, updated_at = ?,
 			found_objects = 0, found_bytes = 0, done_objects = 0, done_bytes = 0,
@@ -206,7 +206,7 @@ func newRunID() string {
 // FinishFinder implements state.Store.
 func (db *DB) FinishFinder(ctx context.Context, id, runID string) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE tasks SET finder_done = 1, updated_at = ? WHERE id = ? AND run_id = ?`,
-		nanos(time.Now()), id, runID)
+		state.UnixNanos(time.Now()), id, runID)
 	if err != nil {
 		return fmt.Errorf("finish finder of task %s: %w", id, err)
 	}
@@ -232,7 +232,7 @@ func addCounters(ctx context.Context, tx *sql.Tx, id, runID string, d state.Coun
 		failed_objects = failed_objects + ?, failed_bytes = failed_bytes + ?,
 		updated_at = ? WHERE id = ? AND run_id = ?`,
 		d.FoundObjects, d.FoundBytes, d.DoneObjects, d.DoneBytes, d.SkippedObjects, d.SkippedBytes,
-		d.FailedObjects, d.FailedBytes, nanos(time.Now()), id, runID)
+		d.FailedObjects, d.FailedBytes, state.UnixNanos(time.Now()), id, runID)
 	if err != nil {
 		return fmt.Errorf("add counters of task %s: %w", id, err)
 	}
@@ -277,13 +277,12 @@ func (db *DB) Lease(ctx context.Context, taskID, name, owner string, ttl time.Du
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return fmt.Errorf("lease %s of task %s: %w", name, taskID, err)
-		case holder != owner && expires > nanos(now):
-			return fmt.Errorf("lease %s of task %s is held by %s until %s: %w", name, taskID, holder,
-				fromNanos(expires).Format(time.RFC3339), state.ErrConflict)
+		case holder != owner && expires > state.UnixNanos(now):
+			return &state.LeaseHeldError{TaskID: taskID, Name: name, Holder: holder, Until: state.FromUnixNanos(expires)}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO leases (task_id, name, owner, expires_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (task_id, name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`,
-			taskID, name, owner, nanos(now.Add(ttl)))
+			taskID, name, owner, state.UnixNanos(now.Add(ttl)))
 		if err != nil {
 			return fmt.Errorf("lease %s of task %s: %w", name, taskID, err)
 		}

@@ -423,6 +423,12 @@ func testMetaAndLeases(t *testing.T, s state.Store) {
 	require.NoError(t, s.Lease(ctx, task.ID, "finder", "host-a", time.Minute), "the holder renews")
 	err = s.Lease(ctx, task.ID, "finder", "host-b", time.Minute)
 	require.True(t, errors.Is(err, state.ErrConflict), "another owner is refused: %v", err)
+	var held *state.LeaseHeldError
+	require.ErrorAs(t, err, &held, "the refusal says who holds the lease")
+	assert.Equal(t, "host-a", held.Holder)
+	assert.Equal(t, "finder", held.Name)
+	assert.Equal(t, task.ID, held.TaskID)
+	assert.WithinDuration(t, time.Now().Add(time.Minute), held.Until, 10*time.Second, "and until when")
 	require.NoError(t, s.ReleaseLease(ctx, task.ID, "finder", "host-b"), "releasing someone else's lease is a no-op")
 	require.ErrorIs(t, s.Lease(ctx, task.ID, "finder", "host-b", time.Minute), state.ErrConflict)
 	require.NoError(t, s.ReleaseLease(ctx, task.ID, "finder", "host-a"))
