@@ -9,6 +9,7 @@ import (
 
 	"transferhub/cloud/image"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 )
 
 // ImageBatch is one element of the image list's output: what one copier task copies
@@ -49,13 +50,16 @@ func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st stat
 	if taskName == "" {
 		taskName = "images → " + spec.Destination.String()
 	}
-	if _, err := EnsureTask(ctx, st, state.Task{ID: taskID, Type: state.TaskImage, Name: taskName}); err != nil {
+	if _, err := taskrun.Ensure(ctx, st, state.Task{ID: taskID, Type: state.TaskImage, Name: taskName, Engine: state.EngineCloud}); err != nil {
 		return ImageList{}, err
 	}
-	t, _, err := BeginRun(ctx, st, taskID, false, log)
+	// A listing cannot continue where an earlier one stopped: a run left RUNNING is
+	// superseded. Step Functions starts one listing per execution.
+	b, err := taskrun.Begin(ctx, st, taskID, taskrun.BeginOptions{Resume: taskrun.ResumeNone, HonourStop: true, Log: log})
 	if err != nil {
 		return ImageList{}, err
 	}
+	t := b.Task
 	out := ImageList{TaskID: taskID, RunID: t.RunID, Found: len(items), Batches: []ImageBatch{}}
 	for i := 0; i < len(items); i += batchSize {
 		out.Batches = append(out.Batches, ImageBatch{TaskID: taskID, RunID: t.RunID, Batch: len(out.Batches),
@@ -84,7 +88,7 @@ func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st stat
 		return ImageList{}, fmt.Errorf("finish listing: %w", err)
 	}
 	log.Info("images listed", "run", t.RunID, "found", len(items), "batches", len(out.Batches))
-	if _, err := FinishIfComplete(ctx, st, taskID, oneTime, log); err != nil {
+	if _, _, err := taskrun.Finish(ctx, st, taskID, imageEnd(oneTime, log)); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -133,8 +137,14 @@ func CopyImageBatch(ctx context.Context, eng *image.Engine, st state.Store, b Im
 	if err != nil {
 		return sum, err
 	}
-	if _, err := FinishIfComplete(ctx, st, b.TaskID, oneTime, log); err != nil {
+	if _, _, err := taskrun.Finish(ctx, st, b.TaskID, imageEnd(oneTime, log)); err != nil {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// imageEnd: whichever process settles a run's last image ends it (see
+// taskrun.End.IfComplete).
+func imageEnd(oneTime bool, log *slog.Logger) taskrun.End {
+	return taskrun.End{IfComplete: true, Scheduled: !oneTime, Noun: "images", Log: log}
 }

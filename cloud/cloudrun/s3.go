@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/queue"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 )
-
-// FinderLease is the lease one finder run of a task holds.
-const FinderLease = "finder"
 
 // S3Task is what the finder and the workers of one S3 task share.
 type S3Task struct {
@@ -30,17 +27,19 @@ type S3Task struct {
 	Log     *slog.Logger
 }
 
-func (t S3Task) ensure(ctx context.Context) (state.Task, error) {
+// record is the task record the agent creates when the app has not (yet).
+func (t S3Task) record() state.Task {
 	name := t.Name
 	if name == "" {
 		name = t.Src.URL() + " → " + t.Dst.URL()
 	}
-	return EnsureTask(ctx, t.Store, state.Task{ID: t.ID, Type: state.TaskS3, Name: name})
+	return state.Task{ID: t.ID, Type: state.TaskS3, Name: name, Engine: state.EngineCloud}
 }
 
-func owner() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+// settle ends the run when the records say it is over (see taskrun.End.IfComplete).
+func (t S3Task) settle(ctx context.Context, log *slog.Logger) error {
+	_, _, err := taskrun.Finish(ctx, t.Store, t.ID, taskrun.End{IfComplete: true, Scheduled: !t.OneTime, Log: log})
+	return err
 }
 
 // FindResult is one finder run's outcome.
@@ -57,56 +56,43 @@ type FindResult struct {
 // Find runs one finder run: it checks both locations, takes the task's finder lease
 // (a second concurrent finder of the task is refused with ErrBusy), starts or resumes
 // the run, lists and compares, sends job batches and writes the found counts to the
-// task, and ends the run itself when nothing was left to copy.
-func (t S3Task) Find(ctx context.Context, leaseTTL time.Duration) (FindResult, error) {
+// task, and ends the run itself when nothing was left to copy. A finder that loses its
+// lease stops and says who runs the task now.
+func (t S3Task) Find(ctx context.Context, leaseTTL time.Duration) (res FindResult, err error) {
 	start := time.Now()
 	if err := s3sync.Check(ctx, t.Src, t.Dst); err != nil {
-		return FindResult{}, err
-	}
-	if _, err := t.ensure(ctx); err != nil {
 		return FindResult{}, err
 	}
 	if leaseTTL <= 0 {
 		leaseTTL = time.Minute
 	}
-	stop, lost, err := HoldLease(ctx, t.Store, t.ID, FinderLease, owner(), leaseTTL, t.Log)
+	ctx, run, err := taskrun.Start(ctx, t.Store, t.record(), taskrun.Options{
+		Lease: taskrun.LeaseOptions{Name: taskrun.FinderLease, TTL: leaseTTL, Log: t.Log},
+		Begin: taskrun.BeginOptions{Resume: taskrun.ResumeListing, HonourStop: true},
+	})
 	if err != nil {
 		return FindResult{}, err
 	}
-	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-lost:
-			cancel()
-		case <-ctx.Done():
+	defer func() {
+		if cerr := run.Close(); cerr != nil && err == nil {
+			err = cerr
 		}
 	}()
-	task, resumed, err := BeginRun(ctx, t.Store, t.ID, true, t.Log)
-	if err != nil {
-		return FindResult{}, err
-	}
+	task, resumed := run.Task, run.Resumed
 	log := t.Log.With("run", task.RunID)
 	log.Info("finder started", "resumed", resumed, "source", t.Src.URL(), "destination", t.Dst.URL())
 	f := &s3sync.Finder{Src: t.Src, Dst: t.Dst, Store: t.Store, Queue: t.Queue, TaskID: t.ID, Opt: t.Opt}
 	stats, err := f.Run(ctx, task.RunID)
+	if lost := run.Err(); lost != nil {
+		return FindResult{}, fmt.Errorf("finder stopped: %w", lost)
+	}
 	if err != nil {
-		select {
-		case <-lost:
-			return FindResult{}, fmt.Errorf("finder stopped: %w", ErrBusy)
-		default:
-		}
 		return FindResult{}, fmt.Errorf("finder: %w", err)
 	}
-	if _, err := FinishIfComplete(ctx, t.Store, t.ID, t.OneTime, log); err != nil {
+	if task, err = run.Finish(ctx, taskrun.End{IfComplete: true, Scheduled: !t.OneTime, Log: log}); err != nil {
 		return FindResult{}, err
 	}
-	task, err = t.Store.GetTask(ctx, t.ID)
-	if err != nil {
-		return FindResult{}, fmt.Errorf("read task: %w", err)
-	}
-	res := FindResult{TaskID: t.ID, RunID: task.RunID, Resumed: resumed, Stats: stats, Status: task.Status,
+	res = FindResult{TaskID: t.ID, RunID: task.RunID, Resumed: resumed, Stats: stats, Status: task.Status,
 		Counters: task.Counters, Seconds: time.Since(start).Seconds()}
 	log.Info("finder done", "found", stats.Found, "queued", stats.Queued, "skipped", stats.Skipped,
 		"archived", stats.Archived, "messages", stats.Messages, "seconds", res.Seconds)
@@ -138,7 +124,7 @@ func (t S3Task) Work(ctx context.Context, fc FleetConfig) (s3sync.FleetStats, er
 			d.DetectRegion(ctx)
 		}
 	}
-	task, err := t.ensure(ctx)
+	task, err := taskrun.Ensure(ctx, t.Store, t.record())
 	if err != nil {
 		return s3sync.FleetStats{}, err
 	}
@@ -149,7 +135,7 @@ func (t S3Task) Work(ctx context.Context, fc FleetConfig) (s3sync.FleetStats, er
 		}
 	}
 	settle := func(ctx context.Context) {
-		if _, err := FinishIfComplete(ctx, t.Store, t.ID, t.OneTime, t.Log); err != nil {
+		if err := t.settle(ctx, t.Log); err != nil {
 			t.Log.Warn("check run completion", "err", err)
 		}
 	}
