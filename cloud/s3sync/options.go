@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"transferhub/cloud/taskrun"
 )
 
 // CompareMode says how the finder decides that a destination object is already a copy.
@@ -88,6 +90,10 @@ type Options struct {
 	// Progress, when set, is called about twice a second and at the end.
 	Progress func(Progress)
 	Logger   *slog.Logger
+
+	// Run says how Sync holds the task (its lease) and begins and ends its run; the
+	// zero value is thub s3 sync's (see Sync).
+	Run taskrun.Options
 }
 
 // Defaults returns o with every unset field at its default.

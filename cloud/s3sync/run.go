@@ -10,6 +10,7 @@ import (
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/queue"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 )
 
 // Failure is one object that could not be copied.
@@ -140,17 +141,45 @@ func reportProgress(ctx context.Context, opt Options, snap func() Progress) (sto
 	return func() { cancel(); <-done }
 }
 
+// localRun is opt.Run completed with the rules of a local run: the store is a file on
+// this computer, a busy lease is waited for up to its TTL + 5 s, an interrupted run is
+// resumed.
+func localRun(opt Options) taskrun.Options {
+	r := opt.Run
+	r.Lease.Local = true
+	if r.Lease.TTL <= 0 {
+		r.Lease.TTL = taskrun.DefaultTTL
+	}
+	if r.Lease.Wait <= 0 {
+		r.Lease.Wait = r.Lease.TTL + 5*time.Second
+	}
+	if r.Lease.Log == nil {
+		r.Lease.Log = opt.Logger
+	}
+	if r.Begin.Resume == taskrun.ResumeDefault {
+		r.Begin.Resume = taskrun.ResumeInterrupted
+	}
+	return r
+}
+
 // orphanReleaser is a queue whose in-flight messages a sole owner can take back at once.
 type orphanReleaser interface {
 	ReleaseOrphans(ctx context.Context) (int64, error)
 }
 
 // Sync runs a local sync of src into dst: finder and workers in this process over the
-// given store and queue (the task's embedded state). When the task has a run that a
-// killed process left RUNNING, Sync resumes that run: the finder continues from its
-// checkpoint, unacknowledged jobs come back from the queue and open multipart uploads
-// are resumed. The caller must make sure no other process runs the same task.
-func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q queue.Queue, taskID string, opt Options) (Result, error) {
+// given store and queue (the task's embedded state, a file on this computer).
+//
+// The run's life cycle is taskrun's, with opt.Run's rules: Sync creates the task when
+// the store has none, holds its lease (a second Sync of the task is refused with a
+// *taskrun.LeaseError; a lease left by a killed process on this computer is taken over
+// at once, one that cannot be checked is waited for up to its TTL + 5 s), and by default
+// resumes a run that a killed process left RUNNING: the finder continues from its
+// checkpoint, unacknowledged jobs come back from the queue and open multipart uploads are
+// resumed. A run that loses its lease stops with that error. A run that ends records
+// COMPLETED, or FAILED with what failed; one that fails or is cancelled stays RUNNING, to
+// be resumed.
+func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q queue.Queue, taskID string, opt Options) (res Result, err error) {
 	if opt.JobVisibility <= 0 {
 		// One process owns the local queue: a short visibility brings a killed run's
 		// jobs back quickly, and heartbeats on a local file cost nothing.
@@ -168,35 +197,31 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	if err := Check(ctx, src, dst); err != nil {
 		return Result{}, err
 	}
-	task, err := store.GetTask(ctx, taskID)
-	if errors.Is(err, state.ErrNotFound) {
-		def, _ := json.Marshal(TaskDefinition{V: 1, Source: src.URL(), Dest: dst.URL(), Compare: opt.Compare})
-		now := time.Now().UTC()
-		task = state.Task{ID: taskID, Type: state.TaskS3, Name: src.URL() + " → " + dst.URL(), Engine: state.EngineLocal,
-			Definition: def, Status: state.TaskDraft, CreatedAt: now, UpdatedAt: now}
-		if err := store.PutTask(ctx, task); err != nil {
-			return Result{}, fmt.Errorf("create task: %w", err)
-		}
-	} else if err != nil {
-		return Result{}, fmt.Errorf("read task: %w", err)
+	def, err := json.Marshal(TaskDefinition{V: 1, Source: src.URL(), Dest: dst.URL(), Compare: opt.Compare})
+	if err != nil {
+		return Result{}, fmt.Errorf("encode the task definition: %w", err)
 	}
-	resumed := false
-	if task.Status == state.TaskRunning || task.Status == state.TaskStopping {
-		resumed = true
-		opt.Logger.Info("resuming interrupted run", "run", task.RunID)
+	tmpl := state.Task{ID: taskID, Type: state.TaskS3, Name: src.URL() + " → " + dst.URL(), Engine: state.EngineLocal,
+		Definition: def, Status: state.TaskDraft}
+	ctx, run, err := taskrun.Start(ctx, store, tmpl, localRun(opt))
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		if cerr := run.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	task, resumed := run.Task, run.Resumed
+	if resumed {
 		if o, ok := q.(orphanReleaser); ok {
-			// This process alone runs the task (see above): jobs the interrupted process
-			// held are taken again now, not after their visibility timeout.
+			// This process alone runs the task (it holds the lease): jobs the interrupted
+			// process held are taken again now, not after their visibility timeout.
 			if n, err := o.ReleaseOrphans(ctx); err != nil {
 				return Result{}, err
 			} else if n > 0 {
 				opt.Logger.Info("jobs of the interrupted process taken back", "jobs", n)
 			}
-		}
-	} else {
-		task, err = store.StartRun(ctx, taskID)
-		if err != nil {
-			return Result{}, fmt.Errorf("start run: %w", err)
 		}
 	}
 	runID := task.RunID
@@ -257,12 +282,14 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		ferr = <-finderErr
 	}
 	switch {
+	case run.Err() != nil:
+		return Result{}, run.Err() // the lease is lost: the task is another process's now
 	case ferr != nil && !errors.Is(ferr, context.Canceled):
 		return Result{}, fmt.Errorf("finder: %w", ferr)
 	case werr != nil && !errors.Is(werr, context.Canceled):
 		return Result{}, fmt.Errorf("worker: %w", werr)
 	case ctx.Err() != nil:
-		return Result{}, ctx.Err()
+		return Result{}, context.Cause(ctx)
 	}
 	if err := w.Sweep(ctx); err != nil {
 		opt.Logger.Warn("abort abandoned uploads", "err", err)
@@ -272,29 +299,31 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		return Result{}, fmt.Errorf("read task: %w", err)
 	}
 	c := task.Counters
-	res := Result{TaskID: taskID, RunID: runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
+	res = Result{TaskID: taskID, RunID: runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
 		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ServerSide: w.ServerSide(), Resumed: resumed}
 	_, _, _, archived := f.Live()
 	res.Archived = archived
 	res.Deleted, res.DeleteFailed = f.Deletions()
 	if res.Failed > 0 {
 		page, err := store.ListObjects(ctx, taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
-		if err == nil {
-			for _, o := range page.Items {
-				res.Failures = append(res.Failures, Failure{Key: o.Key, Error: o.Error})
-			}
-			res.MoreFailures = page.Next != ""
+		if err != nil {
+			// The counts stand; the names are in the state file (thub s3 report).
+			opt.Logger.Warn("list failed objects", "err", err)
 		}
+		for _, o := range page.Items {
+			res.Failures = append(res.Failures, Failure{Key: o.Key, Error: o.Error})
+		}
+		res.MoreFailures = page.Next != ""
 	}
-	final, lastErr := state.TaskCompleted, ""
+	end := taskrun.End{}
 	switch {
 	case res.Failed > 0:
-		final, lastErr = state.TaskFailed, fmt.Sprintf("%d objects failed", res.Failed)
+		end.Failure = fmt.Sprintf("%d objects failed", res.Failed)
 	case res.DeleteFailed > 0:
-		final, lastErr = state.TaskFailed, fmt.Sprintf("%d destination objects could not be deleted (see the log)", res.DeleteFailed)
+		end.Failure = fmt.Sprintf("%d destination objects could not be deleted (see the log)", res.DeleteFailed)
 	}
-	if err := store.SetTaskStatus(ctx, taskID, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, final, lastErr); err != nil {
-		return res, fmt.Errorf("finish task: %w", err)
+	if _, err := run.Finish(ctx, end); err != nil {
+		return res, err
 	}
 	res.Seconds = time.Since(start).Seconds()
 	if opt.Progress != nil {

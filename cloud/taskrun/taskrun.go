@@ -58,9 +58,12 @@ func Ensure(ctx context.Context, st state.Store, t state.Task) (state.Task, erro
 type Resume int
 
 const (
+	// ResumeDefault: the runner's own rule (s3sync.Sync: ResumeInterrupted; an image
+	// sync: ResumeNone). Begin itself treats it as ResumeNone.
+	ResumeDefault Resume = iota
 	// ResumeNone: always a new run; a RUNNING one (its process died) is superseded.
 	// For runs whose selection cannot continue where it stopped (images).
-	ResumeNone Resume = iota
+	ResumeNone
 	// ResumeListing: a RUNNING run whose finder did not finish is resumed (its listing
 	// continues from a checkpoint); one whose finder finished is superseded, so a
 	// scheduled run never waits behind a backlog: the new finder sends whatever is
@@ -222,6 +225,10 @@ type Options struct {
 	// Start uses it and leaves its release to the caller (Run.Close does not release it).
 	Held  *Lease
 	Begin BeginOptions
+	// Scheduled and KeepFailed are the task's rules for every end of its runs (see
+	// End): Run.Finish applies them.
+	Scheduled  bool
+	KeepFailed bool
 }
 
 // Run is a run of a task held under its lease from Start to Close.
@@ -230,6 +237,7 @@ type Run struct {
 	st    state.Store
 	lease *Lease
 	own   bool
+	opt   Options
 }
 
 // Start creates the task from tmpl when it does not exist (Ensure), takes its lease
@@ -243,7 +251,7 @@ func Start(ctx context.Context, st state.Store, tmpl state.Task, opt Options) (c
 	if opt.Begin.Log == nil {
 		opt.Begin.Log = opt.Lease.Log
 	}
-	r := &Run{st: st, lease: opt.Held}
+	r := &Run{st: st, lease: opt.Held, opt: opt}
 	runCtx := ctx
 	if r.lease == nil {
 		var err error
@@ -278,6 +286,11 @@ func (r *Run) Finish(ctx context.Context, end End) (state.Task, error) {
 	}
 	if t.RunID != r.Task.RunID {
 		return t, fmt.Errorf("finish run %s of task %s: run %s replaced it: %w", r.Task.RunID, t.ID, t.RunID, state.ErrConflict)
+	}
+	end.Scheduled = end.Scheduled || r.opt.Scheduled
+	end.KeepFailed = end.KeepFailed || r.opt.KeepFailed
+	if end.Log == nil {
+		end.Log = r.opt.Begin.Log
 	}
 	t, _, err = finish(ctx, r.st, t, end)
 	return t, err

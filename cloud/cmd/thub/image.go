@@ -26,6 +26,7 @@ import (
 	"transferhub/cloud/image/ecr"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/taskrun"
 )
 
 func newImageCmd() *cobra.Command {
@@ -268,36 +269,31 @@ func runImageSync(cmd *cobra.Command, f *imageSyncFlags, args []string) error {
 		}
 	}
 
-	var store *sqlite.DB
-	var task state.Task
-	var owner string
+	var sum image.Summary
+	var runErr error
 	if !f.dryRun && !f.noState {
 		path, err := imageStatePath(f.statePath)
 		if err != nil {
 			return err
 		}
-		store, err = sqlite.Open(ctx, path)
+		store, err := sqlite.Open(ctx, path)
 		if err != nil {
 			return fmt.Errorf("open state %s: %w", path, err)
 		}
 		defer store.Close()
-		owner = fmt.Sprintf("thub-%d-%d", os.Getpid(), time.Now().UnixNano())
-		task, err = startImageTask(ctx, store, spec, eng, owner)
-		if err != nil {
-			return err
+		sum, runErr = eng.Sync(ctx, spec, store, imageTaskID(spec, eng), image.SyncOptions{
+			Concurrency: f.concurrency, OnEvent: prog.event, Name: imageTaskName(spec, eng), Definition: imageDefinition(spec)})
+		if errors.Is(runErr, taskrun.ErrBusy) {
+			runErr = fmt.Errorf("%w; wait for it or use another --state", runErr)
 		}
-		defer func() { _ = store.ReleaseLease(context.WithoutCancel(ctx), task.ID, "image-sync", owner) }()
-		opt.Recorder, opt.TaskID, opt.RunID = store, task.ID, task.RunID
-		stopLease := keepLease(ctx, store, task.ID, owner)
-		defer stopLease()
-	}
-
-	sum, runErr := eng.Run(ctx, spec, opt)
-	prog.stop()
-	if store != nil {
+		if sum.RunID == "" {
+			return runErr // no run began
+		}
 		sum.State = store.Path()
-		finishImageTask(context.WithoutCancel(ctx), store, task, sum, runErr)
+	} else {
+		sum, runErr = eng.Run(ctx, spec, opt)
 	}
+	prog.stop()
 	if f.jsonOut {
 		fmt.Fprintln(out, sum.JSON())
 	} else {
@@ -382,9 +378,14 @@ func imageTaskID(spec image.Spec, eng *image.Engine) string {
 	return "image-" + hex.EncodeToString(sum[:8])
 }
 
-func startImageTask(ctx context.Context, st state.Store, spec image.Spec, eng *image.Engine, owner string) (state.Task, error) {
-	id := imageTaskID(spec, eng)
+// imageDefinition is the definition a CLI sync stores with its task.
+func imageDefinition(spec image.Spec) json.RawMessage {
 	def, _ := json.Marshal(map[string]any{"v": 1, "spec": spec})
+	return def
+}
+
+// imageTaskName names a CLI sync's task by what it copies.
+func imageTaskName(spec image.Spec, eng *image.Engine) string {
 	var names []string
 	for _, s := range spec.Sources {
 		names = append(names, s.String())
@@ -400,86 +401,7 @@ func startImageTask(ctx context.Context, st state.Store, spec image.Spec, eng *i
 	if len(name) > 200 {
 		name = name[:197] + "..."
 	}
-	now := time.Now().UTC()
-	if err := st.PutTask(ctx, state.Task{ID: id, Type: state.TaskImage, Name: name, Engine: state.EngineLocal, Definition: def, Status: state.TaskIdle, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return state.Task{}, fmt.Errorf("record task: %w", err)
-	}
-	// The lease is short and renewed: a killed run's lease lapses within leaseTTL, and
-	// a re-run waits that long rather than failing.
-	deadline := time.Now().Add(leaseTTL + 5*time.Second)
-	for {
-		err := st.Lease(ctx, id, "image-sync", owner, leaseTTL)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, state.ErrConflict) {
-			return state.Task{}, fmt.Errorf("lease task: %w", err)
-		}
-		if time.Now().After(deadline) {
-			return state.Task{}, fmt.Errorf("another `thub image sync` of the same images is running on this state file; wait for it or use another --state")
-		}
-		if err := sleepCtx(ctx, time.Second); err != nil {
-			return state.Task{}, err
-		}
-	}
-	t, err := st.StartRun(ctx, id)
-	if errors.Is(err, state.ErrConflict) {
-		// We hold the lease, so the RUNNING run belongs to a process that died (kill -9).
-		if err := st.SetTaskStatus(ctx, id, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, state.TaskFailed, "interrupted: the process stopped before the run finished"); err != nil && !errors.Is(err, state.ErrConflict) {
-			return state.Task{}, fmt.Errorf("close interrupted run: %w", err)
-		}
-		t, err = st.StartRun(ctx, id)
-	}
-	if err != nil {
-		return state.Task{}, fmt.Errorf("start run: %w", err)
-	}
-	return t, nil
-}
-
-const leaseTTL = 15 * time.Second
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func keepLease(ctx context.Context, st state.Store, id, owner string) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		tk := time.NewTicker(leaseTTL / 3)
-		defer tk.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tk.C:
-				_ = st.Lease(ctx, id, "image-sync", owner, leaseTTL)
-			}
-		}
-	}()
-	return cancel
-}
-
-func finishImageTask(ctx context.Context, st state.Store, t state.Task, sum image.Summary, runErr error) {
-	// found is known once selection is done; counters for settled items were added by PutImages
-	if sum.Found > 0 {
-		_ = st.AddCounters(ctx, t.ID, t.RunID, state.Counters{FoundObjects: int64(sum.Found)})
-	}
-	_ = st.FinishFinder(ctx, t.ID, t.RunID)
-	status, msg := state.TaskCompleted, ""
-	switch {
-	case runErr != nil:
-		status, msg = state.TaskFailed, runErr.Error()
-	case sum.Failed > 0:
-		status, msg = state.TaskFailed, fmt.Sprintf("%d of %d images failed", sum.Failed, sum.Found)
-	}
-	_ = st.SetTaskStatus(ctx, t.ID, []state.TaskStatus{state.TaskRunning}, status, msg)
+	return name
 }
 
 func newLogger(cmd *cobra.Command) *slog.Logger {

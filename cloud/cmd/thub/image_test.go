@@ -289,6 +289,9 @@ func TestImageSyncCrashResume(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("re-run exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
+	if !strings.Contains(r.stderr, "taking the task over from a process that stopped without releasing it") {
+		t.Errorf("the re-run did not say that it took over the killed run's lease (it must not wait for it silently):\n%s", r.stderr)
+	}
 	if m := lastJSON(t, r.stdout); m["copied"] != 1.0 {
 		t.Fatalf("re-run: %s", r.stdout)
 	}

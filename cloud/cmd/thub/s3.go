@@ -28,6 +28,7 @@ import (
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/taskrun"
 )
 
 func newS3Cmd() *cobra.Command {
@@ -426,11 +427,6 @@ func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return s3sync.Result{}, fmt.Errorf("state directory: %w", err)
 	}
-	unlock, err := lockFile(path + ".lock")
-	if err != nil {
-		return s3sync.Result{}, err
-	}
-	defer unlock()
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return s3sync.Result{}, fmt.Errorf("open state %s: %w", path, err)
@@ -446,7 +442,12 @@ func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore
 	}
 	q := db.Queue("s3-jobs", sqlite.QueueOptions{MaxReceives: 10})
 	opt.Logger.Debug("state", "path", path, "task", id)
-	return s3sync.Sync(ctx, src, dst, db, q, id, opt)
+	// s3sync.Sync holds the task's lease: a second sync of the task is refused.
+	res, err := s3sync.Sync(ctx, src, dst, db, q, id, opt)
+	if errors.Is(err, taskrun.ErrBusy) {
+		err = fmt.Errorf("%w; wait for it to finish or use another --state", err)
+	}
+	return res, err
 }
 
 func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error {
