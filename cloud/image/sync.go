@@ -76,24 +76,12 @@ func (e *Engine) Sync(ctx context.Context, spec Spec, st state.Store, taskID str
 	return sum, err
 }
 
-// localRun is opt.Run completed with the rules of a local image run.
+// localRun is opt.Run with the rules of a local image run: a new run unless opt says
+// otherwise; retrying failed images reopens the current one.
 func (e *Engine) localRun(opt SyncOptions) taskrun.Options {
-	r := opt.Run
-	r.Lease.Local = true
-	if r.Lease.TTL <= 0 {
-		r.Lease.TTL = taskrun.DefaultTTL
-	}
-	if r.Lease.Wait <= 0 {
-		r.Lease.Wait = r.Lease.TTL + 5*time.Second
-	}
-	if r.Lease.Log == nil {
-		r.Lease.Log = e.log
-	}
-	switch {
-	case opt.RetryFailed:
+	r := opt.Run.Local(e.log, taskrun.ResumeNone)
+	if opt.RetryFailed {
 		r.Begin.Resume = taskrun.ResumeCurrent
-	case r.Begin.Resume == taskrun.ResumeDefault:
-		r.Begin.Resume = taskrun.ResumeNone
 	}
 	return r
 }

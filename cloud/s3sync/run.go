@@ -141,27 +141,6 @@ func reportProgress(ctx context.Context, opt Options, snap func() Progress) (sto
 	return func() { cancel(); <-done }
 }
 
-// localRun is opt.Run completed with the rules of a local run: the store is a file on
-// this computer, a busy lease is waited for up to its TTL + 5 s, an interrupted run is
-// resumed.
-func localRun(opt Options) taskrun.Options {
-	r := opt.Run
-	r.Lease.Local = true
-	if r.Lease.TTL <= 0 {
-		r.Lease.TTL = taskrun.DefaultTTL
-	}
-	if r.Lease.Wait <= 0 {
-		r.Lease.Wait = r.Lease.TTL + 5*time.Second
-	}
-	if r.Lease.Log == nil {
-		r.Lease.Log = opt.Logger
-	}
-	if r.Begin.Resume == taskrun.ResumeDefault {
-		r.Begin.Resume = taskrun.ResumeInterrupted
-	}
-	return r
-}
-
 // orphanReleaser is a queue whose in-flight messages a sole owner can take back at once.
 type orphanReleaser interface {
 	ReleaseOrphans(ctx context.Context) (int64, error)
@@ -203,7 +182,7 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	}
 	tmpl := state.Task{ID: taskID, Type: state.TaskS3, Name: src.URL() + " → " + dst.URL(), Engine: state.EngineLocal,
 		Definition: def, Status: state.TaskDraft}
-	ctx, run, err := taskrun.Start(ctx, store, tmpl, localRun(opt))
+	ctx, run, err := taskrun.Start(ctx, store, tmpl, opt.Run.Local(opt.Logger, taskrun.ResumeInterrupted))
 	if err != nil {
 		return Result{}, err
 	}

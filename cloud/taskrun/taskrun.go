@@ -231,6 +231,27 @@ type Options struct {
 	KeepFailed bool
 }
 
+// Local completes o with the rules of a run over a state file on this computer (thub s3
+// sync, thub image sync, the desktop): holders on this computer are checked
+// (LeaseOptions.Local), a busy lease that cannot be checked is waited for up to its TTL
+// + 5 s, log is the lease's logger and resume the begin rule, unless o sets them.
+func (o Options) Local(log *slog.Logger, resume Resume) Options {
+	o.Lease.Local = true
+	if o.Lease.TTL <= 0 {
+		o.Lease.TTL = DefaultTTL
+	}
+	if o.Lease.Wait <= 0 {
+		o.Lease.Wait = o.Lease.TTL + 5*time.Second
+	}
+	if o.Lease.Log == nil {
+		o.Lease.Log = log
+	}
+	if o.Begin.Resume == ResumeDefault {
+		o.Begin.Resume = resume
+	}
+	return o
+}
+
 // Run is a run of a task held under its lease from Start to Close.
 type Run struct {
 	Begun
