@@ -83,8 +83,6 @@ func (f *faultStore) ReleaseLease(ctx context.Context, taskID, name, owner strin
 	return f.Store.ReleaseLease(ctx, taskID, name, owner)
 }
 
-var quiet = slog.New(slog.DiscardHandler)
-
 // logBuffer collects log lines safely from several goroutines.
 type logBuffer struct {
 	mu sync.Mutex
