@@ -158,7 +158,7 @@ type orphanReleaser interface {
 // resumed. A run that loses its lease stops with that error. A run that ends records
 // COMPLETED, or FAILED with what failed; one that fails or is cancelled stays RUNNING, to
 // be resumed.
-func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q queue.Queue, taskID string, opt Options) (res Result, err error) {
+func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q queue.Queue, taskID string, opt Options) (_ Result, err error) {
 	if opt.JobVisibility <= 0 {
 		// One process owns the local queue: a short visibility brings a killed run's
 		// jobs back quickly, and heartbeats on a local file cost nothing.
@@ -203,63 +203,12 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 			}
 		}
 	}
-	runID := task.RunID
-	movedBase := task.Counters.DoneBytes // what earlier processes of this run finished
-	opt.Logger.Debug("run started", "run", runID, "resumed", resumed, "elapsed", time.Since(start))
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := &Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, Opt: opt}
-	w := &Worker{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, RunID: runID, Opt: opt}
-
-	finderErr := make(chan error, 1)
-	var finderDone bool
-	go func() {
-		st, err := f.Run(ctx, runID)
-		if err != nil {
-			cancel()
-		}
-		opt.Logger.Debug("finder done", "found", st.Found, "queued", st.Queued, "skipped", st.Skipped, "elapsed", time.Since(start), "err", err)
-		finderErr <- err
-	}()
-	var ferr error
-	idle := func(ctx context.Context) (bool, error) {
-		if !finderDone {
-			select {
-			case ferr = <-finderErr:
-				finderDone = true
-				if ferr != nil {
-					return true, nil
-				}
-			default:
-				return false, nil
-			}
-		}
-		vis, inflight, err := q.Depth(ctx)
-		if err != nil {
-			return false, fmt.Errorf("queue depth: %w", err)
-		}
-		return vis == 0 && inflight == 0, nil
-	}
-	stopProgress := reportProgress(ctx, opt, func() Progress {
-		p := Progress{}
-		if t, err := store.GetTask(ctx, taskID); err == nil {
-			c := t.Counters
-			p = Progress{Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects, CopiedBytes: c.DoneBytes,
-				Skipped: c.SkippedObjects, SkippedBytes: c.SkippedBytes, Failed: c.FailedObjects, FailedBytes: c.FailedBytes, FinderDone: t.FinderDone}
-		}
-		found, skipped, _, _ := f.Live()
-		p.Found = max(p.Found, found)
-		p.Skipped = max(p.Skipped, skipped)
-		p.MovedBytes = max(p.CopiedBytes, movedBase+w.BytesSent.Load()+w.BytesCopied.Load())
-		return p
-	})
-	werr := w.Serve(ctx, idle)
-	stopProgress()
-	opt.Logger.Debug("workers done", "elapsed", time.Since(start))
-	if !finderDone {
-		ferr = <-finderErr
-	}
+	l := &localSync{store: store, q: q, taskID: taskID, runID: task.RunID, opt: opt, start: start,
+		movedBase: task.Counters.DoneBytes, // what earlier processes of this run finished
+		f:         &Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, Opt: opt},
+		w:         &Worker{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, RunID: task.RunID, Opt: opt}}
+	opt.Logger.Debug("run started", "run", task.RunID, "resumed", resumed, "elapsed", time.Since(start))
+	ferr, werr := l.work(ctx)
 	switch {
 	case run.Err() != nil:
 		return Result{}, run.Err() // the lease is lost: the task is another process's now
@@ -270,29 +219,12 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	case ctx.Err() != nil:
 		return Result{}, context.Cause(ctx)
 	}
-	if err := w.Sweep(ctx); err != nil {
+	if err := l.w.Sweep(ctx); err != nil {
 		opt.Logger.Warn("abort abandoned uploads", "err", err)
 	}
-	task, err = store.GetTask(ctx, taskID)
+	res, c, err := l.result(ctx, resumed)
 	if err != nil {
-		return Result{}, fmt.Errorf("read task: %w", err)
-	}
-	c := task.Counters
-	res = Result{TaskID: taskID, RunID: runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
-		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ServerSide: w.ServerSide(), Resumed: resumed}
-	_, _, _, archived := f.Live()
-	res.Archived = archived
-	res.Deleted, res.DeleteFailed = f.Deletions()
-	if res.Failed > 0 {
-		page, err := store.ListObjects(ctx, taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
-		if err != nil {
-			// The counts stand; the names are in the state file (thub s3 report).
-			opt.Logger.Warn("list failed objects", "err", err)
-		}
-		for _, o := range page.Items {
-			res.Failures = append(res.Failures, Failure{Key: o.Key, Error: o.Error})
-		}
-		res.MoreFailures = page.Next != ""
+		return Result{}, err
 	}
 	end := taskrun.End{}
 	switch {
@@ -308,8 +240,106 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	if opt.Progress != nil {
 		opt.Progress(Progress{Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects, CopiedBytes: c.DoneBytes,
 			Skipped: c.SkippedObjects, SkippedBytes: c.SkippedBytes, Failed: c.FailedObjects, FailedBytes: c.FailedBytes,
-			Archived: archived, FinderDone: true, Elapsed: time.Since(start),
-			MovedBytes: max(c.DoneBytes, movedBase+w.BytesSent.Load()+w.BytesCopied.Load())})
+			Archived: res.Archived, FinderDone: true, Elapsed: time.Since(start), MovedBytes: max(c.DoneBytes, l.moved())})
 	}
 	return res, nil
+}
+
+// localSync is one process's part of a local run: the finder and the workers over the
+// task's own store and queue.
+type localSync struct {
+	store     state.Store
+	q         queue.Queue
+	taskID    string
+	runID     string
+	opt       Options
+	start     time.Time
+	movedBase int64
+	f         *Finder
+	w         *Worker
+}
+
+// moved is the bytes that reached the destination in this run, parts included.
+func (l *localSync) moved() int64 {
+	return l.movedBase + l.w.BytesSent.Load() + l.w.BytesCopied.Load()
+}
+
+// work runs the finder and the workers until the queue is drained after the finder
+// finished, or the finder failed, or ctx ended.
+func (l *localSync) work(ctx context.Context) (ferr, werr error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	finderErr := make(chan error, 1)
+	var finderDone bool
+	go func() {
+		st, err := l.f.Run(ctx, l.runID)
+		if err != nil {
+			cancel()
+		}
+		l.opt.Logger.Debug("finder done", "found", st.Found, "queued", st.Queued, "skipped", st.Skipped, "elapsed", time.Since(l.start), "err", err)
+		finderErr <- err
+	}()
+	idle := func(ctx context.Context) (bool, error) {
+		if !finderDone {
+			select {
+			case ferr = <-finderErr:
+				finderDone = true
+				if ferr != nil {
+					return true, nil
+				}
+			default:
+				return false, nil
+			}
+		}
+		vis, inflight, err := l.q.Depth(ctx)
+		if err != nil {
+			return false, fmt.Errorf("queue depth: %w", err)
+		}
+		return vis == 0 && inflight == 0, nil
+	}
+	stopProgress := reportProgress(ctx, l.opt, func() Progress {
+		p := Progress{}
+		if t, err := l.store.GetTask(ctx, l.taskID); err == nil {
+			c := t.Counters
+			p = Progress{Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects, CopiedBytes: c.DoneBytes,
+				Skipped: c.SkippedObjects, SkippedBytes: c.SkippedBytes, Failed: c.FailedObjects, FailedBytes: c.FailedBytes, FinderDone: t.FinderDone}
+		}
+		found, skipped, _, _ := l.f.Live()
+		p.Found = max(p.Found, found)
+		p.Skipped = max(p.Skipped, skipped)
+		p.MovedBytes = max(p.CopiedBytes, l.moved())
+		return p
+	})
+	werr = l.w.Serve(ctx, idle)
+	stopProgress()
+	l.opt.Logger.Debug("workers done", "elapsed", time.Since(l.start))
+	if !finderDone {
+		ferr = <-finderErr
+	}
+	return ferr, werr
+}
+
+// result sums the run up from the store's counters and the finder's own counts.
+func (l *localSync) result(ctx context.Context, resumed bool) (Result, state.Counters, error) {
+	task, err := l.store.GetTask(ctx, l.taskID)
+	if err != nil {
+		return Result{}, state.Counters{}, fmt.Errorf("read task: %w", err)
+	}
+	c := task.Counters
+	res := Result{TaskID: l.taskID, RunID: l.runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
+		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ServerSide: l.w.ServerSide(), Resumed: resumed}
+	_, _, _, res.Archived = l.f.Live()
+	res.Deleted, res.DeleteFailed = l.f.Deletions()
+	if res.Failed > 0 {
+		page, err := l.store.ListObjects(ctx, l.taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
+		if err != nil {
+			// The counts stand; the names are in the state file (thub s3 report).
+			l.opt.Logger.Warn("list failed objects", "err", err)
+		}
+		for _, o := range page.Items {
+			res.Failures = append(res.Failures, Failure{Key: o.Key, Error: o.Error})
+		}
+		res.MoreFailures = page.Next != ""
+	}
+	return res, c, nil
 }
