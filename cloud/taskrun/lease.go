@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"transferhub/cloud/internal/wait"
 	"transferhub/cloud/state"
 )
 
@@ -236,49 +237,41 @@ func take(ctx context.Context, st state.Store, taskID string, opt LeaseOptions) 
 		if !held.Until.IsZero() {
 			pause = min(pause, time.Until(held.Until)+10*time.Millisecond)
 		}
-		if err := sleep(ctx, max(pause, 10*time.Millisecond)); err != nil {
-			return err
+		if wait.Sleep(ctx, max(pause, 10*time.Millisecond)) != nil {
+			return context.Cause(ctx)
 		}
 	}
 }
 
 func (l *Lease) renew(ctx context.Context) {
 	defer close(l.done)
-	tick := time.NewTicker(l.opt.TTL / 3)
-	defer tick.Stop()
 	lastOK := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	wait.Every(ctx, l.opt.TTL/3, func(ctx context.Context) {
 		err := l.st.Lease(ctx, l.taskID, l.opt.Name, l.opt.Owner, l.opt.TTL)
 		switch {
 		case err == nil:
 			lastOK = time.Now()
 		case ctx.Err() != nil:
-			return
 		case errors.Is(err, state.ErrConflict):
 			held := &state.LeaseHeldError{}
 			errors.As(err, &held)
 			l.lose(&LeaseError{TaskID: l.taskID, Lease: l.opt.Name, Holder: held.Holder, Until: held.Until, Lost: true})
-			return
 		default:
 			l.opt.Log.Warn("renew the task's lease", "task", l.taskID, "lease", l.opt.Name, "err", err)
 			if time.Since(lastOK) >= l.opt.TTL {
 				l.lose(&LeaseError{TaskID: l.taskID, Lease: l.opt.Name, TTL: l.opt.TTL, Lost: true, Err: err})
-				return
 			}
 		}
-	}
+	})
 }
 
+// lose ends the renewals and the run, with cause.
 func (l *Lease) lose(cause *LeaseError) {
 	l.mu.Lock()
 	l.lost = cause
 	l.mu.Unlock()
 	l.opt.Log.Error("the run stops: " + cause.Error())
+	l.stop()
 	l.cancel(cause)
 }
 
@@ -332,15 +325,4 @@ func holderGone(holder string) holderState {
 		return unknown
 	}
 	return processState(o.PID, o.Since)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
 }
