@@ -3,24 +3,17 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"transferhub/cloud/image"
 	"transferhub/cloud/image/ecr"
@@ -33,81 +26,6 @@ func newImageCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Container image transfers (any OCI registry, Amazon ECR)"}
 	cmd.AddCommand(newImageSyncCmd(), newImageReportCmd(), newImageCopyCmd())
 	return cmd
-}
-
-type imageSyncFlags struct {
-	imageEngineFlags
-	imageSelectionFlags
-	lists                          []string
-	allPlatforms                   bool
-	recheckReferrers               bool
-	dryRun, jsonOut, noState       bool
-	statePath                      string
-	srcCreds, dstCreds             string
-	noDockerConfig, progress, plan bool
-}
-
-// imageEngineFlags are shared by thub image sync and the cloud image processes: the ECR
-// sides, settings of created repositories, platforms, referrers, tuning and TLS.
-type imageEngineFlags struct {
-	srcECR, srcAccount, srcECRURL, srcECRHost string
-	dstECR, dstAccount, dstECRURL, dstECRHost string
-	scanOnPush, immutable                     bool
-	kmsKey                                    string
-	platforms                                 []string
-	referrers                                 bool
-	concurrency, hostConcurrency              int
-	reqPerSec                                 float64
-	attempts                                  int
-	insecure, caFiles                         []string
-}
-
-func (f *imageEngineFlags) add(fl *pflag.FlagSet) {
-	fl.StringVar(&f.srcECR, "src-ecr", "", "source Amazon ECR region: every repository, or only the given source repositories (relative to it)")
-	fl.StringVar(&f.srcAccount, "src-account", "", "source ECR account id (default: the caller's)")
-	fl.StringVar(&f.srcECRURL, "src-ecr-endpoint", "", "source ECR API endpoint URL (emulators; AWS_ENDPOINT_URL_ECR also works)")
-	fl.StringVar(&f.srcECRHost, "src-ecr-host", "", "source ECR registry host override (tests: a local registry)")
-	fl.StringVar(&f.dstECR, "dst-ecr", "", "destination Amazon ECR region (repositories created on demand)")
-	fl.StringVar(&f.dstAccount, "dst-account", "", "destination ECR account id (default: the caller's)")
-	fl.StringVar(&f.dstECRURL, "dst-ecr-endpoint", "", "destination ECR API endpoint URL")
-	fl.StringVar(&f.dstECRHost, "dst-ecr-host", "", "destination ECR registry host override (tests: a local registry)")
-	fl.BoolVar(&f.scanOnPush, "ecr-scan-on-push", false, "created ECR repositories: scan images on push")
-	fl.BoolVar(&f.immutable, "ecr-immutable-tags", false, "created ECR repositories: IMMUTABLE tags")
-	fl.StringVar(&f.kmsKey, "ecr-kms-key", "", "created ECR repositories: KMS key ARN/id (default AES256)")
-	fl.StringSliceVar(&f.platforms, "platform", nil, "copy only these platforms of multi-platform images (os/arch[/variant], repeatable); rewrites the index, so its digest changes")
-	fl.BoolVar(&f.referrers, "referrers", true, "copy referrers (signatures, SBOMs, attestations) and sha256-*.sig/.att/.sbom tags")
-	fl.IntVar(&f.concurrency, "concurrency", image.DefaultImageConcurrency, "images copied in parallel")
-	fl.IntVar(&f.hostConcurrency, "host-concurrency", image.DefaultHostConcurrency, "concurrent requests (blob transfers) per registry")
-	fl.Float64Var(&f.reqPerSec, "req-per-sec", 0, "max requests per second per registry (0: no limit)")
-	fl.IntVar(&f.attempts, "attempts", 3, "attempts per image for transient failures")
-	fl.StringArrayVar(&f.insecure, "insecure-http", nil, "registry host[:port] to reach over plain HTTP (repeatable)")
-	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "extra trusted CA certificate (PEM) for registries (repeatable)")
-}
-
-// imageSelectionFlags narrow the repositories and tags and place them at the destination.
-type imageSelectionFlags struct {
-	repoPrefix, repoRegex, dstPrefix string
-	tagInclude, tagExclude           []string
-	semver                           string
-	latest                           int
-}
-
-func (f *imageSelectionFlags) add(fl *pflag.FlagSet) {
-	fl.StringVar(&f.repoPrefix, "repo-prefix", "", "with --src-ecr: only repositories starting with this")
-	fl.StringVar(&f.repoRegex, "repo-regex", "", "with --src-ecr: only repositories matching this regular expression")
-	fl.StringVar(&f.dstPrefix, "dst-prefix", "", "with --dst-ecr: repository prefix")
-	fl.StringArrayVar(&f.tagInclude, "tag-include", nil, "ALL_TAGS: keep tags matching this regular expression (whole tag; repeatable)")
-	fl.StringArrayVar(&f.tagExclude, "tag-exclude", nil, "ALL_TAGS: drop tags matching this regular expression (repeatable)")
-	fl.StringVar(&f.semver, "semver", "", `ALL_TAGS: keep version tags in this range, e.g. ">=1.2, <2"`)
-	fl.IntVar(&f.latest, "latest", 0, "ALL_TAGS: keep the N most recent tags (image creation time)")
-}
-
-func (f *imageSelectionFlags) tagFilter() image.TagFilter {
-	return image.TagFilter{Include: f.tagInclude, Exclude: f.tagExclude, Semver: f.semver, Latest: f.latest}
-}
-
-func (f *imageEngineFlags) repoSettings() ecr.RepoSettings {
-	return ecr.RepoSettings{ScanOnPush: f.scanOnPush, Immutable: f.immutable, KMSKey: f.kmsKey}
 }
 
 func newImageSyncCmd() *cobra.Command {
@@ -314,43 +232,6 @@ func runImageSync(cmd *cobra.Command, f *imageSyncFlags, args []string) error {
 	return nil
 }
 
-func sourceHosts(ss []image.Source, ecrHost string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s.Registry] && s.Registry != "ecr.placeholder.invalid" {
-			seen[s.Registry] = true
-			out = append(out, s.Registry)
-		}
-	}
-	if ecrHost != "" {
-		out = append(out, ecrHost)
-	}
-	return out
-}
-
-func applyCreds(m map[string]image.Cred, flag, env string, hosts []string) error {
-	if flag == "" {
-		return nil
-	}
-	user, pass, ok := strings.Cut(flag, ":")
-	if !ok {
-		pass = os.Getenv(env)
-		if pass == "" {
-			return fmt.Errorf("no password: write USER:PASSWORD or set %s", env)
-		}
-	}
-	if user == "" {
-		return errors.New("empty user name")
-	}
-	for _, h := range hosts {
-		if h != "" {
-			m[h] = image.Cred{User: user, Password: pass}
-		}
-	}
-	return nil
-}
-
 func imageStatePath(p string) (string, error) {
 	if p != "" {
 		return p, nil
@@ -402,184 +283,4 @@ func imageTaskName(spec image.Spec, eng *image.Engine) string {
 		name = name[:197] + "..."
 	}
 	return name
-}
-
-func newLogger(cmd *cobra.Command) *slog.Logger {
-	lv := slog.LevelInfo
-	if s, _ := cmd.Flags().GetString("log-level"); s != "" {
-		_ = lv.UnmarshalText([]byte(s))
-	}
-	format, _ := cmd.Flags().GetString("log-format")
-	opts := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// progress draws one status line on stderr (terminals only).
-type progress struct {
-	on                         bool
-	found, done, skipped, fail atomic.Int64
-	bytes                      atomic.Int64
-	start                      time.Time
-	quit                       chan struct{}
-	stopped                    atomic.Bool
-}
-
-func newProgress(on bool) *progress {
-	p := &progress{on: on, start: time.Now(), quit: make(chan struct{})}
-	if on {
-		go p.loop()
-	}
-	return p
-}
-
-func (p *progress) event(ev image.Event) {
-	switch ev.Kind {
-	case image.EventSelected:
-		p.found.Store(int64(ev.Found))
-	case image.EventBytes:
-		p.bytes.Add(ev.Bytes)
-	case image.EventFinished:
-		switch ev.Result.Status {
-		case state.ItemDone:
-			p.done.Add(1)
-		case state.ItemSkipped:
-			p.skipped.Add(1)
-		case state.ItemFailed:
-			p.fail.Add(1)
-		default:
-			p.done.Add(1)
-		}
-	}
-}
-
-func (p *progress) loop() {
-	tk := time.NewTicker(500 * time.Millisecond)
-	defer tk.Stop()
-	for {
-		select {
-		case <-p.quit:
-			fmt.Fprint(os.Stderr, "\r\033[K")
-			return
-		case <-tk.C:
-			secs := time.Since(p.start).Seconds()
-			b := p.bytes.Load()
-			fmt.Fprintf(os.Stderr, "\r\033[K%d/%d images (copied %d, up to date %d, failed %d)  %s  %s/s",
-				p.done.Load()+p.skipped.Load()+p.fail.Load(), p.found.Load(), p.done.Load(), p.skipped.Load(), p.fail.Load(),
-				humanBytes(b), humanBytes(int64(float64(b)/max(secs, 0.1))))
-		}
-	}
-}
-
-func (p *progress) stop() {
-	if p.on && p.stopped.CompareAndSwap(false, true) {
-		close(p.quit)
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func newImageReportCmd() *cobra.Command {
-	var statePath, format, taskID string
-	cmd := &cobra.Command{
-		Use:   "report",
-		Short: "Per-image records of image syncs (latest run of each task)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			path, err := imageStatePath(statePath)
-			if err != nil {
-				return err
-			}
-			if _, err := os.Stat(path); err != nil {
-				return fmt.Errorf("state file %s: %w", path, err)
-			}
-			st, err := sqlite.Open(ctx, path)
-			if err != nil {
-				return fmt.Errorf("open state %s: %w", path, err)
-			}
-			defer st.Close()
-			return imageReport(ctx, st, cmd.OutOrStdout(), format, taskID)
-		},
-	}
-	cmd.Flags().StringVar(&statePath, "state", "", "state file (default: <user cache dir>/transfer-hub/images.db)")
-	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json (one object per line)")
-	cmd.Flags().StringVar(&taskID, "task", "", "only this task id")
-	return cmd
-}
-
-func imageReport(ctx context.Context, st state.Store, w io.Writer, format, taskID string) error {
-	if format != "table" && format != "csv" && format != "json" {
-		return usageError{fmt.Errorf("unknown --format %q: table, csv or json", format)}
-	}
-	tasks, err := st.ListTasks(ctx)
-	if err != nil {
-		return fmt.Errorf("list tasks: %w", err)
-	}
-	sort.Slice(tasks, func(i, j int) bool { return tasks[i].ID < tasks[j].ID })
-	header := []string{"task", "run", "source", "destination", "status", "digest", "platforms", "bytes", "attempts", "seconds", "error"}
-	cw := csv.NewWriter(w)
-	enc := json.NewEncoder(w)
-	if format == "csv" {
-		_ = cw.Write(header)
-	}
-	if format == "table" {
-		fmt.Fprintf(w, "%-8s %-12s %s -> %s  %s\n", "STATUS", "BYTES", "SOURCE", "DESTINATION", "ERROR")
-	}
-	found := false
-	for _, t := range tasks {
-		if t.Type != state.TaskImage || (taskID != "" && t.ID != taskID) {
-			continue
-		}
-		found = true
-		if format == "table" {
-			fmt.Fprintf(w, "# task %s (%s) run %s: %s\n", t.ID, t.Name, t.RunID, t.Status)
-		}
-		after := ""
-		for {
-			page, err := st.ListImages(ctx, t.ID, state.ListOptions{After: after, Limit: 500})
-			if err != nil {
-				return fmt.Errorf("list images of %s: %w", t.ID, err)
-			}
-			for _, im := range page.Items {
-				switch format {
-				case "json":
-					_ = enc.Encode(struct {
-						Task string `json:"task"`
-						state.Image
-						Seconds float64 `json:"seconds"`
-					}{t.ID, im, im.Duration.Seconds()})
-				case "csv":
-					_ = cw.Write([]string{t.ID, im.RunID, im.Source, im.Destination, string(im.Status), im.Digest,
-						strings.Join(im.Platforms, " "), strconv.FormatInt(im.Bytes, 10), strconv.Itoa(im.Attempts),
-						strconv.FormatFloat(im.Duration.Seconds(), 'f', 3, 64), im.Error})
-				default:
-					fmt.Fprintf(w, "%-8s %-12s %s -> %s  %s\n", im.Status, humanBytes(im.Bytes), im.Source, im.Destination, im.Error)
-				}
-			}
-			if page.Next == "" {
-				break
-			}
-			after = page.Next
-		}
-	}
-	cw.Flush()
-	if !found && taskID != "" {
-		return fmt.Errorf("no image task %s in the state file", taskID)
-	}
-	return cw.Error()
 }
