@@ -9,34 +9,7 @@
 // whichever process settles its last object, derived from the Store's records alone.
 package cloudrun
 
-import (
-	"fmt"
-	"io"
-	"log/slog"
-	"strings"
-
-	"transferhub/cloud/taskrun"
-)
-
-// NewLogger returns the agent's structured logger: JSON lines (CloudWatch Logs parses
-// them) or text, every line tagged with attrs (task id, role).
-func NewLogger(w io.Writer, level, format string, attrs ...any) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	var h slog.Handler
-	switch strings.ToLower(format) {
-	case "", "json":
-		h = slog.NewJSONHandler(w, opts)
-	case "text":
-		h = slog.NewTextHandler(w, opts)
-	default:
-		return nil, fmt.Errorf("log format %q: use json or text", format)
-	}
-	return slog.New(h).With(attrs...), nil
-}
+import "transferhub/cloud/taskrun"
 
 // ErrBusy: another process holds the task's finder lease (taskrun.ErrBusy).
 var ErrBusy = taskrun.ErrBusy

@@ -16,42 +16,22 @@ import (
 	"transferhub/cloud/cloudrun"
 	"transferhub/cloud/image"
 	"transferhub/cloud/image/ecr"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
 )
 
 // imageCloudFlags configure the cloud image processes (the list Lambda and the Fargate
-// copiers) from flags or THUB_<FLAG> variables, as the task's stack sets them.
+// copiers) from flags or THUB_* variables (cloud/spec's Env contract), as the task's
+// stack sets them.
 type imageCloudFlags struct {
-	imageEngineFlags
-	imageSelectionFlags
-	taskID, taskName, table, region string
-	schedule                        string
-	sources                         []string
-	list                            string
-	dest                            string
-	srcSecretARN, dstSecretARN      string
-	secretRefresh                   time.Duration
+	agent spec.Agent
+	spec  *spec.ImageFlags
 }
 
 func (f *imageCloudFlags) add(c *cobra.Command, selection bool) {
-	fl := c.Flags()
-	fl.StringVar(&f.taskID, "task-id", "", "task id (the key of the task in the table)")
-	fl.StringVar(&f.taskName, "task-name", "", "task name, used only when the task record does not exist yet")
-	fl.StringVar(&f.table, "table", "", "the task's DynamoDB table (per-image records)")
-	fl.StringVar(&f.region, "region", "", "AWS region of the table and secrets (default: AWS_REGION)")
-	fl.StringVar(&f.schedule, "schedule", "", "the task's schedule; empty = one-time task (its run ends COMPLETED, not IDLE)")
-	f.imageEngineFlags.add(fl)
-	fl.StringVar(&f.srcSecretARN, "src-secret-arn", "", `secret with the source's credentials: {"username","password"} for a registry, or {"access_key_id","secret_access_key"} for ECR`)
-	fl.StringVar(&f.dstSecretARN, "dst-secret-arn", "", "secret with the destination's credentials (as --src-secret-arn)")
-	fl.DurationVar(&f.secretRefresh, "secret-refresh", time.Hour, "re-read credentials from Secrets Manager this often (and after a 401)")
-	if !selection {
-		return
-	}
-	fl.StringArrayVar(&f.sources, "image-sources", nil, "source references: registry/repo:tag, @digest or :ALL_TAGS (repeatable; comma-separated in THUB_IMAGE_SOURCES)")
-	fl.StringVar(&f.list, "image-list", "", "file of source references")
-	fl.StringVar(&f.dest, "image-dest", "", "destination registry[/prefix] (or --dst-ecr)")
-	f.imageSelectionFlags.add(fl)
+	f.agent = spec.NewAgent(state.TaskImage)
+	f.spec = spec.BindImageCloud(c.Flags(), &f.agent, selection)
 }
 
 // secretSide is what one side's secret holds.
@@ -68,97 +48,86 @@ func (f *imageCloudFlags) readSecret(ctx context.Context, clients *awsClients, a
 	if err != nil {
 		return secretSide{}, fmt.Errorf("%s credentials: %w", what, err)
 	}
+	refresh := time.Duration(f.agent.SecretRefresh)
 	var out secretSide
 	if s.AccessKeyID != "" {
-		out.keys = cloudrun.NewSecretCredentials(clients.secrets, arn, f.secretRefresh)
+		out.keys = cloudrun.NewSecretCredentials(clients.secrets, arn, refresh)
 	}
 	if s.Username != "" {
-		out.registry = &cloudrun.RegistrySecret{API: clients.secrets, ARN: arn, Refresh: f.secretRefresh}
+		out.registry = &cloudrun.RegistrySecret{API: clients.secrets, ARN: arn, Refresh: refresh}
 	}
 	return out, nil
 }
 
-func (f *imageCloudFlags) ecrConfig(clients *awsClients, region, account, endpoint, host string, sec secretSide) *ecr.Config {
-	if region == "" {
-		return nil
+// withKeys gives an ECR side the AWS keys of its secret.
+func withKeys(c *ecr.Config, clients *awsClients, sec secretSide) {
+	if c == nil || sec.keys == nil {
+		return
 	}
-	c := &ecr.Config{Region: region, Account: account, Endpoint: endpoint, RegistryHost: host}
-	if sec.keys != nil {
-		ac := clients.cfg.Copy()
-		ac.Credentials = sec.keys.Provider()
-		c.AWS = &ac
-	}
-	return c
+	ac := clients.cfg.Copy()
+	ac.Credentials = sec.keys.Provider()
+	c.AWS = &ac
 }
 
 // setup validates the flags and builds the engine, the store and the logger. Registry
 // secrets are attached to hosts: the source hosts of the selection (or of the items
-// to copy, given as extraSrcHosts) and the destination host.
+// to copy, given as srcHosts) and the destination host.
 func (f *imageCloudFlags) setup(ctx context.Context, cmd *cobra.Command, role string, needSelection bool, srcHosts, dstHosts []string) (*image.Engine, image.Spec, state.Store, *slog.Logger, error) {
 	fail := func(err error) (*image.Engine, image.Spec, state.Store, *slog.Logger, error) {
 		return nil, image.Spec{}, nil, nil, err
 	}
-	if err := bindEnv(cmd); err != nil {
-		return fail(err)
+	a := &f.agent
+	if err := f.spec.Env(cmd.Flags(), os.LookupEnv); err != nil {
+		return fail(badInput(err))
 	}
-	level, _ := cmd.Flags().GetString("log-level")
-	format := "json"
-	if lf := cmd.Flags().Lookup("log-format"); lf != nil && lf.Changed {
-		format = lf.Value.String()
-	}
-	log, err := cloudrun.NewLogger(os.Stderr, level, format, "task", f.taskID, "role", role)
+	log, err := newLoggerEnv(cmd, "json", a.LogLevel, a.LogFormat, "task", a.TaskID, "role", role)
 	if err != nil {
 		return fail(err)
 	}
-	if f.taskID == "" || f.table == "" {
+	if a.TaskID == "" || a.Table == "" {
 		return fail(errors.New("missing --task-id (THUB_TASK_ID) or --table (THUB_TABLE)"))
 	}
-	var spec image.Spec
+	im := a.Task.Image
+	im.NoDockerConfig = true // a cloud process has no Docker config: secrets only
+	var es image.Spec
 	if needSelection {
-		if spec, err = f.spec(); err != nil {
+		if im.Destination.Kind == "" {
+			return fail(errors.New("no destination: set --image-dest (THUB_IMAGE_DEST) registry[/prefix] or --dst-ecr (THUB_DST_ECR)"))
+		}
+		if err := f.spec.Validate(true); err != nil {
+			return fail(badInput(err))
+		}
+		if es, err = im.EngineSpec(); err != nil {
 			return fail(err)
 		}
-		for _, s := range spec.Sources {
+		for _, s := range es.Sources {
 			srcHosts = append(srcHosts, s.Registry)
 		}
-		dstHosts = append(dstHosts, spec.Destination.Registry)
+		dstHosts = append(dstHosts, es.Destination.Registry)
+	} else if err := f.spec.Validate(false); err != nil {
+		return fail(badInput(err))
 	}
-	clients, err := loadAWS(ctx, f.region)
+	clients, err := loadAWS(ctx, a.Region)
 	if err != nil {
 		return fail(err)
 	}
-	srcSec, err := f.readSecret(ctx, clients, f.srcSecretARN, "source")
+	srcSec, err := f.readSecret(ctx, clients, im.Source.SecretARN, "source")
 	if err != nil {
 		return fail(err)
 	}
-	dstSec, err := f.readSecret(ctx, clients, f.dstSecretARN, "destination")
+	dstSec, err := f.readSecret(ctx, clients, im.Destination.SecretARN, "destination")
 	if err != nil {
 		return fail(err)
 	}
-	cfg := image.Config{Log: log, Access: image.Access{InsecureHTTP: f.insecure, CAFiles: f.caFiles, NoDockerConfig: true,
-		HostConcurrency: f.hostConcurrency, ReqPerSec: f.reqPerSec}}
-	cfg.SourceECR = f.ecrConfig(clients, f.srcECR, f.srcAccount, f.srcECRURL, f.srcECRHost, srcSec)
-	cfg.DestECR = f.ecrConfig(clients, f.dstECR, f.dstAccount, f.dstECRURL, f.dstECRHost, dstSec)
-	for _, c := range []*ecr.Config{cfg.SourceECR, cfg.DestECR} {
-		if c != nil {
-			if err := c.Validate(); err != nil {
-				return fail(err)
-			}
-		}
-	}
-	if cfg.DestECR != nil {
-		cfg.ECRRepo = f.repoSettings()
-	}
+	cfg := im.EngineConfig(log)
+	withKeys(cfg.SourceECR, clients, srcSec)
+	withKeys(cfg.DestECR, clients, dstSec)
 	eng, err := image.New(ctx, cfg)
 	if err != nil {
 		return fail(err)
 	}
 	if needSelection && cfg.SourceECR != nil {
-		for i := range spec.Sources {
-			if spec.Sources[i].Registry == ecrPlaceholder {
-				spec.Sources[i].Registry = eng.SourceRegistry()
-			}
-		}
+		spec.ResolveECR(&es, eng.SourceRegistry())
 	}
 	// Registry credentials from secrets are token sources: renewed hourly and after a 401.
 	attach := func(sec secretSide, hosts []string) {
@@ -166,7 +135,7 @@ func (f *imageCloudFlags) setup(ctx context.Context, cmd *cobra.Command, role st
 			return
 		}
 		for _, h := range hosts {
-			if h != "" && h != ecrPlaceholder {
+			if h != "" && h != spec.ECRPlaceholder {
 				eng.Client().AddTokenSource(h, sec.registry)
 			}
 		}
@@ -174,64 +143,11 @@ func (f *imageCloudFlags) setup(ctx context.Context, cmd *cobra.Command, role st
 	attach(srcSec, srcHosts)
 	attach(dstSec, dstHosts)
 	if needSelection {
-		if err := eng.Validate(spec); err != nil {
+		if err := eng.Validate(es); err != nil {
 			return fail(err)
 		}
 	}
-	return eng, spec, dynamostore.New(clients.ddb, f.table), log, nil
-}
-
-const ecrPlaceholder = "ecr.placeholder.invalid"
-
-func (f *imageCloudFlags) spec() (image.Spec, error) {
-	def := ""
-	if f.srcECR != "" {
-		def = ecrPlaceholder
-	}
-	var spec image.Spec
-	for _, a := range f.sources {
-		s, err := image.ParseSource(a, def)
-		if err != nil {
-			return spec, err
-		}
-		spec.Sources = append(spec.Sources, s)
-	}
-	if f.list != "" {
-		ss, err := image.ReadListFile(f.list, def)
-		if err != nil {
-			return spec, err
-		}
-		spec.Sources = append(spec.Sources, ss...)
-	}
-	switch {
-	case f.dstECR != "":
-		if f.dest != "" {
-			return spec, errors.New("--image-dest and --dst-ecr exclude each other")
-		}
-		if f.dstPrefix != "" {
-			d, err := image.ParseDestination("ecr.invalid/" + f.dstPrefix)
-			if err != nil {
-				return spec, fmt.Errorf("invalid --dst-prefix: %w", err)
-			}
-			spec.Destination = image.Destination{Prefix: d.Prefix}
-		}
-	case f.dest != "":
-		d, err := image.ParseDestination(f.dest)
-		if err != nil {
-			return spec, err
-		}
-		spec.Destination = d
-	default:
-		return spec, errors.New("no destination: set --image-dest (THUB_IMAGE_DEST) registry[/prefix] or --dst-ecr (THUB_DST_ECR)")
-	}
-	spec.RepoPrefix, spec.RepoRegex = f.repoPrefix, f.repoRegex
-	spec.Tags = f.tagFilter()
-	spec.Copy = f.copyOptions()
-	return spec, nil
-}
-
-func (f *imageCloudFlags) copyOptions() image.CopyOptions {
-	return image.CopyOptions{Platforms: f.platforms, Referrers: f.referrers, Attempts: f.attempts}
+	return eng, es, dynamostore.New(clients.ddb, a.Table), log, nil
 }
 
 func newImageCopyCmd() *cobra.Command {
@@ -249,8 +165,8 @@ run's last image marks the task COMPLETED. Exit status 0 when every image is DON
 date, 1 when some failed (recorded with their error), 2 on bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
+			if err := f.spec.Env(cmd.Flags(), os.LookupEnv); err != nil { // THUB_INPUT_JSON, THUB_TASK_ID, ...
+				return badInput(err)
 			}
 			raw := []byte(inputJSON)
 			switch {
@@ -282,17 +198,18 @@ date, 1 when some failed (recorded with their error), 2 on bad input.`,
 				srcHosts = append(srcHosts, refHost(it.Source))
 				dstHosts = append(dstHosts, refHost(it.Destination))
 			}
-			if f.taskID == "" {
-				f.taskID = b.TaskID
+			if f.agent.TaskID == "" && !cmd.Flags().Changed("task-id") {
+				f.agent.TaskID = b.TaskID
 			}
 			eng, _, st, log, err := f.setup(cmd.Context(), cmd, "image-copier", false, srcHosts, dstHosts)
 			if err != nil {
 				return err
 			}
-			if b.TaskID != f.taskID {
-				return fmt.Errorf("the batch belongs to task %s, this copier to %s", b.TaskID, f.taskID)
+			if b.TaskID != f.agent.TaskID {
+				return fmt.Errorf("the batch belongs to task %s, this copier to %s", b.TaskID, f.agent.TaskID)
 			}
-			sum, err := cloudrun.CopyImageBatch(cmd.Context(), eng, st, b, f.copyOptions(), f.concurrency, f.schedule == "", log)
+			im := f.agent.Task.Image
+			sum, err := cloudrun.CopyImageBatch(cmd.Context(), eng, st, b, im.CopyOptions(), im.Concurrency, f.agent.Task.Schedule.OneTime(), log)
 			if errors.Is(err, cloudrun.ErrStaleBatch) {
 				log.Warn("batch skipped", "err", err)
 				return nil

@@ -41,7 +41,6 @@ type imageListEvent struct {
 
 func newLambdaImageListCmd() *cobra.Command {
 	f := &imageCloudFlags{}
-	var batchSize int
 	var event string
 	c := &cobra.Command{
 		Use:   "image-list",
@@ -57,11 +56,11 @@ handles one event (--event FILE, "-" for stdin, or inline JSON; default {}) and 
 output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
+			if err := f.spec.Env(cmd.Flags(), os.LookupEnv); err != nil { // --event, --batch-size, ...
+				return badInput(err)
 			}
 			handler := func(ctx context.Context, ev imageListEvent) (cloudrun.ImageList, error) {
-				size := batchSize
+				size := f.agent.BatchSize
 				if ev.BatchSize > 0 {
 					size = ev.BatchSize
 				}
@@ -69,7 +68,8 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 				if err != nil {
 					return cloudrun.ImageList{}, err
 				}
-				return cloudrun.ListImages(ctx, eng, spec, st, f.taskID, f.taskName, size, f.schedule == "", log)
+				a := f.agent
+				return cloudrun.ListImages(ctx, eng, spec, st, a.TaskID, a.TaskName, size, a.Task.Schedule.OneTime(), log)
 			}
 			if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 				lambda.Start(handler) // serves invocations until the sandbox ends
@@ -106,7 +106,7 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 		},
 	}
 	f.add(c, true)
-	c.Flags().IntVar(&batchSize, "batch-size", 20, "images per batch (one copier task each)")
+	c.Flags().IntVar(&f.agent.BatchSize, "batch-size", 20, "images per batch (one copier task each)")
 	c.Flags().StringVar(&event, "event", "", `the event when run as a command: a file, "-" (stdin) or inline JSON (default {})`)
 	return c
 }

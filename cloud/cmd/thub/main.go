@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("log-format", "text", "log format on stderr: text or json")
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newS3Cmd(), newImageCmd(), newLambdaCmd())
 	return root
 }

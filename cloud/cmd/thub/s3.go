@@ -21,6 +21,7 @@ import (
 
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 	"transferhub/cloud/taskrun"
@@ -42,21 +43,24 @@ func newS3SyncCmd() *cobra.Command {
 SRC and DST are s3://bucket[/prefix] or local directories. Re-running with the same
 state file resumes an interrupted run. Exit status: 0 when nothing failed, 1 when some
 objects failed (listed, and in 'thub s3 report'), 2 on bad input or a fatal error.`,
-		Args: cobra.ExactArgs(2),
+		Args: syncArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runS3Sync(cmd, args[0], args[1], &fl) },
 	}
-	fl.src.add(c, "src", "source")
-	fl.dst.add(c, "dst", "destination")
-	f := c.Flags()
-	fl.addSelection(f)
-	fl.addListing(f)
-	fl.addTransfer(f)
-	fl.addWrite(f)
-	f.BoolVar(&fl.dryRun, "dry-run", false, "only plan: list and compare, print counts, bytes and estimated requests")
-	f.BoolVar(&fl.jsonOut, "json", false, "print the result as one JSON object on the last line of stdout")
-	f.BoolVar(&fl.noProgress, "no-progress", false, "no progress bar even on a terminal")
-	f.StringVar(&fl.statePath, "state", "", "state file of this task (default: per SRC+DST under the user cache dir)")
+	fl.add(c)
 	return c
+}
+
+// syncArgs says which of SRC and DST is missing (cobra would say "accepts 2 arg(s)").
+func syncArgs(_ *cobra.Command, args []string) error {
+	switch len(args) {
+	case 0:
+		return errors.New("missing SRC and DST: thub s3 sync SRC DST (s3://bucket[/prefix] or a local directory)")
+	case 1:
+		return fmt.Errorf("missing destination: thub s3 sync SRC DST (SRC is %s)", args[0])
+	case 2:
+		return nil
+	}
+	return fmt.Errorf("too many arguments: thub s3 sync takes SRC and DST, got %d (quote paths with spaces)", len(args))
 }
 
 // defaultStatePath is one file per task (SRC+DST) under the user cache directory.
@@ -85,28 +89,6 @@ func taskID(src, dst string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-func openSide(ctx context.Context, arg string, sf *sideFlags, side string, fl *syncFlags, th *s3sync.Throttle) (objstore.Location, error) {
-	spec, err := objstore.ParseSpec(arg)
-	if err != nil {
-		return nil, err
-	}
-	cfg := sf.config(side)
-	cfg.Concurrency = fl.concurrency
-	cfg.StallTimeout = fl.stall
-	cfg.OnThrottle = th.Signal
-	if side == "dst" {
-		cfg.StorageClass, cfg.ACL, cfg.SSE, cfg.SSEKMSKeyID, cfg.Tagging = fl.storageClass, fl.acl, fl.sse, fl.sseKMS, fl.tags
-	}
-	if !spec.IsS3() && (sf.profile != "" || sf.endpoint != "" || sf.provider != "") {
-		return nil, fmt.Errorf("%s %q is a local path: --%s-profile/--%s-endpoint/--%s-provider apply to s3:// locations", side, arg, side, side, side)
-	}
-	loc, err := objstore.Open(ctx, spec, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", map[string]string{"src": "source", "dst": "destination"}[side], err)
-	}
-	return loc, nil
-}
-
 func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 	ctx := cmd.Context()
 	if p := os.Getenv("THUB_CPUPROFILE"); p != "" {
@@ -116,18 +98,25 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
-	log := s3Logger(cmd)
-	opt, err := buildOptions(fl, log)
+	log, err := newLogger(cmd, "text")
 	if err != nil {
 		return err
 	}
+	if err := fl.spec.Args(srcArg, dstArg, os.LookupEnv); err != nil {
+		return badInput(fl.spec.Names.Explain(err))
+	}
+	if err := fl.spec.Validate(); err != nil {
+		return badInput(err)
+	}
+	task := *fl.agent.Task.S3
+	opt, err := task.EngineOptions(log)
+	if err != nil {
+		return badInput(fl.spec.Names.Explain(err))
+	}
+	opt.DryRun = fl.dryRun
 	th := &s3sync.Throttle{}
 	opt.Throttle = th
-	src, err := openSide(ctx, srcArg, &fl.src, "src", fl, th)
-	if err != nil {
-		return err
-	}
-	dst, err := openSide(ctx, dstArg, &fl.dst, "dst", fl, th)
+	src, dst, err := task.OpenBoth(ctx, spec.Tuning{OnThrottle: th.Signal, Log: log}, nil)
 	if err != nil {
 		return err
 	}

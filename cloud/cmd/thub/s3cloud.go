@@ -16,77 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"transferhub/cloud/cloudrun"
-	"transferhub/cloud/objstore"
 	"transferhub/cloud/queue"
 	"transferhub/cloud/s3sync"
+	"transferhub/cloud/spec"
+	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
 )
-
-// Cloud commands are configured the way a stack configures a process: every flag can
-// also come from the environment variable THUB_<FLAG> (dashes as underscores, upper
-// case): --queue-url = THUB_QUEUE_URL, --src-secret-arn = THUB_SRC_SECRET_ARN. A flag
-// given on the command line wins. List flags take comma-separated values from the
-// environment. Keys never travel in flags: THUB_SRC_ACCESS_KEY_ID /
-// THUB_SRC_SECRET_ACCESS_KEY (tests, stacks without Secrets Manager) or a secret.
-func bindEnv(cmd *cobra.Command) error {
-	var errs []error
-	visit := func(f *pflag.Flag) {
-		if f.Changed {
-			return
-		}
-		name := "THUB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v, ok := os.LookupEnv(name)
-		if !ok || v == "" {
-			return
-		}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			var items []string
-			for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
-				if s = strings.TrimSpace(s); s != "" {
-					items = append(items, s)
-				}
-			}
-			if err := sv.Replace(items); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-			return
-		}
-		if err := f.Value.Set(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
-			return
-		}
-		f.Changed = true
-	}
-	cmd.Flags().VisitAll(visit)
-	cmd.InheritedFlags().VisitAll(visit)
-	return errors.Join(errs...)
-}
-
-// cloudSide is one side's location and how to reach it.
-type cloudSide struct {
-	url, endpoint, region, provider, addressing string
-	anonymous, requesterPays                    bool
-	roleARN, externalID, secretARN              string
-	checksums                                   string
-}
-
-func (s *cloudSide) add(c *cobra.Command, side, what string) {
-	f := c.Flags()
-	f.StringVar(&s.url, side, "", "the "+what+": s3://bucket[/prefix]")
-	f.StringVar(&s.endpoint, side+"-endpoint", "", "custom S3 endpoint URL of the "+what)
-	f.StringVar(&s.region, side+"-region", "", "region of the "+what)
-	f.StringVar(&s.provider, side+"-provider", "", "provider preset of the "+what+": "+strings.Join(objstore.Providers(), ", "))
-	f.StringVar(&s.addressing, side+"-addressing", "", "bucket addressing of the "+what+": path or virtual")
-	f.BoolVar(&s.anonymous, side+"-anonymous", false, "unsigned, anonymous access to the "+what)
-	f.BoolVar(&s.requesterPays, side+"-requester-pays", false, "requester pays for the "+what)
-	f.StringVar(&s.secretARN, side+"-secret-arn", "", "Secrets Manager secret (ARN or name) with the "+what+"'s keys: {\"access_key_id\",\"secret_access_key\"[,\"session_token\"]}")
-	f.StringVar(&s.roleARN, side+"-role-arn", "", "IAM role to assume for the "+what+" (on top of the secret or the instance role)")
-	f.StringVar(&s.externalID, side+"-external-id", "", "external id for assuming the "+what+" role")
-	addChecksumsFlag(f, &s.checksums, side, what)
-}
 
 // awsClients are the control-plane clients (the task's queue, table and secrets), from
 // the default credential chain: the instance or task role.
@@ -113,166 +50,92 @@ func loadAWS(ctx context.Context, region string) (*awsClients, error) {
 		secrets: secretsmanager.NewFromConfig(cfg)}, nil
 }
 
-func (s *cloudSide) open(ctx context.Context, side string, clients *awsClients, fl *syncFlags, th *s3sync.Throttle, refresh time.Duration) (objstore.Location, error) {
-	what := map[string]string{"src": "source", "dst": "destination"}[side]
-	if s.url == "" {
-		return nil, fmt.Errorf("no %s: set THUB_%s or --%s s3://bucket[/prefix]", what, strings.ToUpper(side), side)
-	}
-	spec, err := objstore.ParseSpec(s.url)
-	if err != nil {
-		return nil, err
-	}
-	if !spec.IsS3() {
-		return nil, fmt.Errorf("%s %q: a cloud run reads and writes buckets (s3://bucket[/prefix])", what, s.url)
-	}
-	env := func(name string) string { return os.Getenv("THUB_" + strings.ToUpper(side) + "_" + name) }
-	cfg := objstore.S3Config{Provider: s.provider, Region: s.region, Endpoint: s.endpoint, PathStyle: s.addressing, Checksums: s.checksums,
-		Anonymous: s.anonymous, RequesterPays: s.requesterPays, RoleARN: s.roleARN, ExternalID: s.externalID,
-		AccessKey: env("ACCESS_KEY_ID"), SecretKey: env("SECRET_ACCESS_KEY"), SessionToken: env("SESSION_TOKEN"),
-		Concurrency: fl.concurrency, StallTimeout: fl.stall, OnThrottle: th.Signal}
-	if s.secretARN != "" {
-		if cfg.AccessKey != "" || s.anonymous {
-			return nil, fmt.Errorf("%s: give either a secret (--%s-secret-arn) or keys/anonymous access, not both", what, side)
-		}
-		sc := cloudrun.NewSecretCredentials(clients.secrets, s.secretARN, refresh)
-		// Read it now: a wrong ARN or a malformed secret fails at start, not per object.
-		if _, err := sc.Retrieve(ctx); err != nil {
-			return nil, fmt.Errorf("%s credentials: %w", what, err)
-		}
-		cfg.Credentials, cfg.CredentialsName, cfg.OnAuthError = sc.Provider(), sc.Name(), sc.Invalidate
-	}
-	if side == "dst" {
-		cfg.StorageClass, cfg.ACL, cfg.SSE, cfg.SSEKMSKeyID, cfg.Tagging = fl.storageClass, fl.acl, fl.sse, fl.sseKMS, fl.tags
-	}
-	loc, err := objstore.Open(ctx, spec, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return loc, nil
-}
-
-// s3CloudFlags are shared by `thub s3 find` and `thub s3 work`.
+// s3CloudFlags are shared by `thub s3 find` and `thub s3 work`. Cloud commands are
+// configured the way a stack configures a process: every flag can also come from its
+// THUB_* variable (cloud/spec's Env contract, listed in cloud/docs/cloud-run.md); a flag
+// given on the command line wins. Keys never travel in flags: THUB_SRC_ACCESS_KEY_ID /
+// THUB_SRC_SECRET_ACCESS_KEY (tests, stacks without Secrets Manager) or a secret.
 type s3CloudFlags struct {
-	taskID, taskName, schedule string
-	queueURL, dlqURL, table    string
-	region                     string
-	src, dst                   cloudSide
-	sync                       syncFlags
-	batchObjects               int
-	secretRefresh              time.Duration
-	jsonOut                    bool
-	leaseTTL                   time.Duration
-	giant                      string
-	maxReceives                int
-	visibility, retryDelay     time.Duration
-	grace, receiveWait         time.Duration
-	events                     string
-	attempts                   int
-	idleCheck                  time.Duration
+	agent   spec.Agent
+	spec    *spec.S3Flags
+	jsonOut bool
 }
 
 func (fl *s3CloudFlags) add(c *cobra.Command, worker bool) {
-	f := c.Flags()
-	f.StringVar(&fl.taskID, "task-id", "", "task id (the key of the task in the table)")
-	f.StringVar(&fl.taskName, "task-name", "", "task name, used only when the task record does not exist yet")
-	f.StringVar(&fl.schedule, "schedule", "", "the task's schedule expression; empty = one-time task (its run ends COMPLETED, not IDLE)")
-	f.StringVar(&fl.queueURL, "queue-url", "", "URL of the task's SQS job queue")
-	f.StringVar(&fl.dlqURL, "dlq-url", "", "URL of the dead-letter queue (default: from the job queue's redrive policy)")
-	f.StringVar(&fl.table, "table", "", "the task's DynamoDB table")
-	f.StringVar(&fl.region, "region", "", "AWS region of the queue, table and secrets (default: AWS_REGION)")
-	fl.src.add(c, "src", "source")
-	fl.dst.add(c, "dst", "destination")
-	f.DurationVar(&fl.secretRefresh, "secret-refresh", time.Hour, "re-read far-side keys from Secrets Manager this often (and after any 401/403)")
-	f.BoolVar(&fl.jsonOut, "json", false, "print the result as one JSON line on stdout at the end")
-	fl.sync.addSelection(f)
-	fl.sync.addTransfer(f)
-	fl.sync.addWrite(f)
-	if !worker {
-		fl.sync.addListing(f)
-		f.IntVar(&fl.batchObjects, "batch-objects", 200, "objects per job message")
-		f.DurationVar(&fl.leaseTTL, "lease-ttl", time.Minute, "the finder lease lapses this long after a finder dies")
-		return
-	}
-	f.StringVar(&fl.giant, "giant-threshold", "1GiB", "objects of at least this size are split into part jobs across the fleet")
-	f.IntVar(&fl.maxReceives, "max-receives", 0, "deliveries before an object is recorded FAILED and its job dead-lettered (0: the queue's maxReceiveCount, else 5)")
-	f.DurationVar(&fl.visibility, "visibility", 60*time.Second, "a received message stays hidden this long, extended every third of it while it runs")
-	f.DurationVar(&fl.retryDelay, "retry-delay", 10*time.Second, "first wait before a failed message is delivered again (doubles per delivery)")
-	f.DurationVar(&fl.grace, "grace", 20*time.Second, "on SIGTERM, in-flight messages may finish for this long; the rest are released")
-	f.DurationVar(&fl.receiveWait, "receive-wait", 20*time.Second, "long-poll wait of one receive")
-	f.StringVar(&fl.events, "events", "none", "S3 event notifications on the queue: none, create (ObjectCreated copies), create-and-delete (ObjectRemoved deletes the copy)")
-	f.IntVar(&fl.attempts, "attempts", 5, "attempts per object within one delivery")
-	f.DurationVar(&fl.idleCheck, "idle-check", 30*time.Second, "while the queue is empty, check this often whether the run is over")
+	fl.agent = spec.NewAgent(state.TaskS3)
+	fl.spec = spec.BindS3Cloud(c.Flags(), &fl.agent, worker)
+	c.Flags().BoolVar(&fl.jsonOut, "json", false, "print the result as one JSON line on stdout at the end")
 }
 
 // setup validates the flags and opens everything a cloud S3 process needs.
 func (fl *s3CloudFlags) setup(cmd *cobra.Command, role string) (cloudrun.S3Task, *awsClients, cloudrun.Queues, *slog.Logger, error) {
 	var task cloudrun.S3Task
+	fail := func(err error) (cloudrun.S3Task, *awsClients, cloudrun.Queues, *slog.Logger, error) {
+		return task, nil, cloudrun.Queues{}, nil, err
+	}
 	ctx := cmd.Context()
-	if err := bindEnv(cmd); err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
+	a := &fl.agent
+	if err := fl.spec.Env(cmd.Flags(), os.LookupEnv); err != nil {
+		return fail(badInput(err))
 	}
-	level, _ := cmd.Flags().GetString("log-level")
-	format := "json"
-	if f := cmd.Flags().Lookup("log-format"); f != nil && f.Changed {
-		format = f.Value.String()
-	}
-	log, err := cloudrun.NewLogger(os.Stderr, level, format, "task", fl.taskID, "role", role)
+	log, err := newLoggerEnv(cmd, "json", a.LogLevel, a.LogFormat, "task", a.TaskID, "role", role)
 	if err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
+		return fail(err)
 	}
+	s := a.Task.S3
 	var missing []string
-	for _, m := range []struct{ v, flag string }{{fl.taskID, "task-id"}, {fl.queueURL, "queue-url"}, {fl.table, "table"}, {fl.src.url, "src"}, {fl.dst.url, "dst"}} {
-		if m.v == "" {
+	for _, m := range []struct {
+		set  bool
+		flag string
+	}{{a.TaskID != "", "task-id"}, {a.QueueURL != "", "queue-url"}, {a.Table != "", "table"}, {s.Source.Kind != "", "src"}, {s.Destination.Kind != "", "dst"}} {
+		if !m.set {
 			missing = append(missing, fmt.Sprintf("--%s (THUB_%s)", m.flag, strings.ToUpper(strings.ReplaceAll(m.flag, "-", "_"))))
 		}
 	}
 	if len(missing) > 0 {
-		return task, nil, cloudrun.Queues{}, nil, fmt.Errorf("missing %s", strings.Join(missing, ", "))
+		return fail(fmt.Errorf("missing %s", strings.Join(missing, ", ")))
 	}
-	opt, err := buildOptions(&fl.sync, log)
+	if err := fl.spec.Validate(); err != nil {
+		return fail(badInput(err))
+	}
+	opt, err := s.EngineOptions(log)
 	if err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
+		return fail(badInput(fl.spec.Names.Explain(err)))
 	}
-	if fl.batchObjects > 0 {
-		opt.BatchObjects = fl.batchObjects
-	}
-	if fl.attempts > 0 {
-		opt.Attempts = fl.attempts
-	}
-	if fl.visibility > 0 {
-		if fl.visibility < 3*time.Second {
-			return task, nil, cloudrun.Queues{}, nil, fmt.Errorf("--visibility %s: use at least 3s", fl.visibility)
+	f := a.Fleet
+	opt.BatchObjects, opt.Attempts = f.BatchObjects, f.Attempts
+	if f.Visibility > 0 {
+		v := time.Duration(f.Visibility)
+		if v < 3*time.Second {
+			return fail(fmt.Errorf("--visibility %s: use at least 3s", v))
 		}
-		opt.JobVisibility = fl.visibility.Round(time.Second)
+		opt.JobVisibility = v.Round(time.Second)
 	}
-	if fl.receiveWait > 0 {
-		opt.ReceiveWait = min(fl.receiveWait, 20*time.Second)
+	if f.ReceiveWait > 0 {
+		opt.ReceiveWait = min(time.Duration(f.ReceiveWait), 20*time.Second)
 	}
 	th := &s3sync.Throttle{}
 	opt.Throttle = th
-	clients, err := loadAWS(ctx, fl.region)
+	clients, err := loadAWS(ctx, a.Region)
 	if err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
+		return fail(err)
 	}
-	src, err := fl.src.open(ctx, "src", clients, &fl.sync, th, fl.secretRefresh)
+	access := cloudrun.SecretAccess{API: clients.secrets, Refresh: time.Duration(a.SecretRefresh)}
+	src, dst, err := s.OpenBoth(ctx, spec.Tuning{OnThrottle: th.Signal, Log: log}, access)
 	if err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
+		return fail(err)
 	}
-	dst, err := fl.dst.open(ctx, "dst", clients, &fl.sync, th, fl.secretRefresh)
+	qs, err := cloudrun.OpenQueues(ctx, clients.sqs, a.QueueURL, a.DLQURL)
 	if err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
-	}
-	qs, err := cloudrun.OpenQueues(ctx, clients.sqs, fl.queueURL, fl.dlqURL)
-	if err != nil {
-		return task, nil, cloudrun.Queues{}, nil, err
+		return fail(err)
 	}
 	var q queue.Queue = cloudrun.Splitting{Queue: qs.Jobs}
 	if os.Getenv("THUB_FAULT_DUPLICATE_SENDS") == "1" {
 		log.Warn("fault injection: every message is sent twice")
 		q = cloudrun.Duplicating{Queue: q}
 	}
-	task = cloudrun.S3Task{ID: fl.taskID, Name: fl.taskName, OneTime: fl.schedule == "", Src: src, Dst: dst,
-		Store: dynamostore.New(clients.ddb, fl.table), Queue: q, Opt: opt, Log: log}
+	task = cloudrun.S3Task{ID: a.TaskID, Name: a.TaskName, OneTime: a.Task.Schedule.OneTime(), Src: src, Dst: dst,
+		Store: dynamostore.New(clients.ddb, a.Table), Queue: q, Opt: opt, Log: log}
 	return task, clients, qs, log, nil
 }
 
@@ -295,10 +158,10 @@ Exit status: 0 done, 2 bad input or failure, 3 another finder of the task is run
 			if err != nil {
 				return err
 			}
-			res, err := task.Find(cmd.Context(), fl.leaseTTL)
+			res, err := task.Find(cmd.Context(), time.Duration(fl.agent.Fleet.LeaseTTL))
 			if errors.Is(err, cloudrun.ErrBusy) {
 				log.Warn("another finder run of this task is in progress: not starting a second one", "err", err)
-				fmt.Fprintf(os.Stderr, "thub: task %s: %v\n", fl.taskID, err)
+				fmt.Fprintf(os.Stderr, "thub: task %s: %v\n", fl.agent.TaskID, err)
 				return exitError{code: 3}
 			}
 			if err != nil {
@@ -334,16 +197,12 @@ Every flag can come from THUB_<FLAG> (see cloud/docs/cloud-run.md).`,
 			if err != nil {
 				return err
 			}
-			switch fl.events {
-			case "none", "create", "create-and-delete":
-			default:
-				return fmt.Errorf("--events %q: use none, create or create-and-delete", fl.events)
-			}
-			giant, err := parseSize("giant-threshold", fl.giant)
+			f, events := fl.agent.Fleet, fl.agent.Task.S3.Events
+			giant, err := spec.ParseSize(f.GiantThreshold)
 			if err != nil {
 				return err
 			}
-			maxReceives := fl.maxReceives
+			maxReceives := f.MaxReceives
 			if maxReceives <= 0 {
 				maxReceives = qs.MaxReceives
 			}
@@ -354,9 +213,9 @@ Every flag can come from THUB_<FLAG> (see cloud/docs/cloud-run.md).`,
 				log.Warn("--max-receives exceeds the queue's maxReceiveCount: SQS moves messages to the dead-letter queue before they are recorded FAILED",
 					"max_receives", maxReceives, "queue_max_receive_count", qs.MaxReceives)
 			}
-			fc := cloudrun.FleetConfig{MaxReceives: maxReceives, GiantThreshold: giant, EventMode: fl.events,
-				Grace: fl.grace, RetryDelay: fl.retryDelay, IdleCheck: fl.idleCheck,
-				Events: &cloudrun.EventLog{API: clients.ddb, Table: fl.table, TaskID: fl.taskID}}
+			fc := cloudrun.FleetConfig{MaxReceives: maxReceives, GiantThreshold: giant, EventMode: events,
+				Grace: time.Duration(f.Grace), RetryDelay: time.Duration(f.RetryDelay), IdleCheck: time.Duration(f.IdleCheck),
+				Events: &cloudrun.EventLog{API: clients.ddb, Table: fl.agent.Table, TaskID: fl.agent.TaskID}}
 			if qs.DeadLetter != nil {
 				fc.DeadLetter = qs.DeadLetter
 			} else {
