@@ -14,6 +14,7 @@ import (
 
 	"transferhub/backend/monitor"
 	"transferhub/backend/tasks"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 )
 
@@ -32,8 +33,8 @@ func taskServices(t *testing.T, dir string, pick SaveFilePicker) (*TasksService,
 }
 
 func folderTask(src, dst string) tasks.Definition {
-	return tasks.Definition{S3: &tasks.S3Spec{Source: tasks.Location{Kind: tasks.LocationLocal, Path: src},
-		Destination: tasks.Location{Kind: tasks.LocationLocal, Path: dst}}}
+	return tasks.Definition{S3: &tasks.S3Spec{Source: tasks.Location{Side: spec.Side{Kind: tasks.LocationLocal, Path: src}},
+		Destination: tasks.Location{Side: spec.Side{Kind: tasks.LocationLocal, Path: dst}}}}
 }
 
 func waitTask(t *testing.T, ts *TasksService, id string, status state.TaskStatus) tasks.View {

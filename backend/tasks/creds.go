@@ -10,8 +10,8 @@ import (
 
 	"transferhub/backend/credentials"
 	"transferhub/cloud/image"
-	"transferhub/cloud/image/ecr"
 	"transferhub/cloud/objstore"
+	"transferhub/cloud/spec"
 )
 
 // Credentials is what the task runner needs from backend/credentials (its Manager):
@@ -39,17 +39,37 @@ func (m *Manager) resolve(ctx context.Context, id, side string) (credentials.Res
 }
 
 // s3Config is the engine's connection settings for a resolved AWS or S3-compatible
-// profile; region overrides the profile's default region.
-func s3Config(r credentials.Resolved, region string) (objstore.S3Config, error) {
+// profile (the side's region, when it has one, is laid over it by cloud/spec).
+func s3Config(r credentials.Resolved) (objstore.S3Config, error) {
 	if !r.ForS3() {
 		return objstore.S3Config{}, fmt.Errorf("profile %q is a %s profile; S3 locations need an AWS or S3-compatible profile", r.Name, r.Kind)
 	}
 	c := r.S3Config()
-	if region != "" {
-		c.Region = region
-	}
 	if c.Profile == "" && c.SecretKey == "" {
 		return c, fmt.Errorf("profile %q has no secret access key in the keychain; set it under Credentials", r.Name)
+	}
+	return c, nil
+}
+
+// profileAccess reaches the bucket sides of an S3 task through their credential
+// profiles, keys read from the keychain when a run starts (spec.Credentials).
+type profileAccess struct {
+	m        *Manager
+	src, dst string // profile ids
+}
+
+func (p profileAccess) S3Config(ctx context.Context, role spec.Role, _ spec.Side) (objstore.S3Config, error) {
+	id := p.src
+	if role == spec.RoleDestination {
+		id = p.dst
+	}
+	r, err := p.m.resolve(ctx, id, string(role))
+	if err != nil {
+		return objstore.S3Config{}, err
+	}
+	c, err := s3Config(r)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", role, err)
 	}
 	return c, nil
 }
@@ -81,103 +101,84 @@ func addRegistry(a *image.Access, r credentials.Resolved) error {
 	return nil
 }
 
-// imageSetup resolves an image task's profiles into the engine configuration and the
-// parts of the spec that do not depend on the engine (sources are parsed once the
-// source registry is known: see sources).
+// imageSetup is an image task's engine configuration with its profiles resolved, and
+// the spec they complete (the registry hosts the profiles name, the ECR regions).
 type imageSetup struct {
-	cfg     image.Config
-	srcHost string // registry the references are relative to ("" = full references)
-	dstHost string // destination registry host (not for ECR)
+	cfg image.Config
+	im  spec.Image
 }
 
 func (m *Manager) imageConfig(ctx context.Context, s ImageSpec) (imageSetup, error) {
-	set := imageSetup{cfg: image.Config{Access: image.Access{Creds: map[string]image.Cred{}, NoDockerConfig: true}}}
-	acc := &set.cfg.Access
+	im := s.Spec()
+	im.NoDockerConfig = true // the app's registries are reached through its profiles only
+	acc := image.Access{Creds: map[string]image.Cred{}}
+	var srcAWS, dstAWS *aws.Config
 	switch s.Source.Kind {
 	case ECRKind:
 		r, err := m.resolve(ctx, s.Source.ProfileID, "source")
 		if err != nil {
-			return set, err
+			return imageSetup{}, err
 		}
 		ac, err := awsConfig(ctx, r, s.Source.Region)
 		if err != nil {
-			return set, fmt.Errorf("source: %w", err)
+			return imageSetup{}, fmt.Errorf("source: %w", err)
 		}
-		set.cfg.SourceECR = &ecr.Config{Region: ac.Region, Account: s.Source.Account, AWS: &ac}
+		im.Source.Region, srcAWS = ac.Region, &ac
 	default:
 		if s.Source.ProfileID != "" {
 			r, err := m.resolve(ctx, s.Source.ProfileID, "source")
 			if err != nil {
-				return set, err
+				return imageSetup{}, err
 			}
-			if err := addRegistry(acc, r); err != nil {
-				return set, fmt.Errorf("source: %w", err)
+			if err := addRegistry(&acc, r); err != nil {
+				return imageSetup{}, fmt.Errorf("source: %w", err)
 			}
-			set.srcHost = r.Host
+			im.Source.Registry = r.Host
 		}
 	}
 	switch s.Destination.Kind {
 	case ECRKind:
 		r, err := m.resolve(ctx, s.Destination.ProfileID, "destination")
 		if err != nil {
-			return set, err
+			return imageSetup{}, err
 		}
 		ac, err := awsConfig(ctx, r, s.Destination.Region)
 		if err != nil {
-			return set, fmt.Errorf("destination: %w", err)
+			return imageSetup{}, fmt.Errorf("destination: %w", err)
 		}
-		set.cfg.DestECR = &ecr.Config{Region: ac.Region, Account: s.Destination.Account, AWS: &ac}
-		set.cfg.ECRRepo = ecr.RepoSettings{ScanOnPush: s.Destination.ScanOnPush, Immutable: s.Destination.ImmutableTags, KMSKey: s.Destination.KMSKey}
+		im.Destination.Region, dstAWS = ac.Region, &ac
 	default:
 		if s.Destination.ProfileID != "" {
 			r, err := m.resolve(ctx, s.Destination.ProfileID, "destination")
 			if err != nil {
-				return set, err
+				return imageSetup{}, err
 			}
-			if err := addRegistry(acc, r); err != nil {
-				return set, fmt.Errorf("destination: %w", err)
+			if err := addRegistry(&acc, r); err != nil {
+				return imageSetup{}, fmt.Errorf("destination: %w", err)
 			}
-			set.dstHost = r.Host
-		} else {
-			set.dstHost = s.Destination.Registry
+			im.Destination.Registry = r.Host
 		}
 	}
-	return set, nil
+	cfg := im.EngineConfig(nil)
+	cfg.Access.Creds, cfg.Access.InsecureHTTP, cfg.Access.CAFiles = acc.Creds, acc.InsecureHTTP, acc.CAFiles
+	if cfg.SourceECR != nil {
+		cfg.SourceECR.AWS = srcAWS
+	}
+	if cfg.DestECR != nil {
+		cfg.DestECR.AWS = dstAWS
+	}
+	return imageSetup{cfg: cfg, im: im}, nil
 }
 
 // imageSpec builds the engine's spec once the engine knows the ECR hosts.
-func imageSpec(s ImageSpec, set imageSetup, eng *image.Engine) (image.Spec, error) {
-	srcDefault := set.srcHost
-	if s.Source.Kind == ECRKind {
-		srcDefault = eng.SourceRegistry()
+func imageSpec(set imageSetup, eng *image.Engine) (image.Spec, error) {
+	es, err := set.im.EngineSpec()
+	if err != nil {
+		return es, fmt.Errorf("source: %w", err)
 	}
-	spec := image.Spec{
-		RepoPrefix: s.Source.RepoPrefix, RepoRegex: s.Source.RepoRegex,
-		Tags: image.TagFilter{Include: s.TagInclude, Exclude: s.TagExclude, Semver: s.Semver, Latest: s.Latest},
-		Copy: image.CopyOptions{Platforms: s.Platforms, Referrers: s.Referrers},
+	spec.ResolveECR(&es, eng.SourceRegistry())
+	if err := eng.Validate(es); err != nil {
+		return es, err
 	}
-	for _, r := range s.Source.References {
-		src, err := image.ParseSource(r, srcDefault)
-		if err != nil {
-			return spec, fmt.Errorf("source: %w", err)
-		}
-		spec.Sources = append(spec.Sources, src)
-	}
-	if s.Destination.Kind == ECRKind {
-		spec.Destination = image.Destination{Prefix: s.Destination.Prefix}
-	} else {
-		d := set.dstHost
-		if s.Destination.Prefix != "" {
-			d += "/" + s.Destination.Prefix
-		}
-		dst, err := image.ParseDestination(d)
-		if err != nil {
-			return spec, fmt.Errorf("destination: %w", err)
-		}
-		spec.Destination = dst
-	}
-	if err := eng.Validate(spec); err != nil {
-		return spec, err
-	}
-	return spec, nil
+	return es, nil
 }

@@ -7,19 +7,22 @@ package tasks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 )
 
-// DefinitionVersion is the version of the definition format this build writes ("v").
-const DefinitionVersion = 1
+// DefinitionVersion is the version of the definition format this build writes ("v"):
+// the task spec's (cloud/spec), which the definition embeds.
+const DefinitionVersion = spec.Version
 
 // Definition is what a task does, stored as versioned JSON with the task (state.Task's
-// Definition). Exactly one of S3 and Image is set, matching the task's type. Add fields,
-// never rename them: old state files must keep loading.
+// Definition): the task's spec (cloud/spec) plus what only the app knows, the
+// credential profile of each side. Its JSON is the spec's, with a "profileId" on each
+// side; exactly one of S3 and Image is set, matching the task's type. Add fields, never
+// rename them: old state files must keep loading (cloud/spec migrates them).
 type Definition struct {
 	V        int        `json:"v"`
 	S3       *S3Spec    `json:"s3,omitempty"`
@@ -29,116 +32,63 @@ type Definition struct {
 
 // Location kinds of an S3 task's side.
 const (
-	LocationS3    = "s3"    // a bucket and prefix reached with a credential profile
-	LocationLocal = "local" // a directory on this computer
+	LocationS3    = spec.KindS3    // a bucket and prefix reached with a credential profile
+	LocationLocal = spec.KindLocal // a directory on this computer
 )
 
-// Location is one side of an S3 task.
+// Location is one side of an S3 task: the spec's side and the profile that reaches it.
+// The app reaches buckets through profiles only: the side's own access, provider and
+// endpoint settings stay empty (the profile has them). Region overrides the profile's
+// region (it must belong to the profile's partition); a local Path is absolute.
 type Location struct {
-	Kind      string `json:"kind"`                // LocationS3 or LocationLocal
+	spec.Side
 	ProfileID string `json:"profileId,omitempty"` // AWS or S3-compatible credential profile
-	Bucket    string `json:"bucket,omitempty"`
-	Prefix    string `json:"prefix,omitempty"`
-	// Region overrides the profile's region (it must belong to the profile's partition).
-	Region string `json:"region,omitempty"`
-	Path   string `json:"path,omitempty"` // LocationLocal: absolute directory
 }
 
 // S3Spec covers the options of `thub s3 sync`.
 type S3Spec struct {
 	Source      Location `json:"source"`
 	Destination Location `json:"destination"`
-	// Compare: size+etag (default), size, checksum or none.
-	Compare string `json:"compare,omitempty"`
-	// Prefixes restrict the task to keys under any of them (relative to the source prefix).
-	Prefixes []string `json:"prefixes,omitempty"`
-	// Include and Exclude are globs (s3sync.Glob) on keys relative to the source prefix.
-	Include []string `json:"include,omitempty"`
-	Exclude []string `json:"exclude,omitempty"`
-	// MinSize/MaxSize as typed ("1KiB", "5 GB"); empty: no bound.
-	MinSize string `json:"minSize,omitempty"`
-	MaxSize string `json:"maxSize,omitempty"`
-	// ModifiedAfter/ModifiedBefore: RFC 3339 or YYYY-MM-DD; empty: no bound.
-	ModifiedAfter  string `json:"modifiedAfter,omitempty"`
-	ModifiedBefore string `json:"modifiedBefore,omitempty"`
-	// Delete removes destination objects (within the selection) the source lacks.
-	Delete bool `json:"delete,omitempty"`
-	// ServerSide: auto (default), never or always.
-	ServerSide  string `json:"serverSide,omitempty"`
-	Concurrency int    `json:"concurrency,omitempty"`
-	// Destination write options (S3 destinations only).
-	StorageClass string `json:"storageClass,omitempty"`
-	ACL          string `json:"acl,omitempty"`
-	SSE          string `json:"sse,omitempty"` // "", AES256 or aws:kms
-	SSEKMSKeyID  string `json:"sseKmsKeyId,omitempty"`
+	spec.S3Options
 }
 
 // Image source and destination kinds.
 const (
-	RegistryKind = "registry" // any OCI registry (a registry profile, or anonymous)
-	ECRKind      = "ecr"      // Amazon ECR through an AWS profile
+	RegistryKind = spec.KindRegistry // any OCI registry (a registry profile, or anonymous)
+	ECRKind      = spec.KindECR      // Amazon ECR through an AWS profile
 )
 
-// ImageSource says which images to copy.
+// ImageSource says which images to copy. ProfileID is a registry profile (optional for
+// public registries; References are then relative to its host) or an AWS profile (ECR).
 type ImageSource struct {
-	Kind string `json:"kind"` // RegistryKind or ECRKind
-	// ProfileID: a registry profile (optional for public registries) or an AWS profile (ECR).
+	spec.ImageSource
 	ProfileID string `json:"profileId,omitempty"`
-	// References: with a profile (or ECR) repository paths on that registry
-	// (team/app:v1, app@sha256:..., app:ALL_TAGS); without one full references
-	// (registry/repo:tag). With ECR and no references every repository is copied.
-	References []string `json:"references,omitempty"`
-	// ECR only.
-	Region     string `json:"region,omitempty"`
-	Account    string `json:"account,omitempty"`
-	RepoPrefix string `json:"repoPrefix,omitempty"`
-	RepoRegex  string `json:"repoRegex,omitempty"`
 }
 
-// ImageDestination says where images go: the destination repository is Prefix joined
-// with the source repository path.
+// ImageDestination says where images go; ProfileID is a registry profile (which names
+// the host) or an AWS profile (ECR).
 type ImageDestination struct {
-	Kind      string `json:"kind"` // RegistryKind or ECRKind
+	spec.ImageDestination
 	ProfileID string `json:"profileId,omitempty"`
-	// Registry is host[:port] when no registry profile names it.
-	Registry string `json:"registry,omitempty"`
-	Prefix   string `json:"prefix,omitempty"`
-	// ECR only.
-	Region        string `json:"region,omitempty"`
-	Account       string `json:"account,omitempty"`
-	ScanOnPush    bool   `json:"scanOnPush,omitempty"`
-	ImmutableTags bool   `json:"immutableTags,omitempty"`
-	KMSKey        string `json:"kmsKey,omitempty"`
 }
 
 // ImageSpec covers the options of `thub image sync`.
 type ImageSpec struct {
 	Source      ImageSource      `json:"source"`
 	Destination ImageDestination `json:"destination"`
-	// Tag filters apply to ALL_TAGS sources and whole-ECR selections.
-	TagInclude []string `json:"tagInclude,omitempty"`
-	TagExclude []string `json:"tagExclude,omitempty"`
-	Semver     string   `json:"semver,omitempty"`
-	Latest     int      `json:"latest,omitempty"`
-	// Platforms ("linux/amd64", "linux/arm64/v8"); empty copies every platform intact.
-	Platforms   []string `json:"platforms,omitempty"`
-	Referrers   bool     `json:"referrers"`
-	Concurrency int      `json:"concurrency,omitempty"`
+	spec.ImageOptions
 }
 
-// Schedule kinds.
+// Schedule is when a task runs (cloud/spec): on this computer, cron times are local
+// time unless the schedule names its zone.
+type Schedule = spec.Schedule
+
+// Schedule kinds the app runs.
 const (
-	ScheduleNone     = ""
-	ScheduleInterval = "interval"
-	ScheduleCron     = "cron"
+	ScheduleNone     = spec.ScheduleNone
+	ScheduleInterval = spec.ScheduleInterval
+	ScheduleCron     = spec.ScheduleCron
 )
-
-// Schedule repeats a local task's runs while the app is open.
-type Schedule struct {
-	Kind  string `json:"kind,omitempty"`
-	Every string `json:"every,omitempty"` // ScheduleInterval: Go duration, e.g. "30m", "6h"
-	Cron  string `json:"cron,omitempty"`  // ScheduleCron: 5 fields, e.g. "0 2 * * *"
-}
 
 // Type returns the task type the definition describes.
 func (d Definition) Type() state.TaskType {
@@ -149,23 +99,20 @@ func (d Definition) Type() state.TaskType {
 }
 
 // ErrDefinition marks a definition that cannot be read.
-var ErrDefinition = errors.New("unreadable task definition")
+var ErrDefinition = spec.ErrUnreadable
 
-// DecodeDefinition reads a stored definition, refusing versions this build does not know.
+// DecodeDefinition reads a stored definition of any version this build knows (older
+// forms are migrated by cloud/spec), refusing newer ones.
 func DecodeDefinition(raw json.RawMessage) (Definition, error) {
 	var d Definition
-	if len(raw) == 0 {
-		return d, fmt.Errorf("%w: empty", ErrDefinition)
+	up, err := spec.Upgrade(raw)
+	if err != nil {
+		return d, err
 	}
-	if err := json.Unmarshal(raw, &d); err != nil {
+	if err := json.Unmarshal(up, &d); err != nil {
 		return d, fmt.Errorf("%w: %v", ErrDefinition, err)
 	}
-	switch {
-	case d.V > DefinitionVersion:
-		return d, fmt.Errorf("%w: version %d was written by a newer Transfer Hub (this build reads up to %d)", ErrDefinition, d.V, DefinitionVersion)
-	case d.V < 1:
-		return d, fmt.Errorf("%w: no version", ErrDefinition)
-	case (d.S3 == nil) == (d.Image == nil):
+	if (d.S3 == nil) == (d.Image == nil) {
 		return d, fmt.Errorf("%w: it must describe either an S3 or an image transfer", ErrDefinition)
 	}
 	return d, nil
@@ -175,6 +122,30 @@ func DecodeDefinition(raw json.RawMessage) (Definition, error) {
 func (d Definition) Encode() (json.RawMessage, error) {
 	d.V = DefinitionVersion
 	return json.Marshal(d)
+}
+
+// Spec is the task's spec without the app's profiles.
+func (d Definition) Spec() spec.Task {
+	t := spec.Task{V: DefinitionVersion, Schedule: d.Schedule}
+	if d.S3 != nil {
+		s := d.S3.Spec()
+		t.S3 = &s
+	}
+	if d.Image != nil {
+		im := d.Image.Spec()
+		t.Image = &im
+	}
+	return t
+}
+
+// Spec is the S3 task's spec without the app's profiles.
+func (s S3Spec) Spec() spec.S3 {
+	return spec.S3{Source: s.Source.Side, Destination: s.Destination.Side, S3Options: s.S3Options}
+}
+
+// Spec is the image task's spec without the app's profiles.
+func (s ImageSpec) Spec() spec.Image {
+	return spec.Image{Source: s.Source.ImageSource, Destination: s.Destination.ImageDestination, ImageOptions: s.ImageOptions}
 }
 
 // normalized trims what users type around values and drops empty list entries, so that
@@ -210,16 +181,18 @@ func (d Definition) normalized() Definition {
 		im.Platforms = cleanList(im.Platforms, true)
 		d.Image = &im
 	}
-	d.Schedule.Kind = strings.TrimSpace(d.Schedule.Kind)
-	d.Schedule.Every = strings.TrimSpace(d.Schedule.Every)
-	d.Schedule.Cron = strings.Join(strings.Fields(d.Schedule.Cron), " ")
-	switch d.Schedule.Kind {
+	sc := &d.Schedule
+	sc.Kind, sc.Every, sc.At = strings.TrimSpace(sc.Kind), strings.TrimSpace(sc.Every), strings.TrimSpace(sc.At)
+	sc.Cron, sc.TimeZone = strings.Join(strings.Fields(sc.Cron), " "), strings.TrimSpace(sc.TimeZone)
+	switch sc.Kind {
 	case ScheduleNone:
 		d.Schedule = Schedule{}
 	case ScheduleInterval:
-		d.Schedule.Cron = ""
+		sc.Cron, sc.At = "", ""
 	case ScheduleCron:
-		d.Schedule.Every = ""
+		sc.Every, sc.At = "", ""
+	case spec.ScheduleOnce:
+		sc.Every, sc.Cron = "", ""
 	}
 	return d
 }

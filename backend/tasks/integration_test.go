@@ -28,6 +28,7 @@ import (
 
 	"transferhub/backend/credentials"
 	"transferhub/cloud/image/imagetest"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/testenv"
 )
@@ -116,9 +117,9 @@ func TestS3TaskBetweenGatewaysFailsOneObjectThenRetriesIt(t *testing.T) {
 	cm.SetUsageChecker(m)
 
 	d := Definition{S3: &S3Spec{
-		Source:      Location{Kind: LocationS3, ProfileID: pa.ID, Bucket: srcBucket},
-		Destination: Location{Kind: LocationS3, ProfileID: pb.ID, Bucket: dstBucket, Prefix: ""},
-		Concurrency: 4,
+		Source:      Location{ProfileID: pa.ID, Side: spec.Side{Kind: LocationS3, Bucket: srcBucket}},
+		Destination: Location{ProfileID: pb.ID, Side: spec.Side{Kind: LocationS3, Bucket: dstBucket, Prefix: ""}},
+		S3Options:   spec.S3Options{Concurrency: 4},
 	}}
 	plan, err := m.Plan(ctx, d)
 	require.NoError(t, err)
@@ -165,8 +166,8 @@ func TestWrongSecretFailsTheTaskWithAReadableError(t *testing.T) {
 	bad := gatewayProfile(t, cm, env, "A", env.Get("TH_S3_A_ENDPOINT"), "not-the-secret")
 	m := newManager(t, t.TempDir(), cm, nil)
 	d := Definition{S3: &S3Spec{
-		Source:      Location{Kind: LocationS3, ProfileID: bad.ID, Bucket: bucket},
-		Destination: Location{Kind: LocationLocal, Path: t.TempDir()},
+		Source:      Location{ProfileID: bad.ID, Side: spec.Side{Kind: LocationS3, Bucket: bucket}},
+		Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: t.TempDir()}},
 	}}
 	_, err := m.Plan(ctx, d)
 	require.Error(t, err)
@@ -211,8 +212,8 @@ func TestStopThenResumeTheSameRun(t *testing.T) {
 	m := newManager(t, t.TempDir(), cm, obs)
 	dst := t.TempDir()
 	v, err := m.Create(ctx, CreateRequest{Name: "slow", Start: true, Definition: Definition{S3: &S3Spec{
-		Source:      Location{Kind: LocationS3, ProfileID: pa.ID, Bucket: bucket},
-		Destination: Location{Kind: LocationLocal, Path: dst}, Concurrency: 1,
+		Source:      Location{ProfileID: pa.ID, Side: spec.Side{Kind: LocationS3, Bucket: bucket}},
+		Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: dst}}, S3Options: spec.S3Options{Concurrency: 1},
 	}}})
 	require.NoError(t, err)
 	waitFor(t, m, v.ID, "copying", func(View) bool { return gets.Load() >= 3 })
@@ -256,9 +257,9 @@ func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {
 	require.NoError(t, err)
 	m := newManager(t, t.TempDir(), cm, nil)
 	d := Definition{Image: &ImageSpec{
-		Source:      ImageSource{Kind: RegistryKind, ProfileID: src.ID, References: []string{repo + ":v1", repo + ":v2"}},
-		Destination: ImageDestination{Kind: RegistryKind, ProfileID: dst.ID, Prefix: "mirror"},
-		Referrers:   true,
+		Source:       ImageSource{ProfileID: src.ID, ImageSource: spec.ImageSource{Kind: RegistryKind, References: []string{repo + ":v1", repo + ":v2"}}},
+		Destination:  ImageDestination{ProfileID: dst.ID, ImageDestination: spec.ImageDestination{Kind: RegistryKind, Prefix: "mirror"}},
+		ImageOptions: spec.ImageOptions{Referrers: true},
 	}}
 	plan, err := m.Plan(ctx, d)
 	require.NoError(t, err)

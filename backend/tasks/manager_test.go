@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 )
@@ -26,7 +27,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 }
 
 func localDef(src, dst string) Definition {
-	return Definition{S3: &S3Spec{Source: Location{Kind: LocationLocal, Path: src}, Destination: Location{Kind: LocationLocal, Path: dst}}}
+	return Definition{S3: &S3Spec{Source: Location{Side: spec.Side{Kind: LocationLocal, Path: src}}, Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: dst}}}}
 }
 
 func TestLocalTaskRunsToCompletion(t *testing.T) {
@@ -194,9 +195,9 @@ func TestCloneDeleteAndInUse(t *testing.T) {
 	m := newManager(t, t.TempDir(), creds, nil)
 	src := t.TempDir()
 	d := Definition{S3: &S3Spec{
-		Source:      Location{Kind: LocationLocal, Path: src},
-		Destination: Location{Kind: LocationS3, ProfileID: "s3c", Bucket: "some-bucket"},
-		Include:     []string{"*.jpg"},
+		Source:      Location{Side: spec.Side{Kind: LocationLocal, Path: src}},
+		Destination: Location{ProfileID: "s3c", Side: spec.Side{Kind: LocationS3, Bucket: "some-bucket"}},
+		S3Options:   spec.S3Options{Include: []string{"*.jpg"}},
 	}}
 	v, err := m.Create(ctx, CreateRequest{Name: "photos", Definition: d})
 	require.NoError(t, err)
@@ -251,8 +252,8 @@ func TestWrongCredentialIsAReadableTaskError(t *testing.T) {
 	ctx := context.Background()
 	creds := newFakeCreds(compatProfile)
 	m := newManager(t, t.TempDir(), creds, nil)
-	d := Definition{S3: &S3Spec{Source: Location{Kind: LocationLocal, Path: t.TempDir()},
-		Destination: Location{Kind: LocationS3, ProfileID: "s3c", Bucket: "some-bucket"}}}
+	d := Definition{S3: &S3Spec{Source: Location{Side: spec.Side{Kind: LocationLocal, Path: t.TempDir()}},
+		Destination: Location{ProfileID: "s3c", Side: spec.Side{Kind: LocationS3, Bucket: "some-bucket"}}}}
 	v, err := m.Create(ctx, CreateRequest{Name: "no secret", Definition: d})
 	require.NoError(t, err)
 

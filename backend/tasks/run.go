@@ -12,6 +12,7 @@ import (
 	"transferhub/cloud/image"
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 )
@@ -336,78 +337,18 @@ func (m *Manager) finish(ctx context.Context, e *entry, r *run, err error, logge
 
 // openS3 resolves credentials and opens both ends of an S3 task.
 func (m *Manager) openS3(ctx context.Context, s S3Spec, conc int, th *s3sync.Throttle) (src, dst objstore.Location, err error) {
-	open := func(l Location, side string, dest bool) (objstore.Location, error) {
-		if l.Kind == LocationLocal {
-			return objstore.OpenLocal(l.Path)
-		}
-		r, err := m.resolve(ctx, l.ProfileID, side)
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := s3Config(r, l.Region)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", side, err)
-		}
-		cfg.Concurrency = conc
-		if th != nil {
-			cfg.OnThrottle = th.Signal
-		}
-		if dest {
-			cfg.StorageClass, cfg.ACL, cfg.SSE, cfg.SSEKMSKeyID = s.StorageClass, s.ACL, s.SSE, s.SSEKMSKeyID
-		}
-		loc, err := objstore.Open(ctx, objstore.Spec{Bucket: l.Bucket, Prefix: l.Prefix}, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", side, err)
-		}
-		return loc, nil
+	t := spec.Tuning{Concurrency: conc}
+	if th != nil {
+		t.OnThrottle = th.Signal
 	}
-	if src, err = open(s.Source, "source", false); err != nil {
-		return nil, nil, err
-	}
-	if dst, err = open(s.Destination, "destination", true); err != nil {
-		return nil, nil, err
-	}
-	return src, dst, nil
+	return s.Spec().OpenBoth(ctx, t, profileAccess{m: m, src: s.Source.ProfileID, dst: s.Destination.ProfileID})
 }
 
 // s3Options maps the definition onto the engine's options (validated before).
 func s3Options(s S3Spec, conc int, logger *slog.Logger) (s3sync.Options, error) {
-	o := s3sync.Options{Concurrency: conc, Delete: s.Delete, Logger: logger}
-	var err error
-	if o.Compare, err = s3sync.ParseCompareMode(s.Compare); err != nil {
-		return o, err
-	}
-	o.ServerSide = s3sync.ServerSideAuto
-	if s.ServerSide != "" {
-		o.ServerSide = s3sync.ServerSide(s.ServerSide)
-	}
-	sel := &o.Selection
-	sel.Prefixes, sel.Include, sel.Exclude = s.Prefixes, s.Include, s.Exclude
-	if s.MinSize != "" {
-		n, err := parseBytes(s.MinSize)
-		if err != nil {
-			return o, err
-		}
-		sel.MinSize = n
-	}
-	if s.MaxSize != "" {
-		n, err := parseBytes(s.MaxSize)
-		if err != nil {
-			return o, err
-		}
-		sel.MaxSize = n
-	}
-	if s.ModifiedAfter != "" {
-		if sel.ModifiedAfter, err = parseDate(s.ModifiedAfter); err != nil {
-			return o, err
-		}
-	}
-	if s.ModifiedBefore != "" {
-		if sel.ModifiedBefore, err = parseDate(s.ModifiedBefore); err != nil {
-			return o, err
-		}
-	}
-	return o, nil
+	o, err := s.Spec().EngineOptions(logger)
+	o.Concurrency = conc
+	return o, err
 }
 
 func (m *Manager) concurrency(n int) int {
@@ -538,7 +479,7 @@ func (m *Manager) imageEngine(ctx context.Context, s ImageSpec, logger *slog.Log
 	if err != nil {
 		return nil, image.Spec{}, err
 	}
-	spec, err := imageSpec(s, set, eng)
+	spec, err := imageSpec(set, eng)
 	if err != nil {
 		return nil, spec, err
 	}

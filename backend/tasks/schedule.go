@@ -14,7 +14,7 @@ func (m *Manager) arm(e *entry, s Schedule) {
 		m.cron.Remove(e.sched)
 		e.sched = 0
 	}
-	spec := s.cronSpec()
+	spec := s.CronSpec()
 	if spec == "" {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/backend/credentials"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 )
 
@@ -31,16 +32,16 @@ func lookup() ProfileLookup {
 func validS3(t *testing.T) Definition {
 	src := t.TempDir()
 	return Definition{S3: &S3Spec{
-		Source:      Location{Kind: LocationLocal, Path: src},
-		Destination: Location{Kind: LocationS3, ProfileID: "s3c", Bucket: "dest-bucket", Prefix: "backup/"},
+		Source:      Location{Side: spec.Side{Kind: LocationLocal, Path: src}},
+		Destination: Location{ProfileID: "s3c", Side: spec.Side{Kind: LocationS3, Bucket: "dest-bucket", Prefix: "backup/"}},
 	}}
 }
 
 func validImage() Definition {
 	return Definition{Image: &ImageSpec{
-		Source:      ImageSource{Kind: RegistryKind, ProfileID: "reg", References: []string{"team/app:v1", "team/db:ALL_TAGS"}},
-		Destination: ImageDestination{Kind: RegistryKind, Registry: "mirror.example.com", Prefix: "copies"},
-		Referrers:   true,
+		Source:       ImageSource{ProfileID: "reg", ImageSource: spec.ImageSource{Kind: RegistryKind, References: []string{"team/app:v1", "team/db:ALL_TAGS"}}},
+		Destination:  ImageDestination{ImageDestination: spec.ImageDestination{Kind: RegistryKind, Registry: "mirror.example.com", Prefix: "copies"}},
+		ImageOptions: spec.ImageOptions{Referrers: true},
 	}}
 }
 
@@ -86,16 +87,16 @@ func TestValidateS3Fields(t *testing.T) {
 		{"ip bucket", func(d *S3Spec) { d.Destination.Bucket = "192.168.1.1" }, "s3.destination.bucket", "IP address"},
 		{"double dot", func(d *S3Spec) { d.Destination.Bucket = "a..b" }, "s3.destination.bucket", "adjacent dots"},
 		{"region of other partition", func(d *S3Spec) {
-			d.Destination = Location{Kind: LocationS3, ProfileID: "aws1", Bucket: "dest-bucket", Region: "cn-north-1"}
+			d.Destination = Location{ProfileID: "aws1", Side: spec.Side{Kind: LocationS3, Bucket: "dest-bucket", Region: "cn-north-1"}}
 		}, "s3.destination.region", "aws-cn partition"},
 		{"region typo", func(d *S3Spec) {
-			d.Destination = Location{Kind: LocationS3, ProfileID: "aws1", Bucket: "dest-bucket", Region: "useast1"}
+			d.Destination = Location{ProfileID: "aws1", Side: spec.Side{Kind: LocationS3, Bucket: "dest-bucket", Region: "useast1"}}
 		}, "s3.destination.region", "not a region name"},
 		{"gov region for cn profile", func(d *S3Spec) {
-			d.Destination = Location{Kind: LocationS3, ProfileID: "cn1", Bucket: "dest-bucket", Region: "us-gov-west-1"}
+			d.Destination = Location{ProfileID: "cn1", Side: spec.Side{Kind: LocationS3, Bucket: "dest-bucket", Region: "us-gov-west-1"}}
 		}, "s3.destination.region", "cn-north-1, cn-northwest-1"},
 		{"no region anywhere", func(d *S3Spec) {
-			d.Destination = Location{Kind: LocationS3, ProfileID: "aws2", Bucket: "dest-bucket"}
+			d.Destination = Location{ProfileID: "aws2", Side: spec.Side{Kind: LocationS3, Bucket: "dest-bucket"}}
 		}, "s3.destination.region", "no default region"},
 		{"compat region shape", func(d *S3Spec) { d.Destination.Region = "Not A Region" }, "s3.destination.region", "not a region name"},
 		{"compare", func(d *S3Spec) { d.Compare = "md5" }, "s3.compare", "size+etag, size, checksum, none"},
@@ -114,11 +115,11 @@ func TestValidateS3Fields(t *testing.T) {
 		{"sse", func(d *S3Spec) { d.SSE = "rot13" }, "s3.sse", "AES256 or aws:kms"},
 		{"kms without sse", func(d *S3Spec) { d.SSEKMSKeyID = "alias/k" }, "s3.sseKmsKeyId", "only with aws:kms"},
 		{"write options on a folder", func(d *S3Spec) {
-			d.Destination = Location{Kind: LocationLocal, Path: "/tmp/th-dest-x"}
+			d.Destination = Location{Side: spec.Side{Kind: LocationLocal, Path: "/tmp/th-dest-x"}}
 			d.StorageClass = "STANDARD"
 		}, "s3.storageClass", "not to a local folder"},
 		{"overlap", func(d *S3Spec) {
-			d.Source = Location{Kind: LocationS3, ProfileID: "s3c", Bucket: "dest-bucket", Prefix: "backup/2024/"}
+			d.Source = Location{ProfileID: "s3c", Side: spec.Side{Kind: LocationS3, Bucket: "dest-bucket", Prefix: "backup/2024/"}}
 		}, "s3.destination.prefix", "overlaps the source"},
 	}
 	for _, tc := range cases {
@@ -134,12 +135,12 @@ func TestValidateS3Fields(t *testing.T) {
 
 func TestValidateLocalOverlapAndFile(t *testing.T) {
 	src := t.TempDir()
-	d := Definition{S3: &S3Spec{Source: Location{Kind: LocationLocal, Path: src}, Destination: Location{Kind: LocationLocal, Path: filepath.Join(src, "out")}}}
+	d := Definition{S3: &S3Spec{Source: Location{Side: spec.Side{Kind: LocationLocal, Path: src}}, Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: filepath.Join(src, "out")}}}}
 	assert.Contains(t, fieldErrors(t, "x", d), "s3.destination.path")
 
 	file := filepath.Join(src, "f.txt")
 	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
-	d = Definition{S3: &S3Spec{Source: Location{Kind: LocationLocal, Path: file}, Destination: Location{Kind: LocationLocal, Path: t.TempDir()}}}
+	d = Definition{S3: &S3Spec{Source: Location{Side: spec.Side{Kind: LocationLocal, Path: file}}, Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: t.TempDir()}}}}
 	assert.Contains(t, strings.Join(fieldErrors(t, "x", d)["s3.source.path"], ""), "is a file, not a folder")
 }
 
@@ -160,13 +161,25 @@ func TestValidateImageFields(t *testing.T) {
 			d.Source.References = []string{"https://reg.example.com/app:v1"}
 		}, "image.source.references", "without a scheme"},
 		{"aws profile as registry", func(d *ImageSpec) { d.Source.ProfileID = "aws1" }, "image.source.profileId", "not a container registry profile"},
-		{"ecr without profile", func(d *ImageSpec) { d.Source = ImageSource{Kind: ECRKind, Region: "eu-west-1"} }, "image.source.profileId", "AWS credentials"},
-		{"ecr region partition", func(d *ImageSpec) { d.Source = ImageSource{Kind: ECRKind, ProfileID: "aws1", Region: "cn-north-1"} }, "image.source.region", "aws-cn partition"},
-		{"ecr account", func(d *ImageSpec) { d.Source = ImageSource{Kind: ECRKind, ProfileID: "aws1", Account: "1234"} }, "image.source.account", "12 digits"},
-		{"ecr with registry profile", func(d *ImageSpec) { d.Source = ImageSource{Kind: ECRKind, ProfileID: "reg"} }, "image.source.profileId", "not an AWS profile"},
-		{"repo regex", func(d *ImageSpec) { d.Source = ImageSource{Kind: ECRKind, ProfileID: "aws1", RepoRegex: "(team"} }, "image.source.repoRegex", "not a regular expression"},
+		{"ecr without profile", func(d *ImageSpec) {
+			d.Source = ImageSource{ImageSource: spec.ImageSource{Kind: ECRKind, Region: "eu-west-1"}}
+		}, "image.source.profileId", "AWS credentials"},
+		{"ecr region partition", func(d *ImageSpec) {
+			d.Source = ImageSource{ProfileID: "aws1", ImageSource: spec.ImageSource{Kind: ECRKind, Region: "cn-north-1"}}
+		}, "image.source.region", "aws-cn partition"},
+		{"ecr account", func(d *ImageSpec) {
+			d.Source = ImageSource{ProfileID: "aws1", ImageSource: spec.ImageSource{Kind: ECRKind, Account: "1234"}}
+		}, "image.source.account", "12 digits"},
+		{"ecr with registry profile", func(d *ImageSpec) {
+			d.Source = ImageSource{ProfileID: "reg", ImageSource: spec.ImageSource{Kind: ECRKind}}
+		}, "image.source.profileId", "not an AWS profile"},
+		{"repo regex", func(d *ImageSpec) {
+			d.Source = ImageSource{ProfileID: "aws1", ImageSource: spec.ImageSource{Kind: ECRKind, RepoRegex: "(team"}}
+		}, "image.source.repoRegex", "not a regular expression"},
 		{"repo filter off ECR", func(d *ImageSpec) { d.Source.RepoPrefix = "team/" }, "image.source.repoPrefix", "whole Amazon ECR source"},
-		{"no destination", func(d *ImageSpec) { d.Destination = ImageDestination{Kind: RegistryKind} }, "image.destination.registry", "enter its host"},
+		{"no destination", func(d *ImageSpec) {
+			d.Destination = ImageDestination{ImageDestination: spec.ImageDestination{Kind: RegistryKind}}
+		}, "image.destination.registry", "enter its host"},
 		{"bad destination host", func(d *ImageSpec) { d.Destination.Registry = "bad host" }, "image.destination.prefix", "invalid"},
 		{"bad prefix", func(d *ImageSpec) { d.Destination.Prefix = "Upper/Case" }, "image.destination.prefix", ""},
 		{"ecr settings on registry", func(d *ImageSpec) { d.Destination.ScanOnPush = true }, "image.destination.kmsKey", "Amazon ECR destinations only"},
@@ -224,7 +237,7 @@ func TestDefinitionRoundTripAndVersions(t *testing.T) {
 	assert.Equal(t, "", back.Schedule.Every, "a cron schedule keeps no interval")
 	assert.Equal(t, []string{"reg"}, back.Profiles())
 
-	_, err = DecodeDefinition(json.RawMessage(`{"v":2,"s3":{}}`))
+	_, err = DecodeDefinition(json.RawMessage(`{"v":3,"s3":{}}`)) // 2 is this build's (cloud/spec)
 	assert.ErrorContains(t, err, "newer Transfer Hub")
 	_, err = DecodeDefinition(json.RawMessage(`{"v":1}`))
 	assert.ErrorContains(t, err, "either an S3 or an image transfer")
@@ -236,13 +249,12 @@ func TestDefinitionRoundTripAndVersions(t *testing.T) {
 
 func TestNormalizedTrimsWhatUsersType(t *testing.T) {
 	d := Definition{S3: &S3Spec{
-		Source:      Location{Kind: " local ", Path: " /data ", Bucket: "ignored"},
-		Destination: Location{Kind: "s3", ProfileID: " p ", Bucket: " b ", Prefix: "/keep me/", Path: "/ignored"},
-		Include:     []string{" *.jpg ", "", "  "},
-		Prefixes:    []string{"a b/", "", "c\r"},
+		Source:      Location{Side: spec.Side{Kind: " local ", Path: " /data ", Bucket: "ignored"}},
+		Destination: Location{ProfileID: " p ", Side: spec.Side{Kind: "s3", Bucket: " b ", Prefix: "/keep me/", Path: "/ignored"}},
+		S3Options:   spec.S3Options{Include: []string{" *.jpg ", "", "  "}, Prefixes: []string{"a b/", "", "c\r"}},
 	}}.normalized()
-	assert.Equal(t, Location{Kind: "local", Path: "/data"}, d.S3.Source)
-	assert.Equal(t, Location{Kind: "s3", ProfileID: "p", Bucket: "b", Prefix: "keep me/"}, d.S3.Destination)
+	assert.Equal(t, Location{Side: spec.Side{Kind: "local", Path: "/data"}}, d.S3.Source)
+	assert.Equal(t, Location{ProfileID: "p", Side: spec.Side{Kind: "s3", Bucket: "b", Prefix: "keep me/"}}, d.S3.Destination)
 	assert.Equal(t, []string{"*.jpg"}, d.S3.Include)
 	assert.Equal(t, []string{"a b/", "c"}, d.S3.Prefixes)
 }
@@ -251,4 +263,34 @@ func TestRegionsPerPartition(t *testing.T) {
 	assert.NoError(t, checkRegion("ap-southeast-9", "aws"), "a future region of the aws partition is accepted")
 	assert.ErrorContains(t, checkRegion("us-east-1", "aws-us-gov"), "aws-us-gov")
 	assert.ErrorContains(t, checkRegion("us-east-1", "azure"), "not one of aws")
+}
+
+// What only the app knows is checked here, the rest by cloud/spec, each field once.
+func TestValidateWhatTheAppAdds(t *testing.T) {
+	d := validS3(t)
+	d.S3.Destination.Endpoint = "http://elsewhere:9000"
+	d.S3.Source = Location{ProfileID: "aws1", Side: spec.Side{Kind: LocationS3, Bucket: "src-bucket"}}
+	d.S3.Events = "create"
+	d.Schedule = Schedule{Kind: spec.ScheduleOnce, At: "2026-05-01T02:00"}
+	errs := fieldErrors(t, "x", d)
+	assert.Contains(t, strings.Join(errs["s3.destination.endpoint"], ""), "through credential profiles")
+	assert.Contains(t, strings.Join(errs["s3.events"], ""), "cloud tasks")
+	assert.Contains(t, strings.Join(errs["schedule.kind"], ""), "cloud tasks")
+
+	d = validS3(t)
+	d.S3.Source = Location{ProfileID: "aws1", Side: spec.Side{Kind: LocationS3, Bucket: "src-bucket"}}
+	d.S3.Destination = Location{ProfileID: "aws2", Side: spec.Side{Kind: LocationS3, Bucket: "dst-bucket", Region: "eu-west-1"}}
+	d.S3.ServerSide = "always"
+	assert.Contains(t, strings.Join(fieldErrors(t, "x", d)["s3.serverSide"], ""), "different credential profiles")
+
+	d = validS3(t)
+	d.S3.Concurrency = 5000
+	assert.Len(t, fieldErrors(t, "x", d)["s3.concurrency"], 1, "one message per field")
+
+	// a cron schedule may name its zone (else the computer's local time applies)
+	d = validImage()
+	d.Schedule = Schedule{Kind: ScheduleCron, Cron: "0 2 * * *", TimeZone: "Asia/Shanghai"}
+	assert.Empty(t, fieldErrors(t, "x", d))
+	d.Schedule.TimeZone = "Mars/Base"
+	assert.Contains(t, strings.Join(fieldErrors(t, "x", d)["schedule.timeZone"], ""), "IANA")
 }

@@ -184,7 +184,7 @@ export namespace app {
 	}
 	export class PlanResult {
 	    plan: tasks.Plan;
-	    fieldErrors: tasks.FieldError[];
+	    fieldErrors: invalid.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new PlanResult(source);
@@ -193,7 +193,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.plan = this.convertValues(source["plan"], tasks.Plan);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], tasks.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -323,7 +323,7 @@ export namespace app {
 	}
 	export class TaskResult {
 	    task: tasks.View;
-	    fieldErrors: tasks.FieldError[];
+	    fieldErrors: invalid.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new TaskResult(source);
@@ -332,7 +332,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.task = this.convertValues(source["task"], tasks.View);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], tasks.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -505,6 +505,25 @@ export namespace credentials {
 	        this.secretAccessKey = source["secretAccessKey"];
 	        this.sessionToken = source["sessionToken"];
 	        this.password = source["password"];
+	    }
+	}
+
+}
+
+export namespace invalid {
+	
+	export class FieldError {
+	    field: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new FieldError(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.field = source["field"];
+	        this.message = source["message"];
 	    }
 	}
 
@@ -847,6 +866,31 @@ export namespace settings {
 
 }
 
+export namespace spec {
+	
+	export class Schedule {
+	    kind?: string;
+	    every?: string;
+	    cron?: string;
+	    at?: string;
+	    timeZone?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Schedule(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.kind = source["kind"];
+	        this.every = source["every"];
+	        this.cron = source["cron"];
+	        this.at = source["at"];
+	        this.timeZone = source["timeZone"];
+	    }
+	}
+
+}
+
 export namespace state {
 	
 	export class Counters {
@@ -880,25 +924,8 @@ export namespace state {
 
 export namespace tasks {
 	
-	export class Schedule {
-	    kind?: string;
-	    every?: string;
-	    cron?: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new Schedule(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.kind = source["kind"];
-	        this.every = source["every"];
-	        this.cron = source["cron"];
-	    }
-	}
 	export class ImageDestination {
 	    kind: string;
-	    profileId?: string;
 	    registry?: string;
 	    prefix?: string;
 	    region?: string;
@@ -906,6 +933,10 @@ export namespace tasks {
 	    scanOnPush?: boolean;
 	    immutableTags?: boolean;
 	    kmsKey?: string;
+	    endpoint?: string;
+	    host?: string;
+	    secretArn?: string;
+	    profileId?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new ImageDestination(source);
@@ -914,7 +945,6 @@ export namespace tasks {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.kind = source["kind"];
-	        this.profileId = source["profileId"];
 	        this.registry = source["registry"];
 	        this.prefix = source["prefix"];
 	        this.region = source["region"];
@@ -922,16 +952,25 @@ export namespace tasks {
 	        this.scanOnPush = source["scanOnPush"];
 	        this.immutableTags = source["immutableTags"];
 	        this.kmsKey = source["kmsKey"];
+	        this.endpoint = source["endpoint"];
+	        this.host = source["host"];
+	        this.secretArn = source["secretArn"];
+	        this.profileId = source["profileId"];
 	    }
 	}
 	export class ImageSource {
 	    kind: string;
-	    profileId?: string;
 	    references?: string[];
+	    registry?: string;
+	    lists?: string[];
 	    region?: string;
 	    account?: string;
 	    repoPrefix?: string;
 	    repoRegex?: string;
+	    endpoint?: string;
+	    host?: string;
+	    secretArn?: string;
+	    profileId?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new ImageSource(source);
@@ -940,12 +979,17 @@ export namespace tasks {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.kind = source["kind"];
-	        this.profileId = source["profileId"];
 	        this.references = source["references"];
+	        this.registry = source["registry"];
+	        this.lists = source["lists"];
 	        this.region = source["region"];
 	        this.account = source["account"];
 	        this.repoPrefix = source["repoPrefix"];
 	        this.repoRegex = source["repoRegex"];
+	        this.endpoint = source["endpoint"];
+	        this.host = source["host"];
+	        this.secretArn = source["secretArn"];
+	        this.profileId = source["profileId"];
 	    }
 	}
 	export class ImageSpec {
@@ -957,7 +1001,14 @@ export namespace tasks {
 	    latest?: number;
 	    platforms?: string[];
 	    referrers: boolean;
+	    recheckReferrers?: boolean;
 	    concurrency?: number;
+	    hostConcurrency?: number;
+	    reqPerSec?: number;
+	    attempts?: number;
+	    insecureHttp?: string[];
+	    caFiles?: string[];
+	    noDockerConfig?: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new ImageSpec(source);
@@ -973,7 +1024,14 @@ export namespace tasks {
 	        this.latest = source["latest"];
 	        this.platforms = source["platforms"];
 	        this.referrers = source["referrers"];
+	        this.recheckReferrers = source["recheckReferrers"];
 	        this.concurrency = source["concurrency"];
+	        this.hostConcurrency = source["hostConcurrency"];
+	        this.reqPerSec = source["reqPerSec"];
+	        this.attempts = source["attempts"];
+	        this.insecureHttp = source["insecureHttp"];
+	        this.caFiles = source["caFiles"];
+	        this.noDockerConfig = source["noDockerConfig"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -996,11 +1054,21 @@ export namespace tasks {
 	}
 	export class Location {
 	    kind: string;
-	    profileId?: string;
 	    bucket?: string;
 	    prefix?: string;
 	    region?: string;
 	    path?: string;
+	    provider?: string;
+	    endpoint?: string;
+	    addressing?: string;
+	    requesterPays?: boolean;
+	    checksums?: string;
+	    awsProfile?: string;
+	    secretArn?: string;
+	    roleArn?: string;
+	    externalId?: string;
+	    anonymous?: boolean;
+	    profileId?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new Location(source);
@@ -1009,11 +1077,21 @@ export namespace tasks {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.kind = source["kind"];
-	        this.profileId = source["profileId"];
 	        this.bucket = source["bucket"];
 	        this.prefix = source["prefix"];
 	        this.region = source["region"];
 	        this.path = source["path"];
+	        this.provider = source["provider"];
+	        this.endpoint = source["endpoint"];
+	        this.addressing = source["addressing"];
+	        this.requesterPays = source["requesterPays"];
+	        this.checksums = source["checksums"];
+	        this.awsProfile = source["awsProfile"];
+	        this.secretArn = source["secretArn"];
+	        this.roleArn = source["roleArn"];
+	        this.externalId = source["externalId"];
+	        this.anonymous = source["anonymous"];
+	        this.profileId = source["profileId"];
 	    }
 	}
 	export class S3Spec {
@@ -1021,6 +1099,7 @@ export namespace tasks {
 	    destination: Location;
 	    compare?: string;
 	    prefixes?: string[];
+	    prefixList?: string;
 	    include?: string[];
 	    exclude?: string[];
 	    minSize?: string;
@@ -1028,12 +1107,20 @@ export namespace tasks {
 	    modifiedAfter?: string;
 	    modifiedBefore?: string;
 	    delete?: boolean;
+	    listWorkers?: number;
+	    splitFlatLevels?: boolean;
 	    serverSide?: string;
 	    concurrency?: number;
+	    partSize?: string;
+	    multipartThreshold?: string;
+	    maxMemory?: string;
+	    stallTimeout?: string;
 	    storageClass?: string;
 	    acl?: string;
 	    sse?: string;
 	    sseKmsKeyId?: string;
+	    tags?: string;
+	    events?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new S3Spec(source);
@@ -1045,6 +1132,7 @@ export namespace tasks {
 	        this.destination = this.convertValues(source["destination"], Location);
 	        this.compare = source["compare"];
 	        this.prefixes = source["prefixes"];
+	        this.prefixList = source["prefixList"];
 	        this.include = source["include"];
 	        this.exclude = source["exclude"];
 	        this.minSize = source["minSize"];
@@ -1052,12 +1140,20 @@ export namespace tasks {
 	        this.modifiedAfter = source["modifiedAfter"];
 	        this.modifiedBefore = source["modifiedBefore"];
 	        this.delete = source["delete"];
+	        this.listWorkers = source["listWorkers"];
+	        this.splitFlatLevels = source["splitFlatLevels"];
 	        this.serverSide = source["serverSide"];
 	        this.concurrency = source["concurrency"];
+	        this.partSize = source["partSize"];
+	        this.multipartThreshold = source["multipartThreshold"];
+	        this.maxMemory = source["maxMemory"];
+	        this.stallTimeout = source["stallTimeout"];
 	        this.storageClass = source["storageClass"];
 	        this.acl = source["acl"];
 	        this.sse = source["sse"];
 	        this.sseKmsKeyId = source["sseKmsKeyId"];
+	        this.tags = source["tags"];
+	        this.events = source["events"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1082,7 +1178,7 @@ export namespace tasks {
 	    v: number;
 	    s3?: S3Spec;
 	    image?: ImageSpec;
-	    schedule: Schedule;
+	    schedule: spec.Schedule;
 	
 	    static createFrom(source: any = {}) {
 	        return new Definition(source);
@@ -1093,7 +1189,7 @@ export namespace tasks {
 	        this.v = source["v"];
 	        this.s3 = this.convertValues(source["s3"], S3Spec);
 	        this.image = this.convertValues(source["image"], ImageSpec);
-	        this.schedule = this.convertValues(source["schedule"], Schedule);
+	        this.schedule = this.convertValues(source["schedule"], spec.Schedule);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1149,20 +1245,6 @@ export namespace tasks {
 		}
 	}
 	
-	export class FieldError {
-	    field: string;
-	    message: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new FieldError(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.field = source["field"];
-	        this.message = source["message"];
-	    }
-	}
 	
 	
 	
@@ -1280,7 +1362,6 @@ export namespace tasks {
 		    return a;
 		}
 	}
-	
 	
 	
 	export class View {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"transferhub/backend/tasks"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 )
@@ -61,8 +62,8 @@ func runLocal(ctx context.Context, args []string) error {
 	}
 	defer m.Close(ctx)
 	d := tasks.Definition{S3: &tasks.S3Spec{
-		Source:      tasks.Location{Kind: tasks.LocationLocal, Path: *src},
-		Destination: tasks.Location{Kind: tasks.LocationLocal, Path: *dst},
+		Source:      tasks.Location{Side: spec.Side{Kind: tasks.LocationLocal, Path: *src}},
+		Destination: tasks.Location{Side: spec.Side{Kind: tasks.LocationLocal, Path: *dst}},
 	}}
 	v, err := m.Create(ctx, tasks.CreateRequest{Name: *name, Definition: d, Start: true})
 	if err != nil {
@@ -110,7 +111,7 @@ func records(ctx context.Context, args []string) error {
 		return err
 	}
 	v, err := m.Create(ctx, tasks.CreateRequest{Name: *name, Definition: tasks.Definition{S3: &tasks.S3Spec{
-		Source: tasks.Location{Kind: tasks.LocationLocal, Path: src}, Destination: tasks.Location{Kind: tasks.LocationLocal, Path: dst},
+		Source: tasks.Location{Side: spec.Side{Kind: tasks.LocationLocal, Path: src}}, Destination: tasks.Location{Side: spec.Side{Kind: tasks.LocationLocal, Path: dst}},
 	}}})
 	m.Close(ctx)
 	if err != nil {
