@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -55,13 +53,13 @@ func imageReport(ctx context.Context, st state.Store, w io.Writer, format, taskI
 		return fmt.Errorf("list tasks: %w", err)
 	}
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].ID < tasks[j].ID })
-	header := []string{"task", "run", "source", "destination", "status", "digest", "platforms", "bytes", "attempts", "seconds", "error"}
-	cw := csv.NewWriter(w)
-	enc := json.NewEncoder(w)
-	if format == "csv" {
-		_ = cw.Write(header)
-	}
-	if format == "table" {
+	var rep *reportWriter
+	switch format {
+	case "csv":
+		rep = newReport(w, reportCSV, []string{"task", "run", "source", "destination", "status", "digest", "platforms", "bytes", "attempts", "seconds", "error"}, nil, "")
+	case "json":
+		rep = newReport(w, reportLines, nil, nil, "")
+	default:
 		fmt.Fprintf(w, "%-8s %-12s %s -> %s  %s\n", "STATUS", "BYTES", "SOURCE", "DESTINATION", "ERROR")
 	}
 	found := false
@@ -80,20 +78,18 @@ func imageReport(ctx context.Context, st state.Store, w io.Writer, format, taskI
 				return fmt.Errorf("list images of %s: %w", t.ID, err)
 			}
 			for _, im := range page.Items {
-				switch format {
-				case "json":
-					_ = enc.Encode(struct {
+				if rep == nil {
+					fmt.Fprintf(w, "%-8s %-12s %s -> %s  %s\n", im.Status, humanBytes(im.Bytes), im.Source, im.Destination, im.Error)
+					continue
+				}
+				rep.row([]string{t.ID, im.RunID, im.Source, im.Destination, string(im.Status), im.Digest,
+					strings.Join(im.Platforms, " "), strconv.FormatInt(im.Bytes, 10), strconv.Itoa(im.Attempts),
+					strconv.FormatFloat(im.Duration.Seconds(), 'f', 3, 64), im.Error},
+					struct {
 						Task string `json:"task"`
 						state.Image
 						Seconds float64 `json:"seconds"`
 					}{t.ID, im, im.Duration.Seconds()})
-				case "csv":
-					_ = cw.Write([]string{t.ID, im.RunID, im.Source, im.Destination, string(im.Status), im.Digest,
-						strings.Join(im.Platforms, " "), strconv.FormatInt(im.Bytes, 10), strconv.Itoa(im.Attempts),
-						strconv.FormatFloat(im.Duration.Seconds(), 'f', 3, 64), im.Error})
-				default:
-					fmt.Fprintf(w, "%-8s %-12s %s -> %s  %s\n", im.Status, humanBytes(im.Bytes), im.Source, im.Destination, im.Error)
-				}
 			}
 			if page.Next == "" {
 				break
@@ -101,9 +97,13 @@ func imageReport(ctx context.Context, st state.Store, w io.Writer, format, taskI
 			after = page.Next
 		}
 	}
-	cw.Flush()
+	if rep != nil {
+		if err := rep.close(); err != nil {
+			return err
+		}
+	}
 	if !found && taskID != "" {
 		return fmt.Errorf("no image task %s in the state file", taskID)
 	}
-	return cw.Error()
+	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -81,12 +79,17 @@ func writeReport(ctx context.Context, w io.Writer, st state.Store, format string
 	if task == nil {
 		return errors.New("the state file holds no S3 task")
 	}
-	var cw *csv.Writer
-	var objs []reportObject
-	if format == "csv" {
-		cw = csv.NewWriter(w)
-		_ = cw.Write([]string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "checksum", "updated"})
+	rf := reportCSV
+	if format == "json" {
+		rf = reportDocument
 	}
+	rep := newReport(w, rf, []string{"key", "size", "status", "attempts", "error", "etag", "dest_etag", "checksum", "updated"},
+		struct {
+			Task     string         `json:"task"`
+			Name     string         `json:"name"`
+			Status   string         `json:"status"`
+			Counters state.Counters `json:"counters"`
+		}{task.ID, task.Name, string(task.Status), task.Counters}, "objects")
 	after := ""
 	for {
 		page, err := st.ListObjects(ctx, task.ID, state.ListOptions{Status: status, After: after, Limit: 1000})
@@ -96,30 +99,12 @@ func writeReport(ctx context.Context, w io.Writer, st state.Store, format string
 		for _, o := range page.Items {
 			r := reportObject{Key: o.Key, Size: o.Size, Status: string(o.Status), Attempts: o.Attempts, Error: o.Error,
 				ETag: o.ETag, DestETag: o.DestETag, Checksum: o.Checksum, Updated: o.UpdatedAt.UTC().Format(time.RFC3339)}
-			if cw != nil {
-				_ = cw.Write([]string{r.Key, strconv.FormatInt(r.Size, 10), r.Status, strconv.Itoa(r.Attempts), r.Error, r.ETag, r.DestETag, r.Checksum, r.Updated})
-			} else {
-				objs = append(objs, r)
-			}
+			rep.row([]string{r.Key, strconv.FormatInt(r.Size, 10), r.Status, strconv.Itoa(r.Attempts), r.Error, r.ETag, r.DestETag, r.Checksum, r.Updated}, r)
 		}
 		if page.Next == "" {
 			break
 		}
 		after = page.Next
 	}
-	if cw != nil {
-		cw.Flush()
-		return cw.Error()
-	}
-	if objs == nil {
-		objs = []reportObject{}
-	}
-	enc := json.NewEncoder(w)
-	return enc.Encode(struct {
-		Task     string         `json:"task"`
-		Name     string         `json:"name"`
-		Status   string         `json:"status"`
-		Counters state.Counters `json:"counters"`
-		Objects  []reportObject `json:"objects"`
-	}{task.ID, task.Name, string(task.Status), task.Counters, objs})
+	return rep.close()
 }
