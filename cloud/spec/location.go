@@ -129,6 +129,3 @@ func (r Role) Flag() string {
 	}
 	return "src"
 }
-
-// field is the role's JSON name in an S3 spec (source, destination).
-func (r Role) field() string { return string(r) }
