@@ -114,7 +114,7 @@ func TestImageSyncFlags(t *testing.T) {
 	assert.ErrorContains(t, f.Args([]string{"reg.io/app:v1", "reg.io/m"}, noEnv), "no password: write USER:PASSWORD or set THUB_SRC_PASSWORD")
 	f, _, _ = parse()
 	assert.ErrorContains(t, f.Args([]string{"reg.io/m"}, noEnv), "no source")
-	f, a, fs = parse("--semver", ">>1")
+	f, a, _ = parse("--semver", ">>1")
 	require.NoError(t, f.Args([]string{"reg.io/app:ALL_TAGS", "reg.io/m"}, noEnv))
 	assert.ErrorContains(t, f.Validate(true), `--semver: ">>1" is not a version range`)
 	assert.Equal(t, []string{"reg.io/app:ALL_TAGS"}, a.Task.Image.Source.References)
