@@ -1,6 +1,7 @@
 package s3sync
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -91,6 +92,9 @@ type Options struct {
 	Progress func(Progress)
 	Logger   *slog.Logger
 
+	// Definition is the task's encoded spec (cloud/spec), stored with the task when Sync
+	// creates its record; the engine never reads it.
+	Definition json.RawMessage
 	// Run says how Sync holds the task (its lease) and begins and ends its run; the
 	// zero value is thub s3 sync's (see Sync).
 	Run taskrun.Options

@@ -2,7 +2,6 @@ package s3sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -49,14 +48,6 @@ type Result struct {
 	Plan         *Plan     `json:"plan,omitempty"`
 	Failures     []Failure `json:"failures,omitempty"`
 	MoreFailures bool      `json:"moreFailures,omitempty"`
-}
-
-// TaskDefinition is the versioned definition a local sync stores with its task.
-type TaskDefinition struct {
-	V       int         `json:"v"`
-	Source  string      `json:"source"`
-	Dest    string      `json:"dest"`
-	Compare CompareMode `json:"compare"`
 }
 
 // Check verifies both locations before anything is written: they exist, the credentials
@@ -176,12 +167,8 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	if err := Check(ctx, src, dst); err != nil {
 		return Result{}, err
 	}
-	def, err := json.Marshal(TaskDefinition{V: 1, Source: src.URL(), Dest: dst.URL(), Compare: opt.Compare})
-	if err != nil {
-		return Result{}, fmt.Errorf("encode the task definition: %w", err)
-	}
 	tmpl := state.Task{ID: taskID, Type: state.TaskS3, Name: src.URL() + " → " + dst.URL(), Engine: state.EngineLocal,
-		Definition: def, Status: state.TaskDraft}
+		Definition: opt.Definition, Status: state.TaskDraft}
 	ctx, run, err := taskrun.Start(ctx, store, tmpl, opt.Run.Local(opt.Logger, taskrun.ResumeInterrupted))
 	if err != nil {
 		return Result{}, err

@@ -114,6 +114,9 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 		return badInput(fl.spec.Names.Explain(err))
 	}
 	opt.DryRun = fl.dryRun
+	if opt.Definition, err = fl.agent.Task.Encode(); err != nil {
+		return err
+	}
 	th := &s3sync.Throttle{}
 	opt.Throttle = th
 	src, dst, err := task.OpenBoth(ctx, spec.Tuning{OnThrottle: th.Signal, Log: log}, nil)
