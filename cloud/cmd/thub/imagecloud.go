@@ -97,6 +97,14 @@ func (f *imageCloudFlags) setup(ctx context.Context, cmd *cobra.Command, role st
 		if err := f.spec.Validate(true); err != nil {
 			return fail(badInput(err))
 		}
+		// Read again on every invocation: the lists change without a redeploy.
+		cloudLists := im.Source.Lists
+		im.Source.Lists = append([]string(nil), cloudLists...)
+		listCleanup, err := fetchCloudLists(ctx, im.Source.Lists, a.Region, "image list")
+		if err != nil {
+			return fail(err)
+		}
+		defer func() { im.Source.Lists = cloudLists; listCleanup() }()
 		if es, err = im.EngineSpec(); err != nil {
 			return fail(err)
 		}

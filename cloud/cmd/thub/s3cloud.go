@@ -98,6 +98,12 @@ func (fl *s3CloudFlags) setup(cmd *cobra.Command, role string) (cloudrun.S3Task,
 	if err := fl.spec.Validate(); err != nil {
 		return fail(badInput(err))
 	}
+	cloudList := s.PrefixList
+	listCleanup, err := fetchCloudList(ctx, &s.PrefixList, a.Region, "prefix list")
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { s.PrefixList = cloudList; listCleanup() }()
 	opt, err := s.EngineOptions(log)
 	if err != nil {
 		return fail(badInput(fl.spec.Names.Explain(err)))
