@@ -5,7 +5,8 @@
 #
 #   build/scripts/deps.sh system     apt packages (cgo/GTK/WebKit, Xvfb, Chromium, keyring, registry, ...)
 #   build/scripts/deps.sh frontend   npm ci in frontend/ and frontend/e2e/ (from their lock files)
-#   build/scripts/deps.sh tools      .bin/: wails, staticcheck, versitygw, aws-lambda-rie; .venv-aws: moto, cfn-lint
+#   build/scripts/deps.sh tools      .bin/: wails, staticcheck, versitygw, aws-lambda-rie; .venv-aws: moto, cfn-lint;
+#                                    .venv-checkov: checkov
 #   build/scripts/deps.sh check      report what is missing, install nothing (exit 1 if anything is)
 #   build/scripts/deps.sh all        system + Go modules + frontend + tools, side by side where they can
 set -euo pipefail
@@ -18,9 +19,12 @@ VERSITYGW_VERSION=v1.8.0
 LAMBDA_RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d # the emulator has no tags
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
+CHECKOV_VERSION=3.3.30
 
 BIN="$ROOT/.bin"
 VENV="$ROOT/.venv-aws"
+# checkov pins older boto3 and networkx than moto runs with: it gets a venv of its own.
+VENV_CHECKOV="$ROOT/.venv-checkov"
 
 # TESTENV.md §1. fonts-dejavu-core: text in screenshots; shellcheck: lint.sh.
 SYSTEM_PACKAGES=(
@@ -125,6 +129,22 @@ install_venv() {
 	log "moto $MOTO_VERSION + cfn-lint $CFN_LINT_VERSION: installed in $VENV"
 }
 
+checkov_has_pin() {
+	[[ -x $VENV_CHECKOV/bin/checkov ]] && "$VENV_CHECKOV/bin/python" - "$CHECKOV_VERSION" 2>/dev/null <<-'EOF'
+		import sys, importlib.metadata as m
+		sys.exit(0 if m.version("checkov") == sys.argv[1] else 1)
+	EOF
+}
+
+install_checkov() {
+	checkov_has_pin && { log "checkov $CHECKOV_VERSION: present"; return 0; }
+	[[ -x $VENV_CHECKOV/bin/python ]] || /usr/bin/python3 -m venv "$VENV_CHECKOV"
+	# About two minutes on a fresh venv (it resolves many pins).
+	"$VENV_CHECKOV/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+	checkov_has_pin || die "checkov not importable from $VENV_CHECKOV after pip install"
+	log "checkov $CHECKOV_VERSION: installed in $VENV_CHECKOV"
+}
+
 # parallel FUNC...: run independent install steps side by side (downloads overlap with
 # compiles), each with its output in a log; show each one's [deps] lines, or the tail of
 # its log when it failed. Fails when any step failed.
@@ -153,7 +173,7 @@ deps_tools() {
 	command -v go >/dev/null || die "go is not on PATH"
 	mkdir -p "$BIN"
 	local t0=$SECONDS
-	parallel install_venv install_versitygw install_wails install_staticcheck install_lambda_rie
+	parallel install_venv install_checkov install_versitygw install_wails install_staticcheck install_lambda_rie
 	log "tools: done in $((SECONDS - t0))s"
 }
 
@@ -163,13 +183,13 @@ go_mod_download() {
 }
 
 # all: apt (the slowest step on a fresh machine) side by side with the downloads and Go
-# builds that do not need it; the venv needs python3-venv from apt, so it comes after.
+# builds that do not need it; the venvs need python3-venv from apt, so they come after.
 deps_all() {
 	command -v go >/dev/null || die "go is not on PATH"
 	mkdir -p "$BIN"
 	local t0=$SECONDS
 	parallel deps_system go_mod_download deps_frontend install_versitygw install_wails install_staticcheck install_lambda_rie
-	install_venv
+	parallel install_venv install_checkov
 	log "all: done in $((SECONDS - t0))s"
 }
 
@@ -200,6 +220,7 @@ deps_check() {
 	[[ ${#p[@]} -eq 0 ]] || missing+=("apt: ${p[*]}")
 	for p in wails staticcheck versitygw aws-lambda-rie; do [[ -x $BIN/$p ]] || missing+=(".bin/$p"); done
 	venv_has_pins || missing+=(".venv-aws (moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION)")
+	checkov_has_pin || missing+=(".venv-checkov (checkov $CHECKOV_VERSION)")
 	for p in frontend frontend/e2e; do
 		[[ ! -f $p/package-lock.json || -d $p/node_modules ]] || missing+=("$p/node_modules")
 	done

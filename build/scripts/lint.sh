@@ -5,7 +5,8 @@
 #   bindings: build/scripts/bindings.sh check (the committed frontend/wailsjs is current)
 #   sizes:    build/sizecheck (Go files <= 700 lines and functions <= 120 in cloud/ and
 #             backend/, frontend/src files <= 500); report only until SIZE_LIMITS=enforce
-#   CloudFormation templates: cfn-lint (errors fail; warnings are shown)
+#   CloudFormation templates: cfn-lint (errors fail; warnings are shown); checkov on the
+#             product's templates (cloud/stack/templates; skips and why: cloud/stack/checkov.yaml)
 #   shell:    shellcheck on build/scripts/*.sh and .ci/run (warnings and errors)
 set -uo pipefail
 
@@ -64,6 +65,13 @@ cfn_lint() {
 	.venv-aws/bin/cfn-lint --non-zero-exit-code error -- "${templates[@]}"
 }
 
+checkov_run() {
+	[[ -d cloud/stack/templates ]] || { echo "no cloud/stack/templates"; return 0; }
+	[[ -x .venv-checkov/bin/checkov ]] || { echo ".venv-checkov/bin/checkov is missing: run make tools"; return 1; }
+	# --skip-download: no calls to Prisma Cloud (offline, and nothing leaves the machine).
+	.venv-checkov/bin/checkov --config-file cloud/stack/checkov.yaml -d cloud/stack/templates
+}
+
 shell_lint() {
 	command -v shellcheck >/dev/null || { echo "shellcheck is missing: run make deps-system"; return 1; }
 	local scripts=(build/scripts/*.sh)
@@ -80,6 +88,7 @@ if has_npm_script typecheck; then check "tsc (npm run typecheck)" bash -c 'cd fr
 if has_npm_script lint; then check "eslint (npm run lint)" bash -c 'cd frontend && npm run --silent lint'; fi
 if [[ -x build/scripts/bindings.sh ]]; then check "wails bindings current" build/scripts/bindings.sh check; fi
 check cfn-lint cfn_lint
+check checkov checkov_run
 check shellcheck shell_lint
 
 echo
