@@ -158,3 +158,15 @@ func parseOutputs(outs []types.Output, dst any, what string) error {
 	}
 	return nil
 }
+
+// TemplateURL is the https URL CloudFormation reads a template from (TemplateURL) when
+// it is stored in bucket under key, in region. Task templates go this way, from the
+// control plane's assets bucket (AssetKey of the template's SHA256): TemplateBody takes
+// 51,200 bytes, a TemplateURL 1 MB.
+func TemplateURL(bucket, region, key string) string {
+	suffix := "amazonaws.com"
+	if strings.HasPrefix(region, "cn-") {
+		suffix = "amazonaws.com.cn"
+	}
+	return "https://" + bucket + ".s3." + region + "." + suffix + "/" + key
+}
