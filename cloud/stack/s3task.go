@@ -55,7 +55,7 @@ type Fleet struct {
 	Idle      time.Duration
 	VolumeGiB int // default 8
 	// StopTimeout: how long a stopping worker may take (default THUB_GRACE + 40s; at
-	// least THUB_GRACE + 10s).
+	// least THUB_GRACE + 10s and 30s).
 	StopTimeout time.Duration
 }
 
@@ -232,8 +232,9 @@ func (f Fleet) params(l *invalid.List, grace time.Duration, m map[string]string)
 	if f.StopTimeout == 0 {
 		f.StopTimeout = grace + 40*time.Second
 	}
-	if f.StopTimeout < grace+10*time.Second || f.StopTimeout%time.Second != 0 {
-		l.Add("fleet.stopTimeout", fmt.Sprintf("whole seconds, at least the agent's grace (%s) + 10s", grace))
+	// It is also the terminate lifecycle hook's wait, which takes 30s to 2h.
+	if f.StopTimeout < max(grace+10*time.Second, 30*time.Second) || f.StopTimeout > 2*time.Hour || f.StopTimeout%time.Second != 0 {
+		l.Add("fleet.stopTimeout", fmt.Sprintf("whole seconds from the agent's grace (%s) + 10s, and at least 30s, to 2h", grace))
 	}
 	m["StopTimeoutSeconds"] = strconv.Itoa(int(f.StopTimeout / time.Second))
 }
