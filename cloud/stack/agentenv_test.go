@@ -15,13 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"transferhub/cloud/spec"
 	"transferhub/cloud/stack/cfnyaml"
+	"transferhub/cloud/state"
 	"transferhub/cloud/testenv"
 )
 
 // The agent's environment as the templates hand it: every THUB_* variable a template
-// sets for a process is one that process's command reads (a flag of the command, which
-// reads THUB_<FLAG>), every variable it requires is set, and the Go side's mapping of
+// sets for a process is one that process's command reads (cloud/spec's contract and the
+// command's flags), every variable it requires is set, and the Go side's mapping of
 // task settings to parameters is the one the templates use. Finally the real agent is
 // started with each process's environment (the template's values filled in as
 // CloudFormation would): it gets past reading and checking its configuration and stops
@@ -126,17 +128,28 @@ func flagOf(env string) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "THUB_")), "_", "-")
 }
 
+// TestTemplatesHandTheAgentWhatItReads: the agent reads a variable of the spec's
+// contract (spec.Variables) when the command has its flag, or when it has none (read
+// from the environment by every command); a command's own flags come from THUB_<FLAG>.
 func TestTemplatesHandTheAgentWhatItReads(t *testing.T) {
 	for _, p := range processes(t) {
 		t.Run(p.name, func(t *testing.T) {
 			flags := commandFlags(t, p.command...)
+			contract := map[string]spec.Variable{}
+			for _, v := range spec.Variables(map[Kind]state.TaskType{KindS3Task: state.TaskS3, KindImageTask: state.TaskImage}[p.kind]) {
+				contract[v.Name] = v
+			}
 			for name := range p.env {
+				v, inSpec := contract[name]
 				switch {
 				case name == "AWS_REGION": // the SDK's own
 				case !strings.HasPrefix(name, "THUB_"):
 					t.Errorf("%s is handed to thub %v, which does not read it", name, p.command)
-				case !flags[flagOf(name)]:
-					t.Errorf("%s is handed to thub %v, which has no --%s", name, p.command, flagOf(name))
+				case inSpec && v.Flag == "": // read from the environment only
+				case inSpec && !flags[v.Flag]:
+					t.Errorf("%s is handed to thub %v, which has no --%s (the agent ignores it)", name, p.command, v.Flag)
+				case !inSpec && !flags[flagOf(name)]:
+					t.Errorf("%s is handed to thub %v, which does not read it (no --%s, not in cloud/spec's variables)", name, p.command, flagOf(name))
 				}
 			}
 			for _, name := range p.required {

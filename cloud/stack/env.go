@@ -8,13 +8,27 @@ import (
 	"unicode"
 
 	"transferhub/cloud/invalid"
+	"transferhub/cloud/spec"
 )
 
-// A task's settings reach its stack as the agent's THUB_* environment (what the task
-// spec's Env() produces; cloud/docs/cloud-run.md lists every variable): each setting a
-// cloud task can have maps to one template parameter, which the template hands to the
-// agent processes that read it. Variables the stack sets itself (queue, table, region,
-// task id) and keys (secrets go to Secrets Manager; the stack gets the ARN) are refused.
+// A task's settings reach its stack as the agent's THUB_* environment (the task spec's
+// Env(), cloud/spec; cloud/docs/cloud-run.md lists every variable): each setting a cloud
+// task can have maps to one template parameter, which the template hands to the agent
+// processes that read it. Variables the stack sets itself (queue, table, region, task
+// id) and keys (secrets go to Secrets Manager; the stack gets the ARN) are refused.
+
+// TaskEnv is a task spec's agent environment as S3TaskParams.Env and
+// ImageTaskParams.Env take it. Give it the spec as the cloud runs it: far sides reached
+// through secret ARNs (stored first) or roles, lists uploaded (assets.PutList) and named
+// by their s3:// URLs.
+func TaskEnv(t spec.Task) map[string]string {
+	m := map[string]string{}
+	for _, line := range t.Env() {
+		k, v, _ := strings.Cut(line, "=")
+		m[k] = v
+	}
+	return m
+}
 
 // setting maps one THUB_* variable to the template parameter carrying it.
 type setting struct{ env, param string }
@@ -30,6 +44,17 @@ func sideSettings(side, param string) []setting {
 		s = append(s, setting{"THUB_" + side + "_" + f.env, param + f.param})
 	}
 	return s
+}
+
+// dropped are settings a cloud process does not need: accepted and left out.
+var dropped = map[string]bool{
+	"THUB_NO_DOCKER_CONFIG": true, // cloud processes never read a Docker config
+}
+
+// sideRefused are per-side settings no cloud task can have.
+var sideRefused = map[string]string{
+	"THUB_SRC_PROFILE": "a shared-config profile exists only on this computer: a cloud task reaches a side with a secret (its keys in Secrets Manager) or a role",
+	"THUB_DST_PROFILE": "a shared-config profile exists only on this computer: a cloud task reaches a side with a secret (its keys in Secrets Manager) or a role",
 }
 
 // stackSet are variables the stacks set from their own resources.
@@ -69,6 +94,11 @@ func settings(l *invalid.List, env map[string]string, mapping []setting, special
 			continue
 		case refused[k] != "":
 			l.Add(field, refused[k])
+			continue
+		case sideRefused[k] != "":
+			l.Add(field, sideRefused[k])
+			continue
+		case dropped[k]:
 			continue
 		case stackSet[k] != "" && !special[k]:
 			if v != "" {
@@ -172,11 +202,12 @@ func checkARN(l *invalid.List, field, v string, re *regexp.Regexp, example strin
 // checkList: a list the agent reads must be the task's own list in the assets bucket,
 // the only one its role may read.
 func checkList(l *invalid.List, field, v, bucket, taskID string) {
-	if v == "" {
-		return
-	}
-	if want := ListURL(bucket, taskID, ""); !strings.HasPrefix(v, want) || v == want {
-		l.Add(field, "upload the list to the control plane's assets bucket under "+want+"<name> (stack.ListURL) and give that URL: the task's roles read only there")
+	want := ListURL(bucket, taskID, "")
+	for _, u := range strings.Split(v, ",") {
+		if u != "" && (!strings.HasPrefix(u, want) || u == want) {
+			l.Add(field, "upload the list to the control plane's assets bucket under "+want+"<name> (assets.PutList) and give that URL: the task's roles read only there")
+			return
+		}
 	}
 }
 

@@ -19,11 +19,12 @@ type ImageTaskParams struct {
 	Agent        AgentAssets
 	TaskID       string
 	TaskName     string
-	// Env is the task's agent environment (the task spec's Env()): the source
-	// (THUB_IMAGE_LIST, the s3:// URL of the task's image list in the assets bucket,
+	// Env is the task's agent environment (TaskEnv of its spec): the source
+	// (THUB_IMAGE_LIST, the s3:// URLs of the task's image lists in the assets bucket,
 	// and/or THUB_SRC_ECR), the destination (THUB_IMAGE_DEST or THUB_DST_ECR), filters
 	// and copy options (ImageTaskSettings lists them). References never travel in the
-	// environment (Lambda's is capped at 4 KB): they live in the image list.
+	// environment (Lambda's is capped at 4 KB): the deployer writes them into an image
+	// list (assets.PutList) and the spec names that list instead.
 	Env map[string]string
 	Run ImageRun
 	// LogRetentionDays of the Lambda's and the state machine's logs (default 30).
@@ -49,7 +50,7 @@ var imageSettings = []setting{
 	{"THUB_DST_ECR", "DstEcrRegion"}, {"THUB_DST_ACCOUNT", "DstEcrAccount"}, {"THUB_DST_PREFIX", "DstPrefix"},
 	{"THUB_ECR_SCAN_ON_PUSH", "EcrScanOnPush"}, {"THUB_ECR_IMMUTABLE_TAGS", "EcrImmutableTags"}, {"THUB_ECR_KMS_KEY", "EcrKmsKey"},
 	{"THUB_TAG_INCLUDE", "TagInclude"}, {"THUB_TAG_EXCLUDE", "TagExclude"}, {"THUB_SEMVER", "Semver"}, {"THUB_LATEST", "Latest"},
-	{"THUB_PLATFORM", "Platform"}, {"THUB_REFERRERS", "Referrers"}, {"THUB_CONCURRENCY", "Concurrency"},
+	{"THUB_PLATFORM", "Platform"}, {"THUB_REFERRERS", "Referrers"}, {"THUB_REFERRERS_RECHECK", "ReferrersRecheck"}, {"THUB_CONCURRENCY", "Concurrency"},
 	{"THUB_HOST_CONCURRENCY", "HostConcurrency"}, {"THUB_REQ_PER_SEC", "ReqPerSec"}, {"THUB_ATTEMPTS", "Attempts"},
 	{"THUB_INSECURE_HTTP", "InsecureHttp"}, {"THUB_SRC_SECRET_ARN", "SrcSecretArn"}, {"THUB_DST_SECRET_ARN", "DstSecretArn"},
 	{"THUB_BATCH_SIZE", "BatchSize"},
@@ -119,7 +120,7 @@ func (p ImageTaskParams) Parameters() ([]types.Parameter, error) {
 	if k := m["EcrKmsKey"]; k != "" && !kmsARNRE.MatchString(k) {
 		l.Add("env.THUB_ECR_KMS_KEY", "give the key's whole ARN ("+kmsExample+"): the copiers' policy names it")
 	}
-	for _, b := range []string{"EcrScanOnPush", "EcrImmutableTags", "Referrers"} {
+	for _, b := range []string{"EcrScanOnPush", "EcrImmutableTags", "Referrers", "ReferrersRecheck"} {
 		if v := m[b]; v != "" && v != "true" && v != "false" {
 			l.Add("env."+envOf(imageSettings, b), "true or false")
 		}

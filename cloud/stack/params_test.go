@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"transferhub/cloud/invalid"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/stack/cfnyaml"
+	"transferhub/cloud/state"
 )
 
 func TestParseSchedule(t *testing.T) {
@@ -247,5 +249,73 @@ Resources:
 	}
 	if get(doc.Resources["P"].Properties, "PolicyDocument.Statement.2.Resource.Fn::Sub") != "arn:${AWS::Partition}:s3:::${Bucket}/*" {
 		t.Error("short tags are not read into their long form")
+	}
+}
+
+// TestEverySpecSettingHasAPlace: each setting of the task spec's agent contract
+// (spec.Variables with a spec field) is a stack parameter, handled by Parameters, or
+// refused with a reason; none is silently lost.
+func TestEverySpecSettingHasAPlace(t *testing.T) {
+	for typ, m := range map[state.TaskType]struct {
+		mapping []setting
+		special map[string]bool
+		refused map[string]string
+	}{state.TaskS3: {s3Settings, s3Special, s3Refused}, state.TaskImage: {imageSettings, imageSpecial, imageRefused}} {
+		mapped := map[string]bool{}
+		for _, s := range m.mapping {
+			mapped[s.env] = true
+		}
+		for _, v := range spec.Variables(typ) {
+			if v.Field == "" {
+				continue // process settings: the stack sets them or leaves the agent's defaults
+			}
+			if !mapped[v.Name] && !m.special[v.Name] && m.refused[v.Name] == "" && sideRefused[v.Name] == "" && !dropped[v.Name] && !keyVar.MatchString(v.Name) {
+				t.Errorf("%v: the spec's %s (%s) has no place in the stack", typ, v.Name, v.Field)
+			}
+		}
+	}
+}
+
+// TestSpecsBecomeParameters: a task spec as a cloud task has it goes through TaskEnv
+// into parameters; one reached through a profile is refused with why.
+func TestSpecsBecomeParameters(t *testing.T) {
+	cp := exampleOutputs()
+	s3 := spec.Task{V: spec.Version, S3: &spec.S3{
+		Source:      spec.Side{Kind: spec.KindS3, Bucket: "photos", Prefix: "2024/", Region: "cn-hangzhou", Provider: "aliyun-oss", Access: spec.Access{SecretARN: "arn:aws:secretsmanager:us-east-1:" + exAccount + ":secret:src-AbCdEf"}},
+		Destination: spec.Side{Kind: spec.KindS3, Bucket: "archive", Access: spec.Access{RoleARN: "arn:aws:iam::" + exAccount + ":role/writer", ExternalID: "x"}},
+		S3Options: spec.S3Options{Compare: "checksum", Include: []string{"**/*.jpg"}, Prefixes: []string{"a/", "b/"}, Delete: true, Concurrency: 32,
+			PrefixList: ListURL(cp.AssetsBucket, "t1", "prefixes.txt"), StorageClass: "STANDARD_IA", Events: "create"}},
+		Schedule: spec.Schedule{Kind: spec.ScheduleCron, Cron: "0 3 * * 1", TimeZone: "Asia/Shanghai"}}
+	ps, err := S3TaskParams{ControlPlane: cp, Agent: exampleAgent(cp), TaskID: "t1", Env: TaskEnv(s3)}.Parameters()
+	m := paramMap(t, ps, err)
+	for k, v := range map[string]string{"SrcBucket": "photos", "SrcPrefix": "2024/", "SrcProvider": "aliyun-oss", "DstRoleArn": "arn:aws:iam::" + exAccount + ":role/writer",
+		"Compare": "checksum", "Prefixes": "a/,b/", "Delete": "true", "Concurrency": "32", "Events": "create",
+		"ScheduleExpression": "cron(0 3 ? * 2 *)", "ScheduleTimeZone": "Asia/Shanghai"} {
+		if m[k] != v {
+			t.Errorf("%s = %q, want %q", k, m[k], v)
+		}
+	}
+	s3.S3.Source.Access = spec.Access{AWSProfile: "work"}
+	_, err = S3TaskParams{ControlPlane: cp, Agent: exampleAgent(cp), TaskID: "t1", Env: TaskEnv(s3)}.Parameters()
+	if got := fields(t, err)["env.THUB_SRC_PROFILE"]; !strings.Contains(got, "profile exists only on this computer") {
+		t.Errorf("a profile: %q", got)
+	}
+
+	img := spec.Task{V: spec.Version, Image: &spec.Image{
+		Source:       spec.ImageSource{Kind: spec.KindRegistry, Lists: []string{ListURL(cp.AssetsBucket, "t2", "a.txt"), ListURL(cp.AssetsBucket, "t2", "b.txt")}},
+		Destination:  spec.ImageDestination{Kind: spec.KindECR, Region: "us-east-1", Prefix: "mirror", ScanOnPush: true},
+		ImageOptions: spec.ImageOptions{Referrers: true, RecheckReferrers: true, NoDockerConfig: true, Platforms: []string{"linux/arm64"}}}}
+	ps, err = ImageTaskParams{ControlPlane: cp, Agent: exampleAgent(cp), TaskID: "t2", Env: TaskEnv(img)}.Parameters()
+	m = paramMap(t, ps, err)
+	for k, v := range map[string]string{"ImageList": ListURL(cp.AssetsBucket, "t2", "a.txt") + "," + ListURL(cp.AssetsBucket, "t2", "b.txt"),
+		"DstEcrRegion": "us-east-1", "DstPrefix": "mirror", "EcrScanOnPush": "true", "ReferrersRecheck": "true", "Platform": "linux/arm64"} {
+		if m[k] != v {
+			t.Errorf("%s = %q, want %q", k, m[k], v)
+		}
+	}
+	img.Image.Source.References = []string{"docker.io/library/alpine:3"}
+	_, err = ImageTaskParams{ControlPlane: cp, Agent: exampleAgent(cp), TaskID: "t2", Env: TaskEnv(img)}.Parameters()
+	if got := fields(t, err)["env.THUB_IMAGE_SOURCES"]; !strings.Contains(got, "image list") {
+		t.Errorf("references in the environment: %q", got)
 	}
 }

@@ -21,11 +21,11 @@ type S3TaskParams struct {
 	Agent        AgentAssets
 	TaskID       string
 	TaskName     string
-	// Env is the task's agent environment (the task spec's Env()): THUB_SRC and
-	// THUB_DST (s3://bucket[/prefix]), the sides' settings, selection, transfer and write
+	// Env is the task's agent environment (TaskEnv of its spec): THUB_SRC and THUB_DST
+	// (s3://bucket[/prefix]), the sides' settings, selection, transfer and write
 	// options, THUB_SCHEDULE, THUB_EVENTS ... (S3TaskSettings lists them). Far-side
-	// credentials only as secret ARNs; lists only as s3:// URLs of the task's lists in
-	// the assets bucket (ListURL).
+	// credentials only as secret ARNs; the prefix list only as the s3:// URL of the
+	// task's list in the assets bucket (assets.PutList).
 	Env    map[string]string
 	Fleet  Fleet
 	Finder FargateSize // default 1 vCPU, 2 GiB
