@@ -318,3 +318,11 @@ func TestAgentStartsWithTheStacksEnvironment(t *testing.T) {
 		})
 	}
 }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if thubPath != "" {
+		_ = os.RemoveAll(filepath.Dir(thubPath))
+	}
+	os.Exit(code)
+}
