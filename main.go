@@ -44,29 +44,33 @@ func main() {
 		logger.Error("cannot locate the credentials file", "err", err)
 		os.Exit(1)
 	}
-	// Profiles in the config dir, secrets in the OS keychain. The tasks service resolves
-	// credentials through creds and reports the profiles its tasks use via
-	// creds.SetUsageChecker.
-	creds := credentials.NewManager(profilesFile, credentials.OSKeychain{}, logger)
 
-	// The services the UI can call.
-	appSvc := app.NewAppService()
+	// Settings first: the task folder and the default concurrency are the user's.
 	settingsSvc := app.NewSettingsService(settings.NewStore(paths.File, settings.Defaults(paths.DataDir)), nil, logger)
-	credentialsSvc := app.NewCredentialsService(creds, logger)
-
-	// Local tasks: one state file each under <data dir>/tasks (opened when the app starts;
-	// a data folder changed in Settings applies at the next start). The monitor hears
-	// their progress and pushes it to the pages that watch.
 	defaultConcurrency := func() int { return settingsSvc.Get().Settings.Concurrency }
-	taskMgr := tasks.New(tasks.Options{
-		Dir: filepath.Join(settingsSvc.Get().Settings.DataDir, "tasks"), Credentials: creds,
-		Logger: logger, DefaultConcurrency: defaultConcurrency,
+
+	// Local tasks keep one state file each under <data dir>/tasks (opened when the app
+	// starts; a data folder changed in Settings applies at the next start). Credential
+	// profiles live in the config dir, their secrets in the OS keychain; the task folder
+	// says which tasks still use a profile. The task model hands runs to the runner of
+	// each task's engine; what tasks and runs report reaches the monitor via taskEvents.
+	taskFolder := tasks.NewFolder(filepath.Join(settingsSvc.Get().Settings.DataDir, "tasks"), logger)
+	creds := credentials.NewManager(profilesFile, credentials.OSKeychain{}, logger, credentials.WithUsageChecker(taskFolder))
+	taskEvents := tasks.NewEvents()
+	localRunner := tasks.NewLocalRunner(tasks.LocalOptions{
+		Credentials: creds, DefaultConcurrency: defaultConcurrency, Observer: taskEvents, Logger: logger,
 	})
-	creds.SetUsageChecker(taskMgr)
-	mon := monitor.New(monitor.Options{Tasks: taskMgr, Logger: logger})
-	taskMgr.SetObserver(mon)
-	monitorSvc := app.NewMonitorService(mon, nil, logger)
+	taskMgr := tasks.New(tasks.Options{
+		Folder: taskFolder, Runners: []tasks.Runner{localRunner}, Credentials: creds,
+		DefaultConcurrency: defaultConcurrency, Observer: taskEvents, Logger: logger,
+	})
+	mon := monitor.New(monitor.Options{Tasks: taskMgr, Events: taskEvents, Logger: logger})
+
+	// The other services the UI can call.
+	appSvc := app.NewAppService()
+	credentialsSvc := app.NewCredentialsService(creds, logger)
 	tasksSvc := app.NewTasksService(taskMgr, defaultConcurrency, logger)
+	monitorSvc := app.NewMonitorService(mon, nil, logger)
 
 	err = wails.Run(&options.App{
 		Title:            app.AppName,

@@ -13,10 +13,10 @@ import (
 	"transferhub/backend/credentials"
 )
 
-func newCredentialsService(t *testing.T) (*CredentialsService, *credentials.MemoryKeychain, *credentials.Manager) {
+func newCredentialsService(t *testing.T, opts ...credentials.Option) (*CredentialsService, *credentials.MemoryKeychain, *credentials.Manager) {
 	t.Helper()
 	kc := credentials.NewMemoryKeychain()
-	mgr := credentials.NewManager(filepath.Join(t.TempDir(), "profiles.json"), kc, quietLogger())
+	mgr := credentials.NewManager(filepath.Join(t.TempDir(), "profiles.json"), kc, quietLogger(), opts...)
 	svc := NewCredentialsService(mgr, quietLogger())
 	require.NoError(t, svc.start(context.Background()))
 	return svc, kc, mgr
@@ -124,10 +124,9 @@ type tasksUsing []string
 func (u tasksUsing) InUse(context.Context, string) ([]string, error) { return u, nil }
 
 func TestCredentialsServiceDeleteInUse(t *testing.T) {
-	svc, _, mgr := newCredentialsService(t)
+	svc, _, _ := newCredentialsService(t, credentials.WithUsageChecker(tasksUsing{"nightly"}))
 	res, err := svc.Save(gatewayInput("gw"))
 	require.NoError(t, err)
-	mgr.SetUsageChecker(tasksUsing{"nightly"})
 	err = svc.Delete(res.Profile.ID)
 	require.Error(t, err)
 	assert.Equal(t, `credentials "gw" are used by task "nightly": delete those tasks or switch them to other credentials first`, err.Error())

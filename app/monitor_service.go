@@ -16,9 +16,8 @@ import (
 
 // TaskMonitor is what the monitor facade needs from backend/monitor.
 type TaskMonitor interface {
-	Start()
+	Start(emit monitor.Emitter)
 	Close()
-	SetEmitter(e monitor.Emitter)
 	Rows(ctx context.Context) ([]monitor.Row, error)
 	Detail(ctx context.Context, id string) (monitor.Update, error)
 	Items(ctx context.Context, q monitor.ItemsQuery) (monitor.ItemsPage, error)
@@ -138,8 +137,7 @@ func (s *MonitorService) start(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
-	s.mon.SetEmitter(func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
-	s.mon.Start()
+	s.mon.Start(func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
 	return nil
 }
 

@@ -22,14 +22,21 @@ import (
 // on a temporary task folder (local-folder tasks need no credentials).
 func taskServices(t *testing.T, dir string, pick SaveFilePicker) (*TasksService, *MonitorService) {
 	t.Helper()
-	mgr := tasks.New(tasks.Options{Dir: dir, Logger: quietLogger()})
-	mon := monitor.New(monitor.Options{Tasks: mgr})
-	mgr.SetObserver(mon)
+	events := tasks.NewEvents()
+	mgr := newTaskManager(dir, events)
+	mon := monitor.New(monitor.Options{Tasks: mgr, Events: events})
 	ts := NewTasksService(mgr, func() int { return 7 }, quietLogger())
 	ms := NewMonitorService(mon, pick, quietLogger())
 	require.NoError(t, ts.start(context.Background()))
 	t.Cleanup(func() { ts.stop(context.Background()) })
 	return ts, ms
+}
+
+// newTaskManager builds the task model over dir with the local runner, as main.go does.
+func newTaskManager(dir string, events *tasks.Events) *tasks.Manager {
+	local := tasks.NewLocalRunner(tasks.LocalOptions{Observer: events, Logger: quietLogger()})
+	return tasks.New(tasks.Options{Folder: tasks.NewFolder(dir, quietLogger()), Runners: []tasks.Runner{local},
+		Observer: events, Logger: quietLogger()})
 }
 
 func folderTask(src, dst string) tasks.Definition {
@@ -179,7 +186,7 @@ func TestMonitorServiceExportCancelled(t *testing.T) {
 func TestTasksServiceReportsAnUnusableFolder(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
-	mgr := tasks.New(tasks.Options{Dir: filepath.Join(file, "tasks"), Logger: quietLogger()})
+	mgr := newTaskManager(filepath.Join(file, "tasks"), tasks.NewEvents())
 	ts := NewTasksService(mgr, func() int { return 4 }, quietLogger())
 	require.Error(t, ts.start(context.Background()))
 	assert.Contains(t, ts.Problem(), "create the task folder")

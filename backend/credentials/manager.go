@@ -71,9 +71,9 @@ type Manager struct {
 	tester   connTester
 	shared   func(ctx context.Context, name string) error
 	write    func(path string, profiles []Profile) error // writeFile; replaced by tests to fail
+	usage    UsageChecker                                // nil: every profile may be deleted
 
-	mu    sync.Mutex // serialises read-modify-write of the file and keychain
-	usage UsageChecker
+	mu sync.Mutex // serialises read-modify-write of the file and keychain
 }
 
 // Option configures a Manager.
@@ -82,7 +82,7 @@ type Option func(*Manager)
 // WithClock sets the time source (tests).
 func WithClock(now func() time.Time) Option { return func(m *Manager) { m.now = now } }
 
-// WithUsageChecker sets the tasks' usage lookup (see also SetUsageChecker).
+// WithUsageChecker sets the tasks' usage lookup (the task folder).
 func WithUsageChecker(u UsageChecker) Option { return func(m *Manager) { m.usage = u } }
 
 // WithTestTimeout bounds each connection test (default 20 s).
@@ -112,14 +112,6 @@ func NewManager(path string, kc Keychain, log *slog.Logger, opts ...Option) *Man
 		o(m)
 	}
 	return m
-}
-
-// SetUsageChecker connects the tasks' usage lookup after construction (the tasks
-// service is built with the Manager, so it cannot be passed to NewManager).
-func (m *Manager) SetUsageChecker(u UsageChecker) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.usage = u
 }
 
 // Path is the profiles file.
@@ -278,17 +270,13 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	usage := m.usage
-	m.mu.Unlock()
-
 	p, err := m.Get(ctx, id)
 	if err != nil && !errors.Is(err, ErrKeychain) {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
 	// Asked outside the lock: the tasks service may be busy resolving credentials.
-	if usage != nil {
-		tasks, err := usage.InUse(ctx, id)
+	if m.usage != nil {
+		tasks, err := m.usage.InUse(ctx, id)
 		if err != nil {
 			return fmt.Errorf("delete credentials %q: check which tasks use them: %w", p.Name, err)
 		}

@@ -262,10 +262,11 @@ func (u usage) InUse(_ context.Context, id string) ([]string, error) {
 
 func TestDeleteInUseNamesTheTasks(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	u := usage{}
+	f := newFixture(t, WithUsageChecker(u))
 	p, err := f.m.Save(ctx, s3compat("gw"), &Secret{SecretAccessKey: "s"})
 	require.NoError(t, err)
-	f.m.SetUsageChecker(usage{p.ID: {"nightly backup", "images"}})
+	u[p.ID] = []string{"nightly backup", "images"}
 	err = f.m.Delete(ctx, p.ID)
 	require.ErrorIs(t, err, ErrInUse)
 	assert.Equal(t, `credentials "gw" are used by tasks "nightly backup", "images": delete those tasks or switch them to other credentials first`, err.Error())
@@ -274,12 +275,12 @@ func TestDeleteInUseNamesTheTasks(t *testing.T) {
 	assert.Equal(t, []string{"nightly backup", "images"}, iu.Tasks)
 	assert.Equal(t, 1, f.kc.Len(), "nothing removed")
 
-	f.m.SetUsageChecker(usage{"error": {"store closed"}})
+	u["error"] = []string{"store closed"}
 	err = f.m.Delete(ctx, p.ID)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "check which tasks use them: store closed")
 
-	f.m.SetUsageChecker(usage{})
+	clear(u)
 	require.NoError(t, f.m.Delete(ctx, p.ID))
 }
 

@@ -24,6 +24,11 @@ type Tasks interface {
 	Log(id string) (*tasks.Log, error)
 }
 
+// Source is where the monitor hears what happens to tasks (tasks.Events).
+type Source interface {
+	Listen(o tasks.Observer)
+}
+
 // Emitter sends an event to the UI (Wails runtime.EventsEmit in app/).
 type Emitter func(name string, data any)
 
@@ -45,8 +50,9 @@ const (
 
 // Options build a Monitor.
 type Options struct {
-	Tasks  Tasks
-	Emit   Emitter
+	Tasks Tasks
+	// Events, when set, tell the monitor about task changes and progress as they happen.
+	Events Source
 	Logger *slog.Logger
 	// Interval between pushes and how long a watch lasts without renewal (0: defaults).
 	Interval time.Duration
@@ -57,7 +63,6 @@ type Options struct {
 // Monitor tracks live progress and pushes it to the UI.
 type Monitor struct {
 	tasks    Tasks
-	emit     Emitter
 	log      *slog.Logger
 	interval time.Duration
 	ttl      time.Duration
@@ -94,29 +99,21 @@ func New(opt Options) *Monitor {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Emit == nil {
-		opt.Emit = func(string, any) {}
-	}
-	return &Monitor{
-		tasks: opt.Tasks, emit: opt.Emit, log: opt.Logger, interval: opt.Interval, ttl: opt.WatchTTL, now: opt.Now,
+	m := &Monitor{
+		tasks: opt.Tasks, log: opt.Logger, interval: opt.Interval, ttl: opt.WatchTTL, now: opt.Now,
 		watch: map[string]time.Time{}, dirty: map[string]bool{}, series: map[string]*series{},
 		lastSent: map[string]time.Time{}, pushed: map[string]time.Time{}, live: map[string]tasks.Progress{}, counts: map[string]countsEntry{},
 		indexes: newIndexCache(16), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	if opt.Events != nil {
+		opt.Events.Listen(m)
+	}
+	return m
 }
 
-// SetTasks sets the task source (when it is built after the monitor).
-func (m *Monitor) SetTasks(t Tasks) { m.tasks = t }
-
-// SetEmitter sets where events go (the Wails context exists only once the app started).
-func (m *Monitor) SetEmitter(e Emitter) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.emit = e
-}
-
-// Start runs the push loop until Close. It sleeps while nothing is watched.
-func (m *Monitor) Start() {
+// Start runs the push loop until Close, sending the events through emit (the UI's
+// runtime exists only once the app has started). It sleeps while nothing is watched.
+func (m *Monitor) Start(emit Emitter) {
 	m.mu.Lock()
 	if m.started {
 		m.mu.Unlock()
@@ -124,7 +121,7 @@ func (m *Monitor) Start() {
 	}
 	m.started = true
 	m.mu.Unlock()
-	go m.loop()
+	go m.loop(emit)
 }
 
 // Close stops the push loop.
@@ -260,7 +257,7 @@ func (m *Monitor) saveSeries(id string) {
 
 // --- pushing -------------------------------------------------------------------------------
 
-func (m *Monitor) loop() {
+func (m *Monitor) loop(emit Emitter) {
 	defer close(m.done)
 	for {
 		select {
@@ -269,7 +266,7 @@ func (m *Monitor) loop() {
 		case <-m.wake:
 		}
 		// Something is watched: push on a ticker until nothing is.
-		m.push()
+		m.push(emit)
 		tk := time.NewTicker(m.interval)
 		for active := true; active; {
 			select {
@@ -277,7 +274,7 @@ func (m *Monitor) loop() {
 				tk.Stop()
 				return
 			case <-tk.C:
-				active = m.push()
+				active = m.push(emit)
 			}
 		}
 		tk.Stop()
@@ -285,7 +282,7 @@ func (m *Monitor) loop() {
 }
 
 // push sends what changed to the watchers; false when nothing is watched any more.
-func (m *Monitor) push() bool {
+func (m *Monitor) push(emit Emitter) bool {
 	now := m.now()
 	m.mu.Lock()
 	for id, until := range m.watch {
@@ -310,7 +307,6 @@ func (m *Monitor) push() bool {
 	if sendList {
 		m.listDirty = false
 	}
-	emit := m.emit
 	m.mu.Unlock()
 
 	ctx := context.Background()

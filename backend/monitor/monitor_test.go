@@ -391,16 +391,16 @@ func TestPushesOnlyWatchedTasksAndOnlyNews(t *testing.T) {
 	ev := &events{}
 	now := time.Now()
 	clock := func() time.Time { return now }
-	m := New(Options{Tasks: ft, Emit: ev.emit, Now: clock, WatchTTL: time.Minute})
+	m := New(Options{Tasks: ft, Now: clock, WatchTTL: time.Minute})
 
 	// Nothing watched: progress is sampled but nothing is sent.
 	m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r"})
-	assert.False(t, m.push())
+	assert.False(t, m.push(ev.emit))
 	names, _ := ev.take()
 	assert.Empty(t, names)
 
 	m.Watch("t1")
-	assert.True(t, m.push())
+	assert.True(t, m.push(ev.emit))
 	names, data := ev.take()
 	assert.Equal(t, []string{EventTask}, names)
 	assert.Equal(t, "t1", data[0].(Update).Task.ID)
@@ -412,16 +412,16 @@ func TestPushesOnlyWatchedTasksAndOnlyNews(t *testing.T) {
 		m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r", Counters: c})
 		m.TaskProgress("t2", tasks.Progress{At: now, RunID: "r", Counters: c})
 	}
-	m.push()
+	m.push(ev.emit)
 	names, _ = ev.take()
 	assert.Equal(t, []string{EventTask}, names)
-	m.push()
+	m.push(ev.emit)
 	names, _ = ev.take()
 	assert.Empty(t, names)
 
 	// The list page gets the whole list once per change.
 	m.WatchList()
-	m.push()
+	m.push(ev.emit)
 	names, data = ev.take()
 	assert.Equal(t, []string{EventList}, names)
 	assert.Len(t, data[0].([]Row), 2)
@@ -430,13 +430,13 @@ func TestPushesOnlyWatchedTasksAndOnlyNews(t *testing.T) {
 	// An unrenewed watch lapses; the loop then sleeps.
 	now = now.Add(2 * time.Minute)
 	m.TaskProgress("t1", tasks.Progress{At: now, RunID: "r", Counters: state.Counters{DoneObjects: 99}})
-	assert.False(t, m.push())
+	assert.False(t, m.push(ev.emit))
 	names, _ = ev.take()
 	assert.Empty(t, names)
 
 	// A watched task that disappears is reported deleted once.
 	m.Watch("gone")
-	m.push()
+	m.push(ev.emit)
 	_, data = ev.take()
 	require.Len(t, data, 1)
 	assert.True(t, data[0].(Update).Deleted)
@@ -446,14 +446,14 @@ func TestLoopSleepsWhenNothingIsWatched(t *testing.T) {
 	ft := newFakeTasks()
 	ft.add(t, "t1", state.TaskS3, 1)
 	ev := &events{}
-	m := New(Options{Tasks: ft, Emit: ev.emit, Interval: 5 * time.Millisecond})
-	m.Start()
+	m := New(Options{Tasks: ft, Interval: 5 * time.Millisecond})
+	m.Start(ev.emit)
 	defer m.Close()
 	m.Watch("t1")
 	require.Eventually(t, func() bool { ev.mu.Lock(); defer ev.mu.Unlock(); return len(ev.list) > 0 }, 10*time.Second, time.Millisecond)
 	m.Unwatch("t1")
 	// After the next tick the loop stops; progress makes no events.
-	require.Eventually(t, func() bool { return !m.push() }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return !m.push(ev.emit) }, 10*time.Second, time.Millisecond)
 	ev.take()
 	m.TaskProgress("t1", tasks.Progress{At: time.Now(), RunID: "r"})
 	time.Sleep(50 * time.Millisecond)
@@ -510,16 +510,16 @@ func TestUnchangedProgressIsPushedOnlyNowAndThen(t *testing.T) {
 	ft.add(t, "t1", state.TaskS3, 1)
 	ev := &events{}
 	now := time.Now()
-	m := New(Options{Tasks: ft, Emit: ev.emit, Now: func() time.Time { return now }, WatchTTL: time.Hour})
+	m := New(Options{Tasks: ft, Now: func() time.Time { return now }, WatchTTL: time.Hour})
 	m.Watch("t1")
-	m.push()
+	m.push(ev.emit)
 	ev.take()
 	p := tasks.Progress{RunID: "r", Counters: state.Counters{FoundObjects: 5}}
 	for i := 1; i <= 10; i++ { // ten seconds of a run that does not move
 		now = now.Add(time.Second)
 		p.At = now
 		m.TaskProgress("t1", p)
-		m.push()
+		m.push(ev.emit)
 	}
 	names, _ := ev.take()
 	assert.LessOrEqual(t, len(names), 4, "about one push every quietPush")
@@ -527,7 +527,7 @@ func TestUnchangedProgressIsPushedOnlyNowAndThen(t *testing.T) {
 	p.Counters.DoneObjects = 1
 	p.At = now.Add(100 * time.Millisecond)
 	m.TaskProgress("t1", p)
-	m.push()
+	m.push(ev.emit)
 	names, _ = ev.take()
 	assert.Equal(t, []string{EventTask}, names, "news are pushed at once")
 }

@@ -24,7 +24,7 @@ type Credentials interface {
 
 // resolve fetches a profile with its secret for one side of a task, with an error that
 // says which side and what to do.
-func (m *Manager) resolve(ctx context.Context, id, side string) (credentials.Resolved, error) {
+func (m *engines) resolve(ctx context.Context, id, side string) (credentials.Resolved, error) {
 	if m.creds == nil {
 		return credentials.Resolved{}, fmt.Errorf("%s: credential profiles are not available in this app", side)
 	}
@@ -54,7 +54,7 @@ func s3Config(r credentials.Resolved) (objstore.S3Config, error) {
 // profileAccess reaches the bucket sides of an S3 task through their credential
 // profiles, keys read from the keychain when a run starts (spec.Credentials).
 type profileAccess struct {
-	m        *Manager
+	m        *engines
 	src, dst string // profile ids
 }
 
@@ -108,7 +108,7 @@ type imageSetup struct {
 	im  spec.Image
 }
 
-func (m *Manager) imageConfig(ctx context.Context, s ImageSpec) (imageSetup, error) {
+func (m *engines) imageConfig(ctx context.Context, s ImageSpec) (imageSetup, error) {
 	im := s.Spec()
 	im.NoDockerConfig = true // the app's registries are reached through its profiles only
 	acc := image.Access{Creds: map[string]image.Cred{}}

@@ -81,9 +81,25 @@ func (r *recorder) progressOf(id string) []Progress {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// build makes a manager over the task folder dir with the real local runner; obs (may
+// be nil) hears the manager and the runner.
+func build(dir string, creds Credentials, obs Observer) *Manager {
+	return buildIn(NewFolder(dir, quietLogger()), creds, obs)
+}
+
+func buildIn(f *Folder, creds Credentials, obs Observer) *Manager {
+	local := NewLocalRunner(LocalOptions{Credentials: creds, Observer: obs, Logger: quietLogger()})
+	return New(Options{Folder: f, Runners: []Runner{local}, Credentials: creds, Logger: quietLogger(), Observer: obs})
+}
+
+// newManager builds a manager (see build), opens it and closes it at the end of the test.
 func newManager(t *testing.T, dir string, creds Credentials, obs Observer) *Manager {
 	t.Helper()
-	m := New(Options{Dir: dir, Credentials: creds, Logger: quietLogger(), Observer: obs})
+	return openManager(t, build(dir, creds, obs))
+}
+
+func openManager(t *testing.T, m *Manager) *Manager {
+	t.Helper()
 	require.NoError(t, m.Open(context.Background()))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

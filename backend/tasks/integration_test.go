@@ -33,9 +33,9 @@ import (
 	"transferhub/cloud/testenv"
 )
 
-func credsManager(t *testing.T) *credentials.Manager {
+func credsManager(t *testing.T, opts ...credentials.Option) *credentials.Manager {
 	t.Helper()
-	return credentials.NewManager(filepath.Join(t.TempDir(), "profiles.json"), credentials.NewMemoryKeychain(), quietLogger())
+	return credentials.NewManager(filepath.Join(t.TempDir(), "profiles.json"), credentials.NewMemoryKeychain(), quietLogger(), opts...)
 }
 
 // gatewayProfile saves an S3-compatible profile for gateway A or B ("A"/"B").
@@ -110,11 +110,12 @@ func TestS3TaskBetweenGatewaysFailsOneObjectThenRetriesIt(t *testing.T) {
 	blocker := filepath.Join(env.Get("TH_S3_B_DATA_DIR"), dstBucket, "blocked")
 	require.NoError(t, os.WriteFile(blocker, []byte("in the way"), 0o644))
 
-	cm := credsManager(t)
+	// The credentials manager asks the task folder which tasks use a profile.
+	folder := NewFolder(t.TempDir(), quietLogger())
+	cm := credsManager(t, credentials.WithUsageChecker(folder))
 	pa := gatewayProfile(t, cm, env, "A", env.Get("TH_S3_A_ENDPOINT"), env.Get("TH_S3_A_SECRET_KEY"))
 	pb := gatewayProfile(t, cm, env, "B", env.Get("TH_S3_B_ENDPOINT"), env.Get("TH_S3_B_SECRET_KEY"))
-	m := newManager(t, t.TempDir(), cm, nil)
-	cm.SetUsageChecker(m)
+	m := openManager(t, buildIn(folder, cm, nil))
 
 	d := Definition{S3: &S3Spec{
 		Source:      Location{ProfileID: pa.ID, Side: spec.Side{Kind: LocationS3, Bucket: srcBucket}},

@@ -135,7 +135,7 @@ func TestInterruptedRunResumesWhenTheAppOpensAgain(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	writeFiles(t, src, map[string]string{"1.txt": "one", "2.txt": "two"})
 
-	m := New(Options{Dir: dir, Credentials: newFakeCreds(), Logger: quietLogger()})
+	m := build(dir, newFakeCreds(), nil)
 	require.NoError(t, m.Open(ctx))
 	v, err := m.Create(ctx, CreateRequest{Name: "interrupted", Definition: localDef(src, dst)})
 	require.NoError(t, err)
@@ -168,7 +168,7 @@ func logMessages(l *Log) string {
 func TestStopOfARunLeftByAKilledApp(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	m := New(Options{Dir: dir, Credentials: newFakeCreds(), Logger: quietLogger()})
+	m := build(dir, newFakeCreds(), nil)
 	require.NoError(t, m.Open(ctx))
 	v, err := m.Create(ctx, CreateRequest{Name: "stale", Definition: localDef(t.TempDir(), t.TempDir())})
 	require.NoError(t, err)
@@ -215,10 +215,10 @@ func TestCloneDeleteAndInUse(t *testing.T) {
 	_, err = m.Clone(ctx, v.ID, "PHOTOS")
 	assert.ErrorIs(t, err, ErrInvalid, "names stay unique")
 
-	names, err := m.InUse(ctx, "s3c")
+	names, err := m.folder.InUse(ctx, "s3c")
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"photos", "Copy of photos", "Copy 2 of photos"}, names)
-	names, err = m.InUse(ctx, "other")
+	names, err = m.folder.InUse(ctx, "other")
 	require.NoError(t, err)
 	assert.Empty(t, names)
 
@@ -293,7 +293,7 @@ func TestScheduledRunEndsIdle(t *testing.T) {
 func TestUnreadableDefinitionIsAProblemNotACrash(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	m := New(Options{Dir: dir, Logger: quietLogger()})
+	m := build(dir, nil, nil)
 	require.NoError(t, m.Open(ctx))
 	v, err := m.Create(ctx, CreateRequest{Name: "future", Definition: localDef(t.TempDir(), t.TempDir())})
 	require.NoError(t, err)

@@ -6,13 +6,13 @@ import (
 	"log/slog"
 )
 
-// arm registers the task's schedule with the cron runner (m.mu held). Scheduled runs only
-// happen while the app is open; a run still going when the next one is due is not
-// doubled, the due run is skipped.
+// arm registers the task's schedule with the cron runner, replacing the one it had
+// (m.mu held). Scheduled runs only happen while the app is open; a run still going when
+// the next one is due is not doubled, the due run is skipped.
 func (m *Manager) arm(e *entry, s Schedule) {
-	if e.sched != 0 {
-		m.cron.Remove(e.sched)
-		e.sched = 0
+	if id, ok := m.sched[e.id]; ok {
+		m.cron.Remove(id)
+		delete(m.sched, e.id)
 	}
 	spec := s.CronSpec()
 	if spec == "" {
@@ -24,16 +24,15 @@ func (m *Manager) arm(e *entry, s Schedule) {
 		e.log.Logger(slog.LevelInfo, m.log, e.id).Warn("the schedule is not valid and was ignored", "schedule", spec, "err", err)
 		return
 	}
-	e.sched = id
+	m.sched[e.id] = id
 }
 
 func (m *Manager) scheduled(id string) {
-	ctx := context.WithoutCancel(m.base)
-	err := m.begin(ctx, id, modeScheduled)
+	err := m.begin(context.Background(), id, ModeScheduled)
 	if err == nil {
 		return
 	}
-	if e, gerr := m.get(id); gerr == nil {
+	if e, gerr := m.folder.get(id); gerr == nil {
 		lg := e.log.Logger(slog.LevelInfo, m.log, id)
 		if errors.Is(err, ErrBusy) {
 			lg.Info("scheduled run skipped: the previous run is still going")

@@ -3,7 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,28 +44,18 @@ type View struct {
 
 // List returns every task, newest first.
 func (m *Manager) List(ctx context.Context) ([]View, error) {
-	m.mu.Lock()
-	es := make([]*entry, 0, len(m.tasks))
-	for _, e := range m.tasks {
-		es = append(es, e)
-	}
-	m.mu.Unlock()
+	es := m.folder.all()
 	out := make([]View, 0, len(es))
 	for _, e := range es {
 		out = append(out, m.view(ctx, e))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	slices.SortFunc(out, func(a, b View) int { return newestFirst(a.CreatedAt, b.CreatedAt, a.ID, b.ID) })
 	return out, nil
 }
 
 // Get returns one task.
 func (m *Manager) Get(ctx context.Context, id string) (View, error) {
-	e, err := m.get(id)
+	e, err := m.folder.get(id)
 	if err != nil {
 		return View{}, err
 	}
@@ -75,9 +65,8 @@ func (m *Manager) Get(ctx context.Context, id string) (View, error) {
 func (m *Manager) view(ctx context.Context, e *entry) View {
 	v := View{ID: e.id, Name: e.id, Engine: state.EngineLocal, StateFile: e.path, CreatedAt: e.created}
 	m.mu.Lock()
-	v.Active = e.run != nil
-	if e.sched != 0 {
-		v.NextRun = m.cron.Entry(e.sched).Next
+	if id, ok := m.sched[e.id]; ok {
+		v.NextRun = m.cron.Entry(id).Next
 	}
 	m.mu.Unlock()
 	if e.db == nil {
@@ -92,6 +81,10 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 	v.Type, v.Name, v.Engine, v.Status = t.Type, t.Name, t.Engine, t.Status
 	v.Counters, v.RunID, v.FinderDone, v.LastError = t.Counters, t.RunID, t.FinderDone, t.LastError
 	v.CreatedAt, v.StartedAt, v.FinishedAt = t.CreatedAt, t.StartedAt, t.FinishedAt
+	r, noRunner := m.runner(t.Engine)
+	if r != nil {
+		_, v.Active = r.Progress(e.id)
+	}
 	d, err := DecodeDefinition(t.Definition)
 	if err != nil {
 		v.Problem = err.Error()
@@ -99,6 +92,10 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 	}
 	v.Spec = d
 	v.Source, v.Destination = d.describe(m.profileInfo(ctx))
+	if noRunner != nil {
+		v.Problem = noRunner.Error()
+		return v
+	}
 	running := t.Status == state.TaskRunning || t.Status == state.TaskStopping
 	v.CanStop = v.Active && t.Status == state.TaskRunning
 	v.CanStart = !v.Active && !running

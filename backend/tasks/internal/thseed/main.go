@@ -56,7 +56,9 @@ func runLocal(ctx context.Context, args []string) error {
 	if *dir == "" || *src == "" || *dst == "" {
 		return errors.New("run-local needs -dir, -src and -dst")
 	}
-	m := tasks.New(tasks.Options{Dir: *dir, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	local := tasks.NewLocalRunner(tasks.LocalOptions{Logger: logger})
+	m := tasks.New(tasks.Options{Folder: tasks.NewFolder(*dir, logger), Runners: []tasks.Runner{local}, Logger: logger})
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -106,7 +108,7 @@ func records(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	m := tasks.New(tasks.Options{Dir: *dir})
+	m := tasks.New(tasks.Options{Folder: tasks.NewFolder(*dir, nil)}) // creates only: no runner
 	if err := m.Open(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,167 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"transferhub/cloud/queue"
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/sqlite"
+)
+
+// s3Queue is the S3 engine's queue of a task (one queue per task file).
+const s3Queue = "s3-jobs"
+
+// queueFile is a local task's store: its SQLite file also holds the run's queue.
+type queueFile interface {
+	state.Store
+	Queue(name string, opt sqlite.QueueOptions) *sqlite.Queue
+}
+
+func (l *LocalRunner) runS3(ctx context.Context, r *run, t state.Task, s S3Spec, logger *slog.Logger) error {
+	db, ok := r.task.Store.(queueFile)
+	if !ok {
+		return fmt.Errorf("task %s has no state file of its own: it cannot run on this computer", t.ID)
+	}
+	conc := l.concurrency(s.Concurrency)
+	th := &s3sync.Throttle{}
+	src, dst, err := l.openS3(ctx, s, conc, th)
+	if err != nil {
+		return err
+	}
+	opt, err := s3Options(s, conc, logger)
+	if err != nil {
+		return err
+	}
+	opt.Throttle = th
+	opt.Progress = func(p s3sync.Progress) { r.s3.Store(&p) }
+	// The app is the only process on the task's queue and Sends in the process wake its
+	// receivers at once: polling the file for other writers can be slow.
+	q := db.Queue(s3Queue, sqlite.QueueOptions{MaxReceives: 10, Poll: time.Second})
+	switch r.mode {
+	case ModeStart, ModeScheduled:
+		// Sync resumes a RUNNING run; a new run needs the old one closed and its jobs gone.
+		if err := closePrevious(ctx, db, t); err != nil {
+			return err
+		}
+		if err := q.Purge(ctx); err != nil {
+			return fmt.Errorf("clear the job queue: %w", err)
+		}
+	case ModeResume, ModeRetry:
+		// Check before reopening the run, so a credential problem leaves the run as it was.
+		if err := s3sync.Check(ctx, src, dst); err != nil {
+			return err
+		}
+		if r.mode == ModeRetry {
+			n, err := enqueueFailed(ctx, db, q, t)
+			if err != nil {
+				return err
+			}
+			logger.Info("retrying failed objects", "objects", n)
+		}
+		if err := reopenRun(ctx, db, t.ID); err != nil {
+			return err
+		}
+	}
+	res, err := s3sync.Sync(ctx, src, dst, db, newQuietQueue(q, defaultQuiet), t.ID, opt)
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return err
+	}
+	if res.Failed > 0 {
+		logger.Warn("some objects failed; see the Failed tab, fix the cause and retry them", "failed", res.Failed)
+	}
+	return nil
+}
+
+// enqueueFailed sends the current run's failed objects to the queue as engine jobs, so
+// the resumed run copies them again (the finder of that run is done).
+func enqueueFailed(ctx context.Context, st state.Store, q queue.Queue, t state.Task) (int, error) {
+	const batch = 200
+	n := 0
+	err := eachPage(ctx, st.ListObjects, t.ID, state.ItemFailed, "failed objects", func(objs []state.Object) error {
+		var bodies [][]byte
+		job := s3sync.Job{V: s3sync.JobVersion, Run: t.RunID}
+		flush := func() error {
+			if len(job.Objects) == 0 {
+				return nil
+			}
+			b, err := s3sync.EncodeJob(job)
+			if err != nil {
+				return err
+			}
+			bodies = append(bodies, b)
+			job.Objects = nil
+			return nil
+		}
+		for _, o := range objs {
+			if o.RunID != t.RunID {
+				continue // failed in an older run; the current run's finder decided about it
+			}
+			job.Objects = append(job.Objects, s3sync.JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified})
+			n++
+			if len(job.Objects) >= batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if len(bodies) > 0 {
+			if err := q.Send(ctx, bodies...); err != nil {
+				return fmt.Errorf("queue failed objects: %w", err)
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// eachPage calls fn with every page of a task's records of status ("" = all), following
+// the cursor; what names the records in an error.
+func eachPage[T any](ctx context.Context, list func(context.Context, string, state.ListOptions) (state.Page[T], error),
+	taskID string, status state.ItemStatus, what string, fn func([]T) error) error {
+	opt := state.ListOptions{Status: status, Limit: 1000}
+	for {
+		page, err := list(ctx, taskID, opt)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", what, err)
+		}
+		if err := fn(page.Items); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			return nil
+		}
+		opt.After = page.Next
+	}
+}
+
+// closePrevious closes a run still RUNNING or STOPPING, so that a new one can begin.
+func closePrevious(ctx context.Context, st state.Store, t state.Task) error {
+	if t.Status != state.TaskRunning && t.Status != state.TaskStopping {
+		return nil
+	}
+	err := st.SetTaskStatus(ctx, t.ID, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, state.TaskStopped, "")
+	if err != nil && !errors.Is(err, state.ErrConflict) {
+		return fmt.Errorf("close the previous run: %w", err)
+	}
+	return nil
+}
+
+// reopenRun makes the task's current run RUNNING again (resume, retry).
+func reopenRun(ctx context.Context, st state.Store, id string) error {
+	err := st.SetTaskStatus(ctx, id, []state.TaskStatus{state.TaskStopped, state.TaskFailed, state.TaskCompleted, state.TaskIdle}, state.TaskRunning, "")
+	if err != nil && !errors.Is(err, state.ErrConflict) {
+		return fmt.Errorf("reopen the run: %w", err)
+	}
+	return nil
+}
