@@ -43,11 +43,7 @@ func (m *Monitor) Export(ctx context.Context, id, format, status, path string) (
 	if strings.TrimSpace(path) == "" || !filepath.IsAbs(path) {
 		return ExportResult{}, fmt.Errorf("choose a file to export to (a full path, got %q)", path)
 	}
-	v, err := m.tasks.Get(ctx, id)
-	if err != nil {
-		return ExportResult{}, err
-	}
-	store, err := m.tasks.Store(id)
+	v, store, err := m.task(ctx, id)
 	if err != nil {
 		return ExportResult{}, err
 	}

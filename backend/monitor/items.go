@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"transferhub/backend/tasks"
 	"transferhub/cloud/state"
 )
 
@@ -61,11 +62,7 @@ const (
 
 // Items returns one page of a task's objects (S3) or images.
 func (m *Monitor) Items(ctx context.Context, q ItemsQuery) (ItemsPage, error) {
-	v, err := m.tasks.Get(ctx, q.TaskID)
-	if err != nil {
-		return ItemsPage{}, err
-	}
-	st, err := m.tasks.Store(q.TaskID)
+	v, st, err := m.task(ctx, q.TaskID)
 	if err != nil {
 		return ItemsPage{}, err
 	}
@@ -159,29 +156,34 @@ type listFunc func(ctx context.Context, opt state.ListOptions) (items []Item, ne
 
 func lister(st state.Store, images bool, taskID string) listFunc {
 	if images {
-		return func(ctx context.Context, opt state.ListOptions) ([]Item, string, error) {
-			p, err := st.ListImages(ctx, taskID, opt)
-			if err != nil {
-				return nil, "", fmt.Errorf("list images: %w", err)
-			}
-			out := make([]Item, len(p.Items))
-			for i, im := range p.Items {
-				out[i] = imageItem(im)
-			}
-			return out, p.Next, nil
-		}
+		return listOf(st.ListImages, taskID, "images", imageItem)
 	}
+	return listOf(st.ListObjects, taskID, "objects", objectItem)
+}
+
+// listOf lists the records of one table as Items; what names them in an error.
+func listOf[T any](list func(context.Context, string, state.ListOptions) (state.Page[T], error), taskID, what string, item func(T) Item) listFunc {
 	return func(ctx context.Context, opt state.ListOptions) ([]Item, string, error) {
-		p, err := st.ListObjects(ctx, taskID, opt)
+		p, err := list(ctx, taskID, opt)
 		if err != nil {
-			return nil, "", fmt.Errorf("list objects: %w", err)
+			return nil, "", fmt.Errorf("list %s: %w", what, err)
 		}
 		out := make([]Item, len(p.Items))
-		for i, o := range p.Items {
-			out[i] = objectItem(o)
+		for i, r := range p.Items {
+			out[i] = item(r)
 		}
 		return out, p.Next, nil
 	}
+}
+
+// task returns a task's view and its store.
+func (m *Monitor) task(ctx context.Context, id string) (tasks.View, state.Store, error) {
+	v, err := m.tasks.Get(ctx, id)
+	if err != nil {
+		return v, nil, err
+	}
+	st, err := m.tasks.Store(id)
+	return v, st, err
 }
 
 func objectItem(o state.Object) Item {
@@ -329,11 +331,7 @@ func (m *Monitor) Counts(ctx context.Context, id string) (Counts, error) {
 	if ok {
 		return e.counts, nil
 	}
-	v, err := m.tasks.Get(ctx, id)
-	if err != nil {
-		return Counts{}, err
-	}
-	st, err := m.tasks.Store(id)
+	v, st, err := m.task(ctx, id)
 	if err != nil {
 		return Counts{}, err
 	}

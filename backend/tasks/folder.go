@@ -128,9 +128,9 @@ func (f *Folder) create(ctx context.Context, t state.Task) (*entry, error) {
 // get returns the entry of id.
 func (f *Folder) get(id string) (*entry, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	e, ok := f.entries[id]
-	if !ok {
+	e := f.entries[id]
+	f.mu.Unlock()
+	if e == nil {
 		return nil, fmt.Errorf("%w: %s (it may have been deleted)", ErrNotFound, id)
 	}
 	return e, nil

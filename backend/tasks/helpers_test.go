@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/backend/credentials"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/sqlite"
 )
 
 // fakeCreds is an in-memory credential store (the keychain is the credentials package's
@@ -107,6 +109,31 @@ func openManager(t *testing.T, m *Manager) *Manager {
 		m.Close(ctx)
 	})
 	return m
+}
+
+// leftBehind opens m, creates a task and closes m again, as an earlier app would; it
+// returns the task and its state file, opened for the test to change what the next app
+// finds (close it before that app opens).
+func leftBehind(t *testing.T, m *Manager, name string, d Definition) (View, *sqlite.DB) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, m.Open(ctx))
+	v, err := m.Create(ctx, CreateRequest{Name: name, Definition: d})
+	require.NoError(t, err)
+	m.Close(ctx)
+	db, err := sqlite.Open(ctx, v.StateFile)
+	require.NoError(t, err)
+	return v, db
+}
+
+// failedObjects returns the task's store and its FAILED object records.
+func failedObjects(t *testing.T, m *Manager, id string) (state.Store, state.Page[state.Object]) {
+	t.Helper()
+	st, err := m.Store(id)
+	require.NoError(t, err)
+	failed, err := st.ListObjects(context.Background(), id, state.ListOptions{Status: state.ItemFailed})
+	require.NoError(t, err)
+	return st, failed
 }
 
 // waitFor polls a task until cond holds (runs are asynchronous); it fails after a

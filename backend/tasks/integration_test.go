@@ -73,6 +73,15 @@ func makeBucket(t *testing.T, c *s3.Client) string {
 	return b
 }
 
+// bucketOnA makes a bucket on gateway A.
+func bucketOnA(t *testing.T) (*testenv.Env, *s3.Client, string) {
+	t.Helper()
+	env := testenv.Load(t)
+	env.Require(t, testenv.S3A)
+	a := s3Client(t, env, testenv.S3A)
+	return env, a, makeBucket(t, a)
+}
+
 func putObjects(t *testing.T, c *s3.Client, bucket string, n int, extra ...string) {
 	t.Helper()
 	keys := extra
@@ -135,10 +144,7 @@ func TestS3TaskBetweenGatewaysFailsOneObjectThenRetriesIt(t *testing.T) {
 	assert.Equal(t, int64(20), v.Counters.DoneObjects)
 	assert.Equal(t, int64(1), v.Counters.FailedObjects)
 
-	st, err := m.Store(v.ID)
-	require.NoError(t, err)
-	failed, err := st.ListObjects(ctx, v.ID, state.ListOptions{Status: state.ItemFailed})
-	require.NoError(t, err)
+	_, failed := failedObjects(t, m, v.ID)
 	require.Len(t, failed.Items, 1)
 	assert.Equal(t, "blocked/obj.txt", failed.Items[0].Key)
 	assert.Contains(t, failed.Items[0].Error, "ObjectParentIsFile: Object parent already exists as a file. (HTTP 409, request id ")
@@ -158,11 +164,8 @@ func TestS3TaskBetweenGatewaysFailsOneObjectThenRetriesIt(t *testing.T) {
 }
 
 func TestWrongSecretFailsTheTaskWithAReadableError(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.S3A)
+	env, _, bucket := bucketOnA(t)
 	ctx := context.Background()
-	a := s3Client(t, env, testenv.S3A)
-	bucket := makeBucket(t, a)
 	cm := credsManager(t)
 	bad := gatewayProfile(t, cm, env, "A", env.Get("TH_S3_A_ENDPOINT"), "not-the-secret")
 	m := newManager(t, t.TempDir(), cm, nil)
@@ -199,11 +202,8 @@ func slowProxy(t *testing.T, target string, delay time.Duration, gets *atomic.In
 }
 
 func TestStopThenResumeTheSameRun(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.S3A)
+	env, a, bucket := bucketOnA(t)
 	ctx := context.Background()
-	a := s3Client(t, env, testenv.S3A)
-	bucket := makeBucket(t, a)
 	putObjects(t, a, bucket, 30)
 	var gets atomic.Int64
 	endpoint := slowProxy(t, env.Get("TH_S3_A_ENDPOINT"), 150*time.Millisecond, &gets)

@@ -14,7 +14,6 @@ import (
 
 	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -101,10 +100,7 @@ func TestFailedObjectIsListedAndRetried(t *testing.T) {
 	assert.True(t, v.CanRetry)
 	assert.False(t, v.CanResume, "the run is complete; only its failures can be retried")
 
-	st, err := m.Store(v.ID)
-	require.NoError(t, err)
-	failed, err := st.ListObjects(ctx, v.ID, state.ListOptions{Status: state.ItemFailed})
-	require.NoError(t, err)
+	st, failed := failedObjects(t, m, v.ID)
 	require.Len(t, failed.Items, 1)
 	assert.Equal(t, "x/y.txt", failed.Items[0].Key)
 	assert.NotEmpty(t, failed.Items[0].Error)
@@ -135,15 +131,9 @@ func TestInterruptedRunResumesWhenTheAppOpensAgain(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	writeFiles(t, src, map[string]string{"1.txt": "one", "2.txt": "two"})
 
-	m := build(dir, newFakeCreds(), nil)
-	require.NoError(t, m.Open(ctx))
-	v, err := m.Create(ctx, CreateRequest{Name: "interrupted", Definition: localDef(src, dst)})
-	require.NoError(t, err)
-	m.Close(ctx)
+	v, db := leftBehind(t, build(dir, newFakeCreds(), nil), "interrupted", localDef(src, dst))
 
 	// What a killed app leaves behind: a run marked RUNNING that nobody works on.
-	db, err := sqlite.Open(ctx, v.StateFile)
-	require.NoError(t, err)
 	started, err := db.StartRun(ctx, v.ID)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
@@ -168,14 +158,8 @@ func logMessages(l *Log) string {
 func TestStopOfARunLeftByAKilledApp(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	m := build(dir, newFakeCreds(), nil)
-	require.NoError(t, m.Open(ctx))
-	v, err := m.Create(ctx, CreateRequest{Name: "stale", Definition: localDef(t.TempDir(), t.TempDir())})
-	require.NoError(t, err)
-	m.Close(ctx)
-	db, err := sqlite.Open(ctx, v.StateFile)
-	require.NoError(t, err)
-	_, err = db.StartRun(ctx, v.ID)
+	v, db := leftBehind(t, build(dir, newFakeCreds(), nil), "stale", localDef(t.TempDir(), t.TempDir()))
+	_, err := db.StartRun(ctx, v.ID)
 	require.NoError(t, err)
 	require.NoError(t, db.SetTaskStatus(ctx, v.ID, nil, state.TaskStopping, ""))
 	require.NoError(t, db.Close())
@@ -293,13 +277,7 @@ func TestScheduledRunEndsIdle(t *testing.T) {
 func TestUnreadableDefinitionIsAProblemNotACrash(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	m := build(dir, nil, nil)
-	require.NoError(t, m.Open(ctx))
-	v, err := m.Create(ctx, CreateRequest{Name: "future", Definition: localDef(t.TempDir(), t.TempDir())})
-	require.NoError(t, err)
-	m.Close(ctx)
-	db, err := sqlite.Open(ctx, v.StateFile)
-	require.NoError(t, err)
+	v, db := leftBehind(t, build(dir, nil, nil), "future", localDef(t.TempDir(), t.TempDir()))
 	task, err := db.GetTask(ctx, v.ID)
 	require.NoError(t, err)
 	task.Definition = json.RawMessage(`{"v":9,"s3":{}}`)

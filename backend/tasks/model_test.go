@@ -23,18 +23,24 @@ type fakeRunner struct {
 	engine state.Engine
 
 	mu        sync.Mutex
-	runs      []string // "id mode" of every Run
+	log       map[string][]string // calls by method: task ids ("id mode" for run)
 	active    map[string]bool
-	stopped   []string
-	deleted   []string
-	reopened  []string
 	closed    bool
 	deleteErr error
-	task      Task // the newest Task handed over
+	task      Task // the newest Task handed to Run
 }
 
 func newFakeRunner(engine state.Engine) *fakeRunner {
-	return &fakeRunner{engine: engine, active: map[string]bool{}}
+	return &fakeRunner{engine: engine, log: map[string][]string{}, active: map[string]bool{}}
+}
+
+// record notes a call (f.mu held).
+func (f *fakeRunner) record(method, what string) { f.log[method] = append(f.log[method], what) }
+
+func (f *fakeRunner) calls(method string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.log[method]...)
 }
 
 func (f *fakeRunner) Engine() state.Engine { return f.engine }
@@ -45,16 +51,15 @@ func (f *fakeRunner) Run(_ context.Context, t Task, mode Mode) error {
 	if f.active[t.ID] {
 		return ErrBusy
 	}
-	f.runs = append(f.runs, t.ID+" "+mode.String())
-	f.active[t.ID] = true
-	f.task = t
+	f.record("run", t.ID+" "+mode.String())
+	f.active[t.ID], f.task = true, t
 	return nil
 }
 
 func (f *fakeRunner) Stop(_ context.Context, t Task) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.stopped = append(f.stopped, t.ID)
+	f.record("stop", t.ID)
 	delete(f.active, t.ID)
 	return nil
 }
@@ -62,18 +67,17 @@ func (f *fakeRunner) Stop(_ context.Context, t Task) error {
 func (f *fakeRunner) Delete(_ context.Context, t Task) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.deleted = append(f.deleted, t.ID)
-	if f.deleteErr != nil {
-		return f.deleteErr
+	f.record("delete", t.ID)
+	if f.deleteErr == nil {
+		delete(f.active, t.ID)
 	}
-	delete(f.active, t.ID)
-	return nil
+	return f.deleteErr
 }
 
 func (f *fakeRunner) Reopen(_ context.Context, t Task) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reopened = append(f.reopened, t.ID)
+	f.record("reopen", t.ID)
 	return nil
 }
 
@@ -89,16 +93,15 @@ func (f *fakeRunner) Close(context.Context) {
 	f.closed = true
 }
 
-func (f *fakeRunner) calls() (runs, stopped, deleted, reopened []string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.runs...), append([]string(nil), f.stopped...), append([]string(nil), f.deleted...), append([]string(nil), f.reopened...)
+// fakeBuild builds a manager over dir whose only runner is r.
+func fakeBuild(dir string, r Runner, obs Observer) *Manager {
+	return New(Options{Folder: NewFolder(dir, quietLogger()), Runners: []Runner{r}, Logger: quietLogger(), Observer: obs})
 }
 
-// fakeManager opens a manager over dir whose only runner is r.
+// fakeManager opens a fakeBuild manager for the test.
 func fakeManager(t *testing.T, dir string, r Runner, obs Observer) *Manager {
 	t.Helper()
-	return openManager(t, New(Options{Folder: NewFolder(dir, quietLogger()), Runners: []Runner{r}, Logger: quietLogger(), Observer: obs}))
+	return openManager(t, fakeBuild(dir, r, obs))
 }
 
 func TestRunsGoToTheRunnerOfTheTaskEngine(t *testing.T) {
@@ -115,8 +118,7 @@ func TestRunsGoToTheRunnerOfTheTaskEngine(t *testing.T) {
 	assert.ErrorIs(t, m.RetryFailed(ctx, v.ID), ErrBusy)
 
 	require.NoError(t, m.Start(ctx, v.ID))
-	runs, _, _, _ := fr.calls()
-	assert.Equal(t, []string{v.ID + " start"}, runs)
+	assert.Equal(t, []string{v.ID + " start"}, fr.calls("run"))
 	fr.mu.Lock()
 	handed := fr.task
 	fr.mu.Unlock()
@@ -138,16 +140,13 @@ func TestRunsGoToTheRunnerOfTheTaskEngine(t *testing.T) {
 	assert.ErrorContains(t, err, `"photos" is already running`)
 
 	require.NoError(t, m.Stop(ctx, v.ID))
-	_, stopped, _, _ := fr.calls()
-	assert.Equal(t, []string{v.ID}, stopped)
+	assert.Equal(t, []string{v.ID}, fr.calls("stop"))
 
 	// The schedule's runs are new runs too.
 	m.scheduled(v.ID)
-	runs, _, _, _ = fr.calls()
-	assert.Equal(t, []string{v.ID + " start", v.ID + " scheduled run"}, runs)
+	assert.Equal(t, []string{v.ID + " start", v.ID + " scheduled run"}, fr.calls("run"))
 	m.scheduled(v.ID) // still running: skipped, and said so in the task's log
-	runs, _, _, _ = fr.calls()
-	assert.Len(t, runs, 2)
+	assert.Len(t, fr.calls("run"), 2)
 	lg, err := m.Log(v.ID)
 	require.NoError(t, err)
 	assert.Contains(t, logMessages(lg), "scheduled run skipped")
@@ -174,8 +173,7 @@ func TestDeleteLetsTheRunnerCleanUpFirst(t *testing.T) {
 	fr.deleteErr = nil
 	fr.mu.Unlock()
 	require.NoError(t, m.Delete(ctx, v.ID))
-	_, _, deleted, _ := fr.calls()
-	assert.Equal(t, []string{v.ID, v.ID}, deleted)
+	assert.Equal(t, []string{v.ID, v.ID}, fr.calls("delete"))
 	assert.NoFileExists(t, v.StateFile)
 	_, err = m.Get(ctx, v.ID)
 	assert.ErrorIs(t, err, ErrNotFound)
@@ -185,47 +183,38 @@ func TestDeleteLetsTheRunnerCleanUpFirst(t *testing.T) {
 }
 
 func TestOpenReopensEveryTaskAndCloseClosesTheRunners(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	fr := newFakeRunner(state.EngineLocal)
-	m := New(Options{Folder: NewFolder(dir, quietLogger()), Runners: []Runner{fr}, Logger: quietLogger()})
-	require.NoError(t, m.Open(ctx))
-	a, err := m.Create(ctx, CreateRequest{Name: "a", Definition: localDef(t.TempDir(), t.TempDir())})
-	require.NoError(t, err)
-	b, err := m.Create(ctx, CreateRequest{Name: "b", Definition: localDef(t.TempDir(), t.TempDir())})
-	require.NoError(t, err)
-	m.Close(ctx)
+	a, db := leftBehind(t, fakeBuild(dir, fr, nil), "a", localDef(t.TempDir(), t.TempDir()))
+	require.NoError(t, db.Close())
 	assert.True(t, fr.closed)
-	_, _, _, reopened := fr.calls()
-	assert.Empty(t, reopened, "the tasks were created after Open")
+	assert.Empty(t, fr.calls("reopen"), "the task was created after Open")
+	b, db := leftBehind(t, fakeBuild(dir, fr, nil), "b", localDef(t.TempDir(), t.TempDir()))
+	require.NoError(t, db.Close())
+	assert.Equal(t, []string{a.ID}, fr.calls("reopen"))
 
 	fr2 := newFakeRunner(state.EngineLocal)
 	fakeManager(t, dir, fr2, nil)
-	_, _, _, reopened = fr2.calls()
-	assert.ElementsMatch(t, []string{a.ID, b.ID}, reopened)
+	assert.ElementsMatch(t, []string{a.ID, b.ID}, fr2.calls("reopen"))
 }
 
 func TestATaskOfAnEngineWithoutARunnerIsListedButNotRun(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	local := newFakeRunner(state.EngineLocal)
-	m := New(Options{Folder: NewFolder(dir, quietLogger()), Runners: []Runner{local}, Logger: quietLogger()})
-	require.NoError(t, m.Open(ctx))
-	v, err := m.Create(ctx, CreateRequest{Name: "here", Definition: localDef(t.TempDir(), t.TempDir())})
-	require.NoError(t, err)
-	m.Close(ctx)
+	v, db := leftBehind(t, fakeBuild(dir, local, nil), "here", localDef(t.TempDir(), t.TempDir()))
+	require.NoError(t, db.Close())
 
 	cloud := newFakeRunner(state.EngineCloud)
 	m2 := fakeManager(t, dir, cloud, nil)
-	v, err = m2.Get(ctx, v.ID)
+	v, err := m2.Get(ctx, v.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "this app cannot run local tasks", v.Problem)
 	assert.Equal(t, "here", v.Name)
 	assert.ErrorIs(t, m2.Start(ctx, v.ID), ErrBusy)
 	assert.ErrorContains(t, m2.Delete(ctx, v.ID), "this app cannot run local tasks")
 	assert.FileExists(t, filepath.Join(dir, v.ID+".db"), "nothing is deleted that a runner could not clean up")
-	runs, _, deleted, reopened := cloud.calls()
-	assert.Empty(t, runs)
-	assert.Empty(t, deleted)
-	assert.Empty(t, reopened)
+	assert.Empty(t, cloud.calls("run"))
+	assert.Empty(t, cloud.calls("delete"))
+	assert.Empty(t, cloud.calls("reopen"))
 }

@@ -204,7 +204,7 @@ func (l *Log) Remove() error {
 func (l *Log) Logger(level slog.Level, app *slog.Logger, taskID string) *slog.Logger {
 	h := &logHandler{log: l, level: level, fmt: &attrFormatter{}}
 	h.fmt.h = slog.NewTextHandler(&h.fmt.buf, &slog.HandlerOptions{ReplaceAttr: dropBuiltins})
-	var next slog.Handler
+	next := slog.DiscardHandler
 	if app != nil {
 		next = app.With("task", taskID).Handler()
 	}
@@ -235,11 +235,16 @@ type logHandler struct {
 
 func (h *logHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
 
-func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
-	inner := h.inner
-	if inner == nil {
-		inner = h.fmt.h
+// base is the formatter with this handler's attrs and groups.
+func (h *logHandler) base() slog.Handler {
+	if h.inner == nil {
+		return h.fmt.h
 	}
+	return h.inner
+}
+
+func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	inner := h.base()
 	h.fmt.mu.Lock()
 	h.fmt.buf.Reset()
 	err := inner.Handle(ctx, r)
@@ -258,31 +263,23 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func (h *logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	c := *h
-	base := h.inner
-	if base == nil {
-		base = h.fmt.h
-	}
-	c.inner = base.WithAttrs(as)
+	c.inner = h.base().WithAttrs(as)
 	return &c
 }
 
 func (h *logHandler) WithGroup(name string) slog.Handler {
 	c := *h
-	base := h.inner
-	if base == nil {
-		base = h.fmt.h
-	}
-	c.inner = base.WithGroup(name)
+	c.inner = h.base().WithGroup(name)
 	return &c
 }
 
 // teeHandler sends records to the task log and to the app log.
 type teeHandler struct {
-	a, b slog.Handler // b may be nil
+	a, b slog.Handler
 }
 
 func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return t.a.Enabled(ctx, l) || (t.b != nil && t.b.Enabled(ctx, l))
+	return t.a.Enabled(ctx, l) || t.b.Enabled(ctx, l)
 }
 
 func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -290,24 +287,16 @@ func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	if t.a.Enabled(ctx, r.Level) {
 		err = t.a.Handle(ctx, r.Clone())
 	}
-	if t.b != nil && t.b.Enabled(ctx, r.Level) {
+	if t.b.Enabled(ctx, r.Level) {
 		_ = t.b.Handle(ctx, r)
 	}
 	return err
 }
 
 func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	n := teeHandler{a: t.a.WithAttrs(as)}
-	if t.b != nil {
-		n.b = t.b.WithAttrs(as)
-	}
-	return n
+	return teeHandler{t.a.WithAttrs(as), t.b.WithAttrs(as)}
 }
 
 func (t teeHandler) WithGroup(name string) slog.Handler {
-	n := teeHandler{a: t.a.WithGroup(name)}
-	if t.b != nil {
-		n.b = t.b.WithGroup(name)
-	}
-	return n
+	return teeHandler{t.a.WithGroup(name), t.b.WithGroup(name)}
 }
