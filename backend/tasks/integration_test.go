@@ -187,12 +187,21 @@ func TestWrongSecretFailsTheTaskWithAReadableError(t *testing.T) {
 // slowProxy delays every object read, so a run lasts long enough to be stopped.
 func slowProxy(t *testing.T, target string, delay time.Duration, gets *atomic.Int64) string {
 	t.Helper()
+	return delayProxy(t, target, delay, gets, func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1
+	})
+}
+
+// delayProxy serves target at a URL of its own, delaying (and counting) the requests
+// that slow says.
+func delayProxy(t *testing.T, target string, delay time.Duration, n *atomic.Int64, slow func(*http.Request) bool) string {
+	t.Helper()
 	u, err := url.Parse(target)
 	require.NoError(t, err)
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 {
-			gets.Add(1)
+		if slow(r) {
+			n.Add(1)
 			time.Sleep(delay)
 		}
 		rp.ServeHTTP(w, r)
@@ -304,4 +313,63 @@ func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {
 	require.NoError(t, m.Start(ctx, v.ID))
 	v = waitFor(t, m, v.ID, "COMPLETED", func(v View) bool { return settled("COMPLETED")(v) && v.Counters.SkippedObjects == 2 })
 	assert.Zero(t, v.Counters.DoneObjects)
+}
+
+func TestStoppedImageRunResumesWhereItStopped(t *testing.T) {
+	env := testenv.Load(t)
+	env.Require(t, testenv.RegAuth, testenv.RegOpen)
+	ctx := context.Background()
+	authHost, openHost := env.Get(string(testenv.RegAuth)), env.Get(string(testenv.RegOpen))
+	ca, err := os.ReadFile(env.Get("TH_REG_AUTH_CA"))
+	require.NoError(t, err)
+	rc := regclient.New(regclient.WithConfigHost(
+		config.Host{Name: authHost, TLS: config.TLSEnabled, RegCert: string(ca), User: env.Get("TH_REG_AUTH_USER"), Pass: env.Get("TH_REG_AUTH_PASS")},
+	))
+	repo := testenv.Name("stop") + "/app"
+	var refs []string
+	for i := 1; i <= 4; i++ {
+		tag := fmt.Sprintf("v%d", i)
+		_, err = imagetest.Push(ctx, rc, authHost+"/"+repo+":"+tag, imagetest.Spec{Layers: []int64{1024}, Seed: uint64(i)})
+		require.NoError(t, err)
+		refs = append(refs, repo+":"+tag)
+	}
+	// The destination answers slowly, so the run can be stopped halfway.
+	var reqs atomic.Int64
+	slowURL := delayProxy(t, "http://"+openHost, 100*time.Millisecond, &reqs, func(*http.Request) bool { return true })
+	slowHost := strings.TrimPrefix(slowURL, "http://")
+
+	cm := credsManager(t)
+	src, err := cm.Save(ctx, credentials.Profile{Name: "auth registry " + repo, Kind: credentials.KindRegistry, Host: authHost,
+		Username: env.Get("TH_REG_AUTH_USER"), CAFile: env.Get("TH_REG_AUTH_CA")}, &credentials.Secret{Password: env.Get("TH_REG_AUTH_PASS")})
+	require.NoError(t, err)
+	dst, err := cm.Save(ctx, credentials.Profile{Name: "slow registry " + repo, Kind: credentials.KindRegistry, Host: slowHost,
+		Username: "anonymous", InsecureHTTP: true}, &credentials.Secret{Password: "unused"})
+	require.NoError(t, err)
+	m := newManager(t, t.TempDir(), cm, nil)
+	v, err := m.Create(ctx, CreateRequest{Name: "stopped images", Start: true, Definition: Definition{Image: &ImageSpec{
+		Source:       ImageSource{ProfileID: src.ID, ImageSource: spec.ImageSource{Kind: RegistryKind, References: refs}},
+		Destination:  ImageDestination{ProfileID: dst.ID, ImageDestination: spec.ImageDestination{Kind: RegistryKind, Prefix: "mirror"}},
+		ImageOptions: spec.ImageOptions{Concurrency: 1},
+	}}})
+	require.NoError(t, err)
+	waitFor(t, m, v.ID, "copying", func(View) bool { return reqs.Load() >= 8 })
+	require.NoError(t, m.Stop(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "STOPPED", settled("STOPPED"))
+	assert.True(t, v.CanResume)
+	runID := v.RunID
+	assert.Less(t, v.Counters.DoneObjects, int64(4))
+
+	require.NoError(t, m.Resume(ctx, v.ID))
+	v = waitFor(t, m, v.ID, "settled", func(v View) bool { return !v.Active && v.Status != state.TaskRunning })
+	assert.Equal(t, runID, v.RunID, "resume continues the stopped run")
+	assert.Equal(t, int64(4), v.Counters.FoundObjects, "the selection is counted once")
+	assert.Equal(t, int64(4), v.Counters.DoneObjects+v.Counters.FailedObjects, "every image settled once")
+	if v.Counters.FailedObjects > 0 {
+		// The image in flight when the run stopped was recorded FAILED (the engine's
+		// cancelled copy): retrying the run's failures completes it.
+		require.NoError(t, m.RetryFailed(ctx, v.ID))
+		v = waitFor(t, m, v.ID, "COMPLETED", settled("COMPLETED"))
+	}
+	assert.Equal(t, state.TaskCompleted, v.Status)
+	assert.Equal(t, int64(4), v.Counters.DoneObjects)
 }
