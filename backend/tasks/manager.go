@@ -24,7 +24,7 @@ var (
 
 // Options build a Manager.
 type Options struct {
-	// Folder holds the tasks' files.
+	// Folder holds the tasks' files (required).
 	Folder *Folder
 	// Runners run the tasks, one for each engine (Runner.Engine); a task of an engine
 	// without one is listed but cannot run.
@@ -61,7 +61,7 @@ type Manager struct {
 // New builds a manager; Open loads the tasks.
 func New(opt Options) *Manager {
 	if opt.Folder == nil {
-		opt.Folder = NewFolder("", opt.Logger)
+		panic("tasks.New: Options.Folder is required") // a wiring mistake, not a user's
 	}
 	if opt.Observer == nil {
 		opt.Observer = nobody{}
@@ -103,17 +103,11 @@ func (m *Manager) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	type loaded struct {
-		e *entry
-		t state.Task
-	}
-	var reopen []loaded
 	for _, e := range entries {
 		t, err := e.record(ctx)
 		if err != nil {
-			continue
+			continue // the task's problem shows in its view
 		}
-		reopen = append(reopen, loaded{e, t})
 		if d, err := DecodeDefinition(t.Definition); err == nil {
 			m.mu.Lock()
 			m.arm(e, d.Schedule)
@@ -121,13 +115,16 @@ func (m *Manager) Open(ctx context.Context) error {
 		}
 	}
 	m.cron.Start()
-	for _, l := range reopen {
-		r, err := m.runner(l.t.Engine)
+	for _, e := range entries {
+		if e.usable() != nil {
+			continue
+		}
+		r, t, err := m.handle(ctx, e)
 		if err == nil {
-			err = r.Reopen(ctx, l.e.task(l.t))
+			err = r.Reopen(ctx, t)
 		}
 		if err != nil {
-			m.log.Warn("reopen task", "task", l.e.id, "err", err)
+			m.log.Warn("reopen task", "task", e.id, "err", err)
 		}
 	}
 	return nil
@@ -242,12 +239,9 @@ func (m *Manager) Clone(ctx context.Context, id, name string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	if err := e.usable(); err != nil {
-		return View{}, err
-	}
-	t, err := e.db.GetTask(ctx, id)
+	t, err := e.record(ctx)
 	if err != nil {
-		return View{}, fmt.Errorf("read task %s: %w", id, err)
+		return View{}, err
 	}
 	d, err := DecodeDefinition(t.Definition)
 	if err != nil {
