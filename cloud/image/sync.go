@@ -45,7 +45,8 @@ const metaSelected = "app-image-selected"
 // ResumeCurrent a run continues with the images it has not settled. The selection is
 // counted as found once per run; every image is recorded PENDING, then settled. The run
 // ends COMPLETED, or FAILED ("N of M images failed", or the error that stopped it); a
-// run that loses its lease stops with that error and records nothing more.
+// run whose ctx is cancelled stays RUNNING (to be resumed; the caller records why), and
+// one that loses its lease stops with that error and records nothing more.
 //
 // Summary.RunID is empty when no run began (the error says why); the summary counts what
 // this call did.
@@ -68,7 +69,9 @@ func (e *Engine) Sync(ctx context.Context, spec Spec, st state.Store, taskID str
 		return sum, lost // the task is another process's now
 	}
 	if err != nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
+		// Cancelled by the caller: the run stays RUNNING, to be resumed, as s3sync.Sync's
+		// does; the caller says why (the desktop: stopped by the user, or the app closed).
+		return sum, context.Cause(ctx)
 	}
 	if _, ferr := run.Finish(ctx, taskrun.End{Err: err, Noun: "images", Log: e.log}); ferr != nil {
 		return sum, errors.Join(err, ferr)
