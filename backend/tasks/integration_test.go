@@ -30,6 +30,7 @@ import (
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 	"transferhub/cloud/testenv"
 )
 
@@ -241,6 +242,40 @@ func TestStopThenResumeTheSameRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, files, 30)
 	assert.NotEmpty(t, obs.progressOf(v.ID), "progress was reported while the run lasted")
+}
+
+func TestARunThatLosesItsLeaseStopsAndSaysWhy(t *testing.T) {
+	env, a, bucket := bucketOnA(t)
+	ctx := context.Background()
+	putObjects(t, a, bucket, 30)
+	var gets atomic.Int64
+	endpoint := slowProxy(t, env.Get("TH_S3_A_ENDPOINT"), 150*time.Millisecond, &gets)
+	cm := credsManager(t)
+	pa := gatewayProfile(t, cm, env, "A", endpoint, env.Get("TH_S3_A_SECRET_KEY"))
+	// A short lease, renewed every 100 ms, so that its loss is noticed at once.
+	local := NewLocalRunner(LocalOptions{Credentials: cm, Logger: quietLogger(), LeaseTTL: 300 * time.Millisecond})
+	m := openManager(t, New(Options{Folder: NewFolder(t.TempDir(), quietLogger()), Runners: []Runner{local}, Credentials: cm, Logger: quietLogger()}))
+	v, err := m.Create(ctx, CreateRequest{Name: "taken over", Start: true, Definition: Definition{S3: &S3Spec{
+		Source:      Location{ProfileID: pa.ID, Side: spec.Side{Kind: LocationS3, Bucket: bucket}},
+		Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: t.TempDir()}}, S3Options: spec.S3Options{Concurrency: 1},
+	}}})
+	require.NoError(t, err)
+	waitFor(t, m, v.ID, "copying", func(View) bool { return gets.Load() >= 3 })
+
+	// Another process takes the task over (as one would after the lease lapsed).
+	st, err := m.Store(v.ID)
+	require.NoError(t, err)
+	held := &state.LeaseHeldError{}
+	require.ErrorAs(t, st.Lease(ctx, v.ID, taskrun.RunLease, "thief", time.Minute), &held)
+	require.NoError(t, st.ReleaseLease(ctx, v.ID, taskrun.RunLease, held.Holder))
+	require.NoError(t, st.Lease(ctx, v.ID, taskrun.RunLease, "thief", time.Minute))
+
+	v = waitFor(t, m, v.ID, "stopped", func(v View) bool { return !v.Active })
+	assert.Equal(t, state.TaskRunning, v.Status, "the run is the other process's now: nothing is recorded in its name")
+	assert.Less(t, v.Counters.DoneObjects, int64(30))
+	logs, err := m.Log(v.ID)
+	require.NoError(t, err)
+	assert.Contains(t, logMessages(logs), "the run stops: lost the run lease of task "+v.ID+": the task is being run by thief")
 }
 
 func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {

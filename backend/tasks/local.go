@@ -1,17 +1,18 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 )
 
 // LocalOptions build a LocalRunner.
@@ -25,17 +26,20 @@ type LocalOptions struct {
 	Logger   *slog.Logger
 	// Now is the clock of progress snapshots (tests); nil: time.Now.
 	Now func() time.Time
+	// LeaseTTL is how long a run's lease lasts unless renewed (tests); 0: taskrun's default.
+	LeaseTTL time.Duration
 }
 
 // LocalRunner runs tasks inside this app (state.EngineLocal) on the engines `thub` uses
-// (cloud/s3sync, cloud/image) over the task's SQLite file. One run per task file across
-// app windows and processes (a lease); a run the app's exit interrupts stays RUNNING in
-// the file and resumes when the app opens again (Reopen).
+// (cloud/s3sync, cloud/image) over the task's SQLite file, with their life cycle
+// (cloud/taskrun): one run per task file across app windows and processes (a lease; a run
+// that loses it stops and its log says why); a run the app's exit interrupts stays
+// RUNNING in the file and resumes when the app opens again (Reopen).
 type LocalRunner struct {
 	engines
 	observer Observer
 	now      func() time.Time
-	owner    string // lease owner: this app instance
+	leaseTTL time.Duration
 
 	base     context.Context // parent of every run; canceled with errShutdown by Close
 	shutdown context.CancelCauseFunc
@@ -69,7 +73,7 @@ func NewLocalRunner(opt LocalOptions) *LocalRunner {
 	base, cancel := context.WithCancelCause(context.Background())
 	return &LocalRunner{
 		engines:  newEngines(opt.Credentials, opt.DefaultConcurrency, opt.Logger),
-		observer: opt.Observer, now: opt.Now, owner: fmt.Sprintf("app-%d-%s", os.Getpid(), randomHex(4)),
+		observer: opt.Observer, now: opt.Now, leaseTTL: cmp.Or(opt.LeaseTTL, taskrun.DefaultTTL),
 		base: base, shutdown: cancel, runs: map[string]*run{},
 	}
 }

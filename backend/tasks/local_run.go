@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 )
 
 // Why a run's context ended.
@@ -19,14 +20,8 @@ var (
 	errLeased   = errors.New("the task is running in another Transfer Hub window or thub process")
 )
 
-// Lease: one runner per task file, across app windows and processes. Short and renewed,
-// so a killed app's lease lapses quickly and the next start resumes its run.
-const (
-	leaseName = "local-run"
-	leaseTTL  = 15 * time.Second
-)
-
-// execute is a run's goroutine.
+// execute is a run's goroutine: it holds the task's lease (one run per task file, across
+// app windows and processes) while the engine runs, and records how the run ended.
 func (l *LocalRunner) execute(ctx context.Context, r *run) {
 	defer l.wg.Done()
 	id := r.task.ID
@@ -40,31 +35,39 @@ func (l *LocalRunner) execute(ctx context.Context, r *run) {
 	}()
 	l.observer.TaskChanged(id)
 	logger.Info("run begins", "mode", r.mode.String())
-	err := l.runOnce(ctx, r, logger)
-	l.finish(ctx, r, err, logger)
+	lopt := taskrun.LeaseOptions{Local: true, TTL: l.leaseTTL, Log: logger}
+	if r.mode == modeReopen {
+		// The previous app's lease may not have lapsed yet when its holder cannot be checked.
+		lopt.Wait = l.leaseTTL + 5*time.Second
+	}
+	runCtx, lease, err := taskrun.Hold(ctx, r.task.Store, id, lopt)
+	switch {
+	case errors.Is(err, taskrun.ErrBusy):
+		// Another app window or process runs the task: its status is its business.
+		logger.Warn(fmt.Errorf("%w: %w", errLeased, err).Error())
+		return
+	case err != nil:
+		l.finish(ctx, r, nil, err, logger)
+		return
+	}
+	defer func() {
+		if err := lease.Release(); err != nil {
+			l.log.Warn("release the task's lease", "task", id, "err", err)
+		}
+	}()
+	l.finish(ctx, r, lease, l.runEngine(runCtx, r, lease, logger), logger)
 }
 
-// runOnce takes the lease and runs the engine; a panic becomes an error (its stack goes
-// to the app log only).
-func (l *LocalRunner) runOnce(ctx context.Context, r *run, logger *slog.Logger) (err error) {
-	st, id := r.task.Store, r.task.ID
+// runEngine runs the task's engine, which begins the run under the lease and ends it when
+// it completes; a panic becomes an error (its stack goes to the app log only).
+func (l *LocalRunner) runEngine(ctx context.Context, r *run, lease *taskrun.Lease, logger *slog.Logger) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			l.log.Error("task run panicked", "task", id, "panic", p, "stack", string(debug.Stack()))
+			l.log.Error("task run panicked", "task", r.task.ID, "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error in Transfer Hub (%v); the details are in the app log", p)
 		}
 	}()
-	if err := l.takeLease(ctx, r.task, r.mode == modeReopen); err != nil {
-		return err
-	}
-	leaseCtx, stopLease := context.WithCancel(ctx)
-	go l.keepLease(leaseCtx, r.task)
-	defer func() {
-		stopLease()
-		_ = st.ReleaseLease(context.WithoutCancel(ctx), id, leaseName, l.owner)
-	}()
-
-	t, err := st.GetTask(ctx, id)
+	t, err := r.task.Store.GetTask(ctx, r.task.ID)
 	if err != nil {
 		return fmt.Errorf("read the task: %w", err)
 	}
@@ -74,46 +77,25 @@ func (l *LocalRunner) runOnce(ctx context.Context, r *run, logger *slog.Logger) 
 	}
 	stopProgress := l.reportProgress(ctx, r)
 	defer stopProgress()
+	// Between scheduled runs a task rests IDLE; failures stay visible until retried.
+	run := taskrun.Options{Held: lease, Begin: taskrun.BeginOptions{Resume: resumeRule(r.mode), Log: logger},
+		Scheduled: d.Schedule.Kind != ScheduleNone, KeepFailed: true}
 	if d.S3 != nil {
-		return l.runS3(ctx, r, t, *d.S3, logger)
+		return l.runS3(ctx, r, run, *d.S3, logger)
 	}
-	return l.runImage(ctx, r, t, *d.Image, logger)
+	return l.runImage(ctx, r, run, *d.Image, logger)
 }
 
-func (l *LocalRunner) takeLease(ctx context.Context, t Task, wait bool) error {
-	deadline := time.Now().Add(leaseTTL + 5*time.Second)
-	for {
-		err := t.Store.Lease(ctx, t.ID, leaseName, l.owner, leaseTTL)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, state.ErrConflict) {
-			return fmt.Errorf("lock the task: %w", err)
-		}
-		if !wait || time.Now().After(deadline) {
-			return errLeased
-		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(time.Second):
-		}
+// resumeRule says which run a mode begins: a new one, the current one again, or the one
+// the previous app left RUNNING.
+func resumeRule(m Mode) taskrun.Resume {
+	switch m {
+	case ModeResume, ModeRetry:
+		return taskrun.ResumeCurrent
+	case modeReopen:
+		return taskrun.ResumeInterrupted
 	}
-}
-
-func (l *LocalRunner) keepLease(ctx context.Context, t Task) {
-	tk := time.NewTicker(leaseTTL / 3)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tk.C:
-			if err := t.Store.Lease(ctx, t.ID, leaseName, l.owner, leaseTTL); err != nil && ctx.Err() == nil {
-				l.log.Warn("renew task lease", "task", t.ID, "err", err)
-			}
-		}
-	}
+	return taskrun.ResumeNone
 }
 
 // reportProgress takes a snapshot every second until stopped and tells the observer
@@ -159,40 +141,38 @@ func (l *LocalRunner) snapshot(ctx context.Context, r *run) (Progress, bool) {
 	return p, true
 }
 
-// finish records how the run ended.
-func (l *LocalRunner) finish(ctx context.Context, r *run, err error, logger *slog.Logger) {
+// finish records how the run ended. The engine ends a run that completes; one that was
+// stopped or failed as a whole is ended here (a failure before any run began stays on
+// the task as its last error); one whose lease was lost, or that the app's exit or the
+// task's deletion interrupted, records nothing.
+func (l *LocalRunner) finish(ctx context.Context, r *run, lease *taskrun.Lease, err error, logger *slog.Logger) {
 	bg := context.WithoutCancel(ctx)
 	st, id := r.task.Store, r.task.ID
 	cause := context.Cause(ctx)
+	end := taskrun.End{Log: logger}
 	switch {
+	case lease != nil && lease.Err() != nil:
+		return // taskrun said why in the log: the task is another process's now
 	case errors.Is(cause, errShutdown):
 		logger.Info("paused: the app is closing; the run resumes when it opens again")
+		return
 	case errors.Is(cause, errDeleted):
+		return
 	case r.stopping.Load() || errors.Is(cause, errStopped):
-		if err := st.SetTaskStatus(bg, id, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, state.TaskStopped, ""); err != nil && !errors.Is(err, state.ErrConflict) {
-			l.log.Warn("record stop", "task", id, "err", err)
-		}
 		logger.Info("stopped by the user; resume to continue this run")
-	case errors.Is(err, errLeased):
-		// Another app window or process owns the run: its status is its business.
-		logger.Warn(err.Error())
+		end.Stopped = true
 	case err != nil:
-		msg := err.Error()
-		logger.Error("run failed", "err", msg)
-		if err := st.SetTaskStatus(bg, id, nil, state.TaskFailed, msg); err != nil {
-			l.log.Warn("record failure", "task", id, "err", err)
-		}
+		logger.Error("run failed", "err", err.Error())
+		end.Err = err
 	default:
-		t, err := st.GetTask(bg, id)
-		if err != nil {
-			return
-		}
-		c := t.Counters
-		logger.Info("run finished", "status", string(t.Status), "found", c.FoundObjects, "done", c.DoneObjects,
-			"skipped", c.SkippedObjects, "failed", c.FailedObjects, "bytes", c.DoneBytes)
-		if d, err := DecodeDefinition(t.Definition); err == nil && d.Schedule.Kind != ScheduleNone && t.Status == state.TaskCompleted {
-			// Between scheduled runs a task is IDLE; failures stay visible.
-			_ = st.SetTaskStatus(bg, id, []state.TaskStatus{state.TaskCompleted}, state.TaskIdle, "")
-		}
+		return
+	}
+	_, _, ferr := taskrun.Finish(bg, st, id, end)
+	if errors.Is(ferr, state.ErrConflict) && end.Err != nil {
+		// No run is going (it failed before one began): the task says why all the same.
+		ferr = st.SetTaskStatus(bg, id, nil, state.TaskFailed, end.Err.Error())
+	}
+	if ferr != nil && !errors.Is(ferr, state.ErrConflict) {
+		l.log.Warn("record the end of the run", "task", id, "err", ferr)
 	}
 }

@@ -2,7 +2,6 @@ package tasks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/taskrun"
 )
 
 // s3Queue is the S3 engine's queue of a task (one queue per task file).
@@ -22,10 +22,13 @@ type queueFile interface {
 	Queue(name string, opt sqlite.QueueOptions) *sqlite.Queue
 }
 
-func (l *LocalRunner) runS3(ctx context.Context, r *run, t state.Task, s S3Spec, logger *slog.Logger) error {
+// runS3 prepares the task's queue for the run under the lease (cleared for a new run,
+// the failed objects for a retry) and runs the S3 engine, which begins the run.
+func (l *LocalRunner) runS3(ctx context.Context, r *run, run taskrun.Options, s S3Spec, logger *slog.Logger) error {
+	id := r.task.ID
 	db, ok := r.task.Store.(queueFile)
 	if !ok {
-		return fmt.Errorf("task %s has no state file of its own: it cannot run on this computer", t.ID)
+		return fmt.Errorf("task %s has no state file of its own: it cannot run on this computer", id)
 	}
 	conc := l.concurrency(s.Concurrency)
 	th := &s3sync.Throttle{}
@@ -39,35 +42,32 @@ func (l *LocalRunner) runS3(ctx context.Context, r *run, t state.Task, s S3Spec,
 	}
 	opt.Throttle = th
 	opt.Progress = func(p s3sync.Progress) { r.s3.Store(&p) }
+	opt.Run = run
 	// The app is the only process on the task's queue and Sends in the process wake its
 	// receivers at once: polling the file for other writers can be slow.
 	q := db.Queue(s3Queue, sqlite.QueueOptions{MaxReceives: 10, Poll: time.Second})
 	switch r.mode {
 	case ModeStart, ModeScheduled:
-		// Sync resumes a RUNNING run; a new run needs the old one closed and its jobs gone.
-		if err := closePrevious(ctx, db, t); err != nil {
-			return err
-		}
+		// A new run: the jobs of an earlier one are gone.
 		if err := q.Purge(ctx); err != nil {
 			return fmt.Errorf("clear the job queue: %w", err)
 		}
-	case ModeResume, ModeRetry:
-		// Check before reopening the run, so a credential problem leaves the run as it was.
+	case ModeRetry:
+		// Check before queueing, so a credential problem leaves the run as it was.
 		if err := s3sync.Check(ctx, src, dst); err != nil {
 			return err
 		}
-		if r.mode == ModeRetry {
-			n, err := enqueueFailed(ctx, db, q, t)
-			if err != nil {
-				return err
-			}
-			logger.Info("retrying failed objects", "objects", n)
+		t, err := db.GetTask(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read the task: %w", err)
 		}
-		if err := reopenRun(ctx, db, t.ID); err != nil {
+		n, err := enqueueFailed(ctx, db, q, t)
+		if err != nil {
 			return err
 		}
+		logger.Info("retrying failed objects", "objects", n)
 	}
-	res, err := s3sync.Sync(ctx, src, dst, db, newQuietQueue(q, defaultQuiet), t.ID, opt)
+	res, err := s3sync.Sync(ctx, src, dst, db, newQuietQueue(q, defaultQuiet), id, opt)
 	if err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -143,25 +143,4 @@ func eachPage[T any](ctx context.Context, list func(context.Context, string, sta
 		}
 		opt.After = page.Next
 	}
-}
-
-// closePrevious closes a run still RUNNING or STOPPING, so that a new one can begin.
-func closePrevious(ctx context.Context, st state.Store, t state.Task) error {
-	if t.Status != state.TaskRunning && t.Status != state.TaskStopping {
-		return nil
-	}
-	err := st.SetTaskStatus(ctx, t.ID, []state.TaskStatus{state.TaskRunning, state.TaskStopping}, state.TaskStopped, "")
-	if err != nil && !errors.Is(err, state.ErrConflict) {
-		return fmt.Errorf("close the previous run: %w", err)
-	}
-	return nil
-}
-
-// reopenRun makes the task's current run RUNNING again (resume, retry).
-func reopenRun(ctx context.Context, st state.Store, id string) error {
-	err := st.SetTaskStatus(ctx, id, []state.TaskStatus{state.TaskStopped, state.TaskFailed, state.TaskCompleted, state.TaskIdle}, state.TaskRunning, "")
-	if err != nil && !errors.Is(err, state.ErrConflict) {
-		return fmt.Errorf("reopen the run: %w", err)
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -327,7 +328,7 @@ func TestATaskRunningElsewhereIsLeftAlone(t *testing.T) {
 	// Another window (or thub) holds the task's run lease.
 	st, err := m.Store(v.ID)
 	require.NoError(t, err)
-	require.NoError(t, st.Lease(ctx, v.ID, leaseName, "another-app", time.Minute))
+	require.NoError(t, st.Lease(ctx, v.ID, taskrun.RunLease, "another-app", time.Minute))
 
 	require.NoError(t, m.Start(ctx, v.ID))
 	v = waitFor(t, m, v.ID, "not active", func(v View) bool { return !v.Active })
