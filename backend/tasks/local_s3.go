@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"transferhub/cloud/queue"
@@ -83,63 +84,37 @@ func (l *LocalRunner) runS3(ctx context.Context, r *run, run taskrun.Options, s 
 // enqueueFailed sends the current run's failed objects to the queue as engine jobs, so
 // the resumed run copies them again (the finder of that run is done).
 func enqueueFailed(ctx context.Context, st state.Store, q queue.Queue, t state.Task) (int, error) {
-	const batch = 200
+	const batch = 200 // objects per job
 	n := 0
-	err := eachPage(ctx, st.ListObjects, t.ID, state.ItemFailed, "failed objects", func(objs []state.Object) error {
-		var bodies [][]byte
-		job := s3sync.Job{V: s3sync.JobVersion, Run: t.RunID}
-		flush := func() error {
-			if len(job.Objects) == 0 {
-				return nil
+	opt := state.ListOptions{Status: state.ItemFailed, Limit: 1000}
+	for {
+		page, err := st.ListObjects(ctx, t.ID, opt)
+		if err != nil {
+			return n, fmt.Errorf("list failed objects: %w", err)
+		}
+		var objs []s3sync.JobObject
+		for _, o := range page.Items {
+			// One that failed in an older run: the current run's finder decided about it.
+			if o.RunID == t.RunID {
+				objs = append(objs, s3sync.JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified})
 			}
-			b, err := s3sync.EncodeJob(job)
+		}
+		var bodies [][]byte
+		for chunk := range slices.Chunk(objs, batch) {
+			b, err := s3sync.EncodeJob(s3sync.Job{V: s3sync.JobVersion, Run: t.RunID, Objects: chunk})
 			if err != nil {
-				return err
+				return n, err
 			}
 			bodies = append(bodies, b)
-			job.Objects = nil
-			return nil
-		}
-		for _, o := range objs {
-			if o.RunID != t.RunID {
-				continue // failed in an older run; the current run's finder decided about it
-			}
-			job.Objects = append(job.Objects, s3sync.JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified})
-			n++
-			if len(job.Objects) >= batch {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-		if err := flush(); err != nil {
-			return err
 		}
 		if len(bodies) > 0 {
 			if err := q.Send(ctx, bodies...); err != nil {
-				return fmt.Errorf("queue failed objects: %w", err)
+				return n, fmt.Errorf("queue failed objects: %w", err)
 			}
 		}
-		return nil
-	})
-	return n, err
-}
-
-// eachPage calls fn with every page of a task's records of status ("" = all), following
-// the cursor; what names the records in an error.
-func eachPage[T any](ctx context.Context, list func(context.Context, string, state.ListOptions) (state.Page[T], error),
-	taskID string, status state.ItemStatus, what string, fn func([]T) error) error {
-	opt := state.ListOptions{Status: status, Limit: 1000}
-	for {
-		page, err := list(ctx, taskID, opt)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", what, err)
-		}
-		if err := fn(page.Items); err != nil {
-			return err
-		}
+		n += len(objs)
 		if page.Next == "" {
-			return nil
+			return n, nil
 		}
 		opt.After = page.Next
 	}
