@@ -211,23 +211,46 @@ func delayProxy(t *testing.T, target string, delay time.Duration, n *atomic.Int6
 	return srv.URL
 }
 
-func TestStopThenResumeTheSameRun(t *testing.T) {
+// slowCopy is a task definition copying 30 objects of gateway A, one at a time and each
+// read delayed, into dst: a run that lasts long enough to be interrupted. gets counts the
+// reads; cm holds the source's profile.
+type slowCopy struct {
+	def  Definition
+	dst  string
+	cm   *credentials.Manager
+	gets *atomic.Int64
+}
+
+func newSlowCopy(t *testing.T) slowCopy {
+	t.Helper()
 	env, a, bucket := bucketOnA(t)
-	ctx := context.Background()
 	putObjects(t, a, bucket, 30)
-	var gets atomic.Int64
-	endpoint := slowProxy(t, env.Get("TH_S3_A_ENDPOINT"), 150*time.Millisecond, &gets)
-	cm := credsManager(t)
-	pa := gatewayProfile(t, cm, env, "A", endpoint, env.Get("TH_S3_A_SECRET_KEY"))
-	obs := newRecorder()
-	m := newManager(t, t.TempDir(), cm, obs)
-	dst := t.TempDir()
-	v, err := m.Create(ctx, CreateRequest{Name: "slow", Start: true, Definition: Definition{S3: &S3Spec{
+	c := slowCopy{dst: t.TempDir(), cm: credsManager(t), gets: &atomic.Int64{}}
+	endpoint := slowProxy(t, env.Get("TH_S3_A_ENDPOINT"), 150*time.Millisecond, c.gets)
+	pa := gatewayProfile(t, c.cm, env, "A", endpoint, env.Get("TH_S3_A_SECRET_KEY"))
+	c.def = Definition{S3: &S3Spec{
 		Source:      Location{ProfileID: pa.ID, Side: spec.Side{Kind: LocationS3, Bucket: bucket}},
-		Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: dst}}, S3Options: spec.S3Options{Concurrency: 1},
-	}}})
+		Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: c.dst}}, S3Options: spec.S3Options{Concurrency: 1},
+	}}
+	return c
+}
+
+// started creates the task in m, starts it and waits until it copies.
+func (c slowCopy) started(t *testing.T, m *Manager, name string) View {
+	t.Helper()
+	v, err := m.Create(context.Background(), CreateRequest{Name: name, Start: true, Definition: c.def})
 	require.NoError(t, err)
-	waitFor(t, m, v.ID, "copying", func(View) bool { return gets.Load() >= 3 })
+	waitFor(t, m, v.ID, "copying", func(View) bool { return c.gets.Load() >= 3 })
+	return v
+}
+
+func TestStopThenResumeTheSameRun(t *testing.T) {
+	ctx := context.Background()
+	c := newSlowCopy(t)
+	obs := newRecorder()
+	m := newManager(t, t.TempDir(), c.cm, obs)
+	dst := c.dst
+	v := c.started(t, m, "slow")
 	require.NoError(t, m.Stop(ctx, v.ID))
 	v = waitFor(t, m, v.ID, "STOPPED", settled("STOPPED"))
 	runID := v.RunID
@@ -245,22 +268,12 @@ func TestStopThenResumeTheSameRun(t *testing.T) {
 }
 
 func TestARunThatLosesItsLeaseStopsAndSaysWhy(t *testing.T) {
-	env, a, bucket := bucketOnA(t)
 	ctx := context.Background()
-	putObjects(t, a, bucket, 30)
-	var gets atomic.Int64
-	endpoint := slowProxy(t, env.Get("TH_S3_A_ENDPOINT"), 150*time.Millisecond, &gets)
-	cm := credsManager(t)
-	pa := gatewayProfile(t, cm, env, "A", endpoint, env.Get("TH_S3_A_SECRET_KEY"))
+	c := newSlowCopy(t)
 	// A short lease, renewed every 100 ms, so that its loss is noticed at once.
-	local := NewLocalRunner(LocalOptions{Credentials: cm, Logger: quietLogger(), LeaseTTL: 300 * time.Millisecond})
-	m := openManager(t, New(Options{Folder: NewFolder(t.TempDir(), quietLogger()), Runners: []Runner{local}, Credentials: cm, Logger: quietLogger()}))
-	v, err := m.Create(ctx, CreateRequest{Name: "taken over", Start: true, Definition: Definition{S3: &S3Spec{
-		Source:      Location{ProfileID: pa.ID, Side: spec.Side{Kind: LocationS3, Bucket: bucket}},
-		Destination: Location{Side: spec.Side{Kind: LocationLocal, Path: t.TempDir()}}, S3Options: spec.S3Options{Concurrency: 1},
-	}}})
-	require.NoError(t, err)
-	waitFor(t, m, v.ID, "copying", func(View) bool { return gets.Load() >= 3 })
+	local := NewLocalRunner(LocalOptions{Credentials: c.cm, Logger: quietLogger(), LeaseTTL: 300 * time.Millisecond})
+	m := openManager(t, New(Options{Folder: NewFolder(t.TempDir(), quietLogger()), Runners: []Runner{local}, Credentials: c.cm, Logger: quietLogger()}))
+	v := c.started(t, m, "taken over")
 
 	// Another process takes the task over (as one would after the lease lapsed).
 	st, err := m.Store(v.ID)
@@ -278,28 +291,52 @@ func TestARunThatLosesItsLeaseStopsAndSaysWhy(t *testing.T) {
 	assert.Contains(t, logMessages(logs), "the run stops: lost the run lease of task "+v.ID+": the task is being run by thief")
 }
 
-func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {
+// registries are the test registries: auth (TLS, with a login) and open (plain HTTP),
+// and a client that reaches both.
+type registries struct {
+	env                *testenv.Env
+	authHost, openHost string
+	rc                 *regclient.RegClient
+}
+
+func newRegistries(t *testing.T) registries {
+	t.Helper()
 	env := testenv.Load(t)
 	env.Require(t, testenv.RegAuth, testenv.RegOpen)
-	ctx := context.Background()
-	authHost, openHost := env.Get(string(testenv.RegAuth)), env.Get(string(testenv.RegOpen))
+	r := registries{env: env, authHost: env.Get(string(testenv.RegAuth)), openHost: env.Get(string(testenv.RegOpen))}
 	ca, err := os.ReadFile(env.Get("TH_REG_AUTH_CA"))
 	require.NoError(t, err)
-	rc := regclient.New(regclient.WithConfigHost(
-		config.Host{Name: openHost, TLS: config.TLSDisabled},
-		config.Host{Name: authHost, TLS: config.TLSEnabled, RegCert: string(ca), User: env.Get("TH_REG_AUTH_USER"), Pass: env.Get("TH_REG_AUTH_PASS")},
+	r.rc = regclient.New(regclient.WithConfigHost(
+		config.Host{Name: r.openHost, TLS: config.TLSDisabled},
+		config.Host{Name: r.authHost, TLS: config.TLSEnabled, RegCert: string(ca), User: env.Get("TH_REG_AUTH_USER"), Pass: env.Get("TH_REG_AUTH_PASS")},
 	))
+	return r
+}
+
+// profiles saves the auth registry's profile (the source) and an anonymous plain-HTTP
+// one for dstHost (the destination), named after repo.
+func (r registries) profiles(t *testing.T, cm *credentials.Manager, repo, dstName, dstHost string) (src, dst credentials.Profile) {
+	t.Helper()
+	ctx := context.Background()
+	src, err := cm.Save(ctx, credentials.Profile{Name: "auth registry " + repo, Kind: credentials.KindRegistry, Host: r.authHost,
+		Username: r.env.Get("TH_REG_AUTH_USER"), CAFile: r.env.Get("TH_REG_AUTH_CA")}, &credentials.Secret{Password: r.env.Get("TH_REG_AUTH_PASS")})
+	require.NoError(t, err)
+	dst, err = cm.Save(ctx, credentials.Profile{Name: dstName + " " + repo, Kind: credentials.KindRegistry, Host: dstHost,
+		Username: "anonymous", InsecureHTTP: true}, &credentials.Secret{Password: "unused"})
+	require.NoError(t, err)
+	return src, dst
+}
+
+func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {
+	regs := newRegistries(t)
+	ctx := context.Background()
+	authHost, openHost, rc := regs.authHost, regs.openHost, regs.rc
 	repo := testenv.Name("tasks") + "/app"
-	_, err = imagetest.Push(ctx, rc, authHost+"/"+repo+":v1", imagetest.Spec{Layers: []int64{2048}, Seed: 1})
+	_, err := imagetest.Push(ctx, rc, authHost+"/"+repo+":v1", imagetest.Spec{Layers: []int64{2048}, Seed: 1})
 	require.NoError(t, err)
 
 	cm := credsManager(t)
-	src, err := cm.Save(ctx, credentials.Profile{Name: "auth registry " + repo, Kind: credentials.KindRegistry, Host: authHost,
-		Username: env.Get("TH_REG_AUTH_USER"), CAFile: env.Get("TH_REG_AUTH_CA")}, &credentials.Secret{Password: env.Get("TH_REG_AUTH_PASS")})
-	require.NoError(t, err)
-	dst, err := cm.Save(ctx, credentials.Profile{Name: "open registry " + repo, Kind: credentials.KindRegistry, Host: openHost,
-		Username: "anonymous", InsecureHTTP: true}, &credentials.Secret{Password: "unused"})
-	require.NoError(t, err)
+	src, dst := regs.profiles(t, cm, repo, "open registry", openHost)
 	m := newManager(t, t.TempDir(), cm, nil)
 	d := Definition{Image: &ImageSpec{
 		Source:       ImageSource{ProfileID: src.ID, ImageSource: spec.ImageSource{Kind: RegistryKind, References: []string{repo + ":v1", repo + ":v2"}}},
@@ -351,35 +388,22 @@ func TestImageTaskBetweenRegistriesFailsAMissingTagThenRetriesIt(t *testing.T) {
 }
 
 func TestStoppedImageRunResumesWhereItStopped(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.RegAuth, testenv.RegOpen)
+	regs := newRegistries(t)
 	ctx := context.Background()
-	authHost, openHost := env.Get(string(testenv.RegAuth)), env.Get(string(testenv.RegOpen))
-	ca, err := os.ReadFile(env.Get("TH_REG_AUTH_CA"))
-	require.NoError(t, err)
-	rc := regclient.New(regclient.WithConfigHost(
-		config.Host{Name: authHost, TLS: config.TLSEnabled, RegCert: string(ca), User: env.Get("TH_REG_AUTH_USER"), Pass: env.Get("TH_REG_AUTH_PASS")},
-	))
 	repo := testenv.Name("stop") + "/app"
 	var refs []string
 	for i := 1; i <= 4; i++ {
 		tag := fmt.Sprintf("v%d", i)
-		_, err = imagetest.Push(ctx, rc, authHost+"/"+repo+":"+tag, imagetest.Spec{Layers: []int64{1024}, Seed: uint64(i)})
+		_, err := imagetest.Push(ctx, regs.rc, regs.authHost+"/"+repo+":"+tag, imagetest.Spec{Layers: []int64{1024}, Seed: uint64(i)})
 		require.NoError(t, err)
 		refs = append(refs, repo+":"+tag)
 	}
 	// The destination answers slowly, so the run can be stopped halfway.
 	var reqs atomic.Int64
-	slowURL := delayProxy(t, "http://"+openHost, 100*time.Millisecond, &reqs, func(*http.Request) bool { return true })
-	slowHost := strings.TrimPrefix(slowURL, "http://")
+	slowURL := delayProxy(t, "http://"+regs.openHost, 100*time.Millisecond, &reqs, func(*http.Request) bool { return true })
 
 	cm := credsManager(t)
-	src, err := cm.Save(ctx, credentials.Profile{Name: "auth registry " + repo, Kind: credentials.KindRegistry, Host: authHost,
-		Username: env.Get("TH_REG_AUTH_USER"), CAFile: env.Get("TH_REG_AUTH_CA")}, &credentials.Secret{Password: env.Get("TH_REG_AUTH_PASS")})
-	require.NoError(t, err)
-	dst, err := cm.Save(ctx, credentials.Profile{Name: "slow registry " + repo, Kind: credentials.KindRegistry, Host: slowHost,
-		Username: "anonymous", InsecureHTTP: true}, &credentials.Secret{Password: "unused"})
-	require.NoError(t, err)
+	src, dst := regs.profiles(t, cm, repo, "slow registry", strings.TrimPrefix(slowURL, "http://"))
 	m := newManager(t, t.TempDir(), cm, nil)
 	v, err := m.Create(ctx, CreateRequest{Name: "stopped images", Start: true, Definition: Definition{Image: &ImageSpec{
 		Source:       ImageSource{ProfileID: src.ID, ImageSource: spec.ImageSource{Kind: RegistryKind, References: refs}},
