@@ -27,7 +27,7 @@ type Options struct {
 	// Folder holds the tasks' files (required).
 	Folder *Folder
 	// Runners run the tasks, one for each engine (Runner.Engine); a task of an engine
-	// without one is listed but cannot run.
+	// without one is listed but cannot run. Close closes them.
 	Runners     []Runner
 	Credentials Credentials
 	Logger      *slog.Logger
