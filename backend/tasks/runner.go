@@ -37,8 +37,8 @@ type Runner interface {
 	// a cloud run keeps its stack and secret). The Manager then removes the task's store
 	// and log; when Delete fails the task stays, so it can be deleted again.
 	Delete(ctx context.Context, t Task) error
-	// Reopen is called once for every task when the app opens, before any action: a
-	// local run the previous app left RUNNING is resumed here.
+	// Reopen is called once for every task when the app opens (Manager.Open): a local
+	// run the previous app left RUNNING is resumed here.
 	Reopen(ctx context.Context, t Task) error
 	// Progress is the newest snapshot of the run the runner drives for the task, and
 	// false when it drives none (the task's store then has the whole truth).
