@@ -1,8 +1,10 @@
-// Package tasks is the desktop app's task model and its local runner: versioned task
-// definitions, their validation, and create/clone/start/stop/resume/retry/delete of tasks
-// that run inside the app process on the same engines as `thub` (cloud/s3sync,
-// cloud/image) over the embedded SQLite store. Each task has its own state file, so a
-// task survives an app restart and `thub s3 report --state FILE` reads it too.
+// Package tasks is the desktop app's task model and its runners. The model (Manager):
+// versioned task definitions, their validation, and create/clone/list/delete of tasks
+// and their schedules; each task has its own state file in the task Folder, so a task
+// survives an app restart and `thub s3 report --state FILE` reads it too. Runs go to the
+// Runner of the task's engine (runner.go): LocalRunner runs them inside the app process
+// on the same engines and run life cycle as `thub` (cloud/s3sync, cloud/image,
+// cloud/taskrun) over the embedded SQLite store.
 package tasks
 
 import (
