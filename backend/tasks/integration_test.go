@@ -61,16 +61,7 @@ func makeBucket(t *testing.T, c *s3.Client) string {
 	b := testenv.Name("th-tasks")
 	_, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)})
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)})
-		if err == nil {
-			for _, o := range out.Contents {
-				_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b), Key: o.Key})
-			}
-		}
-		_, _ = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(b)})
-	})
+	t.Cleanup(func() { emptyAndDelete(c, b) })
 	return b
 }
 
