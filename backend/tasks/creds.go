@@ -112,62 +112,64 @@ func (m *engines) imageConfig(ctx context.Context, s ImageSpec) (imageSetup, err
 	im := s.Spec()
 	im.NoDockerConfig = true // the app's registries are reached through its profiles only
 	acc := image.Access{Creds: map[string]image.Cred{}}
-	var srcAWS, dstAWS *aws.Config
-	switch s.Source.Kind {
-	case ECRKind:
-		r, err := m.resolve(ctx, s.Source.ProfileID, "source")
-		if err != nil {
-			return imageSetup{}, err
-		}
-		ac, err := awsConfig(ctx, r, s.Source.Region)
-		if err != nil {
-			return imageSetup{}, fmt.Errorf("source: %w", err)
-		}
-		im.Source.Region, srcAWS = ac.Region, &ac
-	default:
-		if s.Source.ProfileID != "" {
-			r, err := m.resolve(ctx, s.Source.ProfileID, "source")
-			if err != nil {
-				return imageSetup{}, err
-			}
-			if err := addRegistry(&acc, r); err != nil {
-				return imageSetup{}, fmt.Errorf("source: %w", err)
-			}
-			im.Source.Registry = r.Host
-		}
+	src, err := m.imageSide(ctx, "source", s.Source.Kind, s.Source.ProfileID, s.Source.Region, &acc)
+	if err != nil {
+		return imageSetup{}, err
 	}
-	switch s.Destination.Kind {
-	case ECRKind:
-		r, err := m.resolve(ctx, s.Destination.ProfileID, "destination")
-		if err != nil {
-			return imageSetup{}, err
-		}
-		ac, err := awsConfig(ctx, r, s.Destination.Region)
-		if err != nil {
-			return imageSetup{}, fmt.Errorf("destination: %w", err)
-		}
-		im.Destination.Region, dstAWS = ac.Region, &ac
-	default:
-		if s.Destination.ProfileID != "" {
-			r, err := m.resolve(ctx, s.Destination.ProfileID, "destination")
-			if err != nil {
-				return imageSetup{}, err
-			}
-			if err := addRegistry(&acc, r); err != nil {
-				return imageSetup{}, fmt.Errorf("destination: %w", err)
-			}
-			im.Destination.Registry = r.Host
-		}
+	dst, err := m.imageSide(ctx, "destination", s.Destination.Kind, s.Destination.ProfileID, s.Destination.Region, &acc)
+	if err != nil {
+		return imageSetup{}, err
 	}
+	src.complete(&im.Source.Region, &im.Source.Registry)
+	dst.complete(&im.Destination.Region, &im.Destination.Registry)
 	cfg := im.EngineConfig(nil)
 	cfg.Access.Creds, cfg.Access.InsecureHTTP, cfg.Access.CAFiles = acc.Creds, acc.InsecureHTTP, acc.CAFiles
 	if cfg.SourceECR != nil {
-		cfg.SourceECR.AWS = srcAWS
+		cfg.SourceECR.AWS = src.aws
 	}
 	if cfg.DestECR != nil {
-		cfg.DestECR.AWS = dstAWS
+		cfg.DestECR.AWS = dst.aws
 	}
 	return imageSetup{cfg: cfg, im: im}, nil
+}
+
+// sideAccess is how one side of an image task is reached through its profile.
+type sideAccess struct {
+	aws  *aws.Config // an ECR side's AWS configuration (its region resolved)
+	host string      // a registry side's host, from its profile ("" = none)
+}
+
+// complete lays what the profile says over the side's region and registry.
+func (a sideAccess) complete(region, registry *string) {
+	if a.aws != nil {
+		*region = a.aws.Region
+	}
+	if a.host != "" {
+		*registry = a.host
+	}
+}
+
+// imageSide resolves the profile of one side (role: source or destination): an ECR
+// side's AWS configuration in region, or a registry profile's login, added to acc.
+func (m *engines) imageSide(ctx context.Context, role, kind, profileID, region string, acc *image.Access) (sideAccess, error) {
+	if kind != ECRKind && profileID == "" {
+		return sideAccess{}, nil // an anonymous registry
+	}
+	r, err := m.resolve(ctx, profileID, role)
+	if err != nil {
+		return sideAccess{}, err
+	}
+	if kind == ECRKind {
+		ac, err := awsConfig(ctx, r, region)
+		if err != nil {
+			return sideAccess{}, fmt.Errorf("%s: %w", role, err)
+		}
+		return sideAccess{aws: &ac}, nil
+	}
+	if err := addRegistry(acc, r); err != nil {
+		return sideAccess{}, fmt.Errorf("%s: %w", role, err)
+	}
+	return sideAccess{host: r.Host}, nil
 }
 
 // imageSpec builds the engine's spec once the engine knows the ECR hosts.
