@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 )
 
@@ -217,4 +218,30 @@ func TestATaskOfAnEngineWithoutARunnerIsListedButNotRun(t *testing.T) {
 	assert.Empty(t, cloud.calls("run"))
 	assert.Empty(t, cloud.calls("delete"))
 	assert.Empty(t, cloud.calls("reopen"))
+}
+
+func TestImageSidesAreReachedThroughTheirProfiles(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngines(newFakeCreds(awsProfile, regProfile), nil, quietLogger())
+	set, err := eng.imageConfig(ctx, ImageSpec{
+		Source:      ImageSource{ProfileID: "aws1", ImageSource: spec.ImageSource{Kind: ECRKind, References: []string{"team/app:v1"}}},
+		Destination: ImageDestination{ProfileID: "reg", ImageDestination: spec.ImageDestination{Kind: RegistryKind, Prefix: "mirror"}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-1", set.im.Source.Region, "the profile's region")
+	require.NotNil(t, set.cfg.SourceECR)
+	require.NotNil(t, set.cfg.SourceECR.AWS)
+	assert.Equal(t, "eu-west-1", set.cfg.SourceECR.AWS.Region)
+	assert.Equal(t, "reg.example.com:5000", set.im.Destination.Registry, "the profile's host")
+	assert.Contains(t, set.cfg.Access.Creds, "reg.example.com:5000")
+	assert.Nil(t, set.cfg.DestECR)
+
+	// Each side says which it is when its profile does not fit.
+	_, err = eng.imageConfig(ctx, ImageSpec{
+		Source:      ImageSource{ProfileID: "aws1", ImageSource: spec.ImageSource{Kind: ECRKind}},
+		Destination: ImageDestination{ProfileID: "aws1", ImageDestination: spec.ImageDestination{Kind: RegistryKind}},
+	})
+	assert.EqualError(t, err, `destination: profile "Prod" is not a container registry profile`)
+	_, err = eng.imageConfig(ctx, ImageSpec{Source: ImageSource{ProfileID: "gone", ImageSource: spec.ImageSource{Kind: ECRKind}}})
+	assert.EqualError(t, err, "source: its credential profile was deleted; clone the task and choose other credentials")
 }
