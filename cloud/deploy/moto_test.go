@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -25,6 +26,7 @@ import (
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
 	"transferhub/cloud/testenv"
+	"transferhub/cloud/version"
 )
 
 // The deployer against the AWS emulator: the real create, update, no-change and delete
@@ -417,4 +419,131 @@ func ecrToken(t *testing.T, cfg aws.Config) string {
 	}
 	_, pass, _ := strings.Cut(string(raw), ":")
 	return pass
+}
+
+// TestUpgradeInEmulator: a task deployed by an older build with an older agent is
+// listed as upgradable; the upgrade's preview names the agent's parameters and the
+// version; after it the stack runs the new agent and the old one is marked superseded.
+func TestUpgradeInEmulator(t *testing.T) {
+	d, c := emulatorDeployer(t)
+	ctx := context.Background()
+	cpName := testenv.Name("up")
+	p, err := d.PlanControlPlane(ctx, ControlPlaneRequest{Name: cpName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Execute(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = d.DeleteControlPlane(context.Background(), DeleteRequest{ControlPlane: cpName}, nil) })
+	cp, err := d.ControlPlane(ctx, cpName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskID := testenv.Name("t")
+	req := TaskRequest{ControlPlane: cpName, Kind: stack.KindS3Task, TaskID: taskID,
+		Env: map[string]string{"THUB_SRC": "s3://" + testenv.Name("a") + "/", "THUB_DST": "s3://" + testenv.Name("b") + "/"}}
+
+	current := version.Version
+	version.Version = "0.9.0-old"
+	tp, err := d.PlanTask(ctx, req, false)
+	if err == nil {
+		_, err = d.ExecuteTask(ctx, tp, nil)
+	}
+	version.Version = current
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = d.DeleteTask(context.Background(), DeleteRequest{ControlPlane: cpName, TaskID: taskID}, nil) })
+	deps, err := d.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dep := find(deps, taskID); dep == nil || !dep.UpgradeAvailable || dep.Version != "0.9.0-old" {
+		t.Fatalf("listed %+v", dep)
+	}
+
+	d.Assets.Agents = assets.FS(agentsFS(5))
+	up, err := d.PlanUpgradeTask(ctx, cpName, taskID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := up.Preview
+	if got := names(pv.Parameters); got != "AgentImage,AgentSha256Amd64,AgentSha256Arm64" {
+		t.Errorf("upgrade preview parameters %s", got)
+	}
+	if pv.VersionChange == nil || pv.VersionChange.Old != "0.9.0-old" || pv.VersionChange.New != current {
+		t.Errorf("version change %+v", pv.VersionChange)
+	}
+	up, err = d.PlanUpgradeTask(ctx, cpName, taskID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := d.ExecuteTask(ctx, up, nil); err != nil || o.Status != "UPDATE_COMPLETE" {
+		t.Fatalf("upgrade: %v %+v", err, o)
+	}
+	cur, _ := d.describeStack(ctx, TaskStackName(cpName, taskID))
+	if got := paramMap(cur.Parameters)["AgentSha256Arm64"]; got != up.Agent.Arm64SHA256 || got == tp.Agent.Arm64SHA256 {
+		t.Errorf("after the upgrade the stack runs agent %s", got)
+	}
+	// (The version tag is not checked here: the emulator keeps a stack's tags from its
+	// creation; replay_test.go checks that an upgrade's tags reach the stack.)
+	tags, err := c.S3.(*s3.Client).GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(cp.AssetsBucket), Key: aws.String(stack.AssetKey(tp.Agent.Arm64SHA256))})
+	if err != nil || len(tags.TagSet) != 1 || aws.ToString(tags.TagSet[0].Key) != stack.SupersededTag {
+		t.Errorf("the old agent is not marked superseded: %v %+v", err, tags)
+	}
+	if tags, _ := c.S3.(*s3.Client).GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(cp.AssetsBucket), Key: aws.String(stack.AssetKey(up.Agent.Arm64SHA256))}); tags != nil && len(tags.TagSet) != 0 {
+		t.Errorf("the new agent is marked: %+v", tags.TagSet)
+	}
+	if got := paramMap(cur.Parameters)["MaxWorkers"]; got != "10" {
+		t.Errorf("the upgrade changed a setting: MaxWorkers %s", got)
+	}
+}
+
+// TestReachabilityInEmulator reads real EC2 answers: a subnet routed to an internet
+// gateway, a private one with only an S3 gateway endpoint in its route table.
+func TestReachabilityInEmulator(t *testing.T) {
+	d, c := emulatorDeployer(t)
+	ctx := context.Background()
+	e := c.EC2.(*ec2.Client)
+	vpc, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.88.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := vpc.Vpc.VpcId
+	pub, _ := e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.88.1.0/24")})
+	priv, _ := e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.88.2.0/24")})
+	igw, _ := e.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if _, err := e.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{VpcId: vpcID, InternetGatewayId: igw.InternetGateway.InternetGatewayId}); err != nil {
+		t.Fatal(err)
+	}
+	pubRT, _ := e.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: vpcID})
+	privRT, _ := e.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: vpcID})
+	if _, err := e.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: pubRT.RouteTable.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId}); err != nil {
+		t.Fatal(err)
+	}
+	for sub, rt := range map[*string]*string{pub.Subnet.SubnetId: pubRT.RouteTable.RouteTableId, priv.Subnet.SubnetId: privRT.RouteTable.RouteTableId} {
+		if _, err := e.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{SubnetId: sub, RouteTableId: rt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: vpcID, ServiceName: aws.String("com.amazonaws.us-east-1.s3"),
+		VpcEndpointType: "Gateway", RouteTableIds: []string{aws.ToString(privRT.RouteTable.RouteTableId)}}); err != nil {
+		t.Fatal(err)
+	}
+	n := stack.Network{VPCID: aws.ToString(vpcID), SubnetIDs: []string{aws.ToString(pub.Subnet.SubnetId), aws.ToString(priv.Subnet.SubnetId)}, PublicIP: true}
+	reach, err := d.Reachability(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]SubnetReach{}
+	for _, r := range reach {
+		got[r.Subnet] = r
+	}
+	if r := got[aws.ToString(pub.Subnet.SubnetId)]; !r.Internet || !strings.HasPrefix(r.Route, "igw-") {
+		t.Errorf("public subnet %+v", r)
+	}
+	if r := got[aws.ToString(priv.Subnet.SubnetId)]; r.Internet || strings.Join(r.Services, ",") != "s3" || len(r.Missing) != 7 {
+		t.Errorf("private subnet %+v: want S3 through its gateway endpoint only", r)
+	}
 }

@@ -37,6 +37,8 @@ type TaskRecord struct {
 	Env map[string]string `dynamodbav:"env,omitempty" json:"env,omitempty"`
 	// Definition is the caller's own form of the task (the desktop's saved spec).
 	Definition string `dynamodbav:"definition,omitempty" json:"definition,omitempty"`
+	// Options are the task's cloud options as deployed: an upgrade deploys the same.
+	Options *TaskOptions `dynamodbav:"options,omitempty" json:"options,omitempty"`
 	// Table is the task's table; KeptTable the one kept after a delete.
 	Table     string `dynamodbav:"table,omitempty" json:"table,omitempty"`
 	KeptTable string `dynamodbav:"keptTable,omitempty" json:"keptTable,omitempty"`
@@ -47,6 +49,13 @@ type TaskRecord struct {
 	Version      string        `dynamodbav:"version,omitempty" json:"version,omitempty"`
 	Created      time.Time     `dynamodbav:"created" json:"created"`
 	Updated      time.Time     `dynamodbav:"updated" json:"updated"`
+}
+
+// TaskOptions are a task's cloud options (fleet, runs, alarms), kept with its record.
+type TaskOptions struct {
+	S3         S3Options    `dynamodbav:"s3" json:"s3"`
+	Image      ImageOptions `dynamodbav:"image" json:"image"`
+	AlarmEmail string       `dynamodbav:"alarmEmail,omitempty" json:"alarmEmail,omitempty"`
 }
 
 const registryPK = "TASK"

@@ -292,6 +292,10 @@ func TestUpgradePreviewListsParameterChangesAndReplacements(t *testing.T) {
 	if got := f.StackParameters("thub-task-t1")["AgentImage"]; got != "repo@sha256:c2" {
 		t.Errorf("after the upgrade the stack has AgentImage %s", got)
 	}
+	deps, err := d.List(context.Background())
+	if err != nil || len(deps) != 1 || deps[0].Version != "1.1.0" || deps[0].TemplateSHA != "bbb" {
+		t.Errorf("after the upgrade: %v %+v", err, deps)
+	}
 }
 
 func TestNoChangesExecutesNothing(t *testing.T) {

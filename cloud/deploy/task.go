@@ -389,6 +389,7 @@ func (d *Deployer) record(ctx context.Context, tp *TaskPlan, to TaskOutcome) err
 	rec.TaskID, rec.Name, rec.Kind, rec.Stack, rec.State = tp.Request.TaskID, tp.Request.TaskName, string(tp.Request.Kind), tp.Stack, RecordDeployed
 	rec.Env, rec.Definition, rec.Table, rec.KeptTable = tp.env, definition(tp.Request.Definition), to.Table, ""
 	rec.Secrets = managedSecrets(tp.Request.ControlPlane, tp.Request.TaskID, tp.env)
+	rec.Options = &TaskOptions{S3: tp.Request.S3, Image: tp.Request.Image, AlarmEmail: tp.Request.AlarmEmail}
 	if to.Notification != nil {
 		rec.Notification = to.Notification
 	} else if tp.Events == nil {

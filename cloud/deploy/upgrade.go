@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -42,11 +43,18 @@ func (d *Deployer) PlanUpgradeTask(ctx context.Context, controlPlane, taskID str
 	if kind != stack.KindS3Task && kind != stack.KindImageTask {
 		return nil, fmt.Errorf("stack %s is not a Transfer Hub task", name)
 	}
-	tp := &TaskPlan{Request: TaskRequest{ControlPlane: controlPlane, Kind: kind, TaskID: taskID}, ControlPlane: cp, DryRun: dryRun}
 	rec, found, err := d.Registry(cp.TasksTable).Get(ctx, taskID)
 	if err != nil {
 		return nil, err
 	}
+	if found && rec.Options != nil && rec.State == RecordDeployed {
+		// The task as it was deployed, deployed again by this build.
+		return d.PlanTask(ctx, TaskRequest{ControlPlane: controlPlane, Kind: kind, TaskID: taskID, TaskName: rec.Name, Env: rec.Env,
+			S3: rec.Options.S3, Image: rec.Options.Image, AlarmEmail: rec.Options.AlarmEmail, Definition: []byte(rec.Definition)}, dryRun)
+	}
+	// A stack without its record: its parameters, with the agent's and the control
+	// plane's values replaced.
+	tp := &TaskPlan{Request: TaskRequest{ControlPlane: controlPlane, Kind: kind, TaskID: taskID}, ControlPlane: cp, DryRun: dryRun}
 	params := paramMap(cur.Parameters)
 	tp.before = paramMap(cur.Parameters)
 	tp.before["@template"] = tagMap(cur.Tags)[TagTemplate]
@@ -78,9 +86,16 @@ func (d *Deployer) PlanUpgradeTask(ctx context.Context, controlPlane, taskID str
 	}
 	var ps []types.Parameter
 	for _, k := range sortedKeys(params) {
-		if _, ok := doc.Parameters[k]; ok { // a parameter the new template dropped goes
-			ps = append(ps, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})
+		p, ok := doc.Parameters[k]
+		if !ok {
+			continue // a parameter the new template dropped goes
 		}
+		if typ, _ := p["Type"].(string); strings.HasPrefix(typ, "AWS::SSM::") {
+			// The SSM path it was given (DescribeStacks may answer what it resolved to).
+			ps = append(ps, types.Parameter{ParameterKey: aws.String(k), UsePreviousValue: aws.Bool(true)})
+			continue
+		}
+		ps = append(ps, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})
 	}
 	plan, err := d.Plan(ctx, StackSpec{Name: name, Kind: kind, TemplateURL: url, TemplateSHA: tpl.SHA256, Parameters: ps,
 		Tags: stackTags(kind, controlPlane, taskID, version.Version, tpl.SHA256)})
