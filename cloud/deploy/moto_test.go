@@ -454,7 +454,9 @@ func TestUpgradeInEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = d.DeleteTask(context.Background(), DeleteRequest{ControlPlane: cpName, TaskID: taskID}, nil) })
+	t.Cleanup(func() {
+		_, _ = d.DeleteTask(context.Background(), DeleteRequest{ControlPlane: cpName, TaskID: taskID}, nil)
+	})
 	deps, err := d.List(ctx)
 	if err != nil {
 		t.Fatal(err)
