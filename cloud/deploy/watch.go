@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -375,11 +374,4 @@ func firstFailure(events []types.StackEvent) *Failure {
 func failureOf(e types.StackEvent) *Failure {
 	return &Failure{LogicalID: aws.ToString(e.LogicalResourceId), Type: aws.ToString(e.ResourceType), Status: string(e.ResourceStatus),
 		Reason: aws.ToString(e.ResourceStatusReason), Time: aws.ToTime(e.Timestamp)}
-}
-
-// errFailed tells a FailedError.
-func errFailed(err error) (*FailedError, bool) {
-	var fe *FailedError
-	ok := errors.As(err, &fe)
-	return fe, ok
 }

@@ -14,7 +14,6 @@ type stack struct {
 	events                   []event // revealed, oldest first
 	pending                  []event // still to be revealed
 	created                  time.Time
-	settled                  string // the status after the last pending event
 	afterOutputs             map[string]string
 }
 
