@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"maps"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -223,6 +224,21 @@ func TestLifecycleInEmulator(t *testing.T) {
 	}
 	if cur, _ := d.describeStack(ctx, tp.Stack); paramMap(cur.Parameters)["MaxWorkers"] != "25" {
 		t.Errorf("after the update MaxWorkers is %s", paramMap(cur.Parameters)["MaxWorkers"])
+	}
+
+	// --- events turned off: exactly the task's notification goes ----------------------------
+	quiet := upd
+	quiet.Env = maps.Clone(upd.Env)
+	quiet.Env["THUB_EVENTS"] = "none"
+	qp, err := d.PlanTask(ctx, quiet, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecuteTask(ctx, qp, nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfgs := bucketQueues(t, c, src); len(cfgs) != 1 || cfgs["someone-elses"] != otherARN {
+		t.Errorf("with events off the bucket's notifications are %v: want exactly the other one", cfgs)
 	}
 
 	// --- status: from the stack and the task's table -------------------------------------

@@ -13,6 +13,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"transferhub/cloud/stack"
+	"transferhub/cloud/stack/cfnyaml"
 )
 
 // CheckStatus is how one pre-flight check came out.
@@ -210,7 +211,7 @@ func (d *Deployer) simulate(ctx context.Context, principal string, st Statement,
 // groups, and Elastic IPs when a NAT gateway is to be made.
 func (d *Deployer) checkQuotas(ctx context.Context, req PreflightRequest) []Check {
 	newStacks := req.S3Tasks + req.ImageTasks + 1
-	roles := 4*req.S3Tasks + 5*req.ImageTasks
+	roles := req.S3Tasks*rolesOf(stack.S3Task()) + req.ImageTasks*rolesOf(stack.ImageTask()) + rolesOf(stack.ControlPlane())
 	var out []Check
 	out = append(out, d.quota("CloudFormation stacks", newStacks, func() (int, int, error) {
 		lim, err := d.c.CloudFormation.DescribeAccountLimits(ctx, &cloudformation.DescribeAccountLimitsInput{})
@@ -287,4 +288,13 @@ func (d *Deployer) quota(name string, need int, read func() (used, limit int, er
 		c.Status, c.Summary = CheckOK, fmt.Sprintf("%d of %d in use; the deploy needs %d", used, limit, need)
 	}
 	return c
+}
+
+// rolesOf counts the IAM roles a template makes (at most: some are conditional).
+func rolesOf(t stack.Template) int {
+	doc, err := cfnyaml.Parse([]byte(t.Body))
+	if err != nil {
+		return 0
+	}
+	return len(doc.OfType("AWS::IAM::Role"))
 }

@@ -80,6 +80,9 @@ type TaskPlan struct {
 	Notes []string
 
 	env    map[string]string // the agents' environment as deployed (list URL, secret ARNs)
+	// previous is the notification the task had (from its record): removed when the
+	// task no longer asks for it or moved to another bucket.
+	previous *Notification
 	before map[string]string // the stack's parameters before, "@template" its template
 }
 
@@ -143,6 +146,11 @@ func (d *Deployer) PlanTask(ctx context.Context, req TaskRequest, dryRun bool) (
 	pending := map[string]string{}
 	if err := d.prepareSecrets(ctx, tp, who, env, curParams, pending); err != nil {
 		return nil, err
+	}
+	if rec, ok, err := d.Registry(cp.TasksTable).Get(ctx, req.TaskID); err != nil {
+		return nil, errors.Join(err, d.dropNewSecrets(ctx, tp))
+	} else if ok && rec.State == RecordDeployed {
+		tp.previous = rec.Notification
 	}
 	existing, err := d.existingTable(ctx, tp, curParams)
 	if err != nil {
@@ -359,6 +367,11 @@ func (d *Deployer) ExecuteTask(ctx context.Context, tp *TaskPlan, fn func(Progre
 	}
 	to.Outputs = outputMap(outs)
 	to.Table = to.Outputs["TableName"]
+	if p := tp.previous; p != nil && (tp.Events == nil || p.Bucket != tp.Events.Bucket) {
+		if _, err := d.RemoveNotification(ctx, p.Bucket, p.ID); err != nil {
+			return to, err
+		}
+	}
 	if tp.Events != nil {
 		n := *tp.Events
 		n.QueueARN, n.QueueURL = to.Outputs["QueueArn"], to.Outputs["QueueUrl"]
