@@ -2,10 +2,10 @@ package deploy
 
 import (
 	"context"
-	"maps"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"testing"

@@ -79,11 +79,11 @@ type TaskPlan struct {
 	// Notes say what a person should know about this deploy.
 	Notes []string
 
-	env    map[string]string // the agents' environment as deployed (list URL, secret ARNs)
+	env map[string]string // the agents' environment as deployed (list URL, secret ARNs)
 	// previous is the notification the task had (from its record): removed when the
 	// task no longer asks for it or moved to another bucket.
 	previous *Notification
-	before map[string]string // the stack's parameters before, "@template" its template
+	before   map[string]string // the stack's parameters before, "@template" its template
 }
 
 // TaskOutcome is how a task deploy ended.
