@@ -17,6 +17,7 @@ package deploy
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -180,6 +181,7 @@ type Deployer struct {
 	// CreateStack from the same template, parameters and tags. Never set against AWS.
 	Emulator bool
 
+	mu  sync.Mutex
 	who Identity // the caller, once asked
 }
 

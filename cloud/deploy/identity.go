@@ -19,6 +19,8 @@ type Identity struct {
 
 // Identity asks STS who the deployer's credentials are (once; the answer is kept).
 func (d *Deployer) Identity(ctx context.Context) (Identity, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.who.Account != "" {
 		return d.who, nil
 	}

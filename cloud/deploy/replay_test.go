@@ -395,11 +395,11 @@ func TestWatchPicksUpAnOperationUnderWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Execute with a wait that gives up at once: the operation goes on.
-	impatient := *d
-	impatient.Timeout = time.Nanosecond
-	if _, err := impatient.Execute(ctx, p, nil); !errors.Is(err, ErrTimeout) {
+	d.Timeout = time.Nanosecond
+	if _, err := d.Execute(ctx, p, nil); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("a timed-out wait returned %v", err)
 	}
+	d.Timeout = time.Hour
 	var rec recorder
 	o, err := d.Watch(ctx, "thub-control-plane", rec.add)
 	if err != nil || o.Status != "CREATE_COMPLETE" || o.Op != OpCreate {
