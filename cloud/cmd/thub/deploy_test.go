@@ -71,7 +71,10 @@ func newDeployEnv(t *testing.T) deployEnv {
 	return deployEnv{
 		env: []string{"AWS_ENDPOINT_URL=" + te.Get("TH_AWS_ENDPOINT"), "AWS_REGION=" + cfg.Region, "AWS_ACCESS_KEY_ID=" + te.Get("TH_AWS_ACCESS_KEY"),
 			"AWS_SECRET_ACCESS_KEY=" + te.Get("TH_AWS_SECRET_KEY"), "AWS_CONFIG_FILE=" + empty, "AWS_SHARED_CREDENTIALS_FILE=" + empty,
-			"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_PROFILE="},
+			"AWS_EC2_METADATA_DISABLED=true", "AWS_PROFILE=",
+			// as testenv.AWSConfig: the emulator now and then closes a connection under a
+			// response, which the SDK's retries absorb
+			"AWS_MAX_ATTEMPTS=3"},
 		cfg:    cfg,
 		common: []string{"--emulator", "--poll", "50ms", "--registry-host", p.Host, "--registry-insecure"},
 		agents: agents,
