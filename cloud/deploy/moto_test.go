@@ -212,6 +212,7 @@ func TestLifecycleInEmulator(t *testing.T) {
 	// --- update: a parameter change is applied -------------------------------------------
 	upd := req
 	upd.S3.Fleet.MaxWorkers = 25
+	upd.Credentials = map[Side]Credentials{Destination: {AccessKeyID: "AKIADEST2", SecretAccessKey: "rotated"}} // the profile's keys changed
 	up, err := d.PlanTask(ctx, upd, false)
 	if err != nil {
 		t.Fatal(err)
@@ -225,6 +226,10 @@ func TestLifecycleInEmulator(t *testing.T) {
 	if cur, _ := d.describeStack(ctx, tp.Stack); paramMap(cur.Parameters)["MaxWorkers"] != "25" {
 		t.Errorf("after the update MaxWorkers is %s", paramMap(cur.Parameters)["MaxWorkers"])
 	}
+	if len(up.Secrets) != 1 || up.Secrets[0].ARN != tp.Secrets[0].ARN || up.Secrets[0].Created {
+		t.Errorf("new keys made another secret: %+v, was %+v", up.Secrets, tp.Secrets)
+	}
+	checkSecret(t, c, tp.Secrets[0].ARN, cp.KeyARN, `{"access_key_id":"AKIADEST2","secret_access_key":"rotated"}`)
 
 	// --- events turned off: exactly the task's notification goes ----------------------------
 	quiet := upd
