@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"transferhub/backend/credentials"
+	"transferhub/cloud/invalid"
 	"transferhub/cloud/objstore"
 )
 
@@ -41,8 +42,8 @@ type CredentialsInput struct {
 // CredentialsSaveResult is either the stored profile or the fields to fix (nothing was
 // stored); a failed write or keychain is an error.
 type CredentialsSaveResult struct {
-	Profile     credentials.Profile      `json:"profile"`
-	FieldErrors []credentials.FieldError `json:"fieldErrors"`
+	Profile     credentials.Profile  `json:"profile"`
+	FieldErrors []invalid.FieldError `json:"fieldErrors"`
 }
 
 // ProviderOption describes an S3-compatible provider preset for the form.
@@ -115,14 +116,14 @@ func (s *CredentialsService) Save(in CredentialsInput) (CredentialsSaveResult, e
 		secret = &in.Secret
 	}
 	saved, err := s.mgr.Save(s.context(), in.Profile, secret)
-	var verr *credentials.ValidationError
-	if errors.As(err, &verr) {
-		return CredentialsSaveResult{FieldErrors: verr.Fields}, nil
-	}
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return CredentialsSaveResult{}, fmt.Errorf("the credentials were not saved: %w", err)
 	}
-	return CredentialsSaveResult{Profile: saved, FieldErrors: []credentials.FieldError{}}, nil
+	if len(fe) > 0 {
+		return CredentialsSaveResult{FieldErrors: fe}, nil
+	}
+	return CredentialsSaveResult{Profile: saved, FieldErrors: fe}, nil
 }
 
 // Delete removes a profile and its keychain entry; a profile that tasks use is kept and

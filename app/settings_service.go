@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"transferhub/backend/settings"
+	"transferhub/cloud/invalid"
 )
 
 // SettingsStore is what the settings facade needs from backend/settings.
@@ -38,8 +38,8 @@ type SettingsView struct {
 
 // SaveResult is either the stored settings or the fields to fix; I/O failures are errors.
 type SaveResult struct {
-	Settings    settings.Settings     `json:"settings"`
-	FieldErrors []settings.FieldError `json:"fieldErrors"`
+	Settings    settings.Settings    `json:"settings"`
+	FieldErrors []invalid.FieldError `json:"fieldErrors"`
 }
 
 // SettingsService exposes the user's preferences to the UI.
@@ -94,18 +94,18 @@ func (s *SettingsService) Get() SettingsView {
 // the form (and nothing is written); a failed write is an error.
 func (s *SettingsService) Save(in settings.Settings) (SaveResult, error) {
 	saved, err := s.store.Save(s.context(), in)
-	var verr *settings.ValidationError
-	if errors.As(err, &verr) {
-		return SaveResult{FieldErrors: verr.Fields}, nil
-	}
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("settings were not saved: %w", err)
+	}
+	if len(fe) > 0 {
+		return SaveResult{FieldErrors: fe}, nil
 	}
 	s.mu.Lock()
 	s.current, s.problem = saved, ""
 	s.mu.Unlock()
 	s.logger.Info("settings saved", "file", s.store.Path())
-	return SaveResult{Settings: saved}, nil
+	return SaveResult{Settings: saved, FieldErrors: fe}, nil
 }
 
 // ChooseDataDir opens a native folder chooser starting at current; it returns "" when

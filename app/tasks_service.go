@@ -10,6 +10,7 @@ import (
 
 	"transferhub/backend/tasks"
 	"transferhub/cloud/image"
+	"transferhub/cloud/invalid"
 )
 
 // TaskManager is what the tasks facade needs from backend/tasks.
@@ -48,14 +49,14 @@ type TaskFormOptions struct {
 // TaskResult is either a task or the fields to fix (nothing was stored); other failures
 // are errors.
 type TaskResult struct {
-	Task        tasks.View         `json:"task"`
-	FieldErrors []tasks.FieldError `json:"fieldErrors"`
+	Task        tasks.View           `json:"task"`
+	FieldErrors []invalid.FieldError `json:"fieldErrors"`
 }
 
 // PlanResult is a dry run, or the fields to fix before one can run.
 type PlanResult struct {
-	Plan        tasks.Plan         `json:"plan"`
-	FieldErrors []tasks.FieldError `json:"fieldErrors"`
+	Plan        tasks.Plan           `json:"plan"`
+	FieldErrors []invalid.FieldError `json:"fieldErrors"`
 }
 
 // PlanTimeout bounds a dry run from the wizard; a longer listing gives a partial plan.
@@ -98,23 +99,11 @@ func (s *TasksService) Problem() string {
 	return s.problem
 }
 
-// fieldErrors splits a validation failure from other errors.
-func fieldErrors(err error) ([]tasks.FieldError, error) {
-	var ve *tasks.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Fields, nil
-	}
-	return nil, err
-}
-
 // Validate checks a wizard's content; no field errors means it can be created.
-func (s *TasksService) Validate(req tasks.CreateRequest) ([]tasks.FieldError, error) {
-	fe, err := fieldErrors(s.mgr.Validate(s.context(), req.Name, req.Definition))
+func (s *TasksService) Validate(req tasks.CreateRequest) ([]invalid.FieldError, error) {
+	fe, err := invalid.Fields(s.mgr.Validate(s.context(), req.Name, req.Definition))
 	if err != nil {
 		return nil, fmt.Errorf("the task could not be checked: %w", err)
-	}
-	if fe == nil {
-		fe = []tasks.FieldError{}
 	}
 	return fe, nil
 }
@@ -125,12 +114,9 @@ func (s *TasksService) Plan(d tasks.Definition) (PlanResult, error) {
 	ctx, cancel := context.WithTimeout(s.context(), PlanTimeout)
 	defer cancel()
 	p, err := s.mgr.Plan(ctx, d)
-	fe, err := fieldErrors(err)
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return PlanResult{}, fmt.Errorf("the dry run failed: %w", err)
-	}
-	if fe == nil {
-		fe = []tasks.FieldError{}
 	}
 	return PlanResult{Plan: p, FieldErrors: fe}, nil
 }
@@ -138,15 +124,15 @@ func (s *TasksService) Plan(d tasks.Definition) (PlanResult, error) {
 // Create stores a new task (and starts it when asked).
 func (s *TasksService) Create(req tasks.CreateRequest) (TaskResult, error) {
 	v, err := s.mgr.Create(s.context(), req)
-	fe, err := fieldErrors(err)
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return TaskResult{}, fmt.Errorf("the task was not created: %w", err)
 	}
-	if fe != nil {
+	if len(fe) > 0 {
 		return TaskResult{FieldErrors: fe}, nil
 	}
 	s.logger.Info("task created", "task", v.ID, "type", v.Type)
-	return TaskResult{Task: v, FieldErrors: []tasks.FieldError{}}, nil
+	return TaskResult{Task: v, FieldErrors: fe}, nil
 }
 
 // Get returns one task.
@@ -177,14 +163,14 @@ func (s *TasksService) RetryFailed(id string) error {
 // Clone creates a copy of a task (not started); name "" picks "Copy of ...".
 func (s *TasksService) Clone(id, name string) (TaskResult, error) {
 	v, err := s.mgr.Clone(s.context(), id, name)
-	fe, err := fieldErrors(err)
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return TaskResult{}, actionError("clone", err)
 	}
-	if fe != nil {
+	if len(fe) > 0 {
 		return TaskResult{FieldErrors: fe}, nil
 	}
-	return TaskResult{Task: v, FieldErrors: []tasks.FieldError{}}, nil
+	return TaskResult{Task: v, FieldErrors: fe}, nil
 }
 
 // Delete stops a task and removes it with its records and log.
@@ -199,8 +185,7 @@ func actionError(action string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ve *tasks.ValidationError
-	if errors.As(err, &ve) {
+	if errors.Is(err, invalid.ErrInvalid) {
 		return err
 	}
 	return fmt.Errorf("could not %s the task: %w", action, err)

@@ -180,7 +180,7 @@ func (m *Manager) Get(ctx context.Context, id string) (Profile, error) {
 }
 
 // Save creates (empty ID) or updates a profile. secret nil keeps the stored secret;
-// a non-nil secret replaces it whole. Invalid input returns a *ValidationError and
+// a non-nil secret replaces it whole. Invalid input returns an *invalid.Error and
 // changes nothing. The profile is returned as stored (new ID, trimmed values).
 func (m *Manager) Save(ctx context.Context, p Profile, secret *Secret) (Profile, error) {
 	if err := ctx.Err(); err != nil {

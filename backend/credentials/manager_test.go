@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/invalid"
 )
 
 const (
@@ -54,9 +56,9 @@ func registryProfile(name string) Profile {
 
 func fieldErrors(t *testing.T, err error) map[string]string {
 	t.Helper()
-	var verr *ValidationError
+	var verr *invalid.Error
 	require.ErrorAs(t, err, &verr)
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, invalid.ErrInvalid)
 	out := map[string]string{}
 	for _, f := range verr.Fields {
 		out[f.Field] = f.Message

@@ -16,45 +16,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"transferhub/cloud/invalid"
 	"transferhub/cloud/objstore"
 )
-
-// ErrInvalid marks a validation failure; errors.As gives the *ValidationError.
-var ErrInvalid = errors.New("invalid credentials profile")
-
-// FieldError is one invalid form field with a message a user can act on. Field is the
-// JSON name of a Profile or Secret field.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError lists every invalid field at once, so a form can mark them all. Its
-// messages never quote a secret.
-type ValidationError struct {
-	Fields []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		msgs[i] = f.Field + ": " + f.Message
-	}
-	return "invalid credentials profile: " + strings.Join(msgs, "; ")
-}
-
-// Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
-
-// Field is the message for one field ("" when that field is fine).
-func (e *ValidationError) Field(name string) string {
-	for _, f := range e.Fields {
-		if f.Field == name {
-			return f.Message
-		}
-	}
-	return ""
-}
 
 const maxNameLen = 64
 
@@ -143,11 +107,18 @@ type validation struct {
 	sharedC func(ctx context.Context, name string) error // checks a shared-config profile exists
 }
 
+// problems collects a form's field errors; messages are printf-style.
+type problems struct{ invalid.List }
+
+func (pr *problems) add(field, format string, args ...any) {
+	pr.Add(field, fmt.Sprintf(format, args...))
+}
+
+// run returns an *invalid.Error naming every invalid field; its messages never quote a
+// secret.
 func (v validation) run(ctx context.Context) error {
-	var fields []FieldError
-	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
-	}
+	var pr problems
+	add := pr.add
 	p := v.p
 
 	switch {
@@ -180,27 +151,21 @@ func (v validation) run(ctx context.Context) error {
 
 	switch p.Kind {
 	case KindAWS:
-		fields = append(fields, v.aws(ctx, eff, mustEnter)...)
+		v.aws(ctx, &pr, eff, mustEnter)
 	case KindS3Compatible:
-		fields = append(fields, v.s3compat(eff, mustEnter)...)
+		v.s3compat(&pr, eff, mustEnter)
 	case KindRegistry:
-		fields = append(fields, v.registry(eff, mustEnter)...)
+		v.registry(&pr, eff, mustEnter)
 	case "":
 		add("kind", "choose what these credentials are for: AWS, an S3-compatible store or a container registry")
 	default:
 		add("kind", "%q is not a kind of credentials; choose aws, s3compat or registry", p.Kind)
 	}
-	if len(fields) > 0 {
-		return &ValidationError{Fields: fields}
-	}
-	return nil
+	return pr.Err("credentials profile")
 }
 
-func (v validation) aws(ctx context.Context, eff *Secret, mustEnter bool) []FieldError {
-	var fields []FieldError
-	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
-	}
+func (v validation) aws(ctx context.Context, pr *problems, eff *Secret, mustEnter bool) {
+	add := pr.add
 	p := v.p
 	partOK := slices.Contains(partitions, p.Partition)
 	if p.Partition != "" && !partOK {
@@ -274,7 +239,6 @@ func (v validation) aws(ctx context.Context, eff *Secret, mustEnter bool) []Fiel
 			add("testBucket", "%s", err.Error())
 		}
 	}
-	return fields
 }
 
 // accessKeyIDProblem explains what is wrong with an AWS access key ID ("" when it has
@@ -313,11 +277,8 @@ func secretKeyProblem(s string) string {
 	}
 }
 
-func (v validation) s3compat(eff *Secret, mustEnter bool) []FieldError {
-	var fields []FieldError
-	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
-	}
+func (v validation) s3compat(pr *problems, eff *Secret, mustEnter bool) {
+	add := pr.add
 	p := v.p
 	var prov objstore.Provider
 	provOK := false
@@ -369,14 +330,10 @@ func (v validation) s3compat(eff *Secret, mustEnter bool) []FieldError {
 			add("testBucket", "%s", err.Error())
 		}
 	}
-	return fields
 }
 
-func (v validation) registry(eff *Secret, mustEnter bool) []FieldError {
-	var fields []FieldError
-	add := func(field, format string, args ...any) {
-		fields = append(fields, FieldError{field, fmt.Sprintf(format, args...)})
-	}
+func (v validation) registry(pr *problems, eff *Secret, mustEnter bool) {
+	add := pr.add
 	p := v.p
 	if msg := hostProblem(p.Host); msg != "" {
 		add("host", "%s", msg)
@@ -404,7 +361,6 @@ func (v validation) registry(eff *Secret, mustEnter bool) []FieldError {
 			add("caFile", "%s", msg)
 		}
 	}
-	return fields
 }
 
 // hostProblem checks a registry host[:port] ("" when fine).

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/invalid"
 )
 
 // Each case is one bad input and the words the form must show for it.
@@ -90,7 +92,7 @@ func TestValidationMessages(t *testing.T) {
 				sharedC: func(context.Context, string) error { return nil }}
 			err := v.run(context.Background())
 			require.Error(t, err)
-			var verr *ValidationError
+			var verr *invalid.Error
 			require.ErrorAs(t, err, &verr)
 			assert.Contains(t, verr.Field(tc.field), tc.want, "all: %v", verr.Fields)
 			if tc.secret != nil {
@@ -166,7 +168,7 @@ func TestSharedProfileCheckAndList(t *testing.T) {
 	// Through the Manager: the real check applies.
 	m := NewManager(filepath.Join(dir, FileName), NewMemoryKeychain(), nil)
 	_, err = m.Save(ctx, Profile{Name: "x", Kind: KindAWS, Region: "us-east-1", SharedProfile: "prod"}, nil)
-	var verr *ValidationError
+	var verr *invalid.Error
 	require.True(t, errors.As(err, &verr))
 	assert.Contains(t, verr.Field("sharedProfile"), `no profile "prod"`)
 	_, err = m.Save(ctx, Profile{Name: "x", Kind: KindAWS, Region: "us-east-1", SharedProfile: "dev"}, nil)

@@ -4,11 +4,12 @@
 package settings
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"transferhub/cloud/invalid"
 )
 
 // Theme is the colour mode of the user interface.
@@ -38,59 +39,30 @@ type Settings struct {
 	DataDir string `json:"dataDir"`
 }
 
-// ErrInvalid marks a validation failure; the error text says which field and how to fix it.
-var ErrInvalid = errors.New("invalid settings")
-
-// FieldError is one invalid field with a message a user can act on.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError lists every invalid field at once, so a form can mark them all.
-type ValidationError struct {
-	Fields []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		msgs[i] = f.Field + ": " + f.Message
-	}
-	return "invalid settings: " + strings.Join(msgs, "; ")
-}
-
-// Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
-
 // Defaults returns the settings a new user starts with; dataDir is the platform's default
 // data location (see DefaultDataDir).
 func Defaults(dataDir string) Settings {
 	return Settings{Theme: ThemeSystem, Concurrency: DefaultConcurrency, DataDir: dataDir}
 }
 
-// Validate checks every field and returns a *ValidationError naming each invalid one.
+// Validate checks every field and returns an *invalid.Error naming each invalid one.
 func (s Settings) Validate() error {
-	var fields []FieldError
+	var l invalid.List
 	switch s.Theme {
 	case ThemeSystem, ThemeLight, ThemeDark:
 	default:
-		fields = append(fields, FieldError{"theme", fmt.Sprintf("%q is not a theme; choose light, dark or system", s.Theme)})
+		l.Add("theme", fmt.Sprintf("%q is not a theme; choose light, dark or system", s.Theme))
 	}
 	if s.Concurrency < MinConcurrency || s.Concurrency > MaxConcurrency {
-		fields = append(fields, FieldError{"concurrency",
-			fmt.Sprintf("%d is out of range; enter a whole number from %d to %d", s.Concurrency, MinConcurrency, MaxConcurrency)})
+		l.Add("concurrency", fmt.Sprintf("%d is out of range; enter a whole number from %d to %d", s.Concurrency, MinConcurrency, MaxConcurrency))
 	}
 	switch {
 	case strings.TrimSpace(s.DataDir) == "":
-		fields = append(fields, FieldError{"dataDir", "enter a folder for task data"})
+		l.Add("dataDir", "enter a folder for task data")
 	case !filepath.IsAbs(s.DataDir):
-		fields = append(fields, FieldError{"dataDir", fmt.Sprintf("%q is a relative path; enter a full path such as %s", s.DataDir, exampleAbs())})
+		l.Add("dataDir", fmt.Sprintf("%q is a relative path; enter a full path such as %s", s.DataDir, exampleAbs()))
 	}
-	if len(fields) > 0 {
-		return &ValidationError{Fields: fields}
-	}
-	return nil
+	return l.Err("settings")
 }
 
 // normalized returns s with surrounding spaces trimmed and the data path cleaned, so that

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"transferhub/backend/atomicfile"
+	"transferhub/cloud/invalid"
 )
 
 // fileVersion is written as "version" so a later release can migrate older files.
@@ -48,7 +49,7 @@ func (s *Store) Defaults() Settings { return s.defaults }
 // Load reads the settings. A missing file gives the defaults and no error. A file that is
 // not valid JSON gives the defaults and an error wrapping ErrUnreadable. A file with some
 // invalid values gives the valid ones, the defaults for the others, and an error wrapping
-// ErrInvalid that names them. The file itself is never modified by Load.
+// an *invalid.Error that names them. The file itself is never modified by Load.
 func (s *Store) Load(ctx context.Context) (Settings, error) {
 	if err := ctx.Err(); err != nil {
 		return s.defaults, err
@@ -67,7 +68,7 @@ func (s *Store) Load(ctx context.Context) (Settings, error) {
 	}
 	got := f.Settings.normalized()
 	if err := got.Validate(); err != nil {
-		var verr *ValidationError
+		var verr *invalid.Error
 		if errors.As(err, &verr) {
 			for _, fe := range verr.Fields {
 				got = s.withDefault(got, fe.Field)
@@ -93,7 +94,7 @@ func (s *Store) withDefault(in Settings, field string) Settings {
 // Save validates in and writes it atomically (temp file in the same directory, fsync,
 // rename), so a crash leaves either the old file or the new one, never half of one. It
 // returns the settings as stored (trimmed, cleaned paths). Invalid input leaves the file
-// untouched and returns a *ValidationError.
+// untouched and returns an *invalid.Error.
 func (s *Store) Save(ctx context.Context, in Settings) (Settings, error) {
 	if err := ctx.Err(); err != nil {
 		return Settings{}, err

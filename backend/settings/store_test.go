@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/invalid"
 )
 
 func newTestStore(t *testing.T) (*Store, string) {
@@ -73,8 +75,8 @@ func TestSaveRejectsInvalidAndKeepsFile(t *testing.T) {
 
 	_, err = st.Save(context.Background(), Settings{Theme: "blue", Concurrency: 0, DataDir: "relative/dir"})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInvalid)
-	var verr *ValidationError
+	assert.ErrorIs(t, err, invalid.ErrInvalid)
+	var verr *invalid.Error
 	require.ErrorAs(t, err, &verr)
 	fields := map[string]string{}
 	for _, f := range verr.Fields {
@@ -111,7 +113,7 @@ func TestValidateBounds(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			var verr *ValidationError
+			var verr *invalid.Error
 			require.ErrorAs(t, err, &verr)
 			require.Len(t, verr.Fields, 1)
 			assert.Equal(t, tc.field, verr.Fields[0].Field)
@@ -143,7 +145,7 @@ func TestLoadKeepsValidFieldsAndReportsInvalidOnes(t *testing.T) {
 
 	got, err := st.Load(context.Background())
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, invalid.ErrInvalid)
 	assert.Contains(t, err.Error(), "neon")
 	assert.Equal(t, Settings{Theme: ThemeSystem, Concurrency: 32, DataDir: data}, got)
 }
@@ -185,7 +187,7 @@ func TestSaveReportsUnwritableLocation(t *testing.T) {
 	_, err := st.Save(context.Background(), Settings{Theme: ThemeLight, Concurrency: 2, DataDir: dir})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "save settings "+filepath.Join(blocker, FileName))
-	assert.False(t, errors.Is(err, ErrInvalid))
+	assert.False(t, errors.Is(err, invalid.ErrInvalid))
 }
 
 func TestCancelledContext(t *testing.T) {

@@ -2,7 +2,7 @@
 import * as AppService from '../../wailsjs/go/app/AppService';
 import * as CredentialsService from '../../wailsjs/go/app/CredentialsService';
 import * as SettingsService from '../../wailsjs/go/app/SettingsService';
-import { app, credentials, settings as models } from '../../wailsjs/go/models';
+import { app, credentials, invalid, settings as models } from '../../wailsjs/go/models';
 import { asCredentialKind, asTheme, type Backend, type CredentialProfile, type Settings, type TestResult } from './backend';
 import { wailsTasksBackend } from './wailsTasks';
 
@@ -67,7 +67,7 @@ export const wailsBackend: Backend = {
   async saveSettings(s) {
     const res = await SettingsService.Save(models.Settings.createFrom(s));
     // Go encodes an empty slice as null.
-    const fieldErrors = (res.fieldErrors as models.FieldError[] | null) ?? [];
+    const fieldErrors = (res.fieldErrors as invalid.FieldError[] | null) ?? [];
     if (fieldErrors.length > 0) return { ok: false, fieldErrors };
     return { ok: true, settings: toSettings(res.settings) };
   },
@@ -81,7 +81,7 @@ export const wailsBackend: Backend = {
     const res = await CredentialsService.Save(
       app.CredentialsInput.createFrom({ profile: fields, secret: secret ?? {}, replaceSecret: secret !== null }),
     );
-    const fieldErrors = (res.fieldErrors as credentials.FieldError[] | null) ?? [];
+    const fieldErrors = (res.fieldErrors as invalid.FieldError[] | null) ?? [];
     if (fieldErrors.length > 0) return { ok: false, fieldErrors };
     return { ok: true, profile: toProfile(res.profile) };
   },

@@ -118,7 +118,7 @@ export namespace app {
 	}
 	export class CredentialsSaveResult {
 	    profile: credentials.Profile;
-	    fieldErrors: credentials.FieldError[];
+	    fieldErrors: invalid.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new CredentialsSaveResult(source);
@@ -127,7 +127,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.profile = this.convertValues(source["profile"], credentials.Profile);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], credentials.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -217,7 +217,7 @@ export namespace app {
 	
 	export class SaveResult {
 	    settings: settings.Settings;
-	    fieldErrors: settings.FieldError[];
+	    fieldErrors: invalid.FieldError[];
 	
 	    static createFrom(source: any = {}) {
 	        return new SaveResult(source);
@@ -226,7 +226,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.settings = this.convertValues(source["settings"], settings.Settings);
-	        this.fieldErrors = this.convertValues(source["fieldErrors"], settings.FieldError);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -358,20 +358,6 @@ export namespace app {
 
 export namespace credentials {
 	
-	export class FieldError {
-	    field: string;
-	    message: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new FieldError(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.field = source["field"];
-	        this.message = source["message"];
-	    }
-	}
 	export class TestResult {
 	    ok: boolean;
 	    code: string;
@@ -833,20 +819,6 @@ export namespace monitor {
 
 export namespace settings {
 	
-	export class FieldError {
-	    field: string;
-	    message: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new FieldError(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.field = source["field"];
-	        this.message = source["message"];
-	    }
-	}
 	export class Settings {
 	    theme: string;
 	    concurrency: number;
