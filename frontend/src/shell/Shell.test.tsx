@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { fakeBackend } from '../test/fakeBackend';
@@ -71,6 +71,35 @@ describe('app shell', () => {
     backend.appInfo.mockImplementation(() => Promise.reject(new Error('bridge down')));
     renderApp(backend);
     expect(await screen.findByText(/Could not read the app version: bridge down/)).toBeInTheDocument();
+  });
+
+  it('keeps the side navigation the user chose when the window was narrow for a moment', async () => {
+    const user = userEvent.setup();
+    const { backend } = fakeBackend();
+    renderApp(backend);
+    const resize = (width: number) => {
+      act(() => {
+        window.innerWidth = width;
+        window.dispatchEvent(new Event('resize'));
+      });
+    };
+    const wide = window.innerWidth;
+    try {
+      expect(screen.getByRole('button', { name: 'Close side navigation' })).toBeInTheDocument();
+      resize(500); // AppLayout closes the navigation on a phone-sized window
+      expect(screen.queryByRole('button', { name: 'Close side navigation' })).not.toBeInTheDocument();
+      resize(wide);
+      expect(await screen.findByRole('button', { name: 'Close side navigation' })).toBeInTheDocument();
+
+      // A close on a wide window is the user's: it stays.
+      await user.click(screen.getByRole('button', { name: 'Close side navigation' }));
+      resize(500);
+      resize(wide);
+      expect(screen.getByRole('button', { name: 'Open side navigation' })).toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: 'Close side navigation' })).not.toBeInTheDocument();
+    } finally {
+      resize(wide);
+    }
   });
 
   it('applies the saved dark theme at start-up', async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import AppLayout from '@cloudscape-design/components/app-layout';
 import BreadcrumbGroup, { type BreadcrumbGroupProps } from '@cloudscape-design/components/breadcrumb-group';
@@ -34,11 +34,43 @@ function useStableNavigate(): (path: string) => void {
   }, []);
 }
 
+/** Cloudscape's mobile breakpoint: AppLayout closes the side navigation below it. */
+const narrowQuery = '(max-width: 688px)';
+
+function isNarrow(): boolean {
+  return typeof window.matchMedia === 'function' ? window.matchMedia(narrowQuery).matches : window.innerWidth <= 688;
+}
+
+/**
+ * Whether the window is as narrow as Cloudscape's mobile layout. It changes on the same
+ * resize events AppLayout's own check listens to, so both change in one render.
+ */
+function useNarrowWindow(): boolean {
+  const [narrow, setNarrow] = useState(isNarrow);
+  useEffect(() => {
+    const onResize = () => {
+      setNarrow(isNarrow());
+    };
+    window.addEventListener('resize', onResize);
+    return () => {
+      window.removeEventListener('resize', onResize);
+    };
+  }, []);
+  return narrow;
+}
+
 export function Shell() {
   const { info, infoError, settingsError } = useAppState();
   const location = useLocation();
   const go = useStableNavigate();
-  const [navOpen, setNavOpen] = useState(true);
+  // AppLayout closes the navigation whenever the window gets as narrow as a phone. That
+  // close is kept apart from the user's choice on a wide window, which comes back when the
+  // window is wide again: a window that is narrow for a moment (while it is mapped, or
+  // while a test takes a full-page screenshot, which resizes it to 1x1) no longer loses
+  // its navigation for good.
+  const narrow = useNarrowWindow();
+  const [wideNavOpen, setWideNavOpen] = useState(true);
+  const [narrowNavOpen, setNarrowNavOpen] = useState(false);
   const [dismissed, setDismissed] = useState<string[]>([]);
 
   const section = sectionFor(location.pathname);
@@ -134,9 +166,9 @@ export function Shell() {
           navigationToggle: 'Open side navigation',
           notifications: 'Notifications',
         }}
-        navigationOpen={navOpen}
+        navigationOpen={narrow ? narrowNavOpen : wideNavOpen}
         onNavigationChange={(e) => {
-          setNavOpen(e.detail.open);
+          (narrow ? setNarrowNavOpen : setWideNavOpen)(e.detail.open);
         }}
         navigation={navigation}
         breadcrumbs={breadcrumbs}
