@@ -2,42 +2,22 @@
 // interface (from BackendContext), never to the generated Wails bindings directly, so
 // unit tests can hand them an in-memory fake.
 
+import type { app, credentials, settings } from '../../wailsjs/go/models';
+import type { FieldError, Narrowed, Plain } from './models';
 import type { TasksBackend } from './tasks';
 
 export type Theme = 'light' | 'dark' | 'system';
 
 export const themes: readonly Theme[] = ['light', 'dark', 'system'];
 
-export interface AppInfo {
-  name: string;
-  version: string;
-  os: string;
-  arch: string;
-  platform: string;
-  goVersion: string;
-  wailsVersion: string;
-}
+export type AppInfo = Plain<app.AppInfo>;
 
-export interface Settings {
-  theme: Theme;
-  concurrency: number;
-  dataDir: string;
-}
+export type Settings = Narrowed<settings.Settings, { theme: Theme }>;
 
-export interface SettingsView {
-  settings: Settings;
-  defaults: Settings;
-  file: string;
-  minConcurrency: number;
-  maxConcurrency: number;
-  /** Why the settings file could not be used as it was; empty when all is well. */
-  problem: string;
-}
+/** problem says why the settings file could not be used as it was; empty when all is well. */
+export type SettingsView = Narrowed<app.SettingsView, { settings: Settings; defaults: Settings }>;
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 /** Either the stored settings, or the fields to fix (nothing was written). */
 export type SaveResult =
@@ -50,88 +30,35 @@ export type CredentialKind = 'aws' | 's3compat' | 'registry';
 
 export const credentialKinds: readonly CredentialKind[] = ['aws', 's3compat', 'registry'];
 
-/** The outcome of Test connection, worded for the user; never holds a secret. */
-export interface TestResult {
-  ok: boolean;
-  /** 'ok' or a problem code such as 'wrong-secret', 'unreachable', 'tls-unknown-authority'. */
-  code: string;
-  message: string;
-  /** The raw error, for the curious and for support. */
-  detail?: string;
-  account?: string;
-  arn?: string;
-  /** Buckets the keys can list; -1 when not applicable. */
-  buckets: number;
-  /** RFC 3339 time of the test. */
-  at: string;
-  durationMs: number;
-}
-
-/** The non-secret settings of a credentials profile, as the form edits them. */
-export interface CredentialFields {
-  /** '' for a new profile. */
-  id: string;
-  name: string;
-  kind: CredentialKind;
-  sharedProfile?: string;
-  partition?: string;
-  roleArn?: string;
-  externalId?: string;
-  region?: string;
-  accessKeyId?: string;
-  provider?: string;
-  endpoint?: string;
-  pathStyle?: boolean;
-  testBucket?: string;
-  host?: string;
-  username?: string;
-  insecureHttp?: boolean;
-  caFile?: string;
-}
+/**
+ * The outcome of Test connection, worded for the user; never holds a secret. code is 'ok'
+ * or a problem code such as 'wrong-secret'; buckets is -1 when not applicable.
+ */
+export type TestResult = Narrowed<credentials.TestResult, { at: string }>;
 
 /** A stored profile: the UI never receives a secret, only whether it is set. */
-export interface CredentialProfile extends CredentialFields {
-  secretSet: boolean;
-  lastTest?: TestResult;
-  createdAt: string;
-  updatedAt: string;
-}
+export type CredentialProfile = Narrowed<
+  credentials.Profile,
+  { kind: CredentialKind; lastTest?: TestResult; createdAt: string; updatedAt: string }
+>;
+
+/** The non-secret settings of a credentials profile, as the form edits them (id '' for a new one). */
+export type CredentialFields = Omit<CredentialProfile, 'secretSet' | 'lastTest' | 'createdAt' | 'updatedAt'>;
 
 /** What goes to the keychain; sent on save, never received. */
-export interface CredentialSecret {
-  secretAccessKey?: string;
-  sessionToken?: string;
-  password?: string;
-}
+export type CredentialSecret = Plain<credentials.Secret>;
 
-export interface CredentialsView {
-  profiles: CredentialProfile[];
-  file: string;
-  /** Why the keychain could not be read (secrets then show as not set); empty when all is well. */
-  problem: string;
-}
+/** problem says why the keychain could not be read (secrets then show as not set). */
+export type CredentialsView = Narrowed<app.CredentialsView, { profiles: CredentialProfile[] }>;
 
 export type CredentialSaveResult =
   | { ok: true; profile: CredentialProfile }
   | { ok: false; fieldErrors: FieldError[] };
 
-export interface ProviderOption {
-  name: string;
-  label: string;
-  needsEndpoint: boolean;
-  defaultRegion: string;
-  endpointExample: string;
-  pathStyle: boolean;
-}
+export type ProviderOption = Plain<app.ProviderOption>;
 
-export interface CredentialFormOptions {
-  partitions: string[];
-  /** Known regions per partition. */
-  regions: Record<string, string[]>;
-  providers: ProviderOption[];
-  /** AWS CLI profiles found on this computer. */
-  sharedProfiles: string[];
-}
+/** regions: the known regions per partition; sharedProfiles: AWS CLI profiles on this computer. */
+export type CredentialFormOptions = Plain<app.CredentialsFormOptions>;
 
 export interface Backend extends TasksBackend {
   appInfo(): Promise<AppInfo>;

@@ -1,9 +1,11 @@
-// Local tasks and their live status, as plain types (backend/tasks and backend/monitor via
-// app.TasksService and app.MonitorService). Field names follow the Go JSON names.
+// Local tasks and their live status (backend/tasks and backend/monitor via
+// app.TasksService and app.MonitorService), as aliases of the generated bindings.
+import type { app, monitor, state, tasks } from '../../wailsjs/go/models';
+import type { FieldError, Narrowed, Plain } from './models';
 
 export type TaskType = 'S3' | 'IMAGE';
 export type TaskEngine = 'local' | 'cloud';
-/** cloud/state task statuses (DESIGN.md §5); cloud tasks will use the same values. */
+/** cloud/state task statuses; cloud tasks will use the same values. */
 export type TaskStatus =
   | 'DRAFT'
   | 'DEPLOYING'
@@ -18,16 +20,7 @@ export type ItemStatus = 'PENDING' | 'IN_PROGRESS' | 'DONE' | 'SKIPPED' | 'FAILE
 
 export const itemStatuses: readonly ItemStatus[] = ['PENDING', 'IN_PROGRESS', 'DONE', 'SKIPPED', 'FAILED'];
 
-export interface Counters {
-  foundObjects: number;
-  foundBytes: number;
-  doneObjects: number;
-  doneBytes: number;
-  skippedObjects: number;
-  skippedBytes: number;
-  failedObjects: number;
-  failedBytes: number;
-}
+export type Counters = Plain<state.Counters>;
 
 export const zeroCounters: Counters = {
   foundObjects: 0,
@@ -44,250 +37,72 @@ export const zeroCounters: Counters = {
 
 export type LocationKind = 's3' | 'local';
 
-export interface LocationDef {
-  kind: LocationKind;
-  profileId?: string;
-  bucket?: string;
-  prefix?: string;
-  region?: string;
-  path?: string;
-}
+export type LocationDef = Narrowed<tasks.Location, { kind: LocationKind }>;
 
-export interface S3Def {
-  source: LocationDef;
-  destination: LocationDef;
-  compare?: string;
-  prefixes?: string[];
-  include?: string[];
-  exclude?: string[];
-  minSize?: string;
-  maxSize?: string;
-  modifiedAfter?: string;
-  modifiedBefore?: string;
-  delete?: boolean;
-  serverSide?: string;
-  concurrency?: number;
-  storageClass?: string;
-  acl?: string;
-  sse?: string;
-  sseKmsKeyId?: string;
-}
+export type S3Def = Narrowed<tasks.S3Spec, { source: LocationDef; destination: LocationDef }>;
 
 export type ImageSideKind = 'registry' | 'ecr';
 
-export interface ImageSourceDef {
-  kind: ImageSideKind;
-  profileId?: string;
-  references?: string[];
-  region?: string;
-  account?: string;
-  repoPrefix?: string;
-  repoRegex?: string;
-}
-
-export interface ImageDestinationDef {
-  kind: ImageSideKind;
-  profileId?: string;
-  registry?: string;
-  prefix?: string;
-  region?: string;
-  account?: string;
-  scanOnPush?: boolean;
-  immutableTags?: boolean;
-  kmsKey?: string;
-}
-
-export interface ImageDef {
-  source: ImageSourceDef;
-  destination: ImageDestinationDef;
-  tagInclude?: string[];
-  tagExclude?: string[];
-  semver?: string;
-  latest?: number;
-  platforms?: string[];
-  referrers: boolean;
-  concurrency?: number;
-}
+export type ImageSourceDef = Narrowed<tasks.ImageSource, { kind: ImageSideKind }>;
+export type ImageDestinationDef = Narrowed<tasks.ImageDestination, { kind: ImageSideKind }>;
+export type ImageDef = Narrowed<tasks.ImageSpec, { source: ImageSourceDef; destination: ImageDestinationDef }>;
 
 export type ScheduleKind = '' | 'interval' | 'cron';
 
-export interface Schedule {
-  kind?: ScheduleKind;
-  every?: string;
-  cron?: string;
-}
+export type Schedule = Narrowed<tasks.Schedule, { kind?: ScheduleKind }>;
 
-export interface TaskDefinition {
-  v: number;
-  s3?: S3Def;
-  image?: ImageDef;
-  schedule?: Schedule;
-}
+/** The definition as the wizard sends it: no schedule means runs only when started. */
+export type TaskDefinition = Narrowed<tasks.Definition, { s3?: S3Def; image?: ImageDef; schedule?: Schedule }>;
 
 // --- views -----------------------------------------------------------------------------------
 
-export interface TaskView {
-  id: string;
-  type: TaskType;
-  name: string;
-  engine: TaskEngine;
-  status: TaskStatus;
-  spec: TaskDefinition;
-  source: string;
-  destination: string;
-  counters: Counters;
-  runId: string;
-  finderDone: boolean;
-  lastError: string;
-  /** RFC 3339 times; '' or the zero time when unset. */
+/** RFC 3339 times; '' or the zero time when unset. */
+interface TaskTimes {
   createdAt: string;
   startedAt: string;
   finishedAt: string;
   nextRun: string;
-  /** A run is going on in this app right now. */
-  active: boolean;
-  /** Why the task cannot be used (unreadable file); absent when fine. */
-  problem?: string;
-  canStart: boolean;
-  canStop: boolean;
-  canResume: boolean;
-  canRetry: boolean;
-  stateFile: string;
 }
 
-export interface Live {
-  counters: Counters;
-  finderDone: boolean;
-  bytesPerSec: number;
-  objectsPerSec: number;
-  /** -1: unknown (still listing, or not running). */
-  etaSeconds: number;
-  elapsedSeconds: number;
-}
+export type TaskView = Narrowed<
+  tasks.View,
+  { type: TaskType; engine: TaskEngine; status: TaskStatus; spec: TaskDefinition } & TaskTimes
+>;
 
-export interface TaskRow {
-  task: TaskView;
-  live: Live;
-}
+export type Live = Plain<monitor.Live>;
 
-export interface ThroughputPoint {
-  /** Unix milliseconds. */
-  t: number;
-  bytesPerSec: number;
-  objectsPerSec: number;
-}
+export type TaskRow = Narrowed<monitor.Row, { task: TaskView }>;
 
-export interface TaskUpdate {
-  task: TaskView;
-  live: Live;
-  /** Chart points since the previous update (all of them from taskDetail). */
-  points: ThroughputPoint[];
-  logSeq: number;
-  deleted?: boolean;
-}
+export type ThroughputPoint = Plain<monitor.Point>;
 
-export interface TaskItem {
-  /** Object key, or the image's source reference. */
-  key: string;
-  destination?: string;
-  size: number;
-  status: ItemStatus;
-  attempts: number;
-  error?: string;
-  etag?: string;
-  destEtag?: string;
-  platforms?: string[];
-  runId?: string;
-  updatedAt: string;
-}
+/** A pushed update; points are the chart points since the previous update (all of them from taskDetail). */
+export type TaskUpdate = Narrowed<monitor.Update, { task: TaskView }>;
 
-export interface ItemsQuery {
-  taskId: string;
-  status: ItemStatus | '';
-  prefix: string;
-  page: number;
-  pageSize: number;
-}
+/** An object record; key is the object key or the image's source reference. */
+export type TaskItem = Narrowed<monitor.Item, { status: ItemStatus; updatedAt: string }>;
 
-export interface ItemsPage {
-  items: TaskItem[];
-  page: number;
-  pageSize: number;
-  pagesCount: number;
-  openEnd: boolean;
-}
+export type ItemsQuery = Narrowed<monitor.ItemsQuery, { status: ItemStatus | '' }>;
 
-export interface ItemCounts {
-  total: number;
-  byStatus: Partial<Record<ItemStatus, number>>;
-}
+export type ItemsPage = Narrowed<monitor.ItemsPage, { items: TaskItem[] }>;
 
-export interface LogRecord {
-  seq: number;
-  time: string;
-  level: string;
-  message: string;
-  attrs?: string;
-}
+export type ItemCounts = Narrowed<monitor.Counts, { byStatus: Partial<Record<ItemStatus, number>> }>;
 
-export interface LogPage {
-  records: LogRecord[];
-  seq: number;
-}
+export type LogRecord = Narrowed<tasks.LogRecord, { time: string }>;
 
-export interface PlanEntry {
-  source: string;
-  destination: string;
-  /** copy, skip (up to date) or error. */
-  action: string;
-  error?: string;
-}
+export type LogPage = Narrowed<monitor.LogPage, { records: LogRecord[] }>;
 
-export interface TaskPlan {
-  found: number;
-  foundBytes: number;
-  toCopy: number;
-  toCopyBytes: number;
-  unchanged: number;
-  unchangedBytes: number;
-  toDelete: number;
-  archived: number;
-  errors: number;
-  estRequests: number;
-  serverSide: boolean;
-  entries?: PlanEntry[];
-  partial: boolean;
-  seconds: number;
-}
+/** One image of a dry run: action is copy, skip (up to date) or error. */
+export type PlanEntry = Plain<tasks.PlanEntry>;
 
-export interface TaskFormOptions {
-  compareModes: string[];
-  serverSides: string[];
-  storageClasses: string[];
-  cannedAcls: string[];
-  sseModes: string[];
-  minConcurrency: number;
-  maxConcurrency: number;
-  defaultConcurrency: number;
-  defaultImageConcurrency: number;
-  minIntervalMinutes: number;
-  maxNameLength: number;
-  taskFolder: string;
-}
+export type TaskPlan = Plain<tasks.Plan>;
 
-export interface ExportResult {
-  /** '' when the user cancelled the save dialog. */
-  path: string;
-  rows: number;
-}
+export type TaskFormOptions = Plain<app.TaskFormOptions>;
 
-export interface TaskFieldError {
-  field: string;
-  message: string;
-}
+/** path is '' when the user cancelled the save dialog. */
+export type ExportResult = Plain<monitor.ExportResult>;
 
-export type TaskResult = { ok: true; task: TaskView } | { ok: false; fieldErrors: TaskFieldError[] };
-export type PlanResult = { ok: true; plan: TaskPlan } | { ok: false; fieldErrors: TaskFieldError[] };
+export type TaskResult = { ok: true; task: TaskView } | { ok: false; fieldErrors: FieldError[] };
+export type PlanResult = { ok: true; plan: TaskPlan } | { ok: false; fieldErrors: FieldError[] };
 
 export type ExportFormat = 'csv' | 'json';
 
@@ -295,7 +110,7 @@ export type ExportFormat = 'csv' | 'json';
 export interface TasksBackend {
   taskFormOptions(): Promise<TaskFormOptions>;
   /** Field errors of a wizard's content; empty when it can be created. */
-  validateTask(name: string, definition: TaskDefinition): Promise<TaskFieldError[]>;
+  validateTask(name: string, definition: TaskDefinition): Promise<FieldError[]>;
   /** A dry run (lists and compares, writes nothing). */
   planTask(definition: TaskDefinition): Promise<PlanResult>;
   createTask(name: string, definition: TaskDefinition, start: boolean): Promise<TaskResult>;

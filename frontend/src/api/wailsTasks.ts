@@ -3,52 +3,29 @@ import * as MonitorService from '../../wailsjs/go/app/MonitorService';
 import * as TasksService from '../../wailsjs/go/app/TasksService';
 import { monitor, tasks } from '../../wailsjs/go/models';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
-import type {
-  ExportResult,
-  ItemCounts,
-  ItemsPage,
-  LogPage,
-  TaskFieldError,
-  TaskFormOptions,
-  TaskPlan,
-  TaskRow,
-  TasksBackend,
-  TaskUpdate,
-  TaskView,
-} from './tasks';
+import { fieldErrorsOf, plain } from './models';
+import type { ExportResult, ItemCounts, ItemsPage, LogPage, TaskFormOptions, TaskPlan, TaskRow, TasksBackend, TaskUpdate, TaskView } from './tasks';
 
 /** Event names of backend/monitor. */
 export const taskListEvent = 'tasks:list';
 export const taskUpdateEvent = 'task:update';
-
-/**
- * Go encodes nil slices and maps as null; the UI's types use absent fields. A JSON round
- * trip drops the nulls and turns the generated classes into plain objects.
- */
-export function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value ?? null), (_k, v: unknown) => (v === null ? undefined : v));
-}
-
-function fieldErrors(list: unknown): TaskFieldError[] {
-  return (plain(list) as TaskFieldError[] | undefined) ?? [];
-}
 
 export const wailsTasksBackend: TasksBackend = {
   async taskFormOptions() {
     return plain(await TasksService.FormOptions()) as TaskFormOptions;
   },
   async validateTask(name, definition) {
-    return fieldErrors(await TasksService.Validate(tasks.CreateRequest.createFrom({ name, definition, start: false })));
+    return fieldErrorsOf(await TasksService.Validate(tasks.CreateRequest.createFrom({ name, definition, start: false })));
   },
   async planTask(definition) {
     const res = await TasksService.Plan(tasks.Definition.createFrom(definition));
-    const fe = fieldErrors(res.fieldErrors);
+    const fe = fieldErrorsOf(res.fieldErrors);
     if (fe.length > 0) return { ok: false, fieldErrors: fe };
     return { ok: true, plan: plain(res.plan) as TaskPlan };
   },
   async createTask(name, definition, start) {
     const res = await TasksService.Create(tasks.CreateRequest.createFrom({ name, definition, start }));
-    const fe = fieldErrors(res.fieldErrors);
+    const fe = fieldErrorsOf(res.fieldErrors);
     if (fe.length > 0) return { ok: false, fieldErrors: fe };
     return { ok: true, task: plain(res.task) as TaskView };
   },
@@ -58,7 +35,7 @@ export const wailsTasksBackend: TasksBackend = {
   retryFailed: (id) => TasksService.RetryFailed(id),
   async cloneTask(id, name) {
     const res = await TasksService.Clone(id, name);
-    const fe = fieldErrors(res.fieldErrors);
+    const fe = fieldErrorsOf(res.fieldErrors);
     if (fe.length > 0) return { ok: false, fieldErrors: fe };
     return { ok: true, task: plain(res.task) as TaskView };
   },

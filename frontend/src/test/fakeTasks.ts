@@ -10,7 +10,6 @@ import {
   type LogPage,
   type PlanResult,
   type TaskDefinition,
-  type TaskFieldError,
   type TaskFormOptions,
   type TaskItem,
   type TaskResult,
@@ -19,6 +18,7 @@ import {
   type TaskUpdate,
   type TaskView,
 } from '../api/tasks';
+import type { FieldError } from '../api/models';
 
 export const testTaskOptions: TaskFormOptions = {
   compareModes: ['size+etag', 'size', 'checksum', 'none'],
@@ -82,7 +82,7 @@ export interface FakeTasksOptions {
   rows?: TaskRow[];
   items?: TaskItem[];
   /** validateTask/createTask return these. */
-  fieldErrors?: TaskFieldError[];
+  fieldErrors?: FieldError[];
   plan?: PlanResult;
 }
 
