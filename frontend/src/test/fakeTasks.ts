@@ -83,6 +83,8 @@ export interface FakeTasksOptions {
   items?: TaskItem[];
   /** validateTask/createTask return these. */
   fieldErrors?: FieldError[];
+  /** Or what the Go side answers for a request (overrides fieldErrors). */
+  validate?: (name: string, definition: TaskDefinition) => FieldError[];
   plan?: PlanResult;
 }
 
@@ -94,10 +96,11 @@ export function fakeTasks(opts: FakeTasksOptions = {}) {
   const listListeners = new Set<(r: TaskRow[]) => void>();
   const find = (id: string) => rows.find((r) => r.task.id === id);
   const created: { name: string; definition: TaskDefinition; start: boolean }[] = [];
+  const check = (name: string, definition: TaskDefinition) => opts.validate?.(name, definition) ?? opts.fieldErrors ?? [];
 
   const api = {
     taskFormOptions: vi.fn(() => Promise.resolve(testTaskOptions)),
-    validateTask: vi.fn((_name: string, _def: TaskDefinition) => Promise.resolve(opts.fieldErrors ?? [])),
+    validateTask: vi.fn((name: string, definition: TaskDefinition) => Promise.resolve(check(name, definition))),
     planTask: vi.fn((_def: TaskDefinition): Promise<PlanResult> =>
       Promise.resolve(
         opts.plan ?? {
@@ -121,7 +124,8 @@ export function fakeTasks(opts: FakeTasksOptions = {}) {
       ),
     ),
     createTask: vi.fn((name: string, definition: TaskDefinition, start: boolean): Promise<TaskResult> => {
-      if (opts.fieldErrors && opts.fieldErrors.length > 0) return Promise.resolve({ ok: false, fieldErrors: opts.fieldErrors });
+      const fieldErrors = check(name, definition);
+      if (fieldErrors.length > 0) return Promise.resolve({ ok: false, fieldErrors });
       created.push({ name, definition, start });
       const task = testTask({ id: `s3-new${created.length}`, name, spec: definition, status: start ? 'RUNNING' : 'DRAFT', runId: '' });
       rows = [{ task, live: idleLive }, ...rows];

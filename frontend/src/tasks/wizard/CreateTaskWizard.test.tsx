@@ -2,6 +2,8 @@ import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent, { type UserEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
+import type { FieldError } from '../../api/models';
+import type { TaskDefinition } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
 import { renderApp } from '../../test/render';
 
@@ -14,6 +16,39 @@ const profiles: CredentialProfile[] = [
   { id: 'aws-cn', name: 'China', kind: 'aws', partition: 'aws-cn', region: 'cn-north-1', secretSet: true, createdAt: '', updatedAt: '' },
   { id: 'reg', name: 'Team registry', kind: 'registry', host: 'reg.example.com:5000', secretSet: true, createdAt: '', updatedAt: '' },
 ];
+
+/**
+ * The Go side's answers (TasksService.Validate) for what these tests type: each rule names a
+ * field, when Go finds it wrong, and Go's message (app/tasks_validate_test.go checks them).
+ */
+type GoRule = [field: string, when: (name: string, d: TaskDefinition) => boolean, message: string];
+
+function goSays(...rules: GoRule[]) {
+  return (name: string, d: TaskDefinition): FieldError[] =>
+    rules.filter(([, when]) => when(name, d)).map(([field, , message]) => ({ field, message }));
+}
+
+const s3Answers = goSays(
+  ['name', (name) => name.trim() === '', 'enter a name for the task'],
+  ['s3.source.path', (_, d) => d.s3?.source.path === 'relative/dir', '"relative/dir" is a relative path; enter a full path such as /home/you/data'],
+  ['s3.destination.profileId', (_, d) => d.s3?.destination.kind === 's3' && !d.s3.destination.profileId, 'choose the credentials for the destination bucket'],
+  ['s3.destination.bucket', (_, d) => d.s3?.destination.kind === 's3' && !d.s3.destination.bucket, 'enter the destination bucket name'],
+  ['s3.destination.bucket', (_, d) => d.s3?.destination.bucket === 'Bad_Bucket', 'use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit'],
+  ['s3.include', (_, d) => d.s3?.include?.includes('[oops') ?? false, 'glob "[oops": unclosed ['],
+  ['s3.minSize', (_, d) => d.s3?.minSize === 'huge', '"huge" is not a size; write a number with a unit, e.g. 512KiB, 10MB or 5GiB'],
+  // The wizard sends -1 for a concurrency of 0 (0 would mean "the default").
+  ['s3.concurrency', (_, d) => d.s3?.concurrency === -1, '-1 is out of range; enter a whole number from 1 to 256'],
+  ['schedule.every', (_, d) => d.schedule?.every === '10s', '10s is too often; runs must be at least 1m0s apart'],
+);
+
+const imageAnswers = goSays(
+  [
+    'image.source.references',
+    (_, d) => d.image?.source.profileId === 'reg' && (d.image.source.references ?? []).includes('other.io/team/app:v1'),
+    '"other.io/team/app:v1" names a registry host; the registry is reg.example.com:5000, so give the repository path only, e.g. team/app:v1',
+  ],
+  ['image.platforms', (_, d) => d.image?.platforms?.includes('linux/amd46') ?? false, '"linux/amd46": unknown architecture "amd46"; use e.g. amd64, arm64, arm, 386, ppc64le, s390x'],
+);
 
 async function next(user: UserEvent) {
   await user.click(screen.getByRole('button', { name: 'Next' }));
@@ -36,7 +71,7 @@ async function expectStep(title: string) {
 describe('Create task wizard', () => {
   it('validates each field inline and creates an S3 task with a dry-run plan', async () => {
     const user = userEvent.setup();
-    const { backend, tasks } = fakeBackend({ credentials: { profiles } });
+    const { backend, tasks } = fakeBackend({ credentials: { profiles }, tasks: { validate: s3Answers } });
     renderApp(backend, '/tasks/new');
     await expectStep('Choose a task type');
 
@@ -138,7 +173,7 @@ describe('Create task wizard', () => {
 
   it('checks image references and platforms, and regions of the partition for ECR', async () => {
     const user = userEvent.setup();
-    const { backend, tasks } = fakeBackend({ credentials: { profiles } });
+    const { backend, tasks } = fakeBackend({ credentials: { profiles }, tasks: { validate: imageAnswers } });
     renderApp(backend, '/tasks/new');
     await expectStep('Choose a task type');
     await user.click(screen.getByRole('radio', { name: /Container images/ }));

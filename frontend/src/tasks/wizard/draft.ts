@@ -1,5 +1,6 @@
 // The wizard's form model: what the user types (strings), and its translation into the
-// versioned task definition the Go side stores.
+// versioned task definition the Go side validates and stores.
+import type { FieldError } from '../../api/models';
 import type {
   ImageSideKind,
   LocationDef,
@@ -140,10 +141,47 @@ function location(l: LocationDraft): LocationDef {
   return out;
 }
 
-function optInt(text: string): number | undefined {
+/**
+ * A number the definition cannot carry as typed ("fast", "1.5", or 0 where 0 means "the
+ * default") is sent as -1, which every number field refuses: Go then says what is wrong,
+ * and errorsOf puts the typed text back in place of the -1.
+ */
+export const uncarried = -1;
+
+/** The wizard's number fields by Go field path: the text typed, and whether 0 means the default. */
+const numberFields: Record<string, { text: (d: Draft) => string; zeroIsDefault: boolean }> = {
+  's3.concurrency': { text: (d) => d.s3.concurrency, zeroIsDefault: true },
+  'image.concurrency': { text: (d) => d.image.concurrency, zeroIsDefault: true },
+  'image.latest': { text: (d) => d.image.latest, zeroIsDefault: false },
+};
+
+/** A number field's text as the definition carries it: '' is absent (the default). */
+function wholeNumber(text: string, zeroIsDefault: boolean): number | undefined {
   const t = text.trim();
   if (t === '') return undefined;
-  return /^-?\d+$/.test(t) ? Number(t) : Number.NaN;
+  const n = Number(t);
+  if (!/^-?\d+$/.test(t) || !Number.isSafeInteger(n) || (n === 0 && zeroIsDefault)) return uncarried;
+  return n;
+}
+
+function numberOf(d: Draft, field: string): number | undefined {
+  const f = numberFields[field];
+  return f && wholeNumber(f.text(d), f.zeroIsDefault);
+}
+
+/** Messages by Go field path (the first one of each field). */
+export type Errors = Record<string, string>;
+
+/** Go's field errors for d as the form shows them. */
+export function errorsOf(d: Draft, fieldErrors: FieldError[]): Errors {
+  const out: Errors = {};
+  for (const { field, message } of fieldErrors) {
+    if (field in out) continue;
+    const typed = numberFields[field]?.text(d).trim();
+    const sent = `${String(uncarried)} `;
+    out[field] = typed && numberOf(d, field) === uncarried && message.startsWith(sent) ? `${typed} ${message.slice(sent.length)}` : message;
+  }
+  return out;
 }
 
 /** The definition the Go side validates and stores. */
@@ -166,7 +204,7 @@ export function toDefinition(d: Draft): TaskDefinition {
       modifiedBefore: s.modifiedBefore.trim(),
       delete: s.delete,
       serverSide: s.serverSide,
-      concurrency: optInt(s.concurrency),
+      concurrency: numberOf(d, 's3.concurrency'),
     };
     if (s.destination.kind === 's3') {
       Object.assign(def.s3, { storageClass: s.storageClass, acl: s.acl, sse: s.sse, sseKmsKeyId: s.sseKmsKeyId.trim() });
@@ -208,10 +246,10 @@ export function toDefinition(d: Draft): TaskDefinition {
     tagInclude: lines(im.tagInclude),
     tagExclude: lines(im.tagExclude),
     semver: im.semver.trim(),
-    latest: optInt(im.latest),
+    latest: numberOf(d, 'image.latest'),
     platforms: lines(im.platforms),
     referrers: im.referrers,
-    concurrency: optInt(im.concurrency),
+    concurrency: numberOf(d, 'image.concurrency'),
   };
   return def;
 }
