@@ -47,7 +47,7 @@ export function CreateTaskWizard() {
   const [checking, setChecking] = useState(false);
   const [plan, setPlan] = useState<PlanState>({ state: 'idle' });
   const [submitError, setSubmitError] = useState<string | null>(null);
-  const { errors, setErrors, check } = useTaskValidation(backend, draft, options !== null);
+  const { errors, answered, check } = useTaskValidation(backend, draft, options !== null);
 
   useEffect(() => {
     let live = true;
@@ -140,7 +140,7 @@ export function CreateTaskWizard() {
       const res = await backend.createTask(draft.name.trim(), toDefinition(draft), draft.start);
       if (!res.ok) {
         const errs = errorsOf(draft, res.fieldErrors);
-        setErrors(errs);
+        answered(draft, errs);
         showFirstProblem(errs, stepOrder.length - 1);
         return;
       }
@@ -150,7 +150,7 @@ export function CreateTaskWizard() {
     } finally {
       setChecking(false);
     }
-  }, [backend, draft, navigate, setErrors, showFirstProblem]);
+  }, [answered, backend, draft, navigate, showFirstProblem]);
 
   if (loadError) {
     return (
