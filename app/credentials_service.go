@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"transferhub/backend/credentials"
 	"transferhub/cloud/invalid"
@@ -79,16 +78,14 @@ var providerLabels = map[string]string{
 // CredentialsService exposes the credential profiles to the UI. Secrets go in (Save)
 // but never come back out.
 type CredentialsService struct {
+	runtimeContext
 	mgr    CredentialsManager
 	logger *slog.Logger
-
-	mu  sync.Mutex
-	ctx context.Context // Wails context from start; Background before that
 }
 
 // NewCredentialsService wraps the profiles manager.
 func NewCredentialsService(mgr CredentialsManager, logger *slog.Logger) *CredentialsService {
-	return &CredentialsService{mgr: mgr, logger: logger, ctx: context.Background()}
+	return &CredentialsService{mgr: mgr, logger: logger}
 }
 
 // List returns the profiles sorted by name. A keychain that cannot be read is reported
@@ -179,18 +176,10 @@ func (s *CredentialsService) FormOptions() CredentialsFormOptions {
 	return opts
 }
 
-func (s *CredentialsService) context() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ctx
-}
-
 func (s *CredentialsService) name() string { return "credentials" }
 
 func (s *CredentialsService) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
+	s.setContext(ctx)
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
@@ -39,12 +38,10 @@ type SaveFilePicker func(ctx context.Context, title, defaultName string) (string
 // only while a page watches: the page calls Watch/WatchList every few seconds while
 // visible and Unwatch when hidden or closed.
 type MonitorService struct {
+	runtimeContext
 	mon    TaskMonitor
 	save   SaveFilePicker
 	logger *slog.Logger
-
-	mu  sync.Mutex
-	ctx context.Context
 }
 
 // NewMonitorService wraps the monitor; a nil picker uses the native Wails dialog.
@@ -52,7 +49,7 @@ func NewMonitorService(mon TaskMonitor, save SaveFilePicker, logger *slog.Logger
 	if save == nil {
 		save = wailsSaveFilePicker
 	}
-	return &MonitorService{mon: mon, save: save, logger: logger, ctx: context.Background()}
+	return &MonitorService{mon: mon, save: save, logger: logger}
 }
 
 // List returns every task with its live progress.
@@ -124,19 +121,11 @@ func (s *MonitorService) ExportTo(id, format, status, path string) (monitor.Expo
 	return res, nil
 }
 
-func (s *MonitorService) context() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ctx
-}
-
 func (s *MonitorService) name() string { return "monitor" }
 
 // start wires the monitor's events to the Wails runtime and runs its push loop.
 func (s *MonitorService) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
+	s.setContext(ctx)
 	s.mon.Start(func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
 	return nil
 }

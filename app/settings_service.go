@@ -44,12 +44,12 @@ type SaveResult struct {
 
 // SettingsService exposes the user's preferences to the UI.
 type SettingsService struct {
+	runtimeContext
 	store  SettingsStore
 	pick   FolderPicker
 	logger *slog.Logger
 
 	mu      sync.Mutex
-	ctx     context.Context // Wails context from start; Background before that
 	current settings.Settings
 	problem string
 }
@@ -60,7 +60,7 @@ func NewSettingsService(store SettingsStore, pick FolderPicker, logger *slog.Log
 	if pick == nil {
 		pick = wailsFolderPicker
 	}
-	s := &SettingsService{store: store, pick: pick, logger: logger, ctx: context.Background()}
+	s := &SettingsService{store: store, pick: pick, logger: logger}
 	s.reload(context.Background())
 	return s
 }
@@ -118,18 +118,10 @@ func (s *SettingsService) ChooseDataDir(current string) (string, error) {
 	return dir, nil
 }
 
-func (s *SettingsService) context() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ctx
-}
-
 func (s *SettingsService) name() string { return "settings" }
 
 func (s *SettingsService) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
+	s.setContext(ctx)
 	return nil
 }
 

@@ -70,14 +70,14 @@ type TasksService struct {
 	defConc func() int
 	logger  *slog.Logger
 
+	runtimeContext
 	mu      sync.Mutex
-	ctx     context.Context
 	problem string // why the task folder could not be opened
 }
 
 // NewTasksService wraps the task manager; defaultConcurrency is the user's setting.
 func NewTasksService(mgr TaskManager, defaultConcurrency func() int, logger *slog.Logger) *TasksService {
-	return &TasksService{mgr: mgr, defConc: defaultConcurrency, logger: logger, ctx: context.Background()}
+	return &TasksService{mgr: mgr, defConc: defaultConcurrency, logger: logger}
 }
 
 // FormOptions returns the wizard's choices.
@@ -191,19 +191,11 @@ func actionError(action string, err error) error {
 	return fmt.Errorf("could not %s the task: %w", action, err)
 }
 
-func (s *TasksService) context() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ctx
-}
-
 func (s *TasksService) name() string { return "tasks" }
 
 // start opens the task folder: tasks a closed or killed app left running resume.
 func (s *TasksService) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
+	s.setContext(ctx)
 	if err := s.mgr.Open(ctx); err != nil {
 		s.mu.Lock()
 		s.problem = err.Error()
