@@ -154,29 +154,38 @@ func (m *Manager) List(ctx context.Context) ([]Profile, error) {
 
 // Get returns one profile (SecretSet filled), or an error wrapping ErrProfileNotFound.
 func (m *Manager) Get(ctx context.Context, id string) (Profile, error) {
-	if err := ctx.Err(); err != nil {
-		return Profile{}, err
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	p, _, err := m.lookup(ctx, id, "get")
+	return p, err
+}
+
+// lookup reads the profile with id (SecretSet filled) and its stored secret, nil when it
+// has none or needs none. action names the caller in errors; a keychain that cannot be
+// read still gives the profile. The caller holds m.mu.
+func (m *Manager) lookup(ctx context.Context, id, action string) (Profile, *Secret, error) {
+	if err := ctx.Err(); err != nil {
+		return Profile{}, nil, err
+	}
 	profiles, err := readFile(m.path)
 	if err != nil {
-		return Profile{}, err
+		return Profile{}, nil, err
 	}
 	i := indexOf(profiles, id)
 	if i < 0 {
-		return Profile{}, fmt.Errorf("get credentials %s: %w", id, ErrProfileNotFound)
+		return Profile{}, nil, fmt.Errorf("%s credentials %s: %w", action, id, ErrProfileNotFound)
 	}
 	p := profiles[i]
 	p.SecretSet = false
-	if p.needsSecret() {
-		s, err := m.storedSecret(id)
-		if err != nil {
-			return p, fmt.Errorf("get credentials %q: %w", p.Name, err)
-		}
-		p.SecretSet = s != nil
+	if !p.needsSecret() {
+		return p, nil, nil
 	}
-	return p, nil
+	s, err := m.storedSecret(id)
+	if err != nil {
+		return p, nil, fmt.Errorf("%s credentials %q: %w", action, p.Name, err)
+	}
+	p.SecretSet = s != nil
+	return p, s, nil
 }
 
 // Save creates (empty ID) or updates a profile. secret nil keeps the stored secret;
@@ -310,32 +319,17 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 // Resolve returns a profile with its secret, for the engines. A profile whose secret is
 // missing gives an error wrapping ErrSecretMissing that says to enter it again.
 func (m *Manager) Resolve(ctx context.Context, id string) (Resolved, error) {
-	if err := ctx.Err(); err != nil {
-		return Resolved{}, err
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	profiles, err := readFile(m.path)
-	if err != nil {
+	p, s, err := m.lookup(ctx, id, "resolve")
+	switch {
+	case err != nil:
 		return Resolved{}, err
-	}
-	i := indexOf(profiles, id)
-	if i < 0 {
-		return Resolved{}, fmt.Errorf("resolve credentials %s: %w", id, ErrProfileNotFound)
-	}
-	p := profiles[i]
-	p.SecretSet = false
-	if !p.needsSecret() {
+	case !p.needsSecret():
 		return Resolved{Profile: p}, nil
-	}
-	s, err := m.storedSecret(id)
-	if err != nil {
-		return Resolved{}, fmt.Errorf("resolve credentials %q: %w", p.Name, err)
-	}
-	if s == nil {
+	case s == nil:
 		return Resolved{}, fmt.Errorf("credentials %q: %w: edit them and enter the secret again", p.Name, ErrSecretMissing)
 	}
-	p.SecretSet = true
 	return Resolved{Profile: p, Secret: *s}, nil
 }
 
