@@ -84,6 +84,25 @@ export function asCredentialKind(value: string): CredentialKind {
   return (credentialKinds as readonly string[]).includes(value) ? (value as CredentialKind) : 's3compat';
 }
 
+/**
+ * Hands what promise settles to to onValue, or its error's message to onError, unless
+ * the returned cancel was called first (an effect's clean-up: the page is gone).
+ */
+export function whenSettled<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (message: string) => void): () => void {
+  let live = true;
+  promise.then(
+    (v) => {
+      if (live) onValue(v);
+    },
+    (e: unknown) => {
+      if (live) onError(errorMessage(e));
+    },
+  );
+  return () => {
+    live = false;
+  };
+}
+
 /** Wails rejects a promise with the Go error's text (a string), other failures with an Error. */
 export function errorMessage(err: unknown): string {
   if (typeof err === 'string') return err;

@@ -1,8 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import Alert from '@cloudscape-design/components/alert';
 import Autosuggest from '@cloudscape-design/components/autosuggest';
-import Box from '@cloudscape-design/components/box';
-import Button from '@cloudscape-design/components/button';
 import Checkbox from '@cloudscape-design/components/checkbox';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import ExpandableSection from '@cloudscape-design/components/expandable-section';
@@ -33,6 +31,7 @@ import {
   type DraftErrors,
 } from './draft';
 import { kindDescriptions, kindLabels, partitionLabels } from './labels';
+import { ModalFooter } from '../shell/ModalFooter';
 
 export interface CredentialFormProps {
   /** The profile to edit; undefined to create one. */
@@ -49,6 +48,25 @@ const keepSecretHint = 'Stored in the keychain. Leave empty to keep it; type to 
 
 function option(value: string, label?: string, description?: string): SelectProps.Option {
   return { value, label: label ?? value, description };
+}
+
+/** A field label with a note in italics ("Region - optional"). */
+function noted(label: string, note = 'optional') {
+  return (
+    <span>
+      {label} <i>{`- ${note}`}</i>
+    </span>
+  );
+}
+
+type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
+
+/** value and onChange of an Input bound to one text of the draft. */
+type Bind = (key: TextKey) => { value: string; onChange: (e: { detail: { value: string } }) => void };
+
+/** A secret's input: typed over a stored one, it replaces it. */
+function SecretInput({ stored, ...bound }: ReturnType<Bind> & { stored?: boolean }) {
+  return <Input type="password" autoComplete={false} placeholder={stored ? storedPlaceholder : undefined} {...bound} />;
 }
 
 /** Create or edit one credentials profile in a modal. */
@@ -68,6 +86,12 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
     // After a first attempt, errors follow the typing; before it, nobody is scolded.
     if (submitted) setErrors(validateDraft(next, ctx));
   };
+  const bind: Bind = (key) => ({
+    value: draft[key],
+    onChange: (e) => {
+      edit({ [key]: e.detail.value });
+    },
+  });
 
   const save = async () => {
     setSubmitted(true);
@@ -153,30 +177,19 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
               />
             </FormField>
           ) : (
-            <AccessKeyFields draft={draft} errors={errors} edit={edit} stored={secretStored} aws />
+            <AccessKeyFields errors={errors} bind={bind} stored={secretStored} aws />
           )}
           <ExpandableSection headerText="Assume a role (optional)" defaultExpanded={draft.roleArn !== ''}>
             <SpaceBetween size="l">
               <FormField label="Role ARN" errorText={errors.roleArn} description="Transfers run as this role, assumed with the credentials above.">
-                <Input
-                  value={draft.roleArn}
-                  placeholder={`arn:${draft.partition}:iam::123456789012:role/TransferHub`}
-                  onChange={(e) => {
-                    edit({ roleArn: e.detail.value });
-                  }}
-                />
+                <Input placeholder={`arn:${draft.partition}:iam::123456789012:role/TransferHub`} {...bind('roleArn')} />
               </FormField>
               <FormField label="External ID" errorText={errors.externalId} description="Only if the role's trust policy asks for one.">
-                <Input
-                  value={draft.externalId}
-                  onChange={(e) => {
-                    edit({ externalId: e.detail.value });
-                  }}
-                />
+                <Input {...bind('externalId')} />
               </FormField>
             </SpaceBetween>
           </ExpandableSection>
-          <TestBucketField draft={draft} errors={errors} edit={edit} />
+          <TestBucketField errors={errors} bind={bind} />
         </SpaceBetween>
       );
       break;
@@ -195,33 +208,15 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
               />
             </FormField>
             <FormField
-              label={
-                <span>
-                  Region <i>- optional</i>
-                </span>
-              }
+              label={noted('Region')}
               errorText={errors.region}
               description={provider ? `Default: ${provider.defaultRegion}` : undefined}
             >
-              <Input
-                value={draft.region}
-                placeholder={provider?.defaultRegion}
-                onChange={(e) => {
-                  edit({ region: e.detail.value });
-                }}
-              />
+              <Input placeholder={provider?.defaultRegion} {...bind('region')} />
             </FormField>
           </ColumnLayout>
           <FormField
-            label={
-              provider?.needsEndpoint ? (
-                'Endpoint URL'
-              ) : (
-                <span>
-                  Endpoint URL <i>- optional</i>
-                </span>
-              )
-            }
+            label={provider?.needsEndpoint ? 'Endpoint URL' : noted('Endpoint URL')}
             errorText={errors.endpoint}
             description={
               provider?.needsEndpoint
@@ -229,16 +224,9 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
                 : `Leave empty to use ${provider?.endpointExample ?? 'the provider endpoint'} for the region.`
             }
           >
-            <Input
-              value={draft.endpoint}
-              inputMode="url"
-              placeholder={provider?.endpointExample || 'https://s3.example.com'}
-              onChange={(e) => {
-                edit({ endpoint: e.detail.value });
-              }}
-            />
+            <Input inputMode="url" placeholder={provider?.endpointExample || 'https://s3.example.com'} {...bind('endpoint')} />
           </FormField>
-          <AccessKeyFields draft={draft} errors={errors} edit={edit} stored={secretStored} aws={false} />
+          <AccessKeyFields errors={errors} bind={bind} stored={secretStored} aws={false} />
           <Checkbox
             checked={draft.pathStyle || (provider?.pathStyle ?? false)}
             disabled={provider?.pathStyle}
@@ -253,7 +241,7 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
           >
             Path-style addressing
           </Checkbox>
-          <TestBucketField draft={draft} errors={errors} edit={edit} />
+          <TestBucketField errors={errors} bind={bind} />
         </SpaceBetween>
       );
       break;
@@ -261,38 +249,18 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
       kindFields = (
         <SpaceBetween size="l">
           <FormField label="Registry host" errorText={errors.host} description="Host name and port, without https://.">
-            <Input
-              value={draft.host}
-              placeholder="registry.example.com:5000"
-              onChange={(e) => {
-                edit({ host: e.detail.value });
-              }}
-            />
+            <Input placeholder="registry.example.com:5000" {...bind('host')} />
           </FormField>
           <ColumnLayout columns={2}>
             <FormField label="User name" errorText={errors.username}>
-              <Input
-                value={draft.username}
-                autoComplete={false}
-                onChange={(e) => {
-                  edit({ username: e.detail.value });
-                }}
-              />
+              <Input autoComplete={false} {...bind('username')} />
             </FormField>
             <FormField
               label="Password or token"
               errorText={errors.password}
               description={secretStored ? keepSecretHint : undefined}
             >
-              <Input
-                type="password"
-                value={draft.password}
-                autoComplete={false}
-                placeholder={secretStored ? storedPlaceholder : undefined}
-                onChange={(e) => {
-                  edit({ password: e.detail.value });
-                }}
-              />
+              <SecretInput stored={secretStored} {...bind('password')} />
             </FormField>
           </ColumnLayout>
           <Checkbox
@@ -305,22 +273,11 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
             Plain HTTP (no TLS)
           </Checkbox>
           <FormField
-            label={
-              <span>
-                CA certificate file <i>- optional</i>
-              </span>
-            }
+            label={noted('CA certificate file')}
             errorText={errors.caFile}
             description="For a registry whose certificate comes from a private CA: the full path of its PEM file."
           >
-            <Input
-              value={draft.caFile}
-              placeholder="/etc/ssl/private-ca.pem"
-              disabled={draft.insecureHttp}
-              onChange={(e) => {
-                edit({ caFile: e.detail.value });
-              }}
-            />
+            <Input placeholder="/etc/ssl/private-ca.pem" disabled={draft.insecureHttp} {...bind('caFile')} />
           </FormField>
         </SpaceBetween>
       );
@@ -333,30 +290,13 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
       size="large"
       onDismiss={onDismiss}
       header={editing ? `Edit ${profile.name}` : 'Add credentials'}
-      footer={
-        <Box float="right">
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={onDismiss}>
-              Cancel
-            </Button>
-            <Button variant="primary" loading={saving} onClick={() => void save()}>
-              {editing ? 'Save changes' : 'Add credentials'}
-            </Button>
-          </SpaceBetween>
-        </Box>
-      }
+      footer={<ModalFooter action={editing ? 'Save changes' : 'Add credentials'} busy={saving} onCancel={onDismiss} onAction={() => void save()} />}
     >
       <Form errorText={saveError}>
         <SpaceBetween size="l">
           <ColumnLayout columns={2}>
             <FormField label="Name" errorText={errors.name} description="How tasks and this list call these credentials.">
-              <Input
-                value={draft.name}
-                placeholder="e.g. Production account"
-                onChange={(e) => {
-                  edit({ name: e.detail.value });
-                }}
-              />
+              <Input placeholder="e.g. Production account" {...bind('name')} />
             </FormField>
             <FormField
               label="Kind"
@@ -388,81 +328,45 @@ export function CredentialForm({ profile, options, otherNames, onSaved, onDismis
 }
 
 interface FieldProps {
-  draft: Draft;
   errors: DraftErrors;
-  edit: (patch: Partial<Draft>) => void;
+  bind: Bind;
 }
 
-function AccessKeyFields({ draft, errors, edit, stored, aws }: FieldProps & { stored: boolean; aws: boolean }) {
+function AccessKeyFields({ errors, bind, stored, aws }: FieldProps & { stored: boolean; aws: boolean }) {
   return (
     <SpaceBetween size="l">
       <ColumnLayout columns={2}>
         <FormField label="Access key ID" errorText={errors.accessKeyId} description={aws ? 'Starts with AKIA or ASIA.' : undefined}>
-          <Input
-            value={draft.accessKeyId}
-            autoComplete={false}
-            placeholder={aws ? 'AKIAIOSFODNN7EXAMPLE' : undefined}
-            onChange={(e) => {
-              edit({ accessKeyId: e.detail.value });
-            }}
-          />
+          <Input autoComplete={false} placeholder={aws ? 'AKIAIOSFODNN7EXAMPLE' : undefined} {...bind('accessKeyId')} />
         </FormField>
         <FormField
           label={aws ? 'Secret access key' : 'Secret key'}
           errorText={errors.secretAccessKey}
           description={stored ? keepSecretHint : 'Kept in your keychain, never shown again.'}
         >
-          <Input
-            type="password"
-            value={draft.secretAccessKey}
-            autoComplete={false}
-            placeholder={stored ? storedPlaceholder : undefined}
-            onChange={(e) => {
-              edit({ secretAccessKey: e.detail.value });
-            }}
-          />
+          <SecretInput stored={stored} {...bind('secretAccessKey')} />
         </FormField>
       </ColumnLayout>
       {aws && (
         <FormField
-          label={
-            <span>
-              Session token <i>- only for temporary keys (ASIA…)</i>
-            </span>
-          }
+          label={noted('Session token', 'only for temporary keys (ASIA…)')}
           errorText={errors.sessionToken}
         >
-          <Input
-            type="password"
-            value={draft.sessionToken}
-            autoComplete={false}
-            onChange={(e) => {
-              edit({ sessionToken: e.detail.value });
-            }}
-          />
+          <SecretInput {...bind('sessionToken')} />
         </FormField>
       )}
     </SpaceBetween>
   );
 }
 
-function TestBucketField({ draft, errors, edit }: FieldProps) {
+function TestBucketField({ errors, bind }: FieldProps) {
   return (
     <FormField
-      label={
-        <span>
-          Bucket to test <i>- optional</i>
-        </span>
-      }
+      label={noted('Bucket to test')}
       errorText={errors.testBucket}
       description="Test connection checks this bucket instead of listing all buckets: for keys that may only reach some buckets."
     >
-      <Input
-        value={draft.testBucket}
-        onChange={(e) => {
-          edit({ testBucket: e.detail.value });
-        }}
-      />
+      <Input {...bind('testBucket')} />
     </FormField>
   );
 }

@@ -12,11 +12,12 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
-import { errorMessage, type CredentialFormOptions, type CredentialProfile, type TestResult } from '../api/backend';
+import { errorMessage, whenSettled, type CredentialFormOptions, type CredentialProfile, type TestResult } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import { CredentialForm } from '../credentials/CredentialForm';
 import { formatTime, kindLabels, targetOf, testTitle } from '../credentials/labels';
 import { EmptyState } from './EmptyState';
+import { ModalFooter } from '../shell/ModalFooter';
 
 type FormState = { mode: 'closed' } | { mode: 'create' } | { mode: 'edit'; profile: CredentialProfile };
 
@@ -105,30 +106,23 @@ export function CredentialsPage() {
   }, [backend]);
 
   useEffect(() => {
-    let live = true;
-    backend.listCredentials().then(
-      (v) => {
-        if (!live) return;
-        setProfiles(v.profiles);
-        setProblem(v.problem);
-        setLoading(false);
-      },
-      (e: unknown) => {
-        if (!live) return;
-        setLoadError(errorMessage(e));
-        setLoading(false);
-      },
-    );
-    backend.credentialFormOptions().then(
-      (o) => {
-        if (live) setOptions(o);
-      },
-      (e: unknown) => {
-        if (live) setOptionsError(errorMessage(e));
-      },
-    );
+    const cancels = [
+      whenSettled(
+        backend.listCredentials(),
+        (v) => {
+          setProfiles(v.profiles);
+          setProblem(v.problem);
+          setLoading(false);
+        },
+        (msg) => {
+          setLoadError(msg);
+          setLoading(false);
+        },
+      ),
+      whenSettled(backend.credentialFormOptions(), setOptions, setOptionsError),
+    ];
     return () => {
-      live = false;
+      for (const cancel of cancels) cancel();
     };
   }, [backend]);
 
@@ -364,18 +358,7 @@ function DeleteModal({ profile, onDismiss, onDeleted }: { profile: CredentialPro
       visible
       onDismiss={onDismiss}
       header={`Delete ${profile.name}?`}
-      footer={
-        <Box float="right">
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={onDismiss}>
-              Cancel
-            </Button>
-            <Button variant="primary" loading={busy} onClick={() => void remove()}>
-              Delete
-            </Button>
-          </SpaceBetween>
-        </Box>
-      }
+      footer={<ModalFooter action="Delete" busy={busy} onCancel={onDismiss} onAction={() => void remove()} />}
     >
       <SpaceBetween size="m">
         <Box>

@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { errorMessage, type AppInfo, type Settings, type SettingsView } from '../api/backend';
+import { whenSettled, type AppInfo, type Settings, type SettingsView } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import { useTheme } from './theme';
 
@@ -23,25 +23,9 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   const [settingsError, setSettingsError] = useState<string | null>(null);
 
   useEffect(() => {
-    let live = true;
-    backend.appInfo().then(
-      (i) => {
-        if (live) setInfo(i);
-      },
-      (e: unknown) => {
-        if (live) setInfoError(errorMessage(e));
-      },
-    );
-    backend.getSettings().then(
-      (v) => {
-        if (live) setSettings(v);
-      },
-      (e: unknown) => {
-        if (live) setSettingsError(errorMessage(e));
-      },
-    );
+    const cancels = [whenSettled(backend.appInfo(), setInfo, setInfoError), whenSettled(backend.getSettings(), setSettings, setSettingsError)];
     return () => {
-      live = false;
+      for (const cancel of cancels) cancel();
     };
   }, [backend]);
 

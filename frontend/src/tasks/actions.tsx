@@ -2,13 +2,13 @@
 // clone, delete (with a confirmation), each reporting its outcome in a flash message.
 import { useCallback, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
-import Button from '@cloudscape-design/components/button';
 import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import type { TaskView } from '../api/tasks';
+import { ModalFooter } from '../shell/ModalFooter';
 
 export type TaskAction = 'start' | 'stop' | 'resume' | 'retry' | 'clone' | 'delete';
 
@@ -141,29 +141,18 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
         setDeleting(null);
       }}
       footer={
-        <Box float="right">
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button
-              variant="link"
-              onClick={() => {
-                setDeleting(null);
-              }}
-            >
-              Cancel
-            </Button>
-            <Button
-              variant="primary"
-              loading={busy}
-              onClick={() => {
-                const t = deleting;
-                setDeleting(null);
-                if (t) void perform(t, 'delete');
-              }}
-            >
-              Delete
-            </Button>
-          </SpaceBetween>
-        </Box>
+        <ModalFooter
+          action="Delete"
+          busy={busy}
+          onCancel={() => {
+            setDeleting(null);
+          }}
+          onAction={() => {
+            const t = deleting;
+            setDeleting(null);
+            if (t) void perform(t, 'delete');
+          }}
+        />
       }
     >
       {deleting && (

@@ -8,7 +8,7 @@ import Alert from '@cloudscape-design/components/alert';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Wizard from '@cloudscape-design/components/wizard';
-import { errorMessage, type CredentialProfile } from '../../api/backend';
+import { errorMessage, whenSettled, type CredentialProfile } from '../../api/backend';
 import { useBackend } from '../../api/BackendContext';
 import type { TaskFormOptions } from '../../api/tasks';
 import { DestinationStep } from './DestinationStep';
@@ -49,24 +49,20 @@ export function CreateTaskWizard() {
   const [submitError, setSubmitError] = useState<string | null>(null);
   const { errors, answered, check } = useTaskValidation(backend, draft, options !== null);
 
-  useEffect(() => {
-    let live = true;
-    Promise.all([backend.taskFormOptions(), backend.listCredentials(), backend.credentialFormOptions()]).then(
-      ([o, creds, credOpts]) => {
-        if (!live) return;
-        setOptions(o);
-        setDraft(newDraft(o));
-        setProfiles(creds.profiles);
-        setRegions(credOpts.regions);
-      },
-      (e: unknown) => {
-        if (live) setLoadError(errorMessage(e));
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [backend]);
+  useEffect(
+    () =>
+      whenSettled(
+        Promise.all([backend.taskFormOptions(), backend.listCredentials(), backend.credentialFormOptions()]),
+        ([o, creds, credOpts]) => {
+          setOptions(o);
+          setDraft(newDraft(o));
+          setProfiles(creds.profiles);
+          setRegions(credOpts.regions);
+        },
+        setLoadError,
+      ),
+    [backend],
+  );
 
   const update: Update = useCallback((fn) => {
     setDraft((d) => {

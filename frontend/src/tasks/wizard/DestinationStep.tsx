@@ -9,27 +9,7 @@ import { AddCredentialsHint, binder, KindTiles, profileOptions, SelectField, Tex
 import { LocationFields } from './LocationFields';
 
 export function DestinationStep(props: StepProps) {
-  const { d, update, profiles, regions, fp } = props;
-  return (
-    <Container>
-      {d.type === 'S3' ? (
-        <LocationFields
-          side="destination"
-          loc={d.s3.destination}
-          update={(fn) => {
-            update((x) => {
-              fn(x.s3.destination);
-            });
-          }}
-          profiles={profiles}
-          regions={regions}
-          fp={fp}
-        />
-      ) : (
-        <ImageDestinationFields {...props} />
-      )}
-    </Container>
-  );
+  return <Container>{props.d.type === 'S3' ? <LocationFields side="destination" {...props} /> : <ImageDestinationFields {...props} />}</Container>;
 }
 
 function ImageDestinationFields(props: StepProps) {

@@ -2,31 +2,22 @@
 // or a folder on this computer.
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import SpaceBetween from '@cloudscape-design/components/space-between';
-import type { CredentialProfile } from '../../api/backend';
 import type { LocationKind } from '../../api/tasks';
 import type { LocationDraft } from './draft';
-import { AddCredentialsHint, binder, KindTiles, profileOptions, regionOptions, SelectField, TextField, type Check } from './fields';
+import { AddCredentialsHint, binder, KindTiles, profileOptions, regionOptions, SelectField, TextField, type StepProps } from './fields';
 
 const kindItems = [
   { value: 's3', label: 'A bucket', description: 'Amazon S3 or an S3-compatible store, with saved credentials.' },
   { value: 'local', label: 'A folder on this computer', description: 'A local or mounted directory.' },
 ];
 
-export function LocationFields({
-  side,
-  loc,
-  update,
-  profiles,
-  regions,
-  fp,
-}: {
-  side: 'source' | 'destination';
-  loc: LocationDraft;
-  update: (fn: (l: LocationDraft) => void) => void;
-  profiles: CredentialProfile[];
-  regions: Record<string, string[]>;
-  fp: Check;
-}) {
+export function LocationFields({ side, d, update: updateDraft, profiles, regions, fp }: StepProps & { side: 'source' | 'destination' }) {
+  const loc = d.s3[side];
+  const update = (fn: (l: LocationDraft) => void) => {
+    updateDraft((x) => {
+      fn(x.s3[side]);
+    });
+  };
   const f = `s3.${side}`;
   const profile = profiles.find((p) => p.id === loc.profileId);
   const text = binder(loc, update);

@@ -8,27 +8,7 @@ import { AddCredentialsHint, binder, KindTiles, LinesField, profileOptions, Sele
 import { LocationFields } from './LocationFields';
 
 export function SourceStep(props: StepProps) {
-  const { d, update, profiles, regions, fp } = props;
-  return (
-    <Container>
-      {d.type === 'S3' ? (
-        <LocationFields
-          side="source"
-          loc={d.s3.source}
-          update={(fn) => {
-            update((x) => {
-              fn(x.s3.source);
-            });
-          }}
-          profiles={profiles}
-          regions={regions}
-          fp={fp}
-        />
-      ) : (
-        <ImageSourceFields {...props} />
-      )}
-    </Container>
-  );
+  return <Container>{props.d.type === 'S3' ? <LocationFields side="source" {...props} /> : <ImageSourceFields {...props} />}</Container>;
 }
 
 function ImageSourceFields(props: StepProps) {

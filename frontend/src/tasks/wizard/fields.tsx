@@ -58,43 +58,29 @@ interface TextProps extends Check {
   placeholder?: string;
 }
 
-export function TextField({ field, error, touch, label, description, constraint, value, onChange, placeholder, info }: TextProps & { info?: ReactNode }) {
+/** A text input, or with rows a textarea; its message shows once it was left. */
+export function TextField({ field, error, touch, label, description, constraint, value, onChange, placeholder, rows }: TextProps & { rows?: number }) {
+  const control = {
+    value,
+    placeholder,
+    ariaLabel: label,
+    onChange: (e: { detail: { value: string } }) => {
+      onChange(e.detail.value);
+    },
+    onBlur: () => {
+      touch(field);
+    },
+  };
   return (
-    <FormField label={label} description={description} constraintText={constraint} errorText={error(field)} info={info}>
-      <Input
-        value={value}
-        placeholder={placeholder}
-        ariaLabel={label}
-        onChange={(e) => {
-          onChange(e.detail.value);
-        }}
-        onBlur={() => {
-          touch(field);
-        }}
-      />
+    <FormField label={label} description={description} constraintText={constraint} errorText={error(field)}>
+      {rows ? <Textarea {...control} rows={rows} spellcheck={false} /> : <Input {...control} />}
     </FormField>
   );
 }
 
 /** A textarea of one value per line. */
-export function LinesField({ field, error, touch, label, description, constraint, value, onChange, placeholder, rows = 3 }: TextProps & { rows?: number }) {
-  return (
-    <FormField label={label} description={description} constraintText={constraint} errorText={error(field)}>
-      <Textarea
-        value={value}
-        rows={rows}
-        placeholder={placeholder}
-        ariaLabel={label}
-        spellcheck={false}
-        onChange={(e) => {
-          onChange(e.detail.value);
-        }}
-        onBlur={() => {
-          touch(field);
-        }}
-      />
-    </FormField>
-  );
+export function LinesField({ rows = 3, ...props }: TextProps & { rows?: number }) {
+  return <TextField {...props} rows={rows} />;
 }
 
 export function optionList(values: string[], labels?: Record<string, string>): SelectProps.Option[] {
