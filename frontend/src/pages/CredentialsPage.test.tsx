@@ -1,5 +1,5 @@
 import { screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import userEvent, { type UserEvent } from '@testing-library/user-event';
 import createWrapper from '@cloudscape-design/components/test-utils/dom';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile, TestResult } from '../api/backend';
@@ -51,6 +51,16 @@ function modal() {
   const m = createWrapper().findModal();
   if (!m) throw new Error('no modal');
   return m;
+}
+
+/** Opens the Add credentials form (once the form options have loaded). */
+async function openAddForm(user: UserEvent) {
+  const add = screen.getAllByRole('button', { name: 'Add credentials' })[0];
+  if (!add) throw new Error('no add button');
+  await waitFor(() => {
+    expect(add).toBeEnabled();
+  });
+  await user.click(add);
 }
 
 function field(label: string) {
@@ -122,12 +132,7 @@ describe('Credentials page', () => {
     const { backend, creds } = fakeBackend();
     renderApp(backend, '/credentials');
     expect(await screen.findByText('No credentials')).toBeInTheDocument();
-    const add = screen.getAllByRole('button', { name: 'Add credentials' })[0];
-    if (!add) throw new Error('no add button');
-    await waitFor(() => {
-      expect(add).toBeEnabled();
-    });
-    await user.click(add);
+    await openAddForm(user);
 
     // Save with nothing filled in: every missing field says what to do, nothing is sent.
     await user.click(within(modal().findFooter()?.getElement() ?? document.body).getByRole('button', { name: 'Add credentials' }));
@@ -169,11 +174,7 @@ describe('Credentials page', () => {
     });
     renderApp(backend, '/credentials');
     await screen.findByText('No credentials');
-    const add = screen.getAllByRole('button', { name: 'Add credentials' })[0];
-    await waitFor(() => {
-      expect(add).toBeEnabled();
-    });
-    if (add) await user.click(add);
+    await openAddForm(user);
     await user.type(field('Name'), 'x');
     await user.type(field('Endpoint URL'), 'http://h:1');
     await user.type(field('Access key ID'), 'k');
@@ -188,11 +189,7 @@ describe('Credentials page', () => {
     const { backend } = fakeBackend();
     renderApp(backend, '/credentials');
     await screen.findByText('No credentials');
-    const add = screen.getAllByRole('button', { name: 'Add credentials' })[0];
-    await waitFor(() => {
-      expect(add).toBeEnabled();
-    });
-    if (add) await user.click(add);
+    await openAddForm(user);
 
     await chooseSelect('Kind', 'AWS account');
     expect(field('Access key ID')).toBeInTheDocument();

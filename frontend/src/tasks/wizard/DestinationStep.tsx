@@ -3,9 +3,8 @@ import Box from '@cloudscape-design/components/box';
 import Checkbox from '@cloudscape-design/components/checkbox';
 import Container from '@cloudscape-design/components/container';
 import SpaceBetween from '@cloudscape-design/components/space-between';
-import type { ImageSideKind } from '../../api/tasks';
-import { EcrFields, imageKindItems } from './EcrFields';
-import { AddCredentialsHint, binder, KindTiles, profileOptions, SelectField, TextField, type StepProps } from './fields';
+import { ImageSide } from './ImageSide';
+import { binder, TextField, type StepProps } from './fields';
 import { LocationFields } from './LocationFields';
 
 export function DestinationStep(props: StepProps) {
@@ -13,7 +12,7 @@ export function DestinationStep(props: StepProps) {
 }
 
 function ImageDestinationFields(props: StepProps) {
-  const { d, update, profiles, fp } = props;
+  const { d, update, fp } = props;
   const im = d.image;
   const text = binder(im, (fn) => {
     update((x) => {
@@ -22,36 +21,9 @@ function ImageDestinationFields(props: StepProps) {
   });
   return (
     <SpaceBetween size="l">
-      <KindTiles
-        label="Copy images to"
-        errorText={fp.error('image.destination.kind')}
-        ariaLabel="destination kind"
-        value={im.destKind}
-        items={imageKindItems('destination')}
-        onChange={(v) => {
-          update((x) => {
-            x.image.destKind = v as ImageSideKind;
-            x.image.destProfileId = '';
-          });
-        }}
-      />
-      {im.destKind === 'registry' ? (
-        <>
-          <SelectField
-            label="Registry credentials"
-            description={<AddCredentialsHint />}
-            errorText={fp.error('image.destination.profileId')}
-            options={[{ label: 'None (enter the registry host)', value: '', description: 'Anonymous access over TLS' }, ...profileOptions(profiles, ['registry'])]}
-            value={im.destProfileId}
-            ariaLabel="destination credentials"
-            onChange={text('destProfileId').onChange}
-          />
-          {!im.destProfileId && (
-            <TextField {...fp} {...text('destRegistry')} field="image.destination.registry" label="Registry host" placeholder="registry.example.com:5000" />
-          )}
-        </>
-      ) : (
-        <EcrFields side="destination" {...props} />
+      <ImageSide side="destination" {...props} />
+      {im.destKind === 'registry' && !im.destProfileId && (
+        <TextField {...fp} {...text('destRegistry')} field="image.destination.registry" label="Registry host" placeholder="registry.example.com:5000" />
       )}
       <TextField
         {...fp}

@@ -2,9 +2,8 @@
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
 import SpaceBetween from '@cloudscape-design/components/space-between';
-import type { ImageSideKind } from '../../api/tasks';
-import { EcrFields, imageKindItems } from './EcrFields';
-import { AddCredentialsHint, binder, KindTiles, LinesField, profileOptions, SelectField, TextField, type StepProps } from './fields';
+import { ImageSide } from './ImageSide';
+import { binder, LinesField, TextField, type StepProps } from './fields';
 import { LocationFields } from './LocationFields';
 
 export function SourceStep(props: StepProps) {
@@ -23,32 +22,7 @@ function ImageSourceFields(props: StepProps) {
   const host = profile?.kind === 'registry' ? profile.host : '';
   return (
     <SpaceBetween size="l">
-      <KindTiles
-        label="Copy images from"
-        errorText={fp.error('image.source.kind')}
-        ariaLabel="source kind"
-        value={im.sourceKind}
-        items={imageKindItems('source')}
-        onChange={(v) => {
-          update((x) => {
-            x.image.sourceKind = v as ImageSideKind;
-            x.image.sourceProfileId = '';
-          });
-        }}
-      />
-      {im.sourceKind === 'registry' ? (
-        <SelectField
-          label="Registry credentials"
-          description={<AddCredentialsHint />}
-          errorText={fp.error('image.source.profileId')}
-          options={[{ label: 'None (public images)', value: '', description: 'Anonymous access' }, ...profileOptions(profiles, ['registry'])]}
-          value={im.sourceProfileId}
-          ariaLabel="source credentials"
-          onChange={text('sourceProfileId').onChange}
-        />
-      ) : (
-        <EcrFields side="source" {...props} />
-      )}
+      <ImageSide side="source" {...props} />
       <LinesField
         {...fp}
         {...text('references')}
