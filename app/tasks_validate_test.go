@@ -191,8 +191,9 @@ func TestWizardS3FieldMessages(t *testing.T) {
 		{"s3.maxSize", set(s3, "minSize", "10MiB", "maxSize", "10MB"), "below the smallest"},
 		{"s3.modifiedAfter", set(s3, "modifiedAfter", "01/02/2024"), `"01/02/2024" is not a date; use YYYY-MM-DD or 2024-05-01T12:00:00Z`},
 		{"s3.modifiedBefore", set(s3, "modifiedAfter", "2024-05-02", "modifiedBefore", "2024-05-01"), "2024-05-01 is not after 2024-05-02; no object could match"},
-		// The wizard sends -1 for a concurrency it cannot carry as typed ("0", "fast").
-		{"s3.concurrency", set(s3, "concurrency", -1), "-1 is out of range; enter a whole number from 1 to 256"},
+		// The wizard sends one past the largest it offers (FormOptions.MaxConcurrency) for a
+		// concurrency it cannot carry as typed ("0", "fast").
+		{"s3.concurrency", set(s3, "concurrency", 257), "257 is out of range; enter a whole number from 1 to 256"},
 		{"s3.concurrency", set(s3, "concurrency", 1000), "1000 is out of range; enter a whole number from 1 to 256"},
 		{"s3.sseKmsKeyId", set(s3, "sseKmsKeyId", "alias/k"), "a KMS key applies only with aws:kms encryption"},
 		{"schedule.every", set(schedule, "kind", "interval", "every", "30s"), "30s is too often; runs must be at least 1m0s apart"},
@@ -231,7 +232,7 @@ func TestWizardImageFieldMessages(t *testing.T) {
 		{"image.source.profileId", ecr("profileId", ""), "choose the AWS credentials for the source Amazon ECR"},
 		{"image.source.region", ecr("region", "cn-north-1"), "cn-north-1 is a region of the aws-cn partition"},
 		{"image.source.account", ecr("account", "12"), `"12" is not an AWS account id: it is 12 digits`},
-		{"image.destination.registry", set(dst, "registry", ""), "choose the destination registry's credentials, or enter its host (e.g. registry.example.com:5000)"},
+		{"image.destination.registry", set(dst, "registry", ""), "enter its host"},
 		{"image.destination.registry", set(dst, "registry", "bad host"), `"bad host"`},
 		{"image.destination.registry", set(dst, "registry", "bad host"), "registry host"},
 		{"image.destination.prefix", set(dst, "prefix", "Upper"), `"Upper"`},
@@ -240,11 +241,12 @@ func TestWizardImageFieldMessages(t *testing.T) {
 		{"image.semver", set(img, "semver", "newest"), `"newest" is not a version range; write e.g. >=1.2, <2 or ~1.4`},
 		{"image.latest", set(img, "latest", -1), "-1 is out of range; enter 0 (all tags) to 10000"},
 		{"image.platforms", set(img, "platforms", []string{"linux/amd64", "linux/amd64"}), "linux/amd64 is listed twice"},
-		{"image.platforms", set(img, "platforms", []string{"arm64"}), `"arm64" is not a platform; write os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`},
+		{"image.platforms", set(img, "platforms", []string{"arm64"}), `"arm64": write os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`},
 		{"image.platforms", set(img, "platforms", []string{"amd64"}), "os/arch"},
 		{"image.platforms", set(img, "platforms", []string{"linx/amd64"}), `unknown operating system "linx"`},
 		{"image.platforms", set(img, "platforms", []string{"linux/amd46"}), `unknown architecture "amd46"`},
 		{"image.platforms", set(img, "platforms", []string{"linux/arm64/v8"}), ""},
 		{"image.concurrency", set(img, "concurrency", 999), "999 is out of range; enter a whole number from 1 to 256"},
+		{"image.concurrency", set(img, "concurrency", 257), "257 is out of range; enter a whole number from 1 to 256"},
 	})
 }

@@ -1,6 +1,6 @@
 // Local tasks and their live status (backend/tasks and backend/monitor via
 // app.TasksService and app.MonitorService), as aliases of the generated bindings.
-import type { app, monitor, state, tasks } from '../../wailsjs/go/models';
+import type { app, monitor, spec, state, tasks } from '../../wailsjs/go/models';
 import type { FieldError, Narrowed, Plain } from './models';
 
 export type TaskType = 'S3' | 'IMAGE';
@@ -49,7 +49,7 @@ export type ImageDef = Narrowed<tasks.ImageSpec, { source: ImageSourceDef; desti
 
 export type ScheduleKind = '' | 'interval' | 'cron';
 
-export type Schedule = Narrowed<tasks.Schedule, { kind?: ScheduleKind }>;
+export type Schedule = Narrowed<spec.Schedule, { kind?: ScheduleKind }>;
 
 /** The definition as the wizard sends it: no schedule means runs only when started. */
 export type TaskDefinition = Narrowed<tasks.Definition, { s3?: S3Def; image?: ImageDef; schedule?: Schedule }>;

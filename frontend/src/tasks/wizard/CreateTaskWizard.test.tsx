@@ -36,8 +36,8 @@ const s3Answers = goSays(
   ['s3.destination.bucket', (_, d) => d.s3?.destination.bucket === 'Bad_Bucket', 'use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit'],
   ['s3.include', (_, d) => d.s3?.include?.includes('[oops') ?? false, 'glob "[oops": unclosed ['],
   ['s3.minSize', (_, d) => d.s3?.minSize === 'huge', '"huge" is not a size; write a number with a unit, e.g. 512KiB, 10MB or 5GiB'],
-  // The wizard sends -1 for a concurrency of 0 (0 would mean "the default").
-  ['s3.concurrency', (_, d) => d.s3?.concurrency === -1, '-1 is out of range; enter a whole number from 1 to 256'],
+  // The wizard sends one past the largest it offers for a concurrency of 0 (0 would mean "the default").
+  ['s3.concurrency', (_, d) => d.s3?.concurrency === 257, '257 is out of range; enter a whole number from 1 to 256'],
   ['schedule.every', (_, d) => d.schedule?.every === '10s', '10s is too often; runs must be at least 1m0s apart'],
 );
 

@@ -47,7 +47,7 @@ export function CreateTaskWizard() {
   const [checking, setChecking] = useState(false);
   const [plan, setPlan] = useState<PlanState>({ state: 'idle' });
   const [submitError, setSubmitError] = useState<string | null>(null);
-  const { errors, answered, check } = useTaskValidation(backend, draft, options !== null);
+  const { errors, answered, check } = useTaskValidation(backend, draft, options);
 
   useEffect(
     () =>
@@ -87,8 +87,9 @@ export function CreateTaskWizard() {
   const fp: Check = useMemo(() => ({ error, touch }), [error, touch]);
 
   const runPlan = useCallback(() => {
+    if (!options) return;
     setPlan({ state: 'loading' });
-    backend.planTask(toDefinition(draft)).then(
+    backend.planTask(toDefinition(draft, options)).then(
       (res) => {
         if (res.ok) setPlan({ state: 'done', plan: res.plan });
         else setPlan({ state: 'error', message: res.fieldErrors.map((f) => f.message).join(' ') });
@@ -97,7 +98,7 @@ export function CreateTaskWizard() {
         setPlan({ state: 'error', message: errorMessage(e) });
       },
     );
-  }, [backend, draft]);
+  }, [backend, draft, options]);
 
   /** Shows the first step (up to the current one) that errs names; false when there is none. */
   const showFirstProblem = useCallback((errs: Errors, upTo: number): boolean => {
@@ -109,6 +110,7 @@ export function CreateTaskWizard() {
 
   const goTo = useCallback(
     async (index: number) => {
+      if (!options) return;
       if (index <= active) {
         setActive(index);
         return;
@@ -116,7 +118,7 @@ export function CreateTaskWizard() {
       setAttempted((a) => new Set([...a, ...stepOrder.slice(0, active + 1)]));
       setChecking(true);
       try {
-        if (showFirstProblem(await check(draft), active)) return;
+        if (showFirstProblem(await check(draft, options), active)) return;
         setActive(index);
         if (stepOrder[index] === 'review' && plan.state === 'idle') runPlan();
       } catch (e: unknown) {
@@ -125,18 +127,19 @@ export function CreateTaskWizard() {
         setChecking(false);
       }
     },
-    [active, check, draft, plan.state, runPlan, showFirstProblem],
+    [active, check, draft, options, plan.state, runPlan, showFirstProblem],
   );
 
   const submit = useCallback(async () => {
+    if (!options) return;
     setAttempted(new Set(stepOrder));
     setChecking(true);
     setSubmitError(null);
     try {
-      const res = await backend.createTask(draft.name.trim(), toDefinition(draft), draft.start);
+      const res = await backend.createTask(draft.name.trim(), toDefinition(draft, options), draft.start);
       if (!res.ok) {
-        const errs = errorsOf(draft, res.fieldErrors);
-        answered(draft, errs);
+        const errs = errorsOf(draft, options, res.fieldErrors);
+        answered(draft, options, errs);
         showFirstProblem(errs, stepOrder.length - 1);
         return;
       }
@@ -146,7 +149,7 @@ export function CreateTaskWizard() {
     } finally {
       setChecking(false);
     }
-  }, [answered, backend, draft, navigate, showFirstProblem]);
+  }, [answered, backend, draft, navigate, options, showFirstProblem]);
 
   if (loadError) {
     return (

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { errorsOf, newDraft, toDefinition, uncarried, type Draft } from './draft';
+import { errorsOf, newDraft, toDefinition, type Draft } from './draft';
+
+/** The form offers concurrency up to 256: 257 is outside it. */
+const offered = { maxConcurrency: 256 };
 
 function s3Draft(edit: (d: Draft) => void = () => undefined): Draft {
   const d = newDraft(null);
@@ -25,40 +28,40 @@ function imageDraft(edit: (d: Draft) => void = () => undefined): Draft {
 // the cases this file checked while the wizard had its own copy of them.
 
 describe('number fields', () => {
-  it('carries what Go can judge and sends -1 for what it cannot', () => {
-    const s3 = (concurrency: string) => toDefinition(s3Draft((d) => (d.s3.concurrency = concurrency))).s3?.concurrency;
+  it('carries what Go can judge and sends a value outside the offered range for what it cannot', () => {
+    const s3 = (concurrency: string) => toDefinition(s3Draft((d) => (d.s3.concurrency = concurrency)), offered).s3?.concurrency;
     expect(s3('')).toBeUndefined();
     expect(s3(' 32 ')).toBe(32);
     expect(s3('999')).toBe(999);
-    expect(s3('0')).toBe(uncarried); // 0 would mean "the default"
-    expect(s3('fast')).toBe(uncarried);
-    expect(s3('1.5')).toBe(uncarried);
-    expect(s3('99999999999999999999')).toBe(uncarried);
-    const latest = (text: string) => toDefinition(imageDraft((d) => (d.image.latest = text))).image?.latest;
+    expect(s3('0')).toBe(257); // 0 would mean "the default"
+    expect(s3('fast')).toBe(257);
+    expect(s3('1.5')).toBe(257);
+    expect(s3('99999999999999999999')).toBe(257);
+    const latest = (text: string) => toDefinition(imageDraft((d) => (d.image.latest = text)), offered).image?.latest;
     expect(latest('0')).toBe(0); // all tags
     expect(latest('-3')).toBe(-3);
-    expect(latest('abc')).toBe(uncarried);
-    expect(toDefinition(imageDraft((d) => (d.image.concurrency = '0'))).image?.concurrency).toBe(uncarried);
+    expect(latest('abc')).toBe(-1); // below 0 (all tags)
+    expect(toDefinition(imageDraft((d) => (d.image.concurrency = '0')), offered).image?.concurrency).toBe(257);
   });
 
   it("shows Go's message with the text that was typed", () => {
     const outOfRange = (n: string) => ({ field: 's3.concurrency', message: `${n} is out of range; enter a whole number from 1 to 256` });
-    expect(errorsOf(s3Draft((d) => (d.s3.concurrency = '0')), [outOfRange('-1')])).toEqual({
+    expect(errorsOf(s3Draft((d) => (d.s3.concurrency = '0')), offered, [outOfRange('257')])).toEqual({
       's3.concurrency': '0 is out of range; enter a whole number from 1 to 256',
     });
-    expect(errorsOf(s3Draft((d) => (d.s3.concurrency = 'fast')), [outOfRange('-1')])['s3.concurrency']).toBe(
+    expect(errorsOf(s3Draft((d) => (d.s3.concurrency = 'fast')), offered, [outOfRange('257')])['s3.concurrency']).toBe(
       'fast is out of range; enter a whole number from 1 to 256',
     );
-    expect(errorsOf(s3Draft((d) => (d.s3.concurrency = '999')), [outOfRange('999')])['s3.concurrency']).toBe(
+    expect(errorsOf(s3Draft((d) => (d.s3.concurrency = '999')), offered, [outOfRange('999')])['s3.concurrency']).toBe(
       '999 is out of range; enter a whole number from 1 to 256',
     );
-    expect(errorsOf(imageDraft((d) => (d.image.latest = '-1')), [{ field: 'image.latest', message: '-1 is out of range; enter 0 (all tags) to 10000' }])).toEqual({
+    expect(errorsOf(imageDraft((d) => (d.image.latest = '-1')), offered, [{ field: 'image.latest', message: '-1 is out of range; enter 0 (all tags) to 10000' }])).toEqual({
       'image.latest': '-1 is out of range; enter 0 (all tags) to 10000',
     });
   });
 
   it('keeps the first message of a field', () => {
-    const errs = errorsOf(s3Draft(), [
+    const errs = errorsOf(s3Draft(), offered, [
       { field: 's3.include', message: 'glob "[a": unclosed [' },
       { field: 's3.include', message: 'glob "[b": unclosed [' },
       { field: 'name', message: 'enter a name for the task' },
@@ -77,6 +80,7 @@ describe('toDefinition', () => {
         d.s3.storageClass = 'STANDARD_IA';
         d.schedule = { kind: 'interval', every: ' 6h ', cron: '' };
       }),
+      offered,
     );
     expect(def.v).toBe(1);
     expect(def.s3?.source).toEqual({ kind: 'local', path: '/data' });
@@ -90,7 +94,7 @@ describe('toDefinition', () => {
   });
 
   it('builds the image definition', () => {
-    const def = toDefinition(imageDraft((d) => (d.image.platforms = 'linux/amd64\nlinux/arm64')));
+    const def = toDefinition(imageDraft((d) => (d.image.platforms = 'linux/amd64\nlinux/arm64')), offered);
     expect(def.image?.source).toEqual({ kind: 'registry', profileId: 'reg', references: ['team/app:v1', 'team/db:ALL_TAGS'] });
     expect(def.image?.destination).toEqual({ kind: 'registry', profileId: '', registry: 'mirror.example.com', prefix: '' });
     expect(def.image?.platforms).toEqual(['linux/amd64', 'linux/arm64']);

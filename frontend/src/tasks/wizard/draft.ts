@@ -141,51 +141,49 @@ function location(l: LocationDraft): LocationDef {
   return out;
 }
 
-/**
- * A number the definition cannot carry as typed ("fast", "1.5", or 0 where 0 means "the
- * default") is sent as -1, which every number field refuses: Go then says what is wrong,
- * and errorsOf puts the typed text back in place of the -1.
- */
-export const uncarried = -1;
+/** What the form offers that the definition's numbers are judged against. */
+export type Offered = Pick<TaskFormOptions, 'maxConcurrency'>;
 
-/** The wizard's number fields by Go field path: the text typed, and whether 0 means the default. */
-const numberFields: Record<string, { text: (d: Draft) => string; zeroIsDefault: boolean }> = {
-  's3.concurrency': { text: (d) => d.s3.concurrency, zeroIsDefault: true },
-  'image.concurrency': { text: (d) => d.image.concurrency, zeroIsDefault: true },
-  'image.latest': { text: (d) => d.image.latest, zeroIsDefault: false },
+/**
+ * The wizard's number fields by Go field path: the text typed, whether 0 means the
+ * default, and a value outside what the field offers. A number the definition cannot
+ * carry as typed ("fast", "1.5", or 0 where 0 means the default) is sent as that value, so
+ * Go says what is wrong with the form's own bounds; errorsOf puts the typed text back in
+ * its message.
+ */
+const numberFields: Record<string, { text: (d: Draft) => string; zeroIsDefault: boolean; outside: (o: Offered) => number }> = {
+  's3.concurrency': { text: (d) => d.s3.concurrency, zeroIsDefault: true, outside: (o) => o.maxConcurrency + 1 },
+  'image.concurrency': { text: (d) => d.image.concurrency, zeroIsDefault: true, outside: (o) => o.maxConcurrency + 1 },
+  'image.latest': { text: (d) => d.image.latest, zeroIsDefault: false, outside: () => -1 },
 };
 
-/** A number field's text as the definition carries it: '' is absent (the default). */
-function wholeNumber(text: string, zeroIsDefault: boolean): number | undefined {
-  const t = text.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  if (!/^-?\d+$/.test(t) || !Number.isSafeInteger(n) || (n === 0 && zeroIsDefault)) return uncarried;
-  return n;
-}
-
-function numberOf(d: Draft, field: string): number | undefined {
+/** A number field's value as the definition carries it: '' is absent (the default). */
+export function numberOf(d: Draft, offered: Offered, field: string): number | undefined {
   const f = numberFields[field];
-  return f && wholeNumber(f.text(d), f.zeroIsDefault);
+  const t = f?.text(d).trim() ?? '';
+  if (!f || t === '') return undefined;
+  const n = Number(t);
+  if (!/^-?\d+$/.test(t) || !Number.isSafeInteger(n) || (n === 0 && f.zeroIsDefault)) return f.outside(offered);
+  return n;
 }
 
 /** Messages by Go field path (the first one of each field). */
 export type Errors = Record<string, string>;
 
 /** Go's field errors for d as the form shows them. */
-export function errorsOf(d: Draft, fieldErrors: FieldError[]): Errors {
+export function errorsOf(d: Draft, offered: Offered, fieldErrors: FieldError[]): Errors {
   const out: Errors = {};
   for (const { field, message } of fieldErrors) {
     if (field in out) continue;
     const typed = numberFields[field]?.text(d).trim();
-    const sent = `${String(uncarried)} `;
-    out[field] = typed && numberOf(d, field) === uncarried && message.startsWith(sent) ? `${typed} ${message.slice(sent.length)}` : message;
+    const sent = `${String(numberOf(d, offered, field))} `;
+    out[field] = typed && message.startsWith(sent) ? `${typed} ${message.slice(sent.length)}` : message;
   }
   return out;
 }
 
 /** The definition the Go side validates and stores. */
-export function toDefinition(d: Draft): TaskDefinition {
+export function toDefinition(d: Draft, offered: Offered): TaskDefinition {
   const def: TaskDefinition = { v: 1 };
   if (d.schedule.kind === 'interval') def.schedule = { kind: 'interval', every: d.schedule.every.trim() };
   if (d.schedule.kind === 'cron') def.schedule = { kind: 'cron', cron: d.schedule.cron.trim() };
@@ -204,7 +202,7 @@ export function toDefinition(d: Draft): TaskDefinition {
       modifiedBefore: s.modifiedBefore.trim(),
       delete: s.delete,
       serverSide: s.serverSide,
-      concurrency: numberOf(d, 's3.concurrency'),
+      concurrency: numberOf(d, offered, 's3.concurrency'),
     };
     if (s.destination.kind === 's3') {
       Object.assign(def.s3, { storageClass: s.storageClass, acl: s.acl, sse: s.sse, sseKmsKeyId: s.sseKmsKeyId.trim() });
@@ -246,10 +244,10 @@ export function toDefinition(d: Draft): TaskDefinition {
     tagInclude: lines(im.tagInclude),
     tagExclude: lines(im.tagExclude),
     semver: im.semver.trim(),
-    latest: numberOf(d, 'image.latest'),
+    latest: numberOf(d, offered, 'image.latest'),
     platforms: lines(im.platforms),
     referrers: im.referrers,
-    concurrency: numberOf(d, 'image.concurrency'),
+    concurrency: numberOf(d, offered, 'image.concurrency'),
   };
   return def;
 }

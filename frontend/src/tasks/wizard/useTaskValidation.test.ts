@@ -4,6 +4,8 @@ import type { FieldError } from '../../api/models';
 import { newDraft, type Draft } from './draft';
 import { useTaskValidation } from './useTaskValidation';
 
+const offered = { maxConcurrency: 256 };
+
 function draft(bucket: string, name = 'backup'): Draft {
   const d = newDraft(null);
   d.name = name;
@@ -18,11 +20,11 @@ describe('useTaskValidation', () => {
       { field: 's3.destination.bucket', message: 'use lowercase letters, digits, dots and hyphens' },
     ];
     const backend = { validateTask: vi.fn(() => Promise.resolve(answer)) };
-    // Not ready: no check while typing pauses, only the ones asked for.
-    const { result, rerender } = renderHook(({ d }) => useTaskValidation(backend, d, false), { initialProps: { d: draft('Bad_Bucket') } });
+    // Without the form's options nothing is checked on its own: only what check() asks.
+    const { result, rerender } = renderHook(({ d }) => useTaskValidation(backend, d, null), { initialProps: { d: draft('Bad_Bucket') } });
     expect(result.current.errors).toEqual({});
 
-    await act(() => result.current.check(draft('Bad_Bucket')));
+    await act(() => result.current.check(draft('Bad_Bucket'), offered));
     expect(backend.validateTask).toHaveBeenCalledTimes(1);
     expect(Object.keys(result.current.errors)).toEqual(['name', 's3.destination.bucket']);
 
@@ -41,12 +43,12 @@ describe('useTaskValidation', () => {
         .mockImplementationOnce(() => new Promise((resolve) => (release = resolve)))
         .mockImplementationOnce(() => Promise.resolve([])),
     };
-    const { result } = renderHook(() => useTaskValidation(backend, draft('ok-bucket', ''), false));
+    const { result } = renderHook(() => useTaskValidation(backend, draft('ok-bucket', ''), null));
     let first: Promise<unknown> = Promise.resolve();
     act(() => {
-      first = result.current.check(draft('ok-bucket', ''));
+      first = result.current.check(draft('ok-bucket', ''), offered);
     });
-    await act(() => result.current.check(draft('ok-bucket', '')));
+    await act(() => result.current.check(draft('ok-bucket', ''), offered));
     await act(async () => {
       release([{ field: 'name', message: 'enter a name for the task' }]);
       await first;

@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { TasksBackend } from '../../api/tasks';
-import { errorsOf, toDefinition, type Draft, type Errors } from './draft';
+import { errorsOf, toDefinition, type Draft, type Errors, type Offered } from './draft';
 
 /** How long typing may pause before the Go side checks the form again. */
 const pauseMs = 250;
 
 /** What Go checks, as its field paths name it: the name, and the definition's fields. */
-function requestOf(d: Draft): Record<string, unknown> {
-  return { name: d.name, ...toDefinition(d) };
+function requestOf(d: Draft, offered: Offered): Record<string, unknown> {
+  return { name: d.name, ...toDefinition(d, offered) };
 }
 
 function valueAt(request: Record<string, unknown>, path: string): string | undefined {
@@ -19,6 +19,7 @@ function valueAt(request: Record<string, unknown>, path: string): string | undef
 /** Go's answer for one request. */
 interface Answer {
   request: Record<string, unknown>;
+  offered: Offered;
   errors: Errors;
 }
 
@@ -27,42 +28,43 @@ interface Answer {
  * the task is created with): checked again once typing pauses, and at once with check()
  * when a step's Next needs the answer. Only the newest answer counts, and a field edited
  * since loses its message until the next answer: a message never stands for a value that
- * is no longer there.
+ * is no longer there. Nothing is checked until the form's options (offered) are loaded.
  */
-export function useTaskValidation(backend: Pick<TasksBackend, 'validateTask'>, draft: Draft, ready: boolean) {
-  const [answer, setAnswer] = useState<Answer>({ request: {}, errors: {} });
+export function useTaskValidation(backend: Pick<TasksBackend, 'validateTask'>, draft: Draft, offered: Offered | null) {
+  const [answer, setAnswer] = useState<Answer | null>(null);
   const asked = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   /** Records Go's field errors for d (from a check, or from a create that was refused). */
-  const answered = useCallback((d: Draft, errors: Errors) => {
-    setAnswer({ request: requestOf(d), errors });
+  const answered = useCallback((d: Draft, o: Offered, errors: Errors) => {
+    setAnswer({ request: requestOf(d, o), offered: o, errors });
   }, []);
 
   const check = useCallback(
-    async (d: Draft): Promise<Errors> => {
+    async (d: Draft, o: Offered): Promise<Errors> => {
       clearTimeout(timer.current);
       const n = ++asked.current;
-      const errs = errorsOf(d, await backend.validateTask(d.name, toDefinition(d)));
-      if (n === asked.current) answered(d, errs);
+      const errs = errorsOf(d, o, await backend.validateTask(d.name, toDefinition(d, o)));
+      if (n === asked.current) answered(d, o, errs);
       return errs;
     },
     [backend, answered],
   );
 
   useEffect(() => {
-    if (!ready) return;
+    if (!offered) return;
     timer.current = setTimeout(() => {
       // A failed check shows when Next asks again.
-      check(draft).catch(() => undefined);
+      check(draft, offered).catch(() => undefined);
     }, pauseMs);
     return () => {
       clearTimeout(timer.current);
     };
-  }, [draft, ready, check]);
+  }, [draft, offered, check]);
 
   const errors = useMemo(() => {
-    const now = requestOf(draft);
+    if (!answer) return {};
+    const now = requestOf(draft, answer.offered);
     return Object.fromEntries(Object.entries(answer.errors).filter(([field]) => valueAt(answer.request, field) === valueAt(now, field)));
   }, [answer, draft]);
 
