@@ -100,7 +100,9 @@ describe('app shell', () => {
     } finally {
       resize(wide);
     }
-  });
+    // Each resize lays the whole shell out again: slow in jsdom on a loaded machine. The
+    // bound is a hang detector, not a speed check.
+  }, 60_000);
 
   it('applies the saved dark theme at start-up', async () => {
     const { backend } = fakeBackend({ settings: { theme: 'dark', concurrency: 4, dataDir: '/d' } });
