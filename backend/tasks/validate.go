@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"transferhub/backend/credentials"
+	"transferhub/cloud/image"
 	"transferhub/cloud/invalid"
 	"transferhub/cloud/spec"
 )
@@ -58,8 +59,22 @@ func Validate(ctx context.Context, name string, d Definition, profiles ProfileLo
 	c := &checker{ctx: ctx, profile: profiles, seen: map[string]credentials.Profile{}}
 	c.name(strings.TrimSpace(name), existing)
 	t := c.spec(d)
-	if err := c.Merge("", t.Validate(spec.LocalRun)); err != nil {
+	if t.Image != nil {
+		c.destinationWords(t.Image.Destination, d.Image.Destination.ProfileID)
+	}
+	// The spec's messages, but for the fields worded above.
+	fields, err := invalid.Fields(t.Validate(spec.LocalRun))
+	if err != nil {
 		return err
+	}
+	worded := map[string]bool{}
+	for _, f := range c.Fields() {
+		worded[f.Field] = true
+	}
+	for _, f := range fields {
+		if !worded[f.Field] {
+			c.Add(f.Field, f.Message)
+		}
 	}
 	switch {
 	case d.S3 != nil && d.Image != nil:
@@ -267,6 +282,34 @@ func (c *checker) location(field string, l Location, what string, dest bool) {
 		default:
 			c.add(field+".profileId", "%q is a container registry profile; choose an AWS or S3-compatible profile", p.Name)
 		}
+	}
+}
+
+// destinationWords says in the wizard's words what is wrong with an image destination
+// the registry parser refuses (the spec's messages are written for the command line):
+// which of registry and prefix to fix, and how to write it.
+func (c *checker) destinationWords(dst spec.ImageDestination, profileID string) {
+	switch dst.Kind {
+	case RegistryKind:
+		_, hostErr := image.ParseDestination(dst.Registry)
+		switch {
+		case dst.Registry == "":
+			c.add("image.destination.registry", "choose the destination registry's credentials, or enter its host (e.g. registry.example.com:5000)")
+		case hostErr != nil && profileID == "" && dst.Prefix == "":
+			c.add("image.destination.registry", "%q is not a registry host; write host or host:port", dst.Registry)
+		case hostErr == nil && dst.Prefix != "":
+			c.prefixWords(dst.Registry, dst.Prefix)
+		}
+	case ECRKind:
+		if dst.Prefix != "" {
+			c.prefixWords("ecr.invalid", dst.Prefix)
+		}
+	}
+}
+
+func (c *checker) prefixWords(host, prefix string) {
+	if _, err := image.ParseDestination(host + "/" + prefix); err != nil {
+		c.add("image.destination.prefix", "%q is not a repository prefix: use lowercase letters, digits, and . _ - / between them", prefix)
 	}
 }
 

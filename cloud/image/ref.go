@@ -2,6 +2,7 @@ package image
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,6 +56,9 @@ func ParseSource(s, defaultRegistry string) (Source, error) {
 	}
 	r, err := ref.New(in)
 	if err != nil {
+		if _, digest, ok := strings.Cut(in, "@"); ok && !digestRE.MatchString(digest) {
+			err = errBadDigest // says more than the parser's "invalid reference"
+		}
 		return Source{}, fmt.Errorf("invalid source reference %q (expected registry/repository:tag, registry/repository@sha256:<hex> or registry/repository:ALL_TAGS): %w", s, err)
 	}
 	if r.Tag != "" && r.Digest != "" {
@@ -68,6 +72,8 @@ func ParseSource(s, defaultRegistry string) (Source, error) {
 	}
 	return Source{Registry: r.Registry, Repository: r.Repository, Tag: r.Tag, Digest: r.Digest}, nil
 }
+
+var errBadDigest = errors.New("digest must be sha256:<64 hex> or sha512:<128 hex>")
 
 var digestRE = regexp.MustCompile(`^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$`)
 

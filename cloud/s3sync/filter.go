@@ -164,7 +164,7 @@ func Glob(pattern string) (*regexp.Regexp, error) {
 				j++
 			}
 			if j >= len(rs) {
-				return nil, fmt.Errorf("glob %q: unclosed [", pattern)
+				return nil, fmt.Errorf("glob \"%s\": unclosed [", pattern)
 			}
 			class := string(rs[i+1 : j])
 			if strings.HasPrefix(class, "!") {
@@ -175,7 +175,7 @@ func Glob(pattern string) (*regexp.Regexp, error) {
 			i = j
 		case '\\':
 			if i+1 >= len(rs) {
-				return nil, fmt.Errorf("glob %q: trailing backslash", pattern)
+				return nil, fmt.Errorf("glob \"%s\": trailing backslash", pattern)
 			}
 			i++
 			b.WriteString(regexp.QuoteMeta(string(rs[i])))
