@@ -3,7 +3,7 @@ import Header from '@cloudscape-design/components/header';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
 import { EmptyState } from './EmptyState';
 
-/** One CloudFormation stack Transfer Hub deployed (DESIGN.md §6). */
+/** One CloudFormation stack Transfer Hub deployed (cloud/docs/architecture.md). */
 export interface DeploymentRow {
   stackId: string;
   name: string;
