@@ -37,8 +37,8 @@ func (w *Worker) multipart(ctx context.Context, runID string, jo JobObject) (cop
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return copied{}, fmt.Errorf("read record of %s: %w", jo.Key, err)
 	}
-	if rec.Status == state.ItemDone && (rec.RunID == runID || rec.RunID == "") && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.DestETag != "" {
-		return copied{rec.DestETag, rec.Checksum}, nil // a duplicate delivery of a finished job
+	if rec.Status == state.ItemDone && rec.RunID == runID && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.DestETag != "" {
+		return copied{rec.DestETag, rec.Checksum}, nil // a duplicate delivery of a job this run finished
 	}
 	uploadID, done, err := w.resumeUpload(ctx, runID, p, rec)
 	if err != nil {
@@ -61,9 +61,12 @@ func (w *Worker) lockKey(key string) (unlock func()) {
 
 // copiedMeanwhile reports a destination object that already is the copy (a duplicate
 // delivery finished first): with the source's layout reproduced, equal ETag and size
-// say so, and one HEAD saves a copy.
+// say so, and one HEAD saves a copy. That is the size+etag rule (and more than the size
+// rule asks), so only those modes take it: --compare checksum found the data different
+// although the ETags are equal, and --compare none asked for every object to be written.
+// A copy is reported only when it was written or is equal by the mode's own rule.
 func (w *Worker) copiedMeanwhile(ctx context.Context, p multipartPlan) (copied, bool) {
-	if !p.lay.reproduced || !isMultipartETag(p.jo.ETag) {
+	if !p.lay.reproduced || !isMultipartETag(p.jo.ETag) || w.Opt.Compare != CompareSizeETag && w.Opt.Compare != CompareSize {
 		return copied{}, false
 	}
 	d, err := w.Dst.Head(ctx, p.jo.Key, 0)

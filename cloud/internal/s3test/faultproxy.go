@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +34,8 @@ type FaultProxy struct {
 
 	Resets, SlowDowns, Cuts, Stalls, Requests atomic.Int64
 	UploadBytes                               atomic.Int64
+	// Gets counts object reads (GETs that are not listings), Heads object HEADs.
+	Gets, Heads atomic.Int64
 
 	mu  sync.Mutex
 	rnd *rand.Rand
@@ -51,6 +54,13 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 	rp.ErrorLog = nil
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Requests.Add(1)
+		q := r.URL.Query()
+		switch {
+		case r.Method == http.MethodGet && !q.Has("list-type") && !q.Has("uploads") && !q.Has("uploadId") && !q.Has("tagging") && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1:
+			p.Gets.Add(1)
+		case r.Method == http.MethodHead:
+			p.Heads.Add(1)
+		}
 		if p.Intercept != nil && p.Intercept(w, r) {
 			return
 		}

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -238,6 +240,20 @@ func (g *Gateway) Head(t testing.TB, bucket, key string) Headers {
 	return Headers{ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
 		ContentDisposition: aws.ToString(out.ContentDisposition), ContentEncoding: aws.ToString(out.ContentEncoding),
 		ContentLanguage: aws.ToString(out.ContentLanguage), Expires: aws.ToString(out.ExpiresString), Metadata: md}
+}
+
+// Corrupt overwrites bytes of an object's data on the gateway's disk (versitygw's posix
+// backend keeps an object as a file, its ETag and checksums in extended attributes): the
+// object keeps its size, ETag and checksum, and serves the corrupted bytes.
+func (g *Gateway) Corrupt(t testing.TB, bucket, key string, off int64, data []byte) {
+	t.Helper()
+	require.NotEmpty(t, g.DataDir, "gateway %s: no data directory in the test environment", g.Name)
+	f, err := os.OpenFile(filepath.Join(g.DataDir, bucket, filepath.FromSlash(key)), os.O_WRONLY, 0)
+	require.NoError(t, err, "open the data of %q on gateway %s", key, g.Name)
+	defer f.Close()
+	_, err = f.WriteAt(data, off)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 }
 
 // OpenUploads lists the open multipart uploads of a bucket.
