@@ -43,15 +43,7 @@ func (f *Finder) differs(ctx context.Context, mode CompareMode, s, d objstore.Ob
 		return true, nil
 	}
 	if mode == CompareChecksum {
-		a, err := contentMD5(ctx, f.Src, s)
-		if err != nil {
-			return false, err
-		}
-		b, err := contentMD5(ctx, f.Dst, d)
-		if err != nil {
-			return false, err
-		}
-		return a != b, nil
+		return f.contentDiffers(ctx, s, d, stats)
 	}
 	switch {
 	case s.ETag != "" && s.ETag == d.ETag:
@@ -91,20 +83,71 @@ func sameSecond(a, b time.Time) bool {
 	return d > -time.Second && d < time.Second
 }
 
-// contentMD5 returns the MD5 of an object's content: the ETag where it is one, else the
-// digest of the data read in full.
-func contentMD5(ctx context.Context, l objstore.Location, o objstore.Object) (string, error) {
-	if isMD5ETag(o.ETag) {
-		return o.ETag, nil
+// contentDiffers compares the content of s and d (of equal size) by the full-object
+// CRC-64/NVME when both stores keep one for the object (Amazon S3 does for objects
+// written since 2025, computed over the bytes it serves; two HEADs), else by reading
+// both sides in full and comparing digests. ETags are never trusted for it: an ETag says
+// what was uploaded, not what is stored now, and under SSE-KMS it is no digest at all.
+func (f *Finder) contentDiffers(ctx context.Context, s, d objstore.Object, stats *FinderStats) (bool, error) {
+	if objstore.TakesChecksums(f.Src) && objstore.TakesChecksums(f.Dst) {
+		si, di, err := headBoth(ctx, f.Src, f.Dst, s.Key)
+		if err != nil {
+			return false, err
+		}
+		if si.CRC64NVME != "" && di.CRC64NVME != "" {
+			stats.ComparedChecksums++
+			return si.CRC64NVME != di.CRC64NVME, nil
+		}
 	}
-	rc, _, err := l.Get(ctx, o.Key, 0, -1, "")
+	var a, b string
+	var berr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b, berr = contentMD5(ctx, f.Dst, d.Key)
+	}()
+	a, err := contentMD5(ctx, f.Src, s.Key)
+	<-done
+	if err == nil {
+		err = berr
+	}
 	if err != nil {
-		return "", fmt.Errorf("checksum %s: %w", o.Key, err)
+		return false, err
+	}
+	stats.ComparedData++
+	stats.ComparedBytes += s.Size + d.Size
+	return a != b, nil
+}
+
+// headBoth reads the whole-object HEADs of key on both sides at once.
+func headBoth(ctx context.Context, src, dst objstore.Location, key string) (s, d objstore.Info, err error) {
+	var derr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d, derr = dst.Head(ctx, key, 0)
+	}()
+	s, err = src.Head(ctx, key, 0)
+	<-done
+	if err != nil {
+		return s, d, fmt.Errorf("compare %s: source: %w", key, err)
+	}
+	if derr != nil {
+		return s, d, fmt.Errorf("compare %s: destination: %w", key, derr)
+	}
+	return s, d, nil
+}
+
+// contentMD5 returns the MD5 of an object's data, read in full.
+func contentMD5(ctx context.Context, l objstore.Location, key string) (string, error) {
+	rc, _, err := l.Get(ctx, key, 0, -1, "")
+	if err != nil {
+		return "", fmt.Errorf("checksum %s: %w", key, err)
 	}
 	defer rc.Close()
 	h := md5.New()
 	if _, err := io.Copy(h, rc); err != nil {
-		return "", fmt.Errorf("checksum %s: %w", o.Key, err)
+		return "", fmt.Errorf("checksum %s: %w", key, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

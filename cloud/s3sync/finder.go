@@ -37,6 +37,9 @@ type FinderStats struct {
 	Deleted               int64
 	DeleteErrors          int64
 	Heads                 int64 // destination HEADs for ambiguous compares
+	// --compare checksum: pairs compared by the full-object CRC-64/NVME both stores keep,
+	// pairs compared by reading both sides' data, and the bytes read for them.
+	ComparedChecksums, ComparedData, ComparedBytes int64
 	ListPages             int64
 	Messages              int64
 	// EstRequests estimates the S3 requests the copy will make (dry-run plans).
@@ -244,6 +247,12 @@ func (r *finderRun) finish(ctx context.Context) error {
 	}
 	r.stats.ListPages = (r.stats.Found+999)/1000 + 1
 	r.stats.EstRequests += r.stats.ListPages * 2
+	if r.opt.Compare == CompareChecksum {
+		// Say how the content was compared: the two ways differ in cost and in what
+		// they can see (a stored checksum is the store's word for its bytes).
+		r.opt.Logger.Info("compare checksum: pairs of equal size compared",
+			"by_stored_crc64nvme", r.stats.ComparedChecksums, "by_reading_both_sides", r.stats.ComparedData, "bytes_read", r.stats.ComparedBytes)
+	}
 	if err := r.checkpoint(ctx, true); err != nil {
 		return err
 	}
