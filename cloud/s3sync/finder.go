@@ -37,13 +37,14 @@ type FinderStats struct {
 	Deleted               int64
 	DeleteErrors          int64
 	Heads                 int64 // destination HEADs for ambiguous compares
-	// --compare checksum: pairs compared by the full-object CRC-64/NVME both stores keep,
-	// pairs compared by reading both sides' data, and the bytes read for them.
-	ComparedChecksums, ComparedData, ComparedBytes int64
 	ListPages             int64
 	Messages              int64
 	// EstRequests estimates the S3 requests the copy will make (dry-run plans).
 	EstRequests int64
+
+	// --compare checksum: pairs compared by the full-object CRC-64/NVME both stores keep,
+	// pairs compared by reading both sides' data, and the bytes read for them.
+	ComparedChecksums, ComparedData, ComparedBytes int64
 }
 
 // Finder lists source and destination in key order, merges the two streams, compares
@@ -414,8 +415,10 @@ func estimateRequests(o objstore.Object, opt Options) int64 {
 		return 2 // GET + PUT (or one CopyObject)
 	}
 	parts := (o.Size + opt.PartSize - 1) / opt.PartSize
+	heads := int64(0)
 	if n := partsFromETag(o.ETag); n > 0 {
 		parts = int64(n)
+		heads = max(0, parts-2) // the sizes of the source's parts between the first and the last
 	}
-	return 4 + 2*parts // HEAD, list uploads, create, complete + GET/PUT per part
+	return 4 + heads + 2*parts // HEAD, list uploads, create, complete + GET/PUT per part
 }

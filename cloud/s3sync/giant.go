@@ -110,7 +110,8 @@ func (f *Fleet) splitUpload(ctx context.Context, runID string, p multipartPlan, 
 	}
 	have := map[int]bool{}
 	for _, part := range parts {
-		have[part.Number] = true
+		// A part recorded under another plan of the same part count is sent again.
+		have[part.Number] = part.Number >= 1 && part.Number <= p.lay.n && part.Size == p.lay.partLen(part.Number)
 	}
 	f.log().Info("resuming giant object", "key", jo.Key, "parts_done", len(have), "parts", p.lay.n)
 	return keep, have, nil

@@ -77,7 +77,8 @@ func (f *Fleet) uploadPart(ctx context.Context, pj PartJob) (objstore.Part, erro
 		return objstore.Part{}, err
 	}
 	defer w.lim.release()
-	return w.copyPart(ctx, pj.Object, pj.UploadID, pj.layout(), pj.Part, pj.CRC)
+	off, n := pj.span()
+	return w.copyPart(ctx, pj.Object, pj.UploadID, pj.Part, off, n, pj.CRC)
 }
 
 // settleGone handles a part whose upload is gone at the destination; false when the
@@ -159,7 +160,7 @@ func (f *Fleet) partFailed(ctx context.Context, d *delivery, pj PartJob, deliver
 		return
 	}
 	body, _ := EncodePart(PartJob{Run: pj.Run, Object: pj.Object, UploadID: pj.UploadID, Part: pj.Part, Parts: pj.Parts,
-		PartSize: pj.PartSize, SourceLayout: pj.SourceLayout})
+		PartSize: pj.PartSize, Offset: pj.Offset, Length: pj.Length, SourceLayout: pj.SourceLayout})
 	if !f.deadLetter(ctx, body) {
 		d.retry(ctx, deliveries)
 		return

@@ -5,11 +5,15 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/s3test"
+	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/sqlite"
 )
 
 // A multipart copy corrupted on the destination's disk keeps its size and ETag.
@@ -48,6 +52,7 @@ func TestSyncRewritesMultipartWithEqualETag(t *testing.T) {
 	require.GreaterOrEqual(t, p.UploadBytes.Load()-before, int64(len(big)), "every byte was sent again")
 	s3test.Verify(t, a, sb, "", b, db, "", true)
 }
+
 // A single-part copy corrupted on the destination's disk keeps its MD5-looking ETag:
 // --compare checksum reads the data instead of trusting it, finds it and repairs it.
 func TestCompareChecksumFindsCorruptedSinglePart(t *testing.T) {
@@ -98,4 +103,74 @@ func TestCompareChecksumSaysHow(t *testing.T) {
 	require.Equal(t, int64(2), st.ComparedChecksums)
 	require.Zero(t, st.ComparedData)
 	require.Zero(t, pa.Gets.Load()+pb.Gets.Load(), "object GETs")
+}
+
+// A source uploaded with parts of unequal sizes (8, 6, 10, 5 MiB: their sum is also 3 x 8
+// + 5, so the first part's size alone suggests an even layout) is copied with its own
+// layout and ETag, streamed, server-side and split across a fleet, each byte sent once.
+func TestSyncUnequalSourceParts(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	sizes := []int{8 << 20, 6 << 20, 10 << 20, 5 << 20}
+	body := s3test.RandBytes(29 << 20)
+	etag := a.PutParts(t, sb, "uneven.bin", body, sizes, map[string]string{"kind": "uneven"})
+	a.PutParts(t, sb, "two.bin", body[:13<<20], []int{5 << 20, 8 << 20}, nil) // last part larger than the first
+
+	t.Run("streamed", func(t *testing.T) {
+		db := b.Bucket(t, "thub-dst")
+		p := s3test.NewFaultProxy(t, b.Endpoint)
+		res := run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), "", s3sync.Options{})
+		require.Empty(t, res.Failures)
+		require.Equal(t, int64(2), res.Copied)
+		s3test.Verify(t, a, sb, "", b, db, "", true)
+		require.Equal(t, etag, b.List(t, db, "")[1].ETag)
+		require.LessOrEqual(t, p.UploadBytes.Load(), int64(len(body)+13<<20+64<<10), "bytes sent more than once")
+		require.Empty(t, b.OpenUploads(t, db))
+	})
+	t.Run("server-side", func(t *testing.T) {
+		db := a.Bucket(t, "thub-dst")
+		res := run(t, a.Open(t, sb, "", ""), a.Open(t, db, "", ""), "", s3sync.Options{})
+		require.Empty(t, res.Failures)
+		require.True(t, res.ServerSide)
+		require.Equal(t, int64(2), res.Copied)
+		s3test.Verify(t, a, sb, "", a, db, "", true)
+	})
+	t.Run("fleet", func(t *testing.T) {
+		db := b.Bucket(t, "thub-dst")
+		runFleet(t, a.Open(t, sb, "", ""), b.Open(t, db, "", ""), 1<<20)
+		s3test.Verify(t, a, sb, "", b, db, "", true)
+		require.Empty(t, b.OpenUploads(t, db))
+	})
+}
+
+// runFleet runs a finder and one fleet worker over a fresh state file until every found
+// object is settled; objects of at least giant bytes are split into part jobs.
+func runFleet(t *testing.T, src, dst objstore.Location, giant int64) state.Task {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	store, task := s3sync.StartedTask(t, ctx, "fleet")
+	q := store.Queue("jobs", sqlite.QueueOptions{})
+	opt := s3sync.Options{Concurrency: 8, ReceiveWait: 20 * time.Millisecond, JobVisibility: 10 * time.Second}
+	f := &s3sync.Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: "fleet", Opt: opt}
+	_, err := f.Run(ctx, task.RunID)
+	require.NoError(t, err)
+	fl := &s3sync.Fleet{Worker: &s3sync.Worker{Src: src, Dst: dst, Store: store, Queue: q, TaskID: "fleet", Opt: opt},
+		GiantThreshold: giant, RetryDelay: 100 * time.Millisecond, Grace: time.Second}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- fl.Serve(sctx) }()
+	for {
+		task, err = store.GetTask(ctx, "fleet")
+		require.NoError(t, err)
+		if task.Complete() {
+			break
+		}
+		require.NoError(t, ctx.Err(), "fleet did not settle: %+v", task.Counters)
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	require.NoError(t, <-served)
+	require.Zero(t, task.Counters.FailedObjects)
+	return task
 }

@@ -43,7 +43,11 @@ type PartJob struct {
 	UploadID string    `json:"uploadId"`
 	Part     int       `json:"part"`     // 1-based
 	Parts    int       `json:"parts"`    // number of parts of the upload
-	PartSize int64     `json:"partSize"` // all parts but the last have this size
+	PartSize int64     `json:"partSize"` // all parts but the last have this size (with Length: the largest part)
+	// Offset and Length place this part when the source's parts have unequal sizes
+	// (Length 0: the part is where PartSize puts it).
+	Offset int64 `json:"offset,omitempty"`
+	Length int64 `json:"length,omitempty"`
 	// SourceLayout: the parts reproduce the source's own layout, so the completed
 	// upload must have the source's ETag.
 	SourceLayout bool `json:"sourceLayout,omitempty"`
@@ -62,6 +66,15 @@ func (p PartJob) layout() layout {
 	return layout{size: p.Object.Size, partSize: p.PartSize, n: p.Parts, reproduced: p.SourceLayout}
 }
 
+// span is the byte range of the job's part in the object.
+func (p PartJob) span() (off, n int64) {
+	if p.Length > 0 {
+		return p.Offset, p.Length
+	}
+	lay := p.layout()
+	return lay.off(p.Part), lay.partLen(p.Part)
+}
+
 // EncodePart renders a part job message.
 func EncodePart(p PartJob) ([]byte, error) {
 	p.V, p.Kind = JobVersion, partKind
@@ -77,7 +90,8 @@ func DecodePart(b []byte) (PartJob, error) {
 	if p.V != JobVersion || p.Kind != partKind {
 		return PartJob{}, fmt.Errorf("decode part message: version %d kind %q, this build reads version %d kind %q", p.V, p.Kind, JobVersion, partKind)
 	}
-	if p.UploadID == "" || p.Part < 1 || p.Part > p.Parts || p.PartSize <= 0 || p.Object.Key == "" {
+	if p.UploadID == "" || p.Part < 1 || p.Part > p.Parts || p.PartSize <= 0 || p.Object.Key == "" ||
+		p.Offset < 0 || p.Length < 0 || p.Length > 0 && p.Offset+p.Length > p.Object.Size {
 		return PartJob{}, fmt.Errorf("decode part message: incomplete part %d/%d of %q", p.Part, p.Parts, p.Object.Key)
 	}
 	return p, nil

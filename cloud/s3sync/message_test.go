@@ -45,6 +45,25 @@ func TestDecodePartRefusesIncompleteParts(t *testing.T) {
 	require.Equal(t, "k\u00e9y \"q\"", p.Object.Key, "keys are JSON-encoded, unlike DTH's part messages")
 }
 
+// A part of a layout of unequal parts travels with its own offset and length; an old
+// message without them places the part by the part size.
+func TestPartJobSpan(t *testing.T) {
+	b, err := EncodePart(PartJob{Run: "r", Object: JobObject{Key: "g", Size: 29 << 20}, UploadID: "u", Part: 3, Parts: 4,
+		PartSize: 10 << 20, Offset: 14 << 20, Length: 10 << 20, SourceLayout: true})
+	require.NoError(t, err)
+	p, err := DecodePart(b)
+	require.NoError(t, err)
+	off, n := p.span()
+	require.Equal(t, [2]int64{14 << 20, 10 << 20}, [2]int64{off, n})
+	p, err = DecodePart([]byte(`{"v":1,"kind":"part","run":"r","object":{"key":"g","size":20971520},"uploadId":"u","part":3,"parts":3,"partSize":8388608}`))
+	require.NoError(t, err)
+	off, n = p.span()
+	require.Equal(t, [2]int64{16 << 20, 4 << 20}, [2]int64{off, n})
+	b, _ = EncodePart(PartJob{Run: "r", Object: JobObject{Key: "g", Size: 10}, UploadID: "u", Part: 1, Parts: 1, PartSize: 10, Offset: 5, Length: 10})
+	_, err = DecodePart(b)
+	require.Error(t, err, "a part beyond the object")
+}
+
 func TestParseEvents(t *testing.T) {
 	// S3 notifications URL-encode keys with form encoding; two records in one message.
 	evs, err := ParseEvents([]byte(`{"Records":[

@@ -179,7 +179,7 @@ func (w *Worker) uploadParts(ctx context.Context, p multipartPlan, uploadID stri
 		go func(i int) {
 			defer wg.Done()
 			defer w.lim.release()
-			part, err := w.copyPart(pctx, p.jo, uploadID, p.lay, i, p.withCRC)
+			part, err := w.copyPart(pctx, p.jo, uploadID, i, p.lay.off(i), p.lay.partLen(i), p.withCRC)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -211,8 +211,10 @@ func (w *Worker) uploadParts(ctx context.Context, p multipartPlan, uploadID stri
 func (w *Worker) completeUpload(ctx context.Context, p multipartPlan, uploadID string, parts []objstore.Part) (copied, error) {
 	c, err := w.checkParts(p, parts)
 	if err != nil {
+		// Every part's MD5 was checked as it was written, in the source's own layout:
+		// data that still does not give the source's ETag will not on another try.
 		_ = w.Dst.AbortUpload(ctx, p.jo.Key, uploadID)
-		return copied{}, fmt.Errorf("%w: upload aborted", err)
+		return copied{}, errPermanent{fmt.Errorf("%w: upload aborted", err)}
 	}
 	etag, err := w.Dst.CompleteUpload(ctx, p.jo.Key, uploadID, parts, c.full)
 	if err != nil {
@@ -224,10 +226,9 @@ func (w *Worker) completeUpload(ctx context.Context, p multipartPlan, uploadID s
 	return copied{etag, c.checksum}, nil
 }
 
-// copyPart moves one part, server-side or through a pooled buffer, with a few tries;
-// withCRC computes the part's CRC-64/NVME (streamed parts only).
-func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, lay layout, i int, withCRC bool) (objstore.Part, error) {
-	off, n := lay.off(i), lay.partLen(i)
+// copyPart moves part i (n bytes from off), server-side or through a pooled buffer, with
+// a few tries; withCRC computes the part's CRC-64/NVME (streamed parts only).
+func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, i int, off, n int64, withCRC bool) (objstore.Part, error) {
 	var err error
 	for try := 1; try <= 3; try++ {
 		var etag, crc string

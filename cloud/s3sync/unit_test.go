@@ -271,16 +271,33 @@ func TestJobEncoding(t *testing.T) {
 }
 
 func TestLayout(t *testing.T) {
-	w := &Worker{Opt: Options{}.Defaults()}
-	// A source uploaded with 8 MiB parts: reproduced.
-	lay := w.planLayout(JobObject{Size: 20 << 20, ETag: "x-3"}, objstore.Info{PartsCount: 3, PartSize: 8 << 20})
+	maxPart := Options{}.Defaults().MaxMemory
+	// A source uploaded with 8 MiB parts (the sizes its parts' HEADs gave): reproduced.
+	lay, ok := layoutOf(20<<20, []int64{8 << 20, 8 << 20, 4 << 20}, maxPart)
+	require.True(t, ok)
 	require.True(t, lay.reproduced)
 	require.Equal(t, 3, lay.n)
 	require.Equal(t, int64(4<<20), lay.partLen(3))
 	require.Equal(t, int64(16<<20), lay.off(3))
-	// Inconsistent first part size: fall back to our own layout.
-	lay = w.planLayout(JobObject{Size: 20 << 20, ETag: "x-3"}, objstore.Info{PartsCount: 3, PartSize: 5 << 20})
+	require.Nil(t, lay.offs, "an even layout travels as a part size")
+	// Inconsistent part sizes: fall back to our own layout.
+	lay, _ = layoutOf(20<<20, []int64{5 << 20, 5 << 20, 5 << 20}, maxPart)
 	require.False(t, lay.reproduced)
+	_, ok = layoutOf(20<<20, []int64{4 << 20, 4 << 20, 12 << 20}, maxPart)
+	require.False(t, ok, "parts below 5 MiB but the last")
+	_, ok = layoutOf(600<<20, []int64{300 << 20, 300 << 20}, maxPart)
+	require.False(t, ok, "parts above the memory bound")
+	// Unequal parts (8, 6, 10, 5 MiB) keep their boundaries.
+	lay, ok = layoutOf(29<<20, []int64{8 << 20, 6 << 20, 10 << 20, 5 << 20}, maxPart)
+	require.True(t, ok)
+	require.True(t, lay.reproduced)
+	require.Equal(t, []int64{0, 8 << 20, 14 << 20, 24 << 20}, []int64{lay.off(1), lay.off(2), lay.off(3), lay.off(4)})
+	require.Equal(t, []int64{8 << 20, 6 << 20, 10 << 20, 5 << 20}, []int64{lay.partLen(1), lay.partLen(2), lay.partLen(3), lay.partLen(4)})
+	require.Equal(t, int64(10<<20), lay.partSize, "the largest part")
+	// A last part larger than the first: unequal too.
+	lay, ok = layoutOf(13<<20, []int64{5 << 20, 8 << 20}, maxPart)
+	require.True(t, ok)
+	require.Equal(t, int64(8<<20), lay.partLen(2))
 	// A single-part source: our part size, grown to stay within 10,000 parts.
 	lay = defaultLayout(200<<30, 8<<20)
 	require.LessOrEqual(t, lay.n, maxParts)

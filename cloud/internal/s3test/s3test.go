@@ -132,18 +132,32 @@ func (g *Gateway) Put(t testing.TB, bucket, key string, body []byte, in *s3.PutO
 // a multipart ETag.
 func (g *Gateway) PutMultipart(t testing.TB, bucket, key string, body []byte, partSize int, meta map[string]string) string {
 	t.Helper()
+	var sizes []int
+	for off := 0; off < len(body); off += partSize {
+		sizes = append(sizes, min(partSize, len(body)-off))
+	}
+	return g.PutParts(t, bucket, key, body, sizes, meta)
+}
+
+// PutParts uploads body in parts of the given sizes (which must add up to its length):
+// a source whose part layout is not one part size.
+func (g *Gateway) PutParts(t testing.TB, bucket, key string, body []byte, sizes []int, meta map[string]string) string {
+	t.Helper()
 	ctx := context.Background()
 	cu, err := g.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		ContentType: aws.String("application/x-test-multipart"), Metadata: meta})
 	require.NoError(t, err)
 	var parts []types.CompletedPart
-	for i, off := 1, 0; off < len(body); i, off = i+1, off+partSize {
-		end := min(off+partSize, len(body))
+	off := 0
+	for i, size := range sizes {
+		i, end := i+1, off+size
 		up, err := g.Client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId,
 			PartNumber: aws.Int32(int32(i)), Body: bytes.NewReader(body[off:end])})
 		require.NoError(t, err)
 		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i)), ETag: up.ETag})
+		off = end
 	}
+	require.Equal(t, len(body), off, "part sizes of %q", key)
 	out, err := g.Client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
 	require.NoError(t, err)
