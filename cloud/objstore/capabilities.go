@@ -11,8 +11,8 @@ type ServerCopier interface {
 	// CanCopyFrom reports whether one credential set reaches src and this destination in
 	// one partition, so server-side copy works.
 	CanCopyFrom(src Location) bool
-	// CopyObject copies a whole object (≤ 5 GiB) with its headers and metadata, or, when
-	// h is not nil, with h instead.
+	// CopyObject copies a whole object (≤ 5 GiB) with its headers, metadata and tags, or,
+	// when h is not nil, with h instead (its Tags replace the object's tags).
 	CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstKey string, h *Headers) (etag string, err error)
 	// CopyPart copies length bytes from offset off of the source into part number of an upload.
 	CopyPart(ctx context.Context, src Location, srcKey, srcETag, dstKey, uploadID string, number int, off, length int64) (etag string, err error)
@@ -32,6 +32,16 @@ type OpaqueETagReporter interface {
 // them while streaming, send them with writes and check copies against the source's.
 type ChecksumTaker interface {
 	TakesChecksums() bool
+}
+
+// TagKeeper is implemented by *S3: the store keeps object tags (all presets but those
+// marked NoTags). The worker asks to copy tags where both sides keep them: it reads a
+// source's tags (one GetObjectTagging, only for objects whose answer counted some) and
+// writes them with the copy (Headers.Tags).
+type TagKeeper interface {
+	KeepsTags() bool
+	// Tags returns key's tag set URL-encoded ("" for none).
+	Tags(ctx context.Context, key string) (string, error)
 }
 
 // RegionDetector is implemented by *S3: an Amazon S3 bucket opened without a region asks
@@ -61,6 +71,7 @@ var (
 	_ ServerCopier       = (*S3)(nil)
 	_ OpaqueETagReporter = (*S3)(nil)
 	_ ChecksumTaker      = (*S3)(nil)
+	_ TagKeeper          = (*S3)(nil)
 	_ RegionDetector     = (*S3)(nil)
 	_ KeysDeleter        = (*S3)(nil)
 	_ BucketLocation     = (*S3)(nil)
@@ -71,6 +82,12 @@ var (
 func OpaqueETags(l Location) bool {
 	o, ok := l.(OpaqueETagReporter)
 	return ok && o.OpaqueETags()
+}
+
+// KeepsTags reports whether l keeps object tags.
+func KeepsTags(l Location) bool {
+	t, ok := l.(TagKeeper)
+	return ok && t.KeepsTags()
 }
 
 // TakesChecksums reports whether l reads and writes full-object CRC-64/NVME checksums.

@@ -222,6 +222,9 @@ func (l *lean) get(ctx context.Context, fullKey, key, ifMatch string, checksums 
 	if v := rh.Get("X-Amz-Mp-Parts-Count"); v != "" {
 		info.PartsCount, _ = strconv.Atoi(v)
 	}
+	if v := rh.Get("X-Amz-Tagging-Count"); v != "" {
+		info.TagCount, _ = strconv.Atoi(v)
+	}
 	info.SSE = rh.Get("X-Amz-Server-Side-Encryption")
 	if rh.Get("X-Amz-Checksum-Type") != "COMPOSITE" {
 		info.CRC64NVME = rh.Get("X-Amz-Checksum-Crc64nvme")

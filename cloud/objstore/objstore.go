@@ -57,6 +57,10 @@ type Headers struct {
 	Metadata           map[string]string
 	// ModTime is the source's modification time; local directories set it on the file.
 	ModTime time.Time
+	// Tags is the object's tag set, URL-encoded as S3's x-amz-tagging (k1=v1&k2=v2), for
+	// a write to a location that keeps tags (TagKeeper); "" writes none. An answer (Info)
+	// never fills it: its TagCount says whether TagKeeper.Tags has some to read.
+	Tags string
 }
 
 // Info is what a HEAD or GET tells about an object.
@@ -73,6 +77,9 @@ type Info struct {
 	// CRC64NVME is the object's full-object checksum (base64) where the store keeps one
 	// and the location takes checksums; "" otherwise (and for part or range reads).
 	CRC64NVME string
+	// TagCount is the number of tags the store said the object has (0 when it has none,
+	// or when the store or the credentials do not say).
+	TagCount int
 }
 
 // OpaqueETag reports whether the object's ETag is not the MD5 of its content although

@@ -25,15 +25,18 @@ type Provider struct {
 	NeedsEndpoint bool
 	// DefaultRegion is used when no region is given.
 	DefaultRegion string
+	// NoTags: the store keeps no object tags (or refuses the tagging API), so none are
+	// read from it or written to it.
+	NoTags bool
 }
 
 var providers = map[string]Provider{
 	"aws":           {Name: "aws", AWS: true, DefaultRegion: "us-east-1"},
 	"aliyun-oss":    {Name: "aliyun-oss", EndpointTemplate: "https://oss-{region}.aliyuncs.com", DefaultRegion: "cn-hangzhou"},
 	"tencent-cos":   {Name: "tencent-cos", EndpointTemplate: "https://cos.{region}.myqcloud.com", DefaultRegion: "ap-guangzhou"},
-	"qiniu-kodo":    {Name: "qiniu-kodo", EndpointTemplate: "https://s3-{region}.qiniucs.com", DefaultRegion: "cn-east-1"},
-	"gcs":           {Name: "gcs", EndpointTemplate: "https://storage.googleapis.com", PathStyle: true, DefaultRegion: "auto"},
-	"cloudflare-r2": {Name: "cloudflare-r2", NeedsEndpoint: true, PathStyle: true, DefaultRegion: "auto"},
+	"qiniu-kodo":    {Name: "qiniu-kodo", EndpointTemplate: "https://s3-{region}.qiniucs.com", DefaultRegion: "cn-east-1", NoTags: true},
+	"gcs":           {Name: "gcs", EndpointTemplate: "https://storage.googleapis.com", PathStyle: true, DefaultRegion: "auto", NoTags: true},
+	"cloudflare-r2": {Name: "cloudflare-r2", NeedsEndpoint: true, PathStyle: true, DefaultRegion: "auto", NoTags: true},
 	"minio":         {Name: "minio", NeedsEndpoint: true, PathStyle: true, DefaultRegion: "us-east-1"},
 	"other":         {Name: "other", NeedsEndpoint: true, PathStyle: true, DefaultRegion: "us-east-1"},
 }

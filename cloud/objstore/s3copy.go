@@ -46,8 +46,12 @@ func (s *S3) CopyObject(ctx context.Context, src Location, srcKey, srcETag, dstK
 		in.ContentType, in.CacheControl, in.ContentDisposition = strp(h.ContentType), strp(h.CacheControl), strp(h.ContentDisposition)
 		in.ContentEncoding, in.ContentLanguage, in.Expires = strp(h.ContentEncoding), strp(h.ContentLanguage), parseExpires(h.Expires)
 	}
-	if s.cfg.Tagging != "" {
+	switch {
+	case s.cfg.Tagging != "":
 		in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, aws.String(s.cfg.Tagging)
+	case h != nil && !s.provider.NoTags:
+		// Headers given replace the object's: its tags too (none when h has none).
+		in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, aws.String(h.Tags)
 	}
 	out, err := s.client.CopyObject(ctx, in)
 	if err != nil {

@@ -27,7 +27,7 @@ func (s *S3) Head(ctx context.Context, key string, partNumber int) (Info, error)
 	info := objectAnswer{out.ContentLength, out.ETag, out.LastModified, out.StorageClass, out.ContentType,
 		out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString,
 		out.Metadata, out.PartsCount, out.ServerSideEncryption, out.SSECustomerAlgorithm, out.ChecksumType,
-		out.ChecksumCRC64NVME}.info(key, partNumber == 0)
+		out.ChecksumCRC64NVME, out.TagCount}.info(key, partNumber == 0)
 	if partNumber > 0 {
 		info.PartSize = info.Size
 		info.Size = rangeTotal(out.ContentRange, -1) // the object's size is not in a part HEAD
@@ -69,7 +69,7 @@ func (s *S3) Get(ctx context.Context, key string, off, length int64, ifMatch str
 	info := objectAnswer{out.ContentLength, out.ETag, out.LastModified, out.StorageClass, out.ContentType,
 		out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString,
 		out.Metadata, out.PartsCount, out.ServerSideEncryption, out.SSECustomerAlgorithm, out.ChecksumType,
-		out.ChecksumCRC64NVME}.info(key, in.Range == nil)
+		out.ChecksumCRC64NVME, out.TagCount}.info(key, in.Range == nil)
 	info.Size = rangeTotal(out.ContentRange, info.Size)
 	return out.Body, info, nil
 }
@@ -87,6 +87,7 @@ type objectAnswer struct {
 	customerKey                                                         *string
 	checksumType                                                        types.ChecksumType
 	crc                                                                 *string
+	tags                                                                *int32
 }
 
 // info is the answer as an Info; whole: the whole object was asked for, so a
@@ -99,7 +100,7 @@ func (a objectAnswer) info(key string, whole bool) Info {
 			ContentDisposition: aws.ToString(a.disposition), ContentEncoding: aws.ToString(a.encoding),
 			ContentLanguage: aws.ToString(a.language), Expires: aws.ToString(a.expires), Metadata: a.metadata,
 			ModTime: aws.ToTime(a.modified)},
-		PartsCount: int(aws.ToInt32(a.parts)), SSE: sseOf(a.sse, a.customerKey),
+		PartsCount: int(aws.ToInt32(a.parts)), SSE: sseOf(a.sse, a.customerKey), TagCount: int(aws.ToInt32(a.tags)),
 	}
 	if whole && a.checksumType != types.ChecksumTypeComposite {
 		info.CRC64NVME = aws.ToString(a.crc)

@@ -82,7 +82,7 @@ func (s *S3) Put(ctx context.Context, key string, body []byte, sums Sums, h Head
 		ContentType: strp(h.ContentType), CacheControl: strp(h.CacheControl), ContentDisposition: strp(h.ContentDisposition),
 		ContentEncoding: strp(h.ContentEncoding), ContentLanguage: strp(h.ContentLanguage), Expires: parseExpires(h.Expires),
 		Metadata: h.Metadata, StorageClass: types.StorageClass(s.cfg.StorageClass), ACL: types.ObjectCannedACL(s.cfg.ACL),
-		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: strp(s.cfg.Tagging), RequestPayer: s.payer(),
+		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: s.tagging(h), RequestPayer: s.payer(),
 	}
 	if s.lean != nil && len(md5) > 0 {
 		if etag, sse, ok, err := s.lean.put(ctx, s.full(key), body, md5, in); ok {
@@ -108,7 +108,7 @@ func (s *S3) CreateUpload(ctx context.Context, key string, h Headers, crc bool) 
 		ContentType: strp(h.ContentType), CacheControl: strp(h.CacheControl), ContentDisposition: strp(h.ContentDisposition),
 		ContentEncoding: strp(h.ContentEncoding), ContentLanguage: strp(h.ContentLanguage), Expires: parseExpires(h.Expires),
 		Metadata: h.Metadata, StorageClass: types.StorageClass(s.cfg.StorageClass), ACL: types.ObjectCannedACL(s.cfg.ACL),
-		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: strp(s.cfg.Tagging), RequestPayer: s.payer(),
+		ServerSideEncryption: sse, SSEKMSKeyId: kms, Tagging: s.tagging(h), RequestPayer: s.payer(),
 	}
 	if crc && s.checksums {
 		in.ChecksumAlgorithm, in.ChecksumType = types.ChecksumAlgorithmCrc64nvme, types.ChecksumTypeFullObject

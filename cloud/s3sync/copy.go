@@ -35,9 +35,11 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 	}
 	defer w.lim.release()
 	sc := w.Dst.(objstore.ServerCopier)
-	// withSrcETag copies the headers and records the source ETag: the copy's ETag differs
-	// from the source's when either side uses SSE-KMS, and later runs compare through it.
-	withSrcETag := func() (*objstore.Headers, error) {
+	// headers reads the source's headers (one HEAD) for a copy that replaces them rather
+	// than letting the store copy them: with the source ETag in metadata when the copy's
+	// ETag differs from the source's (SSE-KMS on either side), and with the tags copied
+	// or left out as asked.
+	headers := func(srcETag bool) (*objstore.Headers, error) {
 		info, err := w.Src.Head(ctx, jo.Key, 0)
 		if err != nil {
 			return nil, err
@@ -46,13 +48,19 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 			w.srcOpaque.Store(true)
 		}
 		h := copyHeaders(info, jo)
-		addSrcETag(h, jo.ETag)
+		if srcETag {
+			addSrcETag(h, jo.ETag)
+		}
+		if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
+			return nil, err
+		}
 		return &h, nil
 	}
 	var h *objstore.Headers
-	if jo.ETag != "" && (w.dstOpaque() || w.srcOpaque.Load()) {
+	opaque := jo.ETag != "" && (w.dstOpaque() || w.srcOpaque.Load())
+	if opaque || w.Opt.NoTags && objstore.KeepsTags(w.Dst) {
 		var err error
-		if h, err = withSrcETag(); err != nil {
+		if h, err = headers(opaque); err != nil {
 			return "", err
 		}
 	}
@@ -65,7 +73,7 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 		return etag, nil
 	}
 	// A plain copy keeps the ETag unless encryption makes it opaque on either side.
-	if h, err = withSrcETag(); err != nil {
+	if h, err = headers(true); err != nil {
 		return "", fmt.Errorf("check copy of %s: %w", jo.Key, err)
 	}
 	if !w.srcOpaque.Load() && !w.dstOpaque() && isMD5ETag(etag) {
@@ -161,6 +169,9 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 	}
 	h := copyHeaders(info, jo)
 	addSrcETag(h, jo.ETag)
+	if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
+		return copied{}, err
+	}
 	etag, err := w.Dst.Put(ctx, jo.Key, buf, sums, h)
 	if err != nil {
 		return copied{}, markDst(err)

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/s3test"
@@ -173,4 +176,56 @@ func runFleet(t *testing.T, src, dst objstore.Location, giant int64) state.Task 
 	require.NoError(t, <-served)
 	require.Zero(t, task.Counters.FailedObjects)
 	return task
+}
+
+// Object tags are copied where both stores keep them (single PUTs, multipart uploads,
+// server-side copies); --tags sets its own instead; Options.NoTags leaves them out.
+func TestSyncCopiesTags(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	a.Put(t, sb, "small.txt", []byte("small"), &s3.PutObjectInput{Tagging: aws.String("team=a%20b&cost=42")})
+	a.Put(t, sb, "untagged.txt", []byte("plain"), nil)
+	a.PutMultipart(t, sb, "multi.bin", s3test.RandBytes(11<<20), 5<<20, nil)
+	_, err := a.Client.PutObjectTagging(context.Background(), &s3.PutObjectTaggingInput{Bucket: aws.String(sb), Key: aws.String("multi.bin"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("kind"), Value: aws.String("multi/part")}}}})
+	require.NoError(t, err)
+	a.Put(t, sb, "split.bin", s3test.RandBytes(17<<20), &s3.PutObjectInput{Tagging: aws.String("kind=split")}) // parts here
+	want := map[string]map[string]string{
+		"small.txt": {"team": "a b", "cost": "42"}, "untagged.txt": {}, "multi.bin": {"kind": "multi/part"}, "split.bin": {"kind": "split"},
+	}
+	for k, tags := range want {
+		require.Equal(t, tags, a.Tags(t, sb, k), "seeded tags of %s", k)
+	}
+	for _, c := range []struct {
+		name string
+		g    *s3test.Gateway
+	}{{"streamed", b}, {"server-side", a}} {
+		t.Run(c.name, func(t *testing.T) {
+			db := c.g.Bucket(t, "thub-dst")
+			res := run(t, a.Open(t, sb, "", ""), c.g.Open(t, db, "", ""), "", s3sync.Options{})
+			require.Empty(t, res.Failures)
+			require.Equal(t, c.g == a, res.ServerSide)
+			for k, tags := range want {
+				require.Equal(t, tags, c.g.Tags(t, db, k), "tags of %s", k)
+			}
+
+			db = c.g.Bucket(t, "thub-notags")
+			res = run(t, a.Open(t, sb, "", ""), c.g.Open(t, db, "", ""), "", s3sync.Options{NoTags: true})
+			require.Empty(t, res.Failures)
+			for k := range want {
+				require.Empty(t, c.g.Tags(t, db, k), "tags of %s with NoTags", k)
+			}
+
+			db = c.g.Bucket(t, "thub-settags")
+			cfg := c.g.Config("")
+			cfg.Tagging = "fixed=yes"
+			dst, err := objstore.OpenS3(context.Background(), db, "", cfg)
+			require.NoError(t, err)
+			res = run(t, a.Open(t, sb, "", ""), dst, "", s3sync.Options{})
+			require.Empty(t, res.Failures)
+			for k := range want {
+				require.Equal(t, map[string]string{"fixed": "yes"}, c.g.Tags(t, db, k), "--tags on %s", k)
+			}
+		})
+	}
 }

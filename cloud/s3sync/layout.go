@@ -219,6 +219,9 @@ func (w *Worker) planMultipart(ctx context.Context, jo JobObject) (multipartPlan
 	}
 	h := copyHeaders(info, jo)
 	addSrcETag(h, jo.ETag)
+	if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
+		return multipartPlan{}, err
+	}
 	return multipartPlan{jo: jo, lay: lay, srcOpaque: info.OpaqueETag(), info: info, part: part, h: h}, nil
 }
 

@@ -52,6 +52,9 @@ type Options struct {
 	// Delete removes destination objects (within the selection) that the source lacks.
 	Delete bool
 	DryRun bool
+	// NoTags leaves object tags out of copies; by default they are copied where both
+	// stores keep tags.
+	NoTags bool
 
 	// Concurrency is the number of object/part transfers in flight (default 64); it also
 	// sizes connection pools. Adaptive control lowers it on throttling.

@@ -200,6 +200,18 @@ func (g *Gateway) CRC(t testing.TB, bucket, key string) string {
 	return aws.ToString(out.ChecksumCRC64NVME)
 }
 
+// Tags returns an object's tags.
+func (g *Gateway) Tags(t testing.TB, bucket, key string) map[string]string {
+	t.Helper()
+	out, err := g.Client.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	require.NoError(t, err, "tags of %q", key)
+	tags := map[string]string{}
+	for _, tag := range out.TagSet {
+		tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	return tags
+}
+
 // Listed is one listed object.
 type Listed struct {
 	Key  string
