@@ -42,6 +42,16 @@ type TagKeeper interface {
 	KeepsTags() bool
 	// Tags returns key's tag set URL-encoded ("" for none).
 	Tags(ctx context.Context, key string) (string, error)
+	// TagsOverride is the tag set every write here gets instead of the object's own
+	// (S3Config.Tagging), "" when copies keep the source's.
+	TagsOverride() string
+}
+
+// HeaderKeeper is implemented by *S3: objects keep content headers (Content-Type, ...)
+// and user metadata, which the finder compares to find a change of them alone (a local
+// directory keeps neither).
+type HeaderKeeper interface {
+	KeepsHeaders() bool
 }
 
 // RegionDetector is implemented by *S3: an Amazon S3 bucket opened without a region asks
@@ -72,6 +82,7 @@ var (
 	_ OpaqueETagReporter = (*S3)(nil)
 	_ ChecksumTaker      = (*S3)(nil)
 	_ TagKeeper          = (*S3)(nil)
+	_ HeaderKeeper       = (*S3)(nil)
 	_ RegionDetector     = (*S3)(nil)
 	_ KeysDeleter        = (*S3)(nil)
 	_ BucketLocation     = (*S3)(nil)
@@ -82,6 +93,12 @@ var (
 func OpaqueETags(l Location) bool {
 	o, ok := l.(OpaqueETagReporter)
 	return ok && o.OpaqueETags()
+}
+
+// KeepsHeaders reports whether l keeps content headers and user metadata.
+func KeepsHeaders(l Location) bool {
+	k, ok := l.(HeaderKeeper)
+	return ok && k.KeepsHeaders()
 }
 
 // KeepsTags reports whether l keeps object tags.

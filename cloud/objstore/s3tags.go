@@ -13,6 +13,12 @@ import (
 // KeepsTags reports whether the store keeps object tags (see Provider.NoTags).
 func (s *S3) KeepsTags() bool { return !s.provider.NoTags }
 
+// KeepsHeaders: S3 objects keep content headers and user metadata.
+func (s *S3) KeepsHeaders() bool { return true }
+
+// TagsOverride is the tag set every write gets (--tags), "" when copies keep their own.
+func (s *S3) TagsOverride() string { return s.cfg.Tagging }
+
 // Tags reads key's tag set (GetObjectTagging) and returns it as x-amz-tagging takes it.
 func (s *S3) Tags(ctx context.Context, key string) (string, error) {
 	out, err := s.client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)),

@@ -229,3 +229,46 @@ func TestSyncCopiesTags(t *testing.T) {
 		})
 	}
 }
+
+// A change of an object's headers or metadata alone keeps its ETag. The default compare
+// sees that the source was written after its copy (LastModified) and compares the
+// headers of both (two HEADs for such objects only); --compare checksum compares them
+// with the data, tags too.
+func TestSyncMetadataOnlyChange(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	body := []byte("same bytes, new headers")
+	put := func(key, ctype string, meta map[string]string) {
+		a.Put(t, sb, key, body, &s3.PutObjectInput{ContentType: aws.String(ctype), Metadata: meta})
+	}
+	put("doc.txt", "text/plain", map[string]string{"version": "1"})
+	put("other.txt", "text/plain", map[string]string{"version": "1"})
+	src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	require.Equal(t, int64(2), run(t, src, dst, statePath, s3sync.Options{}).Copied)
+
+	time.Sleep(1100 * time.Millisecond) // the source changes in a later second than the copy was written
+	etag := a.List(t, sb, "")[0].ETag
+	put("doc.txt", "text/markdown", map[string]string{"version": "2", "reviewed": "yes"})
+	require.Equal(t, etag, a.List(t, sb, "")[0].ETag, "a metadata-only change keeps the ETag")
+	res := run(t, src, dst, statePath, s3sync.Options{})
+	require.Equal(t, int64(1), res.Copied, "the default compare missed a metadata-only change")
+	require.Equal(t, a.Head(t, sb, "doc.txt"), b.Head(t, db, "doc.txt"))
+	require.Zero(t, run(t, src, dst, statePath, s3sync.Options{}).Copied, "current again")
+	require.Zero(t, run(t, src, dst, "", s3sync.Options{}).Copied, "current again, without the task's records")
+
+	// --compare checksum compares headers and tags with the data.
+	time.Sleep(1100 * time.Millisecond)
+	put("other.txt", "text/plain", map[string]string{"version": "3"})
+	res = run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareChecksum})
+	require.Equal(t, int64(1), res.Copied)
+	require.Equal(t, a.Head(t, sb, "other.txt"), b.Head(t, db, "other.txt"))
+	_, err := a.Client.PutObjectTagging(context.Background(), &s3.PutObjectTaggingInput{Bucket: aws.String(sb), Key: aws.String("doc.txt"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("state"), Value: aws.String("final")}}}})
+	require.NoError(t, err)
+	res = run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareChecksum})
+	require.Equal(t, int64(1), res.Copied, "a tag-only change")
+	require.Equal(t, map[string]string{"state": "final"}, b.Tags(t, db, "doc.txt"))
+	require.Zero(t, run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareChecksum}).Copied)
+	s3test.Verify(t, a, sb, "", b, db, "", true)
+}
