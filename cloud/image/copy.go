@@ -328,7 +328,7 @@ func subsetIndex(m manifest.Manifest, platforms []string) (manifest.Manifest, er
 				have = append(have, d.Platform.String())
 			}
 		}
-		return nil, fmt.Errorf("none of the platforms %s is in the index (it has %s)", strings.Join(platforms, ", "), strings.Join(have, ", "))
+		return nil, fmt.Errorf("%w: none of the platforms %s is in the index (it has %s)", errNoPlatform, strings.Join(platforms, ", "), strings.Join(have, ", "))
 	}
 	for _, d := range dl {
 		// buildkit attestation manifests name their image in an annotation
@@ -428,7 +428,7 @@ func retryable(err error) bool {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, errs.ErrNotFound), errors.Is(err, errs.ErrHTTPUnauthorized),
 		errors.Is(err, errs.ErrInvalidReference), errors.Is(err, errs.ErrUnsupportedMediaType),
-		errors.Is(err, errNotWritable), errors.Is(err, errUnreachable):
+		errors.Is(err, errNotWritable), errors.Is(err, errUnreachable), errors.Is(err, errNoPlatform):
 		return false
 	}
 	return true
@@ -437,6 +437,8 @@ func retryable(err error) bool {
 var (
 	errNotWritable = errors.New("destination not writable")
 	errUnreachable = errors.New("registry unreachable")
+	// errNoPlatform: the index has none of the requested platforms (no retry adds one).
+	errNoPlatform = errors.New("platform not in the image")
 )
 
 // describeErr rewrites low-level registry errors into what the user must fix. write

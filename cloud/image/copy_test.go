@@ -102,3 +102,20 @@ func TestCopyVerifiedBySkopeo(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// A platform the index does not have will not appear on a retry: the image fails at
+// once, with one attempt, naming what the index has.
+func TestMissingPlatformFailsAtOnce(t *testing.T) {
+	r, ctx, rc, ns := setup(t)
+	push(t, rc, r.open+"/"+ns+"/multi:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{10 << 10}, Seed: 7})
+	e := newEngine(t, Config{Access: r.access()})
+	start := time.Now()
+	res := e.Copy(ctx, Item{Source: r.open + "/" + ns + "/multi:v1", Destination: r.open + "/" + ns + "/copy:v1"},
+		CopyOptions{Platforms: []string{"linux/s390x"}, Attempts: 3}, nil)
+	if res.Status != state.ItemFailed || res.Attempts != 1 {
+		t.Fatalf("status %s after %d attempts (%s), want FAILED after 1", res.Status, res.Attempts, time.Since(start))
+	}
+	if !strings.Contains(res.Error, "linux/s390x") || !strings.Contains(res.Error, "linux/arm64") {
+		t.Fatalf("error %q does not say what was asked and what the index has", res.Error)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -52,7 +53,7 @@ func (l *Local) Check(ctx context.Context, write bool) error {
 	st, err := os.Stat(l.root)
 	if errors.Is(err, fs.ErrNotExist) && write {
 		if err := os.MkdirAll(l.root, 0o755); err != nil {
-			return fmt.Errorf("create destination directory %s: %w", l.root, err)
+			return fmt.Errorf("create destination directory %s: %w", l.root, classify(err))
 		}
 		return nil
 	}
@@ -61,6 +62,16 @@ func (l *Local) Check(ctx context.Context, write bool) error {
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("%s is not a directory", l.root)
+	}
+	if write {
+		// A directory that takes no file (read-only, not ours, full of inodes) fails
+		// every object: say so before anything is copied.
+		f, err := os.CreateTemp(l.root, localTmp+"check-*")
+		if err != nil {
+			return fmt.Errorf("destination directory %s is not writable: %w", l.root, classify(err))
+		}
+		f.Close()
+		os.Remove(f.Name())
 	}
 	return nil
 }
@@ -214,11 +225,11 @@ func (l *Local) Head(ctx context.Context, key string, partNumber int) (Info, err
 		return Info{}, err
 	}
 	st, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) || err == nil && st.IsDir() {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || err == nil && st.IsDir() {
 		return Info{}, fmt.Errorf("head %s: %w", p, ErrNotFound)
 	}
 	if err != nil {
-		return Info{}, fmt.Errorf("head %s: %w", p, err)
+		return Info{}, fmt.Errorf("head %s: %w", p, classify(err))
 	}
 	return Info{Object: fileObject(key, st), Headers: Headers{ContentType: mime.TypeByExtension(path.Ext(key)), ModTime: st.ModTime()}}, nil
 }
@@ -238,7 +249,7 @@ func (l *Local) Get(ctx context.Context, key string, off, length int64, ifMatch 
 	p, _ := l.path(key)
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, Info{}, fmt.Errorf("open %s: %w", p, err)
+		return nil, Info{}, fmt.Errorf("open %s: %w", p, classify(err))
 	}
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		f.Close()
@@ -304,7 +315,7 @@ func (l *Local) Put(ctx context.Context, key string, body []byte, sums Sums, h H
 		if len(body) != 0 {
 			return "", fmt.Errorf("%w: %q ends in / but has data, so it cannot be a directory", ErrInvalidKey, key)
 		}
-		return "", os.MkdirAll(p, 0o755)
+		return "", classify(os.MkdirAll(p, 0o755))
 	}
 	if len(sum) > 0 {
 		if got := md5.Sum(body); hex.EncodeToString(got[:]) != hex.EncodeToString(sum) {
@@ -313,7 +324,7 @@ func (l *Local) Put(ctx context.Context, key string, body []byte, sums Sums, h H
 	}
 	err = writeFile(p, func(f *os.File) error { _, err := f.Write(body); return err }, h.ModTime)
 	if err != nil {
-		return "", fmt.Errorf("write %s: %w", p, err)
+		return "", fmt.Errorf("write %s: %w", p, classify(err))
 	}
 	s := md5.Sum(body)
 	return hex.EncodeToString(s[:]), nil
@@ -341,11 +352,11 @@ func (l *Local) CreateUpload(ctx context.Context, key string, h Headers, _ bool)
 	id := hex.EncodeToString(b[:])
 	dir, _ := l.uploadDir(id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create upload for %s: %w", key, err)
+		return "", fmt.Errorf("create upload for %s: %w", key, classify(err))
 	}
 	meta, _ := json.Marshal(localUpload{Key: key, ModTime: h.ModTime, Created: time.Now().UTC()})
 	if err := writeFile(filepath.Join(dir, "upload.json"), func(f *os.File) error { _, err := f.Write(meta); return err }, time.Time{}); err != nil {
-		return "", fmt.Errorf("create upload for %s: %w", key, err)
+		return "", fmt.Errorf("create upload for %s: %w", key, classify(err))
 	}
 	return id, nil
 }
@@ -384,7 +395,7 @@ func (l *Local) UploadPart(ctx context.Context, key, uploadID string, number int
 	name := fmt.Sprintf("part-%05d-%s", number, etag)
 	old, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("part-%05d-*", number)))
 	if err := writeFile(filepath.Join(dir, name), func(f *os.File) error { _, err := f.Write(body); return err }, time.Time{}); err != nil {
-		return "", fmt.Errorf("upload part %d of %s: %w", number, key, err)
+		return "", fmt.Errorf("upload part %d of %s: %w", number, key, classify(err))
 	}
 	for _, o := range old {
 		if filepath.Base(o) != name {
@@ -454,7 +465,7 @@ func (l *Local) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 		return nil
 	}, u.ModTime)
 	if err != nil {
-		return "", fmt.Errorf("complete upload of %s: %w", key, err)
+		return "", fmt.Errorf("complete upload of %s: %w", key, classify(err))
 	}
 	os.RemoveAll(dir)
 	return fmt.Sprintf("%s-%d", hex.EncodeToString(all.Sum(nil)), len(parts)), nil
@@ -493,7 +504,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("delete %s: %w", p, err)
+		return fmt.Errorf("delete %s: %w", p, classify(err))
 	}
 	return nil
 }

@@ -23,6 +23,22 @@ var (
 	ErrInvalidKey = errors.New("key cannot be stored here")
 	// ErrNoCredentials: none were given and the SDK's default chain found none.
 	ErrNoCredentials = errors.New("no credentials")
+
+	// Failures no retry fixes. The engine fails an object at once on them, and stops a
+	// run early on the ones that will hit every object (a read-only or full destination,
+	// a bucket that is gone, access denied before anything could be copied).
+
+	// ErrAccessDenied: the credentials may not do this (S3 AccessDenied and kin; EACCES, EPERM).
+	ErrAccessDenied = errors.New("access denied")
+	// ErrReadOnly: the destination is on a read-only file system (EROFS).
+	ErrReadOnly = errors.New("read-only file system")
+	// ErrNoSpace: the destination is full (ENOSPC, EDQUOT).
+	ErrNoSpace = errors.New("no space left")
+	// ErrNoBucket: the bucket does not exist (any more).
+	ErrNoBucket = errors.New("no such bucket")
+	// ErrRejected: the store refused the request as such (HTTP 400 InvalidArgument and
+	// kin, 405, 501): sent again it is refused again.
+	ErrRejected = errors.New("request refused")
 )
 
 // Object is one entry of a listing. Key is relative to the location's prefix.

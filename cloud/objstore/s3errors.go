@@ -98,18 +98,48 @@ func (s *S3) mapErr(op, key string, err error) error {
 		case "PreconditionFailed":
 			return fmt.Errorf("%s %s: %w", op, s.URL()+key, ErrPrecondition)
 		}
-		return fmt.Errorf("%s %s: %w", op, s.URL()+key, conciseAPIError{ae: ae, err: err})
+		return fmt.Errorf("%s %s: %w", op, s.URL()+key, conciseAPIError{ae: ae, err: err, kind: apiErrorKind(ae.ErrorCode(), err)})
 	}
 	return fmt.Errorf("%s %s: %w", op, s.URL()+key, err)
 }
 
+// apiErrorKind classes a service error code as one of the failures no retry fixes (nil
+// for the others: throttling, timeouts, a body cut short, a digest that did not match the
+// data sent are all worth another try).
+func apiErrorKind(code string, err error) error {
+	switch code {
+	case "AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+		"InvalidSecurity", "InvalidPayer", "NotSignedUp":
+		return ErrAccessDenied
+	case "NoSuchBucket":
+		return ErrNoBucket
+	case "InvalidArgument", "InvalidRequest", "KeyTooLongError", "MetadataTooLarge", "EntityTooLarge", "EntityTooSmall",
+		"InvalidStorageClass", "InvalidTag", "InvalidObjectName", "InvalidEncryptionAlgorithmError", "InvalidDigest",
+		"MalformedXML", "InvalidURI", "InvalidObjectState", "NotImplemented",
+		"MethodNotAllowed", "UnsupportedOperation", "InvalidRange", "MissingContentLength", "TooManyParts":
+		return ErrRejected
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case 405, 501:
+			return ErrRejected
+		}
+	}
+	return nil
+}
+
 // conciseAPIError says what the service answered in the words a user reads on a failed
 // object ("AccessDenied: Access Denied (HTTP 403, request id X)"), without the SDK's
-// operation prefix and host id; the SDK's error stays underneath for errors.As.
+// operation prefix and host id; the SDK's error stays underneath for errors.As, and its
+// class (kind, one of the sentinels; nil when a retry may help) for errors.Is.
 type conciseAPIError struct {
-	ae  smithy.APIError
-	err error
+	ae   smithy.APIError
+	err  error
+	kind error
 }
+
+func (e conciseAPIError) Is(target error) bool { return e.kind != nil && target == e.kind }
 
 func (e conciseAPIError) Error() string {
 	msg := e.ae.ErrorCode()

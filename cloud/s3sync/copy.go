@@ -64,7 +64,11 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 			return "", err
 		}
 	}
-	etag, err := sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h)
+	var etag string
+	err := w.tagged(h, func() (err error) {
+		etag, err = sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h)
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
@@ -81,10 +85,11 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 		return "", fmt.Errorf("server-side copy of %s produced ETag %s, the source has %s: copy removed", jo.Key, etag, jo.ETag)
 	}
 	// Copy again, now with the source ETag in metadata.
-	if etag, err = sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h); err != nil {
-		return "", err
-	}
-	return etag, nil
+	err = w.tagged(h, func() (err error) {
+		etag, err = sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h)
+		return err
+	})
+	return etag, err
 }
 
 // maxUserMetadata is S3's limit on user metadata (keys and values, in bytes).
@@ -172,7 +177,11 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 	if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
 		return copied{}, err
 	}
-	etag, err := w.Dst.Put(ctx, jo.Key, buf, sums, h)
+	var etag string
+	err = w.tagged(&h, func() (err error) {
+		etag, err = w.Dst.Put(ctx, jo.Key, buf, sums, h)
+		return err
+	})
 	if err != nil {
 		return copied{}, markDst(err)
 	}

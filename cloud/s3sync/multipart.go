@@ -142,7 +142,11 @@ func (w *Worker) abortOthers(ctx context.Context, key string, uploads []objstore
 // finds it; an upload that cannot be recorded is aborted again.
 func (w *Worker) openUpload(ctx context.Context, runID string, p multipartPlan, attempts int) (string, error) {
 	jo := p.jo
-	uploadID, err := w.Dst.CreateUpload(ctx, jo.Key, p.h, p.withCRC)
+	var uploadID string
+	err := w.tagged(&p.h, func() (err error) {
+		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, p.h, p.withCRC)
+		return err
+	})
 	if err != nil {
 		return "", markDst(err)
 	}
@@ -243,7 +247,7 @@ func (w *Worker) copyPart(ctx context.Context, jo JobObject, uploadID string, i 
 		if err == nil {
 			return objstore.Part{Number: i, Size: n, ETag: etag, CRC64NVME: crc}, nil
 		}
-		if ctx.Err() != nil || errors.Is(err, objstore.ErrPrecondition) || errors.Is(err, objstore.ErrNotFound) {
+		if ctx.Err() != nil || errors.Is(err, objstore.ErrPrecondition) || errors.Is(err, objstore.ErrNotFound) || isPermanent(err) {
 			break
 		}
 		_ = wait.Sleep(ctx, time.Duration(try)*500*time.Millisecond)

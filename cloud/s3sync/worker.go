@@ -44,6 +44,14 @@ type Worker struct {
 	// srcOpaque: a source object was seen with SSE-KMS/SSE-C, so server-side copies from
 	// it change ETags and carry the source ETag in metadata from the start.
 	srcOpaque atomic.Bool
+	// copiedOne: an object was copied, so an access denial is about that object (a
+	// policy on a prefix), not the whole location.
+	copiedOne atomic.Bool
+	// tagsOff: a side refused tags (read or write) although it keeps objects: no more
+	// tags this run (warned once).
+	tagsOff atomic.Bool
+	// halt, set by Serve, stops the run on a failure every object would meet.
+	halt func(error)
 }
 
 func (w *Worker) init() {
@@ -76,6 +84,9 @@ func (w *Worker) ServerSide() bool { w.init(); return w.serverS }
 // in flight (the local run stops when its finder is done and the queue is empty).
 func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool, error)) error {
 	w.init()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w.halt = func(err error) { cancel(&StopError{Err: err}) }
 	var (
 		wg      sync.WaitGroup
 		errMu   sync.Mutex
@@ -143,12 +154,49 @@ func (w *Worker) Serve(ctx context.Context, idle func(ctx context.Context) (bool
 		}
 	}
 	wg.Wait()
+	var stop *StopError
+	if errors.As(context.Cause(ctx), &stop) {
+		return stop
+	}
 	errMu.Lock()
 	defer errMu.Unlock()
 	if firstEr != nil {
 		return firstEr
 	}
 	return ctx.Err()
+}
+
+// StopError ends a run early: a failure that every object would meet (a read-only or
+// full destination, a bucket that is gone, access denied before any object could be
+// copied). It is said once, instead of once per object.
+type StopError struct{ Err error }
+
+func (e *StopError) Unwrap() error { return e.Err }
+
+func (e *StopError) Error() string {
+	var why string
+	switch {
+	case errors.Is(e.Err, objstore.ErrReadOnly):
+		why = "the destination is read-only"
+	case errors.Is(e.Err, objstore.ErrNoSpace):
+		why = "the destination is full (what was copied is kept; free space and run again to continue)"
+	case errors.Is(e.Err, objstore.ErrNoBucket):
+		why = "a bucket does not exist"
+	default:
+		why = "access denied before any object could be copied (check that the credentials may read the source's objects and write the destination's)"
+	}
+	return "run stopped, no object can be copied: " + why + ": " + e.Err.Error()
+}
+
+// stopsRun reports whether err will hit every object of the run.
+func (w *Worker) stopsRun(err error) bool {
+	switch {
+	case errors.Is(err, objstore.ErrReadOnly), errors.Is(err, objstore.ErrNoSpace), errors.Is(err, objstore.ErrNoBucket):
+		return true
+	case errors.Is(err, objstore.ErrAccessDenied):
+		return !w.copiedOne.Load()
+	}
+	return false
 }
 
 // Handle copies the objects of one job, writes their records in one batch and then
@@ -240,10 +288,20 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 	}
 	switch {
 	case err == nil:
+		w.copiedOne.Store(true)
 		rec.Status, rec.DestETag, rec.Checksum = state.ItemDone, c.etag, c.checksum
 		w.Opt.Logger.Debug("copied", "key", jo.Key, "size", jo.Size)
 	case errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination):
 		rec.Status, rec.Error = state.ItemSkipped, "source object no longer exists"
+	case ctx.Err() != nil:
+		// Stopped (Ctrl-C, a lost lease, a run stopped early): no outcome, and nothing to
+		// report: the job comes back to the next run.
+		rec.Status, rec.Error = state.ItemFailed, err.Error()
+		return rec, err
+	case w.halt != nil && w.stopsRun(err):
+		w.halt(err)
+		rec.Status, rec.Error = state.ItemFailed, err.Error()
+		return rec, err
 	default:
 		rec.Status, rec.Error = state.ItemFailed, err.Error()
 		w.Opt.Logger.Error("copy failed", "key", jo.Key, "err", err)
@@ -270,9 +328,14 @@ type errPermanent struct{ error }
 
 func (e errPermanent) Unwrap() error { return e.error }
 
+// isPermanent reports failures that fail an object at once: the engine's own, and the
+// classes of store answers no retry changes (access denied, read-only or full
+// destination, a bucket gone, a request the store refuses as such).
 func isPermanent(err error) bool {
 	var p errPermanent
-	return errors.As(err, &p) || errors.Is(err, objstore.ErrInvalidKey)
+	return errors.As(err, &p) || errors.Is(err, objstore.ErrInvalidKey) || errors.Is(err, objstore.ErrAccessDenied) ||
+		errors.Is(err, objstore.ErrReadOnly) || errors.Is(err, objstore.ErrNoSpace) || errors.Is(err, objstore.ErrNoBucket) ||
+		errors.Is(err, objstore.ErrRejected)
 }
 
 // copied is what a copy made: the destination ETag and, when it was computed, the

@@ -1,0 +1,194 @@
+package s3sync_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/internal/s3test"
+	"transferhub/cloud/objstore"
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state/sqlite"
+)
+
+// syncedLog is a log sink tests read after a run.
+type syncedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+func (l *syncedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
+
+// seedMany writes n small objects under prefix, 16 at a time.
+func seedMany(t *testing.T, g *s3test.Gateway, bucket, prefix string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	keys := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range keys {
+				g.Put(t, bucket, fmt.Sprintf("%sk%05d", prefix, i), []byte(fmt.Sprintf("object %d", i)), nil)
+			}
+		}()
+	}
+	for i := range n {
+		keys <- i
+	}
+	close(keys)
+	wg.Wait()
+}
+
+// syncErr runs a sync that is expected to fail as a whole and returns its error.
+func syncErr(t *testing.T, src, dst objstore.Location, opt s3sync.Options) error {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = s3sync.Sync(ctx, src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	require.Error(t, err)
+	return err
+}
+
+// A destination that denies every write stops the run at the first denial, with one
+// message, instead of trying each of 2,002 objects five times.
+func TestSyncStopsWhenTheDestinationDeniesWrites(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-ro")
+	seedMany(t, a, sb, "", 2002)
+	p := s3test.NewFaultProxy(t, b.Endpoint)
+	var writes atomic.Int64
+	p.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut && r.Method != http.MethodPost {
+			return false
+		}
+		writes.Add(1)
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+		return true
+	}
+	var logs syncedLog
+	err := syncErr(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), s3sync.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	var stop *s3sync.StopError
+	require.ErrorAs(t, err, &stop, "%v", err)
+	require.ErrorIs(t, err, objstore.ErrAccessDenied)
+	require.Contains(t, err.Error(), "access denied before any object could be copied")
+	require.Contains(t, err.Error(), "AccessDenied: Access Denied (HTTP 403")
+	require.Less(t, writes.Load(), int64(200), "writes tried")
+	require.Zero(t, strings.Count(logs.String(), "copy failed"), "per-object errors logged:\n%s", logs.String())
+}
+
+// A request the store refuses as such (HTTP 400 InvalidArgument) fails its object at
+// once; the others are copied.
+func TestSyncRefusedRequestFailsAtOnce(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	for _, k := range []string{"a.txt", "bad.txt", "c.txt"} {
+		a.Put(t, sb, k, []byte("data of "+k), nil)
+	}
+	p := s3test.NewFaultProxy(t, b.Endpoint)
+	var bad atomic.Int64
+	p.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/bad.txt") {
+			return false
+		}
+		bad.Add(1)
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Invalid argument</Message></Error>`)
+		return true
+	}
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	res := run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), statePath, s3sync.Options{})
+	require.Equal(t, int64(2), res.Copied)
+	require.Equal(t, int64(1), res.Failed)
+	require.Equal(t, "bad.txt", res.Failures[0].Key)
+	require.Contains(t, res.Failures[0].Error, "InvalidArgument")
+	// One attempt: the direct PUT and the SDK's, which takes over any answer it did not
+	// expect (not five attempts of two each).
+	require.LessOrEqual(t, bad.Load(), int64(2), "PUTs of bad.txt")
+	st, err := sqlite.Open(context.Background(), statePath)
+	require.NoError(t, err)
+	defer st.Close()
+	rec, err := st.GetObject(context.Background(), "task", "bad.txt")
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.Attempts)
+}
+
+// roDir returns a directory no file can be created in: a read-only tmpfs for root
+// (whom permissions do not stop), else a directory without write permission.
+func roDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ro")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	if os.Geteuid() == 0 {
+		out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir).CombinedOutput()
+		require.NoError(t, err, "mount a read-only tmpfs: %s", out)
+		t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+		return dir
+	}
+	require.NoError(t, os.Chmod(dir, 0o555))
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+	return dir
+}
+
+// A local destination that takes no file is refused before anything is copied.
+func TestSyncRefusesReadOnlyDirectory(t *testing.T) {
+	a, _ := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	a.Put(t, sb, "a.txt", []byte("a"), nil)
+	dir := roDir(t)
+	local, err := objstore.OpenLocal(dir)
+	require.NoError(t, err)
+	err = syncErr(t, a.Open(t, sb, "", ""), local, s3sync.Options{})
+	var side *s3sync.SideError
+	require.ErrorAs(t, err, &side)
+	require.Equal(t, "destination", side.Side)
+	require.Contains(t, err.Error(), "is not writable")
+	require.True(t, errors.Is(err, objstore.ErrReadOnly) || errors.Is(err, objstore.ErrAccessDenied), "%v", err)
+}
+
+// A destination file system that fills up mid-run stops the run with one message; what
+// was copied is kept and counted.
+func TestSyncStopsWhenTheDestinationIsFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a 1 MiB tmpfs (the full destination); the classification is unit-tested in objstore")
+	}
+	a, _ := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	for i := range 40 {
+		a.Put(t, sb, fmt.Sprintf("k%02d", i), s3test.RandBytes(100<<10), nil)
+	}
+	dir := filepath.Join(t.TempDir(), "full")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput()
+	require.NoError(t, err, "mount a small tmpfs: %s", out)
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	local, err := objstore.OpenLocal(dir)
+	require.NoError(t, err)
+	var logs syncedLog
+	err = syncErr(t, a.Open(t, sb, "", ""), local, s3sync.Options{Concurrency: 4, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	var stop *s3sync.StopError
+	require.ErrorAs(t, err, &stop, "%v", err)
+	require.ErrorIs(t, err, objstore.ErrNoSpace)
+	require.Contains(t, err.Error(), "the destination is full")
+	require.Zero(t, strings.Count(logs.String(), "copy failed"), "per-object errors logged:\n%s", logs.String())
+}
