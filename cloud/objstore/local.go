@@ -105,7 +105,13 @@ func (l *Local) readDir(dirKey string) ([]walkEntry, error) {
 	out := make([]walkEntry, 0, len(des))
 	for _, de := range des {
 		name := de.Name()
-		if strings.HasPrefix(name, localTmp) || dirKey == "" && name == localUploads {
+		if strings.HasPrefix(name, localTmp) {
+			if info, err := de.Info(); err == nil && info.Mode().IsRegular() {
+				reapTemp(filepath.Join(l.root, filepath.FromSlash(dirKey), name), info)
+			}
+			continue
+		}
+		if dirKey == "" && name == localUploads {
 			continue
 		}
 		info, err := de.Info()
@@ -263,7 +269,9 @@ func (l *Local) Get(ctx context.Context, key string, off, length int64, ifMatch 
 }
 
 // writeFile writes data to a temporary file next to dst and renames it into place, so a
-// reader never sees a half-written file.
+// reader never sees a half-written file. The temporary file is locked until it is
+// renamed (where the system can), so that one left by a killed process is told from one
+// being written and removed by the next listing (reapTemp).
 func writeFile(dst string, write func(*os.File) error, mtime time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
@@ -273,10 +281,13 @@ func writeFile(dst string, write func(*os.File) error, mtime time.Time) error {
 		return err
 	}
 	tmp := f.Name()
-	ok := false
+	_ = lockTemp(f) // without a lock the file is merely taken for stale later
+	closed, ok := false, false
 	defer func() {
-		if !ok {
+		if !closed {
 			f.Close()
+		}
+		if !ok {
 			os.Remove(tmp)
 		}
 	}()
@@ -286,10 +297,7 @@ func writeFile(dst string, write func(*os.File) error, mtime time.Time) error {
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
+	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
 	if !mtime.IsZero() {
@@ -297,11 +305,30 @@ func writeFile(dst string, write func(*os.File) error, mtime time.Time) error {
 			return err
 		}
 	}
+	if !renameOpen {
+		closed = true
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return err
 	}
 	ok = true
+	if !closed {
+		closed = true
+		return f.Close()
+	}
 	return nil
+}
+
+// reapTemp removes the temporary file at path when its writer is gone (killed mid-write):
+// listings pass by every one in the directories they read, so a re-run cleans up after a
+// killed run.
+func reapTemp(path string, info fs.FileInfo) {
+	if tempStale(path, info) {
+		_ = os.Remove(path)
+	}
 }
 
 func (l *Local) Put(ctx context.Context, key string, body []byte, sums Sums, h Headers) (string, error) {
@@ -490,6 +517,13 @@ func (l *Local) ListUploads(ctx context.Context, key string) ([]Upload, error) {
 	var ups []Upload
 	for _, de := range des {
 		u, _, err := l.readUpload(de.Name())
+		if errors.Is(err, ErrNotFound) {
+			// Created by a process killed before it wrote upload.json: nobody's.
+			if info, ierr := de.Info(); ierr == nil && time.Since(info.ModTime()) > time.Hour {
+				_ = os.RemoveAll(filepath.Join(l.root, localUploads, de.Name()))
+			}
+			continue
+		}
 		if err != nil || u.Key != key {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -113,12 +114,42 @@ func (s *S3) CreateUpload(ctx context.Context, key string, h Headers, crc bool) 
 	if crc && s.checksums {
 		in.ChecksumAlgorithm, in.ChecksumType = types.ChecksumAlgorithmCrc64nvme, types.ChecksumTypeFullObject
 	}
+	start := time.Now()
 	out, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return "", s.mapErr("create multipart upload", key, err)
 	}
 	s.sawSSE(out.ServerSideEncryption, out.SSECustomerAlgorithm)
-	return aws.ToString(out.UploadId), nil
+	id := aws.ToString(out.UploadId)
+	if r, ok := retry.GetAttemptResults(out.ResultMetadata); ok && len(r.Results) > 1 {
+		s.abortLostUploads(ctx, key, id, time.Since(start))
+	}
+	return id, nil
+}
+
+// abortLostUploads aborts the uploads of key that an earlier attempt of a retried
+// CreateMultipartUpload created while its answer was lost (a reset connection, a
+// timeout): those initiated during the call, before the upload id it returned. Nobody
+// knows their ids, so nobody else would ever abort them.
+func (s *S3) abortLostUploads(ctx context.Context, key, id string, took time.Duration) {
+	uploads, err := s.ListUploads(ctx, key)
+	if err != nil {
+		return
+	}
+	var mine time.Time
+	for _, u := range uploads {
+		if u.ID == id {
+			mine = u.Initiated
+		}
+	}
+	if mine.IsZero() {
+		return
+	}
+	for _, u := range uploads {
+		if u.ID != id && !u.Initiated.After(mine) && u.Initiated.After(mine.Add(-took-time.Minute)) {
+			_ = s.AbortUpload(ctx, key, u.ID)
+		}
+	}
 }
 
 func (s *S3) UploadPart(ctx context.Context, key, uploadID string, number int, body []byte, sums Sums) (string, error) {

@@ -93,7 +93,7 @@ func (f *Fleet) splitUpload(ctx context.Context, runID string, p multipartPlan, 
 		}
 	}
 	// Opened by an attempt that died before recording it: nobody completes it.
-	if err := w.abortOthers(ctx, jo.Key, uploads, keep); err != nil {
+	if err := w.abortOwn(ctx, rec, uploads, keep); err != nil {
 		return "", nil, err
 	}
 	if keep == "" {

@@ -78,7 +78,7 @@ func (w *Worker) copiedMeanwhile(ctx context.Context, p multipartPlan) (copied, 
 
 // resumeUpload returns the upload to copy into and the parts it already holds: the one
 // rec names when it is still open for the same source and layout, else a new one. Every
-// other open upload of the key is aborted.
+// other open upload of the key that this task started is aborted (uploads.go).
 func (w *Worker) resumeUpload(ctx context.Context, runID string, p multipartPlan, rec state.Object) (string, map[int]objstore.Part, error) {
 	jo := p.jo
 	uploads, err := w.Dst.ListUploads(ctx, jo.Key)
@@ -89,7 +89,7 @@ func (w *Worker) resumeUpload(ctx context.Context, runID string, p multipartPlan
 	if rec.UploadID != "" && rec.ETag == jo.ETag && rec.Size == jo.Size && rec.PartsTotal == p.lay.n && hasUpload(uploads, rec.UploadID) {
 		keep = rec.UploadID
 	}
-	if err := w.abortOthers(ctx, jo.Key, uploads, keep); err != nil {
+	if err := w.abortOwn(ctx, rec, uploads, keep); err != nil {
 		return "", nil, err
 	}
 	if keep == "" {
@@ -123,25 +123,15 @@ func hasUpload(uploads []objstore.Upload, id string) bool {
 	return false
 }
 
-// abortOthers aborts the open uploads of key but keep: left by an earlier attempt that
-// never recorded them (or for another version of the source), nobody will complete them.
-func (w *Worker) abortOthers(ctx context.Context, key string, uploads []objstore.Upload, keep string) error {
-	for _, u := range uploads {
-		if u.ID == keep {
-			continue
-		}
-		if err := w.Dst.AbortUpload(ctx, key, u.ID); err != nil && !errors.Is(err, objstore.ErrNotFound) {
-			return markDst(err)
-		}
-	}
-	return nil
-}
-
 // openUpload opens the plan's upload and records it IN_PROGRESS (attempts: deliveries so
 // far, 0 to keep the recorded count), so that the next attempt resumes it and Sweep
-// finds it; an upload that cannot be recorded is aborted again.
+// finds it; an upload that cannot be recorded is aborted again. The intent is recorded
+// first, so that an upload whose id never reaches the record is still this task's.
 func (w *Worker) openUpload(ctx context.Context, runID string, p multipartPlan, attempts int) (string, error) {
 	jo := p.jo
+	if err := w.intend(ctx, runID, p, attempts); err != nil {
+		return "", err
+	}
 	var uploadID string
 	err := w.tagged(&p.h, func() (err error) {
 		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, p.h, p.withCRC)

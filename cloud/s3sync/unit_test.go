@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/objstore"
+	"transferhub/cloud/state"
 )
 
 // memLister is a sorted in-memory listing with S3 semantics (for logic tests only).
@@ -372,4 +373,27 @@ func TestRangeSplitOfFlatLevel(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, countLists(segs), 5, "a flat level is split into ranges")
 	require.Equal(t, keys, collect(t, listOrdered(context.Background(), l, segs, 4)))
+}
+
+// A task's own uploads: the one its record names, and around an intent's time those of
+// its key; never others.
+func TestOwnUploads(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ups := []objstore.Upload{
+		{Key: "k", ID: "recorded", Initiated: t0.Add(-time.Hour)},
+		{Key: "k", ID: "orphan", Initiated: t0.Add(2 * time.Second)},
+		{Key: "k", ID: "early", Initiated: t0.Add(-2 * intentBefore)},
+		{Key: "k", ID: "late", Initiated: t0.Add(2 * intentAfter)},
+	}
+	ids := func(us []objstore.Upload) (out []string) {
+		for _, u := range us {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{"recorded"}, ids(ownUploads(state.Object{Status: state.ItemInProgress, UploadID: "recorded", UpdatedAt: t0}, ups, "")))
+	require.Empty(t, ownUploads(state.Object{Status: state.ItemInProgress, UploadID: "recorded"}, ups, "recorded"), "keep")
+	require.Equal(t, []string{"orphan"}, ids(ownUploads(state.Object{Status: state.ItemInProgress, UpdatedAt: t0}, ups, "")), "intent")
+	require.Empty(t, ownUploads(state.Object{Status: state.ItemDone, UpdatedAt: t0}, ups, ""), "no upload, no intent")
+	require.Empty(t, ownUploads(state.Object{}, ups, ""), "no record")
 }

@@ -306,11 +306,10 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 		rec.Status, rec.Error = state.ItemFailed, err.Error()
 		w.Opt.Logger.Error("copy failed", "key", jo.Key, "err", err)
 		if ctx.Err() == nil && (jo.Size > w.Opt.MultipartThreshold || isMultipartETag(jo.ETag)) {
-			// A failed object keeps no open upload behind (the next run starts afresh).
-			if ups, lerr := w.Dst.ListUploads(ctx, jo.Key); lerr == nil {
-				for _, u := range ups {
-					_ = w.Dst.AbortUpload(ctx, jo.Key, u.ID)
-				}
+			// A failed object keeps no open upload of ours behind (the next run starts
+			// afresh).
+			if aerr := w.abandonUploads(ctx, jo.Key); aerr != nil {
+				w.Opt.Logger.Warn("abort the uploads of a failed object", "key", jo.Key, "err", aerr)
 			}
 		}
 	}
@@ -344,7 +343,8 @@ func isPermanent(err error) bool {
 type copied struct{ etag, checksum string }
 
 // Sweep aborts the open uploads of objects left IN_PROGRESS (their job failed for good or
-// their source vanished): nobody will complete them.
+// their source vanished): nobody will complete them. Only uploads this task started are
+// touched (uploads.go).
 func (w *Worker) Sweep(ctx context.Context) error {
 	w.init()
 	after := ""
@@ -358,10 +358,8 @@ func (w *Worker) Sweep(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for _, u := range ups {
-				if err := w.Dst.AbortUpload(ctx, o.Key, u.ID); err != nil {
-					return err
-				}
+			if err := w.abortOwn(ctx, o, ups, ""); err != nil {
+				return err
 			}
 		}
 		if page.Next == "" {

@@ -31,6 +31,9 @@ type FaultProxy struct {
 
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
+	// LoseAnswer, when set and true for a request, forwards it (the gateway acts on it)
+	// and then resets the connection instead of answering: a reply lost on the way.
+	LoseAnswer func(r *http.Request) bool
 
 	Resets, SlowDowns, Cuts, Stalls, Requests atomic.Int64
 	UploadBytes                               atomic.Int64
@@ -64,21 +67,17 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 		if p.Intercept != nil && p.Intercept(w, r) {
 			return
 		}
+		if p.LoseAnswer != nil && p.LoseAnswer(r) {
+			rp.ServeHTTP(httptest.NewRecorder(), r)
+			p.Resets.Add(1)
+			reset(w)
+			return
+		}
 		roll := p.roll()
 		switch {
 		case roll < p.ResetShare:
 			p.Resets.Add(1)
-			hj, ok := w.(http.Hijacker)
-			if !ok {
-				panic(http.ErrAbortHandler)
-			}
-			conn, _, err := hj.Hijack()
-			if err == nil {
-				if tc, ok := conn.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0) // RST instead of FIN
-				}
-				conn.Close()
-			}
+			reset(w)
 			return
 		case roll < p.ResetShare+p.SlowDownShare:
 			p.SlowDowns.Add(1)
@@ -106,6 +105,21 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 	p.URL = p.srv.URL
 	t.Cleanup(p.srv.Close)
 	return p
+}
+
+// reset drops the connection of w with a TCP reset.
+func reset(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // RST instead of FIN
+		}
+		conn.Close()
+	}
 }
 
 func (p *FaultProxy) roll() float64 {
