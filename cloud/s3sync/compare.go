@@ -64,7 +64,8 @@ func (f *Finder) differs(ctx context.Context, mode CompareMode, s, d objstore.Ob
 	}
 	// Both have ETags and they differ: the copy may still be ours, with a part layout that
 	// could not be reproduced or under SSE-KMS (opaque ETags). Our record of the copy says
-	// so without a request; else the copy's metadata names the source ETag.
+	// so without a request; else the copy's metadata names the source ETag, or both keep
+	// the full-object checksum that made the metadata unneeded (needsSrcETag).
 	if f.Store != nil {
 		rec, err := f.Store.GetObject(ctx, f.TaskID, d.Key)
 		if err == nil && rec.Status == state.ItemDone && rec.ETag == s.ETag && rec.Size == s.Size && rec.DestETag == d.ETag {
@@ -79,10 +80,27 @@ func (f *Finder) differs(ctx context.Context, mode CompareMode, s, d objstore.Ob
 	if err != nil {
 		return false, fmt.Errorf("compare %s: %w", d.Key, err)
 	}
-	if metaValue(info.Metadata, MetaSrcETag) != s.ETag {
+	if v := metaValue(info.Metadata, MetaSrcETag); v != "" || info.CRC64NVME == "" || !objstore.TakesChecksums(f.Src) {
+		if v != s.ETag {
+			return true, nil
+		}
+		return f.changedSince(ctx, s, d, &info, stats)
+	}
+	stats.Heads++
+	si, err := f.Src.Head(ctx, s.Key, 0)
+	if errors.Is(err, objstore.ErrNotFound) {
 		return true, nil
 	}
-	return f.changedSince(ctx, s, d, &info, stats)
+	if err != nil {
+		return false, fmt.Errorf("compare %s: source: %w", s.Key, err)
+	}
+	if si.CRC64NVME != info.CRC64NVME {
+		return true, nil
+	}
+	if s.LastModified.Before(d.LastModified) {
+		return false, nil
+	}
+	return headersDiffer(si.Headers, info.Headers), nil
 }
 
 // changedSince decides for a copy whose data is current by the ETags (or the task's

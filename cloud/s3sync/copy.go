@@ -48,7 +48,7 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 			w.srcOpaque.Store(true)
 		}
 		h := copyHeaders(info, jo)
-		if srcETag {
+		if srcETag && !w.Opt.NoSrcETag {
 			addSrcETag(h, jo.ETag)
 		}
 		if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
@@ -84,6 +84,9 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return "", fmt.Errorf("server-side copy of %s produced ETag %s, the source has %s: copy removed", jo.Key, etag, jo.ETag)
 	}
+	if w.Opt.NoSrcETag {
+		return etag, nil // the task's record of the copy is what recognises it
+	}
 	// Copy again, now with the source ETag in metadata.
 	err = w.tagged(h, func() (err error) {
 		etag, err = sc.CopyObject(ctx, w.Src, jo.Key, jo.ETag, jo.Key, h)
@@ -94,6 +97,23 @@ func (w *Worker) serverCopy(ctx context.Context, jo JobObject) (string, error) {
 
 // maxUserMetadata is S3's limit on user metadata (keys and values, in bytes).
 const maxUserMetadata = 2048
+
+// needsSrcETag reports whether a copy carries the source ETag in its metadata
+// (x-amz-meta-thub-src-etag, MetaSrcETag). The task's own records answer for the task
+// itself; the metadata is for compares without them (a new state file, another task on
+// the same pair), which nothing else could tell where the copy's ETag will differ from
+// the source's (sameETag false: SSE-KMS or SSE-C on either side, a part layout not
+// reproduced), unless both stores keep the object's full-object CRC-64/NVME (srcCRC set),
+// which the finder compares instead. Options.NoSrcETag writes it nowhere.
+func (w *Worker) needsSrcETag(sameETag bool, srcCRC string) bool {
+	switch {
+	case w.Opt.NoSrcETag || sameETag:
+		return false
+	case srcCRC != "" && objstore.TakesChecksums(w.Src) && objstore.TakesChecksums(w.Dst):
+		return false
+	}
+	return true
+}
 
 // addSrcETag records the source ETag in the copy's metadata, so that a later run can tell
 // the copy is current from a HEAD when the two ETags differ (another part layout, SSE-KMS).
@@ -173,22 +193,36 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 		sums.CRC64NVME, checksum = objstore.CRCBytes(crc), crcChecksum(crc)
 	}
 	h := copyHeaders(info, jo)
-	addSrcETag(h, jo.ETag)
+	srcETag := w.needsSrcETag(isMD5ETag(jo.ETag) && !info.OpaqueETag() && !w.dstOpaque(), info.CRC64NVME)
+	if srcETag {
+		addSrcETag(h, jo.ETag)
+	}
 	if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
 		return copied{}, err
 	}
-	var etag string
-	err = w.tagged(&h, func() (err error) {
-		etag, err = w.Dst.Put(ctx, jo.Key, buf, sums, h)
-		return err
-	})
+	put := func() (etag string, err error) {
+		err = w.tagged(&h, func() (err error) {
+			etag, err = w.Dst.Put(ctx, jo.Key, buf, sums, h)
+			return err
+		})
+		return etag, markDst(err)
+	}
+	etag, err := put()
 	if err != nil {
-		return copied{}, markDst(err)
+		return copied{}, err
 	}
 	w.BytesSent.Add(jo.Size)
 	if w.wroteOther(etag, hexSum) {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return copied{}, fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
+	}
+	if !srcETag && etag != jo.ETag && w.needsSrcETag(false, info.CRC64NVME) {
+		// Only the answer said that the destination encrypts with KMS (its bucket's
+		// default): the ETags differ after all, so the copy gets the source ETag.
+		addSrcETag(h, jo.ETag)
+		if etag, err = put(); err != nil {
+			return copied{}, err
+		}
 	}
 	return copied{etag, checksum}, nil
 }
@@ -227,7 +261,7 @@ func expectEOF(r io.Reader) error {
 }
 
 func markDst(err error) error {
-	if errors.Is(err, objstore.ErrNotFound) {
+	if err != nil && errors.Is(err, objstore.ErrNotFound) {
 		return fmt.Errorf("%w: %w", errDestination, err)
 	}
 	return err

@@ -272,3 +272,51 @@ func TestSyncMetadataOnlyChange(t *testing.T) {
 	require.Zero(t, run(t, src, dst, statePath, s3sync.Options{Compare: s3sync.CompareChecksum}).Copied)
 	s3test.Verify(t, a, sb, "", b, db, "", true)
 }
+
+// The source ETag goes into a copy's metadata (thub-src-etag) only where the copy's own
+// ETag will differ from the source's and no full-object checksum both stores keep can
+// tell a later compare that the copy is current; NoSrcETag writes it nowhere.
+func TestSyncWritesSrcETagOnlyWhereNeeded(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	a.Put(t, sb, "plain.txt", []byte("plain"), nil)                           // ETag equal: no metadata
+	a.PutMultipart(t, sb, "layout.bin", s3test.RandBytes(11<<20), 5<<20, nil) // layout reproduced: no metadata
+	a.Put(t, sb, "split.bin", s3test.RandBytes(17<<20), nil)                  // split here: the ETag differs
+	has := func(g *s3test.Gateway, bucket, key string) bool {
+		_, ok := g.Metadata(t, bucket, key)[s3sync.MetaSrcETag]
+		return ok
+	}
+
+	db := b.Bucket(t, "thub-dst")
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	require.Equal(t, int64(3), run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", ""), statePath, s3sync.Options{}).Copied)
+	require.False(t, has(b, db, "plain.txt"), "a copy with the source's ETag got thub-src-etag")
+	require.False(t, has(b, db, "layout.bin"), "a copy with the source's ETag got thub-src-etag")
+	require.True(t, has(b, db, "split.bin"))
+	require.Zero(t, run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", ""), "", s3sync.Options{}).Copied, "fresh state")
+
+	t.Run("full-object checksums on both sides", func(t *testing.T) {
+		sc := a.Bucket(t, "thub-crc")
+		a.PutCRC(t, sc, "split.bin", s3test.RandBytes(17<<20), 0)
+		db := b.Bucket(t, "thub-dst")
+		require.Equal(t, int64(1), run(t, openCRC(t, a, sc, ""), openCRC(t, b, db, ""), "", s3sync.Options{}).Copied)
+		require.False(t, has(b, db, "split.bin"), "the checksums tell")
+		res := run(t, openCRC(t, a, sc, ""), openCRC(t, b, db, ""), "", s3sync.Options{})
+		require.Zero(t, res.Copied, "fresh state: compared by the checksums")
+		require.Equal(t, int64(1), res.Skipped)
+	})
+
+	t.Run("NoSrcETag", func(t *testing.T) {
+		db := b.Bucket(t, "thub-dst")
+		kms := s3test.NewKMSProxy(t, b)
+		statePath := filepath.Join(t.TempDir(), "state.db")
+		opt := s3sync.Options{NoSrcETag: true}
+		require.Equal(t, int64(3), run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", kms.URL), statePath, opt).Copied)
+		for _, k := range []string{"plain.txt", "layout.bin", "split.bin"} {
+			require.False(t, has(b, db, k), k)
+		}
+		require.Zero(t, run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", kms.URL), statePath, opt).Copied, "the task's records answer")
+		res := run(t, a.Open(t, sb, "", ""), b.Open(t, db, "", kms.URL), "", opt)
+		require.Equal(t, int64(3), res.Copied, "without records nor metadata, KMS copies are copied again (documented)")
+	})
+}

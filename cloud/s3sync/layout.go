@@ -218,7 +218,6 @@ func (w *Worker) planMultipart(ctx context.Context, jo JobObject) (multipartPlan
 		return multipartPlan{}, err
 	}
 	h := copyHeaders(info, jo)
-	addSrcETag(h, jo.ETag)
 	if err := w.withTags(ctx, jo.Key, info, &h); err != nil {
 		return multipartPlan{}, err
 	}
@@ -227,18 +226,27 @@ func (w *Worker) planMultipart(ctx context.Context, jo JobObject) (multipartPlan
 
 // planChecksums decides whether streamed parts carry CRC-64/NVME checksums: when the
 // source has a full-object one to check against or the destination keeps them
-// (server-side copies move no data, so they carry none).
+// (server-side copies move no data, so they carry none). Then it decides whether the
+// copy carries the source ETag in its metadata (needsSrcETag), which needs both.
 func (w *Worker) planChecksums(ctx context.Context, p *multipartPlan) error {
-	if w.serverS {
-		return nil
+	if !w.serverS {
+		crc, err := w.sourceCRC(ctx, p.jo.Key, p.info, p.part)
+		if err != nil {
+			return err
+		}
+		p.srcCRC = crc
+		p.withCRC = crc != "" || objstore.TakesChecksums(w.Dst)
 	}
-	crc, err := w.sourceCRC(ctx, p.jo.Key, p.info, p.part)
-	if err != nil {
-		return err
+	if w.needsSrcETag(p.sameETag(w.dstOpaque()), p.srcCRC) {
+		addSrcETag(p.h, p.jo.ETag)
 	}
-	p.srcCRC = crc
-	p.withCRC = crc != "" || objstore.TakesChecksums(w.Dst)
 	return nil
+}
+
+// sameETag reports whether the plan's copy will have the source's ETag (dstOpaque: the
+// destination's ETags are known to be opaque).
+func (p multipartPlan) sameETag(dstOpaque bool) bool {
+	return p.lay.reproduced && isMultipartETag(p.jo.ETag) && !p.srcOpaque && !dstOpaque
 }
 
 // sourceCRC is the source's full-object checksum ("" when it keeps none): from info when

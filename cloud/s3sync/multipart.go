@@ -132,13 +132,26 @@ func (w *Worker) openUpload(ctx context.Context, runID string, p multipartPlan, 
 	if err := w.intend(ctx, runID, p, attempts); err != nil {
 		return "", err
 	}
-	var uploadID string
-	err := w.tagged(&p.h, func() (err error) {
-		uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, p.h, p.withCRC)
-		return err
-	})
+	create := func() (uploadID string, err error) {
+		err = w.tagged(&p.h, func() (err error) {
+			uploadID, err = w.Dst.CreateUpload(ctx, jo.Key, p.h, p.withCRC)
+			return err
+		})
+		return uploadID, markDst(err)
+	}
+	uploadID, err := create()
 	if err != nil {
-		return "", markDst(err)
+		return "", err
+	}
+	if metaValue(p.h.Metadata, MetaSrcETag) == "" && w.dstOpaque() && w.needsSrcETag(false, p.srcCRC) {
+		// Only the answer said that the destination encrypts with KMS (its bucket's
+		// default): the copy's ETag will differ, so it gets the source ETag. No part is
+		// in the upload yet; it is opened again with it.
+		_ = w.Dst.AbortUpload(ctx, jo.Key, uploadID)
+		addSrcETag(p.h, jo.ETag)
+		if uploadID, err = create(); err != nil {
+			return "", err
+		}
 	}
 	err = w.Store.PutObjects(ctx, w.TaskID, []state.Object{{Key: jo.Key, Size: jo.Size, ETag: jo.ETag, LastModified: jo.MTime,
 		Status: state.ItemInProgress, UploadID: uploadID, PartsTotal: p.lay.n, Attempts: attempts, RunID: runID}})

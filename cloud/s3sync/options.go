@@ -55,6 +55,9 @@ type Options struct {
 	// NoTags leaves object tags out of copies; by default they are copied where both
 	// stores keep tags.
 	NoTags bool
+	// NoSrcETag writes no x-amz-meta-thub-src-etag: copies whose ETag differs from the
+	// source's are then recognised by the task's own records only (see copy.go).
+	NoSrcETag bool
 
 	// Concurrency is the number of object/part transfers in flight (default 64); it also
 	// sizes connection pools. Adaptive control lowers it on throttling.

@@ -282,6 +282,19 @@ func (g *Gateway) Corrupt(t testing.TB, bucket, key string, off int64, data []by
 	require.NoError(t, f.Close())
 }
 
+// Metadata returns an object's user metadata as stored, the engine's own keys included
+// (keys lowercased).
+func (g *Gateway) Metadata(t testing.TB, bucket, key string) map[string]string {
+	t.Helper()
+	out, err := g.Client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	require.NoError(t, err, "head %q", key)
+	md := map[string]string{}
+	for k, v := range out.Metadata {
+		md[strings.ToLower(k)] = v
+	}
+	return md
+}
+
 // OpenUploads lists the open multipart uploads of a bucket.
 func (g *Gateway) OpenUploads(t testing.TB, bucket string) []types.MultipartUpload {
 	t.Helper()
