@@ -7,7 +7,8 @@ import (
 )
 
 // localError is a file system error with its class (one of the sentinels in
-// objstore.go): the message is the operating system's, errors.Is answers both.
+// objstore.go), always permanent: the message is the operating system's, errors.Is
+// answers the class and ErrPermanent.
 type localError struct {
 	err  error
 	kind error
@@ -15,7 +16,7 @@ type localError struct {
 
 func (e localError) Error() string        { return e.err.Error() }
 func (e localError) Unwrap() error        { return e.err }
-func (e localError) Is(target error) bool { return target == e.kind }
+func (e localError) Is(target error) bool { return target == e.kind || target == ErrPermanent }
 
 // classify gives a file system error the class the engine acts on; errors no retry
 // fixes for one key (a name too long, a file where a directory must be) are

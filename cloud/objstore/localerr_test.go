@@ -19,6 +19,7 @@ func TestClassifyLocalErrors(t *testing.T) {
 	} {
 		err := fmt.Errorf("write x: %w", classify(&os.PathError{Op: "open", Path: "/d/x", Err: errno}))
 		require.ErrorIs(t, err, kind, "%v", errno)
+		require.ErrorIs(t, err, ErrPermanent, "%v", errno)
 		require.ErrorIs(t, err, errno)
 		require.Equal(t, "write x: open /d/x: "+errno.Error(), err.Error())
 	}
@@ -35,6 +36,11 @@ func TestClassifyAPIErrors(t *testing.T) {
 	require.Equal(t, ErrNoBucket, apiErrorKind("NoSuchBucket", nil))
 	require.Equal(t, ErrRejected, apiErrorKind("InvalidArgument", nil))
 	require.Equal(t, ErrRejected, apiErrorKind("NotImplemented", nil))
+	denied := conciseAPIError{kind: apiErrorKind("AccessDenied", nil)}
+	require.ErrorIs(t, denied, ErrAccessDenied)
+	require.NotErrorIs(t, denied, ErrPermanent, "renewed credentials may lift it")
+	require.ErrorIs(t, conciseAPIError{kind: ErrRejected}, ErrPermanent)
+	require.NotErrorIs(t, conciseAPIError{}, ErrPermanent)
 	for _, code := range []string{"SlowDown", "RequestTimeout", "BadDigest", "IncompleteBody", "InternalError", "ExpiredToken", "InvalidPart"} {
 		require.Nil(t, apiErrorKind(code, nil), code)
 	}

@@ -24,10 +24,14 @@ var (
 	// ErrNoCredentials: none were given and the SDK's default chain found none.
 	ErrNoCredentials = errors.New("no credentials")
 
-	// Failures no retry fixes. The engine fails an object at once on them, and stops a
-	// run early on the ones that will hit every object (a read-only or full destination,
-	// a bucket that is gone, access denied before anything could be copied).
+	// Classes of failures. ErrPermanent marks those no retry fixes: the engine fails an
+	// object at once on them. It stops a run early on the ones that will hit every object
+	// (a read-only or full destination, a bucket that is gone, access denied before
+	// anything could be copied).
 
+	// ErrPermanent: sent again, the request fails again (every class below but S3's
+	// access denials, which renewed credentials or a policy taking effect can lift).
+	ErrPermanent = errors.New("permanent failure")
 	// ErrAccessDenied: the credentials may not do this (S3 AccessDenied and kin; EACCES, EPERM).
 	ErrAccessDenied = errors.New("access denied")
 	// ErrReadOnly: the destination is on a read-only file system (EROFS).

@@ -103,9 +103,10 @@ func (s *S3) mapErr(op, key string, err error) error {
 	return fmt.Errorf("%s %s: %w", op, s.URL()+key, err)
 }
 
-// apiErrorKind classes a service error code as one of the failures no retry fixes (nil
-// for the others: throttling, timeouts, a body cut short, a digest that did not match the
-// data sent are all worth another try).
+// apiErrorKind classes a service error code (nil for the others: throttling, timeouts,
+// a body cut short, a digest that did not match the data sent are all worth another try).
+// All but access denials are permanent (conciseAPIError.Is): those may be lifted by
+// credentials renewed meanwhile (a rotated secret) or a policy taking effect.
 func apiErrorKind(code string, err error) error {
 	switch code {
 	case "AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch",
@@ -139,7 +140,9 @@ type conciseAPIError struct {
 	kind error
 }
 
-func (e conciseAPIError) Is(target error) bool { return e.kind != nil && target == e.kind }
+func (e conciseAPIError) Is(target error) bool {
+	return e.kind != nil && (target == e.kind || target == ErrPermanent && e.kind != ErrAccessDenied)
+}
 
 func (e conciseAPIError) Error() string {
 	msg := e.ae.ErrorCode()

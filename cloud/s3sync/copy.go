@@ -100,19 +100,14 @@ const maxUserMetadata = 2048
 
 // needsSrcETag reports whether a copy carries the source ETag in its metadata
 // (x-amz-meta-thub-src-etag, MetaSrcETag). The task's own records answer for the task
-// itself; the metadata is for compares without them (a new state file, another task on
-// the same pair), which nothing else could tell where the copy's ETag will differ from
-// the source's (sameETag false: SSE-KMS or SSE-C on either side, a part layout not
-// reproduced), unless both stores keep the object's full-object CRC-64/NVME (srcCRC set),
-// which the finder compares instead. Options.NoSrcETag writes it nowhere.
-func (w *Worker) needsSrcETag(sameETag bool, srcCRC string) bool {
-	switch {
-	case w.Opt.NoSrcETag || sameETag:
-		return false
-	case srcCRC != "" && objstore.TakesChecksums(w.Src) && objstore.TakesChecksums(w.Dst):
-		return false
-	}
-	return true
+// itself, and a copy with the source's ETag is recognised from the listings; the
+// metadata is for compares without the records (a new state file, another task on the
+// same pair) of copies whose ETag differs from the source's (sameETag false: SSE-KMS or
+// SSE-C on either side, a part layout not reproduced). Full-object checksums kept on both
+// sides would tell too, but only to a compare that reads them, which a later run may not
+// be set up to do. Options.NoSrcETag writes it nowhere.
+func (w *Worker) needsSrcETag(sameETag bool) bool {
+	return !w.Opt.NoSrcETag && !sameETag
 }
 
 // addSrcETag records the source ETag in the copy's metadata, so that a later run can tell
@@ -193,7 +188,7 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 		sums.CRC64NVME, checksum = objstore.CRCBytes(crc), crcChecksum(crc)
 	}
 	h := copyHeaders(info, jo)
-	srcETag := w.needsSrcETag(isMD5ETag(jo.ETag) && !info.OpaqueETag() && !w.dstOpaque(), info.CRC64NVME)
+	srcETag := w.needsSrcETag(isMD5ETag(jo.ETag) && !info.OpaqueETag() && !w.dstOpaque())
 	if srcETag {
 		addSrcETag(h, jo.ETag)
 	}
@@ -216,7 +211,7 @@ func (w *Worker) single(ctx context.Context, jo JobObject) (copied, error) {
 		_ = w.Dst.Delete(ctx, jo.Key)
 		return copied{}, fmt.Errorf("write %s: destination ETag %s does not match the data MD5 %s: copy removed", jo.Key, etag, hexSum)
 	}
-	if !srcETag && etag != jo.ETag && w.needsSrcETag(false, info.CRC64NVME) {
+	if !srcETag && etag != jo.ETag && w.needsSrcETag(false) {
 		// Only the answer said that the destination encrypts with KMS (its bucket's
 		// default): the ETags differ after all, so the copy gets the source ETag.
 		addSrcETag(h, jo.ETag)

@@ -87,13 +87,16 @@ func TestSyncStopsWhenTheDestinationDeniesWrites(t *testing.T) {
 		return true
 	}
 	var logs syncedLog
-	err := syncErr(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), s3sync.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	opt := s3sync.Options{Concurrency: 16, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	err := syncErr(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), opt)
 	var stop *s3sync.StopError
 	require.ErrorAs(t, err, &stop, "%v", err)
 	require.ErrorIs(t, err, objstore.ErrAccessDenied)
 	require.Contains(t, err.Error(), "access denied before any object could be copied")
 	require.Contains(t, err.Error(), "AccessDenied: Access Denied (HTTP 403")
-	require.Less(t, writes.Load(), int64(200), "writes tried")
+	// Each object in flight is tried twice (renewed credentials may lift a denial), each
+	// PUT sent directly and then through the SDK: at most 2 x 2 x 16 writes, not 2,002 x 5.
+	require.LessOrEqual(t, writes.Load(), int64(4*16), "writes tried")
 	require.Zero(t, strings.Count(logs.String(), "copy failed"), "per-object errors logged:\n%s", logs.String())
 }
 

@@ -227,7 +227,7 @@ func (w *Worker) planMultipart(ctx context.Context, jo JobObject) (multipartPlan
 // planChecksums decides whether streamed parts carry CRC-64/NVME checksums: when the
 // source has a full-object one to check against or the destination keeps them
 // (server-side copies move no data, so they carry none). Then it decides whether the
-// copy carries the source ETag in its metadata (needsSrcETag), which needs both.
+// copy carries the source ETag in its metadata (needsSrcETag).
 func (w *Worker) planChecksums(ctx context.Context, p *multipartPlan) error {
 	if !w.serverS {
 		crc, err := w.sourceCRC(ctx, p.jo.Key, p.info, p.part)
@@ -237,7 +237,7 @@ func (w *Worker) planChecksums(ctx context.Context, p *multipartPlan) error {
 		p.srcCRC = crc
 		p.withCRC = crc != "" || objstore.TakesChecksums(w.Dst)
 	}
-	if w.needsSrcETag(p.sameETag(w.dstOpaque()), p.srcCRC) {
+	if w.needsSrcETag(p.sameETag(w.dstOpaque())) {
 		addSrcETag(p.h, p.jo.ETag)
 	}
 	return nil

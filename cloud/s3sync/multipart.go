@@ -143,7 +143,7 @@ func (w *Worker) openUpload(ctx context.Context, runID string, p multipartPlan, 
 	if err != nil {
 		return "", err
 	}
-	if metaValue(p.h.Metadata, MetaSrcETag) == "" && w.dstOpaque() && w.needsSrcETag(false, p.srcCRC) {
+	if metaValue(p.h.Metadata, MetaSrcETag) == "" && w.dstOpaque() && w.needsSrcETag(false) {
 		// Only the answer said that the destination encrypts with KMS (its bucket's
 		// default): the copy's ETag will differ, so it gets the source ETag. No part is
 		// in the upload yet; it is opened again with it.

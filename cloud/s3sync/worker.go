@@ -188,7 +188,9 @@ func (e *StopError) Error() string {
 	return "run stopped, no object can be copied: " + why + ": " + e.Err.Error()
 }
 
-// stopsRun reports whether err will hit every object of the run.
+// stopsRun reports whether err will hit every object of the run. An access denial does
+// when no object of the run was copied yet; it is tried twice first (copyObject), so
+// that credentials renewed meanwhile are used.
 func (w *Worker) stopsRun(err error) bool {
 	switch {
 	case errors.Is(err, objstore.ErrReadOnly), errors.Is(err, objstore.ErrNoSpace), errors.Is(err, objstore.ErrNoBucket):
@@ -283,7 +285,14 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 		if err == nil || ctx.Err() != nil || errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination) || errors.Is(err, objstore.ErrPrecondition) || isPermanent(err) {
 			break
 		}
-		w.Opt.Logger.Warn("copy failed, retrying", "key", jo.Key, "attempt", attempt, "err", err)
+		if w.halt != nil && w.stopsRun(err) {
+			if attempt >= 2 {
+				break // denied again after a retry, before anything was copied: stop
+			}
+			// Not logged: the run may stop with one message.
+		} else {
+			w.Opt.Logger.Warn("copy failed, retrying", "key", jo.Key, "attempt", attempt, "err", err)
+		}
 		_ = wait.Sleep(ctx, time.Duration(attempt)*300*time.Millisecond)
 	}
 	switch {
@@ -328,13 +337,13 @@ type errPermanent struct{ error }
 func (e errPermanent) Unwrap() error { return e.error }
 
 // isPermanent reports failures that fail an object at once: the engine's own, and the
-// classes of store answers no retry changes (access denied, read-only or full
-// destination, a bucket gone, a request the store refuses as such).
+// store answers no retry changes (objstore.ErrPermanent: a read-only or full
+// destination, a bucket gone, a request the store refuses as such, a directory that
+// refuses the file). S3's access denials are retried: renewed credentials or a policy
+// taking effect may lift them.
 func isPermanent(err error) bool {
 	var p errPermanent
-	return errors.As(err, &p) || errors.Is(err, objstore.ErrInvalidKey) || errors.Is(err, objstore.ErrAccessDenied) ||
-		errors.Is(err, objstore.ErrReadOnly) || errors.Is(err, objstore.ErrNoSpace) || errors.Is(err, objstore.ErrNoBucket) ||
-		errors.Is(err, objstore.ErrRejected)
+	return errors.As(err, &p) || errors.Is(err, objstore.ErrInvalidKey) || errors.Is(err, objstore.ErrPermanent)
 }
 
 // copied is what a copy made: the destination ETag and, when it was computed, the
