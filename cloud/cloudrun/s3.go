@@ -95,7 +95,7 @@ func (t S3Task) Find(ctx context.Context, leaseTTL time.Duration) (res FindResul
 	res = FindResult{TaskID: t.ID, RunID: task.RunID, Resumed: resumed, Stats: stats, Status: task.Status,
 		Counters: task.Counters, Seconds: time.Since(start).Seconds()}
 	log.Info("finder done", "found", stats.Found, "queued", stats.Queued, "skipped", stats.Skipped,
-		"archived", stats.Archived, "messages", stats.Messages, "seconds", res.Seconds)
+		"archived", stats.Archived, "deleted", stats.Deleted, "delete_refused", stats.DeleteRefused, "messages", stats.Messages, "seconds", res.Seconds)
 	return res, nil
 }
 

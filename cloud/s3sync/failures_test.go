@@ -20,6 +20,7 @@ import (
 	"transferhub/cloud/internal/s3test"
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 )
 
@@ -194,4 +195,67 @@ func TestSyncStopsWhenTheDestinationIsFull(t *testing.T) {
 	require.ErrorIs(t, err, objstore.ErrNoSpace)
 	require.Contains(t, err.Error(), "the destination is full")
 	require.Zero(t, strings.Count(logs.String(), "copy failed"), "per-object errors logged:\n%s", logs.String())
+}
+
+// --delete with a source that lists nothing (a mistyped prefix, the wrong bucket) is
+// refused and deletes nothing, unless DeleteEmptySource allows it; MaxDelete bounds the
+// deletions of a run; a dry run names what would go.
+func TestSyncDeleteGuards(t *testing.T) {
+	a, b := s3test.Gateways(t)
+	sb := a.Bucket(t, "thub-src")
+	a.Put(t, sb, "photos/keep.jpg", []byte("keep"), nil)
+	seedDst := func() string {
+		db := b.Bucket(t, "thub-dst")
+		for i := range 10 {
+			b.Put(t, db, fmt.Sprintf("old-%02d", i), []byte("old"), nil)
+		}
+		return db
+	}
+	ctx := context.Background()
+
+	t.Run("empty source refused", func(t *testing.T) {
+		db := seedDst()
+		src := a.Open(t, sb, "fotos/", "") // the typo: no such prefix
+		dry, err := s3sync.DryRun(ctx, src, b.Open(t, db, "", ""), s3sync.Options{Delete: true})
+		require.ErrorIs(t, err, s3sync.ErrEmptySource, "the dry run says so too")
+		require.Zero(t, dry.Found)
+		err = syncErr(t, src, b.Open(t, db, "", ""), s3sync.Options{Delete: true})
+		require.ErrorIs(t, err, s3sync.ErrEmptySource)
+		require.Contains(t, err.Error(), "--delete-empty-source")
+		require.Len(t, b.List(t, db, ""), 10, "nothing deleted")
+		// A selection that matches nothing at the source is an empty source too.
+		err = syncErr(t, a.Open(t, sb, "", ""), b.Open(t, db, "", ""), s3sync.Options{Delete: true,
+			Selection: s3sync.Selection{Include: []string{"old-*"}}})
+		require.ErrorIs(t, err, s3sync.ErrEmptySource)
+		require.Len(t, b.List(t, db, ""), 10, "nothing deleted")
+
+		res := run(t, src, b.Open(t, db, "", ""), "", s3sync.Options{Delete: true, DeleteEmptySource: true})
+		require.Equal(t, int64(10), res.Deleted)
+		require.Empty(t, b.List(t, db, ""))
+	})
+
+	t.Run("max delete", func(t *testing.T) {
+		db := seedDst()
+		src, dst := a.Open(t, sb, "", ""), b.Open(t, db, "", "")
+		dry, err := s3sync.DryRun(ctx, src, dst, s3sync.Options{Delete: true, MaxDelete: 3})
+		require.NoError(t, err)
+		require.Equal(t, int64(3), dry.Plan.ToDelete)
+		require.Equal(t, int64(7), dry.Plan.DeleteRefused)
+		require.Equal(t, []string{"old-00", "old-01", "old-02"}, dry.Plan.DeleteKeys, "the dry run names what would go")
+		require.Len(t, b.List(t, db, ""), 10, "a dry run deletes nothing")
+
+		statePath := filepath.Join(t.TempDir(), "state.db")
+		res := run(t, src, dst, statePath, s3sync.Options{Delete: true, MaxDelete: 3})
+		require.Equal(t, int64(1), res.Copied)
+		require.Equal(t, int64(3), res.Deleted)
+		require.Equal(t, int64(7), res.DeleteRefused)
+		require.Len(t, b.List(t, db, ""), 1+7)
+		st, err := sqlite.Open(ctx, statePath)
+		require.NoError(t, err)
+		defer st.Close()
+		task, err := st.GetTask(ctx, "task")
+		require.NoError(t, err)
+		require.Equal(t, state.TaskFailed, task.Status)
+		require.Contains(t, task.LastError, "--max-delete 3 reached: 7 more")
+	})
 }

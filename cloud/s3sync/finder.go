@@ -36,6 +36,7 @@ type FinderStats struct {
 	Archived              int64
 	Deleted               int64
 	DeleteErrors          int64
+	DeleteRefused         int64 // over Options.MaxDelete: not deleted
 	Heads                 int64 // destination HEADs for ambiguous compares
 	ListPages             int64
 	Messages              int64
@@ -56,13 +57,18 @@ type Finder struct {
 	TaskID   string
 	Opt      Options
 
-	found, skipped, queued, archived atomic.Int64
-	deleted, deleteFailed            atomic.Int64
+	found, skipped, queued, archived     atomic.Int64
+	deleted, deleteFailed, deleteRefused atomic.Int64
+
+	wouldDelete     []string // a dry run's first deletions (PlannedDeletes)
+	moreWouldDelete bool
 }
 
-// Deletions returns the destination objects deleted so far (--delete) and the deletions
-// that failed.
-func (f *Finder) Deletions() (deleted, failed int64) { return f.deleted.Load(), f.deleteFailed.Load() }
+// Deletions returns the destination objects deleted so far (--delete), the deletions
+// that failed, and those not made because of Options.MaxDelete.
+func (f *Finder) Deletions() (deleted, failed, refused int64) {
+	return f.deleted.Load(), f.deleteFailed.Load(), f.deleteRefused.Load()
+}
 
 // Live returns counts so far (for progress while the store lags a checkpoint behind).
 func (f *Finder) Live() (found, skipped, queued, archived int64) {
@@ -91,6 +97,7 @@ type finderRun struct {
 	// still pending.
 	toDelete     []string
 	batchDeletes bool // until the destination turns DeleteObjects down
+	srcEnded     bool // the source listing has no more objects
 }
 
 // Run runs the finder for runID: it resumes from its checkpoint when it already worked
@@ -212,6 +219,7 @@ func (r *finderRun) merge(ctx context.Context, src, dst *stream) error {
 			s, sok = src.Next()
 		case dok && (!sok || d.Key < s.Key):
 			r.lastKey = d.Key
+			r.srcEnded = !sok
 			if err := r.onDestinationOnly(ctx, d); err != nil {
 				return err
 			}
@@ -243,6 +251,10 @@ func (r *finderRun) merge(ctx context.Context, src, dst *stream) error {
 
 // finish sends the last batch, writes the final checkpoint and marks the finder done.
 func (r *finderRun) finish(ctx context.Context) error {
+	r.srcEnded = true
+	if err := r.emptySource(); err != nil {
+		return err
+	}
 	if err := r.sendBatch(ctx); err != nil {
 		return err
 	}
@@ -305,26 +317,6 @@ func tally(n, bytes *int64, size int64) {
 	*bytes += size
 }
 
-// onDestinationOnly handles a destination object the source lacks: deleted with
-// --delete (counted only, in a dry run).
-func (r *finderRun) onDestinationOnly(ctx context.Context, d objstore.Object) error {
-	if !r.opt.Delete || !r.m.keyMatches(d.Key) {
-		return nil
-	}
-	if r.dry {
-		r.stats.Deleted++
-		if r.stats.Deleted%deleteBatch == 1 {
-			r.stats.EstRequests++
-		}
-		return nil
-	}
-	r.toDelete = append(r.toDelete, d.Key)
-	if len(r.toDelete) >= deleteBatch {
-		r.flushDeletes(ctx)
-	}
-	return nil
-}
-
 // enqueue adds o to the batch, sending the batch when it is full. A large object travels
 // alone, so its message can be acknowledged on its own.
 func (r *finderRun) enqueue(ctx context.Context, o objstore.Object) error {
@@ -371,8 +363,8 @@ func (r *finderRun) sendBatch(ctx context.Context) error {
 // records first, then the checkpoint, then the counter delta it names (re-added on
 // resume if it was lost).
 func (r *finderRun) checkpoint(ctx context.Context, done bool) error {
-	if r.dry {
-		return nil
+	if r.dry || r.holdingDeletes() && !done {
+		return nil // nothing to record yet; deletions wait for the first source object
 	}
 	f := r.f
 	r.flushDeletes(ctx)
@@ -397,16 +389,6 @@ func (r *finderRun) checkpoint(ctx context.Context, done bool) error {
 	r.delta = state.Counters{}
 	r.sinceCk = 0
 	return nil
-}
-
-// flushDeletes deletes the pending destination keys.
-func (r *finderRun) flushDeletes(ctx context.Context) {
-	deleted, failed := deleteKeys(ctx, r.f.Dst, r.toDelete, &r.batchDeletes, r.opt.Logger)
-	r.stats.Deleted += deleted
-	r.stats.DeleteErrors += failed
-	r.f.deleted.Add(deleted)
-	r.f.deleteFailed.Add(failed)
-	r.toDelete = r.toDelete[:0]
 }
 
 // estimateRequests is the S3 request count of copying o (for dry-run plans).

@@ -51,7 +51,15 @@ type Options struct {
 	Selection Selection
 	// Delete removes destination objects (within the selection) that the source lacks.
 	Delete bool
-	DryRun bool
+	// DeleteEmptySource lets Delete act when the source lists no object of the
+	// selection. Without it such a run deletes nothing and fails: an empty listing is
+	// far more often a typo in a prefix or the wrong bucket than a wish to empty the
+	// destination.
+	DeleteEmptySource bool
+	// MaxDelete bounds the destination objects one run deletes (0: no bound); those
+	// beyond it are left, counted, and the run ends FAILED saying so.
+	MaxDelete int64
+	DryRun    bool
 	// NoTags leaves object tags out of copies; by default they are copied where both
 	// stores keep tags.
 	NoTags bool

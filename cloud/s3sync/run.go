@@ -26,25 +26,38 @@ type Plan struct {
 	Archived    int64 `json:"archived"`
 	EstRequests int64 `json:"estRequests"`
 	ServerSide  bool  `json:"serverSide"`
+	// DeleteKeys names the first 1,000 destination objects --delete would delete
+	// (MoreDeleteKeys: there are more); DeleteRefused counts those --max-delete would
+	// leave.
+	DeleteKeys     []string `json:"deleteKeys,omitempty"`
+	MoreDeleteKeys bool     `json:"moreDeleteKeys,omitempty"`
+	DeleteRefused  int64    `json:"deleteRefused,omitempty"`
 }
 
 // Result sums up a run; its JSON form is the CLI's --json line.
 type Result struct {
-	TaskID       string    `json:"task,omitempty"`
-	RunID        string    `json:"run,omitempty"`
-	Found        int64     `json:"found"`
-	FoundBytes   int64     `json:"foundBytes"`
-	Copied       int64     `json:"copied"`
-	Skipped      int64     `json:"skipped"`
-	Failed       int64     `json:"failed"`
-	Archived     int64     `json:"archived"`
-	Deleted      int64     `json:"deleted"`
-	DeleteFailed int64     `json:"deleteFailed,omitempty"`
-	Bytes        int64     `json:"bytes"`
+	TaskID       string `json:"task,omitempty"`
+	RunID        string `json:"run,omitempty"`
+	Found        int64  `json:"found"`
+	FoundBytes   int64  `json:"foundBytes"`
+	Copied       int64  `json:"copied"`
+	Skipped      int64  `json:"skipped"`
+	Failed       int64  `json:"failed"`
+	Archived     int64  `json:"archived"`
+	Deleted      int64  `json:"deleted"`
+	DeleteFailed int64  `json:"deleteFailed,omitempty"`
+	// DeleteRefused counts destination objects the source lacks that were not deleted
+	// because of Options.MaxDelete (the run ends FAILED).
+	DeleteRefused int64 `json:"deleteRefused,omitempty"`
+	Bytes         int64 `json:"bytes"`
+	// ProcessBytes are the bytes of objects this process finished: a resumed run's
+	// Bytes include what the killed process had copied, its speed must not.
+	ProcessBytes int64     `json:"processBytes"`
 	Seconds      float64   `json:"seconds"`
 	ServerSide   bool      `json:"serverSide"`
 	Resumed      bool      `json:"resumed"`
 	DryRun       bool      `json:"dryRun"`
+	Interrupted  bool      `json:"interrupted,omitempty"` // stopped before the end (Ctrl-C): the run resumes later
 	Plan         *Plan     `json:"plan,omitempty"`
 	Failures     []Failure `json:"failures,omitempty"`
 	MoreFailures bool      `json:"moreFailures,omitempty"`
@@ -100,7 +113,8 @@ func DryRun(ctx context.Context, src, dst objstore.Location, opt Options) (Resul
 	res := Result{DryRun: true, Found: st.Found, FoundBytes: st.FoundBytes, Skipped: st.Skipped, Archived: st.Archived,
 		Seconds: time.Since(start).Seconds(), ServerSide: w.ServerSide(),
 		Plan: &Plan{ToCopy: st.Queued, ToCopyBytes: st.QueuedBytes, ToDelete: st.Deleted, Archived: st.Archived,
-			EstRequests: st.EstRequests, ServerSide: w.ServerSide()}}
+			EstRequests: st.EstRequests, ServerSide: w.ServerSide(), DeleteRefused: st.DeleteRefused}}
+	res.Plan.DeleteKeys, res.Plan.MoreDeleteKeys = f.PlannedDeletes()
 	if opt.Progress != nil {
 		opt.Progress(Progress{Found: st.Found, FoundBytes: st.FoundBytes, Skipped: st.Skipped, Archived: st.Archived, FinderDone: true, Elapsed: time.Since(start)})
 	}
@@ -192,6 +206,7 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	}
 	l := &localSync{store: store, q: q, taskID: taskID, runID: task.RunID, opt: opt, start: start,
 		movedBase: task.Counters.DoneBytes, // what earlier processes of this run finished
+		doneBase:  task.Counters.DoneBytes,
 		f:         &Finder{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, Opt: opt},
 		w:         &Worker{Src: src, Dst: dst, Store: store, Queue: q, TaskID: taskID, RunID: task.RunID, Opt: opt}}
 	opt.Logger.Debug("run started", "run", task.RunID, "resumed", resumed, "elapsed", time.Since(start))
@@ -204,7 +219,14 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 	case werr != nil && !errors.Is(werr, context.Canceled):
 		return Result{}, fmt.Errorf("worker: %w", werr)
 	case ctx.Err() != nil:
-		return Result{}, context.Cause(ctx)
+		// Interrupted: what this run did so far, for the summary; it stays RUNNING, to
+		// be resumed.
+		res, _, rerr := l.result(context.WithoutCancel(ctx), resumed)
+		if rerr != nil {
+			return Result{}, context.Cause(ctx)
+		}
+		res.Interrupted, res.Seconds = true, time.Since(start).Seconds()
+		return res, context.Cause(ctx)
 	}
 	if err := l.w.Sweep(ctx); err != nil {
 		opt.Logger.Warn("abort abandoned uploads", "err", err)
@@ -219,6 +241,8 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		end.Failure = fmt.Sprintf("%d objects failed", res.Failed)
 	case res.DeleteFailed > 0:
 		end.Failure = fmt.Sprintf("%d destination objects could not be deleted (see the log)", res.DeleteFailed)
+	case res.DeleteRefused > 0:
+		end.Failure = fmt.Sprintf("--max-delete %d reached: %d more destination objects the source lacks were not deleted", opt.MaxDelete, res.DeleteRefused)
 	}
 	if _, err := run.Finish(ctx, end); err != nil {
 		return res, err
@@ -242,6 +266,7 @@ type localSync struct {
 	opt       Options
 	start     time.Time
 	movedBase int64
+	doneBase  int64 // bytes of objects earlier processes of this run finished
 	f         *Finder
 	w         *Worker
 }
@@ -298,6 +323,9 @@ func (l *localSync) work(ctx context.Context) (ferr, werr error) {
 		return p
 	})
 	werr = l.w.Serve(ctx, idle)
+	if werr != nil {
+		cancel() // the workers stopped the run (a StopError): the finder need not go on
+	}
 	stopProgress()
 	l.opt.Logger.Debug("workers done", "elapsed", time.Since(l.start))
 	if !finderDone {
@@ -314,9 +342,10 @@ func (l *localSync) result(ctx context.Context, resumed bool) (Result, state.Cou
 	}
 	c := task.Counters
 	res := Result{TaskID: l.taskID, RunID: l.runID, Found: c.FoundObjects, FoundBytes: c.FoundBytes, Copied: c.DoneObjects,
-		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ServerSide: l.w.ServerSide(), Resumed: resumed}
+		Skipped: c.SkippedObjects, Failed: c.FailedObjects, Bytes: c.DoneBytes, ProcessBytes: max(0, c.DoneBytes-l.doneBase),
+		ServerSide: l.w.ServerSide(), Resumed: resumed}
 	_, _, _, res.Archived = l.f.Live()
-	res.Deleted, res.DeleteFailed = l.f.Deletions()
+	res.Deleted, res.DeleteFailed, res.DeleteRefused = l.f.Deletions()
 	if res.Failed > 0 {
 		page, err := l.store.ListObjects(ctx, l.taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
 		if err != nil {

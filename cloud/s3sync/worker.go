@@ -232,7 +232,20 @@ func (w *Worker) handle(ctx context.Context, m queue.Message, job Job, counted b
 	})
 	recs, _ := w.copyAll(ctx, job.Run, job.Objects, done)
 	if ctx.Err() != nil {
-		// Stopped mid-job: the message comes back after its visibility timeout.
+		// Stopped mid-job: the message comes back after its visibility timeout. What
+		// finished is recorded (true, and idempotent when the job is done again), so
+		// that the run's summary counts it.
+		var settled []state.Object
+		for _, r := range recs {
+			if r.Status != "" {
+				settled = append(settled, r)
+			}
+		}
+		if len(settled) > 0 {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = w.Store.PutObjects(rctx, w.TaskID, settled)
+			cancel()
+		}
 		return ctx.Err()
 	}
 	if err := w.Store.PutObjects(ctx, w.TaskID, recs); err != nil {
@@ -303,14 +316,12 @@ func (w *Worker) copyObject(ctx context.Context, runID string, jo JobObject) (st
 	case errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, errDestination):
 		rec.Status, rec.Error = state.ItemSkipped, "source object no longer exists"
 	case ctx.Err() != nil:
-		// Stopped (Ctrl-C, a lost lease, a run stopped early): no outcome, and nothing to
-		// report: the job comes back to the next run.
-		rec.Status, rec.Error = state.ItemFailed, err.Error()
+		// Stopped (Ctrl-C, a lost lease, a run stopped early): no outcome (no status),
+		// and nothing to report: the job comes back to the next run.
 		return rec, err
 	case w.halt != nil && w.stopsRun(err):
 		w.halt(err)
-		rec.Status, rec.Error = state.ItemFailed, err.Error()
-		return rec, err
+		return rec, err // no outcome: the run stops, this object is tried again when it resumes
 	default:
 		rec.Status, rec.Error = state.ItemFailed, err.Error()
 		w.Opt.Logger.Error("copy failed", "key", jo.Key, "err", err)

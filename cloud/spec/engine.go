@@ -18,8 +18,9 @@ import (
 // at zero keeps the engine's default) and reads the prefix list file.
 func (s S3) EngineOptions(log *slog.Logger) (s3sync.Options, error) {
 	o := s.S3Options
-	opt := s3sync.Options{Delete: o.Delete, Concurrency: o.Concurrency, ListWorkers: o.ListWorkers,
-		SplitRanges: o.SplitFlatLevels, ServerSide: s3sync.ServerSide(o.ServerSide), Logger: log}
+	opt := s3sync.Options{Delete: o.Delete, DeleteEmptySource: o.DeleteEmptySource, MaxDelete: int64(o.MaxDelete),
+		Concurrency: o.Concurrency, ListWorkers: o.ListWorkers, SplitRanges: o.SplitFlatLevels,
+		ServerSide: s3sync.ServerSide(o.ServerSide), NoTags: o.NoTags, NoSrcETag: o.NoSrcETag, Logger: log}
 	var err error
 	if opt.Compare, err = s3sync.ParseCompareMode(o.Compare); err != nil {
 		return opt, err

@@ -160,6 +160,8 @@ func s3Variables() []variable {
 		str("THUB_MODIFIED_AFTER", "modified-after", "s3.modifiedAfter", func(a *Agent) *string { return &o(a).ModifiedAfter }),
 		str("THUB_MODIFIED_BEFORE", "modified-before", "s3.modifiedBefore", func(a *Agent) *string { return &o(a).ModifiedBefore }),
 		boolean("THUB_DELETE", "delete", "s3.delete", func(a *Agent) *bool { return &o(a).Delete }),
+		boolean("THUB_DELETE_EMPTY_SOURCE", "delete-empty-source", "s3.deleteEmptySource", func(a *Agent) *bool { return &o(a).DeleteEmptySource }),
+		count("THUB_MAX_DELETE", "max-delete", "s3.maxDelete", func(a *Agent) *int { return &o(a).MaxDelete }),
 		count("THUB_LIST_WORKERS", "list-workers", "s3.listWorkers", func(a *Agent) *int { return &o(a).ListWorkers }),
 		boolean("THUB_SPLIT_FLAT_LEVELS", "split-flat-levels", "s3.splitFlatLevels", func(a *Agent) *bool { return &o(a).SplitFlatLevels }),
 		count("THUB_CONCURRENCY", "concurrency", "s3.concurrency", func(a *Agent) *int { return &o(a).Concurrency }),
@@ -173,6 +175,8 @@ func s3Variables() []variable {
 		str("THUB_SSE", "sse", "s3.sse", func(a *Agent) *string { return &o(a).SSE }),
 		str("THUB_SSE_KMS_KEY_ID", "sse-kms-key-id", "s3.sseKmsKeyId", func(a *Agent) *string { return &o(a).SSEKMSKeyID }),
 		str("THUB_TAGS", "tags", "s3.tags", func(a *Agent) *string { return &o(a).Tags }),
+		boolean("THUB_NO_TAGS", "no-tags", "s3.noTags", func(a *Agent) *bool { return &o(a).NoTags }),
+		boolean("THUB_NO_SRC_ETAG", "no-src-etag", "s3.noSrcEtag", func(a *Agent) *bool { return &o(a).NoSrcETag }),
 		str("THUB_EVENTS", "events", "s3.events", func(a *Agent) *string { return &o(a).Events }),
 
 		count("THUB_BATCH_OBJECTS", "batch-objects", "", func(a *Agent) *int { return &f(a).BatchObjects }),

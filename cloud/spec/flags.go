@@ -220,7 +220,10 @@ func (f *S3Flags) listing(fs *pflag.FlagSet) {
 	fs.IntVar(&o.ListWorkers, "list-workers", 16, "parallel listings per side")
 	fs.BoolVar(&o.SplitFlatLevels, "split-flat-levels", false, "list huge flat levels as parallel StartAfter ranges (helps on Amazon S3; slower on file-system gateways)")
 	fs.BoolVar(&o.Delete, "delete", false, "delete destination objects the source lacks (within the selection)")
-	f.optionNames("prefixList:prefix-list", "listWorkers:list-workers", "splitFlatLevels:split-flat-levels", "delete")
+	fs.BoolVar(&o.DeleteEmptySource, "delete-empty-source", false, "let --delete act when the source lists no object (refused by default: a mistyped prefix would empty the destination)")
+	fs.IntVar(&o.MaxDelete, "max-delete", 0, "with --delete, delete at most this many objects per run; the run fails naming what was left (default: no bound)")
+	f.optionNames("prefixList:prefix-list", "listWorkers:list-workers", "splitFlatLevels:split-flat-levels", "delete",
+		"deleteEmptySource:delete-empty-source", "maxDelete:max-delete")
 }
 
 // transfer: how objects are moved.
@@ -243,8 +246,10 @@ func (f *S3Flags) write(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ACL, "acl", "", "destination canned ACL (e.g. bucket-owner-full-control)")
 	fs.StringVar(&o.SSE, "sse", "", "destination server-side encryption: AES256 or aws:kms")
 	fs.StringVar(&o.SSEKMSKeyID, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
-	fs.StringVar(&o.Tags, "tags", "", "tags for destination objects, URL-encoded (k1=v1&k2=v2)")
-	f.optionNames("storageClass:storage-class", "acl", "sse", "sseKmsKeyId:sse-kms-key-id", "tags")
+	fs.StringVar(&o.Tags, "tags", "", "tags for destination objects, URL-encoded (k1=v1&k2=v2), instead of the source objects' own")
+	fs.BoolVar(&o.NoTags, "no-tags", false, "leave the source objects' tags out of the copies (copied by default where both stores keep tags)")
+	fs.BoolVar(&o.NoSrcETag, "no-src-etag", false, "write no x-amz-meta-thub-src-etag on copies whose ETag differs from the source's (then only this task's state recognises them)")
+	f.optionNames("storageClass:storage-class", "acl", "sse", "sseKmsKeyId:sse-kms-key-id", "tags", "noTags:no-tags", "noSrcEtag:no-src-etag")
 }
 
 // optionNames records "field:flag" (or "name" when both are the same) under "s3.".
@@ -327,7 +332,7 @@ func (f *S3Flags) Validate() error {
 		return err
 	}
 	positive(&l, f.fs, "list-workers", "concurrency", "stall-timeout", "batch-objects", "lease-ttl", "attempts",
-		"visibility", "retry-delay", "receive-wait", "idle-check")
+		"visibility", "retry-delay", "receive-wait", "idle-check", "max-delete")
 	notNegative(&l, f.fs, "max-receives", "grace")
 	if f.cloud && f.fs.Lookup("giant-threshold") != nil {
 		if n, err := ParseSize(f.A.Fleet.GiantThreshold); err != nil {

@@ -111,6 +111,12 @@ type S3Options struct {
 	ModifiedBefore string `json:"modifiedBefore,omitempty"`
 	// Delete removes destination objects (within the selection) the source lacks.
 	Delete bool `json:"delete,omitempty"`
+	// DeleteEmptySource lets Delete act on a source that lists no object (refused by
+	// default: a typo in a prefix must not empty the destination).
+	DeleteEmptySource bool `json:"deleteEmptySource,omitempty"`
+	// MaxDelete bounds the deletions of one run (0: no bound); a run that would delete
+	// more leaves the rest and ends FAILED.
+	MaxDelete int `json:"maxDelete,omitempty"`
 	// ListWorkers: parallel listings per side (default 16).
 	ListWorkers int `json:"listWorkers,omitempty"`
 	// SplitFlatLevels lists huge flat levels as parallel StartAfter ranges.
@@ -131,6 +137,12 @@ type S3Options struct {
 	SSE          string `json:"sse,omitempty"` // "", AES256 or aws:kms
 	SSEKMSKeyID  string `json:"sseKmsKeyId,omitempty"`
 	Tags         string `json:"tags,omitempty"` // URL-encoded: k1=v1&k2=v2
+	// NoTags leaves the source objects' tags out of the copies (copied by default where
+	// both stores keep tags).
+	NoTags bool `json:"noTags,omitempty"`
+	// NoSrcETag writes no x-amz-meta-thub-src-etag on copies whose ETag differs from the
+	// source's (then only the task's own records recognise them).
+	NoSrcETag bool `json:"noSrcEtag,omitempty"`
 
 	// Events: what S3 event notifications on the cloud run's queue do: none (default),
 	// create (ObjectCreated copies) or create-and-delete (ObjectRemoved deletes the copy).

@@ -149,6 +149,16 @@ func (s S3) validate(l *invalid.List, run Run) {
 	if o.StallTimeout < 0 {
 		addf(l, "s3.stallTimeout", "%s: use a positive duration, e.g. 60s", time.Duration(o.StallTimeout))
 	}
+	if o.MaxDelete < 0 {
+		addf(l, "s3.maxDelete", "%d is out of range; use at least 1 (without it deletions are not bounded)", o.MaxDelete)
+	}
+	if (o.MaxDelete != 0 || o.DeleteEmptySource) && !o.Delete {
+		field := "s3.maxDelete"
+		if o.MaxDelete == 0 {
+			field = "s3.deleteEmptySource"
+		}
+		l.Add(field, "applies only with --delete, which is not given")
+	}
 	s.validateWrite(l)
 	if o.Events != "" && !slices.Contains(EventModes, o.Events) {
 		addf(l, "s3.events", "%q: use none, create or create-and-delete", o.Events)
@@ -178,6 +188,9 @@ func (s S3) validateWrite(l *invalid.List) {
 		if msg := tagsProblem(o.Tags); msg != "" {
 			l.Add("s3.tags", msg)
 		}
+	}
+	if o.NoTags && o.Tags != "" {
+		l.Add("s3.noTags", "leaves the source's tags out, while --tags gives the copies tags of its own: choose one")
 	}
 }
 

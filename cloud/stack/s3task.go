@@ -65,11 +65,13 @@ var s3Settings = append(append(sideSettings("SRC", "Src"), sideSettings("DST", "
 	setting{"THUB_INCLUDE", "Include"}, setting{"THUB_EXCLUDE", "Exclude"},
 	setting{"THUB_MIN_SIZE", "MinSize"}, setting{"THUB_MAX_SIZE", "MaxSize"},
 	setting{"THUB_MODIFIED_AFTER", "ModifiedAfter"}, setting{"THUB_MODIFIED_BEFORE", "ModifiedBefore"},
-	setting{"THUB_DELETE", "Delete"}, setting{"THUB_LIST_WORKERS", "ListWorkers"}, setting{"THUB_SPLIT_FLAT_LEVELS", "SplitFlatLevels"},
+	setting{"THUB_DELETE", "Delete"}, setting{"THUB_DELETE_EMPTY_SOURCE", "DeleteEmptySource"}, setting{"THUB_MAX_DELETE", "MaxDelete"},
+	setting{"THUB_LIST_WORKERS", "ListWorkers"}, setting{"THUB_SPLIT_FLAT_LEVELS", "SplitFlatLevels"},
 	setting{"THUB_SERVER_SIDE", "ServerSide"}, setting{"THUB_CONCURRENCY", "Concurrency"}, setting{"THUB_PART_SIZE", "PartSize"},
 	setting{"THUB_MULTIPART_THRESHOLD", "MultipartThreshold"}, setting{"THUB_MAX_MEMORY", "MaxMemory"},
 	setting{"THUB_STALL_TIMEOUT", "StallTimeout"}, setting{"THUB_STORAGE_CLASS", "StorageClass"}, setting{"THUB_ACL", "Acl"},
 	setting{"THUB_SSE", "Sse"}, setting{"THUB_SSE_KMS_KEY_ID", "SseKmsKeyId"}, setting{"THUB_TAGS", "Tags"},
+	setting{"THUB_NO_TAGS", "NoTags"}, setting{"THUB_NO_SRC_ETAG", "NoSrcEtag"},
 	setting{"THUB_EVENTS", "Events"},
 )
 
@@ -133,7 +135,8 @@ func (p S3TaskParams) Parameters() ([]types.Parameter, error) {
 	if m["Delete"] == "" {
 		m["Delete"] = "false"
 	}
-	for _, b := range []string{"SrcAnonymous", "SrcRequesterPays", "DstAnonymous", "DstRequesterPays", "SplitFlatLevels", "Delete"} {
+	for _, b := range []string{"SrcAnonymous", "SrcRequesterPays", "DstAnonymous", "DstRequesterPays", "SplitFlatLevels", "Delete",
+		"DeleteEmptySource", "NoTags", "NoSrcEtag"} {
 		if v := m[b]; v != "" && v != "true" && v != "false" {
 			l.Add("env."+envOf(s3Settings, b), "true or false")
 		}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,15 +27,41 @@ func main() {
 	defer stop()
 	root := newRootCmd()
 	root.SetArgs(lambdaArgs(os.Args)[1:])
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	var ee exitError
 	switch {
 	case errors.As(err, &ee):
 		os.Exit(ee.code)
+	case err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Ctrl-C or SIGTERM: the command said what was done; a re-run resumes.
+		// (Its --json line is the summary it printed.)
+		fmt.Fprintln(os.Stderr, "thub: interrupted: run the same command again (same state file) to continue")
+		os.Exit(exitInterrupted)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "thub:", err)
+		printJSONError(cmd, err.Error(), 2)
 		os.Exit(2)
 	}
+}
+
+// exitInterrupted is the exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT,
+// as shells report it).
+const exitInterrupted = 130
+
+// printJSONError writes a command's failure as the JSON object on the last line of
+// stdout when it was asked for --json: a script reads an answer either way.
+func printJSONError(cmd *cobra.Command, msg string, code int) {
+	if cmd == nil {
+		return
+	}
+	if on, err := cmd.Flags().GetBool("json"); err != nil || !on {
+		return
+	}
+	b, _ := json.Marshal(struct {
+		Error    string `json:"error"`
+		ExitCode int    `json:"exitCode"`
+	}{msg, code})
+	fmt.Fprintln(cmd.OutOrStdout(), string(b))
 }
 
 func newRootCmd() *cobra.Command {

@@ -153,6 +153,11 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
+	if res.Interrupted {
+		// Ctrl-C: what was done is said as always; the run resumes with the same state.
+		_ = printResult(out, os.Stderr, res, fl)
+		return err
+	}
 	if err != nil {
 		return withCredentialHint(err)
 	}
@@ -231,23 +236,51 @@ func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error 
 		fmt.Fprintf(out, "plan: %d found (%s), %d to copy (%s), %d unchanged, %d archived, %d to delete, ~%d requests%s\n",
 			res.Found, humanize.IBytes(uint64(res.FoundBytes)), p.ToCopy, humanize.IBytes(uint64(p.ToCopyBytes)), res.Skipped,
 			p.Archived, p.ToDelete, p.EstRequests, map[bool]string{true: ", server-side copy", false: ""}[p.ServerSide])
+		printPlannedDeletes(out, p)
 	} else {
+		// The speed is this process's: a resumed run's bytes include the killed one's.
 		rate := 0.0
 		if res.Seconds > 0 {
-			rate = float64(res.Bytes) / res.Seconds
+			rate = float64(res.ProcessBytes) / res.Seconds
 		}
 		deleted := ""
-		if res.Deleted > 0 || res.DeleteFailed > 0 {
+		if res.Deleted > 0 || res.DeleteFailed > 0 || res.DeleteRefused > 0 {
 			deleted = fmt.Sprintf(", deleted %d", res.Deleted)
 			if res.DeleteFailed > 0 {
 				deleted += fmt.Sprintf(" (%d deletions failed, see the log)", res.DeleteFailed)
 			}
+			if res.DeleteRefused > 0 {
+				deleted += fmt.Sprintf(" (%d more not deleted: --max-delete)", res.DeleteRefused)
+			}
 		}
-		fmt.Fprintf(out, "found %d, copied %d (%s, %s/s), skipped %d, failed %d, archived %d%s in %.1fs\n",
-			res.Found, res.Copied, humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(rate)), res.Skipped, res.Failed, res.Archived, deleted, res.Seconds)
+		what := "in"
+		if res.Interrupted {
+			what = "interrupted after"
+		}
+		fmt.Fprintf(out, "found %d, copied %d (%s, %s/s), skipped %d, failed %d, archived %d%s %s %.1fs\n",
+			res.Found, res.Copied, humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(rate)), res.Skipped, res.Failed, res.Archived, deleted, what, res.Seconds)
 	}
-	if res.Failed > 0 || res.DeleteFailed > 0 {
+	if res.Failed > 0 || res.DeleteFailed > 0 || res.DeleteRefused > 0 {
 		return exitError{code: 1}
 	}
 	return nil
+}
+
+// printPlannedDeletes names what a dry run's --delete would delete (the first 50; all
+// of the first 1,000 are in the --json plan).
+func printPlannedDeletes(out io.Writer, p *s3sync.Plan) {
+	if len(p.DeleteKeys) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "would delete:\n")
+	for i, k := range p.DeleteKeys {
+		if i == 50 {
+			fmt.Fprintf(out, "  ... (%d in all; the first 1,000 are in --json's plan.deleteKeys)\n", p.ToDelete)
+			break
+		}
+		fmt.Fprintf(out, "  %s\n", strconv.Quote(k))
+	}
+	if p.DeleteRefused > 0 {
+		fmt.Fprintf(out, "--max-delete would leave %d more\n", p.DeleteRefused)
+	}
 }
