@@ -75,6 +75,8 @@ func TestCompareChecksumFindsCorruptedSinglePart(t *testing.T) {
 	require.True(t, bytes.Equal(small, b.Get(t, db, "small.bin")), "checksum mode trusted the ETag of the corrupted copy")
 	require.Equal(t, int64(1), res.Copied)
 	require.Equal(t, int64(1), res.Skipped)
+	require.Equal(t, int64(2), res.ComparedByData, "the result says how it compared")
+	require.Equal(t, int64(2*(5000+300)), res.ComparedBytes)
 	s3test.Verify(t, a, sb, "", b, db, "", true)
 }
 

@@ -52,15 +52,25 @@ type Result struct {
 	Bytes         int64 `json:"bytes"`
 	// ProcessBytes are the bytes of objects this process finished: a resumed run's
 	// Bytes include what the killed process had copied, its speed must not.
-	ProcessBytes int64     `json:"processBytes"`
-	Seconds      float64   `json:"seconds"`
-	ServerSide   bool      `json:"serverSide"`
-	Resumed      bool      `json:"resumed"`
-	DryRun       bool      `json:"dryRun"`
-	Interrupted  bool      `json:"interrupted,omitempty"` // stopped before the end (Ctrl-C): the run resumes later
-	Plan         *Plan     `json:"plan,omitempty"`
-	Failures     []Failure `json:"failures,omitempty"`
-	MoreFailures bool      `json:"moreFailures,omitempty"`
+	ProcessBytes int64   `json:"processBytes"`
+	Seconds      float64 `json:"seconds"`
+	ServerSide   bool    `json:"serverSide"`
+	Resumed      bool    `json:"resumed"`
+	DryRun       bool    `json:"dryRun"`
+	Interrupted  bool    `json:"interrupted,omitempty"` // stopped before the end (Ctrl-C): the run resumes later
+	// --compare checksum: pairs compared by the full-object checksum both stores keep,
+	// pairs compared by reading both sides, and the bytes read for them.
+	ComparedByChecksum int64     `json:"comparedByChecksum,omitempty"`
+	ComparedByData     int64     `json:"comparedByData,omitempty"`
+	ComparedBytes      int64     `json:"comparedBytes,omitempty"`
+	Plan               *Plan     `json:"plan,omitempty"`
+	Failures           []Failure `json:"failures,omitempty"`
+	MoreFailures       bool      `json:"moreFailures,omitempty"`
+}
+
+// compared copies how the finder compared content (--compare checksum).
+func (r *Result) compared(st FinderStats) {
+	r.ComparedByChecksum, r.ComparedByData, r.ComparedBytes = st.ComparedChecksums, st.ComparedData, st.ComparedBytes
 }
 
 // Check verifies both locations before anything is written: they exist, the credentials
@@ -115,6 +125,7 @@ func DryRun(ctx context.Context, src, dst objstore.Location, opt Options) (Resul
 		Plan: &Plan{ToCopy: st.Queued, ToCopyBytes: st.QueuedBytes, ToDelete: st.Deleted, Archived: st.Archived,
 			EstRequests: st.EstRequests, ServerSide: w.ServerSide(), DeleteRefused: st.DeleteRefused}}
 	res.Plan.DeleteKeys, res.Plan.MoreDeleteKeys = f.PlannedDeletes()
+	res.compared(st)
 	if opt.Progress != nil {
 		opt.Progress(Progress{Found: st.Found, FoundBytes: st.FoundBytes, Skipped: st.Skipped, Archived: st.Archived, FinderDone: true, Elapsed: time.Since(start)})
 	}
@@ -269,6 +280,7 @@ type localSync struct {
 	doneBase  int64 // bytes of objects earlier processes of this run finished
 	f         *Finder
 	w         *Worker
+	fstats    FinderStats // what the finder saw, once it is done
 }
 
 // moved is the bytes that reached the destination in this run, parts included.
@@ -288,6 +300,7 @@ func (l *localSync) work(ctx context.Context) (ferr, werr error) {
 		if err != nil {
 			cancel()
 		}
+		l.fstats = st
 		l.opt.Logger.Debug("finder done", "found", st.Found, "queued", st.Queued, "skipped", st.Skipped, "elapsed", time.Since(l.start), "err", err)
 		finderErr <- err
 	}()
@@ -346,6 +359,7 @@ func (l *localSync) result(ctx context.Context, resumed bool) (Result, state.Cou
 		ServerSide: l.w.ServerSide(), Resumed: resumed}
 	_, _, _, res.Archived = l.f.Live()
 	res.Deleted, res.DeleteFailed, res.DeleteRefused = l.f.Deletions()
+	res.compared(l.fstats)
 	if res.Failed > 0 {
 		page, err := l.store.ListObjects(ctx, l.taskID, state.ListOptions{Status: state.ItemFailed, Limit: 1000})
 		if err != nil {

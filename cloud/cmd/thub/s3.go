@@ -260,6 +260,10 @@ func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error 
 		fmt.Fprintf(out, "found %d, copied %d (%s, %s/s), skipped %d, failed %d, archived %d%s %s %.1fs\n",
 			res.Found, res.Copied, humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(rate)), res.Skipped, res.Failed, res.Archived, deleted, what, res.Seconds)
 	}
+	if !fl.jsonOut && res.ComparedByChecksum+res.ComparedByData > 0 {
+		fmt.Fprintf(out, "compared: %d by the full-object CRC-64/NVME both stores keep, %d by reading both sides (%s read)\n",
+			res.ComparedByChecksum, res.ComparedByData, humanize.IBytes(uint64(res.ComparedBytes)))
+	}
 	if res.Failed > 0 || res.DeleteFailed > 0 || res.DeleteRefused > 0 {
 		return exitError{code: 1}
 	}
