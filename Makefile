@@ -80,3 +80,12 @@ lint: ## gofmt, go vet, staticcheck, tsc, eslint, bindings check
 .PHONY: bench
 bench: deps build-thub ## compare with rclone, aws CLI, skopeo, regctl on the same data; figures to bench/results/
 	build/scripts/bench.sh
+
+# --- fuzzing and faults (outside `make test`) --------------------------------------------
+FUZZTIME ?= 30s
+FUZZ_TARGETS := cloud/s3sync:FuzzJobMessage cloud/s3sync:FuzzJobKey cloud/s3sync:FuzzPartMessage \
+	cloud/s3sync:FuzzParseEvents cloud/s3sync:FuzzSequencers cloud/objstore:FuzzCopySource \
+	cloud/objstore:FuzzLocalPath cloud/objstore:FuzzFastList cloud/image:FuzzParseSource cloud/image:FuzzParseDestination
+.PHONY: fuzz
+fuzz: ## go test -fuzz for FUZZTIME (30s) each: job messages, S3 events, key encoding, image references, listings
+	@set -e; for t in $(FUZZ_TARGETS); do echo "== $$t"; go test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME); done
