@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ func main() {
 		os.Exit(exitInterrupted)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "thub:", err)
-		printJSONError(cmd, err.Error(), 2)
+		printJSONError(cmd, os.Args[1:], err.Error(), 2)
 		os.Exit(2)
 	}
 }
@@ -49,12 +50,15 @@ func main() {
 const exitInterrupted = 130
 
 // printJSONError writes a command's failure as the JSON object on the last line of
-// stdout when it was asked for --json: a script reads an answer either way.
-func printJSONError(cmd *cobra.Command, msg string, code int) {
-	if cmd == nil {
+// stdout when it was asked for --json: a script reads an answer either way. A flag that
+// failed to parse stops the parsing before --json is read, so the arguments are looked at
+// too.
+func printJSONError(cmd *cobra.Command, args []string, msg string, code int) {
+	if cmd == nil || cmd.Flags().Lookup("json") == nil {
 		return
 	}
-	if on, err := cmd.Flags().GetBool("json"); err != nil || !on {
+	on, _ := cmd.Flags().GetBool("json")
+	if !on && !slices.Contains(args, "--json") && !slices.Contains(args, "--json=true") {
 		return
 	}
 	b, _ := json.Marshal(struct {
