@@ -89,3 +89,6 @@ FUZZ_TARGETS := cloud/s3sync:FuzzJobMessage cloud/s3sync:FuzzJobKey cloud/s3sync
 .PHONY: fuzz
 fuzz: ## go test -fuzz for FUZZTIME (30s) each: job messages, S3 events, key encoding, image references, listings
 	@set -e; for t in $(FUZZ_TARGETS); do echo "== $$t"; go test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME); done
+.PHONY: chaos
+chaos: ## the fault suite at full size (3,000 objects; kill -9, gateway restarts, faulty proxies); figures to artifacts/fault-suite/
+	build/scripts/chaos.sh

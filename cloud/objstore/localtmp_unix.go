@@ -21,10 +21,11 @@ func lockTemp(f *os.File) error {
 }
 
 // tempStale reports whether the temporary file at path was left by a writer that is
-// gone: nobody holds its lock, and it is older than a minute (a writer takes its lock
-// right after creating the file).
+// gone: nobody holds its lock, and it is older than two seconds (a writer takes its
+// lock right after creating the file; one that lost the file in that instant fails its
+// write, which is retried).
 func tempStale(path string, info fs.FileInfo) bool {
-	if time.Since(info.ModTime()) < time.Minute {
+	if time.Since(info.ModTime()) < 2*time.Second {
 		return false
 	}
 	f, err := os.Open(path)

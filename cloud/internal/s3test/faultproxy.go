@@ -3,6 +3,7 @@ package s3test
 import (
 	"fmt"
 	"io"
+	"log"
 	"math/rand"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ type FaultProxy struct {
 	CutShare      float64 // GET response body cut after half of it
 	StallShare    float64 // the answer is held back for Stall (a dead peer)
 	Stall         time.Duration
+	SlowShare     float64 // GET response body trickled: 16 KiB every 20 ms (a slow link)
 
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
@@ -35,8 +37,10 @@ type FaultProxy struct {
 	// and then resets the connection instead of answering: a reply lost on the way.
 	LoseAnswer func(r *http.Request) bool
 
-	Resets, SlowDowns, Cuts, Stalls, Requests atomic.Int64
-	UploadBytes                               atomic.Int64
+	Resets, SlowDowns, Cuts, Stalls, Slows, Requests atomic.Int64
+	// Unreachable counts requests the gateway behind did not take (502: it was down).
+	Unreachable atomic.Int64
+	UploadBytes atomic.Int64
 	// Gets counts object reads (GETs that are not listings), Heads object HEADs.
 	Gets, Heads atomic.Int64
 
@@ -54,7 +58,11 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 	p := &FaultProxy{rnd: rand.New(rand.NewSource(42))}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
-	rp.ErrorLog = nil
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		p.Unreachable.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Requests.Add(1)
 		q := r.URL.Query()
@@ -96,6 +104,9 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 			case <-r.Context().Done():
 			}
 			return
+		case roll < p.ResetShare+p.SlowDownShare+p.CutShare+p.StallShare+p.SlowShare && r.Method == http.MethodGet:
+			p.Slows.Add(1)
+			w = &slowWriter{ResponseWriter: w}
 		}
 		if r.Body != nil {
 			r.Body = countingBody{ReadCloser: r.Body, n: &p.UploadBytes}
@@ -137,6 +148,33 @@ func (c countingBody) Read(b []byte) (int, error) {
 	n, err := c.ReadCloser.Read(b)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// Faults returns the faults injected so far, by kind.
+func (p *FaultProxy) Faults() map[string]int64 {
+	return map[string]int64{"resets": p.Resets.Load(), "slowdowns": p.SlowDowns.Load(), "truncated": p.Cuts.Load(),
+		"stalls": p.Stalls.Load(), "slow": p.Slows.Load(), "gateway down": p.Unreachable.Load()}
+}
+
+// slowWriter trickles a body: 16 KiB, then 20 ms, and so on.
+type slowWriter struct{ http.ResponseWriter }
+
+func (s *slowWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		k := min(len(b), 16<<10)
+		m, err := s.ResponseWriter.Write(b[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if f, ok := s.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		b = b[k:]
+		time.Sleep(20 * time.Millisecond)
+	}
+	return n, nil
 }
 
 // cutWriter forwards the headers and half of the announced body, then drops the

@@ -36,6 +36,7 @@ type Gateway struct {
 	Region    string
 	DataDir   string
 	Client    *s3.Client
+	own       *own // set for a test's own gateway (OwnGateway)
 }
 
 // Gateways returns the two local gateways, failing (CI) or skipping when they are absent.
