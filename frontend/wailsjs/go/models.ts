@@ -1079,6 +1079,8 @@ export namespace tasks {
 	    modifiedAfter?: string;
 	    modifiedBefore?: string;
 	    delete?: boolean;
+	    deleteEmptySource?: boolean;
+	    maxDelete?: number;
 	    listWorkers?: number;
 	    splitFlatLevels?: boolean;
 	    serverSide?: string;
@@ -1092,6 +1094,8 @@ export namespace tasks {
 	    sse?: string;
 	    sseKmsKeyId?: string;
 	    tags?: string;
+	    noTags?: boolean;
+	    noSrcEtag?: boolean;
 	    events?: string;
 	
 	    static createFrom(source: any = {}) {
@@ -1112,6 +1116,8 @@ export namespace tasks {
 	        this.modifiedAfter = source["modifiedAfter"];
 	        this.modifiedBefore = source["modifiedBefore"];
 	        this.delete = source["delete"];
+	        this.deleteEmptySource = source["deleteEmptySource"];
+	        this.maxDelete = source["maxDelete"];
 	        this.listWorkers = source["listWorkers"];
 	        this.splitFlatLevels = source["splitFlatLevels"];
 	        this.serverSide = source["serverSide"];
@@ -1125,6 +1131,8 @@ export namespace tasks {
 	        this.sse = source["sse"];
 	        this.sseKmsKeyId = source["sseKmsKeyId"];
 	        this.tags = source["tags"];
+	        this.noTags = source["noTags"];
+	        this.noSrcEtag = source["noSrcEtag"];
 	        this.events = source["events"];
 	    }
 	
