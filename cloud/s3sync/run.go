@@ -227,6 +227,8 @@ func Sync(ctx context.Context, src, dst objstore.Location, store state.Store, q 
 		return Result{}, run.Err() // the lease is lost: the task is another process's now
 	case ferr != nil && !errors.Is(ferr, context.Canceled):
 		return Result{}, fmt.Errorf("finder: %w", ferr)
+	case errors.As(werr, new(*StopError)):
+		return Result{}, werr // one message that says it all
 	case werr != nil && !errors.Is(werr, context.Canceled):
 		return Result{}, fmt.Errorf("worker: %w", werr)
 	case ctx.Err() != nil:
