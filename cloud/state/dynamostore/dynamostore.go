@@ -28,6 +28,7 @@ import (
 	mrand "math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,6 +54,11 @@ type API interface {
 type Store struct {
 	api   API
 	table string
+
+	writer  string // names this Store's counter writer items (see counters.go)
+	mu      sync.Mutex
+	writers map[string]*writerState // per task
+	runs    map[string]runList      // per task: the runs with job items (joblist.go)
 }
 
 var _ state.Store = (*Store)(nil)
@@ -68,7 +74,10 @@ const (
 )
 
 // New returns a store on table (see CreateTable for its schema).
-func New(api API, table string) *Store { return &Store{api: aliased{api}, table: table} }
+func New(api API, table string) *Store {
+	return &Store{api: aliased{api}, table: table, writer: newWriterID(), writers: map[string]*writerState{},
+		runs: map[string]runList{}}
+}
 
 // aliased fills each request's ExpressionAttributeNames from the #placeholders of its
 // expressions: every attribute is aliased, so DynamoDB's long list of reserved words
