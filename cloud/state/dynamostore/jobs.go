@@ -371,6 +371,9 @@ func (s *Store) dropOlderShadows(ctx context.Context, task, run, first, last str
 // holds (that item is their home), undoing their count if j had counted them.
 func (s *Store) yieldToLater(ctx context.Context, task string, j *job) error {
 	last := j.entries[len(j.entries)-1].Key
+	if j.item.SK+"\x00" > skBound(j.run, last) {
+		return nil // a batch of one key: no item above it in its range
+	}
 	in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(jobPK(task)), ":lo": str(j.item.SK + "\x00"),

@@ -534,6 +534,18 @@ func testJobs(t *testing.T, s state.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 4, state.ItemSkipped: 1}, n)
 
+	// A large object travels alone: a batch of one, its upload recorded, then settled.
+	big := sent("j/big")
+	require.NoError(t, s.PutJob(ctx, task.ID, big))
+	big[0].UploadID, big[0].PartsTotal = "up-1", 3
+	require.NoError(t, s.PutObjects(ctx, task.ID, big))
+	o, err = s.GetObject(ctx, task.ID, "j/big")
+	require.NoError(t, err)
+	assert.Equal(t, "up-1", o.UploadID, "an upload is recorded in the batch's record")
+	assert.Equal(t, state.ItemInProgress, o.Status)
+	require.NoError(t, s.PutObjects(ctx, task.ID, settled(big, state.ItemDone)))
+	assert.EqualValues(t, 5, counters(t, s, task.ID).DoneObjects)
+
 	require.Error(t, s.PutJob(ctx, task.ID, settled(sent("j/x"), state.ItemDone)), "a job is sent in flight")
 	require.ErrorIs(t, s.PutJob(ctx, "missing", sent("j/x")), state.ErrNotFound)
 }
