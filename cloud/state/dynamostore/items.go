@@ -250,14 +250,6 @@ func (s *Store) readPriors(ctx context.Context, recs []record) ([]prior, error) 
 	return out, nil
 }
 
-func objectPKs(taskID string) []string {
-	pks := make([]string, shards)
-	for i := range pks {
-		pks[i] = objectPK(taskID, i)
-	}
-	return pks
-}
-
 // PutImages implements state.Store.
 func (s *Store) PutImages(ctx context.Context, taskID string, imgs []state.Image) error {
 	recs := make([]record, len(imgs))
