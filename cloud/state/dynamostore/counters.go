@@ -186,17 +186,22 @@ func (s *Store) dropOldWriters(ctx context.Context, id, run string) error {
 	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: expr("#pk = :pk AND begins_with(#sk, :p)"), ProjectionExpression: expr("#pk, #sk, #run"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TASKS"), ":p": str(taskPrefix(id) + "W#")}})
-	var stale []map[string]types.AttributeValue
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
 		}
 		for _, item := range page.Items {
-			if v, _ := item["run"].(*types.AttributeValueMemberS); v == nil || v.Value != run {
-				stale = append(stale, item)
+			if v, _ := item["run"].(*types.AttributeValueMemberS); v != nil && v.Value == run {
+				continue
+			}
+			// One by one (one or two per run): the finder, which starts runs, is not
+			// allowed BatchWriteItem.
+			if _, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table,
+				Key: map[string]types.AttributeValue{"pk": item["pk"], "sk": item["sk"]}}); err != nil {
+				return err
 			}
 		}
 	}
-	return s.batchDelete(ctx, stale)
+	return nil
 }
