@@ -211,72 +211,109 @@ func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string
 	}
 }
 
-// layerCursor reads one run's records in key order from lo: from the base table, or
-// (open) from the index of the run's items that hold objects in flight.
+// layerCursor reads one run's records in key order from lo: its batches and singles from
+// the base table, or (open) its items holding objects in flight from the index.
 type layerCursor struct {
-	s      *Store
-	task   string
-	run    string
-	lo     string
-	excl   bool // keys > lo, else >= lo
-	open   bool
-	limit  int32 // items per query (0: as many as fit)
-	init   bool
-	fwd    *dynamodb.QueryInput
-	buf    []map[string]types.AttributeValue
-	done   bool
-	loaded iterHeap
+	s       *Store
+	task    string
+	run     string
+	lo      string
+	excl    bool // keys > lo, else >= lo
+	open    bool
+	limit   int32 // items per query (0: as many as fit)
+	init    bool
+	streams []*stream // items in order of their first key, not yet loaded
+	loaded  iterHeap
 }
 
 func (s *Store) newLayer(task, run, lo string, excl, open bool, limit int32) *layerCursor {
 	return &layerCursor{s: s, task: task, run: run, lo: lo, excl: excl, open: open, limit: limit}
 }
 
-// query is a Query of the layer's items whose first key is at or below (desc) or above
-// (asc) the boundary lo.
-func (c *layerCursor) query(desc bool) *dynamodb.QueryInput {
-	in := &dynamodb.QueryInput{TableName: &c.s.table, ScanIndexForward: aws.Bool(!desc)}
+// stream pages through one Query of items in order of their first key.
+type stream struct {
+	in    *dynamodb.QueryInput
+	buf   []map[string]types.AttributeValue
+	done  bool
+	limit int32
+}
+
+// next returns a lower bound of the next item's first key and the item (nil at the end).
+func (st *stream) next(ctx context.Context, api API) (string, map[string]types.AttributeValue, error) {
+	for len(st.buf) == 0 && !st.done {
+		out, err := api.Query(ctx, st.in)
+		if err != nil {
+			return "", nil, err
+		}
+		st.buf = out.Items
+		st.in.ExclusiveStartKey = out.LastEvaluatedKey
+		st.done = len(out.LastEvaluatedKey) == 0
+		if st.limit > 0 && st.limit < 32 {
+			st.limit *= 2 // a page is read in a few queries; a count in few large ones
+			st.in.Limit = aws.Int32(st.limit)
+		}
+	}
+	if len(st.buf) == 0 {
+		return "", nil, nil
+	}
+	raw := st.buf[0]
+	if v, ok := raw["gsi1sk"].(*types.AttributeValueMemberS); ok && st.in.IndexName != nil {
+		return v.Value, raw, nil
+	}
+	return firstBound(skOf(raw)), raw, nil
+}
+
+func (c *layerCursor) newStream(in *dynamodb.QueryInput) *stream {
 	if c.limit > 0 {
 		in.Limit = aws.Int32(c.limit)
 	}
-	op := ">"
-	if desc {
-		op = "<="
-	}
-	if c.open {
-		in.IndexName = aws.String(statusIndex)
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":pk": str(openIndexPK(c.task, c.run))}
-		if c.lo == "" { // key values cannot be empty: no bound
-			in.KeyConditionExpression = expr("#gsi1pk = :pk")
-			return in
-		}
-		in.KeyConditionExpression = expr("#gsi1pk = :pk AND #gsi1sk " + op + " :b")
-		in.ExpressionAttributeValues[":b"] = str(truncKey(c.lo))
-		return in
-	}
-	in.ConsistentRead = aws.Bool(true)
-	b := skBound(c.run, c.lo)
-	if desc {
-		in.KeyConditionExpression = expr("#pk = :pk AND #sk BETWEEN :r AND :b")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":pk": str(jobPK(c.task)), ":r": str(c.run + "#"), ":b": str(b)}
-	} else {
-		in.KeyConditionExpression = expr("#pk = :pk AND #sk BETWEEN :b AND :end")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":pk": str(jobPK(c.task)), ":b": str(b + "\x00"),
-			":end": str(c.run + "$")} // '$' follows '#': past every key of the run
-	}
-	return in
+	return &stream{in: in, limit: c.limit}
 }
 
-// start loads the items that span lo (their first key below it, their last at or above).
+// start sets the layer's streams up and loads the batches that span lo (their first key
+// below it, their last at or above).
 func (c *layerCursor) start(ctx context.Context) error {
 	c.init = true
-	c.fwd = c.query(false)
-	if c.lo == "" {
+	var straddle *dynamodb.QueryInput
+	if c.open {
+		values := map[string]types.AttributeValue{":pk": str(openIndexPK(c.task, c.run))}
+		in := &dynamodb.QueryInput{TableName: &c.s.table, IndexName: aws.String(statusIndex),
+			KeyConditionExpression: expr("#gsi1pk = :pk"), ExpressionAttributeValues: values}
+		if c.lo != "" { // key values cannot be empty: no bound then
+			values[":b"] = str(truncKey(c.lo))
+			in.KeyConditionExpression = expr("#gsi1pk = :pk AND #gsi1sk > :b")
+			straddle = &dynamodb.QueryInput{TableName: &c.s.table, IndexName: aws.String(statusIndex), ScanIndexForward: aws.Bool(false),
+				KeyConditionExpression:    expr("#gsi1pk = :pk AND #gsi1sk <= :b"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": values[":pk"], ":b": values[":b"]}}
+		}
+		c.streams = []*stream{c.newStream(in)}
+	} else {
+		pk := str(jobPK(c.task))
+		b := skBound(c.run, c.lo)
+		c.streams = []*stream{
+			c.newStream(&dynamodb.QueryInput{TableName: &c.s.table, ConsistentRead: aws.Bool(true),
+				KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :b AND :end"),
+				// The batch namespace ends where the singles' begins.
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk, ":b": str(b + "\x00"), ":end": str(c.run + singleSep)}}),
+			c.newStream(&dynamodb.QueryInput{TableName: &c.s.table, ConsistentRead: aws.Bool(true),
+				KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :b AND :end"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk, ":b": str(c.run + singleSep + truncKey(c.lo)),
+					":end": str(c.run + "%")}}), // '%' follows '$': past every single of the run
+		}
+		if c.lo != "" {
+			straddle = &dynamodb.QueryInput{TableName: &c.s.table, ConsistentRead: aws.Bool(true), ScanIndexForward: aws.Bool(false),
+				KeyConditionExpression:    expr("#pk = :pk AND #sk BETWEEN :r AND :b"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk, ":r": str(c.run + batchSep), ":b": str(b)}}
+		}
+	}
+	if straddle == nil {
 		return nil // nothing spans the start
 	}
-	in := c.query(true)
+	if c.limit > 0 {
+		straddle.Limit = aws.Int32(c.limit)
+	}
 	for {
-		out, err := c.s.api.Query(ctx, in)
+		out, err := c.s.api.Query(ctx, straddle)
 		if err != nil {
 			return fmt.Errorf("read jobs of run %s: %w", c.run, err)
 		}
@@ -290,15 +327,20 @@ func (c *layerCursor) start(ctx context.Context) error {
 					return err
 				}
 			}
-			if it.N > 1 && it.Reach < c.lo {
-				return nil // no batch further down reaches lo
+			if isBatch(it.SK) && it.Reach < c.lo {
+				return nil // no batch further down reaches lo (singles span nothing)
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			return nil
 		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		straddle.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+func isBatch(sk string) bool {
+	i := strings.IndexAny(sk, batchSep+singleSep)
+	return i >= 0 && sk[i:i+1] == batchSep
 }
 
 // load adds an item's entries from lo on.
@@ -317,35 +359,8 @@ func (c *layerCursor) load(raw map[string]types.AttributeValue) error {
 	return nil
 }
 
-// nextBound is a lower bound of the first key of the next unread item (ok false: none).
-func (c *layerCursor) nextBound(ctx context.Context) (string, bool, error) {
-	for len(c.buf) == 0 && !c.done {
-		out, err := c.s.api.Query(ctx, c.fwd)
-		if err != nil {
-			return "", false, fmt.Errorf("read jobs of run %s: %w", c.run, err)
-		}
-		c.buf = out.Items
-		c.fwd.ExclusiveStartKey = out.LastEvaluatedKey
-		c.done = len(out.LastEvaluatedKey) == 0
-		if c.limit > 0 && c.limit < 32 {
-			c.limit *= 2
-			c.fwd.Limit = aws.Int32(c.limit)
-		}
-	}
-	if len(c.buf) == 0 {
-		return "", false, nil
-	}
-	if c.open {
-		v, _ := c.buf[0]["gsi1sk"].(*types.AttributeValueMemberS)
-		if v != nil {
-			return v.Value, true, nil
-		}
-		return "", true, nil
-	}
-	return firstBound(skOf(c.buf[0])), true, nil
-}
-
-// peek returns the layer's next record (nil at the end).
+// peek returns the layer's next record (nil at the end): the least loaded entry, once no
+// unread item can start below it.
 func (c *layerCursor) peek(ctx context.Context) (*entry, error) {
 	if !c.init {
 		if err := c.start(ctx); err != nil {
@@ -353,18 +368,25 @@ func (c *layerCursor) peek(ctx context.Context) (*entry, error) {
 		}
 	}
 	for {
-		bound, more, err := c.nextBound(ctx)
-		if err != nil {
-			return nil, err
+		var next *stream
+		var bound string
+		for _, st := range c.streams {
+			b, raw, err := st.next(ctx, c.s.api)
+			if err != nil {
+				return nil, fmt.Errorf("read jobs of run %s: %w", c.run, err)
+			}
+			if raw != nil && (next == nil || b < bound) {
+				next, bound = st, b
+			}
 		}
-		if len(c.loaded) > 0 && (!more || c.loaded[0].key() < bound) {
+		if len(c.loaded) > 0 && (next == nil || c.loaded[0].key() < bound) {
 			return c.loaded[0].cur(), nil
 		}
-		if !more {
+		if next == nil {
 			return nil, nil
 		}
-		raw := c.buf[0]
-		c.buf = c.buf[1:]
+		raw := next.buf[0]
+		next.buf = next.buf[1:]
 		if err := c.load(raw); err != nil {
 			return nil, err
 		}

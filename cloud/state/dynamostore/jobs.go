@@ -31,10 +31,11 @@ import (
 //     counter change that belongs to it (the item's version is the condition: a retry of
 //     an applied write fails it and is recognised, so nothing counts twice).
 //   - An object written without a home in its run (an S3 event's copy, an archived object
-//     the finder records) gets an item of its own; the writer then looks for an older
-//     item of the run holding the key (a batch the finder sent meanwhile) and moves the
-//     key out of it, undoing its count if it had one. PutJob looks the other way after
-//     writing, so whichever of the two comes second sees the other.
+//     the finder records) gets an item of its own, a single (sort key <run>$<key>, above
+//     every batch of the run: a single is its key's home); the writer then looks for a
+//     batch of the run holding the key (sent meanwhile) and moves the key out of it,
+//     undoing its count if it had one. PutJob looks the other way after writing, so
+//     whichever of the two comes second sees the other.
 //   - FAILED objects also get a shadow item in the sparse status index (partition
 //     O#<task>#<shard>, gsi1pk OS#<task>#FAILED): the failed list is one index query. An
 //     entry's shadow flag says a shadow exists; shadows are written and deleted in the
@@ -49,9 +50,9 @@ import (
 // lists and counts read every layer (one query per layer and page); GetObject walks the
 // layers from the newest until one holds the key. Keys keep their global byte order.
 //
-// Each item keeps its last key (l) and its reach (r: the greatest last key of the run's
-// items up to it), so the items that span a key are found with a short descending
-// query from it.
+// Each batch keeps its last key (l) and its reach (r: the greatest last key of the run's
+// batches up to it), so the batches that span a key are found with a short descending
+// query from it; a single is read by its key.
 
 // jobItem is a job item as stored.
 type jobItem struct {
@@ -113,22 +114,46 @@ func truncKey(k string) string {
 	return k[:cut]
 }
 
-// skBound is the greatest sort key of run's items whose first key can be <= k.
-func skBound(run, k string) string {
+// Within a run, batches sort under <run>#<first key> and items of one object written
+// without a batch ("singles") under <run>$<key>: a lookup reads a single by its key and
+// walks only the batches, and every single sorts above every batch of its run, which
+// makes a single the home of its key when a batch holds it too.
+const (
+	batchSep  = "#"
+	singleSep = "$"
+)
+
+func batchSK(run, first string) string { return run + batchSep + skKey(first) }
+func singleSK(run, key string) string  { return run + singleSep + skKey(key) }
+
+// skBound is the greatest sort key of run's items (of the namespace sep) whose first
+// key can be <= k.
+func skBound(run, k string) string { return bound(run, batchSep, k) }
+
+func bound(run, sep, k string) string {
 	if len(k) <= maxSKKey {
-		return run + "#" + k
+		return run + sep + k
 	}
-	return run + "#" + truncKey(k) + "\x01"
+	return run + sep + truncKey(k) + "\x01"
 }
 
 // firstBound is a lower bound of the first key of the item with sort key sk.
 func firstBound(sk string) string {
-	_, k, _ := strings.Cut(sk, "#")
+	_, k := splitSK(sk)
 	k, _, _ = strings.Cut(k, "\x00")
 	return k
 }
 
-func runOfSK(sk string) string { r, _, _ := strings.Cut(sk, "#"); return r }
+// splitSK splits a job sort key into its run and key part (run ids hold no # or $).
+func splitSK(sk string) (run, key string) {
+	i := strings.IndexAny(sk, batchSep+singleSep)
+	if i < 0 {
+		return sk, ""
+	}
+	return sk[:i], sk[i+1:]
+}
+
+func runOfSK(sk string) string { r, _ := splitSK(sk); return r }
 
 func openIndexPK(task, run string) string { return "OJ#" + task + "#" + run }
 
@@ -151,14 +176,13 @@ func jobItemOf(item map[string]types.AttributeValue) (jobItem, error) {
 	return it, err
 }
 
-// walkDown calls fn with run's items whose sort key is <= skBound(run, key), greatest
-// first, while fn returns true and until a batch item's reach is below key (no earlier
-// item of the run then holds a key at or after key; items of one object never span
-// other keys, so only batches keep reaches).
+// walkDown calls fn with run's batches whose sort key is <= skBound(run, key), greatest
+// first, while fn returns true and until a batch's reach is below key (no earlier batch
+// of the run then holds a key at or after key).
 func (s *Store) walkDown(ctx context.Context, task, run, key string, fn func(it jobItem, raw map[string]types.AttributeValue) (bool, error)) error {
 	in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true), ScanIndexForward: aws.Bool(false),
 		KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :lo AND :hi"), Limit: aws.Int32(4),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(jobPK(task)), ":lo": str(run + "#"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(jobPK(task)), ":lo": str(run + batchSep),
 			":hi": str(skBound(run, key))}}
 	for {
 		out, err := s.api.Query(ctx, in)
@@ -171,7 +195,7 @@ func (s *Store) walkDown(ctx context.Context, task, run, key string, fn func(it 
 				return fmt.Errorf("decode job item: %w", err)
 			}
 			more, err := fn(it, raw)
-			if err != nil || !more || it.N > 1 && it.Reach < key {
+			if err != nil || !more || it.Reach < key {
 				return err
 			}
 		}
@@ -183,8 +207,61 @@ func (s *Store) walkDown(ctx context.Context, task, run, key string, fn func(it 
 	}
 }
 
-// home finds the item of run holding key (nil when none).
-func (s *Store) home(ctx context.Context, task, run, key string) (home *job, err error) {
+// home finds the item of run holding key (nil when none): its single, else its batch.
+func (s *Store) home(ctx context.Context, task, run, key string) (*job, error) {
+	single, err := s.single(ctx, task, run, key)
+	if err != nil || single != nil {
+		return single, err
+	}
+	return s.batchHome(ctx, task, run, key)
+}
+
+// single reads the item of run holding key alone (nil when none).
+func (s *Store) single(ctx context.Context, task, run, key string) (*job, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: keyOf(jobPK(task), singleSK(run, key)),
+		ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read record of %q: %w", key, err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	j, err := decodeJob(out.Item)
+	if err != nil || j.find(key) < 0 {
+		return nil, err
+	}
+	return j, nil
+}
+
+// singlesIn reads the singles of run whose keys lie in [lo, hi], by key.
+func (s *Store) singlesIn(ctx context.Context, task, run, lo, hi string) (map[string]*job, error) {
+	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(jobPK(task)),
+			":lo": str(run + singleSep + truncKey(lo)), ":hi": str(bound(run, singleSep, hi))}})
+	out := map[string]*job{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read records of run %s: %w", run, err)
+		}
+		for _, raw := range page.Items {
+			j, err := decodeJob(raw)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range j.entries {
+				if e.Key >= lo && e.Key <= hi {
+					out[e.Key] = j
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// batchHome finds the batch of run holding key (nil when none).
+func (s *Store) batchHome(ctx context.Context, task, run, key string) (home *job, err error) {
 	err = s.walkDown(ctx, task, run, key, func(it jobItem, raw map[string]types.AttributeValue) (bool, error) {
 		if it.Last < key {
 			return true, nil
@@ -262,13 +339,13 @@ func sortedUnique(objs []state.Object) []state.Object {
 
 func (s *Store) putJobOnce(ctx context.Context, task, run string, objs []state.Object) (retry bool, err error) {
 	first, last := objs[0].Key, objs[len(objs)-1].Key
-	sk := run + "#" + skKey(first)
+	sk := batchSK(run, first)
 	// Items of the run at or below this one: the batch's own item (sent before) and any
 	// that already hold some of its keys (they keep them).
 	var self, prev *job
 	homed := map[string]bool{}
 	err = s.walkDown(ctx, task, run, first, func(it jobItem, raw map[string]types.AttributeValue) (bool, error) {
-		if prev == nil && it.SK < sk && it.N > 1 {
+		if prev == nil && it.SK < sk {
 			prev = &job{item: it, run: run} // the batch below: its reach continues in this one
 		}
 		if it.Last < first && it.SK != sk {
@@ -367,46 +444,51 @@ func (s *Store) dropOlderShadows(ctx context.Context, task, run, first, last str
 	return nil
 }
 
-// yieldToLater removes from j the keys that an item of the run with a greater sort key
-// holds (that item is their home), undoing their count if j had counted them.
+// yieldToLater removes from j the keys that a later item of the run holds (a batch with a
+// greater sort key within j's range, written by an earlier attempt of the finder, or a
+// single): that item is their home. It also extends the reach of those later batches
+// over j, which now sits below them.
 func (s *Store) yieldToLater(ctx context.Context, task string, j *job) error {
-	last := j.entries[len(j.entries)-1].Key
-	if j.item.SK+"\x00" > skBound(j.run, last) {
-		return nil // a batch of one key: no item above it in its range
-	}
-	in := &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
-		KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(jobPK(task)), ":lo": str(j.item.SK + "\x00"),
-			":hi": str(skBound(j.run, last))}}
-	p := dynamodb.NewQueryPaginator(s.api, in)
+	first, last := j.entries[0].Key, j.entries[len(j.entries)-1].Key
 	var later []string
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("read later jobs: %w", err)
-		}
-		for _, raw := range page.Items {
-			if skOf(raw) <= j.item.SK {
-				continue
-			}
-			o, err := decodeJob(raw)
+	if j.item.SK+"\x00" <= skBound(j.run, last) { // a batch of one key has none above in range
+		p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+			KeyConditionExpression: expr("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(jobPK(task)), ":lo": str(j.item.SK + "\x00"),
+				":hi": str(skBound(j.run, last))}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
 			if err != nil {
-				return err
+				return fmt.Errorf("read later jobs: %w", err)
 			}
-			for _, e := range o.entries {
-				if j.find(e.Key) >= 0 {
-					later = append(later, e.Key)
+			for _, raw := range page.Items {
+				o, err := decodeJob(raw)
+				if err != nil {
+					return err
+				}
+				for _, e := range o.entries {
+					if j.find(e.Key) >= 0 {
+						later = append(later, e.Key)
+					}
+				}
+				if o.item.Reach < last {
+					_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(o.item.PK, o.item.SK),
+						UpdateExpression: expr("SET #r = :r"), ConditionExpression: expr("attribute_exists(#pk) AND #r < :r"),
+						ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(last)}})
+					if err != nil && !isConditionFailed(err) {
+						return fmt.Errorf("extend reach of job %q: %w", o.item.SK, err)
+					}
 				}
 			}
-			if o.item.Reach < last && len(o.entries) > 1 {
-				// Its reach must cover j, which now sits below it.
-				_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(o.item.PK, o.item.SK),
-					UpdateExpression: expr("SET #r = :r"), ConditionExpression: expr("attribute_exists(#pk) AND #r < :r"),
-					ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(last)}})
-				if err != nil && !isConditionFailed(err) {
-					return fmt.Errorf("extend reach of job %q: %w", o.item.SK, err)
-				}
-			}
+		}
+	}
+	singles, err := s.singlesIn(ctx, task, j.run, first, last)
+	if err != nil {
+		return err
+	}
+	for k := range singles {
+		if j.find(k) >= 0 {
+			later = append(later, k)
 		}
 	}
 	if len(later) == 0 {

@@ -87,7 +87,9 @@ func (s *Store) dropSuperseded(ctx context.Context, task, run string, objs []sta
 	return keep, nil
 }
 
-// putRun writes objs (sorted, of run) while cur is the task's current run.
+// putRun writes objs (sorted, of run) while cur is the task's current run: those a batch
+// holds into it (those among them that have a single into their single), the others each
+// into its single.
 func (s *Store) putRun(ctx context.Context, task, cur, run string, objs []state.Object) error {
 	pending := objs
 	for attempt := 0; len(pending) > 0; {
@@ -98,31 +100,12 @@ func (s *Store) putRun(ctx context.Context, task, cur, run string, objs []state.
 			}
 			cur = c
 		}
-		home, err := s.home(ctx, task, run, pending[0].Key)
-		if err != nil {
-			return err
-		}
-		var conflict bool
-		var rest []state.Object
-		if home == nil {
-			conflict, err = s.putSingle(ctx, task, cur, run, pending[0])
-			rest = pending[1:]
-		} else {
-			var mine []state.Object
-			for _, o := range pending {
-				if home.find(o.Key) >= 0 {
-					mine = append(mine, o)
-				} else {
-					rest = append(rest, o)
-				}
-			}
-			conflict, err = s.settle(ctx, task, cur, home, mine)
-		}
+		rest, conflict, err := s.putSome(ctx, task, cur, run, pending)
 		if err != nil {
 			return err
 		}
 		if conflict {
-			// Another writer changed the item: read it again and redo.
+			// Another writer changed an item: read again and redo.
 			if attempt == maxTxRetries {
 				return fmt.Errorf("write %q: lost to concurrent writers %d times", pending[0].Key, attempt+1)
 			}
@@ -135,6 +118,50 @@ func (s *Store) putRun(ctx context.Context, task, cur, run string, objs []state.
 		pending = rest
 	}
 	return nil
+}
+
+// putSome writes the first of pending and those of its batch; rest is what is left.
+func (s *Store) putSome(ctx context.Context, task, cur, run string, pending []state.Object) (rest []state.Object, conflict bool, err error) {
+	batch, err := s.batchHome(ctx, task, run, pending[0].Key)
+	if err != nil {
+		return nil, false, err
+	}
+	mine := pending[:1]
+	rest = pending[1:]
+	if batch != nil {
+		mine, rest = nil, nil
+		for _, o := range pending {
+			if batch.find(o.Key) >= 0 {
+				mine = append(mine, o)
+			} else {
+				rest = append(rest, o)
+			}
+		}
+	}
+	singles, err := s.singlesIn(ctx, task, run, mine[0].Key, mine[len(mine)-1].Key)
+	if err != nil {
+		return nil, false, err
+	}
+	var inBatch []state.Object
+	for _, o := range mine {
+		single := singles[o.Key]
+		switch {
+		case single != nil:
+			conflict, err = s.settle(ctx, task, cur, single, []state.Object{o})
+		case batch != nil:
+			inBatch = append(inBatch, o)
+			continue
+		default:
+			conflict, err = s.putSingle(ctx, task, cur, run, o)
+		}
+		if err != nil || conflict {
+			return nil, conflict, err
+		}
+	}
+	if len(inBatch) > 0 {
+		conflict, err = s.settle(ctx, task, cur, batch, inBatch)
+	}
+	return rest, conflict, err
 }
 
 // settle writes objs into their home j with the counter change of their transitions.
@@ -174,7 +201,7 @@ func sameRecord(a, b entry) bool {
 // putSingle writes o, which has no home in run, as an item of its own, then moves it out
 // of an older item of the run that took it meanwhile (a batch the finder sent).
 func (s *Store) putSingle(ctx context.Context, task, cur, run string, o state.Object) (conflict bool, err error) {
-	j := &job{item: jobItem{PK: jobPK(task), SK: run + "#" + skKey(o.Key)}, run: run}
+	j := &job{item: jobItem{PK: jobPK(task), SK: singleSK(run, o.Key)}, run: run}
 	w := state.Prior{}.Apply(cur, run, o.Status, o.Size, o.Attempts)
 	e := entryOf(o, w.Attempts, state.UnixNanos(time.Now()))
 	if o.Status != state.ItemFailed {
@@ -197,12 +224,12 @@ func (s *Store) putSingle(ctx context.Context, task, cur, run string, o state.Ob
 	return false, s.yieldOlder(ctx, task, j)
 }
 
-// yieldOlder moves the keys of j out of the items of its run below it.
+// yieldOlder moves the key of the single j out of the batches of its run that hold it.
 func (s *Store) yieldOlder(ctx context.Context, task string, j *job) error {
 	key := j.entries[0].Key
 	var stale []string
 	err := s.walkDown(ctx, task, j.run, key, func(it jobItem, raw map[string]types.AttributeValue) (bool, error) {
-		if it.SK >= j.item.SK || it.Last < key {
+		if it.Last < key {
 			return true, nil
 		}
 		o, err := decodeJob(raw)

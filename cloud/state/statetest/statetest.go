@@ -441,4 +441,3 @@ func testMetaAndLeases(t *testing.T, s state.Store) {
 	time.Sleep(30 * time.Millisecond)
 	require.NoError(t, s.Lease(ctx, task.ID, "finder", "host-c", time.Minute), "an expired lease can be taken")
 }
-
