@@ -161,6 +161,17 @@ func CreateTable(ctx context.Context, api interface {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
 	})
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		// The name is taken: by this request when a retry follows an attempt whose response
+		// was lost, which the emulator's server does now and then. Taken as is when it has
+		// the store's keys and index.
+		out, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if derr != nil || !sameSchema(out.Table) {
+			return fmt.Errorf("create table %s: a table of that name exists with another schema: %w", table, err)
+		}
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", table, err)
 	}
@@ -169,6 +180,20 @@ func CreateTable(ctx context.Context, api interface {
 		return fmt.Errorf("wait for table %s: %w", table, err)
 	}
 	return nil
+}
+
+// sameSchema reports whether t has the store's keys and status index.
+func sameSchema(t *types.TableDescription) bool {
+	if t == nil || len(t.KeySchema) != 2 || aws.ToString(t.KeySchema[0].AttributeName) != "pk" ||
+		aws.ToString(t.KeySchema[1].AttributeName) != "sk" {
+		return false
+	}
+	for _, g := range t.GlobalSecondaryIndexes {
+		if aws.ToString(g.IndexName) == statusIndex {
+			return true
+		}
+	}
+	return false
 }
 
 // expr folds a multi-line expression onto one line: whitespace other than single

@@ -35,7 +35,7 @@ type dropProxy struct {
 	dropped atomic.Int64
 }
 
-var writeActions = []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+var writeActions = []string{"CreateTable", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 func (p *dropProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -88,10 +88,6 @@ func lossyStore(t *testing.T) (lossy func() *dynamostore.Store, direct *dynamost
 	cfg := env.AWSConfig(t)
 	client := dynamodb.NewFromConfig(cfg)
 	table := testenv.Name("th-state-lossy")
-	require.NoError(t, dynamostore.CreateTable(context.Background(), client, table))
-	t.Cleanup(func() {
-		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
 	proxy = &dropProxy{target: aws.ToString(cfg.BaseEndpoint)}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
@@ -103,6 +99,11 @@ func lossyStore(t *testing.T) (lossy func() *dynamostore.Store, direct *dynamost
 		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5; o.RateLimiter = ratelimit.None })
 	}
 	lossyClient := dynamodb.NewFromConfig(lcfg)
+	// The table too: its creation's response is lost, the retry finds the name taken.
+	require.NoError(t, dynamostore.CreateTable(context.Background(), lossyClient, table))
+	t.Cleanup(func() {
+		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	return func() *dynamostore.Store { return dynamostore.New(lossyClient, table) }, dynamostore.New(client, table), proxy
 }
 
