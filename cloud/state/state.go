@@ -239,14 +239,15 @@ type Store interface {
 	Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, taskID, name, owner string) error
 
-	// PutJob records the objects of one job batch as it is sent (each IN_PROGRESS or
-	// PENDING, in one run: RunID, empty for the task's current run), so that objects in
-	// flight can be found. An object that already has a record in that run keeps it (a
-	// batch sent again never undoes what was settled); PutJob never changes the
-	// counters. Later PutObjects of these keys in that run update the batch's record:
-	// the DynamoDB store keeps a batch's objects together in one item (writes are its
-	// bill), the SQLite store a row each. Records an earlier run left in flight are not
-	// shown by the DynamoDB store once another run is current (see cloud/docs/cloud-run.md).
+	// PutJob records the objects of one job batch as it is sent (each PENDING, or
+	// IN_PROGRESS, in one run: RunID, empty for the task's current run), so that queued
+	// objects can be found. An object that already has a record in that run keeps it (a
+	// batch sent again never undoes what was settled), and so does an earlier run's
+	// IN_PROGRESS record (work under way: an upload to resume or abort); PutJob never
+	// changes the counters. Later PutObjects of these keys in that run update the batch's
+	// record: the DynamoDB store keeps a batch's objects together in one item (writes are
+	// its bill), the SQLite store a row each. Objects an earlier run left PENDING are not
+	// shown by the DynamoDB store once another run is current (cloud/docs/cloud-run.md).
 	PutJob(ctx context.Context, taskID string, objs []Object) error
 	PutObjects(ctx context.Context, taskID string, objs []Object) error
 	GetObject(ctx context.Context, taskID, key string) (Object, error)

@@ -74,6 +74,7 @@ func (s *Store) GetObject(ctx context.Context, taskID, key string) (state.Object
 	if err != nil {
 		return state.Object{}, fmt.Errorf("get object %q of task %s: %w", key, taskID, err)
 	}
+	var queued *state.Object
 	for _, r := range runs {
 		h, err := s.home(ctx, taskID, r, key)
 		if err != nil {
@@ -83,11 +84,46 @@ func (s *Store) GetObject(ctx context.Context, taskID, key string) (state.Object
 			continue
 		}
 		e := h.entries[h.find(key)]
-		if r == cur || e.Status.Terminal() {
+		switch visible(e, r, cur, queued != nil) {
+		case show:
 			return e.object(r), nil
+		case showUnlessInProgress:
+			o := e.object(r)
+			queued = &o
+		case showQueued:
+			return *queued, nil
 		}
 	}
+	if queued != nil {
+		return *queued, nil
+	}
 	return state.Object{}, fmt.Errorf("get object %q of task %s: %w", key, taskID, state.ErrNotFound)
+}
+
+// A record's visibility, newest run first (see jobs.go): a PENDING entry is a record only
+// in the current run, and there it gives way to an earlier run's IN_PROGRESS record (an
+// upload under way, which the old per-object store showed until the object was worked on).
+type visibility int
+
+const (
+	hide visibility = iota
+	show
+	showUnlessInProgress // a queued record: an earlier run's IN_PROGRESS record wins
+	showQueued           // an earlier outcome, older than the queued record: that stands
+)
+
+// visible decides entry e of run r while cur is the current run; queued reports that a
+// newer run's queued record was met.
+func visible(e entry, r, cur string, queued bool) visibility {
+	switch {
+	case e.Status == state.ItemPending && r != cur:
+		return hide
+	case e.Status == state.ItemPending:
+		return showUnlessInProgress
+	case queued && e.Status != state.ItemInProgress:
+		return showQueued
+	}
+	return show
 }
 
 // ListObjects implements state.Store, in global key order: FAILED from the sparse
@@ -189,17 +225,28 @@ func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string
 		if !found || !strings.HasPrefix(min, prefix) {
 			return nil
 		}
-		var pick *state.Object
+		var pick, queued *state.Object
 		for _, c := range cursors { // newest run first
 			e, _ := c.peek(ctx)
 			if e == nil || e.Key != min {
 				continue
 			}
-			if pick == nil && (c.run == cur || e.Status.Terminal()) {
-				o := e.object(c.run)
-				pick = &o
+			if pick == nil {
+				switch visible(*e, c.run, cur, queued != nil) {
+				case show:
+					o := e.object(c.run)
+					pick = &o
+				case showUnlessInProgress:
+					o := e.object(c.run)
+					queued = &o
+				case showQueued:
+					pick = queued
+				}
 			}
 			c.pop()
+		}
+		if pick == nil {
+			pick = queued
 		}
 		if pick == nil {
 			continue

@@ -25,7 +25,7 @@ import (
 // <run>#<first key>. A run's items are its layer of records; within a layer every key
 // has one home, the item of greatest sort key that holds it:
 //
-//   - PutJob writes the batch IN_PROGRESS when it is sent, leaving out keys that already
+//   - PutJob writes the batch (PENDING: queued) when it is sent, leaving out keys that already
 //     have a home in the run (a batch sent again keeps its settled objects); the worker's
 //     PutObjects rewrites the item once with the outcomes, in one transaction with the
 //     counter change that belongs to it (the item's version is the condition: a retry of
@@ -41,10 +41,13 @@ import (
 //     entry's shadow flag says a shadow exists; shadows are written and deleted in the
 //     transaction that changes the entry (more than fit in one are finished by further
 //     writes of the item), so the flags are never wrong for long.
-//   - Items holding objects in flight are in the index under OJ#<task>#<run> (their
-//     first key as gsi1sk): the current run's in-flight objects are one index query.
-//     Objects an earlier run left in flight are no records: reads skip them (and show the
-//     key's last settled record, if any), as the old per-object store never recorded them.
+//   - Items holding objects in flight (PENDING or IN_PROGRESS) are in the index under
+//     OJ#<task>#<run> (their first key as gsi1sk): the current run's in-flight objects are
+//     one index query. Objects an earlier run left PENDING are no records: reads skip them
+//     (and show the key's last record, if any), as the old per-object store never
+//     recorded queued objects; and a PENDING record gives way to an earlier run's
+//     IN_PROGRESS one (an upload under way, whose id the worker needs), as that record was
+//     the key's until the object was worked on (joblist.go, visible).
 //
 // Reads merge the layers, newest run first: the all-objects list, DONE and SKIPPED
 // lists and counts read every layer (one query per layer and page); GetObject walks the

@@ -180,8 +180,8 @@ func (s *Store) settle(ctx context.Context, task, cur string, j *job, objs []sta
 		delta.Add(w.Delta)
 		ne := entryOf(o, w.Attempts, now)
 		ne.Shadow = e.Shadow
-		if sameRecord(ne, e) {
-			continue // a duplicate delivery: nothing to write
+		if ne.Status.Terminal() && sameRecord(ne, e) {
+			continue // a duplicate delivery of an outcome: nothing to write (work in progress is rewritten: its time is its intent's)
 		}
 		j.entries[i] = ne
 		changed[o.Key] = true

@@ -128,7 +128,8 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 }
 
 // PutJob implements state.Store: a row per object, unless the object has a record in
-// the run already (then it keeps it) or in a later run.
+// the run already (then it keeps it), in a later run, or an earlier run's record of work
+// in progress (an upload's id or intent, which the run's worker resumes or aborts).
 func (db *DB) PutJob(ctx context.Context, taskID string, objs []state.Object) error {
 	if len(objs) == 0 {
 		return nil
@@ -146,7 +147,7 @@ func (db *DB) PutJob(ctx context.Context, taskID string, objs []state.Object) er
 				attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
 				upload_id = excluded.upload_id, parts_total = excluded.parts_total,
 				parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at
-			WHERE objects.run_id < excluded.run_id`)
+			WHERE objects.run_id < excluded.run_id AND objects.status <> 'IN_PROGRESS'`)
 		if err != nil {
 			return fmt.Errorf("put job of task %s: %w", taskID, err)
 		}

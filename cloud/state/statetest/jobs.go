@@ -26,7 +26,7 @@ func counters(t *testing.T, s state.Store, id string) state.Counters {
 func sent(keys ...string) []state.Object {
 	var out []state.Object
 	for i, k := range keys {
-		out = append(out, state.Object{Key: k, Size: int64(10 * (i + 1)), Status: state.ItemInProgress})
+		out = append(out, state.Object{Key: k, Size: int64(10 * (i + 1)), Status: state.ItemPending})
 	}
 	return out
 }
@@ -43,9 +43,9 @@ func settled(objs []state.Object, st state.ItemStatus) []state.Object {
 	return out
 }
 
-// A job batch is recorded in flight as it is sent, then settled by the worker: its
-// objects are found while in flight, a batch sent again never undoes what was settled,
-// and only settling counts.
+// A job batch is recorded queued as it is sent, then settled by the worker: its objects
+// are found while in flight, a batch sent again never undoes what was settled, and only
+// settling counts.
 func testJobs(t *testing.T, s state.Store) {
 	ctx := context.Background()
 	task := newTask(t, s)
@@ -54,13 +54,21 @@ func testJobs(t *testing.T, s state.Store) {
 	assert.True(t, counters(t, s, task.ID).IsZero(), "sending counts nothing")
 	o, err := s.GetObject(ctx, task.ID, "j/c")
 	require.NoError(t, err)
-	assert.Equal(t, state.ItemInProgress, o.Status)
+	assert.Equal(t, state.ItemPending, o.Status)
 	assert.Equal(t, task.RunID, o.RunID)
 	assert.EqualValues(t, 30, o.Size)
-	p, err := s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress, After: "j/a", Limit: 2})
+	p, err := s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemPending, After: "j/a", Limit: 2})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"j/b", "j/c"}, keysOf(p.Items), "in-flight objects are listed, in key order")
+	assert.Equal(t, []string{"j/b", "j/c"}, keysOf(p.Items), "queued objects are listed, in key order")
 	assert.Equal(t, "j/c", p.Next)
+	// A worker starts on one (a multipart upload's intent): in progress.
+	started := job[1]
+	started.Status = state.ItemInProgress
+	require.NoError(t, s.PutObjects(ctx, task.ID, []state.Object{started}))
+	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"j/b"}, keysOf(p.Items))
+	assert.True(t, counters(t, s, task.ID).IsZero(), "work in progress counts nothing")
 
 	// The worker settles the batch in two writes: three done, one failed, one gone.
 	done := settled(job[:3], state.ItemDone)
@@ -88,9 +96,11 @@ func testJobs(t *testing.T, s state.Store) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"j/d"}, keysOf(p.Items))
 	assert.Equal(t, "SlowDown", p.Items[0].Error)
-	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress})
-	require.NoError(t, err)
-	assert.Empty(t, p.Items, "nothing in flight once settled")
+	for _, st := range []state.ItemStatus{state.ItemPending, state.ItemInProgress} {
+		p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: st})
+		require.NoError(t, err)
+		assert.Empty(t, p.Items, "nothing in flight once settled")
+	}
 	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemDone, Offset: 1})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"j/b", "j/c"}, keysOf(p.Items))
@@ -110,7 +120,7 @@ func testJobs(t *testing.T, s state.Store) {
 	// A large object travels alone: a batch of one, its upload recorded, then settled.
 	big := sent("j/big")
 	require.NoError(t, s.PutJob(ctx, task.ID, big))
-	big[0].UploadID, big[0].PartsTotal = "up-1", 3
+	big[0].Status, big[0].UploadID, big[0].PartsTotal = state.ItemInProgress, "up-1", 3
 	require.NoError(t, s.PutObjects(ctx, task.ID, big))
 	o, err = s.GetObject(ctx, task.ID, "j/big")
 	require.NoError(t, err)
@@ -154,7 +164,7 @@ func testJobsAcrossRuns(t *testing.T, s state.Store) {
 		}
 		opt.After = p.Next
 	}
-	assert.Equal(t, []string{"r/a DONE false", "r/b IN_PROGRESS true", "r/c DONE false", "r/d IN_PROGRESS true", "r/e DONE false"}, got)
+	assert.Equal(t, []string{"r/a DONE false", "r/b PENDING true", "r/c DONE false", "r/d PENDING true", "r/e DONE false"}, got)
 	require.NoError(t, s.PutObjects(ctx, task.ID, settled(job, state.ItemDone)))
 	assert.Equal(t, state.Counters{DoneObjects: 2, DoneBytes: 30}, counters(t, s, task.ID), "only this run's objects count")
 	o, err := s.GetObject(ctx, task.ID, "r/b")
@@ -173,6 +183,39 @@ func testJobsAcrossRuns(t *testing.T, s state.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, state.ItemDone, o.Status)
 	assert.Equal(t, state.Counters{DoneObjects: 2, DoneBytes: 30}, counters(t, s, task.ID))
+}
+
+// A run's queued record never hides the work an earlier run left in progress (a
+// multipart upload, whose id the new run's worker needs to resume or abort it); the
+// object's outcome in the new run replaces it.
+func testJobsKeepUploads(t *testing.T, s state.Store) {
+	ctx := context.Background()
+	task := newTask(t, s)
+	job := sent("u/big", "u/small")
+	require.NoError(t, s.PutJob(ctx, task.ID, job))
+	require.NoError(t, s.PutObjects(ctx, task.ID, []state.Object{{Key: "u/big", Size: 10, Status: state.ItemInProgress,
+		UploadID: "up-1", PartsTotal: 4}}))
+	require.NoError(t, s.SetTaskStatus(ctx, task.ID, nil, state.TaskStopped, ""))
+	second, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	require.NoError(t, s.PutJob(ctx, task.ID, job))
+	o, err := s.GetObject(ctx, task.ID, "u/big")
+	require.NoError(t, err)
+	assert.Equal(t, state.ItemInProgress, o.Status)
+	assert.Equal(t, "up-1", o.UploadID, "the upload under way stays findable")
+	o, err = s.GetObject(ctx, task.ID, "u/small")
+	require.NoError(t, err)
+	assert.Equal(t, state.ItemPending, o.Status)
+	assert.Equal(t, second.RunID, o.RunID)
+	require.NoError(t, s.PutObjects(ctx, task.ID, settled(job, state.ItemDone)))
+	o, err = s.GetObject(ctx, task.ID, "u/big")
+	require.NoError(t, err)
+	assert.Equal(t, state.ItemDone, o.Status)
+	assert.Equal(t, second.RunID, o.RunID)
+	assert.Equal(t, state.Counters{DoneObjects: 2, DoneBytes: 30}, counters(t, s, task.ID))
+	n, err := s.CountObjects(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 2}, n)
 }
 
 // An object recorded on its own (an S3 event's copy) and in a job batch of the same run,
