@@ -341,13 +341,26 @@ func (r *finderRun) enqueue(ctx context.Context, o objstore.Object) error {
 	return nil
 }
 
-// sendBatch sends the pending batch (if any) and writes a checkpoint after it.
+// sendBatch records the pending batch (if any) as queued, sends it and writes a
+// checkpoint after it. The record comes first: a worker settles the batch's objects into
+// it (in the DynamoDB store, one item per batch), and a finder that dies between the two
+// sends the batch again, which keeps what was settled.
 func (r *finderRun) sendBatch(ctx context.Context) error {
 	if len(r.batch.Objects) > 0 {
 		if !r.dry {
 			body, err := EncodeJob(r.batch)
 			if err != nil {
 				return err
+			}
+			sent := make([]state.Object, len(r.batch.Objects))
+			for i, o := range r.batch.Objects {
+				// Key and size: the worker's record adds what it copied.
+				// PENDING: queued. IN_PROGRESS means a worker is at it (a multipart upload's
+				// intent or id), which a queued record must not claim.
+				sent[i] = state.Object{Key: o.Key, Size: o.Size, Status: state.ItemPending, RunID: r.runID}
+			}
+			if err := r.f.Store.PutJob(ctx, r.f.TaskID, sent); err != nil {
+				return fmt.Errorf("record job batch: %w", err)
 			}
 			if err := r.f.Queue.Send(ctx, body); err != nil {
 				return fmt.Errorf("send job batch: %w", err)

@@ -67,7 +67,8 @@ func (s ItemStatus) Terminal() bool {
 }
 
 // Counters are a run's progress. They are only ever changed by atomic adds
-// (Store.AddCounters, and the transitions Store.PutObjects/PutImages apply).
+// (Store.AddCounters, and the transitions Store.PutObjects/PutImages apply), each
+// counted once however often its request is retried.
 type Counters struct {
 	FoundObjects   int64 `json:"foundObjects"`
 	FoundBytes     int64 `json:"foundBytes"`
@@ -222,7 +223,9 @@ type Store interface {
 	// FinishFinder marks the current run's finder as done.
 	FinishFinder(ctx context.Context, id, runID string) error
 	// AddCounters atomically adds delta to the task's counters for runID
-	// (ignored, with ErrConflict, when runID is no longer the current run).
+	// (ignored, with ErrConflict, when runID is no longer the current run). It counts
+	// once even when the request is sent again because its response was lost (the
+	// SDK's retries); an error means the delta was not added.
 	AddCounters(ctx context.Context, id, runID string, delta Counters) error
 
 	// SetMeta/GetMeta keep small engine-private values per task (finder checkpoints).
@@ -236,6 +239,16 @@ type Store interface {
 	Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, taskID, name, owner string) error
 
+	// PutJob records the objects of one job batch as it is sent (each PENDING, or
+	// IN_PROGRESS, in one run: RunID, empty for the task's current run), so that queued
+	// objects can be found. An object that already has a record in that run keeps it (a
+	// batch sent again never undoes what was settled), and so does an earlier run's
+	// IN_PROGRESS record (work under way: an upload to resume or abort); PutJob never
+	// changes the counters. Later PutObjects of these keys in that run update the batch's
+	// record: the DynamoDB store keeps a batch's objects together in one item (writes are
+	// its bill), the SQLite store a row each. Objects an earlier run left PENDING are not
+	// shown by the DynamoDB store once another run is current (cloud/docs/cloud-run.md).
+	PutJob(ctx context.Context, taskID string, objs []Object) error
 	PutObjects(ctx context.Context, taskID string, objs []Object) error
 	GetObject(ctx context.Context, taskID, key string) (Object, error)
 	ListObjects(ctx context.Context, taskID string, opt ListOptions) (Page[Object], error)

@@ -1,23 +1,33 @@
 // Package dynamostore implements state.Store on one Amazon DynamoDB table for cloud runs.
 //
-// Layout (single table, string keys pk/sk, sparse GSI "byStatus" on gsi1pk/gsi1sk):
+// Layout (single table, string keys pk/sk, sparse GSI "byStatus" on gsi1pk/gsi1sk,
+// projection ALL):
 //
 //	task      pk=TASKS                  sk=T#<task>#
-//	counters  pk=TASKS                  sk=T#<task>#C#<00..07>  (shards: concurrent adds never collide on one item)
+//	counters  pk=TASKS                  sk=T#<task>#C#<00..07>  (shards the record transactions ADD to)
+//	writers   pk=TASKS                  sk=T#<task>#W#<writer>  (AddCounters: each writer's totals, see counters.go)
 //	meta      pk=T#<task>               sk=M#<name>
 //	lease     pk=T#<task>               sk=L#<name>
-//	object    pk=O#<task>#<shard>       sk=<key>           (16 shards by key hash: no hot partition)
+//	job       pk=J#<task>               sk=<run>#<first key>   (a batch's object records, see jobs.go)
+//	failed    pk=O#<task>#<shard>       sk=<key>               (16 shards by key hash: no hot partition)
 //	part      pk=P#<task>               sk=<uploadId>#<part number, 5 digits>, and sk=<uploadId> its count
 //	image     pk=I#<task>               sk=<source reference>
 //
-// Objects and images that are FAILED, IN_PROGRESS or PENDING also carry
-// gsi1pk=OS#<task>#<status> (IS# for images) and gsi1sk=<key>, so those lists never scan.
-// DONE and SKIPPED items stay out of the index: it holds only what a user must act on.
+// Objects are recorded per job batch, in job items: writes are the bill, and one item per
+// batch of 200 small objects costs a few write units where an item per object cost 200
+// (jobs.go says how records, failures and objects in flight are kept and found). FAILED
+// objects also have an item of their own ("failed", the shape images have) with
+// gsi1pk=OS#<task>#FAILED and gsi1sk=<key>; job items holding objects in flight carry
+// gsi1pk=OJ#<task>#<run> and gsi1sk=<first key>; images that are FAILED, IN_PROGRESS or
+// PENDING carry gsi1pk=IS#<task>#<status>. DONE and SKIPPED records stay out of the
+// index: it holds only what a user must act on, or what is in flight.
 //
-// Item transitions and the task's counters change in one TransactWriteItems call,
-// conditioned on the prior state that was read: a duplicate delivery, a concurrent
-// writer or a crash between two writes can never make the counters disagree with the
-// records. That costs one write per item plus one per batch (≤ 1.01 at 99 per batch).
+// Record transitions and the task's counters change in one TransactWriteItems call,
+// conditioned on the version of the record that was read: a duplicate delivery, a
+// concurrent writer, a retried request or a crash between two writes can never make the
+// counters disagree with the records. Transactions are used only where two items must
+// change together: a record and the count that belongs to it, a giant object's part and
+// its upload's part count, a run's start and its zeroed counters.
 package dynamostore
 
 import (
@@ -28,6 +38,7 @@ import (
 	mrand "math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,6 +64,11 @@ type API interface {
 type Store struct {
 	api   API
 	table string
+
+	writer  string // names this Store's counter writer items (see counters.go)
+	mu      sync.Mutex
+	writers map[string]*writerState // per task
+	runs    map[string]runList      // per task: the runs with job items (joblist.go)
 }
 
 var _ state.Store = (*Store)(nil)
@@ -68,7 +84,10 @@ const (
 )
 
 // New returns a store on table (see CreateTable for its schema).
-func New(api API, table string) *Store { return &Store{api: aliased{api}, table: table} }
+func New(api API, table string) *Store {
+	return &Store{api: aliased{api}, table: table, writer: newWriterID(), writers: map[string]*writerState{},
+		runs: map[string]runList{}}
+}
 
 // aliased fills each request's ExpressionAttributeNames from the #placeholders of its
 // expressions: every attribute is aliased, so DynamoDB's long list of reserved words
@@ -142,6 +161,17 @@ func CreateTable(ctx context.Context, api interface {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
 	})
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		// The name is taken: by this request when a retry follows an attempt whose response
+		// was lost, which the emulator's server does now and then. Taken as is when it has
+		// the store's keys and index.
+		out, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if derr != nil || !sameSchema(out.Table) {
+			return fmt.Errorf("create table %s: a table of that name exists with another schema: %w", table, err)
+		}
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", table, err)
 	}
@@ -150,6 +180,20 @@ func CreateTable(ctx context.Context, api interface {
 		return fmt.Errorf("wait for table %s: %w", table, err)
 	}
 	return nil
+}
+
+// sameSchema reports whether t has the store's keys and status index.
+func sameSchema(t *types.TableDescription) bool {
+	if t == nil || len(t.KeySchema) != 2 || aws.ToString(t.KeySchema[0].AttributeName) != "pk" ||
+		aws.ToString(t.KeySchema[1].AttributeName) != "sk" {
+		return false
+	}
+	for _, g := range t.GlobalSecondaryIndexes {
+		if aws.ToString(g.IndexName) == statusIndex {
+			return true
+		}
+	}
+	return false
 }
 
 // expr folds a multi-line expression onto one line: whitespace other than single

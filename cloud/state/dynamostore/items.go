@@ -250,65 +250,6 @@ func (s *Store) readPriors(ctx context.Context, recs []record) ([]prior, error) 
 	return out, nil
 }
 
-// PutObjects implements state.Store.
-func (s *Store) PutObjects(ctx context.Context, taskID string, objs []state.Object) error {
-	recs := make([]record, len(objs))
-	for i, o := range objs {
-		recs[i] = record{pk: objectPK(taskID, shardOf(o.Key)), sk: o.Key, status: o.Status, runID: o.RunID,
-			size: o.Size, attempts: o.Attempts,
-			build: func(run string, attempts int, ver int64) (map[string]types.AttributeValue, error) {
-				it := objectItem{PK: objectPK(taskID, shardOf(o.Key)), SK: o.Key, Size: o.Size, ETag: o.ETag,
-					Checksum: o.Checksum, LastModified: state.UnixNanos(o.LastModified), DestETag: o.DestETag, UploadID: o.UploadID,
-					PartsTotal: o.PartsTotal, PartsDone: o.PartsDone,
-					itemState: newItemState(o.Status, attempts, o.Error, run, ver, "OS#"+taskID+"#", o.Key)}
-				return attributevalue.MarshalMap(it)
-			}}
-	}
-	return s.putRecords(ctx, taskID, recs)
-}
-
-// GetObject implements state.Store.
-func (s *Store) GetObject(ctx context.Context, taskID, key string) (state.Object, error) {
-	return getItem(ctx, s, objectPK(taskID, shardOf(key)), key, "object", taskID, objectItem.object)
-}
-
-func objectPKs(taskID string) []string {
-	pks := make([]string, shards)
-	for i := range pks {
-		pks[i] = objectPK(taskID, i)
-	}
-	return pks
-}
-
-// ListObjects implements state.Store.
-func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOptions) (state.Page[state.Object], error) {
-	return listPage(ctx, s, objectPKs(taskID), "OS#"+taskID+"#", "object", taskID, opt, objectItem.object,
-		func(o state.Object) string { return o.Key })
-}
-
-// CountObjects implements state.Store. It reads every record of the task (projected to
-// its status): meant for reports, not for polling; live progress comes from the counters.
-func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.ItemStatus]int64, error) {
-	out := map[state.ItemStatus]int64{}
-	for _, pk := range objectPKs(taskID) {
-		p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table,
-			KeyConditionExpression: expr("#pk = :pk"), ProjectionExpression: expr("#st"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)}})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("count objects of task %s: %w", taskID, err)
-			}
-			for _, item := range page.Items {
-				if v, ok := item["st"].(*types.AttributeValueMemberS); ok {
-					out[state.ItemStatus(v.Value)]++
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
 // PutImages implements state.Store.
 func (s *Store) PutImages(ctx context.Context, taskID string, imgs []state.Image) error {
 	recs := make([]record, len(imgs))

@@ -41,26 +41,6 @@ type taskItem struct {
 	FinishedAt   int64             `dynamodbav:"finishedAt"`
 }
 
-// counterItem is one counter shard; it counts only for the run it names.
-type counterItem struct {
-	SK             string `dynamodbav:"sk"`
-	Run            string `dynamodbav:"run"`
-	FoundObjects   int64  `dynamodbav:"foundObjects"`
-	FoundBytes     int64  `dynamodbav:"foundBytes"`
-	DoneObjects    int64  `dynamodbav:"doneObjects"`
-	DoneBytes      int64  `dynamodbav:"doneBytes"`
-	SkippedObjects int64  `dynamodbav:"skippedObjects"`
-	SkippedBytes   int64  `dynamodbav:"skippedBytes"`
-	FailedObjects  int64  `dynamodbav:"failedObjects"`
-	FailedBytes    int64  `dynamodbav:"failedBytes"`
-}
-
-func (c counterItem) counters() state.Counters {
-	return state.Counters{FoundObjects: c.FoundObjects, FoundBytes: c.FoundBytes, DoneObjects: c.DoneObjects,
-		DoneBytes: c.DoneBytes, SkippedObjects: c.SkippedObjects, SkippedBytes: c.SkippedBytes,
-		FailedObjects: c.FailedObjects, FailedBytes: c.FailedBytes}
-}
-
 func (it taskItem) task() state.Task {
 	t := state.Task{ID: it.ID, Type: state.TaskType(it.Type), Name: it.Name, Engine: state.Engine(it.Engine),
 		Status: state.TaskStatus(it.Status), RunID: it.RunID, FinderDone: it.FinderDone, LastError: it.LastError,
@@ -139,6 +119,9 @@ func (s *Store) queryTasks(ctx context.Context, prefix string) ([]state.Task, er
 		for _, item := range page.Items {
 			sk := skOf(item)
 			id, _, isCounter := strings.Cut(strings.TrimPrefix(sk, "T#"), "#C#")
+			if !isCounter {
+				id, _, isCounter = strings.Cut(strings.TrimPrefix(sk, "T#"), "#W#")
+			}
 			if isCounter {
 				var c counterItem
 				if err := attributevalue.UnmarshalMap(item, &c); err != nil {
@@ -195,7 +178,7 @@ func (s *Store) DeleteTask(ctx context.Context, id string) error {
 	if err := s.deletePartition(ctx, "TASKS", taskPrefix(id)); err != nil {
 		return fmt.Errorf("delete counters of task %s: %w", id, err)
 	}
-	pks := []string{"T#" + id, "I#" + id, "P#" + id}
+	pks := []string{"T#" + id, "I#" + id, "P#" + id, jobPK(id)}
 	for i := 0; i < shards; i++ {
 		pks = append(pks, objectPK(id, i))
 	}
@@ -319,11 +302,17 @@ func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
 		if gerr != nil {
 			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, gerr)
 		}
-		return state.Task{}, fmt.Errorf("start run of task %s: it is %s: %w", id, cur.Status, state.ErrConflict)
-	}
-	if err != nil {
+		if cur.RunID != run {
+			return state.Task{}, fmt.Errorf("start run of task %s: it is %s: %w", id, cur.Status, state.ErrConflict)
+		}
+		// Our own run: an attempt whose response was lost started it, and the SDK's retry
+		// found the task running.
+	} else if err != nil {
 		return state.Task{}, fmt.Errorf("start run of task %s: %w", id, err)
 	}
+	// The run has started: an item of an earlier run that could not be dropped now counts
+	// nothing and goes with the next run's start.
+	_ = s.dropOldWriters(ctx, id, run)
 	return s.GetTask(ctx, id)
 }
 
@@ -345,44 +334,6 @@ func (s *Store) FinishFinder(ctx context.Context, id, runID string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("finish finder of task %s: %w", id, err)
-	}
-	return nil
-}
-
-// counterUpdate is the ADD expression for a counter delta.
-func counterUpdate(d state.Counters) (string, map[string]types.AttributeValue) {
-	fields := []struct {
-		name string
-		v    int64
-	}{{"foundObjects", d.FoundObjects}, {"foundBytes", d.FoundBytes}, {"doneObjects", d.DoneObjects},
-		{"doneBytes", d.DoneBytes}, {"skippedObjects", d.SkippedObjects}, {"skippedBytes", d.SkippedBytes},
-		{"failedObjects", d.FailedObjects}, {"failedBytes", d.FailedBytes}}
-	var parts []string
-	values := map[string]types.AttributeValue{}
-	for _, f := range fields {
-		if f.v != 0 {
-			parts = append(parts, "#"+f.name+" :"+f.name)
-			values[":"+f.name] = num(f.v)
-		}
-	}
-	return "ADD " + strings.Join(parts, ", "), values
-}
-
-// AddCounters implements state.Store.
-func (s *Store) AddCounters(ctx context.Context, id, runID string, d state.Counters) error {
-	if d.IsZero() {
-		return nil
-	}
-	update, values := counterUpdate(d)
-	values[":run"] = str(runID)
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: anyCounterKey(id),
-		UpdateExpression: aws.String(update), ConditionExpression: expr("#run = :run"),
-		ExpressionAttributeValues: values})
-	if isConditionFailed(err) {
-		return fmt.Errorf("add counters of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("add counters of task %s: %w", id, err)
 	}
 	return nil
 }

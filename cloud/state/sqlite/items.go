@@ -127,6 +127,49 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 		})
 }
 
+// PutJob implements state.Store: a row per object, unless the object has a record in
+// the run already (then it keeps it), in a later run, or an earlier run's record of work
+// in progress (an upload's id or intent, which the run's worker resumes or aborts).
+func (db *DB) PutJob(ctx context.Context, taskID string, objs []state.Object) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		cur, err := currentRun(ctx, tx, taskID)
+		if err != nil {
+			return fmt.Errorf("put job: %w", err)
+		}
+		put, err := tx.PrepareContext(ctx, `INSERT INTO objects (task_id, key, size, etag, checksum,
+			last_modified, status, attempts, error, dest_etag, upload_id, parts_total, parts_done, run_id, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (task_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+				checksum = excluded.checksum, last_modified = excluded.last_modified, status = excluded.status,
+				attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
+				upload_id = excluded.upload_id, parts_total = excluded.parts_total,
+				parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at
+			WHERE objects.run_id < excluded.run_id AND objects.status <> 'IN_PROGRESS'`)
+		if err != nil {
+			return fmt.Errorf("put job of task %s: %w", taskID, err)
+		}
+		defer put.Close()
+		now := state.UnixNanos(time.Now())
+		for _, o := range objs {
+			if o.Status != state.ItemInProgress && o.Status != state.ItemPending {
+				return fmt.Errorf("put job of task %s: %q has status %q; a job's objects are IN_PROGRESS or PENDING", taskID, o.Key, o.Status)
+			}
+			run := o.RunID
+			if run == "" {
+				run = cur
+			}
+			if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, state.UnixNanos(o.LastModified),
+				o.Status, o.Attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, run, now); err != nil {
+				return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
+			}
+		}
+		return nil
+	})
+}
+
 const objectColumns = `key, size, etag, checksum, last_modified, status, attempts, error, dest_etag,
 	upload_id, parts_total, parts_done, run_id, updated_at`
 

@@ -216,7 +216,9 @@ func (db *DB) FinishFinder(ctx context.Context, id, runID string) error {
 	return nil
 }
 
-// AddCounters implements state.Store.
+// AddCounters implements state.Store. It counts once: the add commits in a local
+// transaction, with no response to lose on the way back, and database/sql retries a
+// statement only on driver.ErrBadConn, which the driver returns before running it.
 func (db *DB) AddCounters(ctx context.Context, id, runID string, d state.Counters) error {
 	if d.IsZero() {
 		return nil

@@ -2,9 +2,11 @@
 // `thub s3 find` and 1, 2 and 4 `thub s3 work` processes move the same 5,000 × 16 KiB
 // objects between the two local S3 gateways through the AWS emulator's SQS and
 // DynamoDB, with thub's default settings. A counting proxy in front of the emulator
-// sees every control-plane request the processes make: SQS requests (any action) and
-// DynamoDB write items (each Put/Update/Delete, inside transactions and batches too).
-// It prints one JSON document with objects/s and requests per object per run.
+// sees every control-plane request the processes make: SQS requests (any action),
+// DynamoDB item writes (each Put/Update/Delete, inside transactions and batches too) and
+// DynamoDB's bill for them, in write and read units as AWS computes them from the stored
+// items' sizes (billing.go). It prints one JSON document with objects/s, requests,
+// writes and billed units per object per run.
 //
 //	fleetbench -thub PATH -aws-endpoint URL -src-endpoint URL -dst-endpoint URL [-workers 1,2,4] [-objects 5000] [-size 16384]
 //
@@ -20,12 +22,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"sort"
@@ -51,9 +50,8 @@ import (
 type counter struct {
 	mu        sync.Mutex
 	sqs       map[string]int64 // action -> requests
+	sqsBilled int64            // requests as SQS bills them: one per started 64 KB of payload
 	ddb       map[string]int64 // action -> requests
-	ddbWrites int64            // items written
-	ddbTxItem int64            // of which inside TransactWriteItems (billed twice by DynamoDB)
 	other     int64
 }
 
@@ -62,10 +60,10 @@ func newCounter() *counter { return &counter{sqs: map[string]int64{}, ddb: map[s
 func (c *counter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sqs, c.ddb, c.ddbWrites, c.ddbTxItem, c.other = map[string]int64{}, map[string]int64{}, 0, 0, 0
+	c.sqs, c.ddb, c.other, c.sqsBilled = map[string]int64{}, map[string]int64{}, 0, 0
 }
 
-func (c *counter) count(target string, body []byte) {
+func (c *counter) count(target string) {
 	svc, action, _ := strings.Cut(target, ".")
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -74,35 +72,34 @@ func (c *counter) count(target string, body []byte) {
 		c.sqs[action]++
 	case strings.HasPrefix(svc, "DynamoDB_"):
 		c.ddb[action]++
-		switch action {
-		case "PutItem", "UpdateItem", "DeleteItem":
-			c.ddbWrites++
-		case "TransactWriteItems":
-			var in struct {
-				TransactItems []map[string]json.RawMessage
-			}
-			_ = json.Unmarshal(body, &in)
-			for _, it := range in.TransactItems {
-				if _, check := it["ConditionCheck"]; !check {
-					c.ddbWrites++
-					c.ddbTxItem++
-				}
-			}
-		case "BatchWriteItem":
-			var in struct {
-				RequestItems map[string][]json.RawMessage
-			}
-			_ = json.Unmarshal(body, &in)
-			for _, reqs := range in.RequestItems {
-				c.ddbWrites += int64(len(reqs))
-			}
-		}
 	default:
 		c.other++
 	}
 }
 
-func (c *counter) snapshot() (sqsN, ddbReq, ddbWrites, txItems int64, sqsBy, ddbBy map[string]int64) {
+// billSQS bills an SQS request: each started 64 KB chunk of the message bodies it sends
+// or receives is one request.
+func (c *counter) billSQS(action string, req, resp []byte) {
+	var in struct {
+		MessageBody string
+		Entries     []struct{ MessageBody string }
+	}
+	var out struct{ Messages []struct{ Body string } }
+	_ = json.Unmarshal(req, &in)
+	_ = json.Unmarshal(resp, &out)
+	payload := len(in.MessageBody)
+	for _, e := range in.Entries {
+		payload += len(e.MessageBody)
+	}
+	for _, m := range out.Messages {
+		payload += len(m.Body)
+	}
+	c.mu.Lock()
+	c.sqsBilled += int64(max(1, (payload+65535)/65536))
+	c.mu.Unlock()
+}
+
+func (c *counter) snapshot() (sqsN, ddbReq int64, sqsBy, ddbBy map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sqsBy, ddbBy = map[string]int64{}, map[string]int64{}
@@ -114,45 +111,101 @@ func (c *counter) snapshot() (sqsN, ddbReq, ddbWrites, txItems int64, sqsBy, ddb
 		ddbReq += v
 		ddbBy[k] = v
 	}
-	return sqsN, ddbReq, c.ddbWrites, c.ddbTxItem, sqsBy, ddbBy
+	return sqsN, ddbReq, sqsBy, ddbBy
 }
 
-func proxy(target string, c *counter) (*httptest.Server, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
-	rp.ErrorLog = log.New(io.Discard, "", 0) // long polls cut short when workers stop
+// proxy forwards to the emulator, counting every request and billing DynamoDB's (see
+// billing.go); the bill is made after the answer went back, so it adds no latency.
+func proxy(target string, c *counter, b *billing, ddb *dynamodb.Client, table func() string) *httptest.Server {
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if t := r.Header.Get("X-Amz-Target"); t != "" {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			c.count(t, body)
-		} else {
-			c.mu.Lock()
-			c.other++
-			c.mu.Unlock()
+		body, _ := io.ReadAll(r.Body)
+		t := r.Header.Get("X-Amz-Target")
+		c.count(t)
+		svc, action, _ := strings.Cut(t, ".")
+		isDDB := strings.HasPrefix(svc, "DynamoDB_")
+		var ws []write
+		var before []itemInfo
+		if isDDB {
+			if ws = writesOf(action, body); len(ws) > 0 {
+				before = b.before(ws)
+			}
 		}
-		rp.ServeHTTP(w, r)
-	})), nil
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway) // long polls cut short when workers stop
+			return
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(out)
+		switch {
+		case svc == "AmazonSQS":
+			c.billSQS(action, body, out)
+		case !isDDB:
+		case len(ws) > 0:
+			b.after(context.Background(), ddb, table(), ws, before, resp.StatusCode == http.StatusOK, unprocessedOf(out))
+		case resp.StatusCode == http.StatusOK:
+			b.read(action, body, out)
+		}
+	}))
+}
+
+// unprocessedOf names the writes a BatchWriteItem answer left undone.
+func unprocessedOf(resp []byte) map[string]bool {
+	var out struct {
+		UnprocessedItems map[string][]map[string]map[string]map[string]any
+	}
+	if json.Unmarshal(resp, &out) != nil || len(out.UnprocessedItems) == 0 {
+		return nil
+	}
+	keys := map[string]bool{}
+	for _, reqs := range out.UnprocessedItems {
+		for _, r := range reqs {
+			for _, m := range r {
+				item := m["Item"]
+				if item == nil {
+					item = m["Key"]
+				}
+				keys[keyOf(item)] = true
+			}
+		}
+	}
+	return keys
 }
 
 // Run is one measured run.
 type Run struct {
-	Workers           int              `json:"workers"`
-	Objects           int              `json:"objects"`
-	Bytes             int64            `json:"bytes"`
-	Seconds           float64          `json:"seconds"`
-	ObjectsPerSecond  float64          `json:"objectsPerSecond"`
-	SQSRequests       int64            `json:"sqsRequests"`
-	SQSPerObject      float64          `json:"sqsRequestsPerObject"`
-	DynamoRequests    int64            `json:"dynamoRequests"`
-	DynamoWrites      int64            `json:"dynamoWriteItems"`
-	DynamoPerObject   float64          `json:"dynamoWritesPerObject"`
-	TransactionItems  int64            `json:"dynamoTransactionItems"`
-	WCUPerObject      float64          `json:"dynamoWCUPerObject"` // transactional items count twice
+	Workers          int     `json:"workers"`
+	Objects          int     `json:"objects"`
+	Bytes            int64   `json:"bytes"`
+	Seconds          float64 `json:"seconds"`
+	ObjectsPerSecond float64 `json:"objectsPerSecond"`
+	SQSRequests      int64   `json:"sqsRequests"`
+	SQSPerObject     float64 `json:"sqsRequestsPerObject"`
+	SQSBilled        int64   `json:"sqsBilledRequests"` // one per started 64 KB of payload
+	SQSBilledPerObj  float64 `json:"sqsBilledRequestsPerObject"`
+	DynamoRequests   int64   `json:"dynamoRequests"`
+	// Item writes on the table (each Put, Update or Delete, in transactions and batches too).
+	DynamoWrites    int64   `json:"dynamoWriteItems"`
+	DynamoPerObject float64 `json:"dynamoWritesPerObject"`
+	// Billed write units (billing.go): the table's (transactions twice), the index's, both.
+	TableWCU          int64            `json:"tableWriteUnits"`
+	IndexWCU          int64            `json:"indexWriteUnits"`
+	TableWCUPerObject float64          `json:"tableWriteUnitsPerObject"`
+	IndexWCUPerObject float64          `json:"indexWriteUnitsPerObject"`
+	WCUPerObject      float64          `json:"billedWriteUnitsPerObject"`
+	RRUPerObject      float64          `json:"readUnitsPerObject"`
 	SQSByAction       map[string]int64 `json:"sqsByAction"`
 	DynamoByAction    map[string]int64 `json:"dynamoByAction"`
 	Status            string           `json:"status"`
@@ -167,6 +220,8 @@ type env struct {
 	sqs                                         *sqs.Client
 	ddb                                         *dynamodb.Client
 	counter                                     *counter
+	bill                                        *billing
+	table                                       atomic.Value // the run's table, for the bill
 }
 
 func s3client(endpoint, side string) *s3.Client {
@@ -275,6 +330,8 @@ func (e *env) run(ctx context.Context, srcBucket string, workers, objects int, b
 		"THUB_TABLE="+name, "THUB_SRC=s3://"+srcBucket, "THUB_SRC_ENDPOINT="+e.srcEndpoint,
 		"THUB_DST=s3://"+dstBucket, "THUB_DST_ENDPOINT="+e.dstEndpoint, "THUB_LOG_LEVEL="+logLevel())
 	e.counter.reset()
+	e.bill.reset()
+	e.table.Store(name)
 	var procs []*exec.Cmd
 	var waits []chan struct{}
 	for i := 0; i < workers; i++ {
@@ -319,12 +376,21 @@ func (e *env) run(ctx context.Context, srcBucket string, workers, objects int, b
 	}
 	r.Seconds = time.Since(start).Seconds()
 	var by1, by2 map[string]int64
-	r.SQSRequests, r.DynamoRequests, r.DynamoWrites, r.TransactionItems, by1, by2 = e.counter.snapshot()
+	r.SQSRequests, r.DynamoRequests, by1, by2 = e.counter.snapshot()
+	var rru float64
+	r.DynamoWrites, r.TableWCU, r.IndexWCU, rru = e.bill.totals()
 	r.SQSByAction, r.DynamoByAction = by1, by2
+	per := func(n float64) float64 { return round3(n / float64(objects)) }
 	r.ObjectsPerSecond = round(float64(objects) / r.Seconds)
-	r.SQSPerObject = round3(float64(r.SQSRequests) / float64(objects))
-	r.DynamoPerObject = round3(float64(r.DynamoWrites) / float64(objects))
-	r.WCUPerObject = round3(float64(r.DynamoWrites+r.TransactionItems) / float64(objects))
+	r.SQSPerObject = per(float64(r.SQSRequests))
+	e.counter.mu.Lock()
+	r.SQSBilled = e.counter.sqsBilled
+	e.counter.mu.Unlock()
+	r.SQSBilledPerObj = per(float64(r.SQSBilled))
+	r.DynamoPerObject = per(float64(r.DynamoWrites))
+	r.TableWCUPerObject, r.IndexWCUPerObject = per(float64(r.TableWCU)), per(float64(r.IndexWCU))
+	r.WCUPerObject = per(float64(r.TableWCU + r.IndexWCU))
+	r.RRUPerObject = per(rru)
 	r.Status, r.Done = string(tk.Status), tk.Counters.DoneObjects
 	stop()
 	r.DestinationObject = countObjects(ctx, e.dst, dstBucket)
@@ -334,9 +400,9 @@ func (e *env) run(ctx context.Context, srcBucket string, workers, objects int, b
 	return r, nil
 }
 
-// storeFloor times what the emulator alone needs for a run's records: the objects'
-// transitions written in job-sized batches of 200, one after the other, into a fresh
-// table (the emulator serializes DynamoDB requests, so workers cannot overlap them).
+// storeFloor times what the emulator alone needs for a run's records: batches of 200
+// recorded as sent and then settled, one after the other, into a fresh table (the
+// emulator serializes DynamoDB requests, so workers cannot overlap them).
 func (e *env) storeFloor(ctx context.Context, objects int) (time.Duration, error) {
 	name := randName("th-fleetbench-floor")
 	if err := dynamostore.CreateTable(ctx, e.ddb, name); err != nil {
@@ -355,7 +421,13 @@ func (e *env) storeFloor(ctx context.Context, objects int) (time.Duration, error
 	for i := 0; i < objects; i += 200 {
 		var objs []state.Object
 		for j := i; j < min(i+200, objects); j++ {
-			objs = append(objs, state.Object{Key: fmt.Sprintf("%03d/obj-%06d", j%50, j), Size: 16384, Status: state.ItemDone, RunID: t.RunID})
+			objs = append(objs, state.Object{Key: fmt.Sprintf("%03d/obj-%06d", j%50, j), Size: 16384, Status: state.ItemInProgress, RunID: t.RunID})
+		}
+		if err := st.PutJob(ctx, "floor", objs); err != nil {
+			return 0, err
+		}
+		for k := range objs {
+			objs[k].Status = state.ItemDone
 		}
 		if err := st.PutObjects(ctx, "floor", objs); err != nil {
 			return 0, err
@@ -389,18 +461,15 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	c := newCounter()
-	px, err := proxy(*awsEndpoint, c)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fleetbench:", err)
-		os.Exit(2)
-	}
-	defer px.Close()
 	awsCfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(*awsEndpoint), RetryMaxAttempts: 5,
 		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")}
-	e := &env{thub: *thub, awsEndpoint: *awsEndpoint, srcEndpoint: *srcEndpoint, dstEndpoint: *dstEndpoint, proxyURL: px.URL,
+	e := &env{thub: *thub, awsEndpoint: *awsEndpoint, srcEndpoint: *srcEndpoint, dstEndpoint: *dstEndpoint,
 		src: s3client(*srcEndpoint, "SRC"), dst: s3client(*dstEndpoint, "DST"), sqs: sqs.NewFromConfig(awsCfg),
-		ddb: dynamodb.NewFromConfig(awsCfg), counter: c}
+		ddb: dynamodb.NewFromConfig(awsCfg), counter: newCounter(), bill: newBilling()}
+	e.table.Store("")
+	px := proxy(*awsEndpoint, e.counter, e.bill, e.ddb, func() string { return e.table.Load().(string) })
+	defer px.Close()
+	e.proxyURL = px.URL
 
 	src := randName("th-fleetbench-src")
 	if _, err := e.src.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(src)}); err != nil {
@@ -410,7 +479,7 @@ func main() {
 	defer emptyBucket(ctx, e.src, src)
 	fmt.Fprintf(os.Stderr, "fleetbench: seeding %d x %d bytes\n", *objects, *size)
 	body := make([]byte, *size)
-	err = parallel(*objects, 64, func(i int) error {
+	err := parallel(*objects, 64, func(i int) error {
 		b := append([]byte(nil), body...)
 		_, _ = rand.Read(b)
 		_, err := e.src.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String(fmt.Sprintf("%03d/obj-%06d", i%50, i)), Body: bytes.NewReader(b)})
