@@ -60,7 +60,7 @@ func (h *Harness) ensureECSLoop(d *deployed) {
 	if seen {
 		return
 	}
-	h.loop(func(ctx context.Context) { h.pollCluster(ctx, cluster) })
+	h.loop(h.ctx, func(ctx context.Context) { h.pollCluster(ctx, cluster) })
 }
 
 func (h *Harness) pollCluster(ctx context.Context, cluster string) {

@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -103,9 +104,11 @@ type Harness struct {
 
 	creds *credsServer
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 
 	mu        sync.Mutex
 	stacks    map[string]*played
@@ -123,9 +126,11 @@ type Harness struct {
 
 // played is one stack the harness plays.
 type played struct {
-	d    *deployed
-	s3   *s3Task
-	imgs *imageTask
+	d       *deployed
+	s3      *s3Task
+	imgs    *imageTask
+	updated time.Time // the stack's LastUpdatedTime when it was read
+	cancel  context.CancelFunc
 }
 
 // New starts a harness (its credentials endpoint); Close stops it and everything it runs.
@@ -178,8 +183,13 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 func (h *Harness) Dir() string { return h.cfg.Dir }
 
 // Close stops every process (as a scale-in would: SIGTERM, then the stop timeout) and
-// the harness's loops.
+// the harness's loops. Closing again does nothing.
 func (h *Harness) Close() error {
+	h.closeOnce.Do(func() { h.closeErr = h.close() })
+	return h.closeErr
+}
+
+func (h *Harness) close() error {
 	h.cancel()
 	h.mu.Lock()
 	procs := append([]*Process(nil), h.procs...)
@@ -227,21 +237,24 @@ func (h *Harness) Play(ctx context.Context, stackName string) error {
 		h.mu.Unlock()
 		return nil
 	}
-	p = &played{d: d}
+	sctx, cancel := context.WithCancel(h.ctx)
+	p = &played{d: d, cancel: cancel}
 	h.stacks[d.name] = p
 	h.mu.Unlock()
 	switch {
 	case len(d.ofType("AWS::EC2::LaunchTemplate")) > 0:
 		t, err := h.newS3Task(ctx, d)
 		if err != nil {
+			h.forget(d.name)
 			return err
 		}
 		p.s3 = t
-		h.loop(t.tick)
+		h.loop(sctx, t.tick)
 	case len(d.ofType("AWS::StepFunctions::StateMachine")) > 0:
 		p.imgs = &imageTask{h: h, d: d}
-		h.loop(p.imgs.tick)
+		h.loop(sctx, p.imgs.tick)
 	default:
+		h.forget(d.name)
 		return fmt.Errorf("harness: stack %s is neither an S3 task nor an image task (no launch template, no state machine)", d.name)
 	}
 	h.ensureECSLoop(d)
@@ -249,22 +262,124 @@ func (h *Harness) Play(ctx context.Context, stackName string) error {
 	return nil
 }
 
-// loop runs fn every tick until Close.
-func (h *Harness) loop(fn func(ctx context.Context)) {
+// loop runs fn every tick until ctx ends (Close, Forget).
+func (h *Harness) loop(ctx context.Context, fn func(ctx context.Context)) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		t := time.NewTicker(h.cfg.Tick)
 		defer t.Stop()
 		for {
-			fn(h.ctx)
+			fn(ctx)
 			select {
-			case <-h.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
 		}
 	}()
+}
+
+// Forget stops playing a stack (it was deleted): its workers stop as a scale-in stops
+// them; tasks and executions already running go on to their end.
+func (h *Harness) Forget(stackName string) {
+	p := h.forget(stackName)
+	if p != nil && p.s3 != nil {
+		p.s3.stopAll()
+	}
+}
+
+func (h *Harness) forget(stackName string) *played {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.stacks[stackName]
+	if p != nil {
+		p.cancel()
+		delete(h.stacks, stackName)
+	}
+	return p
+}
+
+// Watch plays every Transfer Hub task stack of the emulator whose name starts with
+// prefix (all when empty) as it appears, reads it again after an update and forgets it
+// when it is deleted; until ctx ends or Close. It is how a harness runs beside tests
+// that deploy through the app (the thub-harness command).
+func (h *Harness) Watch(ctx context.Context, prefix string) {
+	h.loop(ctx, func(ctx context.Context) {
+		if err := h.watchOnce(ctx, prefix); err != nil && ctx.Err() == nil {
+			h.log.Warn("watch the emulator's stacks", "err", err)
+		}
+	})
+}
+
+func (h *Harness) watchOnce(ctx context.Context, prefix string) error {
+	seen := map[string]bool{}
+	p := cloudformation.NewDescribeStacksPaginator(h.cf, &cloudformation.DescribeStacksInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range page.Stacks {
+			name := aws.ToString(s.StackName)
+			kind := ""
+			for _, t := range s.Tags {
+				if aws.ToString(t.Key) == "thub:kind" {
+					kind = aws.ToString(t.Value)
+				}
+			}
+			if !strings.HasPrefix(name, prefix) || (kind != "s3-task" && kind != "image-task") {
+				continue
+			}
+			switch s.StackStatus {
+			case cftypes.StackStatusCreateComplete, cftypes.StackStatusUpdateComplete, cftypes.StackStatusUpdateRollbackComplete:
+			default:
+				continue
+			}
+			seen[name] = true
+			h.mu.Lock()
+			pl, known := h.stacks[name]
+			stale := known && aws.ToTime(s.LastUpdatedTime).After(pl.updated)
+			h.mu.Unlock()
+			if known && !stale {
+				continue
+			}
+			if err := h.Play(ctx, name); err != nil {
+				h.problem(err)
+				continue
+			}
+			h.mu.Lock()
+			if pl := h.stacks[name]; pl != nil {
+				pl.updated = aws.ToTime(s.LastUpdatedTime)
+			}
+			h.mu.Unlock()
+		}
+	}
+	h.mu.Lock()
+	var gone []string
+	for name := range h.stacks {
+		if strings.HasPrefix(name, prefix) && !seen[name] {
+			gone = append(gone, name)
+		}
+	}
+	h.mu.Unlock()
+	for _, name := range gone {
+		h.log.Info("stack gone", "stack", name)
+		h.Forget(name)
+	}
+	return nil
+}
+
+// Stacks names the stacks the harness plays.
+func (h *Harness) Stacks() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.stacks))
+	for n := range h.stacks {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // problem records something that means a stack (or the harness) is wrong: a process

@@ -314,6 +314,22 @@ func launchTemplate(g *astypes.AutoScalingGroup) (string, string, error) {
 	return id, version, nil
 }
 
+// stopAll stops every worker (the stack is gone or the harness closes).
+func (t *s3Task) stopAll() {
+	t.mu.Lock()
+	ws := make([]*worker, 0, len(t.workers))
+	for _, w := range t.workers {
+		ws = append(ws, w)
+	}
+	t.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.proc.Stop(60 * time.Second) }()
+	}
+	wg.Wait()
+}
+
 // userData reads the launch template version the group launches.
 func (t *s3Task) userData(ctx context.Context, g *astypes.AutoScalingGroup) (*userData, error) {
 	id, version, err := launchTemplate(g)
