@@ -3,6 +3,7 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,13 +11,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/internal/s3test"
 	"transferhub/cloud/stack"
-	"transferhub/cloud/state"
 	"transferhub/cloud/testenv"
 )
 
@@ -103,7 +107,66 @@ func TestS3TaskEvents(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "WakePolicy", f.History[0].Policy)
 	require.Empty(t, h.Problems())
-	_ = state.TaskCompleted
+
+	t.Run("a broken launch template fails", func(t *testing.T) {
+		require.NoError(t, h.Close())
+		brokenLaunchTemplate(t, c, o.Outputs["WorkerGroupName"], name)
+	})
+}
+
+// brokenLaunchTemplate gives the worker group launch template versions with a fault
+// each, as a wrong template would deploy them, and asserts that the harness reports
+// every one (a test of the stack then fails).
+func brokenLaunchTemplate(t *testing.T, c *cloud, group, stackName string) {
+	ctx := context.Background()
+	e := ec2.NewFromConfig(c.cfg)
+	asg := autoscaling.NewFromConfig(c.cfg)
+	g, err := asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	require.NoError(t, err)
+	mip := g.AutoScalingGroups[0].MixedInstancesPolicy
+	lt := mip.LaunchTemplate.LaunchTemplateSpecification
+	v, err := e.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplateId, Versions: []string{aws.ToString(lt.Version)}})
+	require.NoError(t, err)
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(v.LaunchTemplateVersions[0].LaunchTemplateData.UserData))
+	require.NoError(t, err)
+	script := string(raw)
+	for _, fault := range []struct{ name, from, to, want, output string }{
+		{"a missing variable", "THUB_QUEUE_URL=", "THUB_QUEUE_LURL=", "exited with status 2 before it was stopped", "THUB_QUEUE_URL"},
+		{"a wrong command", "ExecStart=/usr/local/bin/thub s3 work", "ExecStart=/usr/local/bin/thub s3 wrok", "exited with status 0 before it was stopped", "Available Commands"},
+		{"a bad path", "ExecStart=/usr/local/bin/thub s3 work", "ExecStart=/usr/bin/thub s3 work", "the worker unit runs /usr/bin/thub, but the agent is installed as /usr/local/bin/thub", ""},
+	} {
+		t.Run(fault.name, func(t *testing.T) {
+			require.Contains(t, script, fault.from)
+			// A launch template as a wrong template would make it (the emulator keeps the
+			// user data of CreateLaunchTemplateVersion unusable for launches).
+			data := v.LaunchTemplateVersions[0].LaunchTemplateData
+			nt, err := e.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(testenv.Name("broken")),
+				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: data.ImageId,
+					IamInstanceProfile: &ec2types.LaunchTemplateIamInstanceProfileSpecificationRequest{Arn: data.IamInstanceProfile.Arn},
+					UserData:           aws.String(base64.StdEncoding.EncodeToString([]byte(strings.Replace(script, fault.from, fault.to, 1))))}})
+			require.NoError(t, err)
+			// The group launches it, and keeps one instance.
+			_, err = asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(1), DesiredCapacity: aws.Int32(1),
+				MixedInstancesPolicy: &astypes.MixedInstancesPolicy{InstancesDistribution: mip.InstancesDistribution, LaunchTemplate: &astypes.LaunchTemplate{
+					LaunchTemplateSpecification: &astypes.LaunchTemplateSpecification{LaunchTemplateId: nt.LaunchTemplate.LaunchTemplateId, Version: aws.String("1")},
+					Overrides:                   mip.LaunchTemplate.Overrides}}})
+			require.NoError(t, err)
+			h := c.harness(false, time.Second)
+			require.NoError(t, h.Play(ctx, stackName))
+			deadline := time.Now().Add(time.Minute)
+			for len(h.Problems()) == 0 && time.Now().Before(deadline) {
+				time.Sleep(200 * time.Millisecond)
+			}
+			require.NotEmpty(t, h.Problems(), "the harness did not notice %s", fault.name)
+			require.ErrorContains(t, h.Problems()[0], fault.want)
+			if fault.output != "" {
+				require.Contains(t, h.Processes()[0].Output(), fault.output)
+			}
+			_, err = asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(0), DesiredCapacity: aws.Int32(0)})
+			require.NoError(t, err)
+			require.NoError(t, h.Close())
+		})
+	}
 }
 
 func values(m map[string]string) []string {

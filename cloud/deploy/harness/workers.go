@@ -270,15 +270,17 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 	for id := range live {
 		if w, ok := t.workers[id]; ok {
 			code, done := w.proc.Exited()
-			if !done || w.stopping || code == 0 {
+			if !done || w.stopping {
 				continue
 			}
-			// systemd's Restart=on-failure: a failed worker comes back after RestartSec.
+			// A worker runs until it is stopped: ending by itself, even with status 0, is
+			// a fault (a wrong command may just print help).
 			if !w.reported {
 				w.reported = true
-				t.h.problem(fmt.Errorf("stack %s: the worker on %s exited with status %d (log %s)", t.d.name, id, code, w.proc.LogFile))
+				t.h.problem(fmt.Errorf("stack %s: the worker on %s exited with status %d before it was stopped (log %s)", t.d.name, id, code, w.proc.LogFile))
 			}
-			if time.Since(w.proc.Ended()) < w.restartSec {
+			// systemd's Restart=on-failure: a failed worker comes back after RestartSec.
+			if code == 0 || time.Since(w.proc.Ended()) < w.restartSec {
 				continue
 			}
 			delete(t.workers, id)
