@@ -29,6 +29,10 @@ import (
 // agentFromAssets fetches a content-addressed agent from the assets bucket with the
 // given credentials (the worker's role) and checks its SHA-256, as the user data does.
 func (h *Harness) agentFromAssets(ctx context.Context, bucket, key, sum string, creds aws.CredentialsProvider) (string, error) {
+	// One fetch at a time: two instances booting at once must not write the file one of
+	// them already runs.
+	h.fetchMu.Lock()
+	defer h.fetchMu.Unlock()
 	h.mu.Lock()
 	if p, ok := h.agents["s3://"+bucket+"/"+key]; ok {
 		h.mu.Unlock()
@@ -82,6 +86,8 @@ type imageAgent struct {
 // agentFromImage pulls the task's image (as Fargate does, with an ECR token got with the
 // execution role) and unpacks this machine's platform.
 func (h *Harness) agentFromImage(ctx context.Context, image string, execCreds aws.CredentialsProvider) (*imageAgent, error) {
+	h.fetchMu.Lock()
+	defer h.fetchMu.Unlock()
 	h.mu.Lock()
 	if a, ok := h.images[image]; ok {
 		h.mu.Unlock()

@@ -110,6 +110,7 @@ type Harness struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	fetchMu   sync.Mutex // agents are fetched one at a time
 	mu        sync.Mutex
 	stacks    map[string]*played
 	procs     []*Process
@@ -232,7 +233,7 @@ func (h *Harness) Play(ctx context.Context, stackName string) error {
 			p.s3.setStack(d)
 		}
 		if p.imgs != nil {
-			p.imgs.d = d
+			p.imgs.setStack(d)
 		}
 		h.mu.Unlock()
 		return nil

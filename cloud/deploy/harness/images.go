@@ -77,13 +77,27 @@ func (h *Harness) Executions(stackName string) []*Execution {
 }
 
 type imageTask struct {
-	h *Harness
-	d *deployed
+	h  *Harness
+	mu sync.Mutex
+	d  *deployed
+}
+
+func (it *imageTask) setStack(d *deployed) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	it.d = d
+}
+
+func (it *imageTask) stack() *deployed {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	return it.d
 }
 
 func (it *imageTask) tick(ctx context.Context) {
-	for _, name := range it.d.ofType("AWS::StepFunctions::StateMachine") {
-		sm := it.d.physical[name]
+	d := it.stack()
+	for _, name := range d.ofType("AWS::StepFunctions::StateMachine") {
+		sm := d.physical[name]
 		out, err := it.h.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: sfntypes.ExecutionStatusRunning})
 		if err != nil {
 			if ctx.Err() == nil {
@@ -97,7 +111,7 @@ func (it *imageTask) tick(ctx context.Context) {
 			_, seen := it.h.execs[arn]
 			var ex *Execution
 			if !seen {
-				ex = &Execution{ARN: arn, Stack: it.d.name, Status: "RUNNING", done: make(chan struct{})}
+				ex = &Execution{ARN: arn, Stack: d.name, Status: "RUNNING", done: make(chan struct{})}
 				it.h.execs[arn] = ex
 			}
 			it.h.mu.Unlock()
@@ -130,7 +144,7 @@ func (it *imageTask) run(ctx context.Context, logical, sm string, ex *Execution)
 	if ctx.Err() != nil && ex.Status != "SUCCEEDED" {
 		ex.Status, ex.Error, ex.Cause = "ABORTED", "", "the harness stopped"
 	}
-	h.log.Info("execution ended", "stack", it.d.name, "execution", ex.ARN, "status", ex.Status, "error", ex.Error)
+	h.log.Info("execution ended", "stack", it.stack().name, "execution", ex.ARN, "status", ex.Status, "error", ex.Error)
 	body := map[string]any{"executionArn": ex.ARN, "status": ex.Status}
 	if ex.Status == "SUCCEEDED" {
 		body["output"] = jsonString(out)
@@ -204,7 +218,7 @@ func (it *imageTask) execute(ctx context.Context, logical, sm string, ex *Execut
 		ex.events = append(ex.events, e)
 		ex.mu.Unlock()
 		if e.Type == "TaskRetry" || e.Type == "Caught" {
-			h.log.Info("state machine", "stack", it.d.name, "event", e.Type, "state", e.State, "attempt", e.Attempt, "error", e.Err)
+			h.log.Info("state machine", "stack", it.stack().name, "event", e.Type, "state", e.State, "attempt", e.Attempt, "error", e.Err)
 		}
 	}})
 }
@@ -332,7 +346,7 @@ func (it *imageTask) invoke(ctx context.Context, p map[string]any) (any, error) 
 		}
 		return nil, &asl.Error{Name: name, Cause: string(body)}
 	}
-	h.log.Info("lambda invoked", "stack", it.d.name, "function", fn)
+	h.log.Info("lambda invoked", "stack", it.stack().name, "function", fn)
 	return map[string]any{"ExecutedVersion": "$LATEST", "StatusCode": 200.0, "Payload": out}, nil
 }
 
@@ -361,19 +375,19 @@ func (it *imageTask) function(ctx context.Context, nameOrARN string) (*rieFuncti
 	c := gf.Configuration
 	name := aws.ToString(c.FunctionName)
 	var logical string
-	for _, l := range it.d.ofType("AWS::Lambda::Function") {
-		if it.d.physical[l] == name {
+	for _, l := range it.stack().ofType("AWS::Lambda::Function") {
+		if it.stack().physical[l] == name {
 			logical = l
 		}
 	}
 	if logical == "" {
-		return nil, fmt.Errorf("function %s is not stack %s's", name, it.d.name)
+		return nil, fmt.Errorf("function %s is not stack %s's", name, it.stack().name)
 	}
-	bucket, err := it.d.propString(logical, "Code", "S3Bucket")
+	bucket, err := it.stack().propString(logical, "Code", "S3Bucket")
 	if err != nil {
 		return nil, err
 	}
-	key, err := it.d.propString(logical, "Code", "S3Key")
+	key, err := it.stack().propString(logical, "Code", "S3Key")
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +427,7 @@ func (it *imageTask) function(ctx context.Context, nameOrARN string) (*rieFuncti
 			env = append(env, k+"="+v)
 		}
 	}
-	env = append(env, "_HANDLER="+aws.ToString(c.Handler), "AWS_LAMBDA_FUNCTION_NAME="+name, "AWS_REGION="+it.d.region, "AWS_DEFAULT_REGION="+it.d.region,
+	env = append(env, "_HANDLER="+aws.ToString(c.Handler), "AWS_LAMBDA_FUNCTION_NAME="+name, "AWS_REGION="+it.stack().region, "AWS_DEFAULT_REGION="+it.stack().region,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(int(aws.ToInt32(c.MemorySize))),
 		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey, "AWS_SESSION_TOKEN="+creds.SessionToken)
 	invokeAddr, apiAddr := freeAddr(), freeAddr()
@@ -422,7 +436,7 @@ func (it *imageTask) function(ctx context.Context, nameOrARN string) (*rieFuncti
 	}
 	group := "/aws/lambda/" + name
 	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + randomHex(16)
-	proc, err := h.start(procSpec{kind: "lambda", stack: it.d.name, name: name, path: h.cfg.RIE,
+	proc, err := h.start(procSpec{kind: "lambda", stack: it.stack().name, name: name, path: h.cfg.RIE,
 		args: []string{"--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, boot},
 		env:  env, home: dir, logGroup: group, logStream: stream, logCreds: h.roleProvider(role)})
 	if err != nil {
@@ -450,7 +464,7 @@ func (it *imageTask) function(ctx context.Context, nameOrARN string) (*rieFuncti
 // standIn is this machine's agent from the stack's agent image, when its build is the
 // Lambda bootstrap's.
 func (it *imageTask) standIn(ctx context.Context, boot, dir string) (string, error) {
-	image := it.d.params["AgentImage"]
+	image := it.stack().params["AgentImage"]
 	img, err := it.h.agentFromImage(ctx, image, it.h.cfg.AWS.Credentials)
 	if err != nil {
 		return "", err
