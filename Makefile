@@ -56,7 +56,7 @@ dev: .bin/wails ## wails dev (hot reload; -m: never go mod tidy)
 	.bin/wails dev -tags webkit2_41 -m
 
 # --- tests ----------------------------------------------------------------------------
-.PHONY: test test-go test-frontend test-e2e test-desktop lint testenv-up testenv-down testenv-status
+.PHONY: test test-go test-cloud test-frontend test-e2e test-desktop smoke-aws lint testenv-up testenv-down testenv-status
 test: deps ## everything: services up, Go + frontend + e2e + desktop tests, linters, services down
 	build/scripts/test.sh
 testenv-up: ## start the local test services (S3 gateways, AWS emulator, registries) -> .testenv/env
@@ -67,6 +67,10 @@ testenv-status: ## show the local test services
 	build/scripts/testenv.sh status
 test-go: ## Go tests (uses .testenv/env; run under the keychain wrapper by test.sh)
 	build/scripts/test.sh go
+test-cloud: ## the deployed stacks run: the compute harness's tests (also in make test)
+	build/scripts/test.sh go ./cloud/deploy/harness/...
+smoke-aws: build-thub ## manual, never in CI: deploy, run and delete a tiny task in a real AWS account (AWS_PROFILE, AWS_REGION; SMOKE_FLAGS=-keep)
+	go run ./cloud/deploy/smoke/cmd/smoke-aws -agents build/bin $(SMOKE_FLAGS)
 test-frontend: ## Vitest unit tests
 	cd frontend && npm test
 test-e2e: ## Playwright in Chromium against wails dev under Xvfb
