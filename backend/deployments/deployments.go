@@ -203,7 +203,7 @@ type Listing struct {
 	// Operations under way here.
 	Operations []Operation `json:"operations"`
 	// Problem says why the place could not be read.
-	Problem string `json:"problem,omitempty"`
+	Problem string    `json:"problem,omitempty"`
 	ReadAt  time.Time `json:"readAt"`
 }
 
@@ -265,6 +265,44 @@ func (s *Service) Overview(ctx context.Context) ([]Listing, error) {
 		}
 	}
 	return out, nil
+}
+
+// DiscoverKnown adds to the task list the cloud tasks of the control planes at the
+// places this app deployed to or runs cloud tasks in (no other account is asked): the
+// app calls it when it opens.
+func (s *Service) DiscoverKnown(ctx context.Context) error {
+	if s.tasks == nil {
+		return nil
+	}
+	seen := map[Place]bool{}
+	var places []tasks.Placement
+	add := func(p Place) {
+		if seen[p] || p.ProfileID == "" || p.Region == "" {
+			return
+		}
+		seen[p] = true
+		l, err := s.List(ctx, p.ProfileID, p.Region)
+		if err != nil {
+			s.log.Debug("read a known place", "profile", p.ProfileID, "region", p.Region, "err", err)
+			return
+		}
+		for _, d := range l.Deployments {
+			if d.Kind == stack.KindControlPlane && d.Stack != "" {
+				places = append(places, tasks.Placement{ProfileID: p.ProfileID, Region: p.Region, ControlPlane: d.ControlPlane})
+			}
+		}
+	}
+	for _, p := range s.known() {
+		add(p)
+	}
+	for _, p := range s.tasks.Placements(ctx) {
+		add(Place{ProfileID: p.ProfileID, Region: p.Region})
+	}
+	if len(places) == 0 {
+		return nil
+	}
+	_, err := s.tasks.Discover(ctx, places)
+	return err
 }
 
 // --- remembered places -------------------------------------------------------------------
