@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"transferhub/backend/credentials"
 	"transferhub/backend/tasks"
 	"transferhub/cloud/cost"
+	"transferhub/cloud/invalid"
 )
 
 // CloudTasks is what the cloud facade needs from backend/tasks (its Manager).
@@ -50,15 +50,15 @@ type CloudFormOptions struct {
 
 // CloudPreviewResult is a new cloud task's deploy preview, or the fields to fix.
 type CloudPreviewResult struct {
-	Preview     tasks.PreviewCreate `json:"preview"`
-	FieldErrors []tasks.FieldError  `json:"fieldErrors"`
+	Preview     tasks.PreviewCreate  `json:"preview"`
+	FieldErrors []invalid.FieldError `json:"fieldErrors"`
 }
 
 // EditResult is a cloud task edit's preview (apply it with ApplyEdit), or the fields
 // to fix.
 type EditResult struct {
-	Plan        *tasks.EditPlan    `json:"plan,omitempty"`
-	FieldErrors []tasks.FieldError `json:"fieldErrors"`
+	Plan        *tasks.EditPlan      `json:"plan,omitempty"`
+	FieldErrors []invalid.FieldError `json:"fieldErrors"`
 }
 
 // CloudService exposes what is particular to cloud tasks: the wizard's cloud options,
@@ -75,13 +75,12 @@ type CloudService struct {
 	panels CloudPanels
 	logger *slog.Logger
 
-	mu  sync.Mutex
-	ctx context.Context
+	runtimeContext
 }
 
 // NewCloudService wraps the task model and the monitor.
 func NewCloudService(mgr CloudTasks, panels CloudPanels, logger *slog.Logger) *CloudService {
-	return &CloudService{mgr: mgr, panels: panels, logger: logger, ctx: context.Background()}
+	return &CloudService{mgr: mgr, panels: panels, logger: logger}
 }
 
 // FormOptions returns the wizard's cloud choices.
@@ -102,12 +101,9 @@ func (s *CloudService) Preview(req tasks.CreateRequest) (CloudPreviewResult, err
 	ctx, cancel := context.WithTimeout(s.context(), 5*time.Minute)
 	defer cancel()
 	p, err := s.mgr.PreviewCreate(ctx, req)
-	fe, err := fieldErrors(err)
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return CloudPreviewResult{}, fmt.Errorf("the deploy could not be previewed: %w", err)
-	}
-	if fe == nil {
-		fe = []tasks.FieldError{}
 	}
 	return CloudPreviewResult{Preview: p, FieldErrors: fe}, nil
 }
@@ -127,15 +123,15 @@ func (s *CloudService) Estimate(d tasks.Definition, p tasks.Plan) (cost.Estimate
 // local file goes); the cloud run skips what the local runs copied.
 func (s *CloudService) MoveToAWS(req tasks.MoveRequest) (TaskResult, error) {
 	v, err := s.mgr.MoveToCloud(s.context(), req)
-	fe, err := fieldErrors(err)
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return TaskResult{}, actionError("move", err)
 	}
-	if fe != nil {
+	if len(fe) > 0 {
 		return TaskResult{FieldErrors: fe}, nil
 	}
 	s.logger.Info("task moved to AWS", "from", req.TaskID, "task", v.ID)
-	return TaskResult{Task: v, FieldErrors: []tasks.FieldError{}}, nil
+	return TaskResult{Task: v, FieldErrors: []invalid.FieldError{}}, nil
 }
 
 // PlanEdit previews a cloud task's new definition as an update of its stack.
@@ -143,14 +139,14 @@ func (s *CloudService) PlanEdit(id string, d tasks.Definition) (EditResult, erro
 	ctx, cancel := context.WithTimeout(s.context(), 10*time.Minute)
 	defer cancel()
 	p, err := s.mgr.PlanEdit(ctx, id, d)
-	fe, err := fieldErrors(err)
+	fe, err := invalid.Fields(err)
 	if err != nil {
 		return EditResult{}, actionError("edit", err)
 	}
-	if fe != nil {
+	if len(fe) > 0 {
 		return EditResult{FieldErrors: fe}, nil
 	}
-	return EditResult{Plan: p, FieldErrors: []tasks.FieldError{}}, nil
+	return EditResult{Plan: p, FieldErrors: []invalid.FieldError{}}, nil
 }
 
 // ApplyEdit updates the task's stack as previewed; the task's view follows it.
@@ -188,18 +184,10 @@ func (s *CloudService) Panels(id string) (tasks.CloudPanels, error) {
 	return s.panels.CloudPanels(s.context(), id)
 }
 
-func (s *CloudService) context() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ctx
-}
-
 func (s *CloudService) name() string { return "cloud" }
 
 func (s *CloudService) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
+	s.setContext(ctx)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
@@ -45,13 +44,12 @@ type DeploymentsService struct {
 	dep    Deployments
 	logger *slog.Logger
 
-	mu  sync.Mutex
-	ctx context.Context
+	runtimeContext
 }
 
 // NewDeploymentsService wraps the deployments backend.
 func NewDeploymentsService(dep Deployments, logger *slog.Logger) *DeploymentsService {
-	return &DeploymentsService{dep: dep, logger: logger, ctx: context.Background()}
+	return &DeploymentsService{dep: dep, logger: logger}
 }
 
 // Info says this build's version and whether it carries the agents (without them it
@@ -139,19 +137,11 @@ func (s *DeploymentsService) Remove(req deployments.RemoveRequest) (deployments.
 // Operations lists this session's operations, newest first.
 func (s *DeploymentsService) Operations() []deployments.Operation { return s.dep.Operations() }
 
-func (s *DeploymentsService) context() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ctx
-}
-
 func (s *DeploymentsService) name() string { return "deployments" }
 
 // start sends operations' progress to the UI.
 func (s *DeploymentsService) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
+	s.setContext(ctx)
 	s.dep.Start(func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
 	// Cloud tasks made on another computer (or with thub deploy) join the task list.
 	go func() {
