@@ -262,6 +262,9 @@ func (d *Deployer) Execute(ctx context.Context, p *Plan, fn func(Progress)) (Out
 	if p.ChangeSetID == "" {
 		return Outcome{}, fmt.Errorf("the plan of stack %s was discarded: plan again", p.Stack)
 	}
+	if p.Op == OpCreate && d.Emulator {
+		return d.createDirectly(ctx, p, fn)
+	}
 	marker, err := d.newestEvent(ctx, p.StackID)
 	if err != nil {
 		return Outcome{}, err
@@ -271,6 +274,27 @@ func (d *Deployer) Execute(ctx context.Context, p *Plan, fn func(Progress)) (Out
 	}
 	p.ChangeSetID = ""
 	return d.follow(ctx, follow{stack: p.Stack, stackID: p.StackID, op: p.Op, total: len(p.Preview.Changes), marker: marker}, fn)
+}
+
+// createDirectly creates a previewed new stack with CreateStack (see
+// Deployer.Emulator).
+func (d *Deployer) createDirectly(ctx context.Context, p *Plan, fn func(Progress)) (Outcome, error) {
+	if err := d.Discard(ctx, p); err != nil {
+		return Outcome{}, err
+	}
+	in := &cloudformation.CreateStackInput{StackName: aws.String(p.Stack), Parameters: p.spec.Parameters, Tags: tagList(p.spec.Tags),
+		Capabilities: []types.Capability{types.CapabilityCapabilityIam, types.CapabilityCapabilityNamedIam}}
+	if p.spec.TemplateURL != "" {
+		in.TemplateURL = aws.String(p.spec.TemplateURL)
+	} else {
+		in.TemplateBody = aws.String(p.spec.TemplateBody)
+	}
+	out, err := d.c.CloudFormation.CreateStack(ctx, in)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("create stack %s: %w", p.Stack, err)
+	}
+	p.StackID = aws.ToString(out.StackId)
+	return d.follow(ctx, follow{stack: p.Stack, stackID: p.StackID, op: OpCreate, total: len(p.Preview.Changes)}, fn)
 }
 
 // describeStack returns the stack (by name or id), or nil when there is none.
@@ -322,7 +346,22 @@ func paramMap(ps []types.Parameter) map[string]string {
 	m := map[string]string{}
 	for _, p := range ps {
 		// An SSM parameter's value is its path (ResolvedValue is what it resolved to).
-		m[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+		m[aws.ToString(p.ParameterKey)] = listValue(aws.ToString(p.ParameterValue))
 	}
 	return m
+}
+
+// listValue reads a list parameter as CloudFormation takes it (a,b). The AWS emulator
+// answers list parameters in Python's form, ['a', 'b'].
+func listValue(v string) string {
+	if !strings.HasPrefix(v, "[") || !strings.HasSuffix(v, "]") {
+		return v
+	}
+	var items []string
+	for _, s := range strings.Split(strings.Trim(v, "[]"), ",") {
+		if s = strings.Trim(strings.TrimSpace(s), `'"`); s != "" {
+			items = append(items, s)
+		}
+	}
+	return strings.Join(items, ",")
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -33,6 +34,7 @@ import (
 
 // CloudFormationAPI is what the deployer calls of CloudFormation.
 type CloudFormationAPI interface {
+	CreateStack(context.Context, *cloudformation.CreateStackInput, ...func(*cloudformation.Options)) (*cloudformation.CreateStackOutput, error)
 	CreateChangeSet(context.Context, *cloudformation.CreateChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.CreateChangeSetOutput, error)
 	DescribeChangeSet(context.Context, *cloudformation.DescribeChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeChangeSetOutput, error)
 	ExecuteChangeSet(context.Context, *cloudformation.ExecuteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error)
@@ -119,6 +121,11 @@ type SecretsAPI interface {
 	DeleteSecret(context.Context, *secretsmanager.DeleteSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
 }
 
+// KMSAPI schedules the deletion of a removed control plane's key.
+type KMSAPI interface {
+	ScheduleKeyDeletion(context.Context, *kms.ScheduleKeyDeletionInput, ...func(*kms.Options)) (*kms.ScheduleKeyDeletionOutput, error)
+}
+
 // Clients are the AWS APIs of one account and Region. NewClients makes them from an SDK
 // configuration; tests replace some (the replaying CloudFormation fake).
 type Clients struct {
@@ -131,6 +138,7 @@ type Clients struct {
 	SQS            SQSAPI
 	DynamoDB       DynamoDBAPI
 	Secrets        SecretsAPI
+	KMS            KMSAPI
 }
 
 // NewClients makes every client from cfg (its credentials chain, profile, Region and
@@ -147,6 +155,7 @@ func NewClients(cfg aws.Config) Clients {
 		SQS:            sqs.NewFromConfig(cfg),
 		DynamoDB:       dynamodb.NewFromConfig(cfg),
 		Secrets:        secretsmanager.NewFromConfig(cfg),
+		KMS:            kms.NewFromConfig(cfg),
 	}
 }
 
@@ -165,6 +174,13 @@ type Deployer struct {
 	// Assets says where the agents come from and how the agent image reaches the
 	// control plane's repository (a task deploy needs it).
 	Assets AssetSource
+	// Emulator: the AWS APIs are the AWS emulator (moto), whose executed CREATE change
+	// sets lose the stack's outputs. A new stack's change set is then made and
+	// described as always (the preview) and discarded, and the stack is created with
+	// CreateStack from the same template, parameters and tags. Never set against AWS.
+	Emulator bool
+
+	who Identity // the caller, once asked
 }
 
 // New returns a deployer over the clients of one account and Region.

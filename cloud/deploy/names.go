@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"strings"
+	"sort"
 
 	"transferhub/cloud/stack"
 )
@@ -95,4 +95,11 @@ func isKind(k string) bool {
 	return false
 }
 
-func trimmed(s string) string { return strings.TrimSpace(s) }
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

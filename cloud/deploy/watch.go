@@ -192,6 +192,9 @@ func (d *Deployer) newEvents(ctx context.Context, stackID, marker string) ([]typ
 	var next *string
 	for {
 		out, err := d.c.CloudFormation.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID), NextToken: next})
+		if notExist(err) {
+			return reversed(newest), nil // a deleted stack's events may be gone (the AWS emulator forgets them)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read the events of stack %s: %w", stackID, err)
 		}
