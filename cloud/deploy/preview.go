@@ -129,6 +129,9 @@ func (d *Deployer) preview(p *Plan, cur *types.Stack, changes []types.Change) Pr
 		oldParams, oldTags = paramMap(cur.Parameters), tagMap(cur.Tags)
 	}
 	pv.Parameters = diff(oldParams, paramMap(p.spec.Parameters), p.Op == OpCreate)
+	if cur != nil {
+		pv.Parameters = withoutUnresolvable(pv.Parameters, cur.Parameters)
+	}
 	for i := range pv.Parameters {
 		pv.Parameters[i].Pending = p.spec.Pending[pv.Parameters[i].Name]
 	}
@@ -164,5 +167,25 @@ func diff(old, cur map[string]string, create bool) []ValueChange {
 		out = append(out, ValueChange{Name: k, Old: o, New: n})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// withoutUnresolvable drops the SSM-typed parameters whose stack value cannot be
+// compared: AWS answers such a parameter with the path it was given (and what it
+// resolved to as ResolvedValue); an answer with a resolved value only (the AWS
+// emulator's) says nothing about the path, so it is not a change.
+func withoutUnresolvable(changes []ValueChange, stackParams []types.Parameter) []ValueChange {
+	resolvedOnly := map[string]bool{}
+	for _, sp := range stackParams {
+		v := aws.ToString(sp.ParameterValue)
+		resolvedOnly[aws.ToString(sp.ParameterKey)] = sp.ResolvedValue == nil && v != "" && !strings.HasPrefix(v, "/")
+	}
+	out := changes[:0]
+	for _, c := range changes {
+		if resolvedOnly[c.Name] && strings.HasPrefix(c.New, "/aws/service/") {
+			continue
+		}
+		out = append(out, c)
+	}
 	return out
 }
