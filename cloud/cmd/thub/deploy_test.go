@@ -158,7 +158,9 @@ func TestDeployCLIInEmulator(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "CREATE_COMPLETE") {
 		t.Fatalf("control plane: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	t.Cleanup(func() { thub(t, e.env, append([]string{"deploy", "delete", "control-plane", "--control-plane", cp}, e.common...)...) })
+	t.Cleanup(func() {
+		thub(t, e.env, append([]string{"deploy", "delete", "control-plane", "--control-plane", cp}, e.common...)...)
+	})
 	if !strings.Contains(r.stderr, "CREATE_COMPLETE") || strings.Contains(r.stderr, "\r") {
 		t.Errorf("progress off a terminal is plain lines with the stack's states:\n%q", r.stderr)
 	}
