@@ -15,6 +15,7 @@ type tracker struct {
 	marker  string
 	started time.Time
 	status  string
+	reason  string // of the last stack event
 	total   int
 	res     map[string]*ResourceEvent
 	order   []string
@@ -40,7 +41,7 @@ func (t *tracker) apply(e types.StackEvent) (Progress, bool) {
 	t.events = append(t.events, e)
 	st := string(e.ResourceStatus)
 	if isStackEvent(e) {
-		t.status = st
+		t.status, t.reason = st, aws.ToString(e.ResourceStatusReason)
 		if strings.Contains(st, "ROLLBACK") {
 			t.rolling = true
 		}
@@ -79,7 +80,7 @@ func (t *tracker) done() int {
 
 func (t *tracker) progress(r *ResourceEvent) Progress {
 	p := Progress{Stack: t.f.stack, Op: t.f.op, Started: t.started, Elapsed: time.Since(t.started), Done: t.done(), Total: t.total,
-		StackStatus: t.status, Resource: r, FirstFailure: firstFailure(t.events), RollingBack: t.rolling}
+		StackStatus: t.status, StackReason: t.reason, Resource: r, FirstFailure: firstFailure(t.events), RollingBack: t.rolling}
 	for _, l := range t.order {
 		if strings.HasSuffix(t.res[l].Status, "_IN_PROGRESS") {
 			p.InProgress = append(p.InProgress, l)

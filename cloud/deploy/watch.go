@@ -24,8 +24,10 @@ type Progress struct {
 	// resources seen).
 	Done  int `json:"done"`
 	Total int `json:"total"`
-	// StackStatus is the stack's status (CREATE_IN_PROGRESS, ROLLBACK_IN_PROGRESS, ...).
+	// StackStatus is the stack's status (CREATE_IN_PROGRESS, ROLLBACK_IN_PROGRESS, ...)
+	// and StackReason what its last event said ("The following resource(s) failed ...").
 	StackStatus string `json:"stackStatus"`
+	StackReason string `json:"stackReason,omitempty"`
 	// Resource is the event this report is about (nil for the final report).
 	Resource *ResourceEvent `json:"resource,omitempty"`
 	// InProgress names the resources at work now.

@@ -99,6 +99,9 @@ func (v *progressView) stack(p deploy.Progress) {
 		v.line(s)
 	case !p.Final:
 		s := fmt.Sprintf("%s %s  %s  %s", count, el, v.color(p.StackStatus, p.StackStatus), p.Stack)
+		if p.StackReason != "" && !cancelledOrInitiated(p.StackReason) {
+			s += "  " + p.StackReason
+		}
 		v.line(s)
 	}
 	if f := p.FirstFailure; f != nil && !v.pinned {

@@ -17,6 +17,7 @@ package cfnfake
 import (
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -120,7 +121,8 @@ type Server struct {
 	stacks  map[string]*stack // live stacks by name
 	byID    map[string]*stack
 	sets    map[string]*changeSet
-	scripts map[string][]Script
+	scripts map[string][]Script // change sets (and what executing them plays)
+	deletes map[string][]Script // what DeleteStack plays
 	ids     int
 	clock   time.Time
 
@@ -142,7 +144,7 @@ type APIError struct {
 // New starts the fake; Close stops it.
 func New() *Server {
 	s := &Server{Reveal: 2, PageSize: 5, stacks: map[string]*stack{}, byID: map[string]*stack{}, sets: map[string]*changeSet{},
-		scripts: map[string][]Script{}, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		scripts: map[string][]Script{}, deletes: map[string][]Script{}, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 		identity:  Identity{Account: Account, Arn: "arn:aws:iam::" + Account + ":user/deployer", UserID: "AIDAEXAMPLE"},
 		decisions: map[string]string{}, roles: map[string]string{}, summary: map[string]int32{}, limits: map[string]int32{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -159,11 +161,17 @@ func (s *Server) Config() aws.Config {
 		BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1}
 }
 
-// Expect queues a script for the next operations on the stack name.
+// Expect queues a script for the next operations on the stack name: its change set and
+// execution for the next CreateChangeSet, its Delete for the next DeleteStack.
 func (s *Server) Expect(name string, sc Script) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.scripts[name] = append(s.scripts[name], sc)
+	if sc.ChangeSet != nil || len(sc.Execute) > 0 || sc.Outputs != nil {
+		s.scripts[name] = append(s.scripts[name], sc)
+	}
+	if len(sc.Delete) > 0 {
+		s.deletes[name] = append(s.deletes[name], Script{Delete: sc.Delete})
+	}
 }
 
 // AddStack makes a stack that exists already.
@@ -264,6 +272,10 @@ func (s *Server) StackParameters(name string) map[string]string {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		s.serveJSON(w, target)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -286,6 +298,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, `<%[1]sResponse xmlns="%[2]s">%[3]s<ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata></%[1]sResponse>`,
 		action, namespace(action), body)
+}
+
+// serveJSON answers the one JSON-protocol read the deployer makes around a new
+// control plane: DynamoDB's ListTables (no tables: no kept tasks table to adopt).
+func (s *Server) serveJSON(w http.ResponseWriter, target string) {
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Action: target})
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	body, status := `{"TableNames":[]}`, http.StatusOK
+	if target != "DynamoDB_20120810.ListTables" {
+		body, status = fmt.Sprintf(`{"__type":"UnknownOperationException","message":"the fake does not know %s"}`, target), http.StatusBadRequest
+	}
+	w.Header().Set("X-Amz-Crc32", fmt.Sprint(crc32.ChecksumIEEE([]byte(body)))) // DynamoDB's clients check it
+	w.WriteHeader(status)
+	fmt.Fprint(w, body)
 }
 
 func namespace(action string) string {

@@ -130,12 +130,12 @@ func resourceDone(st string) string {
 	return "CREATE_COMPLETE"
 }
 
-func (s *Server) nextScript(name string) Script {
-	q := s.scripts[name]
+func next(queues map[string][]Script, name string) Script {
+	q := queues[name]
 	if len(q) == 0 {
 		return Script{}
 	}
-	s.scripts[name] = q[1:]
+	queues[name] = q[1:]
 	return q[0]
 }
 
@@ -169,7 +169,7 @@ func (s *Server) createChangeSet(f url.Values) (any, *APIError) {
 		k = s.newStack(name)
 		k.record(s, Event{Status: "REVIEW_IN_PROGRESS", Reason: "User Initiated"})
 	}
-	sc := s.nextScript(name)
+	sc := next(s.scripts, name)
 	cs := &changeSet{id: "arn:aws:cloudformation:" + Region + ":" + Account + ":changeSet/" + f.Get("ChangeSetName") + "/" + s.nextID(),
 		name: f.Get("ChangeSetName"), kind: kind, st: k, params: map[string]string{}, tags: map[string]string{}, script: sc}
 	if sc.ChangeSet != nil {
@@ -305,13 +305,16 @@ func (s *Server) deleteStack(f url.Values) (any, *APIError) {
 		delete(s.stacks, k.name)
 		return result("DeleteStackResult", nil), nil
 	}
-	evs := s.nextScript(k.name).Delete
+	evs := next(s.deletes, k.name).Delete
 	if len(evs) == 0 {
 		evs = []Event{{Status: "DELETE_IN_PROGRESS", Reason: "User Initiated"}}
 		i := 0
 		for _, l := range sortedResourceKeys(k.resources) {
-			i++
 			r := k.resources[l]
+			if r.status == "DELETE_SKIPPED" {
+				continue // kept when the stack rolled back: no longer the stack's
+			}
+			i++
 			evs = append(evs, Event{At: time.Duration(i) * time.Second, LogicalID: l, Type: r.typ, Status: "DELETE_IN_PROGRESS"},
 				Event{At: time.Duration(i)*time.Second + time.Second, LogicalID: l, Type: r.typ, Status: "DELETE_COMPLETE"})
 		}
