@@ -48,6 +48,6 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("log-format", "text", "log format on stderr: text or json")
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newS3Cmd(), newImageCmd(), newLambdaCmd())
+	root.AddCommand(newS3Cmd(), newImageCmd(), newLambdaCmd(), newDeployCmd())
 	return root
 }
