@@ -2,6 +2,9 @@
 # Local test services for the integration tests, on 127.0.0.1 only:
 #   s3a, s3b   two versitygw S3 gateways with separate data dirs and keys ("two clouds")
 #   moto       moto_server: the AWS control plane (CloudFormation, SQS, DynamoDB, ECR API, ...)
+#   moto2      a second moto_server for tests that flip its server-wide switches: IAM
+#              enforcement, or Step Functions run by the test itself (its interpreter is
+#              off here). One package at a time uses it: cloud/deploy/harness.
 #   reg-auth   docker-registry over TLS (self-signed) with basic auth, user AWS (like ECR)
 #   reg-open   docker-registry over plain HTTP, anonymous (no OCI referrers API: tag fallback)
 #   reg-oci    an OCI 1.1 registry with the referrers API, in memory, plain HTTP, anonymous
@@ -15,7 +18,8 @@
 # Environment:
 #   TH_TESTENV_DIR   state dir: pids/, logs/, data/, tls/   (default <repo>/.testenv)
 #   TH_TESTENV_FILE  env file written by up                  (default <repo>/.testenv/env)
-#   TH_PORT_OFFSET   added to every port, to run a second set (default 0: 7070 7071 5000 5001 5002 5003)
+#   TH_PORT_OFFSET   added to every port, to run a second set (default 0: 7070 7071 5000 5001 5002 5003 5010;
+#                    moto2's 5010 stays clear of the other ports of sets 100 apart)
 # Tools come from build/scripts/deps.sh (tools, system): .bin/versitygw, .venv-aws, docker-registry.
 set -euo pipefail
 
@@ -30,11 +34,11 @@ DIR="$(cd "$DIR" && pwd)"
 BIN="$ROOT/.bin"
 VENV="$ROOT/.venv-aws"
 HOST=127.0.0.1
-SERVICES=(s3a s3b moto reg-auth reg-open reg-oci)
-declare -A PORT=([s3a]=$((7070 + OFF)) [s3b]=$((7071 + OFF)) [moto]=$((5000 + OFF)) [reg-auth]=$((5001 + OFF)) [reg-open]=$((5002 + OFF)) [reg-oci]=$((5003 + OFF)))
+SERVICES=(s3a s3b moto moto2 reg-auth reg-open reg-oci)
+declare -A PORT=([s3a]=$((7070 + OFF)) [s3b]=$((7071 + OFF)) [moto]=$((5000 + OFF)) [moto2]=$((5010 + OFF)) [reg-auth]=$((5001 + OFF)) [reg-open]=$((5002 + OFF)) [reg-oci]=$((5003 + OFF)))
 # A substring of each service's command line: `down` checks it before it signals a PID,
 # so a PID reused by another process is never killed.
-declare -A CMD=([s3a]=versitygw [s3b]=versitygw [moto]=moto_server [reg-auth]=docker-registry [reg-open]=docker-registry [reg-oci]=th-ociregistry)
+declare -A CMD=([s3a]=versitygw [s3b]=versitygw [moto]=moto_server [moto2]=moto_server [reg-auth]=docker-registry [reg-open]=docker-registry [reg-oci]=th-ociregistry)
 
 log() { printf '[testenv] %s\n' "$*" >&2; }
 die() { printf '[testenv] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -55,7 +59,7 @@ healthy() {
 	local p=${PORT[$1]} code
 	case $1 in
 	s3a | s3b) port_open "$p" ;;
-	moto) [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST:$p/moto-api/") == 200 ]] ;;
+	moto | moto2) [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST:$p/moto-api/") == 200 ]] ;;
 	reg-auth)
 		code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$DIR/tls/cert.pem" "https://$HOST:$p/v2/")
 		[[ $code == 401 ]]
@@ -149,6 +153,7 @@ up() {
 	# moto through a wrapper that serializes DynamoDB requests (moto's DynamoDB is not
 	# thread-safe: see build/testenv/moto_server.py).
 	start moto "$VENV/bin/python" "$ROOT/build/testenv/moto_server.py" "$HOST" "${PORT[moto]}"
+	start moto2 "$VENV/bin/python" "$ROOT/build/testenv/moto_server.py" "$HOST" "${PORT[moto2]}"
 	start reg-auth docker-registry serve "$data/reg-auth/config.yml"
 	start reg-open docker-registry serve "$data/reg-open/config.yml"
 	start reg-oci "$BIN/th-ociregistry" -addr "$HOST:${PORT[reg-oci]}"
@@ -161,6 +166,11 @@ up() {
 	curl -sf -o /dev/null -X POST "http://$HOST:${PORT[moto]}/moto-api/config" \
 		-d '{"stepfunctions": {"execute_state_machine": true}, "lambda": {"use_docker": false}, "batch": {"use_docker": false}}' ||
 		die "moto: could not set its config"
+	# moto2: its Step Functions interpreter stays off (a test plays the state machines);
+	# never Docker.
+	curl -sf -o /dev/null -X POST "http://$HOST:${PORT[moto2]}/moto-api/config" \
+		-d '{"stepfunctions": {"execute_state_machine": false}, "lambda": {"use_docker": false}, "batch": {"use_docker": false}}' ||
+		die "moto2: could not set its config"
 
 	mkdir -p "$(dirname "$FILE")"
 	cat >"$FILE.tmp" <<-EOF
@@ -182,6 +192,7 @@ up() {
 		TH_AWS_REGION=us-east-1
 		TH_AWS_ACCESS_KEY=test
 		TH_AWS_SECRET_KEY=test
+		TH_AWS2_ENDPOINT=http://$HOST:${PORT[moto2]}
 		TH_REG_AUTH=$HOST:${PORT[reg-auth]}
 		TH_REG_AUTH_USER=AWS
 		TH_REG_AUTH_PASS=$regpass
@@ -192,7 +203,7 @@ up() {
 	chmod 600 "$FILE.tmp"
 	mv "$FILE.tmp" "$FILE"
 	trap - EXIT
-	log "up in $((SECONDS - t0))s: s3a :${PORT[s3a]}, s3b :${PORT[s3b]}, moto :${PORT[moto]}, reg-auth :${PORT[reg-auth]} (TLS), reg-open :${PORT[reg-open]}, reg-oci :${PORT[reg-oci]}; env file $FILE"
+	log "up in $((SECONDS - t0))s: s3a :${PORT[s3a]}, s3b :${PORT[s3b]}, moto :${PORT[moto]}, moto2 :${PORT[moto2]}, reg-auth :${PORT[reg-auth]} (TLS), reg-open :${PORT[reg-open]}, reg-oci :${PORT[reg-oci]}; env file $FILE"
 }
 
 # stop NAME: TERM, then KILL after 10 s.

@@ -12,16 +12,30 @@
    server past 20 GB.
 3. TransactWriteItems backs up each table once, not once per item: it deep-copied the
    whole table for every one of up to 100 items.
+4. ECS RunTask accepts a Fargate task definition whose memory is set for the task only
+   (as AWS does): moto added up the containers' memory and failed with a 500 when a
+   container had none. The task's own memory stands in for such a container.
+5. UpdateAutoScalingGroup keeps a group's MixedInstancesPolicy when the call does not
+   give one (as AWS does): moto dropped it, and with it the group's launch template.
+6. POST /_thub/stepfunctions/execution {"executionArn", "status", "output", "error",
+   "cause"} ends an execution: with its interpreter off, moto leaves every execution
+   RUNNING, and a test that plays the state machine itself (cloud/deploy/harness)
+   records the outcome here, so DescribeExecution tells what a user would see.
 
 Usage: moto_server.py HOST PORT
 """
 import copy
+import json
 import os
 import sys
 import threading
 
+import moto.autoscaling.models as autoscaling_models
 import moto.dynamodb.models as dynamodb_models
+import moto.ecs.models as ecs_models
 from moto.core.common_models import BaseModel
+from moto.core.utils import utcnow
+from moto.stepfunctions.models import stepfunctions_backends
 
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import (
@@ -61,6 +75,57 @@ def _patch() -> None:
 
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
+    backend = ecs_models.EC2ContainerServiceBackend
+    requirements = backend._calculate_task_resource_requirements
+
+    class TaskMemory:
+        """A task definition whose containers without memory get the task's."""
+
+        def __init__(self, td):
+            task_memory = int(td.memory or 0) if str(td.memory or "").isdigit() else 0
+            keys = ("Memory", "MemoryReservation", "memory", "memoryReservation")
+            self.container_definitions = [
+                cd if any(k in cd for k in keys) else dict(cd, memory=task_memory)
+                for cd in td.container_definitions
+            ]
+
+    backend._calculate_task_resource_requirements = staticmethod(
+        lambda td: requirements(TaskMemory(td))
+    )
+
+    group_update = autoscaling_models.FakeAutoScalingGroup.update
+
+    def update(self, *args, **kwargs):
+        kept = self.mixed_instances_policy
+        group_update(self, *args, **kwargs)
+        if kwargs.get("mixed_instances_policy") is None:
+            self.mixed_instances_policy = kept
+
+    autoscaling_models.FakeAutoScalingGroup.update = update
+
+
+def end_execution(environ, start_response):
+    """Route 6: set an execution's outcome."""
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(size) or b"{}")
+        arn = body["executionArn"]
+        _, partition, _, region, account, _ = arn.split(":", 5)
+        execution = stepfunctions_backends[account][region].describe_execution(arn)
+        status = body["status"]
+        if status not in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
+            raise ValueError(f"status {status!r}: SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+        execution.status = status
+        execution.stop_date = utcnow()
+        execution.output = body.get("output")
+        execution.error = body.get("error")
+        execution.cause = body.get("cause")
+    except Exception as e:  # a test's mistake: say what it was
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [f"{type(e).__name__}: {e}\n".encode()]
+    start_response("204 No Content", [])
+    return [b""]
+
 
 def main() -> None:
     _patch()
@@ -70,6 +135,8 @@ def main() -> None:
     lock = threading.Lock()
 
     def serialized(environ, start_response):
+        if environ.get("PATH_INFO") == "/_thub/stepfunctions/execution" and environ.get("REQUEST_METHOD") == "POST":
+            return end_execution(environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             with lock:
                 # Flask builds the whole response inside this call; only the bytes are

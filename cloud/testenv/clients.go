@@ -28,6 +28,15 @@ func (e *Env) AWSConfig(t testing.TB) aws.Config {
 	}
 }
 
+// AWS2Config is AWSConfig for the second emulator (AWS2).
+func (e *Env) AWS2Config(t testing.TB) aws.Config {
+	t.Helper()
+	e.Require(t, AWS2)
+	cfg := e.AWSConfig(t)
+	cfg.BaseEndpoint = aws.String(e.Get(string(AWS2)))
+	return cfg
+}
+
 // S3Config returns an SDK config for one of the S3 gateways (S3A or S3B) with the
 // checksum settings S3-compatible stores need. Make the client with path-style
 // addressing: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).

@@ -17,14 +17,18 @@ import (
 type Service string
 
 const (
-	S3A     Service = "TH_S3_A_ENDPOINT" // versitygw "cloud A"
-	S3B     Service = "TH_S3_B_ENDPOINT" // versitygw "cloud B"
-	AWS     Service = "TH_AWS_ENDPOINT"  // AWS emulator (moto server)
-	RegAuth Service = "TH_REG_AUTH"      // OCI registry with basic auth (user AWS), TLS
-	RegOpen Service = "TH_REG_OPEN"      // OCI registry, anonymous, plain HTTP
-	RegOCI  Service = "TH_REG_OCI"       // OCI 1.1 registry with the referrers API, anonymous, plain HTTP
-	Keyring Service = "TH_KEYRING"       // session D-Bus with an unlocked Secret Service
-	Bin     Service = "TH_BIN_DIR"       // directory with versitygw and other test tools
+	S3A Service = "TH_S3_A_ENDPOINT" // versitygw "cloud A"
+	S3B Service = "TH_S3_B_ENDPOINT" // versitygw "cloud B"
+	AWS Service = "TH_AWS_ENDPOINT"  // AWS emulator (moto server)
+	// AWS2 is a second AWS emulator for tests that flip its server-wide switches (IAM
+	// enforcement) or run state machines themselves (its Step Functions interpreter is
+	// off): one package at a time uses it (cloud/deploy/harness).
+	AWS2    Service = "TH_AWS2_ENDPOINT"
+	RegAuth Service = "TH_REG_AUTH" // OCI registry with basic auth (user AWS), TLS
+	RegOpen Service = "TH_REG_OPEN" // OCI registry, anonymous, plain HTTP
+	RegOCI  Service = "TH_REG_OCI"  // OCI 1.1 registry with the referrers API, anonymous, plain HTTP
+	Keyring Service = "TH_KEYRING"  // session D-Bus with an unlocked Secret Service
+	Bin     Service = "TH_BIN_DIR"  // directory with versitygw and other test tools
 )
 
 // Env is the parsed env file plus the process environment (which wins).
@@ -117,6 +121,8 @@ func serviceName(s Service) string {
 		return "S3 gateway B"
 	case AWS:
 		return "AWS emulator"
+	case AWS2:
+		return "second AWS emulator"
 	case RegAuth:
 		return "registry (auth)"
 	case RegOpen:
