@@ -63,8 +63,8 @@ func TestImageTask(t *testing.T) {
 
 	taskID := testenv.Name("t")
 	o := c.deployTask(deploy.TaskRequest{Kind: stack.KindImageTask, TaskID: taskID, TaskName: "harness images",
-		Env:  map[string]string{"THUB_IMAGE_DEST": oci + "/mirror", "THUB_INSECURE_HTTP": open + "," + oci, "THUB_BATCH_SIZE": "2"},
-		List: []byte(strings.Join(refs, "\n") + "\n"),
+		Env:   map[string]string{"THUB_IMAGE_DEST": oci + "/mirror", "THUB_INSECURE_HTTP": open + "," + oci, "THUB_BATCH_SIZE": "2"},
+		List:  []byte(strings.Join(refs, "\n") + "\n"),
 		Image: deploy.ImageOptions{Run: stack.ImageRun{MaxConcurrency: 2, RetryAttempts: 1, RetryInterval: time.Second}, LogRetentionDays: 1}})
 	name := c.stackName(taskID)
 	h := c.harness(false, time.Second)
