@@ -348,7 +348,13 @@ func (it *imageTask) function(ctx context.Context, nameOrARN string) (*rieFuncti
 	if h.cfg.RIE == "" {
 		return nil, errors.New("no aws-lambda-rie (Config.RIE)")
 	}
-	gf, err := h.lam.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(nameOrARN)})
+	// By name: the emulator's signature check under IAM enforcement trips over an ARN
+	// in the request path.
+	byName := nameOrARN
+	if _, rest, ok := strings.Cut(nameOrARN, ":function:"); ok {
+		byName, _, _ = strings.Cut(rest, ":")
+	}
+	gf, err := h.lam.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(byName)})
 	if err != nil {
 		return nil, fmt.Errorf("get function %s: %w", nameOrARN, err)
 	}

@@ -247,6 +247,12 @@ func waitTask(t *testing.T, st state.Store, taskID string, within time.Duration,
 		if ps := h.Problems(); len(ps) > 0 {
 			t.Fatalf("the harness met problems while task %s ran: %v", taskID, ps)
 		}
+		for _, p := range h.Processes() {
+			// A finder ends 0 (done) or 3 (another one runs the task); anything else failed.
+			if code, done := p.Exited(); done && p.Kind == "finder" && code != 0 && code != 3 {
+				t.Fatalf("the finder %s of %s failed (exit %d):\n%s", p.Name, p.Stack, code, p.Output())
+			}
+		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("task %s did not finish within %s: %+v", taskID, within, last)
