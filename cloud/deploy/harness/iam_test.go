@@ -167,8 +167,8 @@ func TestRolesUnderIAMEnforcement(t *testing.T) {
 	}
 	cID := testenv.Name("tc")
 	oc := c.deployTask(deploy.TaskRequest{Kind: stack.KindImageTask, TaskID: cID, TaskName: "iam C",
-		Env:  map[string]string{"THUB_IMAGE_DEST": oci + "/iam", "THUB_INSECURE_HTTP": open + "," + oci, "THUB_BATCH_SIZE": "2", "THUB_SCHEDULE": "@every 6h"},
-		List: []byte(strings.Join(refs, "\n")),
+		Env:   map[string]string{"THUB_IMAGE_DEST": oci + "/iam", "THUB_INSECURE_HTTP": open + "," + oci, "THUB_BATCH_SIZE": "2", "THUB_SCHEDULE": "@every 6h"},
+		List:  []byte(strings.Join(refs, "\n")),
 		Image: deploy.ImageOptions{Run: stack.ImageRun{MaxConcurrency: 2, RetryAttempts: -1}, LogRetentionDays: 1}})
 	stacks := []string{c.stackName(a), c.stackName(bID), c.stackName(cID)}
 	for _, s := range stacks {
