@@ -17,7 +17,17 @@
    container had none. The task's own memory stands in for such a container.
 5. UpdateAutoScalingGroup keeps a group's MixedInstancesPolicy when the call does not
    give one (as AWS does): moto dropped it, and with it the group's launch template.
-6. POST /_thub/stepfunctions/execution {"executionArn", "status", "output", "error",
+6. Under IAM enforcement, SQS GetQueueUrl is checked against the named queue's ARN (as
+   AWS does): moto looked for a QueueUrl the call does not have and checked "*", which
+   no policy scoped to a queue allows.
+7. Under IAM enforcement, DynamoDB transactions are authorized item by item (PutItem,
+   UpdateItem, DeleteItem, ConditionCheckItem; GetItem), as AWS does: IAM has no
+   TransactWriteItems action, and moto checked one, which no task policy names. Likewise
+   SQS's batch calls need the single calls' actions (SendMessage for SendMessageBatch ...).
+8. Under IAM enforcement, Lambda's REST calls are not refused for a signature moto
+   computes wrongly for them (every call, even an administrator's, got
+   SignatureDoesNotMatch); their actions are still authorized.
+9. POST /_thub/stepfunctions/execution {"executionArn", "status", "output", "error",
    "cause"} ends an execution: with its interpreter off, moto leaves every execution
    RUNNING, and a test that plays the state machine itself (cloud/deploy/harness)
    records the outcome here, so DescribeExecution tells what a user would see.
@@ -33,6 +43,9 @@ import threading
 import moto.autoscaling.models as autoscaling_models
 import moto.dynamodb.models as dynamodb_models
 import moto.ecs.models as ecs_models
+import moto.iam.access_control as access_control
+import moto.sqs.responses as sqs_responses
+from moto.sqs.exceptions import QueueDoesNotExist
 from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.stepfunctions.models import stepfunctions_backends
@@ -103,9 +116,59 @@ def _patch() -> None:
 
     autoscaling_models.FakeAutoScalingGroup.update = update
 
+    resource = sqs_responses.SQSResponse._determine_resource
+
+    def determine_resource(self):
+        name = self._get_param("QueueName")
+        if name and not self._get_param("QueueUrl"):
+            try:
+                return self.sqs_backend.get_queue(name).queue_arn
+            except QueueDoesNotExist:
+                return "*"
+        return resource(self)
+
+    sqs_responses.SQSResponse._determine_resource = determine_resource
+
+    permitted = access_control.IAMRequestBase.check_action_permitted
+    item_actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                    "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+
+    batches = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+               "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+
+    def check_action_permitted(self, resource):
+        if self._action in batches:
+            whole, self._action = self._action, batches[self._action]
+            try:
+                return permitted(self, resource)
+            finally:
+                self._action = whole
+        if self._action not in ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems"):
+            return permitted(self, resource)
+        body = self._body.decode() if isinstance(self._body, bytes) else self._body
+        items = json.loads(body or "{}").get("TransactItems", [])
+        whole = self._action
+        try:
+            for item in items:
+                for kind in item:
+                    self._action = "dynamodb:" + item_actions.get(kind, kind)
+                    permitted(self, resource)
+        finally:
+            self._action = whole
+
+    access_control.IAMRequestBase.check_action_permitted = check_action_permitted
+
+    signature = access_control.IAMRequestBase.check_signature
+
+    def check_signature(self):
+        if self._service != "lambda":
+            signature(self)
+
+    access_control.IAMRequestBase.check_signature = check_signature
+
 
 def end_execution(environ, start_response):
-    """Route 6: set an execution's outcome."""
+    """Route 9: set an execution's outcome."""
     try:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = json.loads(environ["wsgi.input"].read(size) or b"{}")

@@ -1,0 +1,539 @@
+package harness
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"transferhub/cloud/deploy/harness/asl"
+)
+
+// Image tasks: the emulator records executions of the task's state machine (its own
+// interpreter must be off); the harness interprets each one with package asl. Task
+// states: lambda:invoke runs the function's code under aws-lambda-rie, ecs:runTask.sync
+// calls RunTask (with the state machine's role) and waits for the Fargate task the
+// harness runs. The outcome goes back to the emulator, so DescribeExecution tells what
+// AWS would.
+
+// Execution is one state machine execution the harness ran.
+type Execution struct {
+	ARN    string
+	Stack  string
+	Status string // RUNNING, SUCCEEDED, FAILED, TIMED_OUT
+	Output any
+	Error  string
+	Cause  string
+	done   chan struct{}
+	mu     sync.Mutex
+	events []asl.Event
+}
+
+// Done is closed when the execution ended.
+func (e *Execution) Done() <-chan struct{} { return e.done }
+
+// Events are the execution's events (states entered, retries, catches).
+func (e *Execution) Events() []asl.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]asl.Event(nil), e.events...)
+}
+
+// Executions lists the executions of a stack's state machine the harness ran.
+func (h *Harness) Executions(stackName string) []*Execution {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*Execution
+	for _, e := range h.execs {
+		if e.Stack == stackName {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+type imageTask struct {
+	h *Harness
+	d *deployed
+}
+
+func (it *imageTask) tick(ctx context.Context) {
+	for _, name := range it.d.ofType("AWS::StepFunctions::StateMachine") {
+		sm := it.d.physical[name]
+		out, err := it.h.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: sfntypes.ExecutionStatusRunning})
+		if err != nil {
+			if ctx.Err() == nil {
+				it.h.log.Warn("list executions", "state machine", sm, "err", err)
+			}
+			continue
+		}
+		for _, e := range out.Executions {
+			arn := aws.ToString(e.ExecutionArn)
+			it.h.mu.Lock()
+			_, seen := it.h.execs[arn]
+			var ex *Execution
+			if !seen {
+				ex = &Execution{ARN: arn, Stack: it.d.name, Status: "RUNNING", done: make(chan struct{})}
+				it.h.execs[arn] = ex
+			}
+			it.h.mu.Unlock()
+			if !seen {
+				it.h.wg.Add(1)
+				go func() {
+					defer it.h.wg.Done()
+					it.run(ctx, name, sm, ex)
+				}()
+			}
+		}
+	}
+}
+
+func (it *imageTask) run(ctx context.Context, logical, sm string, ex *Execution) {
+	defer close(ex.done)
+	h := it.h
+	out, err := it.execute(ctx, logical, sm, ex)
+	var ae *asl.Error
+	switch {
+	case err == nil:
+		ex.Status, ex.Output = "SUCCEEDED", out
+	case errors.As(err, &ae) && ae.Name == "States.Timeout" && ctx.Err() == nil:
+		ex.Status, ex.Error, ex.Cause = "TIMED_OUT", ae.Name, ae.Cause
+	case errors.As(err, &ae):
+		ex.Status, ex.Error, ex.Cause = "FAILED", ae.Name, ae.Cause
+	default:
+		ex.Status, ex.Error, ex.Cause = "FAILED", "States.Runtime", err.Error()
+	}
+	if ctx.Err() != nil && ex.Status != "SUCCEEDED" {
+		ex.Status, ex.Error, ex.Cause = "ABORTED", "", "the harness stopped"
+	}
+	h.log.Info("execution ended", "stack", it.d.name, "execution", ex.ARN, "status", ex.Status, "error", ex.Error)
+	body := map[string]any{"executionArn": ex.ARN, "status": ex.Status}
+	if ex.Status == "SUCCEEDED" {
+		body["output"] = jsonString(out)
+	} else {
+		body["error"], body["cause"] = ex.Error, ex.Cause
+	}
+	if err := h.endExecution(context.WithoutCancel(ctx), body); err != nil {
+		h.log.Warn("record the execution's outcome in the emulator", "execution", ex.ARN, "err", err)
+	}
+}
+
+// endExecution records an execution's outcome in the emulator (build/testenv/moto_server.py).
+func (h *Harness) endExecution(ctx context.Context, body map[string]any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(aws.ToString(h.cfg.AWS.BaseEndpoint), "/")+"/_thub/stepfunctions/execution",
+		strings.NewReader(jsonString(body)))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	return nil
+}
+
+func (it *imageTask) execute(ctx context.Context, logical, sm string, ex *Execution) (any, error) {
+	h := it.h
+	d, err := h.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+	if err != nil {
+		return nil, fmt.Errorf("describe state machine %s: %w", sm, err)
+	}
+	def := aws.ToString(d.Definition)
+	if def == "" {
+		return nil, fmt.Errorf("state machine %s has no definition in the emulator", sm)
+	}
+	m, err := asl.Parse([]byte(def))
+	if err != nil {
+		return nil, &asl.Error{Name: "States.Runtime", Cause: err.Error()}
+	}
+	de, err := h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ex.ARN)})
+	if err != nil {
+		return nil, fmt.Errorf("describe execution %s: %w", ex.ARN, err)
+	}
+	var input any
+	if s := aws.ToString(de.Input); s != "" {
+		if err := json.Unmarshal([]byte(s), &input); err != nil {
+			return nil, &asl.Error{Name: "States.Runtime", Cause: "the execution's input is not JSON"}
+		}
+	}
+	role := aws.ToString(d.RoleArn)
+	tasks := asl.TasksFunc(func(ctx context.Context, resource string, params any) (any, error) {
+		switch {
+		case strings.HasSuffix(resource, ":states:::lambda:invoke"):
+			return it.invoke(ctx, asMap(params))
+		case strings.HasSuffix(resource, ":states:::ecs:runTask.sync"):
+			return it.runTaskSync(ctx, role, asMap(params))
+		}
+		return nil, &asl.Error{Name: "States.Runtime", Cause: "the harness does not run resource " + resource}
+	})
+	ctxObj := map[string]any{
+		"Execution":    map[string]any{"Id": ex.ARN, "Name": lastColon(ex.ARN), "Input": input, "RoleArn": role, "StartTime": time.Now().UTC().Format(time.RFC3339)},
+		"StateMachine": map[string]any{"Id": sm, "Name": lastColon(sm)},
+	}
+	return m.Run(ctx, input, asl.Options{Tasks: tasks, Context: ctxObj, OnEvent: func(e asl.Event) {
+		ex.mu.Lock()
+		ex.events = append(ex.events, e)
+		ex.mu.Unlock()
+		if e.Type == "TaskRetry" || e.Type == "Caught" {
+			h.log.Info("state machine", "stack", it.d.name, "event", e.Type, "state", e.State, "attempt", e.Attempt, "error", e.Err)
+		}
+	}})
+}
+
+func lastColon(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
+
+// --- ecs:runTask.sync ----------------------------------------------------------------------
+
+func (it *imageTask) runTaskSync(ctx context.Context, role string, p map[string]any) (any, error) {
+	h := it.h
+	in := &ecs.RunTaskInput{Cluster: aws.String(str(p["Cluster"])), TaskDefinition: aws.String(str(p["TaskDefinition"])), Count: aws.Int32(1)}
+	if lt := str(p["LaunchType"]); lt != "" {
+		in.LaunchType = ecstypes.LaunchType(lt)
+	}
+	if nc := asMap(asMap(p["NetworkConfiguration"])["AwsvpcConfiguration"]); nc != nil {
+		in.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+			Subnets: asStrings(nc["Subnets"]), SecurityGroups: asStrings(nc["SecurityGroups"]), AssignPublicIp: ecstypes.AssignPublicIp(str(nc["AssignPublicIp"]))}}
+	}
+	if ov := asMap(p["Overrides"]); ov != nil {
+		in.Overrides = &ecstypes.TaskOverride{}
+		for _, c := range asList(ov["ContainerOverrides"]) {
+			cm := asMap(c)
+			co := ecstypes.ContainerOverride{Name: aws.String(str(cm["Name"])), Command: asStrings(cm["Command"])}
+			if len(co.Command) == 0 {
+				co.Command = nil
+			}
+			for _, e := range asList(cm["Environment"]) {
+				em := asMap(e)
+				co.Environment = append(co.Environment, ecstypes.KeyValuePair{Name: aws.String(str(em["Name"])), Value: aws.String(str(em["Value"]))})
+			}
+			in.Overrides.ContainerOverrides = append(in.Overrides.ContainerOverrides, co)
+		}
+	}
+	client := ecs.NewFromConfig(h.roleConfig(role))
+	out, err := client.RunTask(ctx, in)
+	if err != nil {
+		return nil, &asl.Error{Name: "ECS.AmazonECSException", Cause: err.Error()}
+	}
+	if len(out.Tasks) != 1 {
+		return nil, &asl.Error{Name: "ECS.AmazonECSException", Cause: fmt.Sprintf("RunTask started %d tasks (failures %s)", len(out.Tasks), jsonString(out.Failures))}
+	}
+	arn := aws.ToString(out.Tasks[0].TaskArn)
+	t := h.claimTask(arn)
+	if t != nil {
+		go h.runECSTask(h.ctx, aws.ToString(in.Cluster), t)
+	} else {
+		t = h.Task(arn)
+	}
+	select {
+	case <-t.Done():
+	case <-ctx.Done():
+		// A timed-out or aborted state stops its task, as Step Functions does.
+		if t.Proc != nil {
+			t.Proc.Stop(30 * time.Second)
+		}
+		<-t.Done()
+		return nil, ctx.Err()
+	}
+	result := map[string]any{"TaskArn": arn, "LastStatus": "STOPPED", "StopCode": "EssentialContainerExited",
+		"Containers": []any{map[string]any{"Name": t.Kind, "ExitCode": float64(t.exit)}}}
+	if t.Err != nil {
+		result["StopCode"], result["StoppedReason"] = "TaskFailedToStart", t.Err.Error()
+		return nil, &asl.Error{Name: "States.TaskFailed", Cause: jsonString(result)}
+	}
+	if t.exit != 0 {
+		result["StoppedReason"] = fmt.Sprintf("Essential container in task exited (exit code %d)", t.exit)
+		return nil, &asl.Error{Name: "States.TaskFailed", Cause: jsonString(result)}
+	}
+	return result, nil
+}
+
+func str(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// --- lambda:invoke under aws-lambda-rie ----------------------------------------------------
+
+type rieFunction struct {
+	mu     sync.Mutex
+	proc   *Process
+	invoke string
+}
+
+// invoke runs the function with the payload, as the Lambda integration does: the
+// function's code (the zip its template names, checked against the emulator's
+// CodeSha256), its handler and environment, its role's credentials.
+func (it *imageTask) invoke(ctx context.Context, p map[string]any) (any, error) {
+	h := it.h
+	fn := str(p["FunctionName"])
+	f, err := it.function(ctx, fn)
+	if err != nil {
+		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: err.Error()}
+	}
+	f.mu.Lock() // one sandbox: one invocation at a time
+	defer f.mu.Unlock()
+	payload := "{}"
+	if v, ok := p["Payload"]; ok {
+		payload = jsonString(v)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: err.Error()}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: err.Error()}
+	}
+	var out any
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, &asl.Error{Name: "Lambda.Unknown", Cause: fmt.Sprintf("the function answered %d bytes that are not JSON", len(body))}
+	}
+	// The emulator answers 200 when the handler failed; the body says so.
+	if m := asMap(out); m != nil && m["errorMessage"] != nil {
+		name := str(m["errorType"])
+		if name == "" {
+			name = "Error"
+		}
+		return nil, &asl.Error{Name: name, Cause: string(body)}
+	}
+	h.log.Info("lambda invoked", "stack", it.d.name, "function", fn)
+	return map[string]any{"ExecutedVersion": "$LATEST", "StatusCode": 200.0, "Payload": out}, nil
+}
+
+// function starts (once) the sandbox of one of the stack's functions.
+func (it *imageTask) function(ctx context.Context, nameOrARN string) (*rieFunction, error) {
+	h := it.h
+	h.mu.Lock()
+	if f, ok := h.lambdas[nameOrARN]; ok {
+		h.mu.Unlock()
+		return f, nil
+	}
+	h.mu.Unlock()
+	if h.cfg.RIE == "" {
+		return nil, errors.New("no aws-lambda-rie (Config.RIE)")
+	}
+	// By name: the emulator's signature check under IAM enforcement trips over an ARN
+	// in the request path.
+	byName := nameOrARN
+	if _, rest, ok := strings.Cut(nameOrARN, ":function:"); ok {
+		byName, _, _ = strings.Cut(rest, ":")
+	}
+	gf, err := h.lam.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(byName)})
+	if err != nil {
+		return nil, fmt.Errorf("get function %s: %w", nameOrARN, err)
+	}
+	c := gf.Configuration
+	name := aws.ToString(c.FunctionName)
+	var logical string
+	for _, l := range it.d.ofType("AWS::Lambda::Function") {
+		if it.d.physical[l] == name {
+			logical = l
+		}
+	}
+	if logical == "" {
+		return nil, fmt.Errorf("function %s is not stack %s's", name, it.d.name)
+	}
+	bucket, err := it.d.propString(logical, "Code", "S3Bucket")
+	if err != nil {
+		return nil, err
+	}
+	key, err := it.d.propString(logical, "Code", "S3Key")
+	if err != nil {
+		return nil, err
+	}
+	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("the code of %s, s3://%s/%s: %w", name, bucket, key, err)
+	}
+	zb, err := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(zb)
+	if got := base64.StdEncoding.EncodeToString(sum[:]); got != aws.ToString(c.CodeSha256) {
+		return nil, fmt.Errorf("the code of %s at s3://%s/%s (SHA-256 %s) is not the function's (%s)", name, bucket, key, hex.EncodeToString(sum[:]), aws.ToString(c.CodeSha256))
+	}
+	dir := filepath.Join(h.cfg.Dir, "lambda", name)
+	boot, err := unzipBootstrap(zb, dir)
+	if err != nil {
+		return nil, fmt.Errorf("the code of %s: %w", name, err)
+	}
+	if err := checkELF(boot); err != nil {
+		// The Lambda runs on Graviton; on another machine the same build for this one
+		// stands in, taken from the task's agent image and checked to be that build.
+		if boot, err = it.standIn(ctx, boot, dir); err != nil {
+			return nil, fmt.Errorf("the code of %s: %w", name, err)
+		}
+	}
+	role := aws.ToString(c.Role)
+	creds, err := h.roleProvider(role).Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the role of %s: %w", name, err)
+	}
+	env := h.baseEnv(dir)
+	if c.Environment != nil {
+		for k, v := range c.Environment.Variables {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, "_HANDLER="+aws.ToString(c.Handler), "AWS_LAMBDA_FUNCTION_NAME="+name, "AWS_REGION="+it.d.region, "AWS_DEFAULT_REGION="+it.d.region,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(int(aws.ToInt32(c.MemorySize))),
+		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey, "AWS_SESSION_TOKEN="+creds.SessionToken)
+	invokeAddr, apiAddr := freeAddr(), freeAddr()
+	if invokeAddr == "" || apiAddr == "" {
+		return nil, errors.New("no free port for aws-lambda-rie")
+	}
+	group := "/aws/lambda/" + name
+	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + randomHex(16)
+	proc, err := h.start(procSpec{kind: "lambda", stack: it.d.name, name: name, path: h.cfg.RIE,
+		args: []string{"--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, boot},
+		env:  env, home: dir, logGroup: group, logStream: stream, logCreds: h.roleProvider(role)})
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", invokeAddr); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	f := &rieFunction{proc: proc, invoke: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
+	h.mu.Lock()
+	if old, ok := h.lambdas[nameOrARN]; ok { // raced: keep the first
+		h.mu.Unlock()
+		proc.Stop(5 * time.Second)
+		return old, nil
+	}
+	h.lambdas[nameOrARN] = f
+	h.mu.Unlock()
+	return f, nil
+}
+
+// standIn is this machine's agent from the stack's agent image, when its build is the
+// Lambda bootstrap's.
+func (it *imageTask) standIn(ctx context.Context, boot, dir string) (string, error) {
+	image := it.d.params["AgentImage"]
+	img, err := it.h.agentFromImage(ctx, image, it.h.cfg.AWS.Credentials)
+	if err != nil {
+		return "", err
+	}
+	if len(img.entrypoint) == 0 {
+		return "", fmt.Errorf("the agent image %s has no entrypoint", image)
+	}
+	a, err := buildinfo.ReadFile(boot)
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: %w", err)
+	}
+	b, err := buildinfo.ReadFile(img.entrypoint[0])
+	if err != nil {
+		return "", fmt.Errorf("the image's agent: %w", err)
+	}
+	if sameBuild(a) != sameBuild(b) {
+		return "", fmt.Errorf("bootstrap (%s) and the agent image (%s) are different builds", sameBuild(a), sameBuild(b))
+	}
+	data, err := os.ReadFile(img.entrypoint[0])
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "native", "bootstrap")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", err
+	}
+	return p, os.WriteFile(p, data, 0o755)
+}
+
+// sameBuild: module, version and the build settings that make it this source and these
+// flags (not the architecture).
+func sameBuild(bi *buildinfo.BuildInfo) string {
+	s := bi.Main.Path + "@" + bi.Main.Version
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "-ldflags", "-tags", "vcs.revision", "vcs.modified", "-trimpath":
+			s += " " + kv.Key + "=" + kv.Value
+		}
+	}
+	return s
+}
+
+func unzipBootstrap(zb []byte, dir string) (string, error) {
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		return "", fmt.Errorf("not a zip: %w", err)
+	}
+	for _, f := range zr.File {
+		if f.Name != "bootstrap" {
+			continue
+		}
+		if f.Mode()&0o111 == 0 {
+			return "", errors.New("bootstrap is not executable (a custom runtime needs mode 0755)")
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		p := filepath.Join(dir, "bootstrap")
+		return p, os.WriteFile(p, b, 0o755)
+	}
+	return "", errors.New("no bootstrap at the zip's root (provided.al2023 runs ./bootstrap)")
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return ""
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,275 @@
+package harness_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"transferhub/cloud/deploy"
+	"transferhub/cloud/deploy/assets"
+	"transferhub/cloud/deploy/harness"
+	"transferhub/cloud/image/imagetest"
+	"transferhub/cloud/stack"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/dynamostore"
+	"transferhub/cloud/testenv"
+)
+
+// The agents the stacks deploy: thub for linux/arm64 and linux/amd64, built once per
+// test run (the harness runs the one of this machine; the other is deployed as AWS
+// would get it).
+var (
+	agentsOnce sync.Once
+	agentsDir  string
+	agentsErr  error
+)
+
+func agents(t *testing.T) string {
+	t.Helper()
+	agentsOnce.Do(func() {
+		agentsDir, agentsErr = os.MkdirTemp("", "thub-harness-agents-")
+		if agentsErr != nil {
+			return
+		}
+		for _, arch := range assets.Arches {
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(agentsDir, "thub-linux-"+arch), "./cloud/cmd/thub")
+			cmd.Dir = testenv.RepoRoot()
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				agentsErr = fmt.Errorf("go build thub for linux/%s: %v\n%s", arch, err, out)
+				return
+			}
+		}
+	})
+	if agentsErr != nil {
+		t.Fatal(agentsErr)
+	}
+	return agentsDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if agentsDir != "" {
+		os.RemoveAll(agentsDir)
+	}
+	os.Exit(code)
+}
+
+// cloud is an account in an AWS emulator with a control plane deployed through
+// cloud/deploy, its agent image in the local registry behind a proxy that accepts only
+// the emulator's ECR token (as ECR would), and a harness playing its compute.
+type cloud struct {
+	t       *testing.T
+	env     *testenv.Env
+	cfg     aws.Config
+	c       deploy.Clients
+	d       *deploy.Deployer
+	proxy   *imagetest.Proxy
+	cpName  string
+	cp      stack.ControlPlaneOutputs
+	appLogs *syncBuffer // the deployer's own log (the app's side)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newCloud deploys a control plane in the emulator whose SDK config cfg is.
+func newCloud(t *testing.T, cfg aws.Config) *cloud {
+	t.Helper()
+	env := testenv.Load(t)
+	env.Require(t, testenv.RegAuth)
+	c := &cloud{t: t, env: env, cfg: cfg, c: deploy.NewClients(cfg), cpName: testenv.Name("cp"), appLogs: &syncBuffer{}}
+	p, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.RequireAuth = "AWS:" + ecrToken(t, cfg)
+	p.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	c.proxy = p
+	c.d = deploy.New(c.c, cfg.Region)
+	c.d.Poll, c.d.MaxPoll = 100*time.Millisecond, 500*time.Millisecond
+	c.d.Emulator = true
+	c.d.Log = slog.New(slog.NewJSONHandler(c.appLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c.d.Assets = deploy.AssetSource{Agents: assets.Dir(agents(t)), Registry: deploy.ECRRegistry(cfg, p.Host, true)}
+	ctx := context.Background()
+	plan, err := c.d.PlanControlPlane(ctx, deploy.ControlPlaneRequest{Name: c.cpName, LogRetentionDays: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := c.d.Execute(ctx, plan, nil); err != nil || o.Status != "CREATE_COMPLETE" {
+		t.Fatalf("control plane: %v %+v", err, o)
+	}
+	t.Cleanup(func() {
+		if _, err := c.d.DeleteControlPlane(context.Background(), deploy.DeleteRequest{ControlPlane: c.cpName}, nil); err != nil {
+			t.Errorf("delete the control plane: %v", err)
+		}
+	})
+	if c.cp, err = c.d.ControlPlane(ctx, c.cpName); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// deployTask deploys a task through the deployer (as `thub deploy` and the app do) and
+// deletes it (and its data) when the test ends.
+func (c *cloud) deployTask(req deploy.TaskRequest) deploy.TaskOutcome {
+	c.t.Helper()
+	ctx := context.Background()
+	req.ControlPlane = c.cpName
+	tp, err := c.d.PlanTask(ctx, req, false)
+	if err != nil {
+		c.t.Fatalf("plan task %s: %v", req.TaskID, err)
+	}
+	o, err := c.d.ExecuteTask(ctx, tp, nil)
+	if err != nil || o.Status != "CREATE_COMPLETE" {
+		c.t.Fatalf("deploy task %s: %v %+v", req.TaskID, err, o)
+	}
+	c.t.Cleanup(func() {
+		if _, err := c.d.DeleteTask(context.Background(), deploy.DeleteRequest{ControlPlane: c.cpName, TaskID: req.TaskID}, nil); err != nil {
+			c.t.Errorf("delete task %s: %v", req.TaskID, err)
+		}
+	})
+	return o
+}
+
+func (c *cloud) stackName(taskID string) string { return deploy.TaskStackName(c.cpName, taskID) }
+
+// harness starts a harness on this cloud; it is closed (and its processes' output
+// kept in the test's log when the test failed) at the end.
+func (c *cloud) harness(roles bool, tick time.Duration) *harness.Harness {
+	c.t.Helper()
+	dir, err := os.MkdirTemp("", "thub-harness-test-")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	h, err := harness.New(context.Background(), harness.Config{AWS: c.cfg, Dir: dir, RIE: filepath.Join(c.env.Get("TH_BIN_DIR"), "aws-lambda-rie"),
+		Roles: roles, InsecureRegistries: []string{c.proxy.Host}, Tick: tick,
+		Log: slog.New(slog.NewTextHandler(testWriter{c.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() {
+		_ = h.Close()
+		if c.t.Failed() {
+			c.t.Logf("the processes' output stays in %s", dir)
+			for _, p := range h.Processes() {
+				out := p.Output()
+				if len(out) > 4000 {
+					out = "..." + out[len(out)-4000:]
+				}
+				c.t.Logf("--- %s %s (exit %v) %s:\n%s", p.Kind, p.Name, exitOf(p), p.LogFile, out)
+			}
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	return h
+}
+
+func exitOf(p *harness.Process) string {
+	if code, done := p.Exited(); done {
+		return fmt.Sprint(code)
+	}
+	return "running"
+}
+
+// testWriter sends the harness's log to the test's (while the test runs).
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	defer func() { _ = recover() }() // a log line after the test ended
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// runNow starts an S3 task's finder as the app's "run now" does: RunTask of the stack's
+// finder task definition in the control plane's cluster and network.
+func (c *cloud) runNow(finderTaskDefinition string) string {
+	c.t.Helper()
+	out, err := ecs.NewFromConfig(c.cfg).RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String(c.cp.ClusterARN),
+		TaskDefinition: aws.String(finderTaskDefinition), LaunchType: ecstypes.LaunchTypeFargate, Count: aws.Int32(1),
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+			Subnets: c.cp.SubnetIDs, SecurityGroups: []string{c.cp.SecurityGroupID}, AssignPublicIp: ecstypes.AssignPublicIp(c.cp.AssignPublicIP)}}})
+	if err != nil || len(out.Tasks) != 1 {
+		c.t.Fatalf("run the finder: %v %+v", err, out)
+	}
+	return aws.ToString(out.Tasks[0].TaskArn)
+}
+
+// store is the task's table as the app reads it.
+func (c *cloud) store(table string) state.Store {
+	return dynamostore.New(dynamodb.NewFromConfig(c.cfg), table)
+}
+
+// waitTask waits until the task's run ends (or the time is up) and returns it.
+func waitTask(t *testing.T, st state.Store, taskID string, within time.Duration, h *harness.Harness) state.Task {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last state.Task
+	for time.Now().Before(deadline) {
+		tk, err := st.GetTask(context.Background(), taskID)
+		if err == nil {
+			last = tk
+			if tk.Status == state.TaskCompleted || tk.Status == state.TaskFailed {
+				return tk
+			}
+		}
+		if ps := h.Problems(); len(ps) > 0 {
+			t.Fatalf("the harness met problems while task %s ran: %v", taskID, ps)
+		}
+		for _, p := range h.Processes() {
+			// A finder ends 0 (done) or 3 (another one runs the task); anything else failed.
+			if code, done := p.Exited(); done && p.Kind == "finder" && code != 0 && code != 3 {
+				t.Fatalf("the finder %s of %s failed (exit %d):\n%s", p.Name, p.Stack, code, p.Output())
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("task %s did not finish within %s: %+v", taskID, within, last)
+	return last
+}
+
+// ecrToken is the password of the emulator's ECR token.
+func ecrToken(t *testing.T, cfg aws.Config) string {
+	t.Helper()
+	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pass, _ := strings.Cut(string(raw), ":")
+	return pass
+}
