@@ -91,6 +91,9 @@ func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
 			if _, err := d.RunNow(ctx, ts); err != nil {
 				return err
 			}
+		} else if _, ended, err := taskrun.Finish(ctx, remote, t.ID, taskrun.End{IfComplete: true, Scheduled: ts.Params["Schedule"] != "", Log: logger}); err == nil && ended {
+			// Everything settled while it was stopped: no worker will end the run.
+			logger.Info("the run had nothing left to do")
 		}
 	case ModeRetry:
 		b, err := taskrun.Begin(ctx, remote, t.ID, taskrun.BeginOptions{Resume: taskrun.ResumeCurrent, Log: logger})
