@@ -207,7 +207,9 @@ func TestNoAgentsNoDeploy(t *testing.T) {
 	prof := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "prod", Kind: credentials.KindAWS, Region: "us-east-1"}})
 	empty := assets.FS(fstest.MapFS{".gitkeep": {}})
 	access := cloudaccess.New(cloudaccess.Options{Credentials: creds, Agents: empty,
-		Config: func(context.Context, string, string) (aws.Config, error) { return aws.Config{}, fmt.Errorf("no AWS call expected") }})
+		Config: func(context.Context, string, string) (aws.Config, error) {
+			return aws.Config{}, fmt.Errorf("no AWS call expected")
+		}})
 	svc := deployments.New(deployments.Options{Access: access, Profiles: creds})
 	info := svc.Info()
 	assert.False(t, info.HasAgents)
