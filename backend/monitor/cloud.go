@@ -23,8 +23,8 @@ type Cloud interface {
 // to limit calls a minute (its call budget: what does not fit waits):
 //
 //   - its page is open (Watch): the record every 6 s (1 call), the queues (2 calls) and
-//     the fleet (1) every 20 s, the agents' log lines every 30 s, the stack's events
-//     every minute: 22 calls a minute of the 30 a page may cost; the object table's
+//     the fleet (1) every 20 s, the agents' log lines every 30 s (2), the stack's events
+//     every minute (1): 24 calls a minute of the 30 a page may cost; the object table's
 //     pages spend from the rest;
 //   - the task list is open: each cloud task's record every 15 s (4 calls a minute);
 //   - nothing shows it (the window is hidden): a running or deploying task's record

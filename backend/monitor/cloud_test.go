@@ -113,7 +113,7 @@ func TestCloudAsksStayWithinTheirBudget(t *testing.T) {
 		minute(m, &clock)
 		n, limits := ct.calls("c1")
 		assert.LessOrEqual(t, n, PageCallsPerMinute, "minute %d", i)
-		assert.Equal(t, 22, n, "record 10×1, queues 3×2, fleet 3×1, logs 2×1, events 1×1 (minute %d)", i)
+		assert.Equal(t, 24, n, "record 10×1, queues 3×2, fleet 3×1, logs 2×2, events 1×1 (minute %d)", i)
 		for _, l := range limits {
 			assert.Equal(t, PageCallsPerMinute, l)
 		}

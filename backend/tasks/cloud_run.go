@@ -2,9 +2,11 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -81,19 +83,8 @@ func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
 	}
 	switch mode {
 	case ModeResume:
-		err = remote.SetTaskStatus(ctx, t.ID, []state.TaskStatus{state.TaskStopped, state.TaskStopping, state.TaskFailed, state.TaskIdle}, state.TaskRunning, "")
-		if err != nil && !errors.Is(err, state.ErrConflict) {
-			return fmt.Errorf("resume %q: %w", t.Name, err)
-		}
-		logger.Info("resuming the run", "run", rec.RunID, "finder_done", rec.FinderDone)
-		if !rec.FinderDone {
-			// The finder resumes a RUNNING run from its checkpoint.
-			if _, err := d.RunNow(ctx, ts); err != nil {
-				return err
-			}
-		} else if _, ended, err := taskrun.Finish(ctx, remote, t.ID, taskrun.End{IfComplete: true, Scheduled: ts.Params["Schedule"] != "", Log: logger}); err == nil && ended {
-			// Everything settled while it was stopped: no worker will end the run.
-			logger.Info("the run had nothing left to do")
+		if err := r.resume(ctx, t, ts, remote, d, rec, logger); err != nil {
+			return err
 		}
 	case ModeRetry:
 		b, err := taskrun.Begin(ctx, remote, t.ID, taskrun.BeginOptions{Resume: taskrun.ResumeCurrent, Log: logger})
@@ -120,6 +111,58 @@ func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
 	return nil
 }
 
+// resume lets a stopped task go on: the run it was running (its finder again when it
+// had not finished listing, its end recorded when everything settled meanwhile), or the
+// run that was asked for when the stop came before it began; a task stopped at rest
+// rests again.
+func (r *CloudRunner) resume(ctx context.Context, t Task, ts deploy.TaskStack, remote state.Store, d *deployer, rec state.Task, logger *slog.Logger) error {
+	var mark stopMark
+	if raw, err := remote.GetMeta(ctx, t.ID, metaStopped); err == nil && raw != "" {
+		_ = json.Unmarshal([]byte(raw), &mark)
+	} else {
+		// Stopped elsewhere: an unfinished run goes on, anything else rests.
+		mark.Status, mark.RunID = state.TaskIdle, rec.RunID
+		if rec.RunID != "" && !rec.Complete() {
+			mark.Status = state.TaskRunning
+		}
+	}
+	stoppedStates := []state.TaskStatus{state.TaskStopped, state.TaskStopping, state.TaskFailed, state.TaskIdle}
+	running := (mark.Status == state.TaskRunning || mark.Status == state.TaskStopping) && mark.RunID == rec.RunID
+	if !running {
+		to := mark.Status
+		if to == "" || to == state.TaskStopped || to == state.TaskRunning || to == state.TaskStopping || mark.StoppedRuns > 0 {
+			to = state.TaskIdle // a run is about to begin, or none ran
+		}
+		if err := remote.SetTaskStatus(ctx, t.ID, stoppedStates, to, rec.LastError); err != nil && !errors.Is(err, state.ErrConflict) {
+			return fmt.Errorf("resume %q: %w", t.Name, err)
+		}
+		if mark.StoppedRuns == 0 {
+			logger.Info("resumed: the task rests until its next run")
+			return nil
+		}
+		started, err := d.RunNow(ctx, ts)
+		if err != nil {
+			return err
+		}
+		logger.Info("resumed: the run asked for before the stop starts now", "finder", started.FinderTask, "execution", started.Execution)
+		return nil
+	}
+	if err := remote.SetTaskStatus(ctx, t.ID, stoppedStates, state.TaskRunning, ""); err != nil && !errors.Is(err, state.ErrConflict) {
+		return fmt.Errorf("resume %q: %w", t.Name, err)
+	}
+	logger.Info("resuming the run", "run", rec.RunID, "finder_done", rec.FinderDone)
+	if !rec.FinderDone {
+		// The finder resumes a RUNNING run from its checkpoint.
+		_, err := d.RunNow(ctx, ts)
+		return err
+	}
+	if _, ended, err := taskrun.Finish(ctx, remote, t.ID, taskrun.End{IfComplete: true, Scheduled: ts.Params["Schedule"] != "", Log: logger}); err == nil && ended {
+		// Everything settled while it was stopped: no worker will end the run.
+		logger.Info("the run had nothing left to do")
+	}
+	return nil
+}
+
 // release undoes a stop: the fleet may scale again, the schedule runs again.
 func (r *CloudRunner) release(ctx context.Context, ts deploy.TaskStack, d *deployer) error {
 	if err := d.ScaleWorkers(ctx, ts, false); err != nil {
@@ -138,7 +181,9 @@ func typeOf(k stack.Kind) state.TaskType {
 // Stop implements Runner: the task's finders or executions are stopped, its fleet
 // scaled to zero (workers finish what they hold and give the rest back to the queue),
 // its schedule paused and the task STOPPED, which no scheduled finder starts from.
-// Every record and the queue stay: Resume goes on from there.
+// Every record and the queue stay: Resume goes on from there. What the task was doing
+// is noted in its table (meta "stopped"), so that Resume knows whether a run was under
+// way or only asked for.
 func (r *CloudRunner) Stop(ctx context.Context, t Task) error {
 	ts, remote, d, err := r.ready(ctx, t)
 	if err != nil {
@@ -148,21 +193,42 @@ func (r *CloudRunner) Stop(ctx context.Context, t Task) error {
 	if err != nil {
 		return err
 	}
-	if rec.Status == state.TaskStopped {
-		return fmt.Errorf("%w: %q is stopped already", ErrBusy, t.Name)
+	// The status first, from the one read (a finder may begin a run meanwhile: then
+	// read again), so that no finder starts a run from here on.
+	for try := 0; ; try++ {
+		if rec.Status == state.TaskStopped {
+			return fmt.Errorf("%w: %q is stopped already", ErrBusy, t.Name)
+		}
+		err = remote.SetTaskStatus(ctx, t.ID, []state.TaskStatus{rec.Status}, state.TaskStopped, "")
+		if !errors.Is(err, state.ErrConflict) || try == 3 {
+			break
+		}
+		if rec, err = remote.GetTask(ctx, t.ID); err != nil {
+			return err
+		}
 	}
-	// The status first: no finder starts a run from a STOPPED task.
-	if err := remote.SetTaskStatus(ctx, t.ID, nil, state.TaskStopped, ""); err != nil {
+	if err != nil {
 		return fmt.Errorf("stop %q: %w", t.Name, err)
 	}
 	var errs []error
-	if _, err := d.StopRuns(ctx, ts, "stopped from Transfer Hub"); err != nil {
-		errs = append(errs, err)
-	}
-	errs = append(errs, d.ScaleWorkers(ctx, ts, true), d.PauseSchedule(ctx, ts, true))
-	t.Log.Logger(slog.LevelInfo, r.log, t.ID).Info("stopped: workers scaled to zero, schedule paused; resume to go on")
+	n, err := d.StopRuns(ctx, ts, "stopped from Transfer Hub")
+	errs = append(errs, err, d.ScaleWorkers(ctx, ts, true), d.PauseSchedule(ctx, ts, true))
+	mark, _ := json.Marshal(stopMark{Status: rec.Status, RunID: rec.RunID, StoppedRuns: n})
+	errs = append(errs, remote.SetMeta(ctx, t.ID, metaStopped, string(mark)))
+	t.Log.Logger(slog.LevelInfo, r.log, t.ID).Info("stopped: workers scaled to zero, schedule paused; resume to go on", "was", string(rec.Status))
 	r.observer.TaskChanged(t.ID)
 	return errors.Join(errs...)
+}
+
+// metaStopped notes in a task's table what it was doing when it was stopped.
+const metaStopped = "desktop-stopped"
+
+// stopMark is what a stop notes: the task's status and run then, and how many finders
+// or executions it stopped (a run asked for that had not begun yet).
+type stopMark struct {
+	Status      state.TaskStatus `json:"status"`
+	RunID       string           `json:"runId"`
+	StoppedRuns int              `json:"stoppedRuns"`
 }
 
 // Delete implements Runner: the task's stack, its secrets, its S3 event notification
@@ -210,14 +276,14 @@ const (
 	PartRecord Parts = 1 << iota // the task's record in its table: 1 call
 	PartQueue                    // queue and dead-letter queue: 2 calls (S3)
 	PartFleet                    // the worker group: 1 call (S3)
-	PartLogs                     // the agents' newest log lines: 1 call
+	PartLogs                     // the agents' newest log lines: 2 calls
 	PartEvents                   // the stack's newest events: 1 call
 )
 
 // Calls is what reading the parts costs.
 func (p Parts) Calls() int {
 	n := 0
-	for part, c := range map[Parts]int{PartRecord: 1, PartQueue: 2, PartFleet: 1, PartLogs: 1, PartEvents: 1} {
+	for part, c := range map[Parts]int{PartRecord: 1, PartQueue: 2, PartFleet: 1, PartLogs: 2, PartEvents: 1} {
 		if p&part != 0 {
 			n += c
 		}
@@ -296,11 +362,13 @@ func (r *CloudRunner) Refresh(ctx context.Context, t Task, parts Parts, limit in
 		f, err := d.Fleet(ctx, ts)
 		r.panel(t.ID, "fleet", err, func(pn *CloudPanels) { pn.Fleet, pn.FleetAt = &f, r.now() })
 	}
-	if need&PartLogs != 0 && b.Allow(1) {
+	if need&PartLogs != 0 && b.Allow(2) {
+		// From the newest line read (by AWS's clock, not this computer's), a minute back:
+		// lines are shipped late, and the panel keeps each once.
 		ct.mu.Lock()
-		since := ct.panels.LogsAt.Add(-time.Minute) // a little overlap: lines arrive late
-		if ct.panels.LogsAt.IsZero() {
-			since = r.now().Add(-time.Hour)
+		since := r.now().Add(-time.Hour)
+		if n := len(ct.panels.Logs); n > 0 {
+			since = ct.panels.Logs[n-1].Time.Add(-time.Minute)
 		}
 		ct.mu.Unlock()
 		lines, err := d.RecentLogs(ctx, ts, since, panelLogLines)
@@ -361,7 +429,7 @@ func (r *CloudRunner) panel(id, what string, err error, set func(*CloudPanels)) 
 
 func (r *CloudRunner) problem(id, what string, err error) { r.panel(id, what, err, nil) }
 
-// mergeLines adds new log lines to the kept ones (the read overlaps the last one),
+// mergeLines adds new log lines to the kept ones (the reads overlap), in time order,
 // keeping the newest panelLogLines.
 func mergeLines(old, add []deploy.LogLine) []deploy.LogLine {
 	seen := map[deploy.LogLine]bool{}
@@ -371,9 +439,11 @@ func mergeLines(old, add []deploy.LogLine) []deploy.LogLine {
 	out := append([]deploy.LogLine{}, old...)
 	for _, l := range add {
 		if !seen[l] {
+			seen[l] = true
 			out = append(out, l)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	if n := len(out); n > panelLogLines {
 		out = out[n-panelLogLines:]
 	}

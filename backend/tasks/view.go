@@ -165,7 +165,7 @@ func (m *Manager) cloudView(ctx context.Context, v *View, t state.Task, d Defini
 	v.CanStart = can && v.Status != state.TaskRunning && v.Status != state.TaskStopping
 	v.CanStop = can && (v.Status == state.TaskRunning || cv.Scheduled && v.Status != state.TaskStopped)
 	complete := v.FinderDone && v.Counters.Settled() >= v.Counters.FoundObjects
-	v.CanResume = can && v.RunID != "" && (v.Status == state.TaskStopped || v.Status == state.TaskFailed && !complete)
+	v.CanResume = can && (v.Status == state.TaskStopped || v.Status == state.TaskFailed && v.RunID != "" && !complete)
 	v.CanRetry = can && v.Status != state.TaskRunning && v.RunID != "" && v.Counters.FailedObjects > 0
 	cv.CanEdit = can
 	cv.CanRedeploy = !cv.Busy && (t.Status == state.TaskFailed && t.StackID == "" || t.Status == state.TaskDraft)

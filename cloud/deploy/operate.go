@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -52,6 +53,7 @@ type SchedulerAPI interface {
 
 // LogsAPI reads the agents' recent log lines.
 type LogsAPI interface {
+	DescribeLogStreams(context.Context, *cloudwatchlogs.DescribeLogStreamsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogStreamsOutput, error)
 	FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
 }
 
@@ -360,11 +362,26 @@ type LogLine struct {
 	Message string    `json:"message"`
 }
 
-// RecentLogs reads up to limit of the task's agents' log lines since a time (one call:
-// the newest page), oldest first. The agents log to the control plane's group in
-// streams named <task>/<role>/<id>.
+// RecentLogs reads up to limit of the task's agents' log lines since a time, oldest
+// first, in two calls: the log group's most recently written streams (the agents log
+// to the control plane's group, streams <task>/<role>/<id>), then the lines of this
+// task's among them.
 func (d *Deployer) RecentLogs(ctx context.Context, ts TaskStack, since time.Time, limit int) ([]LogLine, error) {
-	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(ts.CP.AgentLogGroup), LogStreamNamePrefix: aws.String(ts.TaskID + "/"),
+	streams, err := d.c.Logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(ts.CP.AgentLogGroup),
+		OrderBy: cwltypes.OrderByLastEventTime, Descending: aws.Bool(true), Limit: aws.Int32(50)})
+	if err != nil {
+		return nil, fmt.Errorf("read the log streams of task %s: %w", ts.TaskID, err)
+	}
+	var names []string
+	for _, s := range streams.LogStreams {
+		if n := aws.ToString(s.LogStreamName); strings.HasPrefix(n, ts.TaskID+"/") {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return []LogLine{}, nil
+	}
+	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(ts.CP.AgentLogGroup), LogStreamNames: names,
 		Limit: aws.Int32(int32(max(1, min(limit, 10000))))}
 	if !since.IsZero() {
 		in.StartTime = aws.Int64(since.UnixMilli())
@@ -375,9 +392,6 @@ func (d *Deployer) RecentLogs(ctx context.Context, ts TaskStack, since time.Time
 	}
 	lines := make([]LogLine, 0, len(out.Events))
 	for _, e := range out.Events {
-		if !strings.HasPrefix(aws.ToString(e.LogStreamName), ts.TaskID+"/") {
-			continue // the AWS emulator ignores LogStreamNamePrefix
-		}
 		lines = append(lines, LogLine{Time: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Stream: aws.ToString(e.LogStreamName),
 			Message: strings.TrimRight(aws.ToString(e.Message), "\n")})
 	}
