@@ -28,18 +28,21 @@ tools: ## build tools into .bin (wails CLI, staticcheck, versitygw, ...)
 	build/scripts/deps.sh tools
 
 # --- build ----------------------------------------------------------------------------
-.PHONY: build build-thub build-desktop build-windows build-frontend bindings bindings-check
+.PHONY: build build-thub agents build-desktop build-windows build-frontend bindings bindings-check
 build: build-thub build-desktop ## desktop binary (linux) + thub agent/CLI (linux amd64, arm64)
 build-thub: ## static thub for linux amd64 and arm64 into build/bin
 	@mkdir -p build/bin
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$(LDFLAGS)" -o build/bin/thub-linux-amd64 ./cloud/cmd/thub
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags "$(LDFLAGS)" -o build/bin/thub-linux-arm64 ./cloud/cmd/thub
 	cp build/bin/thub-linux-$$(go env GOARCH) build/bin/thub
+agents: build-thub ## the linux agents into build/agents, which the desktop app embeds (it deploys them)
+	@mkdir -p build/agents
+	cp build/bin/thub-linux-amd64 build/bin/thub-linux-arm64 build/agents/
 build-frontend: ## frontend/dist (tsc + vite build)
 	cd frontend && npm run build
-build-desktop: build-frontend ## linux desktop binary build/bin/transfer-hub (webkit2gtk 4.1)
+build-desktop: agents build-frontend ## linux desktop binary build/bin/transfer-hub (webkit2gtk 4.1), the agents embedded
 	CGO_ENABLED=1 go build -tags desktop,production,webkit2_41 -ldflags "$(LDFLAGS)" -o build/bin/transfer-hub .
-build-windows: build-frontend .bin/wails ## cross-build build/bin/transfer-hub.exe (the Wails CLI embeds icon, manifest, version info)
+build-windows: agents build-frontend .bin/wails ## cross-build build/bin/transfer-hub.exe (the Wails CLI embeds icon, manifest, version info; the agents too)
 	.bin/wails build -platform windows/amd64 -s -m -skipbindings -o transfer-hub.exe -ldflags "$(LDFLAGS)"
 .bin/wails: tools/go.mod tools/go.sum
 	go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails

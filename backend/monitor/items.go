@@ -331,11 +331,27 @@ func (m *Monitor) Counts(ctx context.Context, id string) (Counts, error) {
 	if ok {
 		return e.counts, nil
 	}
-	v, st, err := m.task(ctx, id)
+	v, err := m.tasks.Get(ctx, id)
 	if err != nil {
 		return Counts{}, err
 	}
 	c := Counts{ByStatus: map[state.ItemStatus]int64{}}
+	if v.Engine == state.EngineCloud {
+		// A cloud task's table may hold millions of records and every read is billed:
+		// its counters tell the counts (what is not settled yet is PENDING).
+		k := v.Counters
+		c.ByStatus[state.ItemDone], c.ByStatus[state.ItemSkipped], c.ByStatus[state.ItemFailed] = k.DoneObjects, k.SkippedObjects, k.FailedObjects
+		c.ByStatus[state.ItemPending] = max(0, k.FoundObjects-k.Settled())
+		c.Total = max(k.FoundObjects, k.Settled())
+		m.mu.Lock()
+		m.counts[id] = countsEntry{at: m.now(), counts: c}
+		m.mu.Unlock()
+		return c, nil
+	}
+	st, err := m.tasks.Store(id)
+	if err != nil {
+		return Counts{}, err
+	}
 	if v.Type == state.TaskImage {
 		after := ""
 		for {

@@ -58,6 +58,10 @@ type Options struct {
 	Interval time.Duration
 	WatchTTL time.Duration
 	Now      func() time.Time
+	// Cloud reads cloud tasks' figures when the monitor asks (nil: the app has none).
+	Cloud Cloud
+	// Notify, when set, is told when a run ends (a desktop notification).
+	Notify func(Notice)
 }
 
 // Monitor tracks live progress and pushes it to the UI.
@@ -83,6 +87,11 @@ type Monitor struct {
 	stop      chan struct{}
 	done      chan struct{}
 	started   bool
+
+	cloud     Cloud
+	cloudSt   *cloudState
+	cloudDone chan struct{}
+	notes     *notifier
 }
 
 // New builds a monitor; Start runs its push loop.
@@ -104,6 +113,7 @@ func New(opt Options) *Monitor {
 		watch: map[string]time.Time{}, dirty: map[string]bool{}, series: map[string]*series{},
 		lastSent: map[string]time.Time{}, pushed: map[string]time.Time{}, live: map[string]tasks.Progress{}, counts: map[string]countsEntry{},
 		indexes: newIndexCache(16), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		cloud: opt.Cloud, cloudSt: newCloudState(), cloudDone: make(chan struct{}), notes: newNotifier(opt.Notify),
 	}
 	if opt.Events != nil {
 		opt.Events.Listen(m)
@@ -122,6 +132,8 @@ func (m *Monitor) Start(emit Emitter) {
 	m.started = true
 	m.mu.Unlock()
 	go m.loop(emit)
+	go m.cloudLoop()
+	go m.notifyLoop()
 }
 
 // Close stops the push loop.
@@ -137,6 +149,8 @@ func (m *Monitor) Close() {
 	}
 	if started {
 		<-m.done
+		<-m.cloudDone
+		<-m.notes.done
 	}
 }
 
@@ -200,6 +214,7 @@ func (m *Monitor) TaskChanged(id string) {
 	m.mu.Unlock()
 	m.poke()
 	m.saveSeries(id)
+	m.notes.changed(id)
 }
 
 // TaskProgress implements tasks.Observer: it samples the run for the chart.

@@ -30,6 +30,16 @@ type Definition struct {
 	S3       *S3Spec    `json:"s3,omitempty"`
 	Image    *ImageSpec `json:"image,omitempty"`
 	Schedule Schedule   `json:"schedule,omitzero"`
+	// Cloud: the task runs in an AWS account (a task stack), not on this computer.
+	Cloud *CloudOptions `json:"cloud,omitempty"`
+}
+
+// Engine is where the definition's task runs.
+func (d Definition) Engine() state.Engine {
+	if d.Cloud != nil {
+		return state.EngineCloud
+	}
+	return state.EngineLocal
 }
 
 // Location kinds of an S3 task's side.
@@ -183,6 +193,10 @@ func (d Definition) normalized() Definition {
 		im.Platforms = cleanList(im.Platforms, true)
 		d.Image = &im
 	}
+	if d.Cloud != nil {
+		c := d.Cloud.normalized()
+		d.Cloud = &c
+	}
 	sc := &d.Schedule
 	sc.Kind, sc.Every, sc.At = strings.TrimSpace(sc.Kind), strings.TrimSpace(sc.Every), strings.TrimSpace(sc.At)
 	sc.Cron, sc.TimeZone = strings.Join(strings.Fields(sc.Cron), " "), strings.TrimSpace(sc.TimeZone)
@@ -254,6 +268,9 @@ func (d Definition) Profiles() []string {
 	if d.Image != nil {
 		add(d.Image.Source.ProfileID)
 		add(d.Image.Destination.ProfileID)
+	}
+	if d.Cloud != nil {
+		add(d.Cloud.ProfileID)
 	}
 	return ids
 }

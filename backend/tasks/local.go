@@ -139,7 +139,7 @@ func (l *LocalRunner) Stop(ctx context.Context, t Task) error {
 
 // Delete implements Runner: it stops the task's run and waits for it. The run's queue
 // and records are in the task's file, which the Manager removes.
-func (l *LocalRunner) Delete(ctx context.Context, t Task) error {
+func (l *LocalRunner) Delete(ctx context.Context, t Task, _ DeleteOptions) error {
 	r := l.end(t.ID, errDeleted)
 	if r == nil {
 		return nil

@@ -47,13 +47,16 @@ type Manager struct {
 	engines  // dry runs (Plan) and credential lookups
 	folder   *Folder
 	runners  map[state.Engine]Runner
+	cloud    *CloudRunner // the runner of cloud tasks, when the app has one
 	observer Observer
 	now      func() time.Time
+	bg       sync.WaitGroup // cloud deletes under way
 
 	mu       sync.Mutex
 	sched    map[string]cron.EntryID // armed schedules by task id
 	profiles map[string]profileInfo  // display names and hosts, briefly cached
 	cron     *cron.Cron
+	edits    map[string]*EditPlan // previewed edits of cloud tasks, by plan id
 	opened   bool
 	closed   bool
 }
@@ -73,11 +76,12 @@ func New(opt Options) *Manager {
 	for _, r := range opt.Runners {
 		runners[r.Engine()] = r
 	}
+	cloud, _ := runners[state.EngineCloud].(*CloudRunner)
 	return &Manager{
 		engines: newEngines(opt.Credentials, opt.DefaultConcurrency, opt.Logger),
-		folder:  opt.Folder, runners: runners, observer: opt.Observer, now: opt.Now,
+		folder:  opt.Folder, runners: runners, cloud: cloud, observer: opt.Observer, now: opt.Now,
 		sched: map[string]cron.EntryID{}, profiles: map[string]profileInfo{},
-		cron: cron.New(cron.WithLocation(time.Local)),
+		cron: cron.New(cron.WithLocation(time.Local)), edits: map[string]*EditPlan{},
 	}
 }
 
@@ -110,7 +114,7 @@ func (m *Manager) Open(ctx context.Context) error {
 		}
 		if d, err := DecodeDefinition(t.Definition); err == nil {
 			m.mu.Lock()
-			m.arm(e, d.Schedule)
+			m.arm(e, d)
 			m.mu.Unlock()
 		}
 	}
@@ -140,8 +144,14 @@ func (m *Manager) Close(ctx context.Context) {
 	for _, r := range m.runners {
 		r.Close(ctx)
 	}
+	done := make(chan struct{})
+	go func() { m.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 	for _, e := range m.folder.close() {
-		if m.active(e.id) {
+		if t, err := e.record(ctx); err == nil && t.Engine != state.EngineCloud && m.active(e.id) {
 			continue // a run that outlasted ctx still uses the file; the process ends it
 		}
 		e.close()
@@ -188,8 +198,11 @@ func (m *Manager) active(id string) bool {
 type CreateRequest struct {
 	Name       string     `json:"name"`
 	Definition Definition `json:"definition"`
-	// Start the first run right away.
+	// Start the first run right away (a cloud task: once its stack is up).
 	Start bool `json:"start"`
+	// DeployControlPlane: a cloud task whose account and Region have no control plane
+	// yet deploys it first (one click, after its preview).
+	DeployControlPlane bool `json:"deployControlPlane"`
 }
 
 // Validate checks a task before it is created (see the package function Validate).
@@ -205,10 +218,13 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (View, error) {
 	if err := Validate(ctx, name, d, m.profileLookup(), m.folder.names(ctx, "")); err != nil {
 		return View{}, err
 	}
-	return m.create(ctx, name, d, req.Start)
+	return m.create(ctx, name, d, req.Start, req.DeployControlPlane)
 }
 
-func (m *Manager) create(ctx context.Context, name string, d Definition, start bool) (View, error) {
+func (m *Manager) create(ctx context.Context, name string, d Definition, start, controlPlane bool) (View, error) {
+	if d.Cloud != nil && m.cloud == nil {
+		return View{}, errors.New("this app cannot run cloud tasks")
+	}
 	raw, err := d.Encode()
 	if err != nil {
 		return View{}, fmt.Errorf("encode the task definition: %w", err)
@@ -219,14 +235,26 @@ func (m *Manager) create(ctx context.Context, name string, d Definition, start b
 	}
 	now := m.now().UTC()
 	e, err := m.folder.create(ctx, state.Task{ID: prefix + "-" + randomHex(6), Type: d.Type(), Name: name,
-		Engine: state.EngineLocal, Definition: raw, Status: state.TaskDraft, CreatedAt: now, UpdatedAt: now})
+		Engine: d.Engine(), Definition: raw, Status: state.TaskDraft, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return View{}, err
 	}
 	m.mu.Lock()
-	m.arm(e, d.Schedule)
+	m.arm(e, d)
 	m.mu.Unlock()
 	m.observer.TaskChanged(e.id)
+	if d.Cloud != nil {
+		t, err := e.record(ctx)
+		if err == nil {
+			err = m.cloud.Deploy(ctx, e.task(t), DeployOptions{Start: start, ControlPlane: controlPlane})
+		}
+		if err != nil {
+			// The task stays, FAILED with why: it can be deployed again.
+			_ = e.db.SetTaskStatus(ctx, e.id, nil, state.TaskFailed, "deploy failed: "+err.Error())
+			m.observer.TaskChanged(e.id)
+		}
+		return m.Get(ctx, e.id)
+	}
 	if start {
 		_ = m.Start(ctx, e.id) // a run that cannot start shows in the task's view
 	}
@@ -258,26 +286,37 @@ func (m *Manager) Clone(ctx context.Context, id, name string) (View, error) {
 	if err := Validate(ctx, name, d, m.profileLookup(), names); err != nil {
 		return View{}, err
 	}
-	return m.create(ctx, name, d, false)
+	return m.create(ctx, name, d, false, false)
 }
 
 // Delete stops the task's schedule, has its runner end its run and clean up, and
-// removes its files.
+// removes its files (a cloud task's stack and table go: DeleteWith keeps its data).
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	return m.DeleteWith(ctx, id, DeleteOptions{})
+}
+
+// DeleteWith deletes a task, keeping what opt says. A cloud task's stack takes minutes
+// to go: the task shows DELETING meanwhile and leaves the list when it is gone (FAILED
+// with why when it could not be deleted, to be deleted again).
+func (m *Manager) DeleteWith(ctx context.Context, id string, opt DeleteOptions) error {
 	e, err := m.folder.get(id)
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	m.arm(e, Schedule{})
-	m.mu.Unlock()
 	// A task whose file or record cannot be read has no run to end.
-	if t, err := e.record(ctx); err == nil {
+	t, rerr := e.record(ctx)
+	if rerr == nil && t.Engine == state.EngineCloud {
+		return m.deleteCloud(ctx, e, t, opt)
+	}
+	m.mu.Lock()
+	m.arm(e, Definition{})
+	m.mu.Unlock()
+	if rerr == nil {
 		r, err := m.runner(t.Engine)
 		if err != nil {
 			return fmt.Errorf("delete %s: %w", id, err)
 		}
-		if err := r.Delete(ctx, e.task(t)); err != nil {
+		if err := r.Delete(ctx, e.task(t), opt); err != nil {
 			return err
 		}
 	}
@@ -285,6 +324,44 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	m.observer.TaskChanged(id)
+	return nil
+}
+
+// deleteCloud deletes a cloud task's stack in the background, then its file.
+func (m *Manager) deleteCloud(ctx context.Context, e *entry, t state.Task, opt DeleteOptions) error {
+	if m.cloud == nil {
+		return errors.New("delete: this app cannot run cloud tasks")
+	}
+	if m.cloud.Busy(e.id) {
+		return fmt.Errorf("%w: an operation on the stack of %q is under way; wait for it", ErrBusy, t.Name)
+	}
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return errors.New("the app is closing")
+	}
+	if err := e.db.SetTaskStatus(ctx, e.id, nil, state.TaskDeleting, ""); err != nil {
+		return fmt.Errorf("delete %s: %w", e.id, err)
+	}
+	m.observer.TaskChanged(e.id)
+	lg := e.log.Logger(slog.LevelInfo, m.log, e.id)
+	lg.Info("deleting the task's stack", "keep_data", opt.KeepData)
+	m.bg.Add(1)
+	go func() {
+		defer m.bg.Done()
+		bctx := context.WithoutCancel(ctx)
+		if err := m.cloud.Delete(bctx, e.task(t), opt); err != nil {
+			lg.Error("the task's stack was not deleted", "err", err.Error())
+			_ = e.db.SetTaskStatus(bctx, e.id, nil, state.TaskFailed, "delete failed: "+err.Error()+"; delete it again")
+			m.observer.TaskChanged(e.id)
+			return
+		}
+		if err := m.folder.remove(e); err != nil {
+			m.log.Warn("remove the task's file", "task", e.id, "err", err)
+		}
+		m.observer.TaskChanged(e.id)
+	}()
 	return nil
 }
 
@@ -357,7 +434,9 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	return r.Stop(ctx, t)
 }
 
-// Store returns the state store of a task (monitor reads: records, counters).
+// Store returns the state store of a task (monitor reads: records, counters). A cloud
+// task's items are read from its stack's table (each call counted against its call
+// budget); what the monitor keeps of its own stays in the task's file.
 func (m *Manager) Store(id string) (state.Store, error) {
 	e, err := m.folder.get(id)
 	if err != nil {
@@ -365,6 +444,10 @@ func (m *Manager) Store(id string) (state.Store, error) {
 	}
 	if err := e.usable(); err != nil {
 		return nil, err
+	}
+	ctx := context.Background()
+	if t, err := e.record(ctx); err == nil && t.Engine == state.EngineCloud && m.cloud != nil {
+		return m.cloud.Store(ctx, e.task(t))
 	}
 	return e.db, nil
 }

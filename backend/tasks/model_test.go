@@ -65,7 +65,7 @@ func (f *fakeRunner) Stop(_ context.Context, t Task) error {
 	return nil
 }
 
-func (f *fakeRunner) Delete(_ context.Context, t Task) error {
+func (f *fakeRunner) Delete(_ context.Context, t Task, _ DeleteOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("delete", t.ID)

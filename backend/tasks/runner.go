@@ -34,9 +34,10 @@ type Runner interface {
 	Stop(ctx context.Context, t Task) error
 	// Delete ends the task's run for good and removes what the runner keeps for the task
 	// outside its store (a local run keeps nothing else: its queue is in the task's file;
-	// a cloud run keeps its stack and secret). The Manager then removes the task's store
-	// and log; when Delete fails the task stays, so it can be deleted again.
-	Delete(ctx context.Context, t Task) error
+	// a cloud run keeps its stack, its secrets and, unless opt.KeepData, its table). The
+	// Manager then removes the task's store and log; when Delete fails the task stays, so
+	// it can be deleted again.
+	Delete(ctx context.Context, t Task, opt DeleteOptions) error
 	// Reopen is called once for every task when the app opens (Manager.Open): a local
 	// run the previous app left RUNNING is resumed here.
 	Reopen(ctx context.Context, t Task) error
@@ -46,6 +47,14 @@ type Runner interface {
 	// Close ends the runner's work for the app's exit, waiting for its runs until ctx
 	// ends. A local run stays RUNNING in its file, so the next start resumes it.
 	Close(ctx context.Context)
+}
+
+// DeleteOptions say what deleting a task keeps.
+type DeleteOptions struct {
+	// KeepData keeps a cloud task's table (every object's or image's record, from which
+	// its report is written) when its stack goes; deploying the same task again finds
+	// it. A local task's records are in its file, which goes with it.
+	KeepData bool `json:"keepData"`
 }
 
 // Task is what a runner gets of a task: who it is, and where its record and log are.

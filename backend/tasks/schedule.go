@@ -8,13 +8,17 @@ import (
 
 // arm registers the task's schedule with the cron runner, replacing the one it had
 // (m.mu held). Scheduled runs only happen while the app is open; a run still going when
-// the next one is due is not doubled, the due run is skipped.
-func (m *Manager) arm(e *entry, s Schedule) {
+// the next one is due is not doubled, the due run is skipped. A cloud task's schedule
+// is its stack's: nothing is armed here.
+func (m *Manager) arm(e *entry, d Definition) {
 	if id, ok := m.sched[e.id]; ok {
 		m.cron.Remove(id)
 		delete(m.sched, e.id)
 	}
-	spec := s.CronSpec()
+	if d.Cloud != nil {
+		return
+	}
+	spec := d.Schedule.CronSpec()
 	if spec == "" {
 		return
 	}

@@ -63,7 +63,7 @@ func Validate(ctx context.Context, name string, d Definition, profiles ProfileLo
 		c.destinationWords(t.Image.Destination, d.Image.Destination.ProfileID)
 	}
 	// The spec's messages, but for the fields worded above.
-	fields, err := invalid.Fields(t.Validate(spec.LocalRun))
+	fields, err := invalid.Fields(t.Validate(cloudRun(d)))
 	if err != nil {
 		return err
 	}
@@ -79,11 +79,13 @@ func Validate(ctx context.Context, name string, d Definition, profiles ProfileLo
 	switch {
 	case d.S3 != nil && d.Image != nil:
 	case d.S3 != nil:
-		c.s3(*d.S3)
+		c.s3(*d.S3, d.Cloud != nil)
 	case d.Image != nil:
 		c.image(*d.Image)
 	}
-	if d.Schedule.Kind == spec.ScheduleOnce {
+	if d.Cloud != nil {
+		c.cloud(d)
+	} else if d.Schedule.Kind == spec.ScheduleOnce {
 		c.add("schedule.kind", "a run at a set time is for cloud tasks; here, choose none (start it yourself), interval or cron")
 	}
 	return c.Err("task")
@@ -214,7 +216,7 @@ func (c *checker) lookup(field, id, what string) (credentials.Profile, bool) {
 	return p, true
 }
 
-func (c *checker) s3(s S3Spec) {
+func (c *checker) s3(s S3Spec, cloud bool) {
 	c.location("s3.source", s.Source, "source", false)
 	c.location("s3.destination", s.Destination, "destination", true)
 	if s.Concurrency != 0 && (s.Concurrency < MinConcurrency || s.Concurrency > MaxConcurrency) {
@@ -223,7 +225,7 @@ func (c *checker) s3(s S3Spec) {
 	if s.ServerSide == "always" && s.Source.Kind == LocationS3 && s.Destination.Kind == LocationS3 && s.Source.ProfileID != s.Destination.ProfileID {
 		c.addNew("s3.serverSide", "always: the source and destination use different credential profiles, and a server-side copy needs one that reads the source and writes the destination; choose the same profile for both, or auto or never")
 	}
-	if s.Events != "" && s.Events != "none" {
+	if s.Events != "" && s.Events != "none" && !cloud {
 		c.addNew("s3.events", "S3 event notifications reach cloud tasks only")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"transferhub/cloud/deploy"
 	"transferhub/cloud/state"
 )
 
@@ -40,6 +41,33 @@ type View struct {
 	CanRetry  bool `json:"canRetry"`
 	// StateFile is the task's SQLite file (thub s3 report --state FILE reads it).
 	StateFile string `json:"stateFile"`
+	// Cloud is a cloud task's stack: where it runs, what is being done to it, and when
+	// its figures were read (nil for a local task).
+	Cloud *CloudView `json:"cloud,omitempty"`
+}
+
+// CloudView is what a cloud task's page shows of its stack.
+type CloudView struct {
+	Placement
+	// ProfileName names the account's profile ("" when it is not on this computer).
+	ProfileName string `json:"profileName"`
+	Stack       string `json:"stack"`
+	// Deployed: the stack is up (runs can start).
+	Deployed bool `json:"deployed"`
+	// Operation is the operation on the stack under way (Busy) or the last one this
+	// app followed: its progress, resources, first failure.
+	Operation *Operation `json:"operation,omitempty"`
+	Busy      bool       `json:"busy"`
+	// ReadAt is when the figures were last read from the stack's table; Problem says
+	// why they could not be.
+	ReadAt  time.Time `json:"readAt,omitzero"`
+	Problem string    `json:"problem,omitempty"`
+	// Scheduled: the stack starts runs itself (a schedule or S3 events).
+	Scheduled bool `json:"scheduled"`
+	// What the user can do to the stack.
+	CanEdit     bool `json:"canEdit"`
+	CanRedeploy bool `json:"canRedeploy"`
+	CanDelete   bool `json:"canDelete"`
 }
 
 // List returns every task, newest first.
@@ -96,6 +124,10 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 		v.Problem = noRunner.Error()
 		return v
 	}
+	if t.Engine == state.EngineCloud && m.cloud != nil && d.Cloud != nil {
+		m.cloudView(ctx, &v, t, d)
+		return v
+	}
 	running := t.Status == state.TaskRunning || t.Status == state.TaskStopping
 	v.CanStop = v.Active && t.Status == state.TaskRunning
 	v.CanStart = !v.Active && !running
@@ -104,6 +136,40 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 		(t.Status == state.TaskStopped || t.Status == state.TaskFailed || (running && !v.Active))
 	v.CanRetry = !v.Active && !running && t.RunID != "" && t.Counters.FailedObjects > 0
 	return v
+}
+
+// cloudView lays what the cloud runner knows of the task (its record in the stack's
+// table, the operation on its stack) over the task's file, and says what can be done.
+func (m *Manager) cloudView(ctx context.Context, v *View, t state.Task, d Definition) {
+	rs := m.cloud.Remote(t.ID)
+	name, _ := m.profileInfo(ctx)(d.Cloud.ProfileID)
+	region := d.Cloud.Region
+	if region == "" && m.creds != nil {
+		if p, err := m.creds.Get(ctx, d.Cloud.ProfileID); err == nil {
+			region = p.Region
+		}
+	}
+	p := d.Cloud.placement(region)
+	cv := &CloudView{Placement: p, ProfileName: name, Stack: deploy.TaskStackName(p.ControlPlane, t.ID), Operation: rs.Operation,
+		Busy: rs.Busy, ReadAt: rs.ReadAt, Problem: rs.Problem}
+	cv.Scheduled = d.Schedule.Kind != ScheduleNone || d.S3 != nil && d.S3.Events != "" && d.S3.Events != "none"
+	cv.Deployed = t.StackID != "" && t.Status != state.TaskDeploying && t.Status != state.TaskDeleting && t.Status != state.TaskDraft
+	v.Cloud = cv
+	if cv.Deployed && rs.Record != nil {
+		r := rs.Record
+		v.Status, v.Counters, v.RunID, v.FinderDone, v.LastError = r.Status, r.Counters, r.RunID, r.FinderDone, r.LastError
+		v.StartedAt, v.FinishedAt = r.StartedAt, r.FinishedAt
+	}
+	can := cv.Deployed && !cv.Busy
+	v.Active = cv.Deployed && v.Status == state.TaskRunning
+	v.CanStart = can && v.Status != state.TaskRunning && v.Status != state.TaskStopping
+	v.CanStop = can && (v.Status == state.TaskRunning || cv.Scheduled && v.Status != state.TaskStopped)
+	complete := v.FinderDone && v.Counters.Settled() >= v.Counters.FoundObjects
+	v.CanResume = can && (v.Status == state.TaskStopped || v.Status == state.TaskFailed && v.RunID != "" && !complete)
+	v.CanRetry = can && v.Status != state.TaskRunning && v.RunID != "" && v.Counters.FailedObjects > 0
+	cv.CanEdit = can
+	cv.CanRedeploy = !cv.Busy && (t.Status == state.TaskFailed && t.StackID == "" || t.Status == state.TaskDraft)
+	cv.CanDelete = !cv.Busy && t.Status != state.TaskDeleting
 }
 
 // profileInfo returns a lookup of a profile's name and registry host ("" when unknown).

@@ -23,12 +23,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -140,6 +144,13 @@ type Clients struct {
 	DynamoDB       DynamoDBAPI
 	Secrets        SecretsAPI
 	KMS            KMSAPI
+	// What operating a deployed task needs (operate.go): its finder, state machine,
+	// schedule, workers and logs.
+	ECS       ECSAPI
+	SFN       SFNAPI
+	Scheduler SchedulerAPI
+	Fleet     FleetAPI
+	Logs      LogsAPI
 }
 
 // NewClients makes every client from cfg (its credentials chain, profile, Region and
@@ -157,6 +168,11 @@ func NewClients(cfg aws.Config) Clients {
 		DynamoDB:       dynamodb.NewFromConfig(cfg),
 		Secrets:        secretsmanager.NewFromConfig(cfg),
 		KMS:            kms.NewFromConfig(cfg),
+		ECS:            ecs.NewFromConfig(cfg),
+		SFN:            sfn.NewFromConfig(cfg),
+		Scheduler:      scheduler.NewFromConfig(cfg),
+		Fleet:          autoscaling.NewFromConfig(cfg),
+		Logs:           cloudwatchlogs.NewFromConfig(cfg),
 	}
 }
 

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -19,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"transferhub/cloud/cost"
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/spec"
@@ -145,8 +148,12 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 	}
 
 	var res s3sync.Result
+	var est *cost.Estimate
 	if opt.DryRun {
 		res, err = s3sync.DryRun(ctx, src, dst, opt)
+		if err == nil {
+			est = dryRunCost(task, src, dst, res, opt, log)
+		}
 	} else {
 		res, err = syncWithState(ctx, srcArg, dstArg, src, dst, fl, opt)
 	}
@@ -155,13 +162,61 @@ func runS3Sync(cmd *cobra.Command, srcArg, dstArg string, fl *syncFlags) error {
 	}
 	if res.Interrupted {
 		// Ctrl-C: what was done is said as always; the run resumes with the same state.
-		_ = printResult(out, os.Stderr, res, fl)
+		_ = printResult(out, os.Stderr, res, est, fl)
 		return err
 	}
 	if err != nil {
 		return withCredentialHint(err)
 	}
-	return printResult(out, os.Stderr, res, fl)
+	return printResult(out, os.Stderr, res, est, fl)
+}
+
+// dryRunCost estimates what the planned copy costs when run from this computer
+// (cloud/cost); nil when it cannot be estimated (the log says why).
+func dryRunCost(task spec.S3, src, dst objstore.Location, res s3sync.Result, opt s3sync.Options, log *slog.Logger) *cost.Estimate {
+	if res.Plan == nil {
+		return nil
+	}
+	e, err := cost.Calculate(cost.Usage{Kind: cost.KindS3,
+		Source: cost.SidePlace(task.Source, foundRegion(src), ""), Destination: cost.SidePlace(task.Destination, foundRegion(dst), ""),
+		Compute: cost.Place{Cloud: cost.CloudLocal}, ServerSide: res.Plan.ServerSide,
+		Listed: res.Found, Objects: res.Plan.ToCopy, Bytes: res.Plan.ToCopyBytes,
+		PartSize: opt.PartSize, MultipartThreshold: opt.MultipartThreshold})
+	if err != nil {
+		log.Warn("no cost estimate", "err", err)
+		return nil
+	}
+	return &e
+}
+
+// foundRegion is the Region an S3 location signs for (the bucket's, once found).
+func foundRegion(l objstore.Location) string {
+	if s, ok := l.(*objstore.S3); ok {
+		return s.Region()
+	}
+	return ""
+}
+
+// printCost renders an estimate under the plan line.
+func printCost(out io.Writer, e *cost.Estimate) {
+	var dates []string
+	for _, p := range e.Prices {
+		dates = append(dates, p.Partition+" "+p.Date)
+	}
+	fmt.Fprintf(out, "estimated cost of this run: %s (list prices: %s; --json lists every line and assumption)\n", e, orWord(strings.Join(dates, ", "), "none apply"))
+	for _, s := range e.ByService() {
+		fmt.Fprintf(out, "  %-14s %10.4f %s\n", s.Label, s.Cost, s.Currency)
+	}
+	for _, n := range e.NotIncluded {
+		fmt.Fprintf(out, "  not included: %s\n", n)
+	}
+}
+
+func orWord(s, word string) string {
+	if s == "" {
+		return word
+	}
+	return s
 }
 
 // withCredentialHint adds the flags that give a side credentials when it had none.
@@ -214,7 +269,7 @@ func syncWithState(ctx context.Context, srcArg, dstArg string, src, dst objstore
 	return res, err
 }
 
-func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error {
+func printResult(out, errOut io.Writer, res s3sync.Result, est *cost.Estimate, fl *syncFlags) error {
 	if len(res.Failures) > 0 {
 		fmt.Fprintf(errOut, "%d objects failed:\n", res.Failed)
 		for i, f := range res.Failures {
@@ -226,7 +281,15 @@ func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error 
 		}
 	}
 	if fl.jsonOut {
-		b, err := json.Marshal(res)
+		var v any = res
+		if est != nil {
+			// The dry run's JSON line with its cost estimate.
+			v = struct {
+				s3sync.Result
+				Cost *cost.Estimate `json:"cost"`
+			}{res, est}
+		}
+		b, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}
@@ -237,6 +300,9 @@ func printResult(out, errOut io.Writer, res s3sync.Result, fl *syncFlags) error 
 			res.Found, humanize.IBytes(uint64(res.FoundBytes)), p.ToCopy, humanize.IBytes(uint64(p.ToCopyBytes)), res.Skipped,
 			p.Archived, p.ToDelete, p.EstRequests, map[bool]string{true: ", server-side copy", false: ""}[p.ServerSide])
 		printPlannedDeletes(out, p)
+		if est != nil {
+			printCost(out, est)
+		}
 	} else {
 		// The speed is this process's: a resumed run's bytes include the killed one's.
 		rate := 0.0

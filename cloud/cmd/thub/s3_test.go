@@ -46,6 +46,12 @@ func TestS3SyncContract(t *testing.T) {
 	require.Equal(t, 30.0, m["plan"].(map[string]any)["toCopy"])
 	require.Positive(t, m["plan"].(map[string]any)["estRequests"])
 	require.Empty(t, b.List(t, db, ""))
+	// The cost estimate (cloud/cost): two S3-compatible gateways and this computer bill
+	// nothing in AWS, and it says what it left out.
+	est := m["cost"].(map[string]any)
+	require.Empty(t, est["lines"])
+	require.Contains(t, fmt.Sprint(est["notIncluded"]), "requests to the source (other)")
+	require.Contains(t, fmt.Sprint(est["assumptions"]), "this computer")
 
 	r := thub(t, s3Env(a, b), args...)
 	require.Equal(t, 0, r.code, r.stderr)
