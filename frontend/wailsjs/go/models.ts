@@ -24,6 +24,68 @@ export namespace app {
 	        this.wailsVersion = source["wailsVersion"];
 	    }
 	}
+	export class CloudFormOptions {
+	    instanceTypes: string[];
+	    defaultInstanceTypes: string[];
+	    defaultMaxWorkers: number;
+	    maxWorkers: number;
+	    defaultMaxCopiers: number;
+	    maxCopiers: number;
+	    regions: {[key: string]: string[]};
+	    scheduleKinds: string[];
+	    eventModes: string[];
+	    defaultControlPlane: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new CloudFormOptions(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.instanceTypes = source["instanceTypes"];
+	        this.defaultInstanceTypes = source["defaultInstanceTypes"];
+	        this.defaultMaxWorkers = source["defaultMaxWorkers"];
+	        this.maxWorkers = source["maxWorkers"];
+	        this.defaultMaxCopiers = source["defaultMaxCopiers"];
+	        this.maxCopiers = source["maxCopiers"];
+	        this.regions = source["regions"];
+	        this.scheduleKinds = source["scheduleKinds"];
+	        this.eventModes = source["eventModes"];
+	        this.defaultControlPlane = source["defaultControlPlane"];
+	    }
+	}
+	export class CloudPreviewResult {
+	    preview: tasks.PreviewCreate;
+	    fieldErrors: invalid.FieldError[];
+	
+	    static createFrom(source: any = {}) {
+	        return new CloudPreviewResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.preview = this.convertValues(source["preview"], tasks.PreviewCreate);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ProviderOption {
 	    name: string;
 	    label: string;
@@ -162,6 +224,38 @@ export namespace app {
 	        this.profiles = this.convertValues(source["profiles"], credentials.Profile);
 	        this.file = source["file"];
 	        this.problem = source["problem"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class EditResult {
+	    plan?: tasks.EditPlan;
+	    fieldErrors: invalid.FieldError[];
+	
+	    static createFrom(source: any = {}) {
+	        return new EditResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.plan = this.convertValues(source["plan"], tasks.EditPlan);
+	        this.fieldErrors = this.convertValues(source["fieldErrors"], invalid.FieldError);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -356,6 +450,135 @@ export namespace app {
 
 }
 
+export namespace cost {
+	
+	export class Source {
+	    what: string;
+	    url: string;
+	    checked: string;
+	    found?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Source(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.what = source["what"];
+	        this.url = source["url"];
+	        this.checked = source["checked"];
+	        this.found = source["found"];
+	    }
+	}
+	export class PriceInfo {
+	    partition: string;
+	    currency: string;
+	    date: string;
+	    region: string;
+	    unverified?: string;
+	    sources: Source[];
+	
+	    static createFrom(source: any = {}) {
+	        return new PriceInfo(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.partition = source["partition"];
+	        this.currency = source["currency"];
+	        this.date = source["date"];
+	        this.region = source["region"];
+	        this.unverified = source["unverified"];
+	        this.sources = this.convertValues(source["sources"], Source);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Line {
+	    service: string;
+	    item: string;
+	    quantity: number;
+	    unit: string;
+	    unitPrice: number;
+	    cost: number;
+	    currency: string;
+	    partition: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Line(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.service = source["service"];
+	        this.item = source["item"];
+	        this.quantity = source["quantity"];
+	        this.unit = source["unit"];
+	        this.unitPrice = source["unitPrice"];
+	        this.cost = source["cost"];
+	        this.currency = source["currency"];
+	        this.partition = source["partition"];
+	    }
+	}
+	export class Estimate {
+	    lines: Line[];
+	    totals: {[key: string]: number};
+	    assumptions: string[];
+	    notIncluded: string[];
+	    prices: PriceInfo[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Estimate(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lines = this.convertValues(source["lines"], Line);
+	        this.totals = source["totals"];
+	        this.assumptions = source["assumptions"];
+	        this.notIncluded = source["notIncluded"];
+	        this.prices = this.convertValues(source["prices"], PriceInfo);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	
+
+}
+
 export namespace credentials {
 	
 	export class TestResult {
@@ -491,6 +714,940 @@ export namespace credentials {
 	        this.secretAccessKey = source["secretAccessKey"];
 	        this.sessionToken = source["sessionToken"];
 	        this.password = source["password"];
+	    }
+	}
+
+}
+
+export namespace deploy {
+	
+	export class ChangeDetail {
+	    attribute: string;
+	    name?: string;
+	    requiresRecreation?: string;
+	    changeSource?: string;
+	    causingEntity?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ChangeDetail(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.attribute = source["attribute"];
+	        this.name = source["name"];
+	        this.requiresRecreation = source["requiresRecreation"];
+	        this.changeSource = source["changeSource"];
+	        this.causingEntity = source["causingEntity"];
+	    }
+	}
+	export class Check {
+	    name: string;
+	    status: string;
+	    summary: string;
+	    details?: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Check(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.status = source["status"];
+	        this.summary = source["summary"];
+	        this.details = source["details"];
+	    }
+	}
+	export class ResourceEvent {
+	    logicalId: string;
+	    physicalId?: string;
+	    type: string;
+	    status: string;
+	    reason?: string;
+	    // Go type: time
+	    time: any;
+	    elapsed: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ResourceEvent(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.logicalId = source["logicalId"];
+	        this.physicalId = source["physicalId"];
+	        this.type = source["type"];
+	        this.status = source["status"];
+	        this.reason = source["reason"];
+	        this.time = this.convertValues(source["time"], null);
+	        this.elapsed = source["elapsed"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Failure {
+	    logicalId: string;
+	    type: string;
+	    status: string;
+	    reason: string;
+	    // Go type: time
+	    time: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Failure(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.logicalId = source["logicalId"];
+	        this.type = source["type"];
+	        this.status = source["status"];
+	        this.reason = source["reason"];
+	        this.time = this.convertValues(source["time"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Outcome {
+	    stack: string;
+	    stackId?: string;
+	    operation: string;
+	    status?: string;
+	    succeeded: boolean;
+	    noChanges?: boolean;
+	    firstFailure?: Failure;
+	    elapsed: number;
+	    resources?: ResourceEvent[];
+	    deleteAndRetry?: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Outcome(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.stack = source["stack"];
+	        this.stackId = source["stackId"];
+	        this.operation = source["operation"];
+	        this.status = source["status"];
+	        this.succeeded = source["succeeded"];
+	        this.noChanges = source["noChanges"];
+	        this.firstFailure = this.convertValues(source["firstFailure"], Failure);
+	        this.elapsed = source["elapsed"];
+	        this.resources = this.convertValues(source["resources"], ResourceEvent);
+	        this.deleteAndRetry = source["deleteAndRetry"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Item {
+	    what: string;
+	    name: string;
+	    why?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Item(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.what = source["what"];
+	        this.name = source["name"];
+	        this.why = source["why"];
+	    }
+	}
+	export class DeleteResult {
+	    stack: string;
+	    dryRun?: boolean;
+	    removes: Item[];
+	    survives: Item[];
+	    outcome: Outcome;
+	
+	    static createFrom(source: any = {}) {
+	        return new DeleteResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.stack = source["stack"];
+	        this.dryRun = source["dryRun"];
+	        this.removes = this.convertValues(source["removes"], Item);
+	        this.survives = this.convertValues(source["survives"], Item);
+	        this.outcome = this.convertValues(source["outcome"], Outcome);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Deployment {
+	    kind: string;
+	    controlPlane: string;
+	    taskId?: string;
+	    taskName?: string;
+	    region: string;
+	    stack?: string;
+	    stackId?: string;
+	    status: string;
+	    statusReason?: string;
+	    version?: string;
+	    templateSha?: string;
+	    // Go type: time
+	    created: any;
+	    // Go type: time
+	    updated?: any;
+	    upgradeAvailable?: boolean;
+	    deleteAndRetry?: boolean;
+	    keptTable?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Deployment(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.kind = source["kind"];
+	        this.controlPlane = source["controlPlane"];
+	        this.taskId = source["taskId"];
+	        this.taskName = source["taskName"];
+	        this.region = source["region"];
+	        this.stack = source["stack"];
+	        this.stackId = source["stackId"];
+	        this.status = source["status"];
+	        this.statusReason = source["statusReason"];
+	        this.version = source["version"];
+	        this.templateSha = source["templateSha"];
+	        this.created = this.convertValues(source["created"], null);
+	        this.updated = this.convertValues(source["updated"], null);
+	        this.upgradeAvailable = source["upgradeAvailable"];
+	        this.deleteAndRetry = source["deleteAndRetry"];
+	        this.keptTable = source["keptTable"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class FleetSize {
+	    desired: number;
+	    running: number;
+	    starting: number;
+	    stopping: number;
+	    max: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new FleetSize(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.desired = source["desired"];
+	        this.running = source["running"];
+	        this.starting = source["starting"];
+	        this.stopping = source["stopping"];
+	        this.max = source["max"];
+	    }
+	}
+	export class Identity {
+	    account: string;
+	    partition: string;
+	    arn: string;
+	    userId: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Identity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.account = source["account"];
+	        this.partition = source["partition"];
+	        this.arn = source["arn"];
+	        this.userId = source["userId"];
+	    }
+	}
+	
+	export class LogLine {
+	    // Go type: time
+	    time: any;
+	    stream: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new LogLine(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.time = this.convertValues(source["time"], null);
+	        this.stream = source["stream"];
+	        this.message = source["message"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class PreflightReport {
+	    identity: Identity;
+	    region: string;
+	    checks: Check[];
+	    missing?: string[];
+	    policy: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new PreflightReport(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.identity = this.convertValues(source["identity"], Identity);
+	        this.region = source["region"];
+	        this.checks = this.convertValues(source["checks"], Check);
+	        this.missing = source["missing"];
+	        this.policy = source["policy"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class ValueChange {
+	    name: string;
+	    old: string;
+	    new: string;
+	    pending?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ValueChange(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.old = source["old"];
+	        this.new = source["new"];
+	        this.pending = source["pending"];
+	    }
+	}
+	export class ResourceChange {
+	    action: string;
+	    logicalId: string;
+	    physicalId?: string;
+	    type: string;
+	    replacement?: string;
+	    scope?: string[];
+	    details?: ChangeDetail[];
+	    iam?: boolean;
+	    policyAction?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ResourceChange(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.action = source["action"];
+	        this.logicalId = source["logicalId"];
+	        this.physicalId = source["physicalId"];
+	        this.type = source["type"];
+	        this.replacement = source["replacement"];
+	        this.scope = source["scope"];
+	        this.details = this.convertValues(source["details"], ChangeDetail);
+	        this.iam = source["iam"];
+	        this.policyAction = source["policyAction"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Preview {
+	    stack: string;
+	    operation: string;
+	    changes: ResourceChange[];
+	    parameters?: ValueChange[];
+	    tags?: ValueChange[];
+	    templateChanged?: boolean;
+	    versionChange?: ValueChange;
+	
+	    static createFrom(source: any = {}) {
+	        return new Preview(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.stack = source["stack"];
+	        this.operation = source["operation"];
+	        this.changes = this.convertValues(source["changes"], ResourceChange);
+	        this.parameters = this.convertValues(source["parameters"], ValueChange);
+	        this.tags = this.convertValues(source["tags"], ValueChange);
+	        this.templateChanged = source["templateChanged"];
+	        this.versionChange = this.convertValues(source["versionChange"], ValueChange);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Progress {
+	    stack: string;
+	    operation: string;
+	    // Go type: time
+	    started: any;
+	    elapsed: number;
+	    done: number;
+	    total: number;
+	    stackStatus: string;
+	    stackReason?: string;
+	    resource?: ResourceEvent;
+	    inProgress?: string[];
+	    firstFailure?: Failure;
+	    rollingBack?: boolean;
+	    final?: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Progress(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.stack = source["stack"];
+	        this.operation = source["operation"];
+	        this.started = this.convertValues(source["started"], null);
+	        this.elapsed = source["elapsed"];
+	        this.done = source["done"];
+	        this.total = source["total"];
+	        this.stackStatus = source["stackStatus"];
+	        this.stackReason = source["stackReason"];
+	        this.resource = this.convertValues(source["resource"], ResourceEvent);
+	        this.inProgress = source["inProgress"];
+	        this.firstFailure = this.convertValues(source["firstFailure"], Failure);
+	        this.rollingBack = source["rollingBack"];
+	        this.final = source["final"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class QueueDepth {
+	    visible: number;
+	    inFlight: number;
+	    delayed: number;
+	    deadLetters: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new QueueDepth(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.visible = source["visible"];
+	        this.inFlight = source["inFlight"];
+	        this.delayed = source["delayed"];
+	        this.deadLetters = source["deadLetters"];
+	    }
+	}
+	
+	
+
+}
+
+export namespace deployments {
+	
+	export class Account {
+	    profileId: string;
+	    name: string;
+	    partition: string;
+	    region: string;
+	    regions: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Account(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.name = source["name"];
+	        this.partition = source["partition"];
+	        this.region = source["region"];
+	        this.regions = source["regions"];
+	    }
+	}
+	export class ControlPlaneRequest {
+	    profileId: string;
+	    region: string;
+	    name: string;
+	    network?: stack.Network;
+	    logRetentionDays?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ControlPlaneRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.name = source["name"];
+	        this.network = this.convertValues(source["network"], stack.Network);
+	        this.logRetentionDays = source["logRetentionDays"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Info {
+	    version: string;
+	    hasAgents: boolean;
+	    problem?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Info(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.hasAgents = source["hasAgents"];
+	        this.problem = source["problem"];
+	    }
+	}
+	export class Operation {
+	    id: string;
+	    kind: string;
+	    profileId: string;
+	    region: string;
+	    stack: string;
+	    // Go type: time
+	    started: any;
+	    progress?: deploy.Progress;
+	    resources: deploy.ResourceEvent[];
+	    uploads?: string[];
+	    done: boolean;
+	    succeeded: boolean;
+	    error?: string;
+	    firstFailure?: deploy.Failure;
+	    deleteAndRetry?: boolean;
+	    removed?: deploy.DeleteResult;
+	
+	    static createFrom(source: any = {}) {
+	        return new Operation(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.kind = source["kind"];
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.stack = source["stack"];
+	        this.started = this.convertValues(source["started"], null);
+	        this.progress = this.convertValues(source["progress"], deploy.Progress);
+	        this.resources = this.convertValues(source["resources"], deploy.ResourceEvent);
+	        this.uploads = source["uploads"];
+	        this.done = source["done"];
+	        this.succeeded = source["succeeded"];
+	        this.error = source["error"];
+	        this.firstFailure = this.convertValues(source["firstFailure"], deploy.Failure);
+	        this.deleteAndRetry = source["deleteAndRetry"];
+	        this.removed = this.convertValues(source["removed"], deploy.DeleteResult);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Listing {
+	    profileId: string;
+	    region: string;
+	    account: string;
+	    deployments: deploy.Deployment[];
+	    operations: Operation[];
+	    problem?: string;
+	    // Go type: time
+	    readAt: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Listing(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.account = source["account"];
+	        this.deployments = this.convertValues(source["deployments"], deploy.Deployment);
+	        this.operations = this.convertValues(source["operations"], Operation);
+	        this.problem = source["problem"];
+	        this.readAt = this.convertValues(source["readAt"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Subnet {
+	    subnetId: string;
+	    name?: string;
+	    zone: string;
+	    cidr: string;
+	    default: boolean;
+	    public: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Subnet(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.subnetId = source["subnetId"];
+	        this.name = source["name"];
+	        this.zone = source["zone"];
+	        this.cidr = source["cidr"];
+	        this.default = source["default"];
+	        this.public = source["public"];
+	    }
+	}
+	export class Network {
+	    vpcId: string;
+	    name?: string;
+	    cidr: string;
+	    default: boolean;
+	    subnets: Subnet[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Network(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.vpcId = source["vpcId"];
+	        this.name = source["name"];
+	        this.cidr = source["cidr"];
+	        this.default = source["default"];
+	        this.subnets = this.convertValues(source["subnets"], Subnet);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class Plan {
+	    planId: string;
+	    profileId: string;
+	    region: string;
+	    stack: string;
+	    kind: string;
+	    preview: deploy.Preview;
+	    noChanges: boolean;
+	    notes?: string[];
+	    deleteAndRetry?: boolean;
+	    firstFailure?: deploy.Failure;
+	
+	    static createFrom(source: any = {}) {
+	        return new Plan(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.planId = source["planId"];
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.stack = source["stack"];
+	        this.kind = source["kind"];
+	        this.preview = this.convertValues(source["preview"], deploy.Preview);
+	        this.noChanges = source["noChanges"];
+	        this.notes = source["notes"];
+	        this.deleteAndRetry = source["deleteAndRetry"];
+	        this.firstFailure = this.convertValues(source["firstFailure"], deploy.Failure);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class PreflightRequest {
+	    profileId: string;
+	    region: string;
+	    controlPlane: string;
+	    network?: stack.Network;
+	    s3Tasks: number;
+	    imageTasks: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new PreflightRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.controlPlane = source["controlPlane"];
+	        this.network = this.convertValues(source["network"], stack.Network);
+	        this.s3Tasks = source["s3Tasks"];
+	        this.imageTasks = source["imageTasks"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class RemoveRequest {
+	    profileId: string;
+	    region: string;
+	    controlPlane: string;
+	    taskId?: string;
+	    keepData: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new RemoveRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.controlPlane = source["controlPlane"];
+	        this.taskId = source["taskId"];
+	        this.keepData = source["keepData"];
 	    }
 	}
 
@@ -863,6 +2020,35 @@ export namespace spec {
 
 }
 
+export namespace stack {
+	
+	export class Network {
+	    VPCID: string;
+	    SubnetIDs: string[];
+	    PublicIP: boolean;
+	    Endpoints: boolean;
+	    RouteTableIDs: string[];
+	    NAT: boolean;
+	    NATSubnetID: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Network(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.VPCID = source["VPCID"];
+	        this.SubnetIDs = source["SubnetIDs"];
+	        this.PublicIP = source["PublicIP"];
+	        this.Endpoints = source["Endpoints"];
+	        this.RouteTableIDs = source["RouteTableIDs"];
+	        this.NAT = source["NAT"];
+	        this.NATSubnetID = source["NATSubnetID"];
+	    }
+	}
+
+}
+
 export namespace state {
 	
 	export class Counters {
@@ -896,6 +2082,222 @@ export namespace state {
 
 export namespace tasks {
 	
+	export class CloudNetwork {
+	    vpcId: string;
+	    subnetIds: string[];
+	    private?: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new CloudNetwork(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.vpcId = source["vpcId"];
+	        this.subnetIds = source["subnetIds"];
+	        this.private = source["private"];
+	    }
+	}
+	export class CloudOptions {
+	    profileId: string;
+	    region?: string;
+	    controlPlane?: string;
+	    maxWorkers?: number;
+	    instanceTypes?: string[];
+	    spot?: boolean;
+	    maxCopiers?: number;
+	    alarmEmail?: string;
+	    network?: CloudNetwork;
+	
+	    static createFrom(source: any = {}) {
+	        return new CloudOptions(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.controlPlane = source["controlPlane"];
+	        this.maxWorkers = source["maxWorkers"];
+	        this.instanceTypes = source["instanceTypes"];
+	        this.spot = source["spot"];
+	        this.maxCopiers = source["maxCopiers"];
+	        this.alarmEmail = source["alarmEmail"];
+	        this.network = this.convertValues(source["network"], CloudNetwork);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class CloudPanels {
+	    queue?: deploy.QueueDepth;
+	    // Go type: time
+	    queueAt: any;
+	    fleet?: deploy.FleetSize;
+	    // Go type: time
+	    fleetAt: any;
+	    logs: deploy.LogLine[];
+	    // Go type: time
+	    logsAt: any;
+	    events: deploy.ResourceEvent[];
+	    // Go type: time
+	    eventsAt: any;
+	    problems?: {[key: string]: string};
+	
+	    static createFrom(source: any = {}) {
+	        return new CloudPanels(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.queue = this.convertValues(source["queue"], deploy.QueueDepth);
+	        this.queueAt = this.convertValues(source["queueAt"], null);
+	        this.fleet = this.convertValues(source["fleet"], deploy.FleetSize);
+	        this.fleetAt = this.convertValues(source["fleetAt"], null);
+	        this.logs = this.convertValues(source["logs"], deploy.LogLine);
+	        this.logsAt = this.convertValues(source["logsAt"], null);
+	        this.events = this.convertValues(source["events"], deploy.ResourceEvent);
+	        this.eventsAt = this.convertValues(source["eventsAt"], null);
+	        this.problems = source["problems"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Operation {
+	    kind: string;
+	    stack: string;
+	    // Go type: time
+	    started: any;
+	    progress?: deploy.Progress;
+	    resources: deploy.ResourceEvent[];
+	    uploads?: string[];
+	    done: boolean;
+	    error?: string;
+	    deleteAndRetry?: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Operation(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.kind = source["kind"];
+	        this.stack = source["stack"];
+	        this.started = this.convertValues(source["started"], null);
+	        this.progress = this.convertValues(source["progress"], deploy.Progress);
+	        this.resources = this.convertValues(source["resources"], deploy.ResourceEvent);
+	        this.uploads = source["uploads"];
+	        this.done = source["done"];
+	        this.error = source["error"];
+	        this.deleteAndRetry = source["deleteAndRetry"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class CloudView {
+	    profileId: string;
+	    region: string;
+	    controlPlane: string;
+	    profileName: string;
+	    stack: string;
+	    deployed: boolean;
+	    operation?: Operation;
+	    busy: boolean;
+	    // Go type: time
+	    readAt: any;
+	    problem?: string;
+	    scheduled: boolean;
+	    canEdit: boolean;
+	    canRedeploy: boolean;
+	    canDelete: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new CloudView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.controlPlane = source["controlPlane"];
+	        this.profileName = source["profileName"];
+	        this.stack = source["stack"];
+	        this.deployed = source["deployed"];
+	        this.operation = this.convertValues(source["operation"], Operation);
+	        this.busy = source["busy"];
+	        this.readAt = this.convertValues(source["readAt"], null);
+	        this.problem = source["problem"];
+	        this.scheduled = source["scheduled"];
+	        this.canEdit = source["canEdit"];
+	        this.canRedeploy = source["canRedeploy"];
+	        this.canDelete = source["canDelete"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ImageDestination {
 	    kind: string;
 	    registry?: string;
@@ -1159,6 +2561,7 @@ export namespace tasks {
 	    s3?: S3Spec;
 	    image?: ImageSpec;
 	    schedule: spec.Schedule;
+	    cloud?: CloudOptions;
 	
 	    static createFrom(source: any = {}) {
 	        return new Definition(source);
@@ -1170,6 +2573,7 @@ export namespace tasks {
 	        this.s3 = this.convertValues(source["s3"], S3Spec);
 	        this.image = this.convertValues(source["image"], ImageSpec);
 	        this.schedule = this.convertValues(source["schedule"], spec.Schedule);
+	        this.cloud = this.convertValues(source["cloud"], CloudOptions);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1194,6 +2598,7 @@ export namespace tasks {
 	    name: string;
 	    definition: Definition;
 	    start: boolean;
+	    deployControlPlane: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new CreateRequest(source);
@@ -1204,6 +2609,7 @@ export namespace tasks {
 	        this.name = source["name"];
 	        this.definition = this.convertValues(source["definition"], Definition);
 	        this.start = source["start"];
+	        this.deployControlPlane = source["deployControlPlane"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1225,6 +2631,44 @@ export namespace tasks {
 		}
 	}
 	
+	export class EditPlan {
+	    id: string;
+	    taskId: string;
+	    preview: deploy.Preview;
+	    notes?: string[];
+	    noChanges: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new EditPlan(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.taskId = source["taskId"];
+	        this.preview = this.convertValues(source["preview"], deploy.Preview);
+	        this.notes = source["notes"];
+	        this.noChanges = source["noChanges"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	
 	
 	
@@ -1267,6 +2711,59 @@ export namespace tasks {
 		    }
 		    return a;
 		}
+	}
+	export class MoveRequest {
+	    taskId: string;
+	    cloud: CloudOptions;
+	    deployControlPlane: boolean;
+	    start: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new MoveRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.taskId = source["taskId"];
+	        this.cloud = this.convertValues(source["cloud"], CloudOptions);
+	        this.deployControlPlane = source["deployControlPlane"];
+	        this.start = source["start"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class Placement {
+	    profileId: string;
+	    region: string;
+	    controlPlane: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Placement(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.controlPlane = source["controlPlane"];
+	    }
 	}
 	export class PlanEntry {
 	    source: string;
@@ -1343,6 +2840,44 @@ export namespace tasks {
 		}
 	}
 	
+	export class PreviewCreate {
+	    placement: Placement;
+	    controlPlaneMissing: boolean;
+	    controlPlane?: deploy.Preview;
+	    task?: deploy.Preview;
+	    notes?: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new PreviewCreate(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.placement = this.convertValues(source["placement"], Placement);
+	        this.controlPlaneMissing = source["controlPlaneMissing"];
+	        this.controlPlane = this.convertValues(source["controlPlane"], deploy.Preview);
+	        this.task = this.convertValues(source["task"], deploy.Preview);
+	        this.notes = source["notes"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	
 	export class View {
 	    id: string;
@@ -1372,6 +2907,7 @@ export namespace tasks {
 	    canResume: boolean;
 	    canRetry: boolean;
 	    stateFile: string;
+	    cloud?: CloudView;
 	
 	    static createFrom(source: any = {}) {
 	        return new View(source);
@@ -1402,6 +2938,7 @@ export namespace tasks {
 	        this.canResume = source["canResume"];
 	        this.canRetry = source["canRetry"];
 	        this.stateFile = source["stateFile"];
+	        this.cloud = this.convertValues(source["cloud"], CloudView);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1421,6 +2958,29 @@ export namespace tasks {
 		    }
 		    return a;
 		}
+	}
+
+}
+
+export namespace types {
+	
+	export class Output {
+	    Description?: string;
+	    ExportName?: string;
+	    OutputKey?: string;
+	    OutputValue?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Output(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.Description = source["Description"];
+	        this.ExportName = source["ExportName"];
+	        this.OutputKey = source["OutputKey"];
+	        this.OutputValue = source["OutputValue"];
+	    }
 	}
 
 }
