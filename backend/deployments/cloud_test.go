@@ -385,7 +385,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 
 	// --- run now: 40 copied, the poisoned object FAILED --------------------------------
 	require.NoError(t, mgr.Start(ctx, id))
-	v = waitView(t, mgr, id, 4*time.Minute, h, "the first run", func(v tasks.View) bool { return v.Status == state.TaskFailed })
+	v = waitView(t, mgr, id, runWait, h, "the first run", func(v tasks.View) bool { return v.Status == state.TaskFailed })
 	assert.Equal(t, "1 of 41 objects failed", v.LastError)
 	assert.Equal(t, int64(41), v.Counters.FoundObjects)
 	assert.Equal(t, int64(40), v.Counters.DoneObjects)
@@ -455,7 +455,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	require.NotNil(t, pn.Fleet)
 	assert.Zero(t, pn.Fleet.Max, "stopped: the fleet may not grow")
 	require.NoError(t, mgr.Resume(ctx, id))
-	v = waitView(t, mgr, id, 4*time.Minute, h, "the resumed run", func(v tasks.View) bool {
+	v = waitView(t, mgr, id, runWait, h, "the resumed run", func(v tasks.View) bool {
 		return v.RunID != before && v.Status == state.TaskCompleted
 	})
 	assert.Equal(t, int64(101), v.Counters.FoundObjects)
@@ -568,6 +568,12 @@ func findTask(deps []deploy.Deployment, id string) *deploy.Deployment {
 }
 
 // waitView reads a task's figures (as the monitor would ask) until ok or the time is up.
+// runWait bounds a run of the end-to-end test: longer than the queue's visibility timeout
+// (300 s), because the emulator can lose a receive's response after it hid the message
+// (delivery is at least once): the job comes back only when its visibility ends, and the
+// run must still complete.
+const runWait = 7 * time.Minute
+
 func waitView(t *testing.T, m *tasks.Manager, id string, within time.Duration, h *harness.Harness, what string, ok func(tasks.View) bool) tasks.View {
 	t.Helper()
 	ctx := context.Background()

@@ -140,11 +140,16 @@ func (f *Fleet) Serve(ctx context.Context) error {
 			_ = wait.Sleep(ctx, 5*time.Millisecond)
 			continue
 		}
-		msgs, err := w.Queue.Receive(ctx, 1, w.Opt.JobVisibility, w.Opt.ReceiveWait)
+		// A long poll under way when the stop comes is let finish (at most ReceiveWait):
+		// an aborted poll may still take a message on the queue's side (the emulator
+		// does), which would then stay hidden for the visibility timeout with no worker
+		// holding it. What a poll brings after the stop is given back at once.
+		msgs, err := w.Queue.Receive(workCtx, 1, w.Opt.JobVisibility, w.Opt.ReceiveWait)
+		if ctx.Err() != nil {
+			f.giveBack(workCtx, msgs)
+			break
+		}
 		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
 			failures++
 			f.log().Warn("receive failed", "err", err, "failures", failures)
 			_ = wait.Sleep(ctx, min(time.Duration(failures)*time.Second, 30*time.Second))
@@ -188,6 +193,19 @@ func (f *Fleet) Serve(ctx context.Context) error {
 		<-done
 	}
 	return nil
+}
+
+// giveBack makes messages received during a stop visible again for other workers.
+func (f *Fleet) giveBack(ctx context.Context, msgs []queue.Message) {
+	for _, m := range msgs {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := f.Worker.Queue.Release(rctx, m); err != nil {
+			f.log().Warn("stop: give back a message received while stopping", "err", err)
+		} else {
+			f.stats.released.Add(1)
+		}
+		cancel()
+	}
 }
 
 // units is a message's weight against the in-flight bound: its object count.
