@@ -362,7 +362,7 @@ func TestScaling(t *testing.T) {
 	}{
 		"WakePolicy":     {"ExactCapacity", "WakeAlarm", "IF((visible + inflight) > 0 AND workers == 0, 1, 0)"},
 		"ScaleOutPolicy": {"PercentChangeInCapacity", "ScaleOutAlarm", "(visible + inflight) / (${BacklogPerWorker} * workers)"},
-		"ScaleInPolicy":  {"PercentChangeInCapacity", "ScaleInAlarm", "IF(backlog == 0, -1, IF(workers > 0, backlog / (${BacklogPerWorker} * workers), 1))"},
+		"ScaleInPolicy":  {"PercentChangeInCapacity", "ScaleInAlarm", "IF(backlog == 0, -1, IF(workers > 1, backlog / (${BacklogPerWorker} * workers), 1))"},
 	}
 	for name, want := range policies {
 		p := props(t, doc, name)

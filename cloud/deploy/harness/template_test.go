@@ -155,6 +155,8 @@ func TestScalingFromTheTemplate(t *testing.T) {
 		{"ScaleInAlarm", 0, 0, 3, -1, 0},    // nothing queued: to zero
 		{"ScaleInAlarm", 1, 0, 6, 1.0 / 60, 3},
 		{"ScaleInAlarm", 30, 0, 2, 1.5, 2}, // busy: no scale-in
+		{"ScaleInAlarm", 0, 1, 1, 1, 1},    // the last worker holds a long job: it stays
+		{"ScaleInAlarm", 1, 0, 2, 0.05, 1}, // two workers, little queued: halved, not to zero
 	} {
 		v, to := step(c.alarm, c.visible, c.inflight, c.workers)
 		if math.Abs(v-c.value) > 1e-9 || to != c.to {
