@@ -145,6 +145,12 @@ func (e *Engine) copyItems(ctx context.Context, items []Item, copt CopyOptions, 
 			onBytes = func(n int64) { opt.OnEvent(Event{Kind: EventBytes, Item: it, Bytes: n}) }
 		}
 		res := e.copyItem(ctx, it, copt, onBytes, scope)
+		if res.Status == state.ItemFailed && ctx.Err() != nil {
+			// Stopped, not failed: no outcome is recorded (the image stays PENDING), so
+			// that the run, resumed, copies it again instead of ending FAILED.
+			e.log.Info("image copy stopped", "source", it.Source, "destination", it.Destination)
+			return
+		}
 		if res.Status == state.ItemFailed {
 			e.log.Error("image failed", "source", it.Source, "destination", it.Destination, "err", res.Error)
 		} else {

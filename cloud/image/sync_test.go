@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -121,5 +122,64 @@ func TestSyncLifeCycle(t *testing.T) {
 	}
 	if tk := task(); tk.RunID != before.RunID || tk.Status != before.Status {
 		t.Fatalf("a refused run changed the task: %+v", tk)
+	}
+}
+
+// An image whose copy a stop interrupts is not FAILED: it stays PENDING and the resumed
+// run copies it and completes.
+func TestSyncStoppedImageResumes(t *testing.T) {
+	r := loadRegs(t)
+	ctx := ctxT(t)
+	rc := r.rc(t)
+	ns := uniq(t)
+	push(t, rc, r.open+"/"+ns+"/a:v1", imagetest.Spec{Layers: []int64{32 << 10}, Seed: 41})
+	push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Layers: []int64{32 << 10}, Seed: 42})
+	e := newEngine(t, Config{Access: r.access()})
+	spec := Spec{
+		Sources:     []Source{{Registry: r.open, Repository: ns + "/a", Tag: "v1"}, {Registry: r.open, Repository: ns + "/b", Tag: "v1"}},
+		Destination: Destination{Registry: r.auth, Prefix: "stop"},
+		Copy:        CopyOptions{Attempts: 1},
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "images.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	stopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	_, err = e.Sync(stopCtx, spec, st, "img", SyncOptions{Concurrency: 1, OnEvent: func(ev Event) {
+		if ev.Kind == EventStarted {
+			stop() // the stop comes while the first image copies
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a stopped run: %v", err)
+	}
+	tk, err := st.GetTask(ctx, "img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Status != state.TaskRunning || tk.Counters.FailedObjects != 0 {
+		t.Fatalf("after the stop: %+v", tk)
+	}
+	recs, err := runImages(ctx, st, tk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range recs {
+		if im.Status != state.ItemPending {
+			t.Errorf("%s after the stop: %s %q, want PENDING", im.Source, im.Status, im.Error)
+		}
+	}
+
+	resume := SyncOptions{Run: taskrun.Options{Begin: taskrun.BeginOptions{Resume: taskrun.ResumeInterrupted}}}
+	sum, err := e.Sync(ctx, spec, st, "img", resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, 2, 2, 0, 0)
+	if tk2, err := st.GetTask(ctx, "img"); err != nil || tk2.RunID != tk.RunID || tk2.Status != state.TaskCompleted || tk2.Counters.DoneObjects != 2 {
+		t.Fatalf("after the resumed run: %+v, %v", tk2, err)
 	}
 }
