@@ -217,6 +217,9 @@ type Store interface {
 	// SetTaskStatus moves a task to status `to` if its status is one of `from`
 	// (any status when from is empty); otherwise ErrConflict.
 	SetTaskStatus(ctx context.Context, id string, from []TaskStatus, to TaskStatus, lastError string) error
+	// FinishRun is SetTaskStatus on the condition that runID is still the task's current
+	// run (otherwise ErrConflict): the end of a run never lands on the run begun after it.
+	FinishRun(ctx context.Context, id, runID string, from []TaskStatus, to TaskStatus, lastError string) error
 	// StartRun begins a new run: new RunID, zero counters, FinderDone=false,
 	// status RUNNING, StartedAt=now. ErrConflict if a run is RUNNING or STOPPING.
 	StartRun(ctx context.Context, id string) (Task, error)

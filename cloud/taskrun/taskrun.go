@@ -204,7 +204,14 @@ func finish(ctx context.Context, st state.Store, t state.Task, end End) (state.T
 	if end.Scheduled && (to == state.TaskCompleted || to == state.TaskFailed && end.Err == nil && !end.KeepFailed) {
 		to = state.TaskIdle
 	}
-	err := st.SetTaskStatus(ctx, t.ID, from, to, msg)
+	// On the run read: a run begun since (by another finder or computer) is not ended
+	// with this one's outcome.
+	var err error
+	if t.RunID != "" {
+		err = st.FinishRun(ctx, t.ID, t.RunID, from, to, msg)
+	} else {
+		err = st.SetTaskStatus(ctx, t.ID, from, to, msg)
+	}
 	if end.IfComplete && errors.Is(err, state.ErrConflict) {
 		return t, false, nil
 	}

@@ -69,6 +69,13 @@ func (f *faultStore) SetTaskStatus(ctx context.Context, id string, from []state.
 	return f.Store.SetTaskStatus(ctx, id, from, to, msg)
 }
 
+func (f *faultStore) FinishRun(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, msg string) error {
+	if err := f.err("SetTaskStatus"); err != nil {
+		return err
+	}
+	return f.Store.FinishRun(ctx, id, runID, from, to, msg)
+}
+
 func (f *faultStore) Lease(ctx context.Context, taskID, name, owner string, ttl time.Duration) error {
 	if err := f.err("Lease"); err != nil {
 		return err
@@ -121,6 +128,36 @@ func TestEnsure(t *testing.T) {
 	st.set("GetTask", errors.New("disk on fire"))
 	_, err = Ensure(ctx, st, state.Task{ID: "u"})
 	require.ErrorContains(t, err, "disk on fire")
+}
+
+// A process that read the run just before it ended and a new run began does not end
+// the new run with the old one's outcome.
+func TestFinishLateForItsRun(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	newTask(t, st)
+	b, err := Begin(ctx, st, "t", BeginOptions{Resume: ResumeListing})
+	require.NoError(t, err)
+	require.NoError(t, st.AddCounters(ctx, "t", b.Task.RunID, state.Counters{FoundObjects: 1, FoundBytes: 1}))
+	require.NoError(t, st.FinishFinder(ctx, "t", b.Task.RunID))
+	require.NoError(t, st.PutObjects(ctx, "t", []state.Object{{Key: "a", Size: 1, Status: state.ItemFailed}}))
+	late, err := st.GetTask(ctx, "t") // read while the old run is complete and RUNNING
+	require.NoError(t, err)
+	_, won, err := Finish(ctx, st, "t", End{IfComplete: true})
+	require.NoError(t, err)
+	require.True(t, won)
+	next, err := Begin(ctx, st, "t", BeginOptions{})
+	require.NoError(t, err)
+	require.NotEqual(t, b.Task.RunID, next.Task.RunID)
+
+	_, won, err = finish(ctx, st, late, End{IfComplete: true})
+	require.NoError(t, err)
+	require.False(t, won, "the old run's end is not the new run's")
+	got, err := st.GetTask(ctx, "t")
+	require.NoError(t, err)
+	require.Equal(t, state.TaskRunning, got.Status)
+	require.Equal(t, next.Task.RunID, got.RunID)
+	require.Empty(t, got.LastError)
 }
 
 // Many processes settle the last objects at once: exactly one ends the run.

@@ -236,6 +236,17 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 
 // SetTaskStatus implements state.Store.
 func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
+	return s.setStatus(ctx, id, "", from, to, lastError)
+}
+
+// FinishRun implements state.Store.
+func (s *Store) FinishRun(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
+	return s.setStatus(ctx, id, runID, from, to, lastError)
+}
+
+// setStatus sets the status when it is one of from (any when empty) and, unless runID is
+// empty, runID is the current run.
+func (s *Store) setStatus(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
 	now := state.UnixNanos(time.Now())
 	update := "SET #status = :to, #lastError = :err, #updatedAt = :now"
 	switch to {
@@ -253,6 +264,10 @@ func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskS
 		}
 		cond += " AND #status IN (" + strings.Join(names, ", ") + ")"
 	}
+	if runID != "" {
+		cond += " AND #runId = :run"
+		values[":run"] = str(runID)
+	}
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
 		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond),
 		ExpressionAttributeValues: values})
@@ -260,6 +275,9 @@ func (s *Store) SetTaskStatus(ctx context.Context, id string, from []state.TaskS
 		cur, gerr := s.GetTask(ctx, id)
 		if gerr != nil {
 			return fmt.Errorf("set status of task %s: %w", id, gerr)
+		}
+		if runID != "" && cur.RunID != runID {
+			return fmt.Errorf("set status of task %s to %s: run %s ended, %s is current: %w", id, to, runID, cur.RunID, state.ErrConflict)
 		}
 		return fmt.Errorf("set status of task %s to %s: it is %s: %w", id, to, cur.Status, state.ErrConflict)
 	}

@@ -138,9 +138,21 @@ func (db *DB) DeleteTask(ctx context.Context, id string) error {
 
 // SetTaskStatus implements state.Store.
 func (db *DB) SetTaskStatus(ctx context.Context, id string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
+	return db.setStatus(ctx, id, "", from, to, lastError)
+}
+
+// FinishRun implements state.Store.
+func (db *DB) FinishRun(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
+	return db.setStatus(ctx, id, runID, from, to, lastError)
+}
+
+// setStatus sets the status when it is one of from (any when empty) and, unless runID is
+// empty, runID is the current run.
+func (db *DB) setStatus(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var cur state.TaskStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM tasks WHERE id = ?`, id).Scan(&cur)
+		var curRun string
+		err := tx.QueryRowContext(ctx, `SELECT status, run_id FROM tasks WHERE id = ?`, id).Scan(&cur, &curRun)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("set status of task %s: %w", id, state.ErrNotFound)
 		}
@@ -149,6 +161,9 @@ func (db *DB) SetTaskStatus(ctx context.Context, id string, from []state.TaskSta
 		}
 		if len(from) > 0 && !slices.Contains(from, cur) {
 			return fmt.Errorf("set status of task %s to %s: it is %s: %w", id, to, cur, state.ErrConflict)
+		}
+		if runID != "" && curRun != runID {
+			return fmt.Errorf("set status of task %s to %s: run %s ended, %s is current: %w", id, to, runID, curRun, state.ErrConflict)
 		}
 		now := time.Now()
 		finished := int64(0)

@@ -160,6 +160,20 @@ func testRuns(t *testing.T, s state.Store) {
 	got, err = s.GetTask(ctx, task.ID)
 	require.NoError(t, err)
 	assert.Equal(t, state.Counters{DoneObjects: 1, DoneBytes: 10}, got.Counters)
+
+	// The old run's end does not land on the new run; the new run's does.
+	running := []state.TaskStatus{state.TaskRunning}
+	require.ErrorIs(t, s.FinishRun(ctx, task.ID, task.RunID, running, state.TaskCompleted, ""), state.ErrConflict)
+	got, err = s.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskRunning, got.Status, "a late end of the old run leaves the new one running")
+	require.NoError(t, s.FinishRun(ctx, task.ID, second.RunID, running, state.TaskFailed, "1 of 1 objects failed"))
+	got, err = s.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskFailed, got.Status)
+	assert.Equal(t, "1 of 1 objects failed", got.LastError)
+	require.ErrorIs(t, s.FinishRun(ctx, task.ID, second.RunID, running, state.TaskCompleted, ""), state.ErrConflict, "ended already")
+	require.ErrorIs(t, s.FinishRun(ctx, "missing", second.RunID, running, state.TaskCompleted, ""), state.ErrNotFound)
 }
 
 func testObjectTransitions(t *testing.T, s state.Store) {
