@@ -26,8 +26,6 @@ type AV struct {
 // Item is an item: attribute name → value.
 type Item map[string]AV
 
-func strAV(s string) AV { return AV{S: &s} }
-
 func numAV(n *big.Rat) AV {
 	s := n.FloatString(0)
 	if !n.IsInt() {
