@@ -7,10 +7,15 @@
 //	thseed records -dir TASKDIR -n 1000000 [-failed 100] -name NAME
 //	    create a completed S3 task whose object table holds n records (UI benchmark:
 //	    the records are generated, the task never copied anything, and its name says so)
+//	thseed cloud-task -dir TASKDIR -id ID -name NAME -profile PROFILEID -region REGION -table TABLE
+//	    add a cloud task whose stack's table is TABLE (UI bench of cloud task pages: its
+//	    records are in that table, written by cloud/internal/benchtools/thdynamo; no stack
+//	    was deployed, and its name says so), as the app keeps a deployed cloud task
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,14 +25,16 @@ import (
 	"time"
 
 	"transferhub/backend/tasks"
+	"transferhub/cloud/deploy"
 	"transferhub/cloud/spec"
+	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: thseed run-local|records [flags]")
+		fmt.Fprintln(os.Stderr, "usage: thseed run-local|records|cloud-task [flags]")
 		os.Exit(2)
 	}
 	ctx := context.Background()
@@ -37,6 +44,8 @@ func main() {
 		err = runLocal(ctx, os.Args[2:])
 	case "records":
 		err = records(ctx, os.Args[2:])
+	case "cloud-task":
+		err = cloudTask(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -167,5 +176,61 @@ func records(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("%s %s records=%d failed=%d in %.1fs\n", v.ID, v.StateFile, *n, t.Counters.FailedObjects, time.Since(start).Seconds())
+	return nil
+}
+
+// cloudTask writes the file of a deployed cloud task, as the app keeps one after
+// deploying it: its record (engine cloud, definition with the account's profile and
+// Region) and its stack's outputs (the table), so that the app reads its figures and
+// objects from the table through the cloud runner.
+func cloudTask(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("cloud-task", flag.ExitOnError)
+	dir := fs.String("dir", "", "task folder (<data dir>/tasks)")
+	id := fs.String("id", "", "task id (its records' task in the table)")
+	name := fs.String("name", "", "task name")
+	profile := fs.String("profile", "", "id of the AWS credential profile of the account")
+	region := fs.String("region", "us-east-1", "Region")
+	table := fs.String("table", "", "the task stack's table")
+	_ = fs.Parse(args)
+	if *dir == "" || *id == "" || *profile == "" || *table == "" {
+		return errors.New("cloud-task needs -dir, -id, -profile and -table")
+	}
+	if *name == "" {
+		*name = "Benchmark: cloud task " + *id
+	}
+	side := func(bucket string) tasks.Location {
+		return tasks.Location{Side: spec.Side{Kind: spec.KindS3, Bucket: bucket}, ProfileID: *profile}
+	}
+	d := tasks.Definition{S3: &tasks.S3Spec{Source: side("bench-source"), Destination: side("bench-destination")},
+		Cloud: &tasks.CloudOptions{ProfileID: *profile, Region: *region}}
+	enc, err := d.Encode()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(*dir, *id+".db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	stackName := deploy.TaskStackName(deploy.DefaultControlPlane, *id)
+	stackID := fmt.Sprintf("arn:aws:cloudformation:%s:000000000000:stack/%s/bench", *region, stackName)
+	now := time.Now().UTC()
+	if err := db.PutTask(ctx, state.Task{ID: *id, Type: state.TaskS3, Name: *name, Engine: state.EngineCloud, Definition: enc,
+		Status: state.TaskIdle, StackID: stackID, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return err
+	}
+	ts := deploy.TaskStack{ControlPlane: deploy.DefaultControlPlane, Kind: stack.KindS3Task, TaskID: *id, Stack: stackName,
+		StackID: stackID, Status: "CREATE_COMPLETE", Outputs: map[string]string{"TableName": *table}}
+	raw, err := json.Marshal(ts)
+	if err != nil {
+		return err
+	}
+	if err := db.SetMeta(ctx, *id, "cloud-stack", string(raw)); err != nil {
+		return err
+	}
+	fmt.Printf("%s %s table=%s\n", *id, filepath.Join(*dir, *id+".db"), *table)
 	return nil
 }

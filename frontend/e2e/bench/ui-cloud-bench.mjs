@@ -1,0 +1,236 @@
+// UI benchmark of cloud task pages (build/scripts/bench-ui.sh starts everything and passes
+// the environment): Chromium (playwright-core) against `wails dev` in browser mode, the
+// app's DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB) being thdynamo
+// (cloud/internal/benchtools/thdynamo), which serves one task's table from an in-memory
+// fake of DynamoDB and passes the other task's to the AWS emulator, timing both.
+//
+// For each cloud task (1,000,000 records in the fake, 100,000 in the emulator): time
+// from opening its page to the first rows, to the exact page count, to the last page,
+// back one page, a status filter; long tasks (PerformanceObserver 'longtask') and the
+// longest frame (requestAnimationFrame gaps) throughout, scrolling included; and for
+// each step the time the DynamoDB endpoint was busy answering (its share of the step).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/bench-ui.sh)`);
+  return v;
+};
+const url = env('TH_BENCH_URL');
+const out = env('TH_BENCH_OUT');
+const stats = env('TH_BENCH_DYNAMO_STATS'); // thdynamo's base URL
+/** @type {{name: string, label: string, backend: 'fake'|'upstream', task: string, records: number, firstKey: string, lastKey: string}[]} */
+const variants = JSON.parse(env('TH_BENCH_CLOUD_VARIANTS'));
+const pageSize = 25;
+
+const log = (...a) => console.error('bench-ui-cloud:', ...a);
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+async function backendStats() {
+  const r = await fetch(`${stats}/__stats`);
+  return r.json();
+}
+async function resetStats() {
+  await fetch(`${stats}/__stats/reset`, { method: 'POST' });
+}
+
+async function measure(v) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(180_000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  async function instrument() {
+    await page.evaluate(() => {
+      const b = { long: [], marks: [], maxGap: 0, frames: 0, on: true };
+      window.__bench = b;
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) b.long.push({ at: e.startTime, ms: Math.round(e.duration) });
+      }).observe({ type: 'longtask' });
+      let last = performance.now();
+      const tick = (t) => {
+        if (!b.on) return;
+        b.maxGap = Math.max(b.maxGap, t - last);
+        b.frames++;
+        last = t;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+  }
+  const mark = (name) => page.evaluate((n) => window.__bench.marks.push({ name: n, at: performance.now() }), name);
+
+  /** In the page: run act(), then time until the table shows text (ms). */
+  async function timeUntil(act, text) {
+    return page.evaluate(
+      async ([actSrc, txt]) => {
+        const t0 = performance.now();
+        new Function(actSrc)();
+        const shown = () => [...document.querySelectorAll('table td, table th')].some((c) => c.textContent === txt);
+        await new Promise((resolve) => {
+          if (shown()) return resolve();
+          const mo = new MutationObserver(() => {
+            if (shown()) {
+              mo.disconnect();
+              resolve();
+            }
+          });
+          mo.observe(document.body, { subtree: true, childList: true, characterData: true });
+        });
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return performance.now() - t0;
+      },
+      [act, text],
+    );
+  }
+
+  /** Runs a step, returning its time (ms) and the DynamoDB endpoint's busy time in it. */
+  const steps = {};
+  async function step(name, fn) {
+    await mark(name);
+    await resetStats();
+    const t = Date.now();
+    const ms = Math.round(await fn());
+    const wall = Date.now() - t;
+    const s = (await backendStats())[v.backend];
+    steps[name] = { ms, dynamoCalls: s.calls, dynamoBusyMs: Math.round(s.busyMs), dynamoShare: wall > 0 ? Math.min(1, s.busyMs / wall) : 0, wallMs: wall };
+    return ms;
+  }
+
+  const r = { name: v.name, label: v.label, records: v.records, pageSize };
+  log(`${v.label}: opening the app`);
+  for (let i = 0; ; i++) {
+    try {
+      await page.goto(`${url}/#/tasks`, { waitUntil: 'load' });
+      break;
+    } catch (e) {
+      if (i >= 30) throw e;
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+  }
+  await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+  await page.getByText(v.taskName, { exact: true }).first().waitFor();
+  // The task list's own first load (bundle parse, first calls) is not the task page's.
+  await page.waitForTimeout(2000);
+  await instrument();
+
+  log(`${v.label}: first rows`);
+  r.firstRowsMs = await step('open the task page', () => timeUntil(`location.hash = '#/tasks/${v.task}'`, v.firstKey));
+  const lastPage = String(Math.ceil(v.records / pageSize));
+  const t0 = Date.now();
+  await page.getByRole('button', { name: `Page ${lastPage}` }).waitFor();
+  r.pageCountMs = Math.round(Date.now() - t0 + r.firstRowsMs);
+  log(`${v.label}: to the end`);
+  r.lastPageMs = await step('jump to the last page', () =>
+    timeUntil(`document.querySelector('button[aria-label="Page ${lastPage}"]').click()`, v.lastKey));
+  r.previousPageMs = [];
+  for (let i = 0; i < 3; i++) {
+    const before = await page.locator('table tbody tr').first().innerText();
+    r.previousPageMs.push(await step(`previous page ${i + 1}`, async () => {
+      const t = Date.now();
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await page.waitForFunction((b) => document.querySelector('table tbody tr')?.innerText !== b, before);
+      return Date.now() - t;
+    }));
+  }
+  log(`${v.label}: scrolling`);
+  r.scrollMs = await step('scroll', () => page.evaluate(async () => {
+    const t = performance.now();
+    const h = document.documentElement.scrollHeight;
+    for (let y = 0; y <= h; y += 120) {
+      window.scrollTo(0, y);
+      await new Promise((res) => requestAnimationFrame(res));
+    }
+    for (let y = h; y >= 0; y -= 240) {
+      window.scrollTo(0, y);
+      await new Promise((res) => requestAnimationFrame(res));
+    }
+    return Math.round(performance.now() - t);
+  }));
+  log(`${v.label}: status filter`);
+  const failedButton = page.getByRole('button', { name: /^Failed \(/ });
+  await failedButton.waitFor();
+  r.failedFilterMs = await step('status filter', async () => {
+    const t = Date.now();
+    await failedButton.click();
+    await page.waitForFunction(() => [...document.querySelectorAll('table tbody tr')].length > 0 &&
+      [...document.querySelectorAll('table tbody tr')].every((tr) => tr.innerText.includes('AccessDenied')));
+    return Date.now() - t;
+  });
+  const b = await page.evaluate(() => {
+    window.__bench.on = false;
+    return window.__bench;
+  });
+  r.longTasks = b.long.length;
+  r.longestLongTaskMs = b.long.length ? Math.max(...b.long.map((l) => l.ms)) : 0;
+  r.longTasksByStep = {};
+  for (const l of b.long) {
+    const s = [...b.marks].reverse().find((m) => m.at <= l.at)?.name ?? 'before';
+    (r.longTasksByStep[s] ??= []).push(l.ms);
+  }
+  r.maxFrameGapMs = Math.round(b.maxGap);
+  r.steps = steps;
+  const totalWall = Object.values(steps).reduce((a, s) => a + s.wallMs, 0);
+  const totalBusy = Object.values(steps).reduce((a, s) => a + s.dynamoBusyMs, 0);
+  r.dynamo = { calls: Object.values(steps).reduce((a, s) => a + s.dynamoCalls, 0), busyMs: totalBusy, wallMs: totalWall,
+    share: totalWall > 0 ? Math.round((totalBusy / totalWall) * 1000) / 1000 : 0 };
+  r.targets = {
+    firstRowsMs: { target: '< 300', ok: r.firstRowsMs < 300 },
+    longestLongTaskMs: { target: '<= 50 (longest long task)', ok: r.longestLongTaskMs <= 50 },
+  };
+  await page.screenshot({ path: join(out, `ui-cloud-${v.name}.png`), fullPage: false });
+  r.pageErrors = errors;
+  await page.close();
+  return r;
+}
+
+const results = [];
+for (const v of variants) results.push(await measure(v));
+await browser.close();
+
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'ui-cloud.json'), `${JSON.stringify(results, null, 2)}\n`);
+const ok = (x) => (x ? 'met' : '**missed**');
+const pct = (x) => `${Math.round(x * 100)} %`;
+let md = `## Desktop UI: cloud task pages (Chromium against \`wails dev\`)
+
+Cloud tasks whose records are in their stack's DynamoDB table, read by the app through its cloud runner and
+\`cloud/state/dynamostore\` (the same code as against AWS), the app's DynamoDB endpoint set with
+\`AWS_ENDPOINT_URL_DYNAMODB\`. The records were written through dynamostore as a cloud run writes them (job items of
+200 objects). "DynamoDB busy" is the time the endpoint was answering at least one of the app's calls during the step
+(its share of the step's wall time). ${pageSize} rows a page; the task page is opened from the task list, 2 s after the
+list showed the task.
+`;
+for (const r of results) {
+  const lastPage = Math.ceil(r.records / pageSize);
+  const st = (n) => r.steps[n] ? ` | ${r.steps[n].dynamoCalls} calls, busy ${r.steps[n].dynamoBusyMs} ms (${pct(r.steps[n].dynamoShare)})` : ' | ';
+  md += `
+### ${r.label}
+
+| measure | value | DynamoDB (calls, busy, share) | target |
+|---|---|---|---|
+| open the task page → first rows painted | ${r.firstRowsMs} ms${st('open the task page')} | < 300 ms: ${ok(r.targets.firstRowsMs.ok)} |
+| … → exact page count (${lastPage.toLocaleString('en-US')} pages, from the task's counters) | ${r.pageCountMs} ms | | |
+| jump to the last page (first time: skips every record before it) | ${r.lastPageMs} ms${st('jump to the last page')} | |
+| previous page (each) | ${r.previousPageMs.join(', ')} ms${st('previous page 1')} (first) | |
+| status filter "Failed" → rows (the sparse index) | ${r.failedFilterMs} ms${st('status filter')} | |
+| scroll the page down and up | ${r.scrollMs} ms${st('scroll')} | |
+| long tasks (> 50 ms) during all of the above | ${r.longTasks}${r.longTasks ? ` (longest ${r.longestLongTaskMs} ms; by step: ${Object.entries(r.longTasksByStep).map(([k, v]) => `${k} ${v.join('/')} ms`).join('; ')})` : ''} | | none over 50 ms: ${ok(r.targets.longestLongTaskMs.ok)} |
+| longest frame (requestAnimationFrame gap) | ${r.maxFrameGapMs} ms | | |
+| **all steps: DynamoDB endpoint's share of the time** | | ${r.dynamo.calls} calls, busy ${r.dynamo.busyMs} of ${r.dynamo.wallMs} ms: **${pct(r.dynamo.share)}** | |
+`;
+}
+md += `
+The machine has 2 shared cores: figures vary with other load.
+`;
+writeFileSync(join(out, 'ui-cloud.md'), md);
+log(`results in ${out}/ui-cloud.{md,json}`);
+for (const r of results) if (r.pageErrors.length) log(`${r.label}: page errors:`, r.pageErrors);
