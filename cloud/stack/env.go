@@ -248,8 +248,10 @@ type FargateSize struct {
 	MemoryMiB int
 }
 
-// fargate are Fargate's valid memory sizes per CPU (MiB).
-func fargateValid(cpu, mem int) bool {
+// Valid says whether Fargate has this size: the memory (MiB) it accepts for each CPU
+// setting. (The compute harness checks task definitions with it too.)
+func (f FargateSize) Valid() bool {
+	cpu, mem := f.CPU, f.MemoryMiB
 	switch cpu {
 	case 256:
 		return mem == 512 || mem == 1024 || mem == 2048
@@ -273,7 +275,7 @@ func (f FargateSize) params(l *invalid.List, field string, def FargateSize, allo
 	if f.CPU == 0 && f.MemoryMiB == 0 {
 		f = def
 	}
-	if !oneOf(f.CPU, allowed) || !fargateValid(f.CPU, f.MemoryMiB) {
+	if !oneOf(f.CPU, allowed) || !f.Valid() {
 		l.Add(field, fmt.Sprintf("%d CPU units with %d MiB is not a Fargate size (CPU one of %v, memory valid for it)", f.CPU, f.MemoryMiB, allowed))
 	}
 	return fmt.Sprint(f.CPU), fmt.Sprint(f.MemoryMiB)
