@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,38 +45,11 @@ import (
 )
 
 // The agents the stacks deploy, built once per test run.
-var (
-	agentsOnce sync.Once
-	agentsDir  string
-	agentsErr  error
-)
-
-func buildAgents(t *testing.T) string {
-	t.Helper()
-	agentsOnce.Do(func() {
-		agentsDir, agentsErr = os.MkdirTemp("", "thub-desktop-agents-")
-		if agentsErr != nil {
-			return
-		}
-		for _, arch := range assets.Arches {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(agentsDir, "thub-linux-"+arch), "./cloud/cmd/thub")
-			cmd.Dir = testenv.RepoRoot()
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				agentsErr = fmt.Errorf("go build thub for linux/%s: %v\n%s", arch, err, out)
-				return
-			}
-		}
-	})
-	require.NoError(t, agentsErr)
-	return agentsDir
-}
+var linuxAgents = &testenv.Agents{Arches: assets.Arches}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if agentsDir != "" {
-		os.RemoveAll(agentsDir)
-	}
+	linuxAgents.Remove()
 	os.Exit(code)
 }
 
@@ -207,7 +179,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	env := testenv.Load(t)
 	env.Require(t, testenv.AWS, testenv.S3A, testenv.S3B, testenv.RegAuth)
 	ctx := context.Background()
-	agents := buildAgents(t)
+	agents := linuxAgents.Dir(t)
 
 	// The registry standing in for ECR's accepts only the emulator's token, as ECR would.
 	baseCfg := env.AWSConfig(t)

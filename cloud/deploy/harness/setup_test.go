@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,40 +32,11 @@ import (
 // The agents the stacks deploy: thub for linux/arm64 and linux/amd64, built once per
 // test run (the harness runs the one of this machine; the other is deployed as AWS
 // would get it).
-var (
-	agentsOnce sync.Once
-	agentsDir  string
-	agentsErr  error
-)
-
-func agents(t *testing.T) string {
-	t.Helper()
-	agentsOnce.Do(func() {
-		agentsDir, agentsErr = os.MkdirTemp("", "thub-harness-agents-")
-		if agentsErr != nil {
-			return
-		}
-		for _, arch := range assets.Arches {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(agentsDir, "thub-linux-"+arch), "./cloud/cmd/thub")
-			cmd.Dir = testenv.RepoRoot()
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				agentsErr = fmt.Errorf("go build thub for linux/%s: %v\n%s", arch, err, out)
-				return
-			}
-		}
-	})
-	if agentsErr != nil {
-		t.Fatal(agentsErr)
-	}
-	return agentsDir
-}
+var linuxAgents = &testenv.Agents{Arches: assets.Arches}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if agentsDir != "" {
-		os.RemoveAll(agentsDir)
-	}
+	linuxAgents.Remove()
 	os.Exit(code)
 }
 
@@ -120,7 +90,7 @@ func newCloud(t *testing.T, cfg aws.Config) *cloud {
 	c.d.Poll, c.d.MaxPoll = 100*time.Millisecond, 500*time.Millisecond
 	c.d.Emulator = true
 	c.d.Log = slog.New(slog.NewJSONHandler(c.appLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c.d.Assets = deploy.AssetSource{Agents: assets.Dir(agents(t)), Registry: deploy.ECRRegistry(cfg, p.Host, true)}
+	c.d.Assets = deploy.AssetSource{Agents: assets.Dir(linuxAgents.Dir(t)), Registry: deploy.ECRRegistry(cfg, p.Host, true)}
 	ctx := context.Background()
 	plan, err := c.d.PlanControlPlane(ctx, deploy.ControlPlaneRequest{Name: c.cpName, LogRetentionDays: 1})
 	if err != nil {
