@@ -3,7 +3,6 @@ package deployments_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
@@ -183,11 +181,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 
 	// The registry standing in for ECR's accepts only the emulator's token, as ECR would.
 	baseCfg := env.AWSConfig(t)
-	reg, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	require.NoError(t, err)
-	t.Cleanup(reg.Close)
-	reg.RequireAuth = "AWS:" + ecrToken(t, baseCfg)
-	reg.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	reg := imagetest.NewECRProxy(t, env, baseCfg)
 
 	a, b := newGateway(t, env, testenv.S3A), newGateway(t, env, testenv.S3B)
 	var poisoned atomic.Bool
@@ -590,15 +584,4 @@ func waitGone(t *testing.T, m *tasks.Manager, id string, within time.Duration) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-// ecrToken is the password of the emulator's ECR token.
-func ecrToken(t *testing.T, cfg aws.Config) string {
-	t.Helper()
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	require.NoError(t, err)
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	require.NoError(t, err)
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
 }

@@ -2,11 +2,9 @@ package deploy
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -35,20 +32,10 @@ import (
 // per-resource progress, failures, rollbacks, parameter changes in a preview, permission
 // simulation, is replayed against cloud/deploy/cfnfake in replay_test.go.)
 
-func fakeAgent(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(seed, 7))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	copy(b, "\x7fELF")
-	return b
-}
-
 // agentsFS holds two fake agents (seed picks their bytes: another seed is another
 // version).
 func agentsFS(seed uint64) fstest.MapFS {
-	return fstest.MapFS{"thub-linux-arm64": {Data: fakeAgent(seed, 200_000), Mode: 0o755}, "thub-linux-amd64": {Data: fakeAgent(seed+1, 200_000), Mode: 0o755}}
+	return fstest.MapFS{"thub-linux-arm64": {Data: imagetest.FakeAgent(seed, 200_000), Mode: 0o755}, "thub-linux-amd64": {Data: imagetest.FakeAgent(seed+1, 200_000), Mode: 0o755}}
 }
 
 // emulatorDeployer is a deployer on the AWS emulator whose agent image goes to the
@@ -57,14 +44,7 @@ func emulatorDeployer(t *testing.T) (*Deployer, Clients) {
 	t.Helper()
 	env := testenv.Load(t)
 	cfg := env.AWSConfig(t)
-	env.Require(t, testenv.RegAuth)
-	p, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	p.RequireAuth = "AWS:" + ecrToken(t, cfg)
-	p.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	p := imagetest.NewECRProxy(t, env, cfg)
 	c := NewClients(cfg)
 	d := New(c, cfg.Region)
 	d.Poll, d.MaxPoll = 100*time.Millisecond, 500*time.Millisecond
@@ -425,21 +405,6 @@ func countObjects(t *testing.T, c Clients, bucket, prefix string) int {
 		t.Fatal(err)
 	}
 	return int(aws.ToInt32(out.KeyCount))
-}
-
-// ecrToken is the password of the emulator's ECR token.
-func ecrToken(t *testing.T, cfg aws.Config) string {
-	t.Helper()
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
 }
 
 // TestUpgradeInEmulator: a task deployed by an older build with an older agent is

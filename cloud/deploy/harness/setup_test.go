@@ -3,7 +3,6 @@ package harness_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -78,13 +76,7 @@ func newCloud(t *testing.T, cfg aws.Config) *cloud {
 	env := testenv.Load(t)
 	env.Require(t, testenv.RegAuth)
 	c := &cloud{t: t, env: env, cfg: cfg, c: deploy.NewClients(cfg), cpName: testenv.Name("cp"), appLogs: &syncBuffer{}}
-	p, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	p.RequireAuth = "AWS:" + ecrToken(t, cfg)
-	p.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	p := imagetest.NewECRProxy(t, env, cfg)
 	c.proxy = p
 	c.d = deploy.New(c.c, cfg.Region)
 	c.d.Poll, c.d.MaxPoll = 100*time.Millisecond, 500*time.Millisecond
@@ -227,19 +219,4 @@ func waitTask(t *testing.T, st state.Store, taskID string, within time.Duration,
 	}
 	t.Fatalf("task %s did not finish within %s: %+v", taskID, within, last)
 	return last
-}
-
-// ecrToken is the password of the emulator's ECR token.
-func ecrToken(t *testing.T, cfg aws.Config) string {
-	t.Helper()
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
 }
