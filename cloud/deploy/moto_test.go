@@ -38,6 +38,24 @@ func agentsFS(seed uint64) fstest.MapFS {
 	return fstest.MapFS{"thub-linux-arm64": {Data: imagetest.FakeAgent(seed, 200_000), Mode: 0o755}, "thub-linux-amd64": {Data: imagetest.FakeAgent(seed+1, 200_000), Mode: 0o755}}
 }
 
+// deployControlPlane deploys a control plane named name; it is deleted when the test
+// ends.
+func deployControlPlane(ctx context.Context, t *testing.T, d *Deployer, name string) {
+	t.Helper()
+	p, err := d.PlanControlPlane(ctx, ControlPlaneRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Execute(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := d.DeleteControlPlane(context.Background(), DeleteRequest{ControlPlane: name}, nil); err != nil {
+			t.Errorf("delete the control plane: %v", err)
+		}
+	})
+}
+
 // emulatorDeployer is a deployer on the AWS emulator whose agent image goes to the
 // local registry behind a proxy that accepts only the emulator's ECR token.
 func emulatorDeployer(t *testing.T) (*Deployer, Clients) {
@@ -414,14 +432,7 @@ func TestUpgradeInEmulator(t *testing.T) {
 	d, c := emulatorDeployer(t)
 	ctx := context.Background()
 	cpName := testenv.Name("up")
-	p, err := d.PlanControlPlane(ctx, ControlPlaneRequest{Name: cpName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Execute(ctx, p, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = d.DeleteControlPlane(context.Background(), DeleteRequest{ControlPlane: cpName}, nil) })
+	deployControlPlane(ctx, t, d, cpName)
 	cp, err := d.ControlPlane(ctx, cpName)
 	if err != nil {
 		t.Fatal(err)

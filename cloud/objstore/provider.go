@@ -2,9 +2,10 @@ package objstore
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -43,12 +44,7 @@ var providers = map[string]Provider{
 
 // Providers lists the preset names.
 func Providers() []string {
-	names := make([]string, 0, len(providers))
-	for n := range providers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(providers))
 }
 
 // LookupProvider returns the preset called name ("" = aws, or other when an endpoint is

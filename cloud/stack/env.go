@@ -2,7 +2,9 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -80,11 +82,7 @@ func settings(l *invalid.List, env map[string]string, mapping []setting, special
 	for _, s := range mapping {
 		out[s.param] = ""
 	}
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(env))
 	for _, k := range names {
 		v := env[k]
 		field := "env." + k
