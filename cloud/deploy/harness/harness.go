@@ -196,10 +196,7 @@ func (h *Harness) close() error {
 	h.cancel()
 	h.mu.Lock()
 	procs := append([]*Process(nil), h.procs...)
-	fns := make([]*rieFunction, 0, len(h.lambdas))
-	for _, f := range h.lambdas {
-		fns = append(fns, f)
-	}
+	fns := slices.Collect(maps.Values(h.lambdas))
 	h.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range procs {

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -319,10 +321,7 @@ func launchTemplate(g *astypes.AutoScalingGroup) (string, string, error) {
 // stopAll stops every worker (the stack is gone or the harness closes).
 func (t *s3Task) stopAll() {
 	t.mu.Lock()
-	ws := make([]*worker, 0, len(t.workers))
-	for _, w := range t.workers {
-		ws = append(ws, w)
-	}
+	ws := slices.Collect(maps.Values(t.workers))
 	t.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, w := range ws {
