@@ -1,14 +1,12 @@
 package harness_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,24 +48,7 @@ type cloud struct {
 	proxy   *imagetest.Proxy
 	cpName  string
 	cp      stack.ControlPlaneOutputs
-	appLogs *syncBuffer // the deployer's own log (the app's side)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	appLogs *testenv.LogBuffer // the deployer's own log (the app's side)
 }
 
 // newCloud deploys a control plane in the emulator whose SDK config cfg is.
@@ -75,7 +56,7 @@ func newCloud(t *testing.T, cfg aws.Config) *cloud {
 	t.Helper()
 	env := testenv.Load(t)
 	env.Require(t, testenv.RegAuth)
-	c := &cloud{t: t, env: env, cfg: cfg, c: deploy.NewClients(cfg), cpName: testenv.Name("cp"), appLogs: &syncBuffer{}}
+	c := &cloud{t: t, env: env, cfg: cfg, c: deploy.NewClients(cfg), cpName: testenv.Name("cp"), appLogs: &testenv.LogBuffer{}}
 	p := imagetest.NewECRProxy(t, env, cfg)
 	c.proxy = p
 	c.d = deploy.New(c.c, cfg.Region)
