@@ -531,14 +531,7 @@ func TestReachabilityInEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := stack.Network{VPCID: aws.ToString(vpcID), SubnetIDs: []string{aws.ToString(pub.Subnet.SubnetId), aws.ToString(priv.Subnet.SubnetId)}, PublicIP: true}
-	reach, err := d.Reachability(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]SubnetReach{}
-	for _, r := range reach {
-		got[r.Subnet] = r
-	}
+	got := reachability(ctx, t, d, n)
 	if r := got[aws.ToString(pub.Subnet.SubnetId)]; !r.Internet || !strings.HasPrefix(r.Route, "igw-") {
 		t.Errorf("public subnet %+v", r)
 	}
