@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,11 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/harness"
 	"transferhub/cloud/image/imagetest"
+	"transferhub/cloud/internal/s3test"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
@@ -200,4 +203,20 @@ func waitTask(t *testing.T, st state.Store, taskID string, within time.Duration,
 	}
 	t.Fatalf("task %s did not finish within %s: %+v", taskID, within, last)
 	return last
+}
+
+// putObjects writes n objects of random bytes to bucket, object i with the key and size
+// that obj(i) names, and returns their bodies by key.
+func putObjects(ctx context.Context, t *testing.T, c *s3.Client, bucket string, n int, obj func(i int) (key string, size int)) map[string][]byte {
+	t.Helper()
+	bodies := map[string][]byte{}
+	for i := range n {
+		key, size := obj(i)
+		bodies[key] = s3test.RandBytes(size)
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(bodies[key])})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bodies
 }
