@@ -142,7 +142,7 @@ func TestPlatformSubset(t *testing.T) {
 		Copy:        CopyOptions{Platforms: []string{"linux/arm64"}},
 	}
 	rec := &memRecorder{}
-	sum := mustRun(ctx, t, e, spec, RunOptions{Recorder: rec}, 1, 1, 0, 0)
+	mustRun(ctx, t, e, spec, RunOptions{Recorder: rec}, 1, 1, 0, 0)
 	raw, dig := r.rawManifest(t, r.auth+"/"+ns+"/m:v1")
 	if dig == src.Digest {
 		t.Fatal("subset index kept the source digest")
@@ -159,12 +159,12 @@ func TestPlatformSubset(t *testing.T) {
 	if got := rec.recs[r.open+"/"+ns+"/m:v1"].Platforms; !slices.Equal(got, []string{"linux/arm64"}) {
 		t.Errorf("recorded platforms %v", got)
 	}
-	sum = mustRun(ctx, t, e, spec, RunOptions{}, 1, 0, 1, 0)
+	mustRun(ctx, t, e, spec, RunOptions{}, 1, 0, 1, 0)
 
 	// a platform the index lacks is a clear failure
 	spec.Copy.Platforms = []string{"windows/amd64"}
 	spec.Destination.Prefix = "other"
-	sum, _ = e.Run(ctx, spec, RunOptions{Recorder: rec})
+	sum, _ := e.Run(ctx, spec, RunOptions{Recorder: rec})
 	mustSummary(t, sum, 1, 0, 0, 1)
 	if msg := rec.recs[r.open+"/"+ns+"/m:v1"].Error; !contains(msg, "none of the platforms windows/amd64 is in the index") {
 		t.Errorf("error = %q", msg)
