@@ -3,7 +3,6 @@ package deployments_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
@@ -46,38 +43,11 @@ import (
 )
 
 // The agents the stacks deploy, built once per test run.
-var (
-	agentsOnce sync.Once
-	agentsDir  string
-	agentsErr  error
-)
-
-func buildAgents(t *testing.T) string {
-	t.Helper()
-	agentsOnce.Do(func() {
-		agentsDir, agentsErr = os.MkdirTemp("", "thub-desktop-agents-")
-		if agentsErr != nil {
-			return
-		}
-		for _, arch := range assets.Arches {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(agentsDir, "thub-linux-"+arch), "./cloud/cmd/thub")
-			cmd.Dir = testenv.RepoRoot()
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				agentsErr = fmt.Errorf("go build thub for linux/%s: %v\n%s", arch, err, out)
-				return
-			}
-		}
-	})
-	require.NoError(t, agentsErr)
-	return agentsDir
-}
+var linuxAgents = &testenv.Agents{Arches: assets.Arches}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if agentsDir != "" {
-		os.RemoveAll(agentsDir)
-	}
+	linuxAgents.Remove()
 	os.Exit(code)
 }
 
@@ -207,15 +177,11 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	env := testenv.Load(t)
 	env.Require(t, testenv.AWS, testenv.S3A, testenv.S3B, testenv.RegAuth)
 	ctx := context.Background()
-	agents := buildAgents(t)
+	agents := linuxAgents.Dir(t)
 
 	// The registry standing in for ECR's accepts only the emulator's token, as ECR would.
 	baseCfg := env.AWSConfig(t)
-	reg, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	require.NoError(t, err)
-	t.Cleanup(reg.Close)
-	reg.RequireAuth = "AWS:" + ecrToken(t, baseCfg)
-	reg.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	reg := imagetest.NewECRProxy(t, env, baseCfg)
 
 	a, b := newGateway(t, env, testenv.S3A), newGateway(t, env, testenv.S3B)
 	var poisoned atomic.Bool
@@ -618,15 +584,4 @@ func waitGone(t *testing.T, m *tasks.Manager, id string, within time.Duration) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-// ecrToken is the password of the emulator's ECR token.
-func ecrToken(t *testing.T, cfg aws.Config) string {
-	t.Helper()
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	require.NoError(t, err)
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	require.NoError(t, err)
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
 }

@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -322,11 +323,7 @@ func changeSetName() string {
 }
 
 func tagList(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]types.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})

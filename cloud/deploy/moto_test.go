@@ -2,11 +2,9 @@ package deploy
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -35,20 +32,28 @@ import (
 // per-resource progress, failures, rollbacks, parameter changes in a preview, permission
 // simulation, is replayed against cloud/deploy/cfnfake in replay_test.go.)
 
-func fakeAgent(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(seed, 7))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	copy(b, "\x7fELF")
-	return b
-}
-
 // agentsFS holds two fake agents (seed picks their bytes: another seed is another
 // version).
 func agentsFS(seed uint64) fstest.MapFS {
-	return fstest.MapFS{"thub-linux-arm64": {Data: fakeAgent(seed, 200_000), Mode: 0o755}, "thub-linux-amd64": {Data: fakeAgent(seed+1, 200_000), Mode: 0o755}}
+	return fstest.MapFS{"thub-linux-arm64": {Data: imagetest.FakeAgent(seed, 200_000), Mode: 0o755}, "thub-linux-amd64": {Data: imagetest.FakeAgent(seed+1, 200_000), Mode: 0o755}}
+}
+
+// deployControlPlane deploys a control plane named name; it is deleted when the test
+// ends.
+func deployControlPlane(ctx context.Context, t *testing.T, d *Deployer, name string) {
+	t.Helper()
+	p, err := d.PlanControlPlane(ctx, ControlPlaneRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Execute(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := d.DeleteControlPlane(context.Background(), DeleteRequest{ControlPlane: name}, nil); err != nil {
+			t.Errorf("delete the control plane: %v", err)
+		}
+	})
 }
 
 // emulatorDeployer is a deployer on the AWS emulator whose agent image goes to the
@@ -57,14 +62,7 @@ func emulatorDeployer(t *testing.T) (*Deployer, Clients) {
 	t.Helper()
 	env := testenv.Load(t)
 	cfg := env.AWSConfig(t)
-	env.Require(t, testenv.RegAuth)
-	p, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	p.RequireAuth = "AWS:" + ecrToken(t, cfg)
-	p.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	p := imagetest.NewECRProxy(t, env, cfg)
 	c := NewClients(cfg)
 	d := New(c, cfg.Region)
 	d.Poll, d.MaxPoll = 100*time.Millisecond, 500*time.Millisecond
@@ -427,21 +425,6 @@ func countObjects(t *testing.T, c Clients, bucket, prefix string) int {
 	return int(aws.ToInt32(out.KeyCount))
 }
 
-// ecrToken is the password of the emulator's ECR token.
-func ecrToken(t *testing.T, cfg aws.Config) string {
-	t.Helper()
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
-}
-
 // TestUpgradeInEmulator: a task deployed by an older build with an older agent is
 // listed as upgradable; the upgrade's preview names the agent's parameters and the
 // version; after it the stack runs the new agent and the old one is marked superseded.
@@ -449,14 +432,7 @@ func TestUpgradeInEmulator(t *testing.T) {
 	d, c := emulatorDeployer(t)
 	ctx := context.Background()
 	cpName := testenv.Name("up")
-	p, err := d.PlanControlPlane(ctx, ControlPlaneRequest{Name: cpName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Execute(ctx, p, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = d.DeleteControlPlane(context.Background(), DeleteRequest{ControlPlane: cpName}, nil) })
+	deployControlPlane(ctx, t, d, cpName)
 	cp, err := d.ControlPlane(ctx, cpName)
 	if err != nil {
 		t.Fatal(err)
@@ -555,14 +531,7 @@ func TestReachabilityInEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := stack.Network{VPCID: aws.ToString(vpcID), SubnetIDs: []string{aws.ToString(pub.Subnet.SubnetId), aws.ToString(priv.Subnet.SubnetId)}, PublicIP: true}
-	reach, err := d.Reachability(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]SubnetReach{}
-	for _, r := range reach {
-		got[r.Subnet] = r
-	}
+	got := reachability(ctx, t, d, n)
 	if r := got[aws.ToString(pub.Subnet.SubnetId)]; !r.Internet || !strings.HasPrefix(r.Route, "igw-") {
 		t.Errorf("public subnet %+v", r)
 	}

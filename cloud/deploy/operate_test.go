@@ -29,18 +29,7 @@ func TestOperateInEmulator(t *testing.T) {
 	d, c := emulatorDeployer(t)
 	ctx := context.Background()
 	cpName := testenv.Name("cp")
-	p, err := d.PlanControlPlane(ctx, ControlPlaneRequest{Name: cpName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Execute(ctx, p, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := d.DeleteControlPlane(context.Background(), DeleteRequest{ControlPlane: cpName}, nil); err != nil {
-			t.Errorf("delete the control plane: %v", err)
-		}
-	})
+	deployControlPlane(ctx, t, d, cpName)
 	src, dst := testenv.Name("src"), testenv.Name("dst")
 	for _, b := range []string{src, dst} {
 		if _, err := c.S3.(*s3.Client).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"transferhub/cloud/objstore"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/stack/cfnyaml"
 )
@@ -92,24 +93,9 @@ func (d *Deployer) Preflight(ctx context.Context, req PreflightRequest) (Preflig
 	return rep, nil
 }
 
-// regionPartition is the partition a Region belongs to.
-func regionPartition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	}
-	return "aws"
-}
-
 func (d *Deployer) checkIdentity(who Identity) Check {
 	c := Check{Name: "identity", Status: CheckOK, Summary: fmt.Sprintf("%s in account %s (%s partition), Region %s", who.ARN, who.Account, who.Partition, d.region)}
-	if p := regionPartition(d.region); p != who.Partition {
+	if p := objstore.Partition(d.region); p != who.Partition {
 		c.Status = CheckProblem
 		c.Summary = fmt.Sprintf("the credentials are for the %s partition but Region %s is in %s: use a profile of that partition", who.Partition, d.region, p)
 	}

@@ -206,14 +206,7 @@ func TestReachability(t *testing.T) {
 	d, _ := preflightDeployer(t, net)
 	ctx := context.Background()
 	n := stack.Network{VPCID: "vpc-1", SubnetIDs: []string{"subnet-a", "subnet-p", "subnet-n"}, PublicIP: true}
-	reach, err := d.Reachability(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]SubnetReach{}
-	for _, r := range reach {
-		got[r.Subnet] = r
-	}
+	got := reachability(ctx, t, d, n)
 	if r := got["subnet-a"]; !r.Internet || r.Route != "igw-1" || len(r.Missing) != 0 {
 		t.Errorf("public subnet %+v", r)
 	}
@@ -235,7 +228,7 @@ func TestReachability(t *testing.T) {
 	}
 	// An internet gateway without public addresses is no way out.
 	n = stack.Network{VPCID: "vpc-1", SubnetIDs: []string{"subnet-a"}}
-	reach, _ = d.Reachability(ctx, n)
+	reach, _ := d.Reachability(ctx, n)
 	if reach[0].Internet || !strings.Contains(reach[0].Route, "no public address") {
 		t.Errorf("igw without public IPs: %+v", reach[0])
 	}
@@ -277,4 +270,18 @@ func TestPolicyCoversTheTemplates(t *testing.T) {
 	if !sort.StringsAreSorted(acts) || len(acts) < 150 {
 		t.Errorf("%d required actions", len(acts))
 	}
+}
+
+// reachability is d.Reachability of n by subnet.
+func reachability(ctx context.Context, t *testing.T, d *Deployer, n stack.Network) map[string]SubnetReach {
+	t.Helper()
+	reach, err := d.Reachability(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]SubnetReach{}
+	for _, r := range reach {
+		got[r.Subnet] = r
+	}
+	return got
 }

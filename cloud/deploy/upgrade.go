@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,7 +87,7 @@ func (d *Deployer) PlanUpgradeTask(ctx context.Context, controlPlane, taskID str
 		return nil, err
 	}
 	var ps []types.Parameter
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		p, ok := doc.Parameters[k]
 		if !ok {
 			continue // a parameter the new template dropped goes
@@ -140,20 +142,12 @@ func (d *Deployer) supersede(ctx context.Context, cp stack.ControlPlaneOutputs, 
 			}
 		}
 	}
-	for _, sum := range sortedKeys(boolKeys(old)) {
+	for _, sum := range slices.Sorted(maps.Keys(old)) {
 		if err := assets.Supersede(ctx, d.c.S3, cp.AssetsBucket, sum); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func boolKeys(m map[string]bool) map[string]string {
-	out := map[string]string{}
-	for k := range m {
-		out[k] = ""
-	}
-	return out
 }
 
 func joinList(items []string) string {

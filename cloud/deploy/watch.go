@@ -129,16 +129,23 @@ func (d *Deployer) follow(ctx context.Context, f follow, fn func(Progress)) (Out
 			fn(p)
 		}
 	}
-	pl := d.newPoller()
-	for {
+	// readEvents applies the stack's events since the last read.
+	readEvents := func() error {
 		events, err := d.newEvents(ctx, f.stackID, t.marker)
 		if err != nil {
-			return t.outcome(), err
+			return err
 		}
 		for _, e := range events {
 			if p, ok := t.apply(e); ok {
 				emit(p)
 			}
+		}
+		return nil
+	}
+	pl := d.newPoller()
+	for {
+		if err := readEvents(); err != nil {
+			return t.outcome(), err
 		}
 		st, outs, err := d.stackStatus(ctx, f.stackID)
 		if err != nil {
@@ -147,14 +154,8 @@ func (d *Deployer) follow(ctx context.Context, f follow, fn func(Progress)) (Out
 		t.status = st
 		if !strings.HasSuffix(st, "_IN_PROGRESS") {
 			// Events written between the two calls.
-			events, err := d.newEvents(ctx, f.stackID, t.marker)
-			if err != nil {
+			if err := readEvents(); err != nil {
 				return t.outcome(), err
-			}
-			for _, e := range events {
-				if p, ok := t.apply(e); ok {
-					emit(p)
-				}
 			}
 			o := t.outcome()
 			o.Outputs = outs

@@ -37,11 +37,7 @@ func TestCopyVerifiedBySkopeo(t *testing.T) {
 		Destination: Destination{Registry: r.open, Prefix: "mirror"},
 		Copy:        CopyOptions{Referrers: true},
 	}
-	sum, err := e.Run(ctx, spec, RunOptions{Recorder: rec, TaskID: "t", RunID: "r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 2, 2, 0, 0)
+	sum := mustRun(ctx, t, e, spec, RunOptions{Recorder: rec, TaskID: "t", RunID: "r1"}, 2, 2, 0, 0)
 	if sum.Bytes <= 550<<10 {
 		t.Errorf("bytes sent = %d, want more than the layers (%d)", sum.Bytes, 550<<10)
 	}

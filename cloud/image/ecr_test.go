@@ -103,11 +103,7 @@ func TestECRDestination(t *testing.T) {
 		t.Errorf("encryption %+v", repo.EncryptionConfiguration)
 	}
 	// a re-run finds the repository and the image in place
-	sum, err = e.Run(ctx, Spec{Sources: []Source{{Registry: r.open, Repository: ns + "/svc", Tag: "1.0"}}, Destination: Destination{Prefix: "mirror"}}, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 1, 0, 1, 0)
+	mustRun(ctx, t, e, Spec{Sources: []Source{{Registry: r.open, Repository: ns + "/svc", Tag: "1.0"}}, Destination: Destination{Prefix: "mirror"}}, RunOptions{}, 1, 0, 1, 0)
 }
 
 // TestECRSourceAllRepositories: every repository of the source ECR (filtered by

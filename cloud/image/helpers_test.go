@@ -56,7 +56,14 @@ func (r regs) access(insecure ...string) Access {
 
 func (r regs) rc(t *testing.T, insecure ...string) *regclient.RegClient {
 	t.Helper()
-	c, err := NewClient(r.access(insecure...), nil)
+	_, rc := newClient(t, r.access(insecure...))
+	return rc
+}
+
+// newClient is a Client with access a and its regclient.
+func newClient(t *testing.T, a Access) (*Client, *regclient.RegClient) {
+	t.Helper()
+	c, err := NewClient(a, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +71,7 @@ func (r regs) rc(t *testing.T, insecure ...string) *regclient.RegClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rc
+	return c, rc
 }
 
 func newEngine(t *testing.T, cfg Config) *Engine {
@@ -234,3 +241,14 @@ func mustSummary(t *testing.T, got Summary, found, copied, skipped, failed int) 
 }
 
 var _ = fmt.Sprintf
+
+// mustRun runs spec with e and requires the summary's counts.
+func mustRun(ctx context.Context, t *testing.T, e *Engine, spec Spec, opt RunOptions, found, copied, skipped, failed int) Summary {
+	t.Helper()
+	sum, err := e.Run(ctx, spec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSummary(t, sum, found, copied, skipped, failed)
+	return sum
+}

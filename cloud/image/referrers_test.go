@@ -54,11 +54,7 @@ func TestReferrersOnlyWhereTagged(t *testing.T) {
 		Destination: Destination{Registry: r.auth, Prefix: "refs"},
 		Copy:        CopyOptions{Referrers: true},
 	}
-	sum, err := e.Run(ctx, spec, RunOptions{Concurrency: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 4, 4, 0, 0)
+	mustRun(ctx, t, e, spec, RunOptions{Concurrency: 4}, 4, 4, 0, 0)
 	dst := r.auth + "/refs/" + ns
 
 	// what had referrers arrived with them
@@ -111,11 +107,7 @@ func TestReferrersOnlyWhereTagged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err = e.Run(ctx, spec, RunOptions{Concurrency: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 4, 1, 3, 0)
+	mustRun(ctx, t, e, spec, RunOptions{Concurrency: 4}, 4, 1, 3, 0)
 	refRaw, _ = r.rawManifest(t, dst+"/x:"+strings.Replace(plain2.Digest, ":", "-", 1))
 	if m := parseManifest(t, refRaw).Manifests; len(m) != 1 || m[0].Digest != sig.Digest {
 		t.Errorf("signature of the changed image: fallback index %s", refRaw)
@@ -164,14 +156,7 @@ func TestReferrersProbe(t *testing.T) {
 		f := &fakeReferrers{apiStatus: tc.status}
 		srv := httptest.NewServer(f)
 		host := strings.TrimPrefix(srv.URL, "http://")
-		c, err := NewClient(Access{InsecureHTTP: []string{host}, NoDockerConfig: true, Attempts: 1}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc, err := c.RegClient(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, rc := newClient(t, Access{InsecureHTTP: []string{host}, NoDockerConfig: true, Attempts: 1})
 		r, _ := ref.New(host + "/a/b@sha256:" + strings.Repeat("ab", 32))
 		if got := c.referrersAPI(context.Background(), rc, r); got != tc.want {
 			t.Errorf("status %d: support %v, want %v (requests %v)", tc.status, got, tc.want, f.paths)
@@ -227,11 +212,7 @@ func TestReferrersRecheck(t *testing.T) {
 		Destination: Destination{Registry: dstP.Host, Prefix: "recheck"},
 		Copy:        CopyOptions{Referrers: true},
 	}
-	sum, err := e.Run(ctx, spec, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 3, 3, 0, 0)
+	mustRun(ctx, t, e, spec, RunOptions{}, 3, 3, 0, 0)
 
 	// signed after they were mirrored
 	sig, err := imagetest.PushReferrer(ctx, rc, r.open+"/"+ns+"/a", single.Digest, "application/vnd.dev.cosign.artifact.sig.v1+json", []byte(`{"sig":"late"}`))
@@ -271,11 +252,7 @@ func TestReferrersRecheck(t *testing.T) {
 		t.Helper()
 		srcP.Reset()
 		dstP.Reset()
-		sum, err := e.Run(ctx, spec, RunOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustSummary(t, sum, 3, 0, 3, 0)
+		sum := mustRun(ctx, t, e, spec, RunOptions{}, 3, 0, 3, 0)
 		return sum
 	}
 

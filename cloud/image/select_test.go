@@ -36,11 +36,7 @@ func TestRerunHeadOnly(t *testing.T) {
 		Destination: Destination{Registry: dstP.Host, Prefix: "rerun"},
 		Copy:        CopyOptions{Referrers: true},
 	}
-	sum, err := e.Run(ctx, spec, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 2, 2, 0, 0)
+	sum := mustRun(ctx, t, e, spec, RunOptions{}, 2, 2, 0, 0)
 	if n := len(imagetest.BlobUploads(dstP.Requests())); n != 6 { // a: config+layer; b: 2 configs + 2 layers
 		t.Errorf("first run uploaded %d blobs, want 6", n)
 	}
@@ -57,11 +53,7 @@ func TestRerunHeadOnly(t *testing.T) {
 	srcP.Reset()
 	dstP.Reset()
 
-	sum, err = e.Run(ctx, spec, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 2, 0, 2, 0)
+	sum = mustRun(ctx, t, e, spec, RunOptions{}, 2, 0, 2, 0)
 	if sum.Bytes != 0 {
 		t.Errorf("re-run sent %d bytes", sum.Bytes)
 	}
@@ -150,11 +142,7 @@ func TestPlatformSubset(t *testing.T) {
 		Copy:        CopyOptions{Platforms: []string{"linux/arm64"}},
 	}
 	rec := &memRecorder{}
-	sum, err := e.Run(ctx, spec, RunOptions{Recorder: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 1, 1, 0, 0)
+	mustRun(ctx, t, e, spec, RunOptions{Recorder: rec}, 1, 1, 0, 0)
 	raw, dig := r.rawManifest(t, r.auth+"/"+ns+"/m:v1")
 	if dig == src.Digest {
 		t.Fatal("subset index kept the source digest")
@@ -171,16 +159,12 @@ func TestPlatformSubset(t *testing.T) {
 	if got := rec.recs[r.open+"/"+ns+"/m:v1"].Platforms; !slices.Equal(got, []string{"linux/arm64"}) {
 		t.Errorf("recorded platforms %v", got)
 	}
-	sum, err = e.Run(ctx, spec, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSummary(t, sum, 1, 0, 1, 0)
+	mustRun(ctx, t, e, spec, RunOptions{}, 1, 0, 1, 0)
 
 	// a platform the index lacks is a clear failure
 	spec.Copy.Platforms = []string{"windows/amd64"}
 	spec.Destination.Prefix = "other"
-	sum, _ = e.Run(ctx, spec, RunOptions{Recorder: rec})
+	sum, _ := e.Run(ctx, spec, RunOptions{Recorder: rec})
 	mustSummary(t, sum, 1, 0, 0, 1)
 	if msg := rec.recs[r.open+"/"+ns+"/m:v1"].Error; !contains(msg, "none of the platforms windows/amd64 is in the index") {
 		t.Errorf("error = %q", msg)

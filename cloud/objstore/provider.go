@@ -2,9 +2,10 @@ package objstore
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -43,12 +44,7 @@ var providers = map[string]Provider{
 
 // Providers lists the preset names.
 func Providers() []string {
-	names := make([]string, 0, len(providers))
-	for n := range providers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(providers))
 }
 
 // LookupProvider returns the preset called name ("" = aws, or other when an endpoint is
@@ -73,15 +69,18 @@ func (p Provider) Endpoint(region string) string {
 	return strings.ReplaceAll(p.EndpointTemplate, "{region}", region)
 }
 
-// Partition returns the AWS partition of a region: aws, aws-cn or aws-us-gov.
+// Partition returns the AWS partition of a region: aws, aws-cn, aws-us-gov, aws-iso or
+// aws-iso-b.
 func Partition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
 	case strings.HasPrefix(region, "us-gov-"):
 		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso"):
+	case strings.HasPrefix(region, "us-iso-"):
 		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
 	}
 	return "aws"
 }

@@ -2,8 +2,9 @@ package objstore
 
 import (
 	"context"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,11 +37,7 @@ func (s *S3) Tags(ctx context.Context, key string) (string, error) {
 // EncodeTags renders a tag set as x-amz-tagging takes it: k1=v1&k2=v2 in key order,
 // percent-encoded (a space is %20, never "+").
 func EncodeTags(tags map[string]string) string {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(tags))
 	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {

@@ -1,7 +1,6 @@
 package s3sync_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,20 +21,8 @@ import (
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/testenv"
 )
-
-// syncedLog is a log sink tests read after a run.
-type syncedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *syncedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-func (l *syncedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
 
 // seedMany writes n small objects under prefix, 16 at a time.
 func seedMany(t *testing.T, g *s3test.Gateway, bucket, prefix string, n int) {
@@ -87,7 +74,7 @@ func TestSyncStopsWhenTheDestinationDeniesWrites(t *testing.T) {
 		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
 		return true
 	}
-	var logs syncedLog
+	var logs testenv.LogBuffer
 	opt := s3sync.Options{Concurrency: 16, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	err := syncErr(t, a.Open(t, sb, "", ""), b.Open(t, db, "", p.URL), opt)
 	var stop *s3sync.StopError
@@ -188,7 +175,7 @@ func TestSyncStopsWhenTheDestinationIsFull(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
 	local, err := objstore.OpenLocal(dir)
 	require.NoError(t, err)
-	var logs syncedLog
+	var logs testenv.LogBuffer
 	err = syncErr(t, a.Open(t, sb, "", ""), local, s3sync.Options{Concurrency: 4, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	var stop *s3sync.StopError
 	require.ErrorAs(t, err, &stop, "%v", err)

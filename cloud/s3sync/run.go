@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"transferhub/cloud/internal/wait"
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/queue"
 	"transferhub/cloud/state"
@@ -141,18 +142,11 @@ func reportProgress(ctx context.Context, opt Options, snap func() Progress) (sto
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				p := snap()
-				p.Elapsed = time.Since(start)
-				opt.Progress(p)
-			}
-		}
+		wait.Every(ctx, 500*time.Millisecond, func(context.Context) {
+			p := snap()
+			p.Elapsed = time.Since(start)
+			opt.Progress(p)
+		})
 	}()
 	return func() { cancel(); <-done }
 }

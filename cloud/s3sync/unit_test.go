@@ -350,6 +350,8 @@ func TestProviders(t *testing.T) {
 	require.ErrorContains(t, err, "unknown provider")
 	require.Equal(t, "aws-cn", objstore.Partition("cn-northwest-1"))
 	require.Equal(t, "aws-us-gov", objstore.Partition("us-gov-west-1"))
+	require.Equal(t, "aws-iso", objstore.Partition("us-iso-east-1"))
+	require.Equal(t, "aws-iso-b", objstore.Partition("us-isob-east-1"))
 	for _, bad := range []string{"Bad_Bucket", "ab", "a..b", "192.168.1.1", "-abc"} {
 		require.Error(t, objstore.ValidateBucket(bad), bad)
 	}

@@ -43,6 +43,29 @@ func problems(t *testing.T, task Task, run Run) map[string]string {
 	return out
 }
 
+// editCase is one change to a valid task's S3 or Image part and the problem it must
+// raise: want in the message of field.
+type editCase[T any] struct {
+	name  string
+	edit  func(*T)
+	field string
+	want  string
+}
+
+// checkEdits applies each case to a fresh valid() task's part and checks its problem.
+func checkEdits[T any](t *testing.T, valid func() Task, part func(Task) *T, cases []editCase[T]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			task := valid()
+			tc.edit(part(task))
+			got := problems(t, task, LocalRun)
+			require.Contains(t, got, tc.field, "all: %v", got)
+			assert.Contains(t, got[tc.field], tc.want)
+		})
+	}
+}
+
 func TestValidSpecsPass(t *testing.T) {
 	assert.Empty(t, problems(t, validS3(), LocalRun))
 	assert.Empty(t, problems(t, validS3(), CloudRun))
@@ -54,12 +77,7 @@ func TestValidSpecsPass(t *testing.T) {
 // Each input a user can get wrong has its field and a message that says what to fix;
 // the cases marked "issue 12" were accepted silently before.
 func TestValidateS3(t *testing.T) {
-	cases := []struct {
-		name  string
-		edit  func(s *S3)
-		field string
-		want  string
-	}{
+	cases := []editCase[S3]{
 		// issue 12 item 10
 		{"sse value", func(s *S3) { s.SSE = "AES" }, "s3.sse", "AES256 or aws:kms"},
 		{"acl value", func(s *S3) { s.ACL = "everyone" }, "s3.acl", "not a canned ACL"},
@@ -138,15 +156,7 @@ func TestValidateS3(t *testing.T) {
 		{"bucket name", func(s *S3) { s.Source.Bucket = "My_Bucket" }, "s3.source.bucket", "lowercase"},
 		{"no destination", func(s *S3) { s.Destination = Side{} }, "s3.destination.kind", "bucket or a folder"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			task := validS3()
-			tc.edit(task.S3)
-			got := problems(t, task, LocalRun)
-			require.Contains(t, got, tc.field, "all: %v", got)
-			assert.Contains(t, got[tc.field], tc.want)
-		})
-	}
+	checkEdits(t, validS3, func(task Task) *S3 { return task.S3 }, cases)
 }
 
 func TestCloudRunNeedsBuckets(t *testing.T) {
@@ -170,12 +180,7 @@ func TestNotMistakes(t *testing.T) {
 }
 
 func TestValidateImage(t *testing.T) {
-	cases := []struct {
-		name  string
-		edit  func(im *Image)
-		field string
-		want  string
-	}{
+	cases := []editCase[Image]{
 		{"zero... negative concurrency", func(im *Image) { im.Concurrency = -1 }, "image.concurrency", "out of range"},
 		{"negative attempts", func(im *Image) { im.Attempts = -1 }, "image.attempts", "at least 1"},
 		{"negative rate", func(im *Image) { im.ReqPerSec = -0.5 }, "image.reqPerSec", "negative rate"},
@@ -200,15 +205,7 @@ func TestValidateImage(t *testing.T) {
 		{"platform twice", func(im *Image) { im.Platforms = []string{"linux/arm64", "linux/arm64"} }, "image.platforms", "listed twice"},
 		{"latest", func(im *Image) { im.Latest = -1 }, "image.latest", "out of range"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			task := validImage()
-			tc.edit(task.Image)
-			got := problems(t, task, LocalRun)
-			require.Contains(t, got, tc.field, "all: %v", got)
-			assert.Contains(t, got[tc.field], tc.want)
-		})
-	}
+	checkEdits(t, validImage, func(task Task) *Image { return task.Image }, cases)
 }
 
 func TestValidateSchedule(t *testing.T) {

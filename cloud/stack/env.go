@@ -2,7 +2,9 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -80,11 +82,7 @@ func settings(l *invalid.List, env map[string]string, mapping []setting, special
 	for _, s := range mapping {
 		out[s.param] = ""
 	}
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(env))
 	for _, k := range names {
 		v := env[k]
 		field := "env." + k
@@ -248,8 +246,10 @@ type FargateSize struct {
 	MemoryMiB int
 }
 
-// fargate are Fargate's valid memory sizes per CPU (MiB).
-func fargateValid(cpu, mem int) bool {
+// Valid says whether Fargate has this size: the memory (MiB) it accepts for each CPU
+// setting. (The compute harness checks task definitions with it too.)
+func (f FargateSize) Valid() bool {
+	cpu, mem := f.CPU, f.MemoryMiB
 	switch cpu {
 	case 256:
 		return mem == 512 || mem == 1024 || mem == 2048
@@ -273,7 +273,7 @@ func (f FargateSize) params(l *invalid.List, field string, def FargateSize, allo
 	if f.CPU == 0 && f.MemoryMiB == 0 {
 		f = def
 	}
-	if !oneOf(f.CPU, allowed) || !fargateValid(f.CPU, f.MemoryMiB) {
+	if !oneOf(f.CPU, allowed) || !f.Valid() {
 		l.Add(field, fmt.Sprintf("%d CPU units with %d MiB is not a Fargate size (CPU one of %v, memory valid for it)", f.CPU, f.MemoryMiB, allowed))
 	}
 	return fmt.Sprint(f.CPU), fmt.Sprint(f.MemoryMiB)

@@ -18,8 +18,9 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,11 +97,7 @@ const SupersededTag = "thub:superseded"
 
 // parameters renders name → value as CloudFormation parameters, sorted by name.
 func parameters(m map[string]string) []types.Parameter {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	out := make([]types.Parameter, 0, len(names))
 	for _, n := range names {
 		out = append(out, types.Parameter{ParameterKey: aws.String(n), ParameterValue: aws.String(m[n])})

@@ -1,7 +1,6 @@
 package taskrun
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/testenv"
 )
 
 // The life cycle runs over a real SQLite store in a temporary directory; faultStore
@@ -88,24 +88,6 @@ func (f *faultStore) ReleaseLease(ctx context.Context, taskID, name, owner strin
 		return err
 	}
 	return f.Store.ReleaseLease(ctx, taskID, name, owner)
-}
-
-// logBuffer collects log lines safely from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func newTask(t *testing.T, st state.Store) state.Task {
@@ -409,7 +391,7 @@ func TestLeaseLostStopsRun(t *testing.T) {
 	ctx := context.Background()
 	st := testStore(t)
 	tmpl := state.Task{ID: "t", Type: state.TaskS3, Name: "n"}
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	runCtx, run, err := Start(ctx, st, tmpl, Options{Lease: LeaseOptions{TTL: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))}})
 	require.NoError(t, err)
 	defer run.Close()
@@ -484,7 +466,7 @@ func TestTakeOverDeadLocalHolder(t *testing.T) {
 	gone := Owner{Host: host, PID: dead.Process.Pid, Since: time.Now().Add(-time.Second)}
 	require.NoError(t, st.Lease(ctx, "t", RunLease, gone.String(), time.Hour))
 
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	_, l, err := Hold(ctx, st, "t", LeaseOptions{Local: true, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err, "taken over without waiting an hour")
 	defer l.Release()
@@ -520,7 +502,7 @@ func TestWaitForHolderElsewhere(t *testing.T) {
 	newTask(t, st)
 	other := Owner{Host: "elsewhere", PID: 1, Since: time.Now()}
 	require.NoError(t, st.Lease(ctx, "t", RunLease, other.String(), 300*time.Millisecond))
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	_, l, err := Hold(ctx, st, "t", LeaseOptions{Local: true, Wait: time.Minute, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	defer l.Release()

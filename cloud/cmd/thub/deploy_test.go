@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -42,28 +39,10 @@ func newDeployEnv(t *testing.T) deployEnv {
 	t.Helper()
 	te := testenv.Load(t)
 	cfg := te.AWSConfig(t)
-	te.Require(t, testenv.RegAuth)
-	p, err := imagetest.NewProxy("https://"+te.Get("TH_REG_AUTH"), te.Get("TH_REG_AUTH_CA"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	tok, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	p.RequireAuth = string(raw)
-	p.ForwardAuth = te.Get("TH_REG_AUTH_USER") + ":" + te.Get("TH_REG_AUTH_PASS")
+	p := imagetest.NewECRProxy(t, te, cfg)
 	agents := t.TempDir()
 	for i, arch := range []string{"arm64", "amd64"} {
-		b := make([]byte, 100_000)
-		r := rand.New(rand.NewPCG(uint64(i+40), 1))
-		for j := range b {
-			b[j] = byte(r.Uint32())
-		}
-		copy(b, "\x7fELF")
-		if err := os.WriteFile(filepath.Join(agents, "thub-linux-"+arch), b, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(agents, "thub-linux-"+arch), imagetest.FakeAgent(uint64(i+40), 100_000), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -77,7 +77,13 @@ func (f *planFlags) finish(cmd *cobra.Command, res deployResult, o deploy.Outcom
 		printOutcome(f.human(cmd), o)
 		res.Outcome = &o
 	}
-	if f.jsonOut {
+	return jsonThenExit(cmd, f.jsonOut, res, err)
+}
+
+// jsonThenExit prints res as JSON when asked to and turns a failed operation (err a
+// *deploy.FailedError) into exit status 1.
+func jsonThenExit(cmd *cobra.Command, asJSON bool, res any, err error) error {
+	if asJSON {
 		if jerr := printJSON(cmd.OutOrStdout(), res); jerr != nil {
 			return jerr
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -111,16 +110,7 @@ KMS key. --dry-run says what would go and what would stay.`,
 			if res.Outcome.Stack != "" {
 				printOutcome(w, res.Outcome)
 			}
-			if f.jsonOut && res.Stack != "" {
-				if jerr := printJSON(cmd.OutOrStdout(), res); jerr != nil {
-					return jerr
-				}
-			}
-			var fe *deploy.FailedError
-			if errors.As(err, &fe) {
-				return exitError{1}
-			}
-			return err
+			return jsonThenExit(cmd, f.jsonOut && res.Stack != "", res, err)
 		},
 	}
 	f.add(c.Flags())

@@ -75,8 +75,14 @@ type runResult struct {
 
 func thub(t *testing.T, env []string, args ...string) runResult {
 	t.Helper()
+	return execThub(t, append([]string{"HOME=" + t.TempDir()}, env...), args...)
+}
+
+// execThub runs thub to completion with env added to this process's environment.
+func execThub(t testing.TB, env []string, args ...string) runResult {
+	t.Helper()
 	cmd := exec.Command(thubBin, args...)
-	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir()), env...)
+	cmd.Env = append(os.Environ(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

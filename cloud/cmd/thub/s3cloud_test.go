@@ -154,23 +154,13 @@ func (f *fleet) startWorker(extraEnv ...string) int { return f.start(extraEnv, "
 // run runs thub to completion.
 func (f *fleet) run(extraEnv []string, args ...string) runResult {
 	f.t.Helper()
-	cmd := exec.Command(thubBin, args...)
-	cmd.Env = append(append(append(os.Environ(), "HOME="+f.logDir), f.env...), extraEnv...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		f.t.Fatal(err)
-	}
+	res := execThub(f.t, append(append([]string{"HOME=" + f.logDir}, f.env...), extraEnv...), args...)
 	f.mu.Lock()
 	f.procN++
 	name := filepath.Join(f.logDir, fmt.Sprintf("%02d-%s.log", f.procN, strings.Join(args[:min(2, len(args))], "-")))
 	f.mu.Unlock()
-	_ = os.WriteFile(name, e.Bytes(), 0o644)
-	return runResult{code, o.String(), e.String()}
+	_ = os.WriteFile(name, []byte(res.stderr), 0o644)
+	return res
 }
 
 // kill signals process n and waits for it to exit.

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,23 +37,12 @@ import (
 	"transferhub/cloud/testenv"
 )
 
-// fakeAgent is an ELF-looking executable of n pseudo-random bytes.
-func fakeAgent(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(seed, 7))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	copy(b, "\x7fELF")
-	return b
-}
-
 func agentsFS(arm, amd []byte) fstest.MapFS {
 	return fstest.MapFS{"thub-linux-arm64": {Data: arm, Mode: 0o755}, "thub-linux-amd64": {Data: amd, Mode: 0o755}}
 }
 
 func TestLambdaZipIsReproducible(t *testing.T) {
-	agent := fakeAgent(1, 100_000)
+	agent := imagetest.FakeAgent(1, 100_000)
 	a, err := LambdaZip(agent)
 	if err != nil {
 		t.Fatal(err)
@@ -75,13 +63,13 @@ func TestLambdaZipIsReproducible(t *testing.T) {
 	if !bytes.Equal(got, agent) {
 		t.Error("bootstrap is not the agent")
 	}
-	if c, _ := LambdaZip(fakeAgent(2, 100_000)); bytes.Equal(a, c) {
+	if c, _ := LambdaZip(imagetest.FakeAgent(2, 100_000)); bytes.Equal(a, c) {
 		t.Error("another agent gives the same zip")
 	}
 }
 
 func TestImageIsReproducible(t *testing.T) {
-	agents := map[string][]byte{"arm64": fakeAgent(1, 50_000), "amd64": fakeAgent(2, 50_000)}
+	agents := map[string][]byte{"arm64": imagetest.FakeAgent(1, 50_000), "amd64": imagetest.FakeAgent(2, 50_000)}
 	a, err := BuildImage(agents)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +81,7 @@ func TestImageIsReproducible(t *testing.T) {
 	if !strings.HasPrefix(a.Tag, "thub-") || len(a.Tag) != 5+64 {
 		t.Errorf("tag %q", a.Tag)
 	}
-	c, _ := BuildImage(map[string][]byte{"arm64": fakeAgent(3, 50_000), "amd64": agents["amd64"]})
+	c, _ := BuildImage(map[string][]byte{"arm64": imagetest.FakeAgent(3, 50_000), "amd64": agents["amd64"]})
 	if c.Index.Desc.Digest == a.Index.Desc.Digest {
 		t.Error("another agent gives the same image")
 	}
@@ -111,7 +99,7 @@ func TestImageIsReproducible(t *testing.T) {
 
 func TestSourcesRefuseWhatIsNotTheAgent(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "thub-linux-arm64"), fakeAgent(1, 1000), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "thub-linux-arm64"), imagetest.FakeAgent(1, 1000), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "thub-linux-amd64"), []byte("#!/bin/sh\n"), 0o755); err != nil {
@@ -126,7 +114,7 @@ func TestSourcesRefuseWhatIsNotTheAgent(t *testing.T) {
 	if _, err := readAgent(Dir(t.TempDir()), "arm64"); err == nil || !strings.Contains(err.Error(), "make build-thub") {
 		t.Errorf("no agent: %v", err)
 	}
-	if b, err := readAgent(FS(agentsFS(fakeAgent(5, 10), fakeAgent(6, 10))), "amd64"); err != nil || len(b) != 10 {
+	if b, err := readAgent(FS(agentsFS(imagetest.FakeAgent(5, 10), imagetest.FakeAgent(6, 10))), "amd64"); err != nil || len(b) != 10 {
 		t.Errorf("amd64 from an FS: %v", err)
 	}
 }
@@ -156,23 +144,8 @@ func ecrStandIn(t *testing.T, env *testenv.Env, cfg aws.Config) (ecr.Config, *im
 	if _, err := awsecr.NewFromConfig(cfg).CreateRepository(ctx, &awsecr.CreateRepositoryInput{RepositoryName: aws.String(repo)}); err != nil {
 		t.Fatal(err)
 	}
-	ec := ecr.Config{Region: cfg.Region, Endpoint: env.Get("TH_AWS_ENDPOINT"), AWS: &cfg}
-	api, err := ecr.New(ctx, ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := api.Token(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	p.RequireAuth = tok.User + ":" + tok.Password
-	p.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
-	ec.RegistryHost = p.Host
+	p := imagetest.NewECRProxy(t, env, cfg)
+	ec := ecr.Config{Region: cfg.Region, Endpoint: env.Get("TH_AWS_ENDPOINT"), AWS: &cfg, RegistryHost: p.Host}
 	return ec, p, repo
 }
 
@@ -192,7 +165,7 @@ func TestUploadIsIdempotent(t *testing.T) {
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	arm, amd := fakeAgent(11, 3<<20), fakeAgent(12, 3<<20)
+	arm, amd := imagetest.FakeAgent(11, 3<<20), imagetest.FakeAgent(12, 3<<20)
 	var mu sync.Mutex
 	var events []Event
 	counting := &countingS3{S3API: client}
@@ -439,7 +412,7 @@ func TestAssetsDeployATask(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := strings.SplitN(cp.AgentRepositoryURI, "/", 2)[1]
-	arm, amd := fakeAgent(21, 1<<20), fakeAgent(22, 1<<20)
+	arm, amd := imagetest.FakeAgent(21, 1<<20), imagetest.FakeAgent(22, 1<<20)
 	u := &Uploader{S3: client, Bucket: cp.AssetsBucket, Region: cfg.Region, Registry: rc, Repository: host + "/" + repo}
 	res, err := u.Upload(ctx, FS(agentsFS(arm, amd)))
 	if err != nil {

@@ -2,7 +2,9 @@ package cfnfake
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -220,10 +222,10 @@ func (s *Server) describeChangeSet(f url.Values) (any, *APIError) {
 	case cs.executed:
 		out.ExecutionStatus = "EXECUTE_COMPLETE"
 	}
-	for _, k := range sortedKeys(cs.params) {
+	for _, k := range slices.Sorted(maps.Keys(cs.params)) {
 		out.Parameters = append(out.Parameters, paramXML{Key: k, Value: cs.params[k]})
 	}
-	for _, k := range sortedKeys(cs.tags) {
+	for _, k := range slices.Sorted(maps.Keys(cs.tags)) {
 		out.Tags = append(out.Tags, tagXML{Key: k, Value: cs.tags[k]})
 	}
 	if out.Status == "CREATE_COMPLETE" {
@@ -341,7 +343,7 @@ func (s *Server) describeStacks(f url.Values) (any, *APIError) {
 		}
 		ks = append(ks, k)
 	} else {
-		for _, name := range sortedStackNames(s.stacks) {
+		for _, name := range slices.Sorted(maps.Keys(s.stacks)) {
 			ks = append(ks, s.stacks[name])
 		}
 	}
@@ -399,7 +401,7 @@ func (s *Server) describeAccountLimits() (any, *APIError) {
 		Value int32  `xml:"Value"`
 	}
 	var out []limit
-	for _, k := range sortedKeys32(s.limits) {
+	for _, k := range slices.Sorted(maps.Keys(s.limits)) {
 		out = append(out, limit{k, s.limits[k]})
 	}
 	return result("DescribeAccountLimitsResult", struct {

@@ -1,7 +1,9 @@
 package cfnfake
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,14 +39,14 @@ type stackXML struct {
 
 func (k *stack) xml() stackXML {
 	x := stackXML{StackName: k.name, StackID: k.id, StackStatus: k.status, StackStatusReason: k.reason, CreationTime: k.created.Format(time.RFC3339)}
-	for _, n := range sortedKeys(k.params) {
+	for _, n := range slices.Sorted(maps.Keys(k.params)) {
 		x.Parameters = append(x.Parameters, paramXML{n, k.params[n]})
 	}
-	for _, n := range sortedKeys(k.tags) {
+	for _, n := range slices.Sorted(maps.Keys(k.tags)) {
 		x.Tags = append(x.Tags, tagXML{n, k.tags[n]})
 	}
 	if strings.HasSuffix(k.status, "_COMPLETE") && !strings.Contains(k.status, "ROLLBACK") {
-		for _, n := range sortedKeys(k.outputs) {
+		for _, n := range slices.Sorted(maps.Keys(k.outputs)) {
 			x.Outputs = append(x.Outputs, outputXML{n, k.outputs[n]})
 		}
 	}
@@ -199,30 +201,12 @@ func (s *Server) accountSummary() (any, *APIError) {
 		Value int32  `xml:"value"`
 	}
 	var out []entry
-	for _, k := range sortedKeys32(s.summary) {
+	for _, k := range slices.Sorted(maps.Keys(s.summary)) {
 		out = append(out, entry{k, s.summary[k]})
 	}
 	return result("GetAccountSummaryResult", struct {
 		Entries []entry `xml:"SummaryMap>entry"`
 	}{out}), nil
-}
-
-func sortedKeys32(m map[string]int32) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedStackNames(m map[string]*stack) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/config"
+	"github.com/regclient/regclient/types/descriptor"
 	"github.com/regclient/regclient/types/manifest"
 	"github.com/regclient/regclient/types/platform"
 	"github.com/regclient/regclient/types/ref"
@@ -159,32 +160,8 @@ func (h *Harness) agentFromImage(ctx context.Context, image string, execCreds aw
 		return nil, fmt.Errorf("pull %s: %w", image, err)
 	}
 	root := filepath.Join(h.cfg.Dir, "agents", "image-"+strings.TrimPrefix(m.GetDescriptor().Digest.Encoded(), "sha256:")[:16])
-	for _, l := range layers {
-		br, err := rc.BlobGet(ctx, r, l)
-		if err != nil {
-			return nil, fmt.Errorf("pull %s: layer %s: %w", image, l.Digest, err)
-		}
-		gz, err := io.ReadAll(br)
-		br.Close()
-		if err != nil {
-			return nil, fmt.Errorf("pull %s: layer %s: %w", image, l.Digest, err)
-		}
-		files, modes, err := assets.ImageLayerFiles(gz)
-		if err != nil {
-			return nil, fmt.Errorf("pull %s: layer %s: %w", image, l.Digest, err)
-		}
-		for name, data := range files {
-			if strings.HasSuffix(name, "/") {
-				continue
-			}
-			p := filepath.Join(root, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(p, data, os.FileMode(modes[name]&0o777)); err != nil {
-				return nil, err
-			}
-		}
+	if err := unpackLayers(ctx, rc, r, image, layers, root); err != nil {
+		return nil, err
 	}
 	a := &imageAgent{root: root}
 	for _, e := range ic.Config.Entrypoint {
@@ -206,6 +183,39 @@ func (h *Harness) agentFromImage(ctx context.Context, image string, execCreds aw
 	h.images[image] = a
 	h.mu.Unlock()
 	return a, nil
+}
+
+// unpackLayers writes the layers' files under root, in order (a later layer's file
+// replaces an earlier one's).
+func unpackLayers(ctx context.Context, rc *regclient.RegClient, r ref.Ref, image string, layers []descriptor.Descriptor, root string) error {
+	for _, l := range layers {
+		br, err := rc.BlobGet(ctx, r, l)
+		if err != nil {
+			return fmt.Errorf("pull %s: layer %s: %w", image, l.Digest, err)
+		}
+		gz, err := io.ReadAll(br)
+		br.Close()
+		if err != nil {
+			return fmt.Errorf("pull %s: layer %s: %w", image, l.Digest, err)
+		}
+		files, modes, err := assets.ImageLayerFiles(gz)
+		if err != nil {
+			return fmt.Errorf("pull %s: layer %s: %w", image, l.Digest, err)
+		}
+		for name, data := range files {
+			if strings.HasSuffix(name, "/") {
+				continue
+			}
+			p := filepath.Join(root, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, data, os.FileMode(modes[name]&0o777)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // under maps an absolute path in the image to the unpacked layer.

@@ -88,7 +88,7 @@ func TestHarnessCommandAndSmokeRehearsal(t *testing.T) {
 	require.Contains(t, string(body), "is not played")
 
 	var log bytes.Buffer
-	rep, err := smoke.Run(ctx, smoke.Options{AWS: cfg, Agents: agents(t), Name: name, Objects: 12, Timeout: 3 * time.Minute, Out: &log,
+	rep, err := smoke.Run(ctx, smoke.Options{AWS: cfg, Agents: linuxAgents.Dir(t), Name: name, Objects: 12, Timeout: 3 * time.Minute, Out: &log,
 		Emulator: true, RegistryHost: ready.ECRRegistry, RegistryInsecure: true, Poll: 500 * time.Millisecond})
 	t.Logf("smoke test output:\n%s", log.String())
 	require.NoError(t, err)

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"transferhub/cloud/stack"
 )
 
 // Fargate: every task that RunTask records in a played stack's cluster (the app's "run
@@ -170,27 +172,6 @@ func (h *Harness) taskDefinitionOwner(arn string) (*deployed, string) {
 	return nil, ""
 }
 
-// fargateMemory: the memory (MiB) Fargate accepts for each CPU setting.
-func fargateMemory(cpu, mem int) bool {
-	switch cpu {
-	case 256:
-		return mem == 512 || mem == 1024 || mem == 2048
-	case 512:
-		return mem >= 1024 && mem <= 4096 && mem%1024 == 0
-	case 1024:
-		return mem >= 2048 && mem <= 8192 && mem%1024 == 0
-	case 2048:
-		return mem >= 4096 && mem <= 16384 && mem%1024 == 0
-	case 4096:
-		return mem >= 8192 && mem <= 30720 && mem%1024 == 0
-	case 8192:
-		return mem >= 16384 && mem <= 61440 && mem%4096 == 0
-	case 16384:
-		return mem >= 32768 && mem <= 122880 && mem%8192 == 0
-	}
-	return false
-}
-
 func (h *Harness) startContainer(ctx context.Context, d *deployed, logical, tdARN string, task ecstypes.Task) (*Process, string, error) {
 	td, err := h.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN)})
 	if err != nil {
@@ -218,7 +199,7 @@ func (h *Harness) startContainer(ctx context.Context, d *deployed, logical, tdAR
 	}
 	cpu, _ := strconv.Atoi(cpuS)
 	mem, _ := strconv.Atoi(memS)
-	if !fargateMemory(cpu, mem) {
+	if !(stack.FargateSize{CPU: cpu, MemoryMiB: mem}).Valid() {
 		return nil, name, fmt.Errorf("task definition %s: Fargate has no %s CPU units with %s MiB", tdARN, cpuS, memS)
 	}
 	taskRole, err := d.propString(logical, "TaskRoleArn")

@@ -1,7 +1,6 @@
 package harness_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -53,13 +52,9 @@ func TestS3TaskEvents(t *testing.T) {
 	h := c.harness(false, time.Second)
 	require.NoError(t, h.Play(ctx, name))
 
-	bodies := map[string][]byte{}
-	for i := range 20 {
-		key := fmt.Sprintf("in/batch %d/file-%02d.txt", i%3, i)
-		bodies[key] = s3test.RandBytes(500 + 37*i)
-		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String(key), Body: bytes.NewReader(bodies[key])})
-		require.NoError(t, err)
-	}
+	bodies := putObjects(ctx, t, s3c, src, 20, func(i int) (string, int) {
+		return fmt.Sprintf("in/batch %d/file-%02d.txt", i%3, i), 500 + 37*i
+	})
 	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String("elsewhere/not-mine.txt"), Body: strings.NewReader("x")})
 	require.NoError(t, err)
 	want := func() []string {

@@ -29,11 +29,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -194,10 +196,7 @@ func (h *Harness) close() error {
 	h.cancel()
 	h.mu.Lock()
 	procs := append([]*Process(nil), h.procs...)
-	fns := make([]*rieFunction, 0, len(h.lambdas))
-	for _, f := range h.lambdas {
-		fns = append(fns, f)
-	}
+	fns := slices.Collect(maps.Values(h.lambdas))
 	h.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range procs {
@@ -375,12 +374,7 @@ func (h *Harness) watchOnce(ctx context.Context, prefix string) error {
 func (h *Harness) Stacks() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]string, 0, len(h.stacks))
-	for n := range h.stacks {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(h.stacks))
 }
 
 // problem records something that means a stack (or the harness) is wrong: a process

@@ -27,7 +27,6 @@ import (
 	"transferhub/cloud/deploy/harness"
 	"transferhub/cloud/image"
 	"transferhub/cloud/image/imagetest"
-	"transferhub/cloud/internal/s3test"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/testenv"
@@ -131,13 +130,9 @@ func TestRolesUnderIAMEnforcement(t *testing.T) {
 		return name
 	}
 	srcA, dstA, srcB := bucket("th-iam-src"), bucket("th-iam-dst"), bucket("th-iam-other")
-	bodies := map[string][]byte{}
-	for i := range 30 {
-		key := fmt.Sprintf("in/part%d/o-%02d.bin", i%3, i)
-		bodies[key] = s3test.RandBytes(300 + 41*i)
-		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(srcA), Key: aws.String(key), Body: bytes.NewReader(bodies[key])})
-		require.NoError(t, err)
-	}
+	bodies := putObjects(ctx, t, s3c, srcA, 30, func(i int) (string, int) {
+		return fmt.Sprintf("in/part%d/o-%02d.bin", i%3, i), 300 + 41*i
+	})
 	_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(srcB), Key: aws.String("secret-plans.txt"), Body: strings.NewReader("not task A's")})
 	require.NoError(t, err)
 

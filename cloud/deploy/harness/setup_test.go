@@ -3,27 +3,25 @@ package harness_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/harness"
 	"transferhub/cloud/image/imagetest"
+	"transferhub/cloud/internal/s3test"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
@@ -33,40 +31,11 @@ import (
 // The agents the stacks deploy: thub for linux/arm64 and linux/amd64, built once per
 // test run (the harness runs the one of this machine; the other is deployed as AWS
 // would get it).
-var (
-	agentsOnce sync.Once
-	agentsDir  string
-	agentsErr  error
-)
-
-func agents(t *testing.T) string {
-	t.Helper()
-	agentsOnce.Do(func() {
-		agentsDir, agentsErr = os.MkdirTemp("", "thub-harness-agents-")
-		if agentsErr != nil {
-			return
-		}
-		for _, arch := range assets.Arches {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(agentsDir, "thub-linux-"+arch), "./cloud/cmd/thub")
-			cmd.Dir = testenv.RepoRoot()
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				agentsErr = fmt.Errorf("go build thub for linux/%s: %v\n%s", arch, err, out)
-				return
-			}
-		}
-	})
-	if agentsErr != nil {
-		t.Fatal(agentsErr)
-	}
-	return agentsDir
-}
+var linuxAgents = &testenv.Agents{Arches: assets.Arches}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if agentsDir != "" {
-		os.RemoveAll(agentsDir)
-	}
+	linuxAgents.Remove()
 	os.Exit(code)
 }
 
@@ -82,24 +51,7 @@ type cloud struct {
 	proxy   *imagetest.Proxy
 	cpName  string
 	cp      stack.ControlPlaneOutputs
-	appLogs *syncBuffer // the deployer's own log (the app's side)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	appLogs *testenv.LogBuffer // the deployer's own log (the app's side)
 }
 
 // newCloud deploys a control plane in the emulator whose SDK config cfg is.
@@ -107,20 +59,14 @@ func newCloud(t *testing.T, cfg aws.Config) *cloud {
 	t.Helper()
 	env := testenv.Load(t)
 	env.Require(t, testenv.RegAuth)
-	c := &cloud{t: t, env: env, cfg: cfg, c: deploy.NewClients(cfg), cpName: testenv.Name("cp"), appLogs: &syncBuffer{}}
-	p, err := imagetest.NewProxy("https://"+env.Get("TH_REG_AUTH"), env.Get("TH_REG_AUTH_CA"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	p.RequireAuth = "AWS:" + ecrToken(t, cfg)
-	p.ForwardAuth = env.Get("TH_REG_AUTH_USER") + ":" + env.Get("TH_REG_AUTH_PASS")
+	c := &cloud{t: t, env: env, cfg: cfg, c: deploy.NewClients(cfg), cpName: testenv.Name("cp"), appLogs: &testenv.LogBuffer{}}
+	p := imagetest.NewECRProxy(t, env, cfg)
 	c.proxy = p
 	c.d = deploy.New(c.c, cfg.Region)
 	c.d.Poll, c.d.MaxPoll = 100*time.Millisecond, 500*time.Millisecond
 	c.d.Emulator = true
 	c.d.Log = slog.New(slog.NewJSONHandler(c.appLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c.d.Assets = deploy.AssetSource{Agents: assets.Dir(agents(t)), Registry: deploy.ECRRegistry(cfg, p.Host, true)}
+	c.d.Assets = deploy.AssetSource{Agents: assets.Dir(linuxAgents.Dir(t)), Registry: deploy.ECRRegistry(cfg, p.Host, true)}
 	ctx := context.Background()
 	plan, err := c.d.PlanControlPlane(ctx, deploy.ControlPlaneRequest{Name: c.cpName, LogRetentionDays: 1})
 	if err != nil {
@@ -259,17 +205,18 @@ func waitTask(t *testing.T, st state.Store, taskID string, within time.Duration,
 	return last
 }
 
-// ecrToken is the password of the emulator's ECR token.
-func ecrToken(t *testing.T, cfg aws.Config) string {
+// putObjects writes n objects of random bytes to bucket, object i with the key and size
+// that obj(i) names, and returns their bodies by key.
+func putObjects(ctx context.Context, t *testing.T, c *s3.Client, bucket string, n int, obj func(i int) (key string, size int)) map[string][]byte {
 	t.Helper()
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
+	bodies := map[string][]byte{}
+	for i := range n {
+		key, size := obj(i)
+		bodies[key] = s3test.RandBytes(size)
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(bodies[key])})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
+	return bodies
 }

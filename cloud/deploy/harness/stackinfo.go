@@ -437,7 +437,7 @@ func (d *deployed) ref(name string) (any, error) {
 		}
 		return id, nil
 	}
-	return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
+	return nil, fmt.Errorf("the Ref %s: no such parameter or resource", name)
 }
 
 // getAtt knows the attributes the harness reads of the resource types it plays.
@@ -475,15 +475,6 @@ func (d *deployed) getAtt(logical, att string) (any, error) {
 		return arn("dynamodb", "table/"+id), nil
 	}
 	return nil, fmt.Errorf("Fn::GetAtt %s.%s (%s) is not known to the harness", logical, att, r.Type)
-}
-
-// roleARN is the ARN of one of the stack's roles.
-func (d *deployed) roleARN(logical string) (string, error) {
-	v, err := d.getAtt(logical, "Arn")
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
 }
 
 func asStrings(v any) []string {

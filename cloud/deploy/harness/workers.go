@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,15 +27,15 @@ import (
 // environment file, the agent per architecture and where it is installed, the systemd
 // unit that runs it, and the CloudWatch agent's log settings.
 type userData struct {
-	env         []string          // the environment file's KEY=VALUE lines
-	agentSums   map[string]string // uname -m -> SHA-256
-	agentBucket string
-	agentKey    string // with $sum
-	execStart   []string
-	stopTimeout time.Duration
-	restartSec  time.Duration
-	logGroup    string
-	logStream   string // with {instance_id}
+	env          []string          // the environment file's KEY=VALUE lines
+	agentSums    map[string]string // uname -m -> SHA-256
+	agentBucket  string
+	agentKey     string // with $sum
+	execStart    []string
+	stopTimeout  time.Duration
+	restartDelay time.Duration
+	logGroup     string
+	logStream    string // with {instance_id}
 }
 
 var (
@@ -90,7 +92,7 @@ func parseUserData(script string) (*userData, error) {
 			u.stopTimeout = time.Duration(n) * time.Second
 		case "RestartSec":
 			n, _ := strconv.Atoi(v)
-			u.restartSec = time.Duration(n) * time.Second
+			u.restartDelay = time.Duration(n) * time.Second
 		case "StandardOutput":
 			stdout = strings.TrimPrefix(v, "append:")
 		}
@@ -121,8 +123,8 @@ func parseUserData(script string) (*userData, error) {
 		}
 		u.env = append(u.env, l)
 	}
-	if u.restartSec == 0 {
-		u.restartSec = 100 * time.Millisecond // systemd's default RestartSec
+	if u.restartDelay == 0 {
+		u.restartDelay = 100 * time.Millisecond // systemd's default RestartSec
 	}
 	// The CloudWatch agent's configuration: which file goes to which group and stream.
 	for path, body := range docs {
@@ -172,11 +174,11 @@ type s3Task struct {
 }
 
 type worker struct {
-	instance   string
-	proc       *Process
-	stopping   bool
-	reported   bool
-	restartSec time.Duration
+	instance     string
+	proc         *Process
+	stopping     bool
+	reported     bool
+	restartDelay time.Duration
 }
 
 func (h *Harness) newS3Task(ctx context.Context, d *deployed) (*s3Task, error) {
@@ -280,7 +282,7 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 				t.h.problem(fmt.Errorf("stack %s: the worker on %s exited with status %d before it was stopped (log %s)", t.d.name, id, code, w.proc.LogFile))
 			}
 			// systemd's Restart=on-failure: a failed worker comes back after RestartSec.
-			if code == 0 || time.Since(w.proc.Ended()) < w.restartSec {
+			if code == 0 || time.Since(w.proc.Ended()) < w.restartDelay {
 				continue
 			}
 			delete(t.workers, id)
@@ -290,7 +292,7 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 			t.h.problem(fmt.Errorf("stack %s: start the worker on %s: %w", t.d.name, id, err))
 			continue
 		}
-		t.workers[id] = &worker{instance: id, proc: p, restartSec: ud.restartSec}
+		t.workers[id] = &worker{instance: id, proc: p, restartDelay: ud.restartDelay}
 	}
 	n := 0
 	for _, w := range t.workers {
@@ -319,10 +321,7 @@ func launchTemplate(g *astypes.AutoScalingGroup) (string, string, error) {
 // stopAll stops every worker (the stack is gone or the harness closes).
 func (t *s3Task) stopAll() {
 	t.mu.Lock()
-	ws := make([]*worker, 0, len(t.workers))
-	for _, w := range t.workers {
-		ws = append(ws, w)
-	}
+	ws := slices.Collect(maps.Values(t.workers))
 	t.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, w := range ws {

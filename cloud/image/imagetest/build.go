@@ -252,3 +252,15 @@ func PushDigestTag(ctx context.Context, rc *regclient.RegClient, repoRef, subjec
 	})
 	return d.Digest.String(), err
 }
+
+// FakeAgent stands in for the thub agent in an image or an assets bucket: an
+// ELF-looking executable of n pseudo-random bytes (another seed, other bytes).
+func FakeAgent(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, 7))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	copy(b, "\x7fELF")
+	return b
+}

@@ -3,8 +3,8 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,11 +38,7 @@ func (s *Store) PutObjects(ctx context.Context, taskID string, objs []state.Obje
 		}
 		byRun[o.RunID] = append(byRun[o.RunID], o)
 	}
-	runs := make([]string, 0, len(byRun))
-	for r := range byRun {
-		runs = append(runs, r)
-	}
-	sort.Strings(runs)
+	runs := slices.Sorted(maps.Keys(byRun))
 	for _, run := range runs {
 		group := sortedUnique(byRun[run])
 		if run != task.RunID {

@@ -97,14 +97,7 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 	}
 	return db.putRecords(ctx, taskID, "object", `SELECT status, run_id, size, attempts FROM objects WHERE task_id = ? AND key = ?`,
 		func(rw *recordWriter) error {
-			put, err := rw.tx.PrepareContext(ctx, `INSERT INTO objects (task_id, key, size, etag, checksum,
-			last_modified, status, attempts, error, dest_etag, upload_id, parts_total, parts_done, run_id, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (task_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
-				checksum = excluded.checksum, last_modified = excluded.last_modified, status = excluded.status,
-				attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
-				upload_id = excluded.upload_id, parts_total = excluded.parts_total,
-				parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at`)
+			put, err := rw.tx.PrepareContext(ctx, upsertObject)
 			if err != nil {
 				return fmt.Errorf("put objects of task %s: %w", taskID, err)
 			}
@@ -118,8 +111,7 @@ func (db *DB) PutObjects(ctx context.Context, taskID string, objs []state.Object
 				if !ok {
 					continue
 				}
-				if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, state.UnixNanos(o.LastModified),
-					o.Status, attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, run, now); err != nil {
+				if _, err := put.ExecContext(ctx, objectRow(taskID, o, attempts, run, now)...); err != nil {
 					return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
 				}
 			}
@@ -139,14 +131,7 @@ func (db *DB) PutJob(ctx context.Context, taskID string, objs []state.Object) er
 		if err != nil {
 			return fmt.Errorf("put job: %w", err)
 		}
-		put, err := tx.PrepareContext(ctx, `INSERT INTO objects (task_id, key, size, etag, checksum,
-			last_modified, status, attempts, error, dest_etag, upload_id, parts_total, parts_done, run_id, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (task_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
-				checksum = excluded.checksum, last_modified = excluded.last_modified, status = excluded.status,
-				attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
-				upload_id = excluded.upload_id, parts_total = excluded.parts_total,
-				parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at
+		put, err := tx.PrepareContext(ctx, upsertObject+`
 			WHERE objects.run_id < excluded.run_id AND objects.status <> 'IN_PROGRESS'`)
 		if err != nil {
 			return fmt.Errorf("put job of task %s: %w", taskID, err)
@@ -161,13 +146,28 @@ func (db *DB) PutJob(ctx context.Context, taskID string, objs []state.Object) er
 			if run == "" {
 				run = cur
 			}
-			if _, err := put.ExecContext(ctx, taskID, o.Key, o.Size, o.ETag, o.Checksum, state.UnixNanos(o.LastModified),
-				o.Status, o.Attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, run, now); err != nil {
+			if _, err := put.ExecContext(ctx, objectRow(taskID, o, o.Attempts, run, now)...); err != nil {
 				return fmt.Errorf("write object %q of task %s: %w", o.Key, taskID, err)
 			}
 		}
 		return nil
 	})
+}
+
+// upsertObject writes an object's row (the arguments: objectRow).
+const upsertObject = `INSERT INTO objects (task_id, key, size, etag, checksum,
+	last_modified, status, attempts, error, dest_etag, upload_id, parts_total, parts_done, run_id, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (task_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+		checksum = excluded.checksum, last_modified = excluded.last_modified, status = excluded.status,
+		attempts = excluded.attempts, error = excluded.error, dest_etag = excluded.dest_etag,
+		upload_id = excluded.upload_id, parts_total = excluded.parts_total,
+		parts_done = excluded.parts_done, run_id = excluded.run_id, updated_at = excluded.updated_at`
+
+// objectRow is upsertObject's arguments: o with the attempts and run it is written with.
+func objectRow(taskID string, o state.Object, attempts int, run string, now int64) []any {
+	return []any{taskID, o.Key, o.Size, o.ETag, o.Checksum, state.UnixNanos(o.LastModified),
+		o.Status, attempts, o.Error, o.DestETag, o.UploadID, o.PartsTotal, o.PartsDone, run, now}
 }
 
 const objectColumns = `key, size, etag, checksum, last_modified, status, attempts, error, dest_etag,
@@ -184,14 +184,20 @@ func scanObject(s scanner) (state.Object, error) {
 
 // GetObject implements state.Store.
 func (db *DB) GetObject(ctx context.Context, taskID, key string) (state.Object, error) {
-	o, err := scanObject(db.r.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE task_id = ? AND key = ?`, taskID, key))
+	return getRow(ctx, db, "object", "objects", "key", objectColumns, taskID, key, scanObject)
+}
+
+// getRow reads the row of table (objects or images, keyed by keyCol) with key: a
+// state.ErrNotFound when there is none. what names the item in errors.
+func getRow[T any](ctx context.Context, db *DB, what, table, keyCol, columns, taskID, key string, scan func(scanner) (T, error)) (T, error) {
+	v, err := scan(db.r.QueryRowContext(ctx, `SELECT `+columns+` FROM `+table+` WHERE task_id = ? AND `+keyCol+` = ?`, taskID, key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return o, fmt.Errorf("get object %q of task %s: %w", key, taskID, state.ErrNotFound)
+		return v, fmt.Errorf("get %s %q of task %s: %w", what, key, taskID, state.ErrNotFound)
 	}
 	if err != nil {
-		return o, fmt.Errorf("get object %q of task %s: %w", key, taskID, err)
+		return v, fmt.Errorf("get %s %q of task %s: %w", what, key, taskID, err)
 	}
-	return o, nil
+	return v, nil
 }
 
 // listPage reads one keyset page of table (objects or images, keyed by keyCol) in key
@@ -403,14 +409,7 @@ func scanImage(s scanner) (state.Image, error) {
 
 // GetImage implements state.Store.
 func (db *DB) GetImage(ctx context.Context, taskID, source string) (state.Image, error) {
-	im, err := scanImage(db.r.QueryRowContext(ctx, `SELECT `+imageColumns+` FROM images WHERE task_id = ? AND source = ?`, taskID, source))
-	if errors.Is(err, sql.ErrNoRows) {
-		return im, fmt.Errorf("get image %q of task %s: %w", source, taskID, state.ErrNotFound)
-	}
-	if err != nil {
-		return im, fmt.Errorf("get image %q of task %s: %w", source, taskID, err)
-	}
-	return im, nil
+	return getRow(ctx, db, "image", "images", "source", imageColumns, taskID, source, scanImage)
 }
 
 // ListImages implements state.Store.

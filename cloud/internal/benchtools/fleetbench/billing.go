@@ -337,6 +337,15 @@ func sdkItemSize(item map[string]types.AttributeValue) int {
 	return n
 }
 
+// sum adds up size over a set's members.
+func sum[T any](set []T, size func(T) int) int {
+	n := 0
+	for _, v := range set {
+		n += size(v)
+	}
+	return n
+}
+
 func sdkValueSize(v types.AttributeValue) int {
 	switch x := v.(type) {
 	case *types.AttributeValueMemberS:
@@ -348,23 +357,11 @@ func sdkValueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range x.Value {
-			n += len(s)
-		}
-		return n
+		return sum(x.Value, func(s string) int { return len(s) })
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range x.Value {
-			n += numberSize(s)
-		}
-		return n
+		return sum(x.Value, numberSize)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range x.Value {
-			n += len(b)
-		}
-		return n
+		return sum(x.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range x.Value {

@@ -44,6 +44,8 @@ import (
 
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
+
+	"transferhub/cloud/internal/benchtools/parallel"
 )
 
 // counter tallies the control-plane requests that pass the proxy.
@@ -238,31 +240,6 @@ func randName(p string) string {
 	return fmt.Sprintf("%s-%x", p, b)
 }
 
-func parallel(n, conc int, fn func(i int) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, conc)
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
-
 func emptyBucket(ctx context.Context, c *s3.Client, b string) {
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(b)})
 	var keys []string
@@ -275,7 +252,7 @@ func emptyBucket(ctx context.Context, c *s3.Client, b string) {
 			keys = append(keys, aws.ToString(o.Key))
 		}
 	}
-	_ = parallel(len(keys), 32, func(i int) error {
+	_ = parallel.For(len(keys), 32, func(i int) error {
 		_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b), Key: aws.String(keys[i])})
 		return nil
 	})
@@ -479,7 +456,7 @@ func main() {
 	defer emptyBucket(ctx, e.src, src)
 	fmt.Fprintf(os.Stderr, "fleetbench: seeding %d x %d bytes\n", *objects, *size)
 	body := make([]byte, *size)
-	err := parallel(*objects, 64, func(i int) error {
+	err := parallel.For(*objects, 64, func(i int) error {
 		b := append([]byte(nil), body...)
 		_, _ = rand.Read(b)
 		_, err := e.src.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String(fmt.Sprintf("%03d/obj-%06d", i%50, i)), Body: bytes.NewReader(b)})

@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +31,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"transferhub/cloud/internal/benchtools/parallel"
 )
 
 func client(endpoint, side string, conc int) *s3.Client {
@@ -54,35 +55,6 @@ func name(prefix string, i, dirs int) string {
 		return fmt.Sprintf("%s%03d/obj-%06d", prefix, i%dirs, i)
 	}
 	return fmt.Sprintf("%sobj-%06d", prefix, i)
-}
-
-func parallel(n, conc int, fn func(i int) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }
 
 const partSize = 8 << 20
@@ -113,7 +85,7 @@ func main() {
 	switch os.Args[1] {
 	case "seed":
 		c := client(*endpoint, "SRC", *conc)
-		err = parallel(*count, *conc, func(i int) error {
+		err = parallel.For(*count, *conc, func(i int) error {
 			key := name(*prefix, *from+i, *dirs)
 			if *size > partSize {
 				return seedMultipart(ctx, c, *bucket, key, *size)
@@ -172,16 +144,28 @@ func listBoth(ctx context.Context, src, dst *s3.Client, srcB, dstB, srcP, dstP s
 }
 
 func seedMultipart(ctx context.Context, c *s3.Client, bucket, key string, size int64) error {
+	return multipart(ctx, c, bucket, key, size, 8, func(off, n int64) ([]byte, error) {
+		body := make([]byte, n)
+		_, _ = rand.Read(body)
+		return body, nil
+	})
+}
+
+// multipart uploads size bytes to bucket/key in partSize parts, conc at a time, each
+// part's bytes from part (at offset off, n long).
+func multipart(ctx context.Context, c *s3.Client, bucket, key string, size int64, conc int, part func(off, n int64) ([]byte, error)) error {
 	cu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return err
 	}
 	n := int((size + partSize - 1) / partSize)
 	parts := make([]types.CompletedPart, n)
-	err = parallel(n, 8, func(i int) error {
-		l := min(int64(partSize), size-int64(i)*partSize)
-		body := make([]byte, l)
-		_, _ = rand.Read(body)
+	err = parallel.For(n, conc, func(i int) error {
+		off := int64(i) * partSize
+		body, err := part(off, min(int64(partSize), size-off))
+		if err != nil {
+			return err
+		}
 		up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId,
 			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body)})
 		if err != nil {
@@ -208,7 +192,7 @@ func limit(ctx context.Context, src, dst *s3.Client, sb, db, prefix string, from
 	}
 	var mu sync.Mutex
 	var bigs []large
-	err := parallel(count, conc, func(i int) error {
+	err := parallel.For(count, conc, func(i int) error {
 		key := name(prefix, from+i, dirs)
 		out, err := src.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(key), Range: aws.String(fmt.Sprintf("bytes=0-%d", partSize-1))})
 		if err != nil {
@@ -236,37 +220,15 @@ func limit(ctx context.Context, src, dst *s3.Client, sb, db, prefix string, from
 		return err
 	}
 	for _, b := range bigs {
-		cu, err := dst.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(db), Key: aws.String(b.key)})
-		if err != nil {
-			return err
-		}
-		n := int((b.size + partSize - 1) / partSize)
-		parts := make([]types.CompletedPart, n)
-		err = parallel(n, conc, func(i int) error {
-			off := int64(i) * partSize
-			end := min(off+partSize, b.size) - 1
-			out, err := src.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(b.key), Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, end))})
+		err := multipart(ctx, dst, db, b.key, b.size, conc, func(off, n int64) ([]byte, error) {
+			out, err := src.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(b.key), Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			body, err := io.ReadAll(out.Body)
-			out.Body.Close()
-			if err != nil {
-				return err
-			}
-			up, err := dst.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(db), Key: aws.String(b.key), UploadId: cu.UploadId,
-				PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body)})
-			if err != nil {
-				return err
-			}
-			parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag}
-			return nil
+			defer out.Body.Close()
+			return io.ReadAll(out.Body)
 		})
 		if err != nil {
-			return err
-		}
-		if _, err := dst.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(db), Key: aws.String(b.key),
-			UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
 			return err
 		}
 	}
