@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +36,13 @@ type Process struct {
 	ended  time.Time
 	output sync.WaitGroup
 	ship   *shipper
+}
+
+// stackDeleted notes that the process's stack is gone (see shipper.stackGone).
+func (p *Process) stackDeleted() {
+	if p.ship != nil {
+		p.ship.stackGone.Store(true)
+	}
 }
 
 // Done is closed when the process has exited and its output is shipped.
@@ -203,6 +211,11 @@ type shipper struct {
 	group, stream string
 	ch            chan cwltypes.InputLogEvent
 	done          chan struct{}
+	// stackGone: the process's stack was deleted while it stopped. On AWS the stack's
+	// deletion waits for its instances to end, so their last lines still find the log
+	// group; the emulator deletes at once, and a control plane deleted right after may
+	// take the group first. Such lines are dropped, not a problem.
+	stackGone atomic.Bool
 }
 
 func (h *Harness) newShipper(group, stream string, creds aws.CredentialsProvider) *shipper {
@@ -246,7 +259,12 @@ func (s *shipper) run() {
 		}
 		if _, err := s.client.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(s.group),
 			LogStreamName: aws.String(s.stream), LogEvents: batch}); err != nil {
-			s.h.problem(fmt.Errorf("ship %d log lines to %s/%s: %w", len(batch), s.group, s.stream, err))
+			var gone *cwltypes.ResourceNotFoundException
+			if s.stackGone.Load() && errors.As(err, &gone) {
+				s.h.log.Info("log lines of a deleted stack's process dropped: its log group is gone", "group", s.group, "stream", s.stream, "lines", len(batch))
+			} else {
+				s.h.problem(fmt.Errorf("ship %d log lines to %s/%s: %w", len(batch), s.group, s.stream, err))
+			}
 		}
 		batch = batch[:0]
 	}

@@ -318,7 +318,7 @@ func launchTemplate(g *astypes.AutoScalingGroup) (string, string, error) {
 	return id, version, nil
 }
 
-// stopAll stops every worker (the stack is gone or the harness closes).
+// stopAll stops every worker: the stack is gone.
 func (t *s3Task) stopAll() {
 	t.mu.Lock()
 	ws := slices.Collect(maps.Values(t.workers))
@@ -326,6 +326,7 @@ func (t *s3Task) stopAll() {
 	var wg sync.WaitGroup
 	for _, w := range ws {
 		wg.Add(1)
+		w.proc.stackDeleted()
 		go func() { defer wg.Done(); w.proc.Stop(60 * time.Second) }()
 	}
 	wg.Wait()
