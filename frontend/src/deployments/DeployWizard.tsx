@@ -52,7 +52,7 @@ interface Props {
   accounts: Account[];
   regions: Record<string, string[]>;
   initial?: Partial<DeployTarget>;
-  onStarted: (op: Operation) => void;
+  onStarted: (op: Operation, t: DeployTarget) => void;
   onDeleteAndRetry: (t: DeployTarget) => void;
   onCancel: () => void;
 }
@@ -147,7 +147,7 @@ export function DeployWizard({ accounts, regions, initial, onStarted, onDeleteAn
     setBusy(true);
     try {
       const op = await backend.executePlan(plan.planId);
-      onStarted(op);
+      onStarted(op, t);
     } catch (e) {
       setPlanError(errorMessage(e));
       setBusy(false);
