@@ -70,7 +70,7 @@ async function openDeployments() {
 }
 
 async function choose(label, option) {
-  await page.getByLabel(label, { exact: true }).click();
+  await page.getByRole('button', { name: new RegExp(`^${label}`) }).first().click();
   await page.getByRole('option', { name: option }).first().click();
 }
 

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { testAccount, testDeployment, testListing, testNetworks, testOperation, testPreflight } from '../test/fakeDeployments';
+import { controlPlaneOf } from '../pages/DeploymentsPage';
+import { progressLabel } from './DeployProgress';
+import { networkOf, targetProblem, type DeployTarget } from './DeployWizard';
+import { rowsOf } from './DeploymentsTable';
+import { changeSummary, formatSeconds, statusLabel, statusType } from './format';
+import { preflightBlocks } from './PreflightPanel';
+
+describe('deployment wording', () => {
+  it('maps CloudFormation statuses to indicators and words', () => {
+    expect(statusType('CREATE_COMPLETE')).toBe('success');
+    expect(statusType('UPDATE_IN_PROGRESS')).toBe('in-progress');
+    expect(statusType('ROLLBACK_IN_PROGRESS')).toBe('in-progress');
+    expect(statusType('ROLLBACK_COMPLETE')).toBe('error');
+    expect(statusType('CREATE_FAILED')).toBe('error');
+    expect(statusType('UPDATE_ROLLBACK_COMPLETE')).toBe('warning');
+    expect(statusType('DELETE_SKIPPED')).toBe('warning');
+    expect(statusType('DATA_KEPT')).toBe('stopped');
+    expect(statusLabel('CREATE_COMPLETE')).toBe('Create complete');
+    expect(statusLabel('DATA_KEPT')).toBe('Deleted, data kept');
+  });
+
+  it('formats durations and change counts', () => {
+    expect(formatSeconds(5.9)).toBe('5 s');
+    expect(formatSeconds(185)).toBe('3 min 5 s');
+    expect(formatSeconds(3720)).toBe('1 h 2 min');
+    expect(
+      changeSummary([
+        { action: 'Add', logicalId: 'A', type: 't' },
+        { action: 'Modify', logicalId: 'B', type: 't' },
+        { action: 'Add', logicalId: 'C', type: 't' },
+        { action: 'Remove', logicalId: 'D', type: 't' },
+      ]),
+    ).toBe('2 to add, 1 to change, 1 to remove');
+  });
+
+  it('says N of M resources, or Starting before the first report', () => {
+    expect(progressLabel(testOperation())).toBe('Starting');
+    const op = testOperation({
+      progress: { stack: 's', operation: 'create', started: '2026-03-02T10:00:00Z', elapsed: 0, done: 3, total: 7, stackStatus: 'CREATE_IN_PROGRESS' },
+    });
+    expect(progressLabel(op)).toBe('3 of 7 resources');
+  });
+
+  it('finds the control plane of a stack name', () => {
+    expect(controlPlaneOf('e2e-control-plane')).toBe('e2e');
+    expect(controlPlaneOf('something-else')).toBe('thub');
+  });
+});
+
+describe('the deploy target', () => {
+  const base: DeployTarget = { profileId: 'p1', region: 'eu-west-1', name: 'thub', vpcId: '', subnetIds: [] };
+
+  it('says what the first step lacks', () => {
+    expect(targetProblem(base)).toBe('');
+    expect(targetProblem({ ...base, profileId: '' })).toMatch(/Choose the AWS account/);
+    expect(targetProblem({ ...base, region: '' })).toMatch(/Choose the Region/);
+    expect(targetProblem({ ...base, name: ' ' })).toMatch(/Name the control plane/);
+    expect(targetProblem({ ...base, vpcId: 'vpc-1' })).toMatch(/at least one subnet/);
+  });
+
+  it('sends the chosen VPC and subnets, public when they all are; nothing chosen sends none', () => {
+    expect(networkOf(base, testNetworks)).toBeUndefined();
+    const n = networkOf({ ...base, vpcId: 'vpc-default', subnetIds: ['subnet-a'] }, testNetworks);
+    expect(n).toMatchObject({ VPCID: 'vpc-default', SubnetIDs: ['subnet-a'], PublicIP: true, Endpoints: false });
+    const typed = networkOf({ ...base, vpcId: 'vpc-typed', subnetIds: ['subnet-x'] }, null);
+    expect(typed).toMatchObject({ VPCID: 'vpc-typed', SubnetIDs: ['subnet-x'] });
+  });
+
+  it('blocks on missing permissions or a problem check', () => {
+    expect(preflightBlocks(testPreflight)).toBe(true);
+    expect(preflightBlocks({ ...testPreflight, missing: [], checks: [{ name: 'Quotas', status: 'ok', summary: '' }] })).toBe(false);
+  });
+});
+
+describe('the table rows', () => {
+  it('flattens each account and Region with the account name and id', () => {
+    const rows = rowsOf(
+      [
+        testListing({ deployments: [testDeployment(), testDeployment({ kind: 's3-task', taskId: 't1', taskName: 'photos', stack: 'thub-task-t1' })] }),
+        testListing({ region: 'us-east-1', account: '111122223333', deployments: [testDeployment({ region: 'us-east-1' })] }),
+      ],
+      [testAccount],
+    );
+    expect(rows.map((r) => [r.profileName, r.region, r.d.kind])).toEqual([
+      ['prod', 'eu-west-1', 'control-plane'],
+      ['prod', 'eu-west-1', 's3-task'],
+      ['prod', 'us-east-1', 'control-plane'],
+    ]);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(3);
+  });
+});
