@@ -112,7 +112,7 @@ export function DeployProgress({ op, actions, headerActions }: { op: Operation; 
               Resources
             </Header>
           }
-          empty={<Box color="text-body-secondary">No resource has moved yet.</Box>}
+          empty={<Box color="text-body-secondary">{op.done ? 'CloudFormation reported no resource events.' : 'No resource has moved yet.'}</Box>}
         />
         {op.removed && (
           <KeyValuePairs

@@ -13,8 +13,8 @@ const checkTypes: Record<CheckStatus, StatusIndicatorProps.Type> = { ok: 'succes
 const checkWords: Record<CheckStatus, string> = { ok: 'OK', warning: 'Warning', problem: 'Problem', unknown: 'Not checked' };
 
 const columns: TableProps.ColumnDefinition<PreflightCheck>[] = [
-  { id: 'name', header: 'Check', cell: (c) => c.name, isRowHeader: true },
-  { id: 'status', header: 'Result', cell: (c) => <StatusIndicator type={checkTypes[c.status]}>{checkWords[c.status]}</StatusIndicator> },
+  { id: 'name', header: 'Check', cell: (c) => c.name, isRowHeader: true, width: 200 },
+  { id: 'status', header: 'Result', width: 150, cell: (c) => <StatusIndicator type={checkTypes[c.status]}>{checkWords[c.status]}</StatusIndicator> },
   {
     id: 'summary',
     header: 'Summary',
@@ -34,6 +34,11 @@ const columns: TableProps.ColumnDefinition<PreflightCheck>[] = [
 /** True when a check says the deploy would fail. */
 export function preflightBlocks(r: PreflightReport): boolean {
   return r.missing.length > 0 || r.checks.some((c) => c.status === 'problem');
+}
+
+/** Whether the permissions were simulated (an emulator or a federated identity may not allow it). */
+export function permissionsChecked(r: PreflightReport): boolean {
+  return r.checks.some((c) => c.name === 'permissions' && c.status === 'ok');
 }
 
 export function PreflightPanel({ report }: { report: PreflightReport }) {
@@ -61,9 +66,9 @@ export function PreflightPanel({ report }: { report: PreflightReport }) {
           </SpaceBetween>
         </Alert>
       ) : (
-        <StatusIndicator type="success">The identity has every permission the deploy needs.</StatusIndicator>
+        permissionsChecked(report) && <StatusIndicator type="success">The identity has every permission the deploy needs.</StatusIndicator>
       )}
-      <Table<PreflightCheck> variant="embedded" items={report.checks} columnDefinitions={columns} trackBy="name" wrapLines />
+      <Table<PreflightCheck> variant="embedded" items={report.checks} columnDefinitions={columns} trackBy="name" wrapLines resizableColumns />
       {report.policy && (
         <ExpandableSection headerText="The policy the deploy needs">
           <Box variant="code">

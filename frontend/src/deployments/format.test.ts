@@ -5,7 +5,7 @@ import { progressLabel } from './DeployProgress';
 import { networkOf, targetProblem, type DeployTarget } from './DeployWizard';
 import { rowsOf } from './DeploymentsTable';
 import { changeSummary, formatSeconds, statusLabel, statusType } from './format';
-import { preflightBlocks } from './PreflightPanel';
+import { permissionsChecked, preflightBlocks } from './PreflightPanel';
 
 describe('deployment wording', () => {
   it('maps CloudFormation statuses to indicators and words', () => {
@@ -71,6 +71,12 @@ describe('the deploy target', () => {
   it('blocks on missing permissions or a problem check', () => {
     expect(preflightBlocks(testPreflight)).toBe(true);
     expect(preflightBlocks({ ...testPreflight, missing: [], checks: [{ name: 'Quotas', status: 'ok', summary: '' }] })).toBe(false);
+  });
+
+  it('claims every permission only when the simulator ran', () => {
+    const unchecked = { ...testPreflight, missing: [], checks: [{ name: 'permissions', status: 'unknown' as const, summary: 'the simulator takes users and roles' }] };
+    expect(permissionsChecked(unchecked)).toBe(false);
+    expect(permissionsChecked({ ...unchecked, checks: [{ name: 'permissions', status: 'ok', summary: '' }] })).toBe(true);
   });
 });
 

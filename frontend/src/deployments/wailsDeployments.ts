@@ -19,8 +19,13 @@ import type {
 export const operationEvent = 'deployments:operation';
 
 function operation(v: unknown): Operation {
-  const o = plain(v) as Partial<Operation> & Omit<Operation, 'resources'>;
-  return { ...o, resources: o.resources ?? [] };
+  const o = plain(v) as Omit<Operation, 'resources' | 'removed'> & { resources?: Operation['resources']; removed?: unknown };
+  return { ...o, resources: o.resources ?? [], removed: o.removed === undefined ? undefined : deleteResult(o.removed) };
+}
+
+function deleteResult(v: unknown): DeleteResult {
+  const r = plain(v) as Omit<DeleteResult, 'removes' | 'survives'> & { removes?: DeleteResult['removes']; survives?: DeleteResult['survives'] };
+  return { ...r, removes: r.removes ?? [], survives: r.survives ?? [] };
 }
 
 function listing(v: unknown): Listing {
@@ -70,9 +75,7 @@ export const wailsDeploymentsBackend: DeploymentsBackend = {
     return operation(await DeploymentsService.DeleteFailed(profileId, region, controlPlane, taskId));
   },
   async removePreview(req) {
-    const r = plain(await DeploymentsService.RemovePreview(models.RemoveRequest.createFrom(req))) as Partial<DeleteResult> &
-      Omit<DeleteResult, 'removes' | 'survives'>;
-    return { ...r, removes: r.removes ?? [], survives: r.survives ?? [] };
+    return deleteResult(await DeploymentsService.RemovePreview(models.RemoveRequest.createFrom(req)));
   },
   async removeDeployment(req) {
     return operation(await DeploymentsService.Remove(models.RemoveRequest.createFrom(req)));
