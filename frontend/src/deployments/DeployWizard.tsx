@@ -193,7 +193,8 @@ export function DeployWizard({ accounts, regions, initial, onStarted, onDeleteAn
                     placeholder="Choose credentials"
                     onChange={({ detail }) => {
                       const a = accounts.find((x) => x.profileId === detail.selectedOption.value);
-                      edit({ profileId: detail.selectedOption.value ?? '', region: a?.region ?? '', vpcId: '', subnetIds: [] });
+                      if (!a || a.profileId === t.profileId) return; // the same account keeps its network
+                      edit({ profileId: a.profileId, region: a.region, vpcId: '', subnetIds: [] });
                     }}
                   />
                 </FormField>
@@ -203,7 +204,9 @@ export function DeployWizard({ accounts, regions, initial, onStarted, onDeleteAn
                     options={regionList.map((r) => ({ value: r, label: r }))}
                     filteringType="auto"
                     placeholder="Choose a Region"
-                    onChange={({ detail }) => { edit({ region: detail.selectedOption.value ?? '', vpcId: '', subnetIds: [] }); }}
+                    onChange={({ detail }) => {
+                      if (detail.selectedOption.value !== t.region) edit({ region: detail.selectedOption.value ?? '', vpcId: '', subnetIds: [] });
+                    }}
                   />
                 </FormField>
                 <FormField label="Control plane name" description="Stacks are named after it; keep the default unless you run several.">
