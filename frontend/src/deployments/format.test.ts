@@ -4,6 +4,7 @@ import { controlPlaneOf } from '../pages/DeploymentsPage';
 import { progressLabel } from './DeployProgress';
 import { networkOf, targetProblem, type DeployTarget } from './DeployWizard';
 import { rowsOf } from './DeploymentsTable';
+import { newer } from './useOperations';
 import { changeSummary, formatSeconds, statusLabel, statusType } from './format';
 import { permissionsChecked, preflightBlocks } from './PreflightPanel';
 
@@ -95,5 +96,17 @@ describe('the table rows', () => {
       ['prod', 'us-east-1', 'control-plane'],
     ]);
     expect(new Set(rows.map((r) => r.key)).size).toBe(3);
+  });
+});
+
+describe('operation snapshots', () => {
+  const p = (elapsed: number) => ({ stack: 's', operation: 'create', started: '2026-03-02T10:00:00Z', elapsed, done: 1, total: 3, stackStatus: 'CREATE_IN_PROGRESS' });
+  it('keeps the newest: an ended operation never runs again, an older report never replaces a newer one', () => {
+    const running = testOperation({ progress: p(5e9) });
+    const ended = testOperation({ done: true, progress: p(9e9) });
+    expect(newer(ended, running)).toBe(true);
+    expect(newer(running, ended)).toBe(false);
+    expect(newer(testOperation({ progress: p(2e9) }), running)).toBe(false);
+    expect(newer(testOperation({ progress: p(6e9) }), running)).toBe(true);
   });
 });
