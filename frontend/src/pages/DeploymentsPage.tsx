@@ -110,7 +110,7 @@ export function DeploymentsPage() {
         accounts={accounts}
         regions={regions}
         initial={wizard}
-        onStarted={(op) => { started(op, wizard); }}
+        onStarted={started}
         onDeleteAndRetry={(t) => {
           setWizard(null);
           void deleteAndRetry(t);
