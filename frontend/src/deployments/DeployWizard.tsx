@@ -67,6 +67,8 @@ export function DeployWizard({ accounts, regions, initial, onStarted, onDeleteAn
     vpcId: initial?.vpcId ?? '',
     subnetIds: initial?.subnetIds ?? [],
   });
+  // The subnet ids as typed (commas and all) when the VPCs cannot be listed.
+  const [subnetsTyped, setSubnetsTyped] = useState(() => (initial?.subnetIds ?? []).join(','));
   const [step, setStep] = useState(0);
   // The VPCs (or why they could not be listed) of the place they were read for.
   const [nets, setNets] = useState<{ place: string; ns: Network[] | null; err: string } | null>(null);
@@ -258,9 +260,12 @@ export function DeployWizard({ accounts, regions, initial, onStarted, onDeleteAn
                       </FormField>
                       <FormField label="Subnet ids" description="Comma-separated.">
                         <Input
-                          value={t.subnetIds.join(',')}
+                          value={subnetsTyped}
                           placeholder="subnet-0123,subnet-4567"
-                          onChange={({ detail }) => { edit({ subnetIds: detail.value.split(',').map((s) => s.trim()).filter((s) => s !== '') }); }}
+                          onChange={({ detail }) => {
+                            setSubnetsTyped(detail.value);
+                            edit({ subnetIds: detail.value.split(',').map((x) => x.trim()).filter((x) => x !== '') });
+                          }}
                         />
                       </FormField>
                     </>

@@ -121,7 +121,36 @@ describe('Deployments page', () => {
     // The wizard again, with the same account, Region, name and network.
     expect(await screen.findByDisplayValue('thub')).toBeInTheDocument();
     expect(screen.getByText('subnet-a')).toBeInTheDocument();
-  });
+  }, 60_000);
+
+  it('keeps a typed network through delete and retry when the VPCs cannot be listed', async () => {
+    const user = userEvent.setup();
+    const { backend, deps } = fakeBackend({ deployments: { networks: 'EC2 DescribeVpcs: UnknownOperation' } });
+    renderApp(backend, '/deployments');
+    const [deploy] = await screen.findAllByRole('button', { name: 'Deploy control plane' });
+    await user.click(deploy as HTMLElement);
+    expect(await screen.findByText('The VPCs could not be listed')).toBeInTheDocument();
+    await user.type(screen.getByPlaceholderText('vpc-0123456789abcdef0'), 'vpc-typed');
+    await user.type(screen.getByPlaceholderText('subnet-0123,subnet-4567'), 'subnet-1,subnet-2');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(await screen.findByRole('button', { name: 'Next' }));
+    await screen.findByText('AgentRole');
+    expect(backend.planControlPlane).toHaveBeenLastCalledWith(
+      expect.objectContaining({ network: expect.objectContaining({ VPCID: 'vpc-typed', SubnetIDs: ['subnet-1', 'subnet-2'] }) as unknown }),
+    );
+    await user.click(screen.getByRole('button', { name: 'Deploy' }));
+    await screen.findByRole('heading', { name: /Deploying thub-control-plane/ });
+    act(() => {
+      deps.emit(testOperation({ done: true, deleteAndRetry: true, error: 'ROLLBACK_COMPLETE' }));
+    });
+    await user.click(screen.getByRole('button', { name: 'Delete and retry' }));
+    act(() => {
+      deps.emit(testOperation({ id: 'op-2', kind: 'delete-failed', done: true, succeeded: true }));
+    });
+    await user.click(await screen.findByRole('button', { name: 'Deploy again' }));
+    expect(await screen.findByDisplayValue('vpc-typed')).toBeInTheDocument();
+    expect(screen.getByDisplayValue('subnet-1,subnet-2')).toBeInTheDocument();
+  }, 60_000);
 
   it('removes a deployment with the keep-data choice', async () => {
     const user = userEvent.setup();
