@@ -136,6 +136,7 @@ func awsAccessOptions(creds *credentials.Manager, logger *slog.Logger) cloudacce
 	}
 	if os.Getenv("THUB_TEST_AWS_EMULATOR") == "1" {
 		opt.Emulator = true
+		opt.EmulatorEndpoint = os.Getenv("THUB_TEST_AWS_EMULATOR_ENDPOINT")
 		opt.RegistryHost = os.Getenv("THUB_TEST_REGISTRY_HOST")
 		opt.RegistryInsecure = os.Getenv("THUB_TEST_REGISTRY_INSECURE") == "1"
 		opt.Poll = 200 * time.Millisecond

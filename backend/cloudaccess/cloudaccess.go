@@ -46,6 +46,10 @@ type Options struct {
 	// Emulator: the AWS APIs are the AWS emulator (deploy.Deployer.Emulator). Tests and
 	// the desktop's end-to-end tests only.
 	Emulator bool
+	// EmulatorEndpoint, when set, limits Emulator to the accounts whose SDK
+	// configuration's base endpoint is this URL (the desktop's end-to-end tests reach
+	// the emulator and the replaying CloudFormation fake through two profiles).
+	EmulatorEndpoint string
 	// RegistryHost stands in for ECR's registry host (plain HTTP when RegistryInsecure):
 	// the emulator's ECR has no registry. Tests only.
 	RegistryHost     string
@@ -150,7 +154,7 @@ func (a *Access) Account(ctx context.Context, profileID, region string) (*Accoun
 	}
 	callbudget.Install(&cfg)
 	d := deploy.New(deploy.NewClients(cfg), region)
-	d.Emulator = a.opt.Emulator
+	d.Emulator = a.opt.Emulator && (a.opt.EmulatorEndpoint == "" || aws.ToString(cfg.BaseEndpoint) == a.opt.EmulatorEndpoint)
 	d.Log = a.opt.Logger
 	if a.opt.Poll > 0 {
 		d.Poll = a.opt.Poll

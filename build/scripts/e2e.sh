@@ -8,6 +8,7 @@
 # Env: TH_E2E_START_TIMEOUT  seconds to wait for wails dev (default 420; a cold build of
 #                            the dev binary takes 2-3 min on 2 cores)
 #      CHROMIUM              browser binary (default /usr/bin/chromium)
+#      TH_E2E_SPECS          the specs to run, relative to frontend/e2e (default: tests/*.test.mjs)
 set -euo pipefail
 # The app keeps secrets in the OS keychain (go-keyring over D-Bus): outside a session bus
 # with an unlocked Secret Service (test.sh provides one), run inside our own.
@@ -28,7 +29,7 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
 done
 
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' TEST_PID=''
+XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
@@ -48,6 +49,10 @@ cleanup() {
     wait "$TEST_PID" 2>/dev/null || true
   fi
   stop_dev
+  if [[ -n $CFN_PID ]]; then
+    kill -TERM "$CFN_PID" 2>/dev/null || true
+    wait "$CFN_PID" 2>/dev/null || true
+  fi
   if [[ -n $XVFB_PID ]]; then
     kill "$XVFB_PID" 2>/dev/null || true
     wait "$XVFB_PID" 2>/dev/null || true
@@ -85,6 +90,56 @@ for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/
 DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
 log "Xvfb on $DISPLAY_NUM"
 
+# --- AWS accounts for the Deployments spec ---------------------------------------------
+# Two AWS CLI profiles the app's credentials use: one reaches the AWS emulator of the
+# test environment (.testenv/env), one the replaying CloudFormation fake
+# (build/testenv/cfnfake), which plays a control plane whose creation fails and rolls
+# back, then (after delete and retry) succeeds. The app deploys with agents built here.
+DEV_ENV=()
+TESTENV_FILE=${TH_TESTENV_FILE:-$ROOT/.testenv/env}
+AWS_ENDPOINT=$(sed -n 's/^TH_AWS_ENDPOINT=//p' "$TESTENV_FILE" 2>/dev/null || true)
+if [[ -n $AWS_ENDPOINT ]]; then
+  aws_key=$(sed -n 's/^TH_AWS_ACCESS_KEY=//p' "$TESTENV_FILE")
+  aws_secret=$(sed -n 's/^TH_AWS_SECRET_KEY=//p' "$TESTENV_FILE")
+  aws_region=$(sed -n 's/^TH_AWS_REGION=//p' "$TESTENV_FILE")
+  log "building the agents and the CloudFormation fake"
+  mkdir -p "$WORK/agents"
+  for arch in amd64 arm64; do
+    CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags '-s -w' -o "$WORK/agents/thub-linux-$arch" ./cloud/cmd/thub
+  done
+  go build -o "$WORK/cfnfake" ./build/testenv/cfnfake
+  REPLAY_CP=thub-e2e
+  "$WORK/cfnfake" -expect "$REPLAY_CP-control-plane=control-plane-create-failed,control-plane-create" \
+    -url-file "$WORK/cfnfake.url" >"$ART/cfnfake.log" 2>&1 &
+  CFN_PID=$!
+  for _ in $(seq 100); do [[ -s $WORK/cfnfake.url ]] && break; sleep 0.1; done
+  [[ -s $WORK/cfnfake.url ]] || die "the CloudFormation fake did not start (see $ART/cfnfake.log)"
+  CFN_URL=$(tr -d '[:space:]' <"$WORK/cfnfake.url")
+  mkdir -p "$WORK/aws"
+  cat >"$WORK/aws/config" <<EOF_CFG
+[profile th-e2e-emulator]
+region = ${aws_region:-us-east-1}
+endpoint_url = $AWS_ENDPOINT
+
+[profile th-e2e-replay]
+region = us-east-1
+endpoint_url = $CFN_URL
+max_attempts = 1
+EOF_CFG
+  cat >"$WORK/aws/credentials" <<EOF_CRED
+[th-e2e-emulator]
+aws_access_key_id = $aws_key
+aws_secret_access_key = $aws_secret
+
+[th-e2e-replay]
+aws_access_key_id = AKIDFAKE
+aws_secret_access_key = fake
+EOF_CRED
+  DEV_ENV=(AWS_CONFIG_FILE="$WORK/aws/config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws/credentials" AWS_EC2_METADATA_DISABLED=true
+    THUB_TEST_AWS_EMULATOR=1 THUB_TEST_AWS_EMULATOR_ENDPOINT="$AWS_ENDPOINT" THUB_TEST_AGENTS="$WORK/agents")
+  export TH_E2E_AWS_PROFILE=th-e2e-emulator TH_E2E_REPLAY_PROFILE=th-e2e-replay TH_E2E_REPLAY_CONTROL_PLANE=$REPLAY_CP
+fi
+
 # --- wails dev ---------------------------------------------------------------------------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 VERSION="e2e-$(date +%s)-$RANDOM"
@@ -97,7 +152,7 @@ start_dev() {
   # committed ones; -noreload/-nogorebuild: teammates' edits must not restart the app mid-test.
   # XDG_*: a throwaway config and data dir instead of the user's.
   # CGO_ENABLED=1: the GTK/WebKit dev build needs cgo even when the caller turned it off.
-  CGO_ENABLED=1 DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
+  env "${DEV_ENV[@]}" CGO_ENABLED=1 DISPLAY=$DISPLAY_NUM XDG_CONFIG_HOME=$WORK/config XDG_DATA_HOME=$WORK/data \
     setsid .bin/wails dev -tags webkit2_41 -m -s -skipbindings -noreload -nogorebuild \
     -devserver "127.0.0.1:$port" -ldflags "-X transferhub/cloud/version.Version=$VERSION" \
     </dev/null >"$devlog" 2>&1 &
@@ -141,7 +196,7 @@ export TH_E2E_PROFILES_FILE=$WORK/config/transfer-hub/profiles.json
 rc=0
 # In the background so a TERM/INT to this script stops the run at once (bash defers traps
 # while a foreground child runs).
-(cd frontend/e2e && exec node --test --test-concurrency=1 tests/*.test.mjs) &
+(cd frontend/e2e && exec node --test --test-concurrency=1 ${TH_E2E_SPECS:-tests/*.test.mjs}) &
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=

@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import type { AppInfo, Backend, FieldError, SaveResult, Settings, SettingsView } from '../api/backend';
+import { fakeDeployments, type FakeDeploymentsOptions } from './fakeDeployments';
 import { fakeCredentials, type FakeCredentialsOptions } from './fakeCredentials';
 import { fakeTasks, type FakeTasksOptions } from './fakeTasks';
 
@@ -23,6 +24,7 @@ export function fakeBackend(
     fieldErrors?: FieldError[];
     credentials?: FakeCredentialsOptions;
     tasks?: FakeTasksOptions;
+    deployments?: FakeDeploymentsOptions;
   } = {},
 ) {
   let stored: Settings = opts.settings ?? defaultSettings;
@@ -36,6 +38,7 @@ export function fakeBackend(
   });
   const creds = fakeCredentials(opts.credentials);
   const tasks = fakeTasks(opts.tasks);
+  const deps = fakeDeployments(opts.deployments);
   const backend = {
     appInfo: vi.fn(() => Promise.resolve(testInfo)),
     getSettings: vi.fn(() => Promise.resolve(view())),
@@ -47,6 +50,7 @@ export function fakeBackend(
     chooseDataDir: vi.fn((_current: string): Promise<string> => Promise.resolve('/picked/folder')),
     ...creds.api,
     ...tasks.api,
+    ...deps.api,
   } satisfies Backend;
-  return { backend, stored: () => stored, creds, tasks };
+  return { backend, stored: () => stored, creds, tasks, deps };
 }
