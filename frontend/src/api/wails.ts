@@ -5,6 +5,7 @@ import * as SettingsService from '../../wailsjs/go/app/SettingsService';
 import { app, settings as models, type credentials } from '../../wailsjs/go/models';
 import { asCredentialKind, asTheme, type Backend, type CredentialProfile, type Settings, type TestResult } from './backend';
 import { fieldErrorsOf, plain } from './models';
+import { wailsCloudBackend } from './wailsCloud';
 import { wailsTasksBackend } from './wailsTasks';
 
 function toProfile(p: credentials.Profile): CredentialProfile {
@@ -17,6 +18,7 @@ function toSettings(s: models.Settings): Settings {
 
 export const wailsBackend: Backend = {
   ...wailsTasksBackend,
+  ...wailsCloudBackend,
   appInfo: () => AppService.Info(),
   async getSettings() {
     const v = await SettingsService.Get();

@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import type { AppInfo, Backend, FieldError, SaveResult, Settings, SettingsView } from '../api/backend';
+import { fakeCloud, type FakeCloudOptions } from './fakeCloud';
 import { fakeCredentials, type FakeCredentialsOptions } from './fakeCredentials';
 import { fakeTasks, type FakeTasksOptions } from './fakeTasks';
 
@@ -23,6 +24,7 @@ export function fakeBackend(
     fieldErrors?: FieldError[];
     credentials?: FakeCredentialsOptions;
     tasks?: FakeTasksOptions;
+    cloud?: FakeCloudOptions;
   } = {},
 ) {
   let stored: Settings = opts.settings ?? defaultSettings;
@@ -36,6 +38,17 @@ export function fakeBackend(
   });
   const creds = fakeCredentials(opts.credentials);
   const tasks = fakeTasks(opts.tasks);
+  const cloud = fakeCloud(opts.cloud);
+  // A cloud task is created like a local one (in the same list), engine cloud, DEPLOYING.
+  cloud.api.createCloudTask.mockImplementation(async (name, definition, start, deployControlPlane) => {
+    if (opts.cloud?.fieldErrors) return { ok: false, fieldErrors: opts.cloud.fieldErrors };
+    const res = await tasks.api.createTask(name, definition, start);
+    if (!res.ok) return res;
+    cloud.created.push({ name, definition, start, deployControlPlane });
+    const task = { ...res.task, engine: 'cloud' as const, status: 'DEPLOYING' as const };
+    tasks.pushList(tasks.rows().map((r) => (r.task.id === task.id ? { ...r, task } : r)));
+    return { ok: true, task };
+  });
   const backend = {
     appInfo: vi.fn(() => Promise.resolve(testInfo)),
     getSettings: vi.fn(() => Promise.resolve(view())),
@@ -47,6 +60,7 @@ export function fakeBackend(
     chooseDataDir: vi.fn((_current: string): Promise<string> => Promise.resolve('/picked/folder')),
     ...creds.api,
     ...tasks.api,
+    ...cloud.api,
   } satisfies Backend;
-  return { backend, stored: () => stored, creds, tasks };
+  return { backend, stored: () => stored, creds, tasks, cloud };
 }

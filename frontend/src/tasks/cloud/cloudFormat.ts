@@ -1,0 +1,54 @@
+// Wording of cloud things: money, a change set's counts, stack and resource statuses.
+import type { StatusIndicatorProps } from '@cloudscape-design/components/status-indicator';
+import type { CostEstimate, StackPreview } from '../../api/cloud';
+
+/** "2.11 USD", or "1.20 USD + 8.35 CNY"; amounts under a cent keep their first digits. */
+export function formatMoney(amount: number, currency: string): string {
+  const digits = amount !== 0 && Math.abs(amount) < 0.01 ? 4 : 2;
+  return `${amount.toFixed(digits)} ${currency}`;
+}
+
+export function formatTotals(e: CostEstimate): string {
+  const cs = Object.keys(e.totals).sort();
+  if (cs.length === 0) return formatMoney(0, 'USD');
+  return cs.map((c) => formatMoney(e.totals[c] ?? 0, c)).join(' + ');
+}
+
+/** A unit price: as many digits as it needs (S3 requests cost fractions of a cent). */
+export function formatUnitPrice(price: number, currency: string): string {
+  if (price === 0) return `0 ${currency}`;
+  const digits = Math.min(8, Math.max(2, -Math.floor(Math.log10(Math.abs(price))) + 2));
+  return `${price.toFixed(digits)} ${currency}`;
+}
+
+/** "12 to add, 1 to modify, 0 to remove" of a change set. */
+export function changeCounts(p: StackPreview): { add: number; modify: number; remove: number } {
+  const out = { add: 0, modify: 0, remove: 0 };
+  for (const c of p.changes) {
+    if (c.action === 'Add') out.add++;
+    else if (c.action === 'Remove') out.remove++;
+    else out.modify++;
+  }
+  return out;
+}
+
+export function changeSummary(p: StackPreview): string {
+  const c = changeCounts(p);
+  return `${String(c.add)} to add, ${String(c.modify)} to modify, ${String(c.remove)} to remove`;
+}
+
+/** A CloudFormation status (stack or resource) as a status indicator type. */
+export function stackStatusType(status: string): StatusIndicatorProps.Type {
+  if (status.endsWith('_FAILED') || status.includes('ROLLBACK')) return status.endsWith('ROLLBACK_COMPLETE') ? 'warning' : 'error';
+  if (status.endsWith('_IN_PROGRESS')) return 'in-progress';
+  if (status.endsWith('_COMPLETE')) return 'success';
+  return 'info';
+}
+
+/** A stack operation's kind in words. */
+export const operationLabel: Record<string, string> = {
+  create: 'Deploying',
+  update: 'Updating',
+  delete: 'Deleting',
+  'control-plane': 'Deploying the control plane',
+};
