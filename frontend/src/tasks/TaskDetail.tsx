@@ -31,6 +31,7 @@ import {
   taskTypeLabel,
   withIds,
 } from './format';
+import { CloudPanelsView, StackOperationView } from './cloud/CloudPanels';
 import { ItemsTable, prefetchFirstPage } from './ItemsTable';
 import { useStages } from './stages';
 import { useTask } from './live';
@@ -128,6 +129,8 @@ function Definition({ task }: { task: TaskView }) {
 }
 
 const headerActions: TaskAction[] = ['resume', 'retry', 'clone', 'delete'];
+const cloudHeaderActions: TaskAction[] = ['resume', 'retry', 'edit', 'redeploy', 'delete'];
+const localHeaderActions: TaskAction[] = [...headerActions.slice(0, 3), 'move', 'delete'];
 
 /**
  * What the header and the tabs show of a task: all but its progress. A running task is
@@ -137,6 +140,7 @@ function shownFields(t: TaskView): unknown[] {
   return [
     t.id, t.name, t.type, t.engine, t.status, t.source, t.destination, t.runId, t.active, t.problem,
     t.canStart, t.canStop, t.canResume, t.canRetry, t.createdAt, t.nextRun, t.stateFile, t.spec,
+    t.cloud?.canEdit, t.cloud?.canRedeploy, t.cloud?.canDelete, t.cloud?.deployed, t.cloud?.busy,
   ];
 }
 
@@ -176,7 +180,7 @@ const TaskHeader = memo(function TaskHeader({ task, busy, run, exportReport }: T
           </ButtonDropdown>
           <ButtonDropdown
             disabled={busy}
-            items={headerActions.map((a) => {
+            items={(task.engine === 'cloud' ? cloudHeaderActions : localHeaderActions).map((a) => {
               const reason = disabledReason(task, a);
               return { id: a, text: actionLabel[a], disabled: reason !== '', disabledReason: reason };
             })}
@@ -296,7 +300,7 @@ export function TaskDetail() {
   const onDone = useCallback(
     (action: TaskAction, _t: TaskView, newId?: string) => {
       if (action === 'delete') void navigate('/tasks');
-      if (action === 'clone' && newId) void navigate(`/tasks/${newId}`);
+      if ((action === 'clone' || action === 'move') && newId) void navigate(`/tasks/${newId}`);
     },
     [navigate],
   );
@@ -354,12 +358,22 @@ export function TaskDetail() {
     <ContentLayout header={<TaskHeader task={task} busy={actions.busy} run={actions.run} exportReport={exportReport} />}>
       <SpaceBetween size="l">
         {(actions.flashes.length > 0 || exportFlash.length > 0) && <Flashbar items={[...actions.flashes, ...exportFlash]} />}
+        {task.engine === 'cloud' && (
+          <StackOperationView
+            task={task}
+            busy={actions.busy}
+            onRedeploy={() => {
+              actions.run(task, 'redeploy');
+            }}
+          />
+        )}
         {stage >= 1 && <Progress task={task} live={live} />}
         {stage >= 2 && (
           <Container header={<Header variant="h2" description="Bytes per second over the current or last run.">Throughput</Header>}>
             <ThroughputChart points={points} running={task.active} />
           </Container>
         )}
+        {stage >= 2 && task.engine === 'cloud' && <CloudPanelsView task={task} />}
         {tabsIn && <TaskTabs task={task} version={version} failedCount={c.failedObjects} logSeq={update.logSeq} run={actions.run} onFirstPage={onFirstPage} />}
       </SpaceBetween>
       {actions.confirm}

@@ -14,7 +14,7 @@ export function formatTotals(e: CostEstimate): string {
   return cs.map((c) => formatMoney(e.totals[c] ?? 0, c)).join(' + ');
 }
 
-/** A unit price: as many digits as it needs (S3 requests cost fractions of a cent). */
+/** A unit price to three significant digits (S3 requests cost fractions of a cent). */
 export function formatUnitPrice(price: number, currency: string): string {
   if (price === 0) return `0 ${currency}`;
   const digits = Math.min(8, Math.max(2, -Math.floor(Math.log10(Math.abs(price))) + 2));
