@@ -28,7 +28,7 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
 done
 
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' TEST_PID=''
+XVFB_PID='' DEV_PID='' TEST_PID='' HARNESS_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
@@ -48,6 +48,12 @@ cleanup() {
     wait "$TEST_PID" 2>/dev/null || true
   fi
   stop_dev
+  if [[ -n $HARNESS_PID ]]; then # SIGTERM stops its processes as a scale-in would
+    kill -TERM "$HARNESS_PID" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$HARNESS_PID" 2>/dev/null || true
+    wait "$HARNESS_PID" 2>/dev/null || true
+  fi
   if [[ -n $XVFB_PID ]]; then
     kill "$XVFB_PID" 2>/dev/null || true
     wait "$XVFB_PID" 2>/dev/null || true
@@ -84,6 +90,42 @@ for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/
 [[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
 DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
 log "Xvfb on $DISPLAY_NUM"
+
+# --- the AWS emulator as an account, the harness as its compute -------------------------
+# With the test services' AWS emulator, the app deploys to it (THUB_TEST_*, main.go) and
+# thub-harness plays the compute of the task stacks whose names start with our prefix,
+# standing in for ECR's registry (cloud/docs/deploy.md, "the harness"). The cloud spec
+# names its control plane with TH_E2E_CLOUD_PREFIX.
+ENV_FILE=${TH_TESTENV_FILE:-$ROOT/.testenv/env}
+envget() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
+AWS_EMU=$(envget TH_AWS_ENDPOINT)
+if [[ -n $AWS_EMU && -n $(envget TH_REG_AUTH) ]]; then
+  log "building the agents and thub-harness for the cloud spec"
+  mkdir -p "$WORK/agents"
+  for arch in arm64 amd64; do
+    CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "$WORK/agents/thub-linux-$arch" ./cloud/cmd/thub
+  done
+  CGO_ENABLED=0 go build -o "$WORK/thub-harness" ./cloud/deploy/harness/cmd/thub-harness
+  CLOUD_PREFIX="e2e$(date +%s | tail -c 6)$RANDOM"
+  CLOUD_PREFIX=${CLOUD_PREFIX:0:16}
+  AWS_ENDPOINT_URL=$AWS_EMU AWS_REGION=$(envget TH_AWS_REGION) AWS_ACCESS_KEY_ID=$(envget TH_AWS_ACCESS_KEY) \
+    AWS_SECRET_ACCESS_KEY=$(envget TH_AWS_SECRET_KEY) AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent \
+    AWS_SHARED_CREDENTIALS_FILE=/nonexistent THUB_HARNESS_REGISTRY_AUTH="$(envget TH_REG_AUTH_USER):$(envget TH_REG_AUTH_PASS)" \
+    "$WORK/thub-harness" -stacks "$CLOUD_PREFIX-" -tick 1s -rie "$(envget TH_BIN_DIR)/aws-lambda-rie" \
+    -ecr-registry "https://$(envget TH_REG_AUTH)" -ecr-registry-ca "$(envget TH_REG_AUTH_CA)" \
+    >"$WORK/harness.out" 2>"$ART/harness.log" &
+  HARNESS_PID=$!
+  for _ in $(seq 600); do [[ -s $WORK/harness.out ]] && break; kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.1; done
+  READY=$(head -n 1 "$WORK/harness.out" 2>/dev/null || true)
+  [[ $READY == *'"ready":true'* ]] || die "thub-harness did not start (see $ART/harness.log)"
+  ECR_REGISTRY=$(sed -n 's/.*"ecrRegistry":"\([^"]*\)".*/\1/p' <<<"$READY")
+  HARNESS_API=$(sed -n 's/.*"api":"\([^"]*\)".*/\1/p' <<<"$READY")
+  log "thub-harness ready: $READY"
+  # The app's AWS profiles reach the emulator; S3-compatible profiles keep their endpoints.
+  export AWS_ENDPOINT_URL=$AWS_EMU AWS_EC2_METADATA_DISABLED=true THUB_TEST_AWS_EMULATOR=1 \
+    THUB_TEST_REGISTRY_HOST=$ECR_REGISTRY THUB_TEST_REGISTRY_INSECURE=1 THUB_TEST_AGENTS=$WORK/agents
+  export TH_E2E_CLOUD_PREFIX=$CLOUD_PREFIX TH_E2E_HARNESS_API=$HARNESS_API
+fi
 
 # --- wails dev ---------------------------------------------------------------------------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -5,7 +5,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import type { CredentialProfile } from '../../api/backend';
 import type { TaskEngine } from '../../api/tasks';
 import type { Draft } from './draft';
-import { AddCredentialsHint, KindTiles, profileOptions, regionOptions, SelectField, type StepProps } from './fields';
+import { AddCredentialsHint, binder, KindTiles, profileOptions, regionOptions, SelectField, TextField, type StepProps } from './fields';
 
 /** "AWS account 123456789012 / eu-west-1" for a profile (its name when the account is not known yet). */
 export function accountLabel(profile: CredentialProfile | undefined, region: string): string {
@@ -15,7 +15,7 @@ export function accountLabel(profile: CredentialProfile | undefined, region: str
   return `AWS account ${account} / ${r}`;
 }
 
-export function CloudPlacement({ d, update, profiles, regions, fp }: StepProps) {
+export function CloudPlacement({ d, update, profiles, regions, cloudOptions, fp }: StepProps) {
   const aws = profiles.filter((p) => p.kind === 'aws');
   const chosen = aws.find((p) => p.id === d.cloud.profileId);
   const set = (fn: (c: Draft['cloud']) => void) => {
@@ -82,6 +82,14 @@ export function CloudPlacement({ d, update, profiles, regions, fp }: StepProps) 
                 c.subnetIds = [];
               });
             }}
+          />
+          <TextField
+            {...fp}
+            {...binder(d.cloud, set)('controlPlane')}
+            field="cloud.controlPlane"
+            label="Control plane - optional"
+            description="The account's shared stack the task joins; most accounts have one."
+            placeholder={cloudOptions?.defaultControlPlane ?? 'thub'}
           />
         </ColumnLayout>
       )}

@@ -27,6 +27,8 @@ export interface CloudDraft {
   /** The AWS credential profile of the account; region '' is the profile's. */
   profileId: string;
   region: string;
+  /** The control plane's name ('' is Go's default). */
+  controlPlane: string;
   maxWorkers: string;
   /** The fleet's instance types, the first preferred ([] is the Graviton default). */
   instanceTypes: string[];
@@ -100,7 +102,7 @@ export function newDraft(options: TaskFormOptions | null): Draft {
     type: 'S3',
     engine: 'local',
     name: '',
-    cloud: { profileId: '', region: '', maxWorkers: '', instanceTypes: [], spot: false, maxCopiers: '', alarmEmail: '', vpcId: '', subnetIds: [], events: 'none' },
+    cloud: { profileId: '', region: '', controlPlane: '', maxWorkers: '', instanceTypes: [], spot: false, maxCopiers: '', alarmEmail: '', vpcId: '', subnetIds: [], events: 'none' },
     s3: {
       source: emptyLocation('s3'),
       destination: emptyLocation('s3'),
@@ -288,6 +290,7 @@ export function cloudOf(d: Draft, offered: Offered): CloudOptionsDef {
   const c = d.cloud;
   const out: CloudOptionsDef = { profileId: c.profileId };
   if (c.region) out.region = c.region;
+  if (c.controlPlane.trim()) out.controlPlane = c.controlPlane.trim();
   if (d.type === 'S3') {
     out.maxWorkers = numberOf(d, offered, 'cloud.maxWorkers');
     if (c.instanceTypes.length > 0) out.instanceTypes = [...c.instanceTypes];
