@@ -8,6 +8,7 @@
 # Env: TH_E2E_START_TIMEOUT  seconds to wait for wails dev (default 420; a cold build of
 #                            the dev binary takes 2-3 min on 2 cores)
 #      CHROMIUM              browser binary (default /usr/bin/chromium)
+#      TH_E2E_SPECS          the specs to run, relative to frontend/e2e (default tests/*.test.mjs)
 set -euo pipefail
 # The app keeps secrets in the OS keychain (go-keyring over D-Bus): outside a session bus
 # with an unlocked Secret Service (test.sh provides one), run inside our own.
@@ -183,7 +184,8 @@ export TH_E2E_PROFILES_FILE=$WORK/config/transfer-hub/profiles.json
 rc=0
 # In the background so a TERM/INT to this script stops the run at once (bash defers traps
 # while a foreground child runs).
-(cd frontend/e2e && exec node --test --test-concurrency=1 tests/*.test.mjs) &
+# shellcheck disable=SC2086 # TH_E2E_SPECS is a list of globs
+(cd frontend/e2e && exec node --test --test-concurrency=1 ${TH_E2E_SPECS:-tests/*.test.mjs}) &
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=

@@ -99,12 +99,32 @@ function Definition({ task }: { task: TaskView }) {
     { label: 'Destination', value: task.destination },
     {
       label: 'Schedule',
-      value: sched?.kind === 'interval' ? `Every ${sched.every ?? ''}` : sched?.kind === 'cron' ? `Cron ${sched.cron ?? ''}` : 'Only when started',
+      value:
+        sched?.kind === 'interval'
+          ? `Every ${sched.every ?? ''}`
+          : sched?.kind === 'cron'
+            ? `Cron ${sched.cron ?? ''}`
+            : sched?.kind === 'once'
+              ? `Once at ${sched.at ?? ''}`
+              : task.spec.s3?.events && task.spec.s3.events !== 'none'
+                ? `On S3 events (${task.spec.s3.events})`
+                : 'Only when started',
     },
     { label: 'Next run', value: formatTime(task.nextRun) },
     { label: 'Created', value: formatTime(task.createdAt) },
-    { label: 'State file', value: <Box variant="code">{task.stateFile}</Box> },
+    task.cloud
+      ? { label: 'Stack', value: `${task.cloud.stack} (${task.cloud.profileName || task.cloud.profileId} / ${task.cloud.region}, control plane ${task.cloud.controlPlane})` }
+      : { label: 'State file', value: <Box variant="code">{task.stateFile}</Box> },
   ];
+  const c = task.spec.cloud;
+  if (c) {
+    items.push(
+      s3
+        ? { label: 'Worker fleet', value: `Up to ${String(c.maxWorkers ?? 'the default')} × ${(c.instanceTypes ?? []).join(', ') || 'Graviton (default)'}${c.spot ? ', Spot' : ''}` }
+        : { label: 'Copiers', value: String(c.maxCopiers ?? 'Default') },
+      { label: 'Alarm e-mail', value: c.alarmEmail || 'None' },
+    );
+  }
   if (s3) {
     items.push(
       { label: 'Compare', value: s3.compare ?? 'size+etag' },
