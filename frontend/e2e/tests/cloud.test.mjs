@@ -70,6 +70,16 @@ async function shot(name) {
   await page.screenshot({ path: join(artifacts, `cloud-${name}.png`), fullPage: true });
 }
 
+/** Awaits p; on failure, a screenshot of the page first. */
+async function failShot(name, p) {
+  try {
+    return await p;
+  } catch (e) {
+    await page.screenshot({ path: join(artifacts, `cloud-failed-${name}.png`), fullPage: true }).catch(() => {});
+    throw e;
+  }
+}
+
 /** Light, then dark (the theme follows the browser while it is "system"). */
 async function shots(name) {
   await shot(`${name}-light`);
@@ -121,7 +131,13 @@ async function addCredentials({ name, kind, fill, choose: picks }) {
   }
   for (const [label, value] of Object.entries(fill)) await modal().getByLabel(label, { exact: true }).fill(value);
   await modal().getByRole('button', { name: 'Add credentials' }).click();
-  await page.getByText(`Credentials ${name} added`).waitFor();
+  await page
+    .getByText(`Credentials ${name} added`)
+    .waitFor()
+    .catch(async (e) => {
+      await page.screenshot({ path: join(artifacts, `cloud-failed-credentials.png`) });
+      throw e;
+    });
   await modal().waitFor({ state: 'detached' });
 }
 
@@ -201,8 +217,8 @@ describe('Cloud tasks', { skip }, () => {
       name: names.acct,
       kind: /AWS account/,
       choose: { 'Default region': region },
-      // The emulator takes any key; the form wants an AWS-shaped one.
-      fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': testEnv.TH_AWS_SECRET_KEY ?? 'test' },
+      // The emulator takes any key; the form wants AWS-shaped ones.
+      fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
     });
     await addCredentials({ name: names.a, fill: { 'Endpoint URL': testEnv.TH_S3_A_ENDPOINT, 'Access key ID': testEnv.TH_S3_A_ACCESS_KEY, 'Secret key': testEnv.TH_S3_A_SECRET_KEY } });
     await addCredentials({ name: names.b, fill: { 'Endpoint URL': testEnv.TH_S3_B_ENDPOINT, 'Access key ID': testEnv.TH_S3_B_ACCESS_KEY, 'Secret key': testEnv.TH_S3_B_SECRET_KEY } });
@@ -250,12 +266,15 @@ describe('Cloud tasks', { skip }, () => {
     assert.ok(m, `the task page is open (${page.url()})`);
     taskId = m[1];
     await statusShown('Deploying');
-    await page.getByText(/ resources · /).first().waitFor({ timeout: deployTimeout });
+    // The stack operation under way, live: the control plane's, then the task stack's.
+    await failShot('04-task-deploying', page.getByRole('heading', { level: 2, name: /^Deploying/ }).first().waitFor({ timeout: 60_000 }));
     await shots('04-task-deploying');
+    const op = await page.evaluate((i) => window.go.app.CloudService.Operation(i), taskId);
+    assert.ok(op && ['control-plane', 'create'].includes(op.kind), `an operation on the stack: ${JSON.stringify(op)}`);
   });
 
   it('runs in the cloud to FAILED with exact counts; the failed list, queue and fleet panels; retry completes it', async () => {
-    let t = await reaches(taskId, 'FAILED', deployTimeout + runTimeout);
+    let t = await failShot('05-run', reaches(taskId, 'FAILED', deployTimeout + runTimeout));
     assert.equal(t.engine, 'cloud');
     assert.equal(t.counters.foundObjects, objects + 1);
     assert.equal(t.counters.doneObjects, objects);
@@ -266,15 +285,15 @@ describe('Cloud tasks', { skip }, () => {
     await page.getByText('Queue depth').waitFor();
     await page.getByText(/ of 2$/).first().waitFor({ timeout: 60_000 }); // running of the fleet's max
     await page.getByRole('tab', { name: /^Failed \(1\)/ }).click();
-    const failedRow = page.getByRole('row').filter({ hasText: 'blocked/obj.txt' });
-    await failedRow.waitFor({ timeout: 60_000 });
+    await page.getByText('blocked/obj.txt', { exact: true }).first().waitFor({ timeout: 60_000 });
     await shots('05-task-failed-panels');
 
     rmSync(blocker());
     await page.getByRole('button', { name: 'Retry failed' }).click();
-    t = await reaches(taskId, 'COMPLETED');
+    t = await failShot('06-retry', reaches(taskId, 'COMPLETED'));
     assert.equal(t.counters.failedObjects, 0);
     assert.equal(t.counters.foundObjects, objects + 1);
+    assert.equal(t.counters.doneObjects, objects + 1);
     await statusShown('Completed');
     const listed = JSON.parse(aws('B', 's3api', 'list-objects-v2', '--bucket', buckets.dst, '--output', 'json'));
     assert.equal(listed.Contents.length, objects + 1, 'every object is at the destination');

@@ -80,7 +80,7 @@ export const emptyPanels: CloudPanels = {
   queueAt: '2026-01-02T10:01:00Z',
   fleet: { desired: 2, running: 1, starting: 1, stopping: 0, max: 10 },
   fleetAt: '2026-01-02T10:01:00Z',
-  logs: [{ time: '2026-01-02T10:00:30Z', stream: 'worker/i-0abc', message: 'copied photos/a.jpg' }],
+  logs: [{ time: '2026-01-02T10:00:30Z', stream: 'c-1/worker/i-0abc', message: '{"level":"INFO","msg":"object copied","key":"photos/a.jpg"}' }],
   logsAt: '2026-01-02T10:01:00Z',
   events: [{ logicalId: 'Workers', type: 'AWS::AutoScaling::AutoScalingGroup', status: 'CREATE_COMPLETE', time: '2026-01-02T09:59:00Z', elapsed: 40 }],
   eventsAt: '2026-01-02T10:01:00Z',

@@ -17,7 +17,7 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { whenSettled } from '../../api/backend';
 import { useBackend } from '../../api/BackendContext';
-import type { CloudPanels as Panels, ResourceEvent, StackOperation } from '../../api/cloud';
+import type { CloudPanels as Panels, LogLine, ResourceEvent, StackOperation } from '../../api/cloud';
 import type { TaskView } from '../../api/tasks';
 import { formatCount, formatDuration, formatTime } from '../format';
 import { usePageVisible } from '../live';
@@ -54,6 +54,39 @@ export function useCloudPanels(taskId: string, enabled: boolean): { panels: Pane
     };
   }, [backend, taskId, enabled, visible]);
   return { panels, error };
+}
+
+/** How many log lines the panel shows. */
+export const shownLogLines = 15;
+
+/** The newest lines first, at most shownLogLines. */
+export function recentLines(lines: LogLine[]): LogLine[] {
+  return [...lines].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, shownLogLines);
+}
+
+/** "worker i-0abc" of a stream "<task>/worker/i-0abc". */
+export function agentOf(stream: string): string {
+  const parts = stream.split('/');
+  return parts.length >= 3 ? `${parts[parts.length - 2] ?? ''} ${parts[parts.length - 1] ?? ''}` : stream;
+}
+
+/** An agent's JSON log line as "WARN copy failed: key=a.jpg err=..."; other lines as they are. */
+export function logText(message: string): string {
+  let rec: unknown;
+  try {
+    rec = JSON.parse(message);
+  } catch {
+    return message;
+  }
+  if (rec === null || typeof rec !== 'object' || !('msg' in rec)) return message;
+  const r = rec as Record<string, unknown>;
+  const skip = new Set(['time', 'level', 'msg', 'task', 'role', 'run']);
+  const attrs = Object.entries(r)
+    .filter(([k]) => !skip.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const level = typeof r.level === 'string' ? r.level : '';
+  const msg = typeof r.msg === 'string' ? r.msg : JSON.stringify(r.msg);
+  return `${level} ${msg}${attrs.length > 0 ? `: ${attrs.join(' ')}` : ''}`.trim();
 }
 
 function Stamp({ at, problem }: { at: string; problem?: string }) {
@@ -181,17 +214,17 @@ export function CloudPanelsView({ task }: { task: TaskView }) {
           </SpaceBetween>
         </Container>
       </ColumnLayout>
-      <Container header={<Header variant="h2" description="The agents' latest lines in CloudWatch Logs.">Recent log lines</Header>}>
+      <Container header={<Header variant="h2" description="The agents' latest lines in CloudWatch Logs, newest first.">Recent log lines</Header>}>
         <SpaceBetween size="s">
           <Table
             variant="embedded"
-            items={panels?.logs ?? []}
+            items={recentLines(panels?.logs ?? [])}
             wrapLines
             empty={<Box color="text-body-secondary">No log lines yet.</Box>}
             columnDefinitions={[
-              { id: 'time', header: 'Time', cell: (l) => formatTime(l.time), width: 170 },
-              { id: 'stream', header: 'Stream', cell: (l) => l.stream, width: 220 },
-              { id: 'message', header: 'Message', cell: (l) => <Box variant="code">{l.message}</Box> },
+              { id: 'time', header: 'Time', cell: (l) => formatTime(l.time), width: 190 },
+              { id: 'stream', header: 'Agent', cell: (l) => agentOf(l.stream), width: 230 },
+              { id: 'message', header: 'Message', cell: (l) => logText(l.message) },
             ]}
           />
           {panels && <Stamp at={panels.logsAt} problem={problems.logs} />}

@@ -61,8 +61,8 @@ describe('Cloud task page', () => {
     expect(within(queue).getByText('In flight').parentElement?.parentElement?.textContent).toContain('2');
     expect(within(queue).getByText('Dead-letter queue').parentElement?.parentElement?.textContent).toContain('1');
     expect(screen.getByText('1 of 10')).toBeInTheDocument();
-    expect(screen.getByText('copied photos/a.jpg')).toBeInTheDocument();
-    expect(screen.getByText('worker/i-0abc')).toBeInTheDocument();
+    expect(screen.getByText('INFO object copied: key=photos/a.jpg')).toBeInTheDocument();
+    expect(screen.getByText('worker i-0abc')).toBeInTheDocument();
     expect(screen.getByText('CREATE_COMPLETE')).toBeInTheDocument();
     // The same page as a local task's: counters and the failed list.
     expect(await screen.findByRole('tab', { name: 'Failed (1)' })).toBeInTheDocument();

@@ -2,11 +2,29 @@
 import type { StatusIndicatorProps } from '@cloudscape-design/components/status-indicator';
 import type { CostEstimate, StackPreview } from '../../api/cloud';
 
-/** "2.11 USD", or "1.20 USD + 8.35 CNY"; amounts under a cent keep their first digits. */
+/** "2.11 USD"; amounts under a cent keep their first digits, the tiniest read "< 0.0001 USD". */
 export function formatMoney(amount: number, currency: string): string {
+  if (amount !== 0 && Math.abs(amount) < 0.0001) return `< 0.0001 ${currency}`;
   const digits = amount !== 0 && Math.abs(amount) < 0.01 ? 4 : 2;
   return `${amount.toFixed(digits)} ${currency}`;
 }
+
+/** A quantity to three significant digits below 100 ("0.00028", "0.17", "46"), grouped above. */
+export function formatQuantity(q: number): string {
+  if (q === 0 || Math.abs(q) >= 100) return new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(q);
+  return String(Number(q.toPrecision(3)));
+}
+
+/** The estimate's services as the AWS bill names them. */
+export const serviceLabels: Record<string, string> = {
+  s3: 'Amazon S3',
+  transfer: 'Data transfer',
+  ec2: 'Amazon EC2',
+  fargate: 'AWS Fargate',
+  dynamodb: 'DynamoDB',
+  sqs: 'Amazon SQS',
+  lambda: 'AWS Lambda',
+};
 
 export function formatTotals(e: CostEstimate): string {
   const cs = Object.keys(e.totals).sort();

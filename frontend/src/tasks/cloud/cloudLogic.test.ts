@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { testPreview } from '../../test/fakeCloud';
 import { testTask } from '../../test/fakeTasks';
 import { newDraft, toDefinition } from '../wizard/draft';
-import { changeSummary, formatMoney, formatTotals, formatUnitPrice, stackStatusType } from './cloudFormat';
+import { changeSummary, formatMoney, formatQuantity, formatTotals, formatUnitPrice, stackStatusType } from './cloudFormat';
+import { agentOf, logText, recentLines, shownLogLines } from './CloudPanels';
 import { byField, editedDefinition, typedNumber } from './CloudModals';
 
 const offered = { maxConcurrency: 256 };
@@ -56,6 +57,10 @@ describe('cloud wording', () => {
   it('formats money, unit prices and totals per currency', () => {
     expect(formatMoney(2.114, 'USD')).toBe('2.11 USD');
     expect(formatMoney(0.00012, 'USD')).toBe('0.0001 USD');
+    expect(formatMoney(0.00000012, 'USD')).toBe('< 0.0001 USD');
+    expect(formatQuantity(0.000284)).toBe('0.000284');
+    expect(formatQuantity(0.1666)).toBe('0.167');
+    expect(formatQuantity(12345.6)).toBe('12,346');
     expect(formatUnitPrice(0.000005, 'USD')).toBe('0.00000500 USD');
     expect(formatTotals({ lines: [], totals: { USD: 1.2, CNY: 8.35 }, assumptions: [], notIncluded: [], prices: [] })).toBe('8.35 CNY + 1.20 USD');
   });
@@ -81,5 +86,20 @@ describe('cloud edit', () => {
     expect(typedNumber('')).toBeUndefined();
     expect(typedNumber('1.5')).toBe(-1);
     expect(byField([{ field: 'a', message: 'first' }, { field: 'a', message: 'second' }])).toEqual({ a: 'first' });
+  });
+});
+
+describe('cloud log lines', () => {
+  it('reads agent JSON lines as text, names the agent, and shows the newest first', () => {
+    expect(logText('{"time":"t","level":"WARN","msg":"copy failed, retrying","task":"s3-1","role":"worker","key":"a.jpg","attempt":2}')).toBe(
+      'WARN copy failed, retrying: key=a.jpg attempt=2',
+    );
+    expect(logText('plain text')).toBe('plain text');
+    expect(logText('{"no":"msg"}')).toBe('{"no":"msg"}');
+    expect(agentOf('s3-1/worker/i-0abc')).toBe('worker i-0abc');
+    const lines = Array.from({ length: shownLogLines + 5 }, (_, i) => ({ time: `2026-01-02T10:00:${String(i).padStart(2, '0')}Z`, stream: 's', message: String(i) }));
+    const shown = recentLines(lines);
+    expect(shown).toHaveLength(shownLogLines);
+    expect(shown[0]?.message).toBe(String(shownLogLines + 4));
   });
 });

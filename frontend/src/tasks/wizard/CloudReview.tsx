@@ -14,10 +14,9 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import type { CloudBackend, CostEstimate, PreviewCreate } from '../../api/cloud';
 import type { TaskDefinition, TaskPlan } from '../../api/tasks';
-import { changeSummary, formatMoney, formatTotals, formatUnitPrice } from '../cloud/cloudFormat';
+import { changeSummary, formatMoney, formatQuantity, formatTotals, formatUnitPrice, serviceLabels } from '../cloud/cloudFormat';
 import { StackPreviewTable } from '../cloud/StackPreviewTable';
 import { useLoaded, type Loaded } from '../cloud/useLoaded';
-import { formatCount } from '../format';
 import type { PlanState } from './ReviewStep';
 
 
@@ -83,12 +82,10 @@ export function DeployPreview({ review, account }: { review: CloudReviewState; a
               <StackPreviewTable preview={p.value.controlPlane} />
             </ExpandableSection>
           )}
-          {p.value.task ? (
+          {p.value.task && (
             <ExpandableSection headerText={`Task stack "${p.value.task.stack}": ${changeSummary(p.value.task)}`}>
               <StackPreviewTable preview={p.value.task} />
             </ExpandableSection>
-          ) : (
-            <Box color="text-body-secondary">The task stack is previewed once the control plane is there; it is deployed right after it.</Box>
           )}
           {(p.value.notes ?? []).map((n) => (
             <Box key={n} color="text-body-secondary">
@@ -133,11 +130,11 @@ export function EstimateDetail({ e }: { e: CostEstimate }) {
         wrapLines
         empty={<Box color="text-body-secondary">Nothing billable.</Box>}
         columnDefinitions={[
-          { id: 'service', header: 'Service', cell: (l) => l.service },
+          { id: 'service', header: 'Service', cell: (l) => serviceLabels[l.service] ?? l.service, width: 140 },
           { id: 'item', header: 'What', cell: (l) => l.item },
-          { id: 'quantity', header: 'Quantity', cell: (l) => `${formatCount(Math.round(l.quantity * 100) / 100)} ${l.unit}` },
-          { id: 'unitPrice', header: 'Unit price', cell: (l) => formatUnitPrice(l.unitPrice, l.currency) },
-          { id: 'cost', header: 'Cost', cell: (l) => formatMoney(l.cost, l.currency) },
+          { id: 'quantity', header: 'Quantity', cell: (l) => `${formatQuantity(l.quantity)} ${l.unit}`, width: 200 },
+          { id: 'unitPrice', header: 'Unit price', cell: (l) => formatUnitPrice(l.unitPrice, l.currency), width: 140 },
+          { id: 'cost', header: 'Cost', cell: (l) => formatMoney(l.cost, l.currency), width: 130 },
         ]}
       />
       <ExpandableSection headerText="Assumptions and what is not included">

@@ -20,7 +20,7 @@ import { compareLabels } from './S3Options';
 
 export type PlanState = { state: 'idle' } | { state: 'loading' } | { state: 'done'; plan: TaskPlan } | { state: 'error'; message: string };
 
-function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
+function PlanView({ plan, type, cloud }: { plan: PlanState; type: TaskType; cloud: boolean }) {
   if (plan.state === 'idle') return <Box color="text-body-secondary">The dry run lists and compares both sides; it copies nothing.</Box>;
   if (plan.state === 'loading') return <StatusIndicator type="loading">Listing and comparing (dry run)…</StatusIndicator>;
   if (plan.state === 'error') {
@@ -50,7 +50,7 @@ function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
             ? [
                 { label: 'Archived (skipped)', value: formatCount(p.archived), id: 'archived' },
                 { label: 'Estimated requests', value: formatCount(p.estRequests), id: 'requests' },
-                { label: 'Copy', value: p.serverSide ? 'Server-side' : 'Through this computer', id: 'serverSide' },
+                { label: 'Copy', value: p.serverSide ? 'Server-side' : cloud ? 'Through the workers' : 'Through this computer', id: 'serverSide' },
               ]
             : []),
           { label: 'Dry run took', value: formatDuration(p.seconds), id: 'seconds' },
@@ -175,7 +175,7 @@ export function ReviewStep({ d, profiles, cloudOptions, plan, onPlan, update, cl
           </Header>
         }
       >
-        <PlanView plan={plan} type={d.type} />
+        <PlanView plan={plan} type={d.type} cloud={isCloud} />
       </Container>
       {isCloud && cloud && <CostEstimateView estimate={cloud.estimate} />}
       {isCloud && cloud && <DeployPreview review={cloud} account={accountLabel(profiles.find((p) => p.id === d.cloud.profileId), d.cloud.region)} />}
