@@ -97,7 +97,7 @@ log "Xvfb on $DISPLAY_NUM"
 # thub-harness plays the compute of the task stacks whose names start with our prefix,
 # standing in for ECR's registry (cloud/docs/deploy.md, "the harness"). The cloud spec
 # names its control plane with TH_E2E_CLOUD_PREFIX.
-ENV_FILE=${TH_TESTENV_FILE:-$ROOT/.testenv/env}
+ENV_FILE=${TH_TESTENV_FILE:-${TH_TESTENV_DIR:-$ROOT/.testenv}/env}
 envget() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
 AWS_EMU=$(envget TH_AWS_ENDPOINT)
 if [[ -n $AWS_EMU && -n $(envget TH_REG_AUTH) ]]; then

@@ -105,7 +105,7 @@ function EventsTable({ events, empty }: { events: ResourceEvent[]; empty: string
         { id: 'time', header: 'Time', cell: (e) => formatTime(e.time), width: 170 },
         { id: 'resource', header: 'Resource', cell: (e) => e.logicalId },
         { id: 'type', header: 'Type', cell: (e) => e.type },
-        { id: 'status', header: 'Status', cell: (e) => <StatusIndicator type={stackStatusType(e.status)}>{e.status}</StatusIndicator> },
+        { id: 'status', header: 'Status', cell: (e) => <StatusIndicator type={stackStatusType(e.status)}>{e.status}</StatusIndicator>, width: 230 },
         { id: 'reason', header: 'Reason', cell: (e) => e.reason ?? '' },
       ]}
     />

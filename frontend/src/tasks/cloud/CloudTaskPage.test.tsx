@@ -66,7 +66,7 @@ describe('Cloud task page', () => {
     expect(screen.getByText('CREATE_COMPLETE')).toBeInTheDocument();
     // The same page as a local task's: counters and the failed list.
     expect(await screen.findByRole('tab', { name: 'Failed (1)' })).toBeInTheDocument();
-  });
+  }, 60_000);
 
   it('deletes with the keep-data choice, retries failed and edits through the stack update preview', async () => {
     const user = userEvent.setup();
@@ -107,7 +107,7 @@ describe('Cloud task page', () => {
       expect(backend.deleteCloudTask).toHaveBeenCalledWith('c-1', false);
     });
     expect(backend.deleteTask).not.toHaveBeenCalled();
-  });
+  }, 60_000);
 
   it('shows a failed deploy with its first failure and deploys again', async () => {
     const user = userEvent.setup();
@@ -152,7 +152,7 @@ describe('Cloud task page', () => {
     await waitFor(() => {
       expect(backend.redeploy).toHaveBeenCalledWith('c-1', true);
     });
-  });
+  }, 60_000);
 
   it('moves a local task to AWS', async () => {
     const user = userEvent.setup();
@@ -172,5 +172,5 @@ describe('Cloud task page', () => {
     await waitFor(() => {
       expect(backend.moveToAWS).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined }, true, true);
     });
-  });
+  }, 60_000);
 });
