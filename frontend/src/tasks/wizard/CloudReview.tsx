@@ -130,11 +130,11 @@ export function EstimateDetail({ e }: { e: CostEstimate }) {
         wrapLines
         empty={<Box color="text-body-secondary">Nothing billable.</Box>}
         columnDefinitions={[
-          { id: 'service', header: 'Service', cell: (l) => serviceLabels[l.service] ?? l.service, width: 140 },
-          { id: 'item', header: 'What', cell: (l) => l.item },
-          { id: 'quantity', header: 'Quantity', cell: (l) => `${formatQuantity(l.quantity)} ${l.unit}`, width: 200 },
-          { id: 'unitPrice', header: 'Unit price', cell: (l) => formatUnitPrice(l.unitPrice, l.currency), width: 140 },
-          { id: 'cost', header: 'Cost', cell: (l) => formatMoney(l.cost, l.currency), width: 130 },
+          { id: 'service', header: 'Service', cell: (l) => serviceLabels[l.service] ?? l.service, width: 130 },
+          { id: 'item', header: 'What', cell: (l) => l.item, width: 280 },
+          { id: 'quantity', header: 'Quantity', cell: (l) => `${formatQuantity(l.quantity)} ${l.unit}`, width: 170 },
+          { id: 'unitPrice', header: 'Unit price', cell: (l) => formatUnitPrice(l.unitPrice, l.currency), width: 120 },
+          { id: 'cost', header: 'Cost', cell: (l) => formatMoney(l.cost, l.currency), width: 110 },
         ]}
       />
       <ExpandableSection headerText="Assumptions and what is not included">
