@@ -29,7 +29,7 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
 done
 
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID=''
+XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
@@ -52,6 +52,12 @@ cleanup() {
   if [[ -n $CFN_PID ]]; then
     kill -TERM "$CFN_PID" 2>/dev/null || true
     wait "$CFN_PID" 2>/dev/null || true
+  fi
+  if [[ -n $HARNESS_PID ]]; then # SIGTERM stops its processes as a scale-in would
+    kill -TERM "$HARNESS_PID" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$HARNESS_PID" 2>/dev/null || true
+    wait "$HARNESS_PID" 2>/dev/null || true
   fi
   if [[ -n $XVFB_PID ]]; then
     kill "$XVFB_PID" 2>/dev/null || true
@@ -90,24 +96,30 @@ for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/
 DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
 log "Xvfb on $DISPLAY_NUM"
 
-# --- AWS accounts for the Deployments spec ---------------------------------------------
-# Two AWS CLI profiles the app's credentials use: one reaches the AWS emulator of the
-# test environment (.testenv/env), one the replaying CloudFormation fake
-# (build/testenv/cfnfake), which plays a control plane whose creation fails and rolls
-# back, then (after delete and retry) succeeds. The app deploys with agents built here.
+# --- the AWS emulator and the replaying CloudFormation fake as accounts ---------------
+# With the test services' AWS emulator the app deploys to it (THUB_TEST_*, main.go) with
+# agents built here. AWS CLI profiles the app's credentials use: th-e2e-emulator reaches
+# the emulator, th-e2e-replay the replaying CloudFormation fake (build/testenv/cfnfake),
+# which plays a control plane whose creation fails and rolls back, then (after delete and
+# retry) succeeds; the default profile's endpoint is the emulator, for AWS keys typed into
+# the app (the cloud spec). thub-harness plays the compute of the task stacks whose names
+# start with TH_E2E_CLOUD_PREFIX, standing in for ECR's registry (cloud/docs/deploy.md,
+# "the harness").
 DEV_ENV=()
-TESTENV_FILE=${TH_TESTENV_FILE:-$ROOT/.testenv/env}
-AWS_ENDPOINT=$(sed -n 's/^TH_AWS_ENDPOINT=//p' "$TESTENV_FILE" 2>/dev/null || true)
-if [[ -n $AWS_ENDPOINT ]]; then
-  aws_key=$(sed -n 's/^TH_AWS_ACCESS_KEY=//p' "$TESTENV_FILE")
-  aws_secret=$(sed -n 's/^TH_AWS_SECRET_KEY=//p' "$TESTENV_FILE")
-  aws_region=$(sed -n 's/^TH_AWS_REGION=//p' "$TESTENV_FILE")
-  log "building the agents and the CloudFormation fake"
+ENV_FILE=${TH_TESTENV_FILE:-${TH_TESTENV_DIR:-$ROOT/.testenv}/env}
+envget() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
+AWS_EMU=$(envget TH_AWS_ENDPOINT)
+if [[ -n $AWS_EMU ]]; then
+  aws_key=$(envget TH_AWS_ACCESS_KEY)
+  aws_secret=$(envget TH_AWS_SECRET_KEY)
+  aws_region=$(envget TH_AWS_REGION)
+  log "building the agents, the CloudFormation fake and thub-harness"
   mkdir -p "$WORK/agents"
   for arch in amd64 arm64; do
     CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags '-s -w' -o "$WORK/agents/thub-linux-$arch" ./cloud/cmd/thub
   done
   go build -o "$WORK/cfnfake" ./build/testenv/cfnfake
+  CGO_ENABLED=0 go build -o "$WORK/thub-harness" ./cloud/deploy/harness/cmd/thub-harness
   REPLAY_CP=thub-e2e
   "$WORK/cfnfake" -expect "$REPLAY_CP-control-plane=control-plane-create-failed,control-plane-create" \
     -url-file "$WORK/cfnfake.url" >"$ART/cfnfake.log" 2>&1 &
@@ -117,9 +129,13 @@ if [[ -n $AWS_ENDPOINT ]]; then
   CFN_URL=$(tr -d '[:space:]' <"$WORK/cfnfake.url")
   mkdir -p "$WORK/aws"
   cat >"$WORK/aws/config" <<EOF_CFG
+[default]
+region = ${aws_region:-us-east-1}
+endpoint_url = $AWS_EMU
+
 [profile th-e2e-emulator]
 region = ${aws_region:-us-east-1}
-endpoint_url = $AWS_ENDPOINT
+endpoint_url = $AWS_EMU
 
 [profile th-e2e-replay]
 region = us-east-1
@@ -135,9 +151,26 @@ aws_secret_access_key = $aws_secret
 aws_access_key_id = AKIDFAKE
 aws_secret_access_key = fake
 EOF_CRED
+  CLOUD_PREFIX="e2e$(date +%s | tail -c 6)$RANDOM"
+  CLOUD_PREFIX=${CLOUD_PREFIX:0:16}
+  AWS_ENDPOINT_URL=$AWS_EMU AWS_REGION=$aws_region AWS_ACCESS_KEY_ID=$aws_key \
+    AWS_SECRET_ACCESS_KEY=$aws_secret AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent \
+    AWS_SHARED_CREDENTIALS_FILE=/nonexistent THUB_HARNESS_REGISTRY_AUTH="$(envget TH_REG_AUTH_USER):$(envget TH_REG_AUTH_PASS)" \
+    "$WORK/thub-harness" -stacks "$CLOUD_PREFIX-" -tick 1s -rie "$(envget TH_BIN_DIR)/aws-lambda-rie" \
+    -ecr-registry "https://$(envget TH_REG_AUTH)" -ecr-registry-ca "$(envget TH_REG_AUTH_CA)" \
+    >"$WORK/harness.out" 2>"$ART/harness.log" &
+  HARNESS_PID=$!
+  for _ in $(seq 600); do [[ -s $WORK/harness.out ]] && break; kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.1; done
+  READY=$(head -n 1 "$WORK/harness.out" 2>/dev/null || true)
+  [[ $READY == *'"ready":true'* ]] || die "thub-harness did not start (see $ART/harness.log)"
+  ECR_REGISTRY=$(sed -n 's/.*"ecrRegistry":"\([^"]*\)".*/\1/p' <<<"$READY")
+  HARNESS_API=$(sed -n 's/.*"api":"\([^"]*\)".*/\1/p' <<<"$READY")
+  log "thub-harness ready: $READY"
   DEV_ENV=(AWS_CONFIG_FILE="$WORK/aws/config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws/credentials" AWS_EC2_METADATA_DISABLED=true
-    THUB_TEST_AWS_EMULATOR=1 THUB_TEST_AWS_EMULATOR_ENDPOINT="$AWS_ENDPOINT" THUB_TEST_AGENTS="$WORK/agents")
+    THUB_TEST_AWS_EMULATOR=1 THUB_TEST_AWS_EMULATOR_ENDPOINT="$AWS_EMU" THUB_TEST_AGENTS="$WORK/agents"
+    THUB_TEST_REGISTRY_HOST="$ECR_REGISTRY" THUB_TEST_REGISTRY_INSECURE=1)
   export TH_E2E_AWS_PROFILE=th-e2e-emulator TH_E2E_REPLAY_PROFILE=th-e2e-replay TH_E2E_REPLAY_CONTROL_PLANE=$REPLAY_CP
+  export TH_E2E_CLOUD_PREFIX=$CLOUD_PREFIX TH_E2E_HARNESS_API=$HARNESS_API
 fi
 
 # --- wails dev ---------------------------------------------------------------------------
@@ -196,6 +229,7 @@ export TH_E2E_PROFILES_FILE=$WORK/config/transfer-hub/profiles.json
 rc=0
 # In the background so a TERM/INT to this script stops the run at once (bash defers traps
 # while a foreground child runs).
+# shellcheck disable=SC2086 # TH_E2E_SPECS is a list of globs
 (cd frontend/e2e && exec node --test --test-concurrency=1 ${TH_E2E_SPECS:-tests/*.test.mjs}) &
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?

@@ -5,6 +5,7 @@
 import type { app, credentials, settings } from '../../wailsjs/go/models';
 import type { FieldError, Narrowed, Plain } from './models';
 import type { DeploymentsBackend } from '../deployments/api';
+import type { CloudBackend } from './cloud';
 import type { TasksBackend } from './tasks';
 
 export type Theme = 'light' | 'dark' | 'system';
@@ -61,7 +62,7 @@ export type ProviderOption = Plain<app.ProviderOption>;
 /** regions: the known regions per partition; sharedProfiles: AWS CLI profiles on this computer. */
 export type CredentialFormOptions = Plain<app.CredentialsFormOptions>;
 
-export interface Backend extends TasksBackend, DeploymentsBackend {
+export interface Backend extends TasksBackend, DeploymentsBackend, CloudBackend {
   appInfo(): Promise<AppInfo>;
   getSettings(): Promise<SettingsView>;
   saveSettings(settings: Settings): Promise<SaveResult>;

@@ -47,7 +47,8 @@ export type ImageSourceDef = Narrowed<tasks.ImageSource, { kind: ImageSideKind }
 export type ImageDestinationDef = Narrowed<tasks.ImageDestination, { kind: ImageSideKind }>;
 export type ImageDef = Narrowed<tasks.ImageSpec, { source: ImageSourceDef; destination: ImageDestinationDef }>;
 
-export type ScheduleKind = '' | 'interval' | 'cron';
+/** once: a run at a set time (cloud tasks only). */
+export type ScheduleKind = '' | 'interval' | 'cron' | 'once';
 
 export type Schedule = Narrowed<spec.Schedule, { kind?: ScheduleKind }>;
 

@@ -6,6 +6,7 @@ import { app, settings as models, type credentials } from '../../wailsjs/go/mode
 import { asCredentialKind, asTheme, type Backend, type CredentialProfile, type Settings, type TestResult } from './backend';
 import { fieldErrorsOf, plain } from './models';
 import { wailsDeploymentsBackend } from '../deployments/wailsDeployments';
+import { wailsCloudBackend } from './wailsCloud';
 import { wailsTasksBackend } from './wailsTasks';
 
 function toProfile(p: credentials.Profile): CredentialProfile {
@@ -19,6 +20,7 @@ function toSettings(s: models.Settings): Settings {
 export const wailsBackend: Backend = {
   ...wailsTasksBackend,
   ...wailsDeploymentsBackend,
+  ...wailsCloudBackend,
   appInfo: () => AppService.Info(),
   async getSettings() {
     const v = await SettingsService.Get();

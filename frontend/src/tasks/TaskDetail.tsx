@@ -31,6 +31,7 @@ import {
   taskTypeLabel,
   withIds,
 } from './format';
+import { CloudPanelsView, StackOperationView } from './cloud/CloudPanels';
 import { ItemsTable, prefetchFirstPage } from './ItemsTable';
 import { useStages } from './stages';
 import { useTask } from './live';
@@ -98,12 +99,32 @@ function Definition({ task }: { task: TaskView }) {
     { label: 'Destination', value: task.destination },
     {
       label: 'Schedule',
-      value: sched?.kind === 'interval' ? `Every ${sched.every ?? ''}` : sched?.kind === 'cron' ? `Cron ${sched.cron ?? ''}` : 'Only when started',
+      value:
+        sched?.kind === 'interval'
+          ? `Every ${sched.every ?? ''}`
+          : sched?.kind === 'cron'
+            ? `Cron ${sched.cron ?? ''}`
+            : sched?.kind === 'once'
+              ? `Once at ${sched.at ?? ''}`
+              : task.spec.s3?.events && task.spec.s3.events !== 'none'
+                ? `On S3 events (${task.spec.s3.events})`
+                : 'Only when started',
     },
     { label: 'Next run', value: formatTime(task.nextRun) },
     { label: 'Created', value: formatTime(task.createdAt) },
-    { label: 'State file', value: <Box variant="code">{task.stateFile}</Box> },
+    task.cloud
+      ? { label: 'Stack', value: `${task.cloud.stack} (${task.cloud.profileName || task.cloud.profileId} / ${task.cloud.region}, control plane ${task.cloud.controlPlane})` }
+      : { label: 'State file', value: <Box variant="code">{task.stateFile}</Box> },
   ];
+  const c = task.spec.cloud;
+  if (c) {
+    items.push(
+      s3
+        ? { label: 'Worker fleet', value: `Up to ${String(c.maxWorkers ?? 'the default')} × ${(c.instanceTypes ?? []).join(', ') || 'Graviton (default)'}${c.spot ? ', Spot' : ''}` }
+        : { label: 'Copiers', value: String(c.maxCopiers ?? 'Default') },
+      { label: 'Alarm e-mail', value: c.alarmEmail || 'None' },
+    );
+  }
   if (s3) {
     items.push(
       { label: 'Compare', value: s3.compare ?? 'size+etag' },
@@ -128,6 +149,8 @@ function Definition({ task }: { task: TaskView }) {
 }
 
 const headerActions: TaskAction[] = ['resume', 'retry', 'clone', 'delete'];
+const cloudHeaderActions: TaskAction[] = ['resume', 'retry', 'edit', 'redeploy', 'delete'];
+const localHeaderActions: TaskAction[] = [...headerActions.slice(0, 3), 'move', 'delete'];
 
 /**
  * What the header and the tabs show of a task: all but its progress. A running task is
@@ -137,6 +160,7 @@ function shownFields(t: TaskView): unknown[] {
   return [
     t.id, t.name, t.type, t.engine, t.status, t.source, t.destination, t.runId, t.active, t.problem,
     t.canStart, t.canStop, t.canResume, t.canRetry, t.createdAt, t.nextRun, t.stateFile, t.spec,
+    t.cloud?.canEdit, t.cloud?.canRedeploy, t.cloud?.canDelete, t.cloud?.deployed, t.cloud?.busy,
   ];
 }
 
@@ -176,7 +200,7 @@ const TaskHeader = memo(function TaskHeader({ task, busy, run, exportReport }: T
           </ButtonDropdown>
           <ButtonDropdown
             disabled={busy}
-            items={headerActions.map((a) => {
+            items={(task.engine === 'cloud' ? cloudHeaderActions : localHeaderActions).map((a) => {
               const reason = disabledReason(task, a);
               return { id: a, text: actionLabel[a], disabled: reason !== '', disabledReason: reason };
             })}
@@ -296,7 +320,7 @@ export function TaskDetail() {
   const onDone = useCallback(
     (action: TaskAction, _t: TaskView, newId?: string) => {
       if (action === 'delete') void navigate('/tasks');
-      if (action === 'clone' && newId) void navigate(`/tasks/${newId}`);
+      if ((action === 'clone' || action === 'move') && newId) void navigate(`/tasks/${newId}`);
     },
     [navigate],
   );
@@ -354,12 +378,22 @@ export function TaskDetail() {
     <ContentLayout header={<TaskHeader task={task} busy={actions.busy} run={actions.run} exportReport={exportReport} />}>
       <SpaceBetween size="l">
         {(actions.flashes.length > 0 || exportFlash.length > 0) && <Flashbar items={[...actions.flashes, ...exportFlash]} />}
+        {task.engine === 'cloud' && (
+          <StackOperationView
+            task={task}
+            busy={actions.busy}
+            onRedeploy={() => {
+              actions.run(task, 'redeploy');
+            }}
+          />
+        )}
         {stage >= 1 && <Progress task={task} live={live} />}
         {stage >= 2 && (
           <Container header={<Header variant="h2" description="Bytes per second over the current or last run.">Throughput</Header>}>
             <ThroughputChart points={points} running={task.active} />
           </Container>
         )}
+        {stage >= 2 && task.engine === 'cloud' && <CloudPanelsView task={task} />}
         {tabsIn && <TaskTabs task={task} version={version} failedCount={c.failedObjects} logSeq={update.logSeq} run={actions.run} onFirstPage={onFirstPage} />}
       </SpaceBetween>
       {actions.confirm}

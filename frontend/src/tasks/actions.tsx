@@ -1,5 +1,7 @@
 // Task actions shared by the list and the detail page: start, stop, resume, retry failed,
-// clone, delete (with a confirmation), each reporting its outcome in a flash message.
+// clone, delete (with a confirmation; a cloud task's with the keep-data choice), and for
+// cloud tasks edit (a stack update through its preview) and deploy again, for local ones
+// Move to AWS; each reporting its outcome in a flash message.
 import { useCallback, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
 import type { FlashbarProps } from '@cloudscape-design/components/flashbar';
@@ -9,8 +11,9 @@ import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import type { TaskView } from '../api/tasks';
 import { ModalFooter } from '../shell/ModalFooter';
+import { DeleteCloudModal, EditCloudModal, MoveToAWSModal } from './cloud/CloudModals';
 
-export type TaskAction = 'start' | 'stop' | 'resume' | 'retry' | 'clone' | 'delete';
+export type TaskAction = 'start' | 'stop' | 'resume' | 'retry' | 'clone' | 'delete' | 'edit' | 'redeploy' | 'move';
 
 export const actionLabel: Record<TaskAction, string> = {
   start: 'Start',
@@ -19,6 +22,9 @@ export const actionLabel: Record<TaskAction, string> = {
   retry: 'Retry failed',
   clone: 'Clone',
   delete: 'Delete',
+  edit: 'Edit',
+  redeploy: 'Deploy again',
+  move: 'Move to AWS',
 };
 
 /** Why an action is not available now ('' when it is). */
@@ -34,7 +40,17 @@ export function disabledReason(task: TaskView, action: TaskAction): string {
     case 'retry':
       return task.canRetry ? '' : 'The last run has no failed items (or is still running).';
     case 'delete':
+      if (task.engine === 'cloud') return task.cloud?.canDelete ? '' : 'Wait until the stack operation under way has ended.';
       return task.status === 'STOPPING' ? 'Wait until the task has stopped.' : '';
+    case 'edit':
+      if (task.engine !== 'cloud') return 'Only a cloud task is edited here; clone a local task to change it.';
+      return task.cloud?.canEdit ? '' : 'Wait until the stack operation under way has ended.';
+    case 'redeploy':
+      if (task.engine !== 'cloud') return 'Only a cloud task has a stack.';
+      return task.cloud?.canRedeploy ? '' : 'The stack is deployed (or being deployed).';
+    case 'move':
+      if (task.engine === 'cloud') return 'The task runs in AWS already.';
+      return task.active || task.status === 'STOPPING' ? 'The task is running; stop it first.' : '';
     default:
       return '';
   }
@@ -54,6 +70,7 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
   const [busy, setBusy] = useState(false);
   const [flashes, setFlashes] = useState<FlashbarProps.MessageDefinition[]>([]);
   const [deleting, setDeleting] = useState<TaskView | null>(null);
+  const [cloudModal, setCloudModal] = useState<{ kind: 'delete' | 'edit' | 'move'; task: TaskView } | null>(null);
   // The confirmation mounts the first time it is needed and then stays: a hidden Modal
   // still costs its portals (and their observers) on every page that renders it.
   const [confirmMounted, setConfirmMounted] = useState(false);
@@ -110,6 +127,13 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
             await backend.deleteTask(task.id);
             flash('success', `Deleted "${task.name}".`);
             break;
+          case 'redeploy':
+            await backend.redeploy(task.id, true);
+            flash('info', `Deploying "${task.name}" again.`);
+            break;
+          case 'edit':
+          case 'move':
+            return; // through their modals
         }
         onDone?.(action, task);
       } catch (e: unknown) {
@@ -121,8 +145,30 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
     [backend, flash, onDone],
   );
 
+  const deleteCloud = useCallback(
+    async (task: TaskView, keepData: boolean) => {
+      setBusy(true);
+      try {
+        await backend.deleteCloudTask(task.id, keepData);
+        setCloudModal(null);
+        flash('success', `Deleting "${task.name}" and its stack${keepData ? ' (its table is kept)' : ''}.`);
+        onDone?.('delete', task);
+      } catch (e: unknown) {
+        flash('error', errorMessage(e));
+        setCloudModal(null);
+      } finally {
+        setBusy(false);
+      }
+    },
+    [backend, flash, onDone],
+  );
+
   const run = useCallback(
     (task: TaskView, action: TaskAction) => {
+      if ((action === 'delete' && task.engine === 'cloud') || action === 'edit' || action === 'move') {
+        setCloudModal({ kind: action, task });
+        return;
+      }
       if (action === 'delete') {
         setConfirmMounted(true);
         setDeleting(task);
@@ -166,5 +212,44 @@ export function useTaskActions(onDone?: (action: TaskAction, task: TaskView, new
     </Modal>
   );
 
-  return { busy, flashes, run, confirm };
+  const cm = cloudModal;
+  const close = () => {
+    setCloudModal(null);
+  };
+  const cloudConfirm =
+    cm &&
+    (cm.kind === 'delete' ? (
+      <DeleteCloudModal task={cm.task} busy={busy} onCancel={close} onDelete={(keep) => void deleteCloud(cm.task, keep)} />
+    ) : cm.kind === 'edit' ? (
+      <EditCloudModal
+        task={cm.task}
+        onClose={close}
+        onApplied={() => {
+          close();
+          flash('info', `Updating the stack of "${cm.task.name}".`);
+        }}
+      />
+    ) : (
+      <MoveToAWSModal
+        task={cm.task}
+        onClose={close}
+        onMoved={(t) => {
+          close();
+          flash('success', `"${t.name}" now runs in AWS: its stack is being deployed.`);
+          onDone?.('move', cm.task, t.id);
+        }}
+      />
+    ));
+
+  return {
+    busy,
+    flashes,
+    run,
+    confirm: (
+      <>
+        {confirm}
+        {cloudConfirm}
+      </>
+    ),
+  };
 }

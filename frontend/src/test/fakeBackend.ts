@@ -1,6 +1,7 @@
 import { vi } from 'vitest';
 import type { AppInfo, Backend, FieldError, SaveResult, Settings, SettingsView } from '../api/backend';
 import { fakeDeployments, type FakeDeploymentsOptions } from './fakeDeployments';
+import { fakeCloud, type FakeCloudOptions } from './fakeCloud';
 import { fakeCredentials, type FakeCredentialsOptions } from './fakeCredentials';
 import { fakeTasks, type FakeTasksOptions } from './fakeTasks';
 
@@ -25,6 +26,7 @@ export function fakeBackend(
     credentials?: FakeCredentialsOptions;
     tasks?: FakeTasksOptions;
     deployments?: FakeDeploymentsOptions;
+    cloud?: FakeCloudOptions;
   } = {},
 ) {
   let stored: Settings = opts.settings ?? defaultSettings;
@@ -39,6 +41,17 @@ export function fakeBackend(
   const creds = fakeCredentials(opts.credentials);
   const tasks = fakeTasks(opts.tasks);
   const deps = fakeDeployments(opts.deployments);
+  const cloud = fakeCloud(opts.cloud);
+  // A cloud task is created like a local one (in the same list), engine cloud, DEPLOYING.
+  cloud.api.createCloudTask.mockImplementation(async (name, definition, start, deployControlPlane) => {
+    if (opts.cloud?.fieldErrors) return { ok: false, fieldErrors: opts.cloud.fieldErrors };
+    const res = await tasks.api.createTask(name, definition, start);
+    if (!res.ok) return res;
+    cloud.created.push({ name, definition, start, deployControlPlane });
+    const task = { ...res.task, engine: 'cloud' as const, status: 'DEPLOYING' as const };
+    tasks.pushList(tasks.rows().map((r) => (r.task.id === task.id ? { ...r, task } : r)));
+    return { ok: true, task };
+  });
   const backend = {
     appInfo: vi.fn(() => Promise.resolve(testInfo)),
     getSettings: vi.fn(() => Promise.resolve(view())),
@@ -51,6 +64,7 @@ export function fakeBackend(
     ...creds.api,
     ...tasks.api,
     ...deps.api,
+    ...cloud.api,
   } satisfies Backend;
-  return { backend, stored: () => stored, creds, tasks, deps };
+  return { backend, stored: () => stored, creds, tasks, deps, cloud };
 }

@@ -1,4 +1,4 @@
-// The wizard that creates a local task. Every field is checked by the Go side
+// The wizard that creates a task, on this computer or in an AWS account (a cloud task). Every field is checked by the Go side
 // (TasksService.Validate, the rules the task is created with) while the user types and
 // when a step's Next is pressed; a message shows once its field was left or its step's
 // Next was tried.
@@ -10,7 +10,9 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Wizard from '@cloudscape-design/components/wizard';
 import { errorMessage, whenSettled, type CredentialProfile } from '../../api/backend';
 import { useBackend } from '../../api/BackendContext';
+import type { CloudFormOptions } from '../../api/cloud';
 import type { TaskFormOptions } from '../../api/tasks';
+import { useCloudReview } from './CloudReview';
 import { DestinationStep } from './DestinationStep';
 import { errorsOf, newDraft, stepFields, stepOf, stepOrder, toDefinition, type Draft, type Errors, type StepId } from './draft';
 import type { Check, StepProps, Update } from './fields';
@@ -37,6 +39,7 @@ export function CreateTaskWizard() {
   const backend = useBackend();
   const navigate = useNavigate();
   const [options, setOptions] = useState<TaskFormOptions | null>(null);
+  const [cloudOptions, setCloudOptions] = useState<CloudFormOptions | null>(null);
   const [profiles, setProfiles] = useState<CredentialProfile[]>([]);
   const [regions, setRegions] = useState<Record<string, string[]>>({});
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -63,6 +66,17 @@ export function CreateTaskWizard() {
       ),
     [backend],
   );
+  // Without them the wizard offers the cloud with Go's defaults (the fields say so).
+  useEffect(
+    () =>
+      whenSettled(backend.cloudFormOptions(), setCloudOptions, () => {
+        setCloudOptions(null);
+      }),
+    [backend],
+  );
+  const reviewShown = stepOrder[active] === 'review';
+  const cloudDef = useMemo(() => (options && draft.engine === 'cloud' ? toDefinition(draft, options) : null), [draft, options]);
+  const cloudReview = useCloudReview(backend, draft.name.trim(), cloudDef, reviewShown, plan);
 
   const update: Update = useCallback((fn) => {
     setDraft((d) => {
@@ -136,7 +150,17 @@ export function CreateTaskWizard() {
     setChecking(true);
     setSubmitError(null);
     try {
-      const res = await backend.createTask(draft.name.trim(), toDefinition(draft, options), draft.start);
+      const def = toDefinition(draft, options);
+      const p = cloudReview.preview;
+      const withControlPlane = p.state === 'done' && p.value.controlPlaneMissing && cloudReview.deployControlPlane;
+      if (draft.engine === 'cloud' && p.state === 'done' && p.value.controlPlaneMissing && !cloudReview.deployControlPlane) {
+        setSubmitError('This account and Region have no control plane: tick "Deploy the control plane as part of creating this task", or choose an account and Region that have one.');
+        return;
+      }
+      const res =
+        draft.engine === 'cloud'
+          ? await backend.createCloudTask(draft.name.trim(), def, draft.start, withControlPlane)
+          : await backend.createTask(draft.name.trim(), def, draft.start);
       if (!res.ok) {
         const errs = errorsOf(draft, options, res.fieldErrors);
         answered(draft, options, errs);
@@ -149,7 +173,7 @@ export function CreateTaskWizard() {
     } finally {
       setChecking(false);
     }
-  }, [answered, backend, draft, navigate, options, showFirstProblem]);
+  }, [answered, backend, cloudReview, draft, navigate, options, showFirstProblem]);
 
   if (loadError) {
     return (
@@ -160,7 +184,7 @@ export function CreateTaskWizard() {
   }
   if (!options) return <StatusIndicator type="loading">Loading</StatusIndicator>;
 
-  const props: StepProps = { d: draft, update, profiles, regions, options, fp };
+  const props: StepProps = { d: draft, update, profiles, regions, options, cloudOptions, fp };
   const isS3 = draft.type === 'S3';
   // Messages for fields no step shows (the review lists them).
   const unplaced = Object.entries(errors).filter(([f]) => !stepFields[stepOf(f)].includes(f));
@@ -178,7 +202,13 @@ export function CreateTaskWizard() {
       onSubmit={() => {
         void submit();
       }}
-      submitButtonText="Create task"
+      submitButtonText={
+        draft.engine !== 'cloud'
+          ? 'Create task'
+          : cloudReview.preview.state === 'done' && cloudReview.preview.value.controlPlaneMissing && cloudReview.deployControlPlane
+            ? 'Deploy control plane and task'
+            : 'Create and deploy'
+      }
       i18nStrings={{
         stepNumberLabel: (n) => `Step ${String(n)}`,
         collapsedStepsLabel: (n, total) => `Step ${String(n)} of ${String(total)}`,
@@ -191,7 +221,7 @@ export function CreateTaskWizard() {
       steps={[
         {
           title: stepTitles.type,
-          description: 'A task copies S3 objects or container images, on this computer.',
+          description: 'A task copies S3 objects or container images, on this computer or in your AWS account.',
           content: <TypeStep {...props} />,
         },
         {
@@ -226,7 +256,7 @@ export function CreateTaskWizard() {
                   ))}
                 </Alert>
               )}
-              <ReviewStep {...props} plan={plan} onPlan={runPlan} />
+              <ReviewStep {...props} plan={plan} onPlan={runPlan} cloud={cloudReview} />
             </SpaceBetween>
           ),
         },

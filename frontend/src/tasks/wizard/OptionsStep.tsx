@@ -9,12 +9,14 @@ import Toggle from '@cloudscape-design/components/toggle';
 import type { ScheduleKind } from '../../api/tasks';
 import type { Draft } from './draft';
 import { binder, LinesField, TextField, type StepProps } from './fields';
+import { CloudOptions } from './CloudOptions';
 import { S3Options } from './S3Options';
 
 export function OptionsStep(props: StepProps) {
   return (
     <SpaceBetween size="l">
       {props.d.type === 'S3' ? <S3Options {...props} /> : <ImageOptions {...props} />}
+      {props.d.engine === 'cloud' && <CloudOptions {...props} />}
       <ScheduleFields {...props} />
     </SpaceBetween>
   );
@@ -94,6 +96,7 @@ function ImageOptions({ d, update, options, fp }: StepProps) {
 }
 
 function ScheduleFields({ d, update, fp }: StepProps) {
+  const cloud = d.engine === 'cloud';
   const s = d.schedule;
   const text = binder(s, (fn) => {
     update((x) => {
@@ -101,7 +104,13 @@ function ScheduleFields({ d, update, fp }: StepProps) {
     });
   });
   return (
-    <Container header={<Header variant="h3" description="Repeat runs while Transfer Hub is open.">Schedule</Header>}>
+    <Container
+      header={
+        <Header variant="h3" description={cloud ? 'Runs in your account, with this computer off.' : 'Repeat runs while Transfer Hub is open.'}>
+          Schedule
+        </Header>
+      }
+    >
       <SpaceBetween size="l">
         <FormField label="Runs" errorText={fp.error('schedule.kind')}>
           <RadioGroup
@@ -116,11 +125,13 @@ function ScheduleFields({ d, update, fp }: StepProps) {
               { value: '', label: 'Only when I start it' },
               { value: 'interval', label: 'Every…', description: 'A fixed interval, e.g. 30m, 6h, 24h.' },
               { value: 'cron', label: 'On a cron schedule', description: 'minute hour day-of-month month day-of-week, local time.' },
+              ...(cloud ? [{ value: 'once', label: 'Once, at a set time', description: 'One run at that time, local time (or RFC 3339 with a zone).' }] : []),
             ]}
           />
         </FormField>
         {s.kind === 'interval' && <TextField {...fp} {...text('every')} field="schedule.every" label="Interval" placeholder="6h" />}
         {s.kind === 'cron' && <TextField {...fp} {...text('cron')} field="schedule.cron" label="Cron expression" placeholder="0 2 * * *" />}
+        {s.kind === 'once' && <TextField {...fp} {...text('at')} field="schedule.at" label="Run at" placeholder="2026-05-01T02:00" />}
       </SpaceBetween>
     </Container>
   );

@@ -14,11 +14,13 @@ import type { TaskPlan, TaskType } from '../../api/tasks';
 import { countOf, formatBytes, formatCount, formatDuration, withIds } from '../format';
 import { lines, type LocationDraft } from './draft';
 import type { StepProps } from './fields';
+import { accountLabel } from './CloudPlacement';
+import { CostEstimateView, DeployPreview, type CloudReviewState } from './CloudReview';
 import { compareLabels } from './S3Options';
 
 export type PlanState = { state: 'idle' } | { state: 'loading' } | { state: 'done'; plan: TaskPlan } | { state: 'error'; message: string };
 
-function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
+function PlanView({ plan, type, cloud }: { plan: PlanState; type: TaskType; cloud: boolean }) {
   if (plan.state === 'idle') return <Box color="text-body-secondary">The dry run lists and compares both sides; it copies nothing.</Box>;
   if (plan.state === 'loading') return <StatusIndicator type="loading">Listing and comparing (dry run)…</StatusIndicator>;
   if (plan.state === 'error') {
@@ -48,7 +50,7 @@ function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
             ? [
                 { label: 'Archived (skipped)', value: formatCount(p.archived), id: 'archived' },
                 { label: 'Estimated requests', value: formatCount(p.estRequests), id: 'requests' },
-                { label: 'Copy', value: p.serverSide ? 'Server-side' : 'Through this computer', id: 'serverSide' },
+                { label: 'Copy', value: p.serverSide ? 'Server-side' : cloud ? 'Through the workers' : 'Through this computer', id: 'serverSide' },
               ]
             : []),
           { label: 'Dry run took', value: formatDuration(p.seconds), id: 'seconds' },
@@ -83,11 +85,36 @@ function PlanView({ plan, type }: { plan: PlanState; type: TaskType }) {
   );
 }
 
-export function ReviewStep({ d, profiles, plan, onPlan, update }: StepProps & { plan: PlanState; onPlan: () => void }) {
+/** The review's lines of a cloud task: where it runs and on what. */
+function cloudItems(d: StepProps['d'], props: Pick<StepProps, 'profiles' | 'cloudOptions'>): { label: string; value: string }[] {
+  const c = d.cloud;
+  const account = accountLabel(props.profiles.find((p) => p.id === c.profileId), c.region);
+  const fleet =
+    d.type === 'S3'
+      ? `Up to ${c.maxWorkers || String(props.cloudOptions?.defaultMaxWorkers ?? 10)} × ${(c.instanceTypes.length > 0 ? c.instanceTypes : (props.cloudOptions?.defaultInstanceTypes ?? [])).join(', ')}${c.spot ? ' (Spot)' : ''}`
+      : `${c.maxCopiers || String(props.cloudOptions?.defaultMaxCopiers ?? 10)} copiers at once`;
+  return [
+    { label: 'Runs in', value: account },
+    { label: d.type === 'S3' ? 'Worker fleet' : 'Copiers', value: fleet },
+    { label: 'Network', value: c.vpcId ? `${c.vpcId} (${c.subnetIds.join(', ')})` : 'The default VPC' },
+    { label: 'Alarm e-mail', value: c.alarmEmail || 'None' },
+    ...(d.type === 'S3' ? [{ label: 'S3 events', value: c.events === 'none' ? 'None' : c.events }] : []),
+  ];
+}
+
+export function ReviewStep({ d, profiles, cloudOptions, plan, onPlan, update, cloud }: StepProps & { plan: PlanState; onPlan: () => void; cloud?: CloudReviewState }) {
   const name = (id: string) => profiles.find((p) => p.id === id)?.name ?? (id ? id : 'None');
   const loc = (l: LocationDraft) => (l.kind === 'local' ? l.path : `s3://${l.bucket}/${l.prefix} · ${name(l.profileId)}${l.region ? ` · ${l.region}` : ''}`);
   const im = d.image;
-  const schedule = d.schedule.kind === 'interval' ? `Every ${d.schedule.every}` : d.schedule.kind === 'cron' ? `Cron: ${d.schedule.cron}` : 'Only when started';
+  const schedule =
+    d.schedule.kind === 'interval'
+      ? `Every ${d.schedule.every}`
+      : d.schedule.kind === 'cron'
+        ? `Cron: ${d.schedule.cron}`
+        : d.schedule.kind === 'once'
+          ? `Once at ${d.schedule.at}`
+          : 'Only when started';
+  const isCloud = d.engine === 'cloud';
   const items =
     d.type === 'S3'
       ? [
@@ -131,7 +158,7 @@ export function ReviewStep({ d, profiles, plan, onPlan, update }: StepProps & { 
   return (
     <SpaceBetween size="l">
       <Container header={<Header variant="h3">{d.name || 'New task'}</Header>}>
-        <KeyValuePairs columns={3} items={withIds(items)} />
+        <KeyValuePairs columns={3} items={withIds(isCloud ? [...items, ...cloudItems(d, { profiles, cloudOptions })] : items)} />
       </Container>
       <Container
         header={
@@ -148,8 +175,10 @@ export function ReviewStep({ d, profiles, plan, onPlan, update }: StepProps & { 
           </Header>
         }
       >
-        <PlanView plan={plan} type={d.type} />
+        <PlanView plan={plan} type={d.type} cloud={isCloud} />
       </Container>
+      {isCloud && cloud && <CostEstimateView estimate={cloud.estimate} />}
+      {isCloud && cloud && <DeployPreview review={cloud} account={accountLabel(profiles.find((p) => p.id === d.cloud.profileId), d.cloud.region)} />}
       <Checkbox
         checked={d.start}
         onChange={(e) => {
@@ -158,7 +187,7 @@ export function ReviewStep({ d, profiles, plan, onPlan, update }: StepProps & { 
           });
         }}
       >
-        Start the task when it is created
+        {isCloud ? 'Start the task when its stack is deployed' : 'Start the task when it is created'}
       </Checkbox>
     </SpaceBetween>
   );

@@ -2,6 +2,7 @@
 import Container from '@cloudscape-design/components/container';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import type { TaskType } from '../../api/tasks';
+import { CloudPlacement } from './CloudPlacement';
 import { binder, KindTiles, TextField, type StepProps } from './fields';
 
 const typeItems = [
@@ -9,7 +10,8 @@ const typeItems = [
   { value: 'IMAGE', label: 'Container images', description: 'Between OCI registries and Amazon ECR, with tags, platforms and signatures.' },
 ];
 
-export function TypeStep({ d, update, options, fp }: StepProps) {
+export function TypeStep(props: StepProps) {
+  const { d, update, options, fp } = props;
   const text = binder(d, update);
   return (
     <Container>
@@ -26,6 +28,7 @@ export function TypeStep({ d, update, options, fp }: StepProps) {
             });
           }}
         />
+        <CloudPlacement {...props} />
         <TextField
           {...fp}
           {...text('name')}

@@ -78,7 +78,7 @@ describe('toDefinition', () => {
         d.s3.prefixes = 'a b/\n\n';
         d.s3.concurrency = '32';
         d.s3.storageClass = 'STANDARD_IA';
-        d.schedule = { kind: 'interval', every: ' 6h ', cron: '' };
+        d.schedule = { kind: 'interval', every: ' 6h ', cron: '', at: '' };
       }),
       offered,
     );

@@ -1,11 +1,13 @@
 // The wizard's form model: what the user types (strings), and its translation into the
 // versioned task definition the Go side validates and stores.
+import type { CloudOptionsDef } from '../../api/cloud';
 import type { FieldError } from '../../api/models';
 import type {
   ImageSideKind,
   LocationDef,
   LocationKind,
   ScheduleKind,
+  TaskEngine,
   TaskDefinition,
   TaskFormOptions,
   TaskType,
@@ -20,9 +22,31 @@ export interface LocationDraft {
   path: string;
 }
 
+/** Where a cloud task runs and how (its options in the definition's cloud). */
+export interface CloudDraft {
+  /** The AWS credential profile of the account; region '' is the profile's. */
+  profileId: string;
+  region: string;
+  /** The control plane's name ('' is Go's default). */
+  controlPlane: string;
+  maxWorkers: string;
+  /** The fleet's instance types, the first preferred ([] is the Graviton default). */
+  instanceTypes: string[];
+  spot: boolean;
+  maxCopiers: string;
+  alarmEmail: string;
+  /** '' is the Region's default VPC; another VPC needs its subnets. */
+  vpcId: string;
+  subnetIds: string[];
+  /** S3 event notifications that start runs: none, create, create-and-delete. */
+  events: string;
+}
+
 export interface Draft {
   type: TaskType;
+  engine: TaskEngine;
   name: string;
+  cloud: CloudDraft;
   s3: {
     source: LocationDraft;
     destination: LocationDraft;
@@ -67,7 +91,7 @@ export interface Draft {
     referrers: boolean;
     concurrency: string;
   };
-  schedule: { kind: ScheduleKind; every: string; cron: string };
+  schedule: { kind: ScheduleKind; every: string; cron: string; at: string };
   start: boolean;
 }
 
@@ -76,7 +100,9 @@ const emptyLocation = (kind: LocationKind): LocationDraft => ({ kind, profileId:
 export function newDraft(options: TaskFormOptions | null): Draft {
   return {
     type: 'S3',
+    engine: 'local',
     name: '',
+    cloud: { profileId: '', region: '', controlPlane: '', maxWorkers: '', instanceTypes: [], spot: false, maxCopiers: '', alarmEmail: '', vpcId: '', subnetIds: [], events: 'none' },
     s3: {
       source: emptyLocation('s3'),
       destination: emptyLocation('s3'),
@@ -121,7 +147,7 @@ export function newDraft(options: TaskFormOptions | null): Draft {
       referrers: true,
       concurrency: String(options?.defaultImageConcurrency ?? 8),
     },
-    schedule: { kind: '', every: '', cron: '' },
+    schedule: { kind: '', every: '', cron: '', at: '' },
     start: true,
   };
 }
@@ -155,6 +181,9 @@ const numberFields: Record<string, { text: (d: Draft) => string; zeroIsDefault: 
   's3.concurrency': { text: (d) => d.s3.concurrency, zeroIsDefault: true, outside: (o) => o.maxConcurrency + 1 },
   'image.concurrency': { text: (d) => d.image.concurrency, zeroIsDefault: true, outside: (o) => o.maxConcurrency + 1 },
   'image.latest': { text: (d) => d.image.latest, zeroIsDefault: false, outside: () => -1 },
+  // Go's bounds are its own (1 to 1000, 1 to 40): any number beyond them is refused.
+  'cloud.maxWorkers': { text: (d) => d.cloud.maxWorkers, zeroIsDefault: true, outside: () => 1_000_000 },
+  'cloud.maxCopiers': { text: (d) => d.cloud.maxCopiers, zeroIsDefault: true, outside: () => 1_000_000 },
 };
 
 /** A number field's value as the definition carries it: '' is absent (the default). */
@@ -187,6 +216,9 @@ export function toDefinition(d: Draft, offered: Offered): TaskDefinition {
   const def: TaskDefinition = { v: 1 };
   if (d.schedule.kind === 'interval') def.schedule = { kind: 'interval', every: d.schedule.every.trim() };
   if (d.schedule.kind === 'cron') def.schedule = { kind: 'cron', cron: d.schedule.cron.trim() };
+  // A run at a set time is for cloud tasks; a local one sends it so Go says so.
+  if (d.schedule.kind === 'once') def.schedule = { kind: 'once', at: d.schedule.at.trim() };
+  if (d.engine === 'cloud') def.cloud = cloudOf(d, offered);
   if (d.type === 'S3') {
     const s = d.s3;
     def.s3 = {
@@ -207,6 +239,7 @@ export function toDefinition(d: Draft, offered: Offered): TaskDefinition {
     if (s.destination.kind === 's3') {
       Object.assign(def.s3, { storageClass: s.storageClass, acl: s.acl, sse: s.sse, sseKmsKeyId: s.sseKmsKeyId.trim() });
     }
+    if (d.engine === 'cloud' && d.cloud.events !== 'none') def.s3.events = d.cloud.events;
     return def;
   }
   const im = d.image;
@@ -252,9 +285,27 @@ export function toDefinition(d: Draft, offered: Offered): TaskDefinition {
   return def;
 }
 
+/** The definition's cloud options: only what the user chose (Go fills in the defaults). */
+export function cloudOf(d: Draft, offered: Offered): CloudOptionsDef {
+  const c = d.cloud;
+  const out: CloudOptionsDef = { profileId: c.profileId };
+  if (c.region) out.region = c.region;
+  if (c.controlPlane.trim()) out.controlPlane = c.controlPlane.trim();
+  if (d.type === 'S3') {
+    out.maxWorkers = numberOf(d, offered, 'cloud.maxWorkers');
+    if (c.instanceTypes.length > 0) out.instanceTypes = [...c.instanceTypes];
+    if (c.spot) out.spot = true;
+  } else {
+    out.maxCopiers = numberOf(d, offered, 'cloud.maxCopiers');
+  }
+  if (c.alarmEmail.trim()) out.alarmEmail = c.alarmEmail.trim();
+  if (c.vpcId) out.network = { vpcId: c.vpcId, subnetIds: [...c.subnetIds] };
+  return out;
+}
+
 /** The wizard's steps after the first, and the fields each one holds (Go's field paths). */
 export const stepFields: Record<'type' | 'source' | 'destination' | 'options' | 'review', readonly string[]> = {
-  type: ['name', 'type'],
+  type: ['name', 'type', 'cloud.profileId', 'cloud.region', 'cloud.controlPlane'],
   source: [
     's3.source.kind',
     's3.source.profileId',
@@ -309,6 +360,15 @@ export const stepFields: Record<'type' | 'source' | 'destination' | 'options' | 
     'schedule.kind',
     'schedule.every',
     'schedule.cron',
+    'schedule.at',
+    's3.events',
+    'cloud.maxWorkers',
+    'cloud.instanceTypes',
+    'cloud.spot',
+    'cloud.maxCopiers',
+    'cloud.alarmEmail',
+    'cloud.network.vpcId',
+    'cloud.network.subnetIds',
   ],
   review: [],
 };

@@ -9,6 +9,7 @@ import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import Textarea from '@cloudscape-design/components/textarea';
 import Tiles, { type TilesProps } from '@cloudscape-design/components/tiles';
 import type { CredentialProfile } from '../../api/backend';
+import type { CloudFormOptions } from '../../api/cloud';
 import type { TaskFormOptions } from '../../api/tasks';
 import { href } from '../../shell/sections';
 import type { Draft } from './draft';
@@ -30,6 +31,8 @@ export interface StepProps {
   profiles: CredentialProfile[];
   regions: Record<string, string[]>;
   options: TaskFormOptions;
+  /** The cloud choices (null until loaded, or when they could not be). */
+  cloudOptions: CloudFormOptions | null;
   fp: Check;
 }
 

@@ -1,0 +1,349 @@
+// End-to-end test of cloud tasks: Chromium (playwright-core) against `wails dev` in browser
+// mode, with the AWS emulator of the test services as the account and thub-harness playing
+// AWS's compute for the task stacks (both started by build/scripts/e2e.sh, which points the
+// app at them through THUB_TEST_* and AWS_ENDPOINT_URL, and names the control plane prefix
+// the harness plays in TH_E2E_CLOUD_PREFIX).
+//
+// A cloud S3 task is created through the wizard between the two S3 gateways: the review
+// shows the cost estimate and offers to deploy the missing control plane in the same
+// click; the task page shows the deploy, then the run to FAILED with exact counts and the
+// one object the destination refuses in the failed list, the queue and fleet panels;
+// retry failed completes it once the cause is gone; stop and resume; delete keeps the data.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/e2e.sh)`);
+  return v;
+};
+const baseURL = env('TH_E2E_URL', 'http://localhost:34115');
+const artifacts = env('TH_E2E_ARTIFACTS', 'artifacts/e2e');
+const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
+const repoRoot = resolve(import.meta.dirname, '../../..');
+const timeout = 20_000;
+// Bounded waits, not speed assertions: a deploy into the emulator and a run on the
+// harness's fleet (the wake alarm's minute is a second there) take a few minutes on 2 cores.
+const deployTimeout = 6 * 60_000;
+const runTimeout = 5 * 60_000;
+
+function loadTestEnv() {
+  const file = process.env.TH_TESTENV_FILE ?? join(repoRoot, '.testenv/env');
+  const out = {};
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+      if (m) out[m[1]] = m[2];
+    }
+  }
+  return { ...out, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TH_'))) };
+}
+const testEnv = loadTestEnv();
+const needed = ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_S3_B_DATA_DIR', 'TH_AWS_ENDPOINT', 'TH_AWS_REGION', 'TH_REG_AUTH', 'TH_KEYRING', 'TH_E2E_CLOUD_PREFIX'];
+const missing = needed.filter((k) => !testEnv[k]);
+if (missing.length > 0 && process.env.CI === 'true') {
+  throw new Error(`cloud e2e: ${missing.join(', ')} not set: start the test services (make testenv-up) and run through build/scripts/e2e.sh`);
+}
+const skip = missing.length > 0 ? `SKIPPED: ${missing.join(', ')} not set (make testenv-up; run through build/scripts/e2e.sh)` : false;
+
+const rnd = Math.random().toString(16).slice(2, 8);
+const controlPlane = testEnv.TH_E2E_CLOUD_PREFIX;
+const region = testEnv.TH_AWS_REGION;
+const names = { acct: `Emulator account ${rnd}`, a: `Cloud gateway A ${rnd}`, b: `Cloud gateway B ${rnd}`, task: `Cloud copy ${rnd}` };
+const buckets = { src: `th-e2e-csrc-${rnd}`, dst: `th-e2e-cdst-${rnd}` };
+const objects = 20;
+
+let browser;
+let page;
+let work;
+let taskId = '';
+let profileId = '';
+const pageErrors = [];
+
+async function shot(name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(artifacts, `cloud-${name}.png`), fullPage: true });
+}
+
+/** Awaits p; on failure, a screenshot of the page first. */
+async function failShot(name, p) {
+  try {
+    return await p;
+  } catch (e) {
+    await page.screenshot({ path: join(artifacts, `cloud-failed-${name}.png`), fullPage: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** Light, then dark (the theme follows the browser while it is "system"). */
+async function shots(name) {
+  await shot(`${name}-light`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForFunction(() => document.body.classList.contains('awsui-dark-mode'));
+  await shot(`${name}-dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForFunction(() => !document.body.classList.contains('awsui-dark-mode'));
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${String(r.status)}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+function aws(gw, ...args) {
+  const p = `TH_S3_${gw}_`;
+  return run('/usr/bin/aws', ['--endpoint-url', testEnv[`${p}ENDPOINT`], ...args], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: testEnv[`${p}ACCESS_KEY`], AWS_SECRET_ACCESS_KEY: testEnv[`${p}SECRET_KEY`],
+      AWS_DEFAULT_REGION: testEnv[`${p}REGION`] ?? 'us-east-1', AWS_PAGER: '', AWS_ENDPOINT_URL: '' },
+  });
+}
+
+const blocker = () => join(testEnv.TH_S3_B_DATA_DIR, buckets.dst, 'blocked');
+const blocker2 = () => join(testEnv.TH_S3_B_DATA_DIR, buckets.dst, 'blocked2');
+const modal = () => page.getByRole('dialog');
+const next = () => page.getByRole('button', { name: 'Next', exact: true }).click();
+const heading = (re) => page.getByRole('heading', { level: 1, name: re });
+
+async function choose(selectName, option) {
+  await page.getByRole('button', { name: selectName }).click();
+  await page.getByRole('option', { name: option }).first().click();
+}
+
+async function addCredentials({ name, kind, fill, choose: picks }) {
+  await page.goto(`${baseURL}/#/credentials`);
+  await page.getByRole('heading', { level: 1, name: /^Credentials/ }).waitFor();
+  await page.getByRole('button', { name: 'Add credentials' }).first().click();
+  await modal().waitFor();
+  await modal().getByLabel('Name').fill(name);
+  if (kind) {
+    await modal().getByLabel('Kind').click();
+    await page.getByRole('option', { name: kind }).click();
+  }
+  for (const [label, option] of Object.entries(picks ?? {})) {
+    await modal().getByLabel(label).click();
+    await page.getByRole('option', { name: option, exact: true }).click();
+  }
+  for (const [label, value] of Object.entries(fill)) await modal().getByLabel(label, { exact: true }).fill(value);
+  await modal().getByRole('button', { name: 'Add credentials' }).click();
+  await page
+    .getByText(`Credentials ${name} added`)
+    .waitFor()
+    .catch(async (e) => {
+      await page.screenshot({ path: join(artifacts, `cloud-failed-credentials.png`) });
+      throw e;
+    });
+  await modal().waitFor({ state: 'detached' });
+}
+
+async function task(id) {
+  return page.evaluate((i) => window.go.app.TasksService.Get(i), id);
+}
+
+/** Waits (bounded) until the task is in status and settled, and returns it. */
+async function reaches(id, status, limit = runTimeout) {
+  const deadline = Date.now() + limit;
+  let t;
+  while (Date.now() < deadline) {
+    t = await task(id);
+    if (t.status === status && !t.active && !t.cloud?.busy) return t;
+    await page.waitForTimeout(1000);
+  }
+  throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, counters: t?.counters, lastError: t?.lastError, cloud: t?.cloud })}`);
+}
+
+async function statusShown(label) {
+  await page.locator('h1').locator('..').getByText(label, { exact: true }).first().waitFor({ timeout: runTimeout });
+}
+
+describe('Cloud tasks', { skip }, () => {
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    work = mkdtempSync(join(tmpdir(), 'th-e2e-cloud-'));
+    aws('A', 's3', 'mb', `s3://${buckets.src}`);
+    aws('B', 's3', 'mb', `s3://${buckets.dst}`);
+    const seed = join(work, 'seed');
+    mkdirSync(join(seed, 'data'), { recursive: true });
+    mkdirSync(join(seed, 'blocked'), { recursive: true });
+    for (let i = 0; i < objects; i++) writeFileSync(join(seed, 'data', `o${String(i).padStart(2, '0')}.bin`), `object ${i} `.repeat(50 + i * 10));
+    writeFileSync(join(seed, 'blocked', 'obj.txt'), 'blocked content');
+    aws('A', 's3', 'cp', '--recursive', '--quiet', seed, `s3://${buckets.src}/`);
+    // The destination refuses blocked/obj.txt: its parent is a file there.
+    writeFileSync(blocker(), 'in the way');
+
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    page.setDefaultTimeout(timeout);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${baseURL}/#/tasks`, { waitUntil: 'load' });
+    await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor({ timeout: 120_000 });
+    const view = await page.evaluate(() => window.go.app.SettingsService.Get());
+    if (view.settings.theme !== 'system') {
+      await page.evaluate((s) => window.go.app.SettingsService.Save({ ...s, theme: 'system' }), view.settings);
+      await page.reload({ waitUntil: 'load' });
+    }
+  });
+
+  after(async () => {
+    // The control plane goes too (best effort: the emulator is this run's own).
+    if (page && profileId) {
+      await page
+        .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.Remove({ profileId: p, region: r, controlPlane: cp, keepData: false }), [profileId, region, controlPlane])
+        .catch(() => {});
+    }
+    await browser?.close();
+    for (const b of [blocker(), blocker2()]) if (existsSync(b) && statSync(b).isFile()) rmSync(b);
+    for (const [gw, b] of [['A', buckets.src], ['B', buckets.dst]]) {
+      try {
+        aws(gw, 's3', 'rb', `s3://${b}`, '--force');
+      } catch {
+        // best effort: the gateways are wiped with the test environment
+      }
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('adds the emulator account and both gateways', async () => {
+    await addCredentials({
+      name: names.acct,
+      kind: /AWS account/,
+      choose: { 'Default region': region },
+      // The emulator takes any key; the form wants AWS-shaped ones.
+      fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    });
+    await addCredentials({ name: names.a, fill: { 'Endpoint URL': testEnv.TH_S3_A_ENDPOINT, 'Access key ID': testEnv.TH_S3_A_ACCESS_KEY, 'Secret key': testEnv.TH_S3_A_SECRET_KEY } });
+    await addCredentials({ name: names.b, fill: { 'Endpoint URL': testEnv.TH_S3_B_ENDPOINT, 'Access key ID': testEnv.TH_S3_B_ACCESS_KEY, 'Secret key': testEnv.TH_S3_B_SECRET_KEY } });
+    const list = await page.evaluate(() => window.go.app.CredentialsService.List());
+    profileId = list.profiles.find((p) => p.name === names.acct)?.id ?? '';
+    assert.ok(profileId, 'the AWS profile is stored');
+  });
+
+  it('creates a cloud S3 task through the wizard: estimate, control plane offered, deploy with live progress', async () => {
+    await page.goto(`${baseURL}/#/tasks`);
+    await page.getByRole('button', { name: 'Create task' }).first().click();
+    await heading(/^Choose a task type/).waitFor();
+    await page.getByRole('radio', { name: /AWS account/ }).check();
+    await choose(/^AWS account/, new RegExp(names.acct));
+    await page.getByRole('textbox', { name: 'Control plane - optional' }).fill(controlPlane);
+    await page.getByRole('textbox', { name: 'Name' }).fill(names.task);
+    await shots('01-wizard-engine');
+    await next();
+    await heading(/^Source/).waitFor();
+    await choose(/source credentials/, new RegExp(names.a));
+    await page.getByRole('textbox', { name: 'Bucket' }).fill(buckets.src);
+    await next();
+    await heading(/^Destination/).waitFor();
+    await choose(/destination credentials/, new RegExp(names.b));
+    await page.getByRole('textbox', { name: 'Bucket' }).fill(buckets.dst);
+    await next();
+    await heading(/^Options/).waitFor();
+    await page.getByRole('textbox', { name: 'Worker fleet: maximum size' }).fill('2');
+    await page.getByText(/\(default VPC\)|The default VPC/).first().waitFor();
+    await shots('02-wizard-cloud-options');
+    await next();
+    await heading(/^Review and create/).waitFor();
+    await page.getByText(`${objects + 1} objects (`).first().waitFor({ timeout: 60_000 });
+    // The estimate: a total in USD, the price table's date, its assumptions.
+    await page.getByText('Estimated cost of a run').waitFor({ timeout: 60_000 });
+    await page.getByText(/^USD, .*, as of \d{4}-\d{2}-\d{2}/).first().waitFor();
+    await page.getByRole('button', { name: /Assumptions and what is not included/ }).click();
+    // The control plane is offered, with its preview.
+    await page.getByText(new RegExp(`No control plane "${controlPlane}" in`)).waitFor({ timeout: 120_000 });
+    await page.getByText(/^Control plane ".*": \d+ to add/).waitFor();
+    await shots('03-wizard-review-estimate');
+    await page.getByRole('button', { name: 'Deploy control plane and task' }).click();
+    await heading(new RegExp(names.task)).waitFor({ timeout: 60_000 });
+    const m = /#\/tasks\/([^/?]+)$/.exec(page.url());
+    assert.ok(m, `the task page is open (${page.url()})`);
+    taskId = m[1];
+    await statusShown('Deploying');
+    // The stack operation under way, live: the control plane's, then the task stack's.
+    await failShot('04-task-deploying', page.getByRole('heading', { level: 2, name: /^Deploying/ }).first().waitFor({ timeout: 60_000 }));
+    await shots('04-task-deploying');
+    const op = await page.evaluate((i) => window.go.app.CloudService.Operation(i), taskId);
+    assert.ok(op && ['control-plane', 'create'].includes(op.kind), `an operation on the stack: ${JSON.stringify(op)}`);
+  });
+
+  it('runs in the cloud to FAILED with exact counts; the failed list, queue and fleet panels; retry completes it', async () => {
+    let t = await failShot('05-run', reaches(taskId, 'FAILED', deployTimeout + runTimeout));
+    assert.equal(t.engine, 'cloud');
+    assert.equal(t.counters.foundObjects, objects + 1);
+    assert.equal(t.counters.doneObjects, objects);
+    assert.equal(t.counters.failedObjects, 1);
+    await statusShown('Failed');
+    await page.getByRole('heading', { name: 'Queue' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    await page.getByText('Queue depth').waitFor();
+    await page.getByText(/ of 2$/).first().waitFor({ timeout: 60_000 }); // running of the fleet's max
+    await page.getByRole('tab', { name: /^Failed \(1\)/ }).click();
+    await page.getByText('blocked/obj.txt', { exact: true }).first().waitFor({ timeout: 60_000 });
+    await shots('05-task-failed-panels');
+
+    rmSync(blocker());
+    await page.getByRole('button', { name: 'Retry failed' }).click();
+    t = await failShot('06-retry', reaches(taskId, 'COMPLETED'));
+    assert.equal(t.counters.failedObjects, 0);
+    assert.equal(t.counters.foundObjects, objects + 1);
+    assert.equal(t.counters.doneObjects, objects + 1);
+    await statusShown('Completed');
+    const listed = JSON.parse(aws('B', 's3api', 'list-objects-v2', '--bucket', buckets.dst, '--output', 'json'));
+    assert.equal(listed.Contents.length, objects + 1, 'every object is at the destination');
+    await shots('06-task-completed');
+  });
+
+  it('stops and resumes a run', async () => {
+    const before = (await task(taskId)).runId;
+    // New objects, one of which the destination refuses for now: its retries keep the run
+    // going until it is stopped (a run of small objects alone could end before the click).
+    for (let i = 0; i < 10; i++) writeFileSync(join(work, `n${i}.bin`), `new ${i} `.repeat(40));
+    for (let i = 0; i < 10; i++) aws('A', 's3', 'cp', '--quiet', join(work, `n${i}.bin`), `s3://${buckets.src}/more/n${i}.bin`);
+    aws('A', 's3', 'cp', '--quiet', join(work, 'n0.bin'), `s3://${buckets.src}/blocked2/obj.txt`);
+    writeFileSync(blocker2(), 'in the way');
+    await page.getByRole('button', { name: 'Start new run' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click({ timeout: 120_000 });
+    let t = await failShot('07-stop', reaches(taskId, 'STOPPED'));
+    assert.ok(t.canResume);
+    await statusShown('Stopped');
+    await shots('07-task-stopped');
+    rmSync(blocker2());
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Resume' }).click();
+    const deadline = Date.now() + runTimeout;
+    do {
+      t = await task(taskId);
+      if (t.runId !== before && t.status === 'COMPLETED' && !t.active) break;
+      await page.waitForTimeout(1000);
+    } while (Date.now() < deadline);
+    assert.equal(t.status, 'COMPLETED', JSON.stringify(t.counters));
+    assert.equal(t.counters.foundObjects, objects + 12);
+    assert.equal(t.counters.failedObjects, 0);
+    assert.equal(t.counters.doneObjects + t.counters.skippedObjects, objects + 12);
+  });
+
+  it('deletes the task, keeping its table', async () => {
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await modal().getByRole('radio', { name: /Keep the task table/ }).waitFor();
+    await shots('08-delete-modal');
+    await modal().getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+    const deadline = Date.now() + deployTimeout;
+    let gone = false;
+    while (!gone && Date.now() < deadline) {
+      gone = await page.evaluate((i) => window.go.app.TasksService.Get(i).then(() => false, () => true), taskId);
+      if (!gone) await page.waitForTimeout(1000);
+    }
+    assert.ok(gone, 'the task is gone once its stack is deleted');
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+});

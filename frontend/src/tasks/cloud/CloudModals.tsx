@@ -1,0 +1,316 @@
+// The cloud task's modal actions: delete (keep the data or not), edit (a stack update
+// through its preview) and Move to AWS (a local task becomes a cloud task).
+import { useState } from 'react';
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Checkbox from '@cloudscape-design/components/checkbox';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import FormField from '@cloudscape-design/components/form-field';
+import Input from '@cloudscape-design/components/input';
+import Modal from '@cloudscape-design/components/modal';
+import RadioGroup from '@cloudscape-design/components/radio-group';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Toggle from '@cloudscape-design/components/toggle';
+import { errorMessage, type CredentialProfile } from '../../api/backend';
+import { useBackend } from '../../api/BackendContext';
+import type { CloudOptionsDef, EditPlan } from '../../api/cloud';
+import type { FieldError } from '../../api/models';
+import type { ScheduleKind, TaskDefinition, TaskView } from '../../api/tasks';
+import { ModalFooter } from '../../shell/ModalFooter';
+import { profileOptions, regionOptions, SelectField } from '../wizard/fields';
+import { changeSummary } from './cloudFormat';
+import { StackPreviewTable } from './StackPreviewTable';
+import { useLoaded } from './useLoaded';
+
+/** Messages by field path, the first of each. */
+export function byField(errors: FieldError[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of errors) out[e.field] ??= e.message;
+  return out;
+}
+
+/** A number typed in a modal: '' is the default (absent); anything else is sent for Go to judge. */
+export function typedNumber(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  const n = Number(t);
+  return /^-?\d+$/.test(t) && Number.isSafeInteger(n) ? n : -1;
+}
+
+export function DeleteCloudModal({ task, busy, onCancel, onDelete }: { task: TaskView; busy: boolean; onCancel: () => void; onDelete: (keepData: boolean) => void }) {
+  const [keep, setKeep] = useState('keep');
+  return (
+    <Modal
+      visible
+      header="Delete cloud task"
+      onDismiss={onCancel}
+      footer={
+        <ModalFooter
+          action="Delete"
+          busy={busy}
+          onCancel={onCancel}
+          onAction={() => {
+            onDelete(keep === 'keep');
+          }}
+        />
+      }
+    >
+      <SpaceBetween size="m">
+        <Box>
+          Delete <b>{task.name}</b>? Its stack ({task.cloud?.stack}) and its stored secret are deleted from {task.cloud?.profileName || 'the account'} /{' '}
+          {task.cloud?.region}. Objects and images already copied stay where they are.
+        </Box>
+        <RadioGroup
+          ariaLabel="Task data"
+          value={keep}
+          onChange={(e) => {
+            setKeep(e.detail.value);
+          }}
+          items={[
+            { value: 'keep', label: 'Keep the task table', description: "The records of every object stay in the account's DynamoDB (you can delete the table later)." },
+            { value: 'remove', label: 'Delete the task table too', description: 'Its records and counts are gone for good.' },
+          ]}
+        />
+      </SpaceBetween>
+    </Modal>
+  );
+}
+
+/** What an edit changes: the fleet, alarms and schedule (the sides stay). */
+interface EditFields {
+  maxWorkers: string;
+  maxCopiers: string;
+  spot: boolean;
+  alarmEmail: string;
+  scheduleKind: ScheduleKind;
+  every: string;
+  cron: string;
+  at: string;
+}
+
+function editFieldsOf(t: TaskView): EditFields {
+  const c = t.spec.cloud;
+  const s = t.spec.schedule;
+  // Go stores "none" for a task that runs only when started.
+  const kind: string = s?.kind ?? '';
+  return {
+    maxWorkers: c?.maxWorkers ? String(c.maxWorkers) : '',
+    maxCopiers: c?.maxCopiers ? String(c.maxCopiers) : '',
+    spot: Boolean(c?.spot),
+    alarmEmail: c?.alarmEmail ?? '',
+    scheduleKind: (kind === 'none' ? '' : kind) as ScheduleKind,
+    every: s?.every ?? '',
+    cron: s?.cron ?? '',
+    at: s?.at ?? '',
+  };
+}
+
+/** The task's definition with the edit's fields. */
+export function editedDefinition(t: TaskView, f: EditFields): TaskDefinition {
+  const cloud: CloudOptionsDef = { ...(t.spec.cloud ?? { profileId: '' }) };
+  if (t.type === 'S3') {
+    cloud.maxWorkers = typedNumber(f.maxWorkers);
+    cloud.spot = f.spot || undefined;
+  } else {
+    cloud.maxCopiers = typedNumber(f.maxCopiers);
+  }
+  cloud.alarmEmail = f.alarmEmail.trim() || undefined;
+  const def: TaskDefinition = { ...t.spec, cloud };
+  delete def.schedule;
+  if (f.scheduleKind === 'interval') def.schedule = { kind: 'interval', every: f.every.trim() };
+  if (f.scheduleKind === 'cron') def.schedule = { kind: 'cron', cron: f.cron.trim() };
+  if (f.scheduleKind === 'once') def.schedule = { kind: 'once', at: f.at.trim() };
+  return def;
+}
+
+function Text({ label, field, errors, value, onChange, placeholder }: { label: string; field: string; errors: Record<string, string>; value: string; onChange: (v: string) => void; placeholder?: string }) {
+  return (
+    <FormField label={label} errorText={errors[field]}>
+      <Input
+        ariaLabel={label}
+        value={value}
+        placeholder={placeholder}
+        onChange={(e) => {
+          onChange(e.detail.value);
+        }}
+      />
+    </FormField>
+  );
+}
+
+export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; onClose: () => void; onApplied: () => void }) {
+  const backend = useBackend();
+  const [f, setF] = useState<EditFields>(() => editFieldsOf(task));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [plan, setPlan] = useState<EditPlan | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const set = (patch: Partial<EditFields>) => {
+    setF((x) => ({ ...x, ...patch }));
+    if (plan) void backend.discardEdit(plan.id).catch(() => undefined);
+    setPlan(null);
+  };
+  const close = () => {
+    if (plan) void backend.discardEdit(plan.id).catch(() => undefined);
+    onClose();
+  };
+  const act = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      if (!plan) {
+        const res = await backend.planEdit(task.id, editedDefinition(task, f));
+        if (!res.ok) {
+          setErrors(byField(res.fieldErrors));
+          return;
+        }
+        setErrors({});
+        setPlan(res.plan);
+        return;
+      }
+      await backend.applyEdit(plan.id);
+      onApplied();
+    } catch (e: unknown) {
+      setProblem(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const unplaced = Object.entries(errors).filter(([k]) => !['cloud.maxWorkers', 'cloud.maxCopiers', 'cloud.alarmEmail', 'schedule.kind', 'schedule.every', 'schedule.cron', 'schedule.at'].includes(k));
+  return (
+    <Modal
+      visible
+      size="large"
+      header={`Edit ${task.name}`}
+      onDismiss={close}
+      footer={<ModalFooter action={plan ? (plan.noChanges ? 'Close' : 'Update the stack') : 'Preview the update'} busy={busy} onCancel={close} onAction={() => {
+            if (plan?.noChanges) close();
+            else void act();
+          }} />}
+    >
+      <SpaceBetween size="l">
+        {problem && <Alert type="error">{problem}</Alert>}
+        {unplaced.length > 0 && (
+          <Alert type="error" header="Fix these first">
+            {unplaced.map(([k, m]) => (
+              <div key={k}>{m}</div>
+            ))}
+          </Alert>
+        )}
+        <ColumnLayout columns={2}>
+          {task.type === 'S3' ? (
+            <Text label="Worker fleet: maximum size" field="cloud.maxWorkers" errors={errors} value={f.maxWorkers} placeholder="10" onChange={(v) => { set({ maxWorkers: v }); }} />
+          ) : (
+            <Text label="Copiers at once" field="cloud.maxCopiers" errors={errors} value={f.maxCopiers} placeholder="10" onChange={(v) => { set({ maxCopiers: v }); }} />
+          )}
+          <Text label="Alarm e-mail" field="cloud.alarmEmail" errors={errors} value={f.alarmEmail} onChange={(v) => { set({ alarmEmail: v }); }} />
+          {task.type === 'S3' && (
+            <Toggle checked={f.spot} onChange={(e) => { set({ spot: e.detail.checked }); }}>
+              Use Spot capacity
+            </Toggle>
+          )}
+        </ColumnLayout>
+        <FormField label="Runs" errorText={errors['schedule.kind']}>
+          <RadioGroup
+            ariaLabel="Schedule"
+            value={f.scheduleKind}
+            onChange={(e) => { set({ scheduleKind: e.detail.value as ScheduleKind }); }}
+            items={[
+              { value: '', label: 'Only when started' },
+              { value: 'interval', label: 'Every…' },
+              { value: 'cron', label: 'On a cron schedule' },
+              { value: 'once', label: 'Once, at a set time' },
+            ]}
+          />
+        </FormField>
+        {f.scheduleKind === 'interval' && <Text label="Interval" field="schedule.every" errors={errors} value={f.every} placeholder="6h" onChange={(v) => { set({ every: v }); }} />}
+        {f.scheduleKind === 'cron' && <Text label="Cron expression" field="schedule.cron" errors={errors} value={f.cron} placeholder="0 2 * * *" onChange={(v) => { set({ cron: v }); }} />}
+        {f.scheduleKind === 'once' && <Text label="Run at" field="schedule.at" errors={errors} value={f.at} placeholder="2026-05-01T02:00" onChange={(v) => { set({ at: v }); }} />}
+        {plan && (
+          <SpaceBetween size="s">
+            <Box variant="h4">{plan.noChanges ? 'Nothing to update: the stack already matches.' : `Stack update: ${changeSummary(plan.preview)}`}</Box>
+            {!plan.noChanges && <StackPreviewTable preview={plan.preview} />}
+            {(plan.notes ?? []).map((n) => (
+              <Box key={n} color="text-body-secondary">
+                {n}
+              </Box>
+            ))}
+          </SpaceBetween>
+        )}
+      </SpaceBetween>
+    </Modal>
+  );
+}
+
+export function MoveToAWSModal({ task, onClose, onMoved }: { task: TaskView; onClose: () => void; onMoved: (t: TaskView) => void }) {
+  const backend = useBackend();
+  const loaded = useLoaded('move', () => Promise.all([backend.listCredentials(), backend.cloudFormOptions()]));
+  const profiles: CredentialProfile[] = loaded.state === 'done' ? loaded.value[0].profiles.filter((p) => p.kind === 'aws') : [];
+  const regions = loaded.state === 'done' ? loaded.value[1].regions : {};
+  const [profileId, setProfileId] = useState('');
+  const [region, setRegion] = useState('');
+  const [maxWorkers, setMaxWorkers] = useState('');
+  const [deployCP, setDeployCP] = useState(true);
+  const [start, setStart] = useState(true);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const chosen = profileId || profiles[0]?.id || '';
+  const move = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const cloud: CloudOptionsDef = { profileId: chosen, region: region || undefined };
+      if (task.type === 'S3') cloud.maxWorkers = typedNumber(maxWorkers);
+      const res = await backend.moveToAWS(task.id, cloud, deployCP, start);
+      if (!res.ok) {
+        setErrors(byField(res.fieldErrors));
+        return;
+      }
+      onMoved(res.task);
+    } catch (e: unknown) {
+      setProblem(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = ['cloud.profileId', 'cloud.region', 'cloud.maxWorkers'];
+  const other = Object.entries(errors).filter(([k]) => !shown.includes(k));
+  return (
+    <Modal visible header={`Move ${task.name} to AWS`} onDismiss={onClose} footer={<ModalFooter action="Move to AWS" busy={busy} onCancel={onClose} onAction={() => void move()} />}>
+      <SpaceBetween size="l">
+        <Box>
+          The task keeps its definition and name and runs in your AWS account from now on; its local file goes. The cloud run skips what the local runs already copied.
+        </Box>
+        {loaded.state === 'error' && <Alert type="error">{loaded.message}</Alert>}
+        {problem && <Alert type="error">{problem}</Alert>}
+        {other.length > 0 && (
+          <Alert type="error" header="The task cannot run in AWS as it is">
+            {other.map(([k, m]) => (
+              <div key={k}>{m}</div>
+            ))}
+          </Alert>
+        )}
+        <ColumnLayout columns={2}>
+          <SelectField label="AWS account" ariaLabel="AWS account" errorText={errors['cloud.profileId']} options={profileOptions(profiles, ['aws'])} value={chosen} onChange={setProfileId} empty="No AWS credential profiles" />
+          <SelectField
+            label="Region"
+            ariaLabel="Cloud Region"
+            errorText={errors['cloud.region']}
+            options={regionOptions(profiles.find((p) => p.id === chosen), regions)}
+            value={region}
+            filtering
+            onChange={setRegion}
+          />
+          {task.type === 'S3' && <Text label="Worker fleet: maximum size" field="cloud.maxWorkers" errors={errors} value={maxWorkers} placeholder="10" onChange={setMaxWorkers} />}
+        </ColumnLayout>
+        <Checkbox checked={deployCP} onChange={(e) => { setDeployCP(e.detail.checked); }}>
+          Deploy the control plane too if the account and Region have none
+        </Checkbox>
+        <Checkbox checked={start} onChange={(e) => { setStart(e.detail.checked); }}>
+          Start a run once the stack is deployed
+        </Checkbox>
+      </SpaceBetween>
+    </Modal>
+  );
+}

@@ -1,0 +1,176 @@
+import { configure, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { zeroCounters, type TaskRow, type TaskView } from '../../api/tasks';
+import { fakeBackend } from '../../test/fakeBackend';
+import { idleLive, testItems, testTask } from '../../test/fakeTasks';
+import { renderApp } from '../../test/render';
+
+// The bound is a hang detector, not a speed check.
+configure({ asyncUtilTimeout: 10_000 });
+
+const counters = { ...zeroCounters, foundObjects: 41, foundBytes: 41_000, doneObjects: 40, doneBytes: 40_000, failedObjects: 1, failedBytes: 1000 };
+
+function cloudTask(over: Partial<TaskView> = {}): TaskView {
+  return testTask({
+    id: 'c-1',
+    name: 'Cloud photos',
+    engine: 'cloud',
+    status: 'FAILED',
+    counters,
+    canRetry: true,
+    canResume: true,
+    lastError: '1 object failed',
+    spec: {
+      v: 1,
+      s3: { source: { kind: 's3', profileId: 'aws1', bucket: 'photos', prefix: '' }, destination: { kind: 's3', profileId: 'aws1', bucket: 'archive', prefix: '' } },
+      cloud: { profileId: 'aws1', maxWorkers: 5 },
+    },
+    cloud: {
+      profileId: 'aws1',
+      region: 'eu-west-1',
+      controlPlane: 'thub',
+      profileName: 'Main account',
+      stack: 'thub-task-c-1',
+      deployed: true,
+      busy: false,
+      readAt: '2026-01-02T10:01:00Z',
+      scheduled: false,
+      canEdit: true,
+      canRedeploy: false,
+      canDelete: true,
+    },
+    ...over,
+  });
+}
+
+const row = (task: TaskView): TaskRow => ({ task, live: { ...idleLive, counters: task.counters, finderDone: true } });
+
+const base = cloudTask();
+
+describe('Cloud task page', () => {
+  it('shows the queue, dead letters, fleet, log lines and stack events beside the local page', async () => {
+    const { backend } = fakeBackend({ tasks: { rows: [row(cloudTask())], items: testItems(41) } });
+    renderApp(backend, '/tasks/c-1');
+    expect(await screen.findByRole('heading', { name: 'Cloud photos', level: 1 })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Queue' })).toBeInTheDocument();
+    expect(backend.cloudPanels).toHaveBeenCalledWith('c-1');
+    // Queue depth counts the delayed messages too; the DLQ shows apart.
+    const queue = screen.getByRole('heading', { name: 'Queue' }).closest('[class*="container"]') as HTMLElement;
+    expect(within(queue).getByText('Queue depth').parentElement?.parentElement?.textContent).toContain('3');
+    expect(within(queue).getByText('In flight').parentElement?.parentElement?.textContent).toContain('2');
+    expect(within(queue).getByText('Dead-letter queue').parentElement?.parentElement?.textContent).toContain('1');
+    expect(screen.getByText('1 of 10')).toBeInTheDocument();
+    expect(screen.getByText('INFO object copied: key=photos/a.jpg')).toBeInTheDocument();
+    expect(screen.getByText('worker i-0abc')).toBeInTheDocument();
+    expect(screen.getByText('CREATE_COMPLETE')).toBeInTheDocument();
+    // The same page as a local task's: counters and the failed list.
+    expect(await screen.findByRole('tab', { name: 'Failed (1)' })).toBeInTheDocument();
+  }, 60_000);
+
+  it('deletes with the keep-data choice, retries failed and edits through the stack update preview', async () => {
+    const user = userEvent.setup();
+    const { backend } = fakeBackend({ tasks: { rows: [row(cloudTask())], items: testItems(41) } });
+    renderApp(backend, '/tasks/c-1');
+    await screen.findByRole('heading', { name: 'Cloud photos', level: 1 });
+
+    await user.click(screen.getByRole('button', { name: 'Actions' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Retry failed' }));
+    await waitFor(() => {
+      expect(backend.retryFailed).toHaveBeenCalledWith('c-1');
+    });
+
+    // Edit: the preview first, then the update.
+    await user.click(screen.getByRole('button', { name: 'Actions' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Edit' }));
+    const edit = await screen.findByRole('dialog');
+    const workers = within(edit).getByRole('textbox', { name: 'Worker fleet: maximum size' });
+    expect(workers).toHaveValue('5');
+    await user.clear(workers);
+    await user.type(workers, '20');
+    await user.click(within(edit).getByRole('button', { name: 'Preview the update' }));
+    expect(await within(edit).findByText('Stack update: 0 to add, 1 to modify, 0 to remove')).toBeInTheDocument();
+    expect(backend.planEdit.mock.lastCall?.[0]).toBe('c-1');
+    expect(backend.planEdit.mock.lastCall?.[1].cloud).toMatchObject({ maxWorkers: 20, profileId: 'aws1' });
+    await user.click(within(edit).getByRole('button', { name: 'Update the stack' }));
+    await waitFor(() => {
+      expect(backend.applyEdit).toHaveBeenCalledWith('edit-1');
+    });
+
+    // Delete: the table is kept unless chosen otherwise.
+    await user.click(screen.getByRole('button', { name: 'Actions' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Delete' }));
+    const del = await screen.findByRole('dialog');
+    await user.click(within(del).getByRole('radio', { name: /Delete the task table too/ }));
+    await user.click(within(del).getByRole('button', { name: 'Delete' }));
+    await waitFor(() => {
+      expect(backend.deleteCloudTask).toHaveBeenCalledWith('c-1', false);
+    });
+    expect(backend.deleteTask).not.toHaveBeenCalled();
+  }, 60_000);
+
+  it('shows a failed deploy with its first failure and deploys again', async () => {
+    const user = userEvent.setup();
+    const failed = cloudTask({
+      status: 'FAILED',
+      runId: '',
+      counters: zeroCounters,
+      cloud: {
+        ...(base.cloud ?? { profileId: '', region: '', controlPlane: '', profileName: '', stack: '', deployed: false, busy: false, readAt: '', scheduled: false, canEdit: false, canRedeploy: false, canDelete: false }),
+        deployed: false,
+        canRedeploy: true,
+        operation: {
+          kind: 'create',
+          stack: 'thub-task-c-1',
+          started: '2026-01-02T10:00:00Z',
+          resources: [{ logicalId: 'Queue', type: 'AWS::SQS::Queue', status: 'CREATE_FAILED', reason: 'queue name taken', time: '2026-01-02T10:00:10Z', elapsed: 1 }],
+          progress: {
+            stack: 'thub-task-c-1',
+            operation: 'create',
+            started: '2026-01-02T10:00:00Z',
+            elapsed: 20e9,
+            done: 3,
+            total: 6,
+            stackStatus: 'ROLLBACK_COMPLETE',
+            firstFailure: { logicalId: 'Queue', type: 'AWS::SQS::Queue', status: 'CREATE_FAILED', reason: 'queue name taken', time: '2026-01-02T10:00:10Z' },
+          },
+          done: true,
+          error: 'the stack rolled back',
+          deleteAndRetry: true,
+        },
+      },
+    });
+    const { backend } = fakeBackend({ tasks: { rows: [row(failed)] } });
+    renderApp(backend, '/tasks/c-1');
+    expect(await screen.findByText('Deploying: failed')).toBeInTheDocument();
+    expect(screen.getByText('Queue (AWS::SQS::Queue): CREATE_FAILED')).toBeInTheDocument();
+    expect(screen.getAllByText(/queue name taken/).length).toBeGreaterThan(0);
+    expect(screen.getByText(/3 of 6 resources/)).toBeInTheDocument();
+    // Not deployed: no panels.
+    expect(screen.queryByRole('heading', { name: 'Fleet' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Deploy again' }));
+    await waitFor(() => {
+      expect(backend.redeploy).toHaveBeenCalledWith('c-1', true);
+    });
+  }, 60_000);
+
+  it('moves a local task to AWS', async () => {
+    const user = userEvent.setup();
+    const local = testTask({ id: 's3-l', name: 'Local photos' });
+    const { backend } = fakeBackend({
+      tasks: { rows: [row(local)] },
+      credentials: { profiles: [{ id: 'aws1', name: 'Main account', kind: 'aws', partition: 'aws', region: 'eu-west-1', secretSet: true, createdAt: '', updatedAt: '' }] },
+    });
+    backend.moveToAWS.mockResolvedValue({ ok: true, task: { ...local, id: 'c-moved', engine: 'cloud', status: 'DEPLOYING' } });
+    renderApp(backend, '/tasks/s3-l');
+    await screen.findByRole('heading', { name: 'Local photos', level: 1 });
+    await user.click(screen.getByRole('button', { name: 'Actions' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Move to AWS' }));
+    const dialog = await screen.findByRole('dialog');
+    await within(dialog).findByText('Main account');
+    await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
+    await waitFor(() => {
+      expect(backend.moveToAWS).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined }, true, true);
+    });
+  }, 60_000);
+});
