@@ -195,11 +195,26 @@ describe('Cloud tasks', { skip }, () => {
   });
 
   after(async () => {
-    // The control plane goes too (best effort: the emulator is this run's own).
+    // Leave the app as found (the specs after this one expect no credentials and no
+    // deployments): the control plane goes, waited for, then the credentials.
     if (page && profileId) {
       await page
         .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.Remove({ profileId: p, region: r, controlPlane: cp, keepData: false }), [profileId, region, controlPlane])
         .catch(() => {});
+      for (let i = 0; i < 60; i++) {
+        const listed = await page
+          .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.List(p, r).then((l) => (l.deployments ?? []).some((d) => d.controlPlane === cp)), [profileId, region, controlPlane])
+          .catch(() => false);
+        if (!listed) break;
+        await page.waitForTimeout(2000);
+      }
+    }
+    if (page) {
+      const list = await page.evaluate(() => window.go.app.CredentialsService.List()).catch(() => ({ profiles: [] }));
+      const ours = new Set(Object.values(names));
+      for (const p of list.profiles ?? []) {
+        if (ours.has(p.name)) await page.evaluate((i) => window.go.app.CredentialsService.Delete(i), p.id).catch(() => {});
+      }
     }
     await browser?.close();
     for (const b of [blocker(), blocker2()]) if (existsSync(b) && statSync(b).isFile()) rmSync(b);
