@@ -31,6 +31,25 @@ func (e *exprs) cond(src *string) (*cond, error) {
 	return c, nil
 }
 
+// lastCond parses a request's last expression, its condition, then checks that every
+// name and value given was used (DynamoDB refuses unused ones).
+func (e *exprs) lastCond(src *string) (*cond, error) {
+	c, err := e.cond(src)
+	if err != nil {
+		return nil, err
+	}
+	return c, e.check()
+}
+
+// lastProjection is lastCond for a request whose last expression is its projection.
+func (e *exprs) lastProjection(src *string) ([]string, error) {
+	p, err := e.projection(src)
+	if err != nil {
+		return nil, err
+	}
+	return p, e.check()
+}
+
 func (e *exprs) projection(src *string) ([]string, error) {
 	if src == nil {
 		return nil, nil
@@ -96,11 +115,8 @@ func (f *Fake) getItem(in getItemInput) (any, error) {
 		return nil, err
 	}
 	e := newExprs(in.ExpressionAttributeNames, nil)
-	proj, err := e.projection(in.ProjectionExpression)
+	proj, err := e.lastProjection(in.ProjectionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	k, err := t.key(in.Key)
@@ -155,11 +171,8 @@ func (f *Fake) preparePut(in putItemInput) (*prepared, error) {
 		return nil, err
 	}
 	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	c, err := e.cond(in.ConditionExpression)
+	c, err := e.lastCond(in.ConditionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	k, err := t.key(keyOf(in.Item, t.def.KeySchema))
@@ -206,11 +219,8 @@ func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
 	if err != nil {
 		return nil, validation("Invalid UpdateExpression: %v", err)
 	}
-	c, err := e.cond(in.ConditionExpression)
+	c, err := e.lastCond(in.ConditionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	for _, a := range append(slices.Clone(u.set), u.add...) {
@@ -247,11 +257,8 @@ func (f *Fake) prepareDelete(in deleteItemInput) (*prepared, error) {
 		return nil, err
 	}
 	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	c, err := e.cond(in.ConditionExpression)
+	c, err := e.lastCond(in.ConditionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	return t.prepare(k, c, nil, in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
@@ -321,11 +328,8 @@ func (f *Fake) batchGet(in batchGetInput) (any, error) {
 			return nil, err
 		}
 		e := newExprs(ka.ExpressionAttributeNames, nil)
-		proj, err := e.projection(ka.ProjectionExpression)
+		proj, err := e.lastProjection(ka.ProjectionExpression)
 		if err != nil {
-			return nil, err
-		}
-		if err := e.check(); err != nil {
 			return nil, err
 		}
 		seen := map[string]bool{}
