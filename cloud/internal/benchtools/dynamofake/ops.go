@@ -202,12 +202,21 @@ func (p *prepared) apply() error {
 	return p.t.put(p.next)
 }
 
-func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
-	t, err := f.table(in.TableName)
+// tableKey finds a request's table and checks its key against the table's schema.
+func (f *Fake) tableKey(name string, key Item) (*table, Item, error) {
+	t, err := f.table(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	k, err := t.key(in.Key)
+	k, err := t.key(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, k, nil
+}
+
+func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
+	t, k, err := f.tableKey(in.TableName, in.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +257,7 @@ func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
 }
 
 func (f *Fake) prepareDelete(in deleteItemInput) (*prepared, error) {
-	t, err := f.table(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	k, err := t.key(in.Key)
+	t, k, err := f.tableKey(in.TableName, in.Key)
 	if err != nil {
 		return nil, err
 	}
