@@ -50,6 +50,16 @@ const (
 	TaskDeleting  TaskStatus = "DELETING"
 )
 
+// EndsRun says whether a task set to this status has ended a run: both stores stamp its
+// finishedAt then.
+func (s TaskStatus) EndsRun() bool {
+	switch s {
+	case TaskCompleted, TaskFailed, TaskStopped, TaskIdle:
+		return true
+	}
+	return false
+}
+
 // ItemStatus is the status of one object or image.
 type ItemStatus string
 
