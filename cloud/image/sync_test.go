@@ -4,26 +4,14 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 	"transferhub/cloud/taskrun"
 )
-
-// stateFile opens a fresh state file, closed when the test ends.
-func stateFile(t *testing.T, ctx context.Context) *sqlite.DB {
-	t.Helper()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "images.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // TestSyncLifeCycle: Engine.Sync over real registries and a real state file: a run ends
 // FAILED with what failed; retrying the failed images reopens that run and completes it;
@@ -40,7 +28,7 @@ func TestSyncLifeCycle(t *testing.T) {
 		Destination: Destination{Registry: r.auth, Prefix: "sync"},
 		Copy:        CopyOptions{Attempts: 1},
 	}
-	st := stateFile(t, ctx)
+	st := statetest.SQLite(t, "")
 	task := func() state.Task {
 		t.Helper()
 		tk, err := st.GetTask(ctx, "img")
@@ -141,7 +129,7 @@ func TestSyncStoppedImageResumes(t *testing.T) {
 		Destination: Destination{Registry: r.auth, Prefix: "stop"},
 		Copy:        CopyOptions{Attempts: 1},
 	}
-	st := stateFile(t, ctx)
+	st := statetest.SQLite(t, "")
 
 	stopCtx, stop := context.WithCancel(ctx)
 	defer stop()

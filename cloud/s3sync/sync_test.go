@@ -23,19 +23,15 @@ import (
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 )
 
 // run syncs src into dst with a state file at statePath ("" = a fresh one).
 func run(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) s3sync.Result {
 	t.Helper()
-	if statePath == "" {
-		statePath = filepath.Join(t.TempDir(), "state.db")
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, statePath)
-	require.NoError(t, err)
+	db := statetest.SQLite(t, statePath)
 	defer db.Close()
-	res, err := s3sync.Sync(ctx, src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	res, err := s3sync.Sync(context.Background(), src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
 	require.NoError(t, err)
 	return res
 }
@@ -395,9 +391,7 @@ func TestSyncRecordsFailures(t *testing.T) {
 	statePath := filepath.Join(t.TempDir(), "state.db")
 	res := run(t, a.Open(t, sb, "", ""), local, statePath, s3sync.Options{})
 	require.Zero(t, res.Failed, "%+v", res.Failures)
-	db, err := sqlite.Open(context.Background(), statePath)
-	require.NoError(t, err)
-	defer db.Close()
+	db := statetest.SQLite(t, statePath)
 	task, err := db.GetTask(context.Background(), "task")
 	require.NoError(t, err)
 	require.Equal(t, state.TaskCompleted, task.Status)
@@ -540,9 +534,7 @@ func TestSyncFullObjectChecksums(t *testing.T) {
 		require.Empty(t, res.Failures)
 		require.Equal(t, int64(3), res.Copied)
 		s3test.VerifyData(t, a, sb, "", b, db, "")
-		st, err := sqlite.Open(context.Background(), statePath)
-		require.NoError(t, err)
-		defer st.Close()
+		st := statetest.SQLite(t, statePath)
 		for _, k := range keys {
 			require.Equal(t, a.CRC(t, sb, k), b.CRC(t, db, k), k)
 			rec, err := st.GetObject(context.Background(), "task", k)

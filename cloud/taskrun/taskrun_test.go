@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 	"transferhub/cloud/testenv"
 )
 
@@ -24,10 +23,7 @@ import (
 // makes chosen calls fail.
 
 func testStore(t *testing.T) *faultStore {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	return &faultStore{Store: st, fail: map[string]error{}}
+	return &faultStore{Store: statetest.SQLite(t, ""), fail: map[string]error{}}
 }
 
 type faultStore struct {
