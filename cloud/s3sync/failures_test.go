@@ -20,7 +20,6 @@ import (
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
 	"transferhub/cloud/state/statetest"
 	"transferhub/cloud/testenv"
 )
@@ -49,9 +48,7 @@ func seedMany(t *testing.T, g *s3test.Gateway, bucket, prefix string, n int) {
 // syncErr runs a sync that is expected to fail as a whole and returns its error.
 func syncErr(t *testing.T, src, dst objstore.Location, opt s3sync.Options) error {
 	t.Helper()
-	db := statetest.SQLite(t, "")
-	defer db.Close()
-	_, err := s3sync.Sync(context.Background(), src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	_, err := syncOnce(t, src, dst, "", opt)
 	require.Error(t, err)
 	return err
 }

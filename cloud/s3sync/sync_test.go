@@ -26,12 +26,19 @@ import (
 	"transferhub/cloud/state/statetest"
 )
 
-// run syncs src into dst with a state file at statePath ("" = a fresh one).
-func run(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) s3sync.Result {
+// syncOnce syncs src into dst with a state file at statePath ("" = a fresh one), closed
+// when the sync returns.
+func syncOnce(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) (s3sync.Result, error) {
 	t.Helper()
 	db := statetest.SQLite(t, statePath)
 	defer db.Close()
-	res, err := s3sync.Sync(context.Background(), src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	return s3sync.Sync(context.Background(), src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+}
+
+// run is syncOnce for a sync that must succeed as a whole.
+func run(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) s3sync.Result {
+	t.Helper()
+	res, err := syncOnce(t, src, dst, statePath, opt)
 	require.NoError(t, err)
 	return res
 }
