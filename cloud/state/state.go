@@ -53,11 +53,7 @@ const (
 // EndsRun says whether a task set to this status has ended a run: both stores stamp its
 // finishedAt then.
 func (s TaskStatus) EndsRun() bool {
-	switch s {
-	case TaskCompleted, TaskFailed, TaskStopped, TaskIdle:
-		return true
-	}
-	return false
+	return s == TaskCompleted || s == TaskFailed || s == TaskStopped || s == TaskIdle
 }
 
 // ItemStatus is the status of one object or image.
