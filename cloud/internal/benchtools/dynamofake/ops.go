@@ -107,15 +107,24 @@ type getItemInput struct {
 	ExpressionAttributeNames map[string]string
 }
 
+// readTable finds the table of a read by key (GetItem, BatchGetItem) and parses its
+// projection, the only expression such a read has.
+func (f *Fake) readTable(name string, names map[string]string, projection *string) (*table, []string, error) {
+	t, err := f.table(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	proj, err := newExprs(names, nil).lastProjection(projection)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, proj, nil
+}
+
 func (f *Fake) getItem(in getItemInput) (any, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	t, err := f.table(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	e := newExprs(in.ExpressionAttributeNames, nil)
-	proj, err := e.lastProjection(in.ProjectionExpression)
+	t, proj, err := f.readTable(in.TableName, in.ExpressionAttributeNames, in.ProjectionExpression)
 	if err != nil {
 		return nil, err
 	}
@@ -328,12 +337,7 @@ func (f *Fake) batchGet(in batchGetInput) (any, error) {
 	n := 0
 	resp := map[string][]Item{}
 	for name, ka := range in.RequestItems {
-		t, err := f.table(name)
-		if err != nil {
-			return nil, err
-		}
-		e := newExprs(ka.ExpressionAttributeNames, nil)
-		proj, err := e.lastProjection(ka.ProjectionExpression)
+		t, proj, err := f.readTable(name, ka.ExpressionAttributeNames, ka.ProjectionExpression)
 		if err != nil {
 			return nil, err
 		}
