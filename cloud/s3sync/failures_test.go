@@ -87,8 +87,7 @@ func TestSyncStopsWhenTheDestinationDeniesWrites(t *testing.T) {
 // A request the store refuses as such (HTTP 400 InvalidArgument) fails its object at
 // once; the others are copied.
 func TestSyncRefusedRequestFailsAtOnce(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for _, k := range []string{"a.txt", "bad.txt", "c.txt"} {
 		a.Put(t, sb, k, []byte("data of "+k), nil)
 	}

@@ -89,8 +89,7 @@ func seedTricky(t *testing.T, g *s3test.Gateway, bucket, prefix string) seeded {
 }
 
 func TestSyncTrickyKeysHeadersAndMultipart(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	seedTricky(t, a, sb, "in/")
 	src := a.Open(t, sb, "in", "")
 	dst := b.Open(t, db, "out/", "")
@@ -114,8 +113,7 @@ func TestSyncTrickyKeysHeadersAndMultipart(t *testing.T) {
 }
 
 func TestSyncIncremental(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := 0; i < 20; i++ {
 		a.Put(t, sb, fmt.Sprintf("k%02d", i), []byte(fmt.Sprintf("version one %02d", i)), nil)
 	}
@@ -220,8 +218,7 @@ func TestSyncDeleteInBatches(t *testing.T) {
 
 // Progress counts a big object's parts as they arrive, before the object is done.
 func TestSyncProgressCountsPartsInFlight(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	size := 24 << 20
 	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(size), 8<<20, nil)
 	p := s3test.NewFaultProxy(t, b.Endpoint)
@@ -251,8 +248,7 @@ func TestSyncProgressCountsPartsInFlight(t *testing.T) {
 // A process that died holding jobs: the resumed run takes them back at once instead of
 // waiting out their visibility timeout (an hour here).
 func TestSyncResumeTakesBackADeadProcesssJobs(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := range 5 {
 		a.Put(t, sb, fmt.Sprintf("k%d", i), []byte(fmt.Sprintf("body %d", i)), nil)
 	}
@@ -288,8 +284,7 @@ func TestSyncServerSideWithinOneGateway(t *testing.T) {
 }
 
 func TestSyncLocalDirectories(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for _, k := range []string{"a.txt", "a/b.txt", "dir/ü n+i%c#o?de.txt", "zero"} {
 		body := []byte("content of " + k)
 		if k == "zero" {
@@ -329,8 +324,7 @@ func TestSyncLocalDirectories(t *testing.T) {
 }
 
 func TestSyncSelection(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for _, k := range []string{"logs/a.log", "logs/b.txt", "logs/tmp/c.log", "img/x.jpg", "img/big.jpg", "top.log", "other/d.log"} {
 		body := []byte("0123456789")
 		if k == "img/big.jpg" {
@@ -353,8 +347,7 @@ func TestSyncSelection(t *testing.T) {
 // Through a proxy that resets connections, answers 503 SlowDown and cuts bodies short
 // for a share of requests, the sync still completes with an exact copy.
 func TestSyncThroughFaults(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := 0; i < 150; i++ {
 		a.Put(t, sb, fmt.Sprintf("f/%03d", i), s3test.RandBytes(1000+i*37), nil)
 	}
