@@ -179,8 +179,7 @@ func (f *Fake) preparePut(in putItemInput) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	c, err := e.lastCond(in.ConditionExpression)
+	c, err := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues).lastCond(in.ConditionExpression)
 	if err != nil {
 		return nil, err
 	}
@@ -270,8 +269,7 @@ func (f *Fake) prepareDelete(in deleteItemInput) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	c, err := e.lastCond(in.ConditionExpression)
+	c, err := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues).lastCond(in.ConditionExpression)
 	if err != nil {
 		return nil, err
 	}
