@@ -9,17 +9,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// requireContent checks that path holds want and that dir holds n entries (no
+// temporary file left behind).
+func requireContent(t *testing.T, path, want, dir string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, want, string(b))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, n, "temporary files left: %v", entries)
+}
+
 func TestWriteReplacesAndLeavesNoTemp(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "folder")
 	path := filepath.Join(dir, "config.json")
 	require.NoError(t, Write(path, []byte("one"), 0o600))
 	require.NoError(t, Write(path, []byte("two"), 0o600))
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "two", string(b))
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 1, "temporary files left: %v", entries)
+	requireContent(t, path, "two", dir, 1)
 	if runtime.GOOS != "windows" {
 		fi, err := os.Stat(path)
 		require.NoError(t, err)
@@ -36,10 +43,5 @@ func TestWriteFailureKeepsOldContent(t *testing.T) {
 	target := filepath.Join(dir, "sub")
 	require.NoError(t, os.MkdirAll(filepath.Join(target, "x"), 0o700))
 	require.Error(t, Write(target, []byte("new"), 0o600))
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "old", string(b))
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 2, "temporary files left: %v", entries)
+	requireContent(t, path, "old", dir, 2)
 }

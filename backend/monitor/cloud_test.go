@@ -96,6 +96,23 @@ func minute(m *Monitor, clock *time.Time) {
 	}
 }
 
+// threeMinutes steps three minutes and checks each: c1 (running) is asked want times,
+// within budget, and told that budget; c2 (idle, not shown) at most once.
+func threeMinutes(t *testing.T, m *Monitor, clock *time.Time, ct *cloudTasks, budget, want int, why string) {
+	t.Helper()
+	for i := range 3 {
+		minute(m, clock)
+		n, limits := ct.calls("c1")
+		assert.LessOrEqual(t, n, budget, "minute %d", i)
+		assert.Equal(t, want, n, "%s (minute %d)", why, i)
+		for _, l := range limits {
+			assert.Equal(t, budget, l)
+		}
+		n2, _ := ct.calls("c2")
+		assert.LessOrEqual(t, n2, 1, "an idle task nobody shows: its record every 5 minutes")
+	}
+}
+
 // The monitor asks for a cloud task's figures at rates it chooses: an open page costs
 // at most 30 AWS calls a minute, a hidden window at most 4, an idle task less; the
 // budget it hands the runner says the same. No timing: a fake clock steps the minutes.
@@ -109,33 +126,13 @@ func TestCloudAsksStayWithinTheirBudget(t *testing.T) {
 
 	// The page of c1 is open.
 	m.Watch("c1")
-	for i := range 3 {
-		minute(m, &clock)
-		n, limits := ct.calls("c1")
-		assert.LessOrEqual(t, n, PageCallsPerMinute, "minute %d", i)
-		assert.Equal(t, 24, n, "record 10×1, queues 3×2, fleet 3×1, logs 2×2, events 1×1 (minute %d)", i)
-		for _, l := range limits {
-			assert.Equal(t, PageCallsPerMinute, l)
-		}
-		n2, _ := ct.calls("c2")
-		assert.LessOrEqual(t, n2, 1, "an idle task nobody shows: its record every 5 minutes")
-	}
+	threeMinutes(t, m, &clock, ct, PageCallsPerMinute, 24, "record 10×1, queues 3×2, fleet 3×1, logs 2×2, events 1×1")
 	n, _ := ct.calls("l1")
 	assert.Zero(t, n, "a local task's figures are pushed by its run, never asked for")
 
 	// The window is hidden: the page unwatches.
 	m.Unwatch("c1")
-	for i := range 3 {
-		minute(m, &clock)
-		n, limits := ct.calls("c1")
-		assert.LessOrEqual(t, n, HiddenCallsPerMinute, "minute %d hidden", i)
-		assert.Equal(t, 3, n, "the running task's record every 20 s (minute %d)", i)
-		for _, l := range limits {
-			assert.Equal(t, HiddenCallsPerMinute, l)
-		}
-		n2, _ := ct.calls("c2")
-		assert.LessOrEqual(t, n2, 1)
-	}
+	threeMinutes(t, m, &clock, ct, HiddenCallsPerMinute, 3, "the running task's record every 20 s")
 
 	// The task list is open: each cloud task's record every 15 s.
 	m.WatchList()

@@ -111,12 +111,19 @@ func (m *Manager) PlanEdit(ctx context.Context, id string, d Definition) (*EditP
 	return ep, nil
 }
 
-// ApplyEdit executes a previewed edit; the task's operation shows its progress.
-func (m *Manager) ApplyEdit(ctx context.Context, planID string) error {
+// takeEdit removes a previewed edit and returns it (nil when it is gone): an edit is
+// applied or discarded once.
+func (m *Manager) takeEdit(planID string) *EditPlan {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	ep := m.edits[planID]
 	delete(m.edits, planID)
-	m.mu.Unlock()
+	return ep
+}
+
+// ApplyEdit executes a previewed edit; the task's operation shows its progress.
+func (m *Manager) ApplyEdit(ctx context.Context, planID string) error {
+	ep := m.takeEdit(planID)
 	if ep == nil {
 		return fmt.Errorf("%w: the edit's preview is gone (applied, discarded or the app restarted); edit again", ErrNotFound)
 	}
@@ -128,10 +135,7 @@ func (m *Manager) ApplyEdit(ctx context.Context, planID string) error {
 
 // DiscardEdit drops a previewed edit.
 func (m *Manager) DiscardEdit(ctx context.Context, planID string) error {
-	m.mu.Lock()
-	ep := m.edits[planID]
-	delete(m.edits, planID)
-	m.mu.Unlock()
+	ep := m.takeEdit(planID)
 	if ep == nil {
 		return nil
 	}

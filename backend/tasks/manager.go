@@ -158,6 +158,16 @@ func (m *Manager) Close(ctx context.Context) {
 	}
 }
 
+// closing is an error once Close has begun: no new work starts then.
+func (m *Manager) closing() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errors.New("the app is closing")
+	}
+	return nil
+}
+
 // runner returns the runner of an engine (tasks written before engines were recorded
 // ran locally).
 func (m *Manager) runner(engine state.Engine) (Runner, error) {
@@ -335,11 +345,8 @@ func (m *Manager) deleteCloud(ctx context.Context, e *entry, t state.Task, opt D
 	if m.cloud.Busy(e.id) {
 		return fmt.Errorf("%w: an operation on the stack of %q is under way; wait for it", ErrBusy, t.Name)
 	}
-	m.mu.Lock()
-	closed := m.closed
-	m.mu.Unlock()
-	if closed {
-		return errors.New("the app is closing")
+	if err := m.closing(); err != nil {
+		return err
 	}
 	if err := e.db.SetTaskStatus(ctx, e.id, nil, state.TaskDeleting, ""); err != nil {
 		return fmt.Errorf("delete %s: %w", e.id, err)
@@ -408,11 +415,8 @@ func (m *Manager) begin(ctx context.Context, id string, mode Mode) error {
 			return fmt.Errorf("%w: %q has no failed items to retry", ErrBusy, v.Name)
 		}
 	}
-	m.mu.Lock()
-	closed := m.closed
-	m.mu.Unlock()
-	if closed {
-		return errors.New("the app is closing")
+	if err := m.closing(); err != nil {
+		return err
 	}
 	r, t, err := m.handle(ctx, e)
 	if err != nil {

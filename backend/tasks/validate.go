@@ -173,25 +173,26 @@ func (c *checker) spec(d Definition) spec.Task {
 	}
 	if d.Image != nil {
 		im := *t.Image
-		if p, ok := c.known(d.Image.Source.ProfileID); ok {
-			switch {
-			case im.Source.Kind == RegistryKind && p.Kind == credentials.KindRegistry:
-				im.Source.Registry = p.Host
-			case im.Source.Kind == ECRKind && im.Source.Region == "":
-				im.Source.Region = p.Region
-			}
-		}
-		if p, ok := c.known(d.Image.Destination.ProfileID); ok {
-			switch {
-			case im.Destination.Kind == RegistryKind && p.Kind == credentials.KindRegistry:
-				im.Destination.Registry = p.Host
-			case im.Destination.Kind == ECRKind && im.Destination.Region == "":
-				im.Destination.Region = p.Region
-			}
-		}
+		c.imageSide(d.Image.Source.ProfileID, im.Source.Kind, &im.Source.Registry, &im.Source.Region)
+		c.imageSide(d.Image.Destination.ProfileID, im.Destination.Kind, &im.Destination.Registry, &im.Destination.Region)
 		t.Image = &im
 	}
 	return t
+}
+
+// imageSide completes one side of an image spec from its profile (id): a registry
+// profile names the registry's host, an AWS profile the ECR's region when none is set.
+func (c *checker) imageSide(id, kind string, registry, region *string) {
+	p, ok := c.known(id)
+	if !ok {
+		return
+	}
+	switch {
+	case kind == RegistryKind && p.Kind == credentials.KindRegistry:
+		*registry = p.Host
+	case kind == ECRKind && *region == "":
+		*region = p.Region
+	}
 }
 
 // lookup returns the profile or adds a field error and reports false.

@@ -203,21 +203,13 @@ func Calculate(u Usage) (Estimate, error) {
 	if u.Kind == "" {
 		u.Kind = KindS3
 	}
-	if u.PartSize <= 0 {
-		u.PartSize = DefaultPartSize
-	}
-	if u.MultipartThreshold <= 0 {
-		u.MultipartThreshold = DefaultMultipartMin
-	}
+	u.PartSize = positiveOr(u.PartSize, DefaultPartSize)
+	u.MultipartThreshold = positiveOr(u.MultipartThreshold, DefaultMultipartMin)
 	if u.InstanceType == "" {
 		u.InstanceType = DefaultInstanceType
 	}
-	if u.StoreWritesPerObject <= 0 {
-		u.StoreWritesPerObject = DefaultWritesPerObject
-	}
-	if u.StoreReadsPerObject <= 0 {
-		u.StoreReadsPerObject = DefaultReadsPerObject
-	}
+	u.StoreWritesPerObject = positiveOr(u.StoreWritesPerObject, DefaultWritesPerObject)
+	u.StoreReadsPerObject = positiveOr(u.StoreReadsPerObject, DefaultReadsPerObject)
 	for _, p := range []Place{u.Source, u.Destination, u.Compute} {
 		if p.aws() {
 			if _, ok := ts[p.Partition]; !ok {
@@ -450,6 +442,14 @@ func (e *estimator) notes() {
 	if u.Kind == KindImage {
 		e.exclude("registry requests: Amazon ECR charges none; other registries bill their own")
 	}
+}
+
+// positiveOr is v, or def when v is unset (zero or less).
+func positiveOr[T int64 | float64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func size(n int64) string {

@@ -47,18 +47,25 @@ func TestEstimateByHand(t *testing.T) {
 		Listed:      100_000, Objects: 10_000, Bytes: 100 << 30})
 	require.NoError(t, err)
 	const eps = 1e-9
-	assert.InDelta(t, 0.0005, lineCost(t, e, "source LIST requests"), eps)
-	assert.InDelta(t, 0.004, lineCost(t, e, "source GET requests"), eps)
-	assert.InDelta(t, 0.0005, lineCost(t, e, "destination LIST requests"), eps)
-	assert.InDelta(t, 0.05, lineCost(t, e, "destination PUT requests"), eps)
-	assert.InDelta(t, 0.004, lineCost(t, e, "destination HEAD requests (each copy verified)"), eps)
-	assert.InDelta(t, 2.00, lineCost(t, e, "data transfer source to AWS us-west-2 (inter-Region)"), eps)
-	assert.InDelta(t, 0.0378611111, lineCost(t, e, "workers (c7g.large, on-demand)"), eps)
-	assert.InDelta(t, 0.0005396667, lineCost(t, e, "finder: vCPU"), eps)
-	assert.InDelta(t, 0.0001186667, lineCost(t, e, "finder: memory"), eps)
-	assert.InDelta(t, 0.01275, lineCost(t, e, "task table writes"), eps)
-	assert.InDelta(t, 0.00125, lineCost(t, e, "task table reads"), eps)
-	assert.InDelta(t, 0.000092, lineCost(t, e, "job queue requests"), eps)
+	for _, want := range []struct {
+		item string
+		cost float64
+	}{
+		{"source LIST requests", 0.0005},
+		{"source GET requests", 0.004},
+		{"destination LIST requests", 0.0005},
+		{"destination PUT requests", 0.05},
+		{"destination HEAD requests (each copy verified)", 0.004},
+		{"data transfer source to AWS us-west-2 (inter-Region)", 2.00},
+		{"workers (c7g.large, on-demand)", 0.0378611111},
+		{"finder: vCPU", 0.0005396667},
+		{"finder: memory", 0.0001186667},
+		{"task table writes", 0.01275},
+		{"task table reads", 0.00125},
+		{"job queue requests", 0.000092},
+	} {
+		assert.InDelta(t, want.cost, lineCost(t, e, want.item), eps, want.item)
+	}
 	total, cur := e.Total()
 	assert.Equal(t, "USD", cur)
 	assert.InDelta(t, 2.11161144, total, 1e-8)

@@ -1,20 +1,13 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/regclient/regclient"
 
 	"transferhub/cloud/deploy/assets"
@@ -66,7 +59,7 @@ func ECRRegistry(cfg aws.Config, registryHost string, insecure bool) func(contex
 func localAssets(src assets.Source, repo string) (stack.AgentAssets, error) {
 	agents := map[string][]byte{}
 	for _, arch := range assets.Arches {
-		b, err := readAll(src, arch)
+		b, err := assets.ReadAgent(src, arch)
 		if err != nil {
 			return stack.AgentAssets{}, err
 		}
@@ -84,40 +77,7 @@ func localAssets(src assets.Source, repo string) (stack.AgentAssets, error) {
 		Amd64SHA256: sha(agents["amd64"]), LambdaSHA256: sha(zip)}, nil
 }
 
-func readAll(src assets.Source, arch string) ([]byte, error) {
-	r, err := src.Agent(arch)
-	if err != nil {
-		return nil, fmt.Errorf("the linux/%s agent: %w (make build-thub writes build/bin/thub-linux-%s)", arch, err, arch)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read the linux/%s agent: %w", arch, err)
-	}
-	return b, nil
-}
-
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// ensureObject puts body at key unless something is there (content-addressed keys).
-func (d *Deployer) ensureObject(ctx context.Context, bucket, key string, body []byte) error {
-	_, err := d.c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err == nil {
-		return nil
-	}
-	var nf *s3types.NotFound
-	var ae smithy.APIError
-	if !errors.As(err, &nf) && !(errors.As(err, &ae) && (ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchKey")) {
-		return fmt.Errorf("look for s3://%s/%s: %w", bucket, key, err)
-	}
-	sum := sha256.Sum256(body)
-	_, err = d.c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))), ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum[:]))})
-	if err != nil {
-		return fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
-	}
-	return nil
 }

@@ -233,11 +233,12 @@ func (d *Deployer) prepareAssets(ctx context.Context, tp *TaskPlan) (stack.Agent
 		return stack.AgentAssets{}, "", err
 	}
 	tpl := map[stack.Kind]stack.Template{stack.KindS3Task: stack.S3Task(), stack.KindImageTask: stack.ImageTask()}[tp.Request.Kind]
-	key := stack.AssetKey(tpl.SHA256)
-	if err := d.ensureObject(ctx, cp.AssetsBucket, key, []byte(tpl.Body)); err != nil {
+	u := &assets.Uploader{S3: d.c.S3, Bucket: cp.AssetsBucket, Region: d.region}
+	url, err := u.PutTemplate(ctx, tpl)
+	if err != nil {
 		return stack.AgentAssets{}, "", err
 	}
-	return agent, stack.TemplateURL(cp.AssetsBucket, d.region, key), nil
+	return agent, url, nil
 }
 
 // prepareSecrets stores (or, in a dry run, looks up) each side's keys and names the

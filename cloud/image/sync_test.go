@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 	"transferhub/cloud/taskrun"
 )
 
@@ -19,10 +18,7 @@ import (
 // an interrupted run is resumed with only what it had not settled, its selection counted
 // once; a second runner is refused while the task is held.
 func TestSyncLifeCycle(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	push(t, rc, r.open+"/"+ns+"/a:v1", imagetest.Spec{Layers: []int64{32 << 10}, Seed: 31})
 	push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Layers: []int64{32 << 10}, Seed: 32})
 	e := newEngine(t, Config{Access: r.access()})
@@ -32,11 +28,7 @@ func TestSyncLifeCycle(t *testing.T) {
 		Destination: Destination{Registry: r.auth, Prefix: "sync"},
 		Copy:        CopyOptions{Attempts: 1},
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "images.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := statetest.SQLite(t, "")
 	task := func() state.Task {
 		t.Helper()
 		tk, err := st.GetTask(ctx, "img")
@@ -128,10 +120,7 @@ func TestSyncLifeCycle(t *testing.T) {
 // An image whose copy a stop interrupts is not FAILED: it stays PENDING and the resumed
 // run copies it and completes.
 func TestSyncStoppedImageResumes(t *testing.T) {
-	r := loadRegs(t)
-	ctx := ctxT(t)
-	rc := r.rc(t)
-	ns := uniq(t)
+	r, ctx, rc, ns := setup(t)
 	push(t, rc, r.open+"/"+ns+"/a:v1", imagetest.Spec{Layers: []int64{32 << 10}, Seed: 41})
 	push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Layers: []int64{32 << 10}, Seed: 42})
 	e := newEngine(t, Config{Access: r.access()})
@@ -140,15 +129,11 @@ func TestSyncStoppedImageResumes(t *testing.T) {
 		Destination: Destination{Registry: r.auth, Prefix: "stop"},
 		Copy:        CopyOptions{Attempts: 1},
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "images.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := statetest.SQLite(t, "")
 
 	stopCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	_, err = e.Sync(stopCtx, spec, st, "img", SyncOptions{Concurrency: 1, OnEvent: func(ev Event) {
+	_, err := e.Sync(stopCtx, spec, st, "img", SyncOptions{Concurrency: 1, OnEvent: func(ev Event) {
 		if ev.Kind == EventStarted {
 			stop() // the stop comes while the first image copies
 		}

@@ -20,7 +20,7 @@ import (
 	"transferhub/cloud/objstore"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 	"transferhub/cloud/testenv"
 )
 
@@ -48,11 +48,7 @@ func seedMany(t *testing.T, g *s3test.Gateway, bucket, prefix string, n int) {
 // syncErr runs a sync that is expected to fail as a whole and returns its error.
 func syncErr(t *testing.T, src, dst objstore.Location, opt s3sync.Options) error {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	require.NoError(t, err)
-	defer db.Close()
-	_, err = s3sync.Sync(ctx, src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	_, err := syncOnce(t, src, dst, "", opt)
 	require.Error(t, err)
 	return err
 }
@@ -91,8 +87,7 @@ func TestSyncStopsWhenTheDestinationDeniesWrites(t *testing.T) {
 // A request the store refuses as such (HTTP 400 InvalidArgument) fails its object at
 // once; the others are copied.
 func TestSyncRefusedRequestFailsAtOnce(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for _, k := range []string{"a.txt", "bad.txt", "c.txt"} {
 		a.Put(t, sb, k, []byte("data of "+k), nil)
 	}
@@ -116,9 +111,7 @@ func TestSyncRefusedRequestFailsAtOnce(t *testing.T) {
 	// One attempt: the direct PUT and the SDK's, which takes over any answer it did not
 	// expect (not five attempts of two each).
 	require.LessOrEqual(t, bad.Load(), int64(2), "PUTs of bad.txt")
-	st, err := sqlite.Open(context.Background(), statePath)
-	require.NoError(t, err)
-	defer st.Close()
+	st := statetest.SQLite(t, statePath)
 	rec, err := st.GetObject(context.Background(), "task", "bad.txt")
 	require.NoError(t, err)
 	require.Equal(t, 1, rec.Attempts)
@@ -237,9 +230,7 @@ func TestSyncDeleteGuards(t *testing.T) {
 		require.Equal(t, int64(3), res.Deleted)
 		require.Equal(t, int64(7), res.DeleteRefused)
 		require.Len(t, b.List(t, db, ""), 1+7)
-		st, err := sqlite.Open(ctx, statePath)
-		require.NoError(t, err)
-		defer st.Close()
+		st := statetest.SQLite(t, statePath)
 		task, err := st.GetTask(ctx, "task")
 		require.NoError(t, err)
 		require.Equal(t, state.TaskFailed, task.Status)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"transferhub/cloud/queue"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 )
 
 // memLocation is a listing-only location for finder logic tests; the finder lists and
@@ -57,9 +57,7 @@ func (m *memLocation) URL() string { return "mem://" }
 // id whose run has started.
 func startedTask(t *testing.T, ctx context.Context, id string) (*sqlite.DB, state.Task) {
 	t.Helper()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := statetest.SQLite(t, "")
 	require.NoError(t, db.PutTask(ctx, state.Task{ID: id, Type: state.TaskS3, Name: id, Engine: state.EngineLocal, Status: state.TaskDraft}))
 	task, err := db.StartRun(ctx, id)
 	require.NoError(t, err)

@@ -23,8 +23,7 @@ import (
 // --compare checksum finds it and --compare none rewrites it; neither may take the equal
 // ETag at the destination for a copy "made meanwhile" and report a copy it did not make.
 func TestSyncRewritesMultipartWithEqualETag(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	big := s3test.RandBytes(20<<20 + 77)
 	a.PutMultipart(t, sb, "big.bin", big, 5<<20, nil)
 	src := a.Open(t, sb, "", "")
@@ -59,8 +58,7 @@ func TestSyncRewritesMultipartWithEqualETag(t *testing.T) {
 // A single-part copy corrupted on the destination's disk keeps its MD5-looking ETag:
 // --compare checksum reads the data instead of trusting it, finds it and repairs it.
 func TestCompareChecksumFindsCorruptedSinglePart(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	small := s3test.RandBytes(5000)
 	a.Put(t, sb, "small.bin", small, nil)
 	a.Put(t, sb, "other.bin", s3test.RandBytes(300), nil)
@@ -83,8 +81,7 @@ func TestCompareChecksumFindsCorruptedSinglePart(t *testing.T) {
 // --compare checksum says how it compared: by reading both sides' data, or by the
 // full-object CRC-64/NVME both stores keep (no data read).
 func TestCompareChecksumSaysHow(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.PutCRC(t, sb, "one.bin", s3test.RandBytes(3000), 0)
 	a.PutCRC(t, sb, "two.bin", s3test.RandBytes(7<<20), 5<<20)
 	ctx := context.Background()
@@ -237,8 +234,7 @@ func TestSyncCopiesTags(t *testing.T) {
 // headers of both (two HEADs for such objects only); --compare checksum compares them
 // with the data, tags too.
 func TestSyncMetadataOnlyChange(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	body := []byte("same bytes, new headers")
 	put := func(key, ctype string, meta map[string]string) {
 		a.Put(t, sb, key, body, &s3.PutObjectInput{ContentType: aws.String(ctype), Metadata: meta})

@@ -55,8 +55,7 @@ func TestSyncRemovesTempFilesOfKilledRuns(t *testing.T) {
 // Another task (another state file, another tool) uploading the same key keeps its
 // multipart upload: a run aborts only uploads its own task started.
 func TestSyncLeavesOtherTasksUploads(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(11<<20), 5<<20, nil)
 	ctx := context.Background()
 	other, err := b.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(db), Key: aws.String("big.bin")})
@@ -71,8 +70,7 @@ func TestSyncLeavesOtherTasksUploads(t *testing.T) {
 // A CreateMultipartUpload whose answer is lost is sent again by the SDK: the upload the
 // first one created is aborted, not left behind with an id nobody knows.
 func TestSyncAbortsUploadWhoseAnswerWasLost(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(11<<20), 5<<20, nil)
 	p := s3test.NewFaultProxy(t, b.Endpoint)
 	var lost atomic.Int64
@@ -89,8 +87,7 @@ func TestSyncAbortsUploadWhoseAnswerWasLost(t *testing.T) {
 // A run killed between asking for an upload and recording its id left an upload nobody
 // knows: the intent recorded before it lets the next run find and abort it.
 func TestSyncAbortsUploadOfAKilledRun(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(11<<20), 5<<20, nil)
 	ctx := context.Background()
 	store, task := s3sync.StartedTask(t, ctx, "task")

@@ -23,19 +23,22 @@ import (
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 )
 
-// run syncs src into dst with a state file at statePath ("" = a fresh one).
+// syncOnce syncs src into dst with a state file at statePath ("" = a fresh one), closed
+// when the sync returns.
+func syncOnce(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) (s3sync.Result, error) {
+	t.Helper()
+	db := statetest.SQLite(t, statePath)
+	defer db.Close()
+	return s3sync.Sync(context.Background(), src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+}
+
+// run is syncOnce for a sync that must succeed as a whole.
 func run(t *testing.T, src, dst objstore.Location, statePath string, opt s3sync.Options) s3sync.Result {
 	t.Helper()
-	if statePath == "" {
-		statePath = filepath.Join(t.TempDir(), "state.db")
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, statePath)
-	require.NoError(t, err)
-	defer db.Close()
-	res, err := s3sync.Sync(ctx, src, dst, db, db.Queue("s3-jobs", sqlite.QueueOptions{}), "task", opt)
+	res, err := syncOnce(t, src, dst, statePath, opt)
 	require.NoError(t, err)
 	return res
 }
@@ -86,8 +89,7 @@ func seedTricky(t *testing.T, g *s3test.Gateway, bucket, prefix string) seeded {
 }
 
 func TestSyncTrickyKeysHeadersAndMultipart(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	seedTricky(t, a, sb, "in/")
 	src := a.Open(t, sb, "in", "")
 	dst := b.Open(t, db, "out/", "")
@@ -111,8 +113,7 @@ func TestSyncTrickyKeysHeadersAndMultipart(t *testing.T) {
 }
 
 func TestSyncIncremental(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := 0; i < 20; i++ {
 		a.Put(t, sb, fmt.Sprintf("k%02d", i), []byte(fmt.Sprintf("version one %02d", i)), nil)
 	}
@@ -217,8 +218,7 @@ func TestSyncDeleteInBatches(t *testing.T) {
 
 // Progress counts a big object's parts as they arrive, before the object is done.
 func TestSyncProgressCountsPartsInFlight(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	size := 24 << 20
 	a.PutMultipart(t, sb, "big.bin", s3test.RandBytes(size), 8<<20, nil)
 	p := s3test.NewFaultProxy(t, b.Endpoint)
@@ -248,8 +248,7 @@ func TestSyncProgressCountsPartsInFlight(t *testing.T) {
 // A process that died holding jobs: the resumed run takes them back at once instead of
 // waiting out their visibility timeout (an hour here).
 func TestSyncResumeTakesBackADeadProcesssJobs(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := range 5 {
 		a.Put(t, sb, fmt.Sprintf("k%d", i), []byte(fmt.Sprintf("body %d", i)), nil)
 	}
@@ -285,8 +284,7 @@ func TestSyncServerSideWithinOneGateway(t *testing.T) {
 }
 
 func TestSyncLocalDirectories(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for _, k := range []string{"a.txt", "a/b.txt", "dir/ü n+i%c#o?de.txt", "zero"} {
 		body := []byte("content of " + k)
 		if k == "zero" {
@@ -326,8 +324,7 @@ func TestSyncLocalDirectories(t *testing.T) {
 }
 
 func TestSyncSelection(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for _, k := range []string{"logs/a.log", "logs/b.txt", "logs/tmp/c.log", "img/x.jpg", "img/big.jpg", "top.log", "other/d.log"} {
 		body := []byte("0123456789")
 		if k == "img/big.jpg" {
@@ -350,8 +347,7 @@ func TestSyncSelection(t *testing.T) {
 // Through a proxy that resets connections, answers 503 SlowDown and cuts bodies short
 // for a share of requests, the sync still completes with an exact copy.
 func TestSyncThroughFaults(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := 0; i < 150; i++ {
 		a.Put(t, sb, fmt.Sprintf("f/%03d", i), s3test.RandBytes(1000+i*37), nil)
 	}
@@ -395,9 +391,7 @@ func TestSyncRecordsFailures(t *testing.T) {
 	statePath := filepath.Join(t.TempDir(), "state.db")
 	res := run(t, a.Open(t, sb, "", ""), local, statePath, s3sync.Options{})
 	require.Zero(t, res.Failed, "%+v", res.Failures)
-	db, err := sqlite.Open(context.Background(), statePath)
-	require.NoError(t, err)
-	defer db.Close()
+	db := statetest.SQLite(t, statePath)
 	task, err := db.GetTask(context.Background(), "task")
 	require.NoError(t, err)
 	require.Equal(t, state.TaskCompleted, task.Status)
@@ -540,9 +534,7 @@ func TestSyncFullObjectChecksums(t *testing.T) {
 		require.Empty(t, res.Failures)
 		require.Equal(t, int64(3), res.Copied)
 		s3test.VerifyData(t, a, sb, "", b, db, "")
-		st, err := sqlite.Open(context.Background(), statePath)
-		require.NoError(t, err)
-		defer st.Close()
+		st := statetest.SQLite(t, statePath)
 		for _, k := range keys {
 			require.Equal(t, a.CRC(t, sb, k), b.CRC(t, db, k), k)
 			rec, err := st.GetObject(context.Background(), "task", k)

@@ -132,9 +132,7 @@ type ControlPlaneOutputs struct {
 
 // ParseControlPlaneOutputs reads a control plane stack's outputs (DescribeStacks).
 func ParseControlPlaneOutputs(outs []types.Output) (ControlPlaneOutputs, error) {
-	var o ControlPlaneOutputs
-	err := parseOutputs(outs, &o, "control plane")
-	return o, err
+	return parseOutputs[ControlPlaneOutputs](outs, "control plane")
 }
 
 // taskParameters are the parameters every task stack takes from the control plane.

@@ -204,7 +204,5 @@ type ImageTaskOutputs struct {
 
 // ParseImageTaskOutputs reads an image task stack's outputs.
 func ParseImageTaskOutputs(outs []types.Output) (ImageTaskOutputs, error) {
-	var o ImageTaskOutputs
-	err := parseOutputs(outs, &o, "image task")
-	return o, err
+	return parseOutputs[ImageTaskOutputs](outs, "image task")
 }

@@ -312,7 +312,5 @@ type S3TaskOutputs struct {
 
 // ParseS3TaskOutputs reads an S3 task stack's outputs.
 func ParseS3TaskOutputs(outs []types.Output) (S3TaskOutputs, error) {
-	var o S3TaskOutputs
-	err := parseOutputs(outs, &o, "S3 task")
-	return o, err
+	return parseOutputs[S3TaskOutputs](outs, "S3 task")
 }

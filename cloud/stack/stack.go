@@ -117,14 +117,15 @@ func outputNames(v any) []string {
 	return out
 }
 
-// parseOutputs fills the cfn-tagged string fields of *dst from a stack's outputs; a
+// parseOutputs fills the cfn-tagged string fields of a T from a stack's outputs; a
 // missing output is an error (the stack is not of this template's version).
-func parseOutputs(outs []types.Output, dst any, what string) error {
+func parseOutputs[T any](outs []types.Output, what string) (T, error) {
+	var dst T
 	got := map[string]string{}
 	for _, o := range outs {
 		got[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
-	v := reflect.ValueOf(dst).Elem()
+	v := reflect.ValueOf(&dst).Elem()
 	var missing []string
 	for i := range v.NumField() {
 		name := v.Type().Field(i).Tag.Get("cfn")
@@ -151,9 +152,9 @@ func parseOutputs(outs []types.Output, dst any, what string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the %s stack has no output %s: deployed from another version of its template?", what, strings.Join(missing, ", "))
+		return dst, fmt.Errorf("the %s stack has no output %s: deployed from another version of its template?", what, strings.Join(missing, ", "))
 	}
-	return nil
+	return dst, nil
 }
 
 // TemplateURL is the https URL CloudFormation reads a template from (TemplateURL) when

@@ -50,6 +50,12 @@ const (
 	TaskDeleting  TaskStatus = "DELETING"
 )
 
+// EndsRun says whether a task set to this status has ended a run: both stores stamp its
+// finishedAt then.
+func (s TaskStatus) EndsRun() bool {
+	return s == TaskCompleted || s == TaskFailed || s == TaskStopped || s == TaskIdle
+}
+
 // ItemStatus is the status of one object or image.
 type ItemStatus string
 

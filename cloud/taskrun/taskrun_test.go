@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
+	"transferhub/cloud/state/statetest"
 	"transferhub/cloud/testenv"
 )
 
@@ -24,10 +23,7 @@ import (
 // makes chosen calls fail.
 
 func testStore(t *testing.T) *faultStore {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	return &faultStore{Store: st, fail: map[string]error{}}
+	return &faultStore{Store: statetest.SQLite(t, ""), fail: map[string]error{}}
 }
 
 type faultStore struct {
@@ -90,10 +86,12 @@ func (f *faultStore) ReleaseLease(ctx context.Context, taskID, name, owner strin
 	return f.Store.ReleaseLease(ctx, taskID, name, owner)
 }
 
-func newTask(t *testing.T, st state.Store) state.Task {
+// taskStore is a test store holding one S3 task, "t".
+func taskStore(t *testing.T) (*faultStore, state.Task) {
+	st := testStore(t)
 	tk, err := Ensure(context.Background(), st, state.Task{ID: "t", Type: state.TaskS3, Name: "n"})
 	require.NoError(t, err)
-	return tk
+	return st, tk
 }
 
 func TestEnsure(t *testing.T) {
@@ -116,8 +114,7 @@ func TestEnsure(t *testing.T) {
 // the new run with the old one's outcome.
 func TestFinishLateForItsRun(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	b, err := Begin(ctx, st, "t", BeginOptions{Resume: ResumeListing})
 	require.NoError(t, err)
 	require.NoError(t, st.AddCounters(ctx, "t", b.Task.RunID, state.Counters{FoundObjects: 1, FoundBytes: 1}))
@@ -145,8 +142,7 @@ func TestFinishLateForItsRun(t *testing.T) {
 // Many processes settle the last objects at once: exactly one ends the run.
 func TestFinishHasOneWinner(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	tk := newTask(t, st)
+	st, tk := taskStore(t)
 	require.Equal(t, state.TaskIdle, tk.Status)
 	b, err := Begin(ctx, st, "t", BeginOptions{Resume: ResumeListing})
 	require.NoError(t, err)
@@ -208,8 +204,7 @@ func TestFinishStatuses(t *testing.T) {
 		{"stopped", End{Stopped: true}, true, state.TaskStopped, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st := testStore(t)
-			newTask(t, st)
+			st, _ := taskStore(t)
 			b, err := Begin(ctx, st, "t", BeginOptions{})
 			require.NoError(t, err)
 			require.NoError(t, st.AddCounters(ctx, "t", b.Task.RunID, state.Counters{FoundObjects: 2}))
@@ -233,8 +228,7 @@ func TestFinishStatuses(t *testing.T) {
 
 func TestFinishErrors(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	_, err := Begin(ctx, st, "t", BeginOptions{})
 	require.NoError(t, err)
 	st.set("SetTaskStatus", errors.New("disk full"))
@@ -256,8 +250,7 @@ func TestFinishErrors(t *testing.T) {
 
 func TestBegin(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	listing := BeginOptions{Resume: ResumeListing, HonourStop: true}
 	first, err := Begin(ctx, st, "t", listing)
 	require.NoError(t, err)
@@ -314,8 +307,7 @@ func TestBegin(t *testing.T) {
 
 func TestBeginStoreErrors(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	st.set("StartRun", errors.New("no space left"))
 	_, err := Begin(ctx, st, "t", BeginOptions{})
 	require.ErrorContains(t, err, "no space left")
@@ -347,8 +339,7 @@ func TestOwner(t *testing.T) {
 // who runs the task; once released, the lease can be taken.
 func TestSecondRunnerRefused(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	_, one, err := Hold(ctx, st, "t", LeaseOptions{Name: FinderLease, TTL: time.Minute})
 	require.NoError(t, err)
 	_, _, err = Hold(ctx, st, "t", LeaseOptions{Name: FinderLease, TTL: time.Minute})
@@ -370,8 +361,7 @@ func TestSecondRunnerRefused(t *testing.T) {
 // The lease is renewed while held: its expiry moves on.
 func TestLeaseRenewed(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	_, l, err := Hold(ctx, st, "t", LeaseOptions{TTL: 600 * time.Millisecond})
 	require.NoError(t, err)
 	defer l.Release()
@@ -428,8 +418,7 @@ func TestLeaseLostStopsRun(t *testing.T) {
 // holds the task. The cause carries the store's error.
 func TestLeaseRenewalErrorsStopRun(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	runCtx, l, err := Hold(ctx, st, "t", LeaseOptions{TTL: 300 * time.Millisecond})
 	require.NoError(t, err)
 	boom := errors.New("database is locked")
@@ -445,8 +434,7 @@ func TestLeaseRenewalErrorsStopRun(t *testing.T) {
 
 func TestReleaseError(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	_, l, err := Hold(ctx, st, "t", LeaseOptions{})
 	require.NoError(t, err)
 	st.set("ReleaseLease", errors.New("disk unplugged"))
@@ -458,8 +446,7 @@ func TestReleaseError(t *testing.T) {
 // once, and the log says so.
 func TestTakeOverDeadLocalHolder(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	dead := exec.Command(os.Args[0], "-test.run=^$")
 	require.NoError(t, dead.Run())
 	host, _ := os.Hostname()
@@ -484,8 +471,7 @@ func TestTakeOverDeadLocalHolder(t *testing.T) {
 // holder it cannot check.
 func TestLiveLocalHolderRefused(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	_, one, err := Hold(ctx, st, "t", LeaseOptions{Local: true})
 	require.NoError(t, err)
 	defer one.Release()
@@ -498,8 +484,7 @@ func TestLiveLocalHolderRefused(t *testing.T) {
 // and the log says why the runner waits.
 func TestWaitForHolderElsewhere(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	newTask(t, st)
+	st, _ := taskStore(t)
 	other := Owner{Host: "elsewhere", PID: 1, Since: time.Now()}
 	require.NoError(t, st.Lease(ctx, "t", RunLease, other.String(), 300*time.Millisecond))
 	var logs testenv.LogBuffer

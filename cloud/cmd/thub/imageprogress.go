@@ -6,22 +6,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"transferhub/cloud/image"
 	"transferhub/cloud/state"
 )
 
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// humanBytes writes a size as the rest of thub does (s3 sync's summary, deploy).
+func humanBytes(n int64) string { return humanize.IBytes(uint64(max(n, 0))) }
 
 // progress draws one status line on stderr (terminals only).
 type progress struct {

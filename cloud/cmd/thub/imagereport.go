@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
 )
 
 func newImageReportCmd() *cobra.Command {
@@ -27,12 +25,9 @@ func newImageReportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(path); err != nil {
-				return fmt.Errorf("state file %s: %w", path, err)
-			}
-			st, err := sqlite.Open(ctx, path)
+			st, err := openReportState(ctx, path)
 			if err != nil {
-				return fmt.Errorf("open state %s: %w", path, err)
+				return err
 			}
 			defer st.Close()
 			return imageReport(ctx, st, cmd.OutOrStdout(), format, taskID)

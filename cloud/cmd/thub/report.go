@@ -1,11 +1,28 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+
+	"transferhub/cloud/state/sqlite"
 )
+
+// openReportState opens the state file a report reads. It must exist: opening creates
+// one, and an empty report from a mistyped path would look like a sync that did nothing.
+func openReportState(ctx context.Context, path string) (*sqlite.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	return db, nil
+}
 
 // Report formats.
 const (

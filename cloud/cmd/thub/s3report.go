@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"transferhub/cloud/state"
-	"transferhub/cloud/state/sqlite"
 )
 
 func newS3ReportCmd() *cobra.Command {
@@ -27,9 +25,6 @@ func newS3ReportCmd() *cobra.Command {
 			if statePath == "" {
 				return errors.New("--state is required (the state file of the sync)")
 			}
-			if _, err := os.Stat(statePath); err != nil {
-				return fmt.Errorf("state file %s: %w", statePath, err)
-			}
 			st := state.ItemStatus(strings.ToUpper(status))
 			switch st {
 			case "", state.ItemPending, state.ItemInProgress, state.ItemDone, state.ItemSkipped, state.ItemFailed:
@@ -39,9 +34,9 @@ func newS3ReportCmd() *cobra.Command {
 			if format != "csv" && format != "json" {
 				return fmt.Errorf("--format %q: use csv or json", format)
 			}
-			db, err := sqlite.Open(ctx, statePath)
+			db, err := openReportState(ctx, statePath)
 			if err != nil {
-				return fmt.Errorf("open state %s: %w", statePath, err)
+				return err
 			}
 			defer db.Close()
 			return writeReport(ctx, cmd.OutOrStdout(), db, format, st)

@@ -99,7 +99,7 @@ func (u *Uploader) Upload(ctx context.Context, src Source) (Result, error) {
 	res := Result{Templates: map[stack.Kind]string{}}
 	agents := map[string][]byte{}
 	for _, arch := range Arches {
-		b, err := readAgent(src, arch)
+		b, err := ReadAgent(src, arch)
 		if err != nil {
 			return res, err
 		}
@@ -122,11 +122,9 @@ func (u *Uploader) Upload(ctx context.Context, src Source) (Result, error) {
 		return res, err
 	}
 	for _, tpl := range []stack.Template{stack.S3Task(), stack.ImageTask()} {
-		sum, err := u.put(ctx, &res, "template "+string(tpl.Kind), []byte(tpl.Body), "text/yaml")
-		if err != nil {
+		if res.Templates[tpl.Kind], err = u.putTemplate(ctx, &res, tpl); err != nil {
 			return res, err
 		}
-		res.Templates[tpl.Kind] = stack.TemplateURL(u.Bucket, u.Region, stack.AssetKey(sum))
 	}
 	img, err := BuildImage(agents)
 	if err != nil {
@@ -145,7 +143,22 @@ func (u *Uploader) Upload(ctx context.Context, src Source) (Result, error) {
 	return res, nil
 }
 
-func readAgent(src Source, arch string) ([]byte, error) {
+// PutTemplate puts one task template in place, as Upload does (a dry run's change set
+// reads it from there), and returns its TemplateURL.
+func (u *Uploader) PutTemplate(ctx context.Context, tpl stack.Template) (string, error) {
+	return u.putTemplate(ctx, &Result{}, tpl)
+}
+
+func (u *Uploader) putTemplate(ctx context.Context, res *Result, tpl stack.Template) (string, error) {
+	sum, err := u.put(ctx, res, "template "+string(tpl.Kind), []byte(tpl.Body), "text/yaml")
+	if err != nil {
+		return "", err
+	}
+	return stack.TemplateURL(u.Bucket, u.Region, stack.AssetKey(sum)), nil
+}
+
+// ReadAgent reads the linux/arch agent of src and checks that it looks like one.
+func ReadAgent(src Source, arch string) ([]byte, error) {
 	r, err := src.Agent(arch)
 	if err != nil {
 		return nil, fmt.Errorf("the linux/%s agent: %w (make build-thub writes build/bin/thub-linux-%s)", arch, err, arch)

@@ -105,16 +105,16 @@ func TestSourcesRefuseWhatIsNotTheAgent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "thub-linux-amd64"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := readAgent(Dir(dir), "arm64"); err != nil || len(b) != 1000 {
+	if b, err := ReadAgent(Dir(dir), "arm64"); err != nil || len(b) != 1000 {
 		t.Errorf("arm64 from a directory: %v", err)
 	}
-	if _, err := readAgent(Dir(dir), "amd64"); err == nil || !strings.Contains(err.Error(), "not a Linux executable") {
+	if _, err := ReadAgent(Dir(dir), "amd64"); err == nil || !strings.Contains(err.Error(), "not a Linux executable") {
 		t.Errorf("a script as the agent: %v", err)
 	}
-	if _, err := readAgent(Dir(t.TempDir()), "arm64"); err == nil || !strings.Contains(err.Error(), "make build-thub") {
+	if _, err := ReadAgent(Dir(t.TempDir()), "arm64"); err == nil || !strings.Contains(err.Error(), "make build-thub") {
 		t.Errorf("no agent: %v", err)
 	}
-	if b, err := readAgent(FS(agentsFS(imagetest.FakeAgent(5, 10), imagetest.FakeAgent(6, 10))), "amd64"); err != nil || len(b) != 10 {
+	if b, err := ReadAgent(FS(agentsFS(imagetest.FakeAgent(5, 10), imagetest.FakeAgent(6, 10))), "amd64"); err != nil || len(b) != 10 {
 		t.Errorf("amd64 from an FS: %v", err)
 	}
 }

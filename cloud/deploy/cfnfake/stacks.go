@@ -222,12 +222,8 @@ func (s *Server) describeChangeSet(f url.Values) (any, *APIError) {
 	case cs.executed:
 		out.ExecutionStatus = "EXECUTE_COMPLETE"
 	}
-	for _, k := range slices.Sorted(maps.Keys(cs.params)) {
-		out.Parameters = append(out.Parameters, paramXML{Key: k, Value: cs.params[k]})
-	}
-	for _, k := range slices.Sorted(maps.Keys(cs.tags)) {
-		out.Tags = append(out.Tags, tagXML{Key: k, Value: cs.tags[k]})
-	}
+	out.Parameters = sortedEntries(cs.params, func(k, v string) paramXML { return paramXML{Key: k, Value: v} })
+	out.Tags = sortedEntries(cs.tags, func(k, v string) tagXML { return tagXML{Key: k, Value: v} })
 	if out.Status == "CREATE_COMPLETE" {
 		var all []changeXML
 		for _, c := range cs.answer.Changes {
@@ -400,10 +396,7 @@ func (s *Server) describeAccountLimits() (any, *APIError) {
 		Name  string `xml:"Name"`
 		Value int32  `xml:"Value"`
 	}
-	var out []limit
-	for _, k := range slices.Sorted(maps.Keys(s.limits)) {
-		out = append(out, limit{k, s.limits[k]})
-	}
+	out := sortedEntries(s.limits, func(k string, v int32) limit { return limit{k, v} })
 	return result("DescribeAccountLimitsResult", struct {
 		Limits []limit `xml:"AccountLimits>member"`
 	}{out}), nil

@@ -39,16 +39,10 @@ type stackXML struct {
 
 func (k *stack) xml() stackXML {
 	x := stackXML{StackName: k.name, StackID: k.id, StackStatus: k.status, StackStatusReason: k.reason, CreationTime: k.created.Format(time.RFC3339)}
-	for _, n := range slices.Sorted(maps.Keys(k.params)) {
-		x.Parameters = append(x.Parameters, paramXML{n, k.params[n]})
-	}
-	for _, n := range slices.Sorted(maps.Keys(k.tags)) {
-		x.Tags = append(x.Tags, tagXML{n, k.tags[n]})
-	}
+	x.Parameters = sortedEntries(k.params, func(n, v string) paramXML { return paramXML{n, v} })
+	x.Tags = sortedEntries(k.tags, func(n, v string) tagXML { return tagXML{n, v} })
 	if strings.HasSuffix(k.status, "_COMPLETE") && !strings.Contains(k.status, "ROLLBACK") {
-		for _, n := range slices.Sorted(maps.Keys(k.outputs)) {
-			x.Outputs = append(x.Outputs, outputXML{n, k.outputs[n]})
-		}
+		x.Outputs = sortedEntries(k.outputs, func(n, v string) outputXML { return outputXML{n, v} })
 	}
 	return x
 }
@@ -200,13 +194,20 @@ func (s *Server) accountSummary() (any, *APIError) {
 		Key   string `xml:"key"`
 		Value int32  `xml:"value"`
 	}
-	var out []entry
-	for _, k := range slices.Sorted(maps.Keys(s.summary)) {
-		out = append(out, entry{k, s.summary[k]})
-	}
+	out := sortedEntries(s.summary, func(k string, v int32) entry { return entry{k, v} })
 	return result("GetAccountSummaryResult", struct {
 		Entries []entry `xml:"SummaryMap>entry"`
 	}{out}), nil
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// sortedEntries lists a map as the API does, one entry per key in key order (stable
+// answers, and what tests compare).
+func sortedEntries[V, E any](m map[string]V, entry func(string, V) E) []E {
+	var out []E
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, entry(k, m[k]))
+	}
+	return out
+}

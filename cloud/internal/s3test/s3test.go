@@ -46,6 +46,14 @@ func Gateways(t testing.TB) (a, b *Gateway) {
 	return gateway(env, "A"), gateway(env, "B")
 }
 
+// SrcDst returns the two local gateways with a fresh source bucket on A ("thub-src…")
+// and a fresh destination bucket on B ("thub-dst…"): the usual set-up of a sync test.
+func SrcDst(t testing.TB) (a, b *Gateway, src, dst string) {
+	t.Helper()
+	a, b = Gateways(t)
+	return a, b, a.Bucket(t, "thub-src"), b.Bucket(t, "thub-dst")
+}
+
 func gateway(env *testenv.Env, n string) *Gateway {
 	g := &Gateway{Name: n, Endpoint: env.Get("TH_S3_" + n + "_ENDPOINT"), AccessKey: env.Get("TH_S3_" + n + "_ACCESS_KEY"),
 		SecretKey: env.Get("TH_S3_" + n + "_SECRET_KEY"), Region: env.Get("TH_S3_" + n + "_REGION"), DataDir: env.Get("TH_S3_" + n + "_DATA_DIR")}

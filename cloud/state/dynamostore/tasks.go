@@ -249,8 +249,7 @@ func (s *Store) FinishRun(ctx context.Context, id, runID string, from []state.Ta
 func (s *Store) setStatus(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
 	now := state.UnixNanos(time.Now())
 	update := "SET #status = :to, #lastError = :err, #updatedAt = :now"
-	switch to {
-	case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
+	if to.EndsRun() {
 		update += ", #finishedAt = :now"
 	}
 	values := map[string]types.AttributeValue{":to": str(string(to)), ":err": str(lastError), ":now": num(now)}

@@ -167,8 +167,7 @@ func (db *DB) setStatus(ctx context.Context, id, runID string, from []state.Task
 		}
 		now := time.Now()
 		finished := int64(0)
-		switch to {
-		case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
+		if to.EndsRun() {
 			finished = state.UnixNanos(now)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE tasks SET status = ?, last_error = ?, updated_at = ?,

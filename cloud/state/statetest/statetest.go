@@ -1,6 +1,6 @@
 // Package statetest is the contract test suite every state.Store implementation runs
 // (the embedded SQLite store, the DynamoDB store against the AWS emulator), so both
-// behave the same for the engines.
+// behave the same for the engines, and a state file for other packages' tests (SQLite).
 package statetest
 
 import (

@@ -31,6 +31,25 @@ func (e *exprs) cond(src *string) (*cond, error) {
 	return c, nil
 }
 
+// lastCond parses a request's last expression, its condition, then checks that every
+// name and value given was used (DynamoDB refuses unused ones).
+func (e *exprs) lastCond(src *string) (*cond, error) {
+	c, err := e.cond(src)
+	if err != nil {
+		return nil, err
+	}
+	return c, e.check()
+}
+
+// lastProjection is lastCond for a request whose last expression is its projection.
+func (e *exprs) lastProjection(src *string) ([]string, error) {
+	p, err := e.projection(src)
+	if err != nil {
+		return nil, err
+	}
+	return p, e.check()
+}
+
 func (e *exprs) projection(src *string) ([]string, error) {
 	if src == nil {
 		return nil, nil
@@ -88,19 +107,25 @@ type getItemInput struct {
 	ExpressionAttributeNames map[string]string
 }
 
+// readTable finds the table of a read by key (GetItem, BatchGetItem) and parses its
+// projection, the only expression such a read has.
+func (f *Fake) readTable(name string, names map[string]string, projection *string) (*table, []string, error) {
+	t, err := f.table(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	proj, err := newExprs(names, nil).lastProjection(projection)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, proj, nil
+}
+
 func (f *Fake) getItem(in getItemInput) (any, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	t, err := f.table(in.TableName)
+	t, proj, err := f.readTable(in.TableName, in.ExpressionAttributeNames, in.ProjectionExpression)
 	if err != nil {
-		return nil, err
-	}
-	e := newExprs(in.ExpressionAttributeNames, nil)
-	proj, err := e.projection(in.ProjectionExpression)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	k, err := t.key(in.Key)
@@ -154,12 +179,8 @@ func (f *Fake) preparePut(in putItemInput) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	c, err := e.cond(in.ConditionExpression)
+	c, err := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues).lastCond(in.ConditionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	k, err := t.key(keyOf(in.Item, t.def.KeySchema))
@@ -189,12 +210,21 @@ func (p *prepared) apply() error {
 	return p.t.put(p.next)
 }
 
-func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
-	t, err := f.table(in.TableName)
+// tableKey finds a request's table and checks its key against the table's schema.
+func (f *Fake) tableKey(name string, key Item) (*table, Item, error) {
+	t, err := f.table(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	k, err := t.key(in.Key)
+	k, err := t.key(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, k, nil
+}
+
+func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
+	t, k, err := f.tableKey(in.TableName, in.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -206,11 +236,8 @@ func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
 	if err != nil {
 		return nil, validation("Invalid UpdateExpression: %v", err)
 	}
-	c, err := e.cond(in.ConditionExpression)
+	c, err := e.lastCond(in.ConditionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	for _, a := range append(slices.Clone(u.set), u.add...) {
@@ -238,20 +265,12 @@ func (f *Fake) prepareUpdate(in updateItemInput) (*prepared, error) {
 }
 
 func (f *Fake) prepareDelete(in deleteItemInput) (*prepared, error) {
-	t, err := f.table(in.TableName)
+	t, k, err := f.tableKey(in.TableName, in.Key)
 	if err != nil {
 		return nil, err
 	}
-	k, err := t.key(in.Key)
+	c, err := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues).lastCond(in.ConditionExpression)
 	if err != nil {
-		return nil, err
-	}
-	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	c, err := e.cond(in.ConditionExpression)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	return t.prepare(k, c, nil, in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
@@ -316,16 +335,8 @@ func (f *Fake) batchGet(in batchGetInput) (any, error) {
 	n := 0
 	resp := map[string][]Item{}
 	for name, ka := range in.RequestItems {
-		t, err := f.table(name)
+		t, proj, err := f.readTable(name, ka.ExpressionAttributeNames, ka.ProjectionExpression)
 		if err != nil {
-			return nil, err
-		}
-		e := newExprs(ka.ExpressionAttributeNames, nil)
-		proj, err := e.projection(ka.ProjectionExpression)
-		if err != nil {
-			return nil, err
-		}
-		if err := e.check(); err != nil {
 			return nil, err
 		}
 		seen := map[string]bool{}

@@ -65,11 +65,8 @@ func (f *Fake) query(in queryInput) (any, error) {
 			return nil, validation("Invalid FilterExpression: %v", err)
 		}
 	}
-	proj, err := e.projection(in.ProjectionExpression)
+	proj, err := e.lastProjection(in.ProjectionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.check(); err != nil {
 		return nil, err
 	}
 	forward := in.ScanIndexForward == nil || *in.ScanIndexForward
