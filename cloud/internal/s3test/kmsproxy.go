@@ -131,7 +131,7 @@ func (p *KMSProxy) response(resp *http.Response) error {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(resp.Request.URL.Path, "/"), "/")
 	object := key != ""
 	opaque := func(e string) string { return p.opaque(bucket, e) }
-	if object && !q.Has("uploads") || q.Has("uploadId") {
+	if object { // every object answer, CreateMultipartUpload's too, as Amazon S3 answers
 		resp.Header.Set("X-Amz-Server-Side-Encryption", "aws:kms")
 	}
 	if e := resp.Header.Get("ETag"); e != "" {
