@@ -311,7 +311,7 @@ func (r *CloudRunner) taskRequest(ctx context.Context, t Task, rec state.Task, d
 			profile  string
 		}{{deploy.Source, im.Source.Kind, &im.Source.Registry, &im.Source.Region, d.Image.Source.ProfileID},
 			{deploy.Destination, im.Destination.Kind, &im.Destination.Registry, &im.Destination.Region, d.Image.Destination.ProfileID}} {
-			c, err := r.imageAccess(ctx, x.kind, x.registry, x.region, x.profile, p, string(x.side))
+			c, err := r.imageAccess(ctx, x.kind, x.registry, x.region, &im.InsecureHTTP, x.profile, p, string(x.side))
 			if err != nil {
 				return req, err
 			}
@@ -380,8 +380,9 @@ func (r *CloudRunner) sideAccess(ctx context.Context, sd *spec.Side, profileID s
 }
 
 // imageAccess completes an image side from its profile (a registry's host, an ECR's
-// Region) and returns the login or keys to store.
-func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, region *string, profileID string, p Placement, what string) (deploy.Credentials, error) {
+// Region; a plain-HTTP registry's host added to insecure, as a local run's access
+// does) and returns the login or keys to store.
+func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, region *string, insecure *[]string, profileID string, p Placement, what string) (deploy.Credentials, error) {
 	if profileID == "" {
 		return deploy.Credentials{}, nil
 	}
@@ -402,6 +403,9 @@ func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, re
 		return deploy.Credentials{}, fmt.Errorf("the %s: %q is not a container registry profile", sideWord(what), res.Name)
 	}
 	*registry = res.Host
+	if res.InsecureHTTP && !slices.Contains(*insecure, res.Host) {
+		*insecure = append(*insecure, res.Host)
+	}
 	if res.Username == "" && res.Secret.Password == "" {
 		return deploy.Credentials{}, nil
 	}
