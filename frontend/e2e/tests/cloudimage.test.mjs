@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseURL, loadTestEnv, needs, openApp, openBrowser, repoRoot, run, screenshots, ui } from './support.mjs';
+import { baseURL, deleteKeepingTable, leaveAsFound, loadTestEnv, needs, openApp, openBrowser, repoRoot, run, screenshots, ui } from './support.mjs';
 
 // Bounded waits, not speed assertions: a deploy into the emulator, and a run whose failing
 // batch the state machine retries after 1 and 2 minutes (its defaults), take minutes.
@@ -47,7 +47,7 @@ const pageErrors = [];
 const pushed = {}; // tag → digest at the source
 
 const { shots, failShot } = screenshots(() => page, 'cloudimage-');
-const { modal, next, heading, choose, addCredentials, openTaskId, task, statusShown } = ui(() => page, { failShot });
+const { modal, next, heading, choose, addCredentials, openTaskId, task, statusShown, reaches: waitUntil } = ui(() => page, { failShot });
 
 function pushImage(tag, seed) {
   const out = run(pushimage, ['-ref', src(tag), '-insecure', '-seed', String(seed)]).trim();
@@ -65,17 +65,7 @@ function sameDigests(list) {
   for (const tag of list) assert.equal(digestAt(dst(tag)), pushed[tag], `${dst(tag)} has the digest of ${src(tag)}`);
 }
 
-/** Waits (bounded) until the task is in status and settled, and returns it. */
-async function reaches(id, status, limit = runTimeout, newer = '') {
-  const deadline = Date.now() + limit;
-  let t;
-  while (Date.now() < deadline) {
-    t = await task(id);
-    if (t.status === status && !t.active && !t.cloud?.busy && (!newer || t.runId !== newer)) return t;
-    await page.waitForTimeout(1000);
-  }
-  throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, runId: t?.runId, counters: t?.counters, lastError: t?.lastError, cloud: t?.cloud })}`);
-}
+const reaches = (id, status, limit = runTimeout, notRun = '') => waitUntil(id, status, limit, notRun);
 
 describe('Cloud image tasks', { skip }, () => {
   before(async () => {
@@ -89,27 +79,7 @@ describe('Cloud image tasks', { skip }, () => {
   });
 
   after(async () => {
-    // Leave the app as found (the specs after this one expect no credentials and no
-    // deployments): the control plane goes, waited for, then the credentials.
-    if (page && profileId) {
-      await page
-        .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.Remove({ profileId: p, region: r, controlPlane: cp, keepData: false }), [profileId, region, controlPlane])
-        .catch(() => {});
-      for (let i = 0; i < 60; i++) {
-        const listed = await page
-          .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.List(p, r).then((l) => (l.deployments ?? []).some((d) => d.controlPlane === cp)), [profileId, region, controlPlane])
-          .catch(() => false);
-        if (!listed) break;
-        await page.waitForTimeout(2000);
-      }
-    }
-    if (page) {
-      const list = await page.evaluate(() => window.go.app.CredentialsService.List()).catch(() => ({ profiles: [] }));
-      const ours = new Set(Object.values(names));
-      for (const p of list.profiles ?? []) {
-        if (ours.has(p.name)) await page.evaluate((i) => window.go.app.CredentialsService.Delete(i), p.id).catch(() => {});
-      }
-    }
+    await leaveAsFound(page, { profileId, region, controlPlane, names: Object.values(names) });
     await browser?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -225,18 +195,7 @@ describe('Cloud image tasks', { skip }, () => {
   });
 
   it('deletes the task, keeping its table', async () => {
-    await page.getByRole('button', { name: 'Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Delete' }).click();
-    await modal().getByRole('radio', { name: /Keep the task table/ }).waitFor();
-    await modal().getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
-    const deadline = Date.now() + deployTimeout;
-    let gone = false;
-    while (!gone && Date.now() < deadline) {
-      gone = await page.evaluate((i) => window.go.app.TasksService.Get(i).then(() => false, () => true), taskId);
-      if (!gone) await page.waitForTimeout(1000);
-    }
-    assert.ok(gone, 'the task is gone once its stack is deleted');
+    await deleteKeepingTable(page, taskId, { modal, limit: deployTimeout });
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   });
 });

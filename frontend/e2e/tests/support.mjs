@@ -189,5 +189,62 @@ export function ui(getPage, { failShot } = {}) {
     await page().locator('h1').locator('..').getByText(label, { exact: true }).first().waitFor({ timeout: limit });
   }
 
-  return { modal, next, heading, choose, addCredentials, newWizard, openTaskId, task, statusShown };
+  /**
+   * Waits (bounded) until a cloud task is in status and settled (no deploy or run under
+   * way), and returns it; with notRun, only once a run other than that one got there.
+   */
+  async function reaches(id, status, limit, notRun = '') {
+    const deadline = Date.now() + limit;
+    let t;
+    while (Date.now() < deadline) {
+      t = await task(id);
+      if (t.status === status && !t.active && !t.cloud?.busy && (!notRun || t.runId !== notRun)) return t;
+      await page().waitForTimeout(1000);
+    }
+    throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, runId: t?.runId, counters: t?.counters, lastError: t?.lastError, cloud: t?.cloud })}`);
+  }
+
+  return { modal, next, heading, choose, addCredentials, newWizard, openTaskId, task, statusShown, reaches };
+}
+
+/**
+ * Leaves the app as a cloud spec found it (the specs after it expect no credentials and
+ * no deployments): the control plane removed and waited for, then the credentials named.
+ */
+export async function leaveAsFound(page, { profileId, region, controlPlane, names }) {
+  if (!page) return;
+  if (profileId) {
+    await page
+      .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.Remove({ profileId: p, region: r, controlPlane: cp, keepData: false }), [profileId, region, controlPlane])
+      .catch(() => {});
+    for (let i = 0; i < 60; i++) {
+      const listed = await page
+        .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.List(p, r).then((l) => (l.deployments ?? []).some((d) => d.controlPlane === cp)), [profileId, region, controlPlane])
+        .catch(() => false);
+      if (!listed) break;
+      await page.waitForTimeout(2000);
+    }
+  }
+  const list = await page.evaluate(() => window.go.app.CredentialsService.List()).catch(() => ({ profiles: [] }));
+  const ours = new Set(names);
+  for (const p of list.profiles ?? []) {
+    if (ours.has(p.name)) await page.evaluate((i) => window.go.app.CredentialsService.Delete(i), p.id).catch(() => {});
+  }
+}
+
+/** Deletes a cloud task through its page (Actions, Delete, keep the table) and waits until it is gone. */
+export async function deleteKeepingTable(page, id, { modal, limit, beforeDelete = async () => {} }) {
+  await page.getByRole('button', { name: 'Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Delete' }).click();
+  await modal().getByRole('radio', { name: /Keep the task table/ }).waitFor();
+  await beforeDelete();
+  await modal().getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+  const deadline = Date.now() + limit;
+  let gone = false;
+  while (!gone && Date.now() < deadline) {
+    gone = await page.evaluate((i) => window.go.app.TasksService.Get(i).then(() => false, () => true), id);
+    if (!gone) await page.waitForTimeout(1000);
+  }
+  assert.ok(gone, 'the task is gone once its stack is deleted');
 }
