@@ -13,6 +13,7 @@ import (
 
 	"transferhub/backend/credentials"
 	"transferhub/cloud/deploy"
+	"transferhub/cloud/image"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
@@ -319,14 +320,9 @@ func (r *CloudRunner) taskRequest(ctx context.Context, t Task, rec state.Task, d
 				req.Credentials[x.side] = c
 			}
 		}
-		var list []string
-		list = append(list, im.Source.References...)
-		for _, f := range im.Source.Lists {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return req, fmt.Errorf("the image list: %w", err)
-			}
-			list = append(list, strings.TrimSpace(string(b)))
+		list, err := cloudImageList(im.Source)
+		if err != nil {
+			return req, err
 		}
 		im.Source.References, im.Source.Lists = nil, nil
 		if len(list) > 0 {
@@ -344,6 +340,42 @@ func (r *CloudRunner) taskRequest(ctx context.Context, t Task, rec state.Task, d
 	req.Env = stack.TaskEnv(sp)
 	delete(req.Env, "THUB_IMAGE_LIST")
 	return req, nil
+}
+
+// cloudImageList is the image list a cloud task's lister reads: the references and the
+// lines of the list files, each made a full reference when they are relative to a
+// registry's host (the cloud has no profile to take the host from: a relative one would
+// be Docker Hub's); an ECR's stay relative to the ECR the stack names.
+func cloudImageList(src spec.ImageSource) ([]string, error) {
+	var list []string
+	if src.Kind == ECRKind || src.Registry == "" {
+		list = append(list, src.References...)
+		for _, f := range src.Lists {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("the image list: %w", err)
+			}
+			list = append(list, strings.TrimSpace(string(b)))
+		}
+		return list, nil
+	}
+	for _, r := range src.References {
+		s, err := image.ParseSource(r, src.Registry)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s.String())
+	}
+	for _, f := range src.Lists {
+		ss, err := image.ReadListFile(f, src.Registry)
+		if err != nil {
+			return nil, fmt.Errorf("the image list: %w", err)
+		}
+		for _, s := range ss {
+			list = append(list, s.String())
+		}
+	}
+	return list, nil
 }
 
 // sideAccess completes an S3 side from its profile and returns the keys to store:
