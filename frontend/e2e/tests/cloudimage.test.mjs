@@ -156,6 +156,9 @@ describe('Cloud image tasks', { skip }, () => {
     await page.getByRole('heading', { name: 'Recent log lines' }).waitFor();
     await page.getByRole('heading', { name: 'Stack events' }).waitFor();
     await page.getByText('CREATE_COMPLETE').first().waitFor({ timeout: 60_000 });
+    // An image task has no queue and no fleet: no panels for them.
+    assert.equal(await page.getByRole('heading', { name: 'Queue' }).count(), 0);
+    assert.equal(await page.getByRole('heading', { name: 'Fleet' }).count(), 0);
     await failShot('04-logs', page.getByText('No log lines yet.').waitFor({ state: 'detached', timeout: 90_000 }));
     await shots('04-task-failed');
   });
