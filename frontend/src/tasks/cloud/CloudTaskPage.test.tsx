@@ -75,7 +75,7 @@ describe('Cloud task page', () => {
       type: 'IMAGE',
       spec: {
         v: 1,
-        image: { source: { kind: 'registry', profileId: 'reg', references: ['team/app:v1'] }, destination: { kind: 'registry', profileId: 'reg2', prefix: 'mirror' } },
+        image: { source: { kind: 'registry', profileId: 'reg', references: ['team/app:v1'] }, destination: { kind: 'registry', profileId: 'reg2', prefix: 'mirror' }, referrers: true },
         cloud: { profileId: 'aws1', maxCopiers: 2 },
       },
     });
