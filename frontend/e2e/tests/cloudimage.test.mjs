@@ -5,15 +5,17 @@
 // Fargate copiers as processes (cloud/docs/deploy.md, "the harness").
 //
 // An image task is created through the wizard between two plain-HTTP registries of the
-// test services (reg-open to reg-oci): the review offers the control plane in the same
-// click; the task page shows the deploy, then the run to FAILED with exact counts and the
-// image whose tag is missing at the source in the failed list with its reason, the log
-// lines and stack events; retry failed completes it once the tag is pushed; a run stopped
-// while an image fails resumes to COMPLETED; delete keeps the data. Every image at the
-// destination has its source's digest.
+// test services (reg-open, behind a proxy of this spec that can slow it down, to reg-oci):
+// the review offers the control plane in the same click; the task page shows the deploy,
+// then the run to FAILED with exact counts and the image whose tag is missing at the
+// source in the failed list with its reason, the log lines and stack events; retry failed
+// completes it once the tag is pushed; a run stopped while it copies (the source slowed
+// down) resumes to COMPLETED; delete keeps the data. Every image at the destination has
+// its source's digest.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,13 +36,17 @@ const names = { acct: `Image account ${rnd}`, src: `Open registry ${rnd}`, dst: 
 const repo = `th-e2e-${rnd}/app`;
 const tags = ['v1', 'v2', 'v3'];
 const ghost = 'v4'; // in the task's list, pushed only before "Retry failed"
-const src = (tag) => `${testEnv.TH_REG_OPEN}/${repo}:${tag}`;
+const origin = (tag) => `${testEnv.TH_REG_OPEN}/${repo}:${tag}`; // pushed and read here
+let srcHost = ''; // the proxy's host:port: the task's source registry
+const src = (tag) => `${srcHost}/${repo}:${tag}`;
 const dst = (tag) => `${testEnv.TH_REG_OCI}/mirror/${repo}:${tag}`;
 
 let browser;
 let page;
 let work;
 let pushimage;
+let proxy;
+let delay = 0; // ms the proxy waits before each request it forwards
 let taskId = '';
 let profileId = '';
 const pageErrors = [];
@@ -50,7 +56,7 @@ const { shots, failShot } = screenshots(() => page, 'cloudimage-');
 const { modal, next, heading, choose, addCredentials, openTaskId, task, statusShown, reaches: waitUntil } = ui(() => page, { failShot });
 
 function pushImage(tag, seed) {
-  const out = run(pushimage, ['-ref', src(tag), '-insecure', '-seed', String(seed)]).trim();
+  const out = run(pushimage, ['-ref', origin(tag), '-insecure', '-seed', String(seed)]).trim();
   pushed[tag] = out.split(' ').pop();
   assert.match(pushed[tag], /^sha256:[0-9a-f]{64}$/, out);
 }
@@ -62,7 +68,7 @@ function digestAt(reference) {
 }
 
 function sameDigests(list) {
-  for (const tag of list) assert.equal(digestAt(dst(tag)), pushed[tag], `${dst(tag)} has the digest of ${src(tag)}`);
+  for (const tag of list) assert.equal(digestAt(dst(tag)), pushed[tag], `${dst(tag)} has the digest of ${origin(tag)}`);
 }
 
 const reaches = (id, status, limit = runTimeout, notRun = '') => waitUntil(id, status, limit, notRun);
@@ -74,6 +80,20 @@ describe('Cloud image tasks', { skip }, () => {
     pushimage = join(work, 'pushimage');
     run('go', ['build', '-o', pushimage, './backend/tasks/internal/pushimage'], { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' } });
     tags.forEach((tag, i) => pushImage(tag, 40 + i));
+    // The source registry as the task reaches it: reg-open, each request after `delay`.
+    const [host, port] = testEnv.TH_REG_OPEN.split(':');
+    proxy = createServer((req, res) => {
+      setTimeout(() => {
+        const up = request({ host, port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.on('error', (e) => res.destroy(e));
+        req.pipe(up);
+      }, delay);
+    });
+    await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
+    srcHost = `127.0.0.1:${String(proxy.address().port)}`;
     ({ browser, page } = await openBrowser({ pageErrors }));
     await openApp(page, 'tasks', 'Tasks');
   });
@@ -81,6 +101,8 @@ describe('Cloud image tasks', { skip }, () => {
   after(async () => {
     await leaveAsFound(page, { profileId, region, controlPlane, names: Object.values(names) });
     await browser?.close();
+    proxy?.closeAllConnections();
+    proxy?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -93,7 +115,7 @@ describe('Cloud image tasks', { skip }, () => {
       fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
     });
     // Both registries take anyone; the form asks for a login all the same.
-    for (const [name, host] of [[names.src, testEnv.TH_REG_OPEN], [names.dst, testEnv.TH_REG_OCI]]) {
+    for (const [name, host] of [[names.src, srcHost], [names.dst, testEnv.TH_REG_OCI]]) {
       await addCredentials({ name, kind: /Container registry/, fill: { 'Registry host': host, 'User name': 'anonymous', 'Password or token': 'unused' }, check: ['Plain HTTP (no TLS)'] });
     }
     const list = await page.evaluate(() => window.go.app.CredentialsService.List());
@@ -178,17 +200,18 @@ describe('Cloud image tasks', { skip }, () => {
     await shots('05-task-completed');
   });
 
-  it('stops a run while an image fails and resumes it to COMPLETED', async () => {
+  it('stops a run while it copies and resumes it to COMPLETED', async () => {
     const before = (await task(taskId)).runId;
-    // v3 gone from the source: its batch fails and waits a minute for its retry.
-    run('skopeo', ['delete', '--tls-verify=false', `docker://${src('v3')}`]);
+    // A slow source keeps the run going until it is stopped (a run of a few small images
+    // could end before the click).
+    delay = 4000;
     await page.getByRole('button', { name: 'Start new run' }).click();
     await page.getByRole('button', { name: 'Stop', exact: true }).click({ timeout: 120_000 });
     let t = await failShot('06-stop', reaches(taskId, 'STOPPED'));
     assert.ok(t.canResume);
     await statusShown('Stopped', runTimeout);
     await shots('06-task-stopped');
-    pushImage('v3', 60);
+    delay = 0;
     await page.getByRole('button', { name: 'Actions' }).click();
     await page.getByRole('menuitem', { name: 'Resume' }).click();
     t = await failShot('07-resume', reaches(taskId, 'COMPLETED', runTimeout, before));
