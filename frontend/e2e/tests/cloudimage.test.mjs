@@ -30,7 +30,9 @@ const testEnv = loadTestEnv();
 const skip = needs('cloud image', ['TH_REG_OPEN', 'TH_REG_OCI', 'TH_AWS_REGION', 'TH_KEYRING', 'TH_E2E_CLOUD_PREFIX', 'TH_E2E_AWS_ENDPOINT'], testEnv);
 
 const rnd = Math.random().toString(16).slice(2, 8);
-const controlPlane = testEnv.TH_E2E_CLOUD_PREFIX;
+// Its own control plane, whatever the S3 cloud spec left (the harness plays every stack
+// whose name starts with the prefix).
+const controlPlane = `${testEnv.TH_E2E_CLOUD_PREFIX}-img`;
 const region = testEnv.TH_AWS_REGION;
 const names = { acct: `Image account ${rnd}`, src: `Open registry ${rnd}`, dst: `OCI registry ${rnd}`, task: `Cloud images ${rnd}` };
 const repo = `th-e2e-${rnd}/app`;
