@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/backend/tasks"
+	"transferhub/cloud/deploy"
 	"transferhub/cloud/state"
 )
 
@@ -21,6 +22,8 @@ type cloudTasks struct {
 	views  map[string]tasks.View
 	asks   map[string][]tasks.Parts
 	limits map[string][]int
+	// storeErr: what Store answers (default: "no store").
+	storeErr error
 }
 
 func newCloudTasks(views ...tasks.View) *cloudTasks {
@@ -59,8 +62,13 @@ func (c *cloudTasks) set(id string, st state.TaskStatus, lastError string) {
 	c.views[id] = v
 }
 
-func (c *cloudTasks) Store(string) (state.Store, error) { return nil, fmt.Errorf("no store") }
-func (c *cloudTasks) Log(string) (*tasks.Log, error)    { return nil, fmt.Errorf("no log") }
+func (c *cloudTasks) Store(string) (state.Store, error) {
+	if c.storeErr != nil {
+		return nil, c.storeErr
+	}
+	return nil, fmt.Errorf("no store")
+}
+func (c *cloudTasks) Log(string) (*tasks.Log, error) { return nil, fmt.Errorf("no log") }
 func (c *cloudTasks) Panels(context.Context, string) (tasks.CloudPanels, error) {
 	return tasks.CloudPanels{}, nil
 }
@@ -170,4 +178,25 @@ func TestNotificationsWhenARunEnds(t *testing.T) {
 	assert.Equal(t, "3 copied (3.0 MiB), 2 unchanged", got[0].Message)
 	assert.Equal(t, "logs: run failed", got[1].Title)
 	assert.Equal(t, "2 of 9 objects failed", got[1].Message)
+}
+
+// A cloud task being deployed for the first time has no table yet: its tables show no
+// records, not the deployer's "no stack" error; once deployed, a missing stack is an error.
+func TestItemsOfACloudTaskWithoutItsStackYetAreNone(t *testing.T) {
+	deploying := tasks.View{ID: "c1", Type: state.TaskImage, Engine: state.EngineCloud, Status: state.TaskDeploying, Cloud: &tasks.CloudView{}}
+	deployed := tasks.View{ID: "c2", Type: state.TaskImage, Engine: state.EngineCloud, Status: state.TaskIdle, Cloud: &tasks.CloudView{Deployed: true}}
+	ct := newCloudTasks(deploying, deployed)
+	ct.storeErr = fmt.Errorf("task c1 has no stack in control plane cp (us-east-1): %w", deploy.ErrNoTaskStack)
+	m := New(Options{Tasks: ct, Cloud: ct})
+	ctx := context.Background()
+
+	p, err := m.Items(ctx, ItemsQuery{TaskID: "c1", Status: "FAILED"})
+	require.NoError(t, err)
+	assert.Equal(t, ItemsPage{Items: []Item{}, Page: 1, PageSize: DefaultPageSize, PagesCount: 1}, p)
+
+	_, err = m.Items(ctx, ItemsQuery{TaskID: "c2"})
+	require.ErrorIs(t, err, deploy.ErrNoTaskStack, "a deployed task's stack gone is an error to show")
+	ct.storeErr = fmt.Errorf("the account: %w", context.DeadlineExceeded)
+	_, err = m.Items(ctx, ItemsQuery{TaskID: "c1"})
+	require.ErrorIs(t, err, context.DeadlineExceeded, "other errors stay errors")
 }

@@ -2,12 +2,14 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"transferhub/backend/tasks"
+	"transferhub/cloud/deploy"
 	"transferhub/cloud/state"
 )
 
@@ -62,7 +64,17 @@ const (
 
 // Items returns one page of a task's objects (S3) or images.
 func (m *Monitor) Items(ctx context.Context, q ItemsQuery) (ItemsPage, error) {
+	size := q.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	size = min(max(size, MinPageSize), MaxPageSize)
 	v, st, err := m.task(ctx, q.TaskID)
+	if err != nil && v.Cloud != nil && !v.Cloud.Deployed && errors.Is(err, deploy.ErrNoTaskStack) {
+		// A cloud task whose first deploy is under way (or failed) has no table yet: no
+		// records, which is no error to show in its tables.
+		return ItemsPage{Items: []Item{}, Page: 1, PageSize: size, PagesCount: 1}, nil
+	}
 	if err != nil {
 		return ItemsPage{}, err
 	}
@@ -70,11 +82,6 @@ func (m *Monitor) Items(ctx context.Context, q ItemsQuery) (ItemsPage, error) {
 	if err != nil {
 		return ItemsPage{}, err
 	}
-	size := q.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
-	}
-	size = min(max(size, MinPageSize), MaxPageSize)
 	list := lister(st, v.Type == state.TaskImage, q.TaskID)
 
 	key := indexKey{task: q.TaskID, status: status, prefix: q.Prefix, size: size}

@@ -13,6 +13,7 @@ import (
 
 	"transferhub/backend/credentials"
 	"transferhub/cloud/deploy"
+	"transferhub/cloud/image"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
@@ -311,7 +312,7 @@ func (r *CloudRunner) taskRequest(ctx context.Context, t Task, rec state.Task, d
 			profile  string
 		}{{deploy.Source, im.Source.Kind, &im.Source.Registry, &im.Source.Region, d.Image.Source.ProfileID},
 			{deploy.Destination, im.Destination.Kind, &im.Destination.Registry, &im.Destination.Region, d.Image.Destination.ProfileID}} {
-			c, err := r.imageAccess(ctx, x.kind, x.registry, x.region, x.profile, p, string(x.side))
+			c, err := r.imageAccess(ctx, x.kind, x.registry, x.region, &im.InsecureHTTP, x.profile, p, string(x.side))
 			if err != nil {
 				return req, err
 			}
@@ -319,14 +320,9 @@ func (r *CloudRunner) taskRequest(ctx context.Context, t Task, rec state.Task, d
 				req.Credentials[x.side] = c
 			}
 		}
-		var list []string
-		list = append(list, im.Source.References...)
-		for _, f := range im.Source.Lists {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return req, fmt.Errorf("the image list: %w", err)
-			}
-			list = append(list, strings.TrimSpace(string(b)))
+		list, err := cloudImageList(im.Source)
+		if err != nil {
+			return req, err
 		}
 		im.Source.References, im.Source.Lists = nil, nil
 		if len(list) > 0 {
@@ -344,6 +340,42 @@ func (r *CloudRunner) taskRequest(ctx context.Context, t Task, rec state.Task, d
 	req.Env = stack.TaskEnv(sp)
 	delete(req.Env, "THUB_IMAGE_LIST")
 	return req, nil
+}
+
+// cloudImageList is the image list a cloud task's lister reads: the references and the
+// lines of the list files, each made a full reference when they are relative to a
+// registry's host (the cloud has no profile to take the host from: a relative one would
+// be Docker Hub's); an ECR's stay relative to the ECR the stack names.
+func cloudImageList(src spec.ImageSource) ([]string, error) {
+	var list []string
+	if src.Kind == ECRKind || src.Registry == "" {
+		list = append(list, src.References...)
+		for _, f := range src.Lists {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("the image list: %w", err)
+			}
+			list = append(list, strings.TrimSpace(string(b)))
+		}
+		return list, nil
+	}
+	for _, r := range src.References {
+		s, err := image.ParseSource(r, src.Registry)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s.String())
+	}
+	for _, f := range src.Lists {
+		ss, err := image.ReadListFile(f, src.Registry)
+		if err != nil {
+			return nil, fmt.Errorf("the image list: %w", err)
+		}
+		for _, s := range ss {
+			list = append(list, s.String())
+		}
+	}
+	return list, nil
 }
 
 // sideAccess completes an S3 side from its profile and returns the keys to store:
@@ -380,8 +412,9 @@ func (r *CloudRunner) sideAccess(ctx context.Context, sd *spec.Side, profileID s
 }
 
 // imageAccess completes an image side from its profile (a registry's host, an ECR's
-// Region) and returns the login or keys to store.
-func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, region *string, profileID string, p Placement, what string) (deploy.Credentials, error) {
+// Region; a plain-HTTP registry's host added to insecure, as a local run's access
+// does) and returns the login or keys to store.
+func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, region *string, insecure *[]string, profileID string, p Placement, what string) (deploy.Credentials, error) {
 	if profileID == "" {
 		return deploy.Credentials{}, nil
 	}
@@ -402,6 +435,9 @@ func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, re
 		return deploy.Credentials{}, fmt.Errorf("the %s: %q is not a container registry profile", sideWord(what), res.Name)
 	}
 	*registry = res.Host
+	if res.InsecureHTTP && !slices.Contains(*insecure, res.Host) {
+		*insecure = append(*insecure, res.Host)
+	}
 	if res.Username == "" && res.Secret.Password == "" {
 		return deploy.Credentials{}, nil
 	}

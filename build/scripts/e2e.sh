@@ -104,11 +104,13 @@ log "Xvfb on $DISPLAY_NUM"
 # retry) succeeds; the default profile's endpoint is the emulator, for AWS keys typed into
 # the app (the cloud spec). thub-harness plays the compute of the task stacks whose names
 # start with TH_E2E_CLOUD_PREFIX, standing in for ECR's registry (cloud/docs/deploy.md,
-# "the harness").
+# "the harness"). The account is the second emulator (moto2): its Step Functions
+# interpreter is off, so the harness interprets an image task's state machine (the first
+# emulator would run it itself, echoing the list Lambda; S3 tasks have no state machine).
 DEV_ENV=()
 ENV_FILE=${TH_TESTENV_FILE:-${TH_TESTENV_DIR:-$ROOT/.testenv}/env}
 envget() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
-AWS_EMU=$(envget TH_AWS_ENDPOINT)
+AWS_EMU=$(envget TH_AWS2_ENDPOINT)
 if [[ -n $AWS_EMU ]]; then
   aws_key=$(envget TH_AWS_ACCESS_KEY)
   aws_secret=$(envget TH_AWS_SECRET_KEY)
@@ -170,7 +172,7 @@ EOF_CRED
     THUB_TEST_AWS_EMULATOR=1 THUB_TEST_AWS_EMULATOR_ENDPOINT="$AWS_EMU" THUB_TEST_AGENTS="$WORK/agents"
     THUB_TEST_REGISTRY_HOST="$ECR_REGISTRY" THUB_TEST_REGISTRY_INSECURE=1)
   export TH_E2E_AWS_PROFILE=th-e2e-emulator TH_E2E_REPLAY_PROFILE=th-e2e-replay TH_E2E_REPLAY_CONTROL_PLANE=$REPLAY_CP
-  export TH_E2E_CLOUD_PREFIX=$CLOUD_PREFIX TH_E2E_HARNESS_API=$HARNESS_API
+  export TH_E2E_CLOUD_PREFIX=$CLOUD_PREFIX TH_E2E_HARNESS_API=$HARNESS_API TH_E2E_AWS_ENDPOINT=$AWS_EMU
 fi
 
 # --- wails dev ---------------------------------------------------------------------------

@@ -11,45 +11,18 @@
 // retry failed completes it once the cause is gone; stop and resume; delete keeps the data.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { baseURL, deleteKeepingTable, gatewayCLI, leaveAsFound, loadTestEnv, needs, openApp, openBrowser, screenshots, ui } from './support.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/e2e.sh)`);
-  return v;
-};
-const baseURL = env('TH_E2E_URL', 'http://localhost:34115');
-const artifacts = env('TH_E2E_ARTIFACTS', 'artifacts/e2e');
-const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const timeout = 20_000;
 // Bounded waits, not speed assertions: a deploy into the emulator and a run on the
 // harness's fleet (the wake alarm's minute is a second there) take a few minutes on 2 cores.
 const deployTimeout = 6 * 60_000;
 const runTimeout = 5 * 60_000;
 
-function loadTestEnv() {
-  const file = process.env.TH_TESTENV_FILE ?? join(repoRoot, '.testenv/env');
-  const out = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m) out[m[1]] = m[2];
-    }
-  }
-  return { ...out, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TH_'))) };
-}
 const testEnv = loadTestEnv();
-const needed = ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_S3_B_DATA_DIR', 'TH_AWS_ENDPOINT', 'TH_AWS_REGION', 'TH_REG_AUTH', 'TH_KEYRING', 'TH_E2E_CLOUD_PREFIX'];
-const missing = needed.filter((k) => !testEnv[k]);
-if (missing.length > 0 && process.env.CI === 'true') {
-  throw new Error(`cloud e2e: ${missing.join(', ')} not set: start the test services (make testenv-up) and run through build/scripts/e2e.sh`);
-}
-const skip = missing.length > 0 ? `SKIPPED: ${missing.join(', ')} not set (make testenv-up; run through build/scripts/e2e.sh)` : false;
+const skip = needs('cloud', ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_S3_B_DATA_DIR', 'TH_AWS_ENDPOINT', 'TH_AWS_REGION', 'TH_REG_AUTH', 'TH_KEYRING', 'TH_E2E_CLOUD_PREFIX'], testEnv);
 
 const rnd = Math.random().toString(16).slice(2, 8);
 const controlPlane = testEnv.TH_E2E_CLOUD_PREFIX;
@@ -65,106 +38,18 @@ let taskId = '';
 let profileId = '';
 const pageErrors = [];
 
-async function shot(name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(artifacts, `cloud-${name}.png`), fullPage: true });
-}
-
-/** Awaits p; on failure, a screenshot of the page first. */
-async function failShot(name, p) {
-  try {
-    return await p;
-  } catch (e) {
-    await page.screenshot({ path: join(artifacts, `cloud-failed-${name}.png`), fullPage: true }).catch(() => {});
-    throw e;
-  }
-}
-
-/** Light, then dark (the theme follows the browser while it is "system"). */
-async function shots(name) {
-  await shot(`${name}-light`);
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.waitForFunction(() => document.body.classList.contains('awsui-dark-mode'));
-  await shot(`${name}-dark`);
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.waitForFunction(() => !document.body.classList.contains('awsui-dark-mode'));
-}
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${String(r.status)}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-function aws(gw, ...args) {
-  const p = `TH_S3_${gw}_`;
-  return run('/usr/bin/aws', ['--endpoint-url', testEnv[`${p}ENDPOINT`], ...args], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: testEnv[`${p}ACCESS_KEY`], AWS_SECRET_ACCESS_KEY: testEnv[`${p}SECRET_KEY`],
-      AWS_DEFAULT_REGION: testEnv[`${p}REGION`] ?? 'us-east-1', AWS_PAGER: '', AWS_ENDPOINT_URL: '' },
-  });
-}
+const { shots, failShot } = screenshots(() => page, 'cloud-');
+const { modal, next, heading, choose, addCredentials, task, statusShown: shown, reaches: waitUntil } = ui(() => page, { failShot });
+const aws = (gw, ...args) => gatewayCLI(testEnv, gw, ...args);
 
 const blocker = () => join(testEnv.TH_S3_B_DATA_DIR, buckets.dst, 'blocked');
 const blocker2 = () => join(testEnv.TH_S3_B_DATA_DIR, buckets.dst, 'blocked2');
-const modal = () => page.getByRole('dialog');
-const next = () => page.getByRole('button', { name: 'Next', exact: true }).click();
-const heading = (re) => page.getByRole('heading', { level: 1, name: re });
 
-async function choose(selectName, option) {
-  await page.getByRole('button', { name: selectName }).click();
-  await page.getByRole('option', { name: option }).first().click();
-}
-
-async function addCredentials({ name, kind, fill, choose: picks }) {
-  await page.goto(`${baseURL}/#/credentials`);
-  await page.getByRole('heading', { level: 1, name: /^Credentials/ }).waitFor();
-  await page.getByRole('button', { name: 'Add credentials' }).first().click();
-  await modal().waitFor();
-  await modal().getByLabel('Name').fill(name);
-  if (kind) {
-    await modal().getByLabel('Kind').click();
-    await page.getByRole('option', { name: kind }).click();
-  }
-  for (const [label, option] of Object.entries(picks ?? {})) {
-    await modal().getByLabel(label).click();
-    await page.getByRole('option', { name: option, exact: true }).click();
-  }
-  for (const [label, value] of Object.entries(fill)) await modal().getByLabel(label, { exact: true }).fill(value);
-  await modal().getByRole('button', { name: 'Add credentials' }).click();
-  await page
-    .getByText(`Credentials ${name} added`)
-    .waitFor()
-    .catch(async (e) => {
-      await page.screenshot({ path: join(artifacts, `cloud-failed-credentials.png`) });
-      throw e;
-    });
-  await modal().waitFor({ state: 'detached' });
-}
-
-async function task(id) {
-  return page.evaluate((i) => window.go.app.TasksService.Get(i), id);
-}
-
-/** Waits (bounded) until the task is in status and settled, and returns it. */
-async function reaches(id, status, limit = runTimeout) {
-  const deadline = Date.now() + limit;
-  let t;
-  while (Date.now() < deadline) {
-    t = await task(id);
-    if (t.status === status && !t.active && !t.cloud?.busy) return t;
-    await page.waitForTimeout(1000);
-  }
-  throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, counters: t?.counters, lastError: t?.lastError, cloud: t?.cloud })}`);
-}
-
-async function statusShown(label) {
-  await page.locator('h1').locator('..').getByText(label, { exact: true }).first().waitFor({ timeout: runTimeout });
-}
+const reaches = (id, status, limit = runTimeout) => waitUntil(id, status, limit);
+const statusShown = (label) => shown(label, runTimeout);
 
 describe('Cloud tasks', { skip }, () => {
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
     work = mkdtempSync(join(tmpdir(), 'th-e2e-cloud-'));
     aws('A', 's3', 'mb', `s3://${buckets.src}`);
     aws('B', 's3', 'mb', `s3://${buckets.dst}`);
@@ -177,45 +62,12 @@ describe('Cloud tasks', { skip }, () => {
     // The destination refuses blocked/obj.txt: its parent is a file there.
     writeFileSync(blocker(), 'in the way');
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page.setDefaultTimeout(timeout);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${baseURL}/#/tasks`, { waitUntil: 'load' });
-    await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor({ timeout: 120_000 });
-    const view = await page.evaluate(() => window.go.app.SettingsService.Get());
-    if (view.settings.theme !== 'system') {
-      await page.evaluate((s) => window.go.app.SettingsService.Save({ ...s, theme: 'system' }), view.settings);
-      await page.reload({ waitUntil: 'load' });
-    }
+    ({ browser, page } = await openBrowser({ pageErrors }));
+    await openApp(page, 'tasks', 'Tasks');
   });
 
   after(async () => {
-    // Leave the app as found (the specs after this one expect no credentials and no
-    // deployments): the control plane goes, waited for, then the credentials.
-    if (page && profileId) {
-      await page
-        .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.Remove({ profileId: p, region: r, controlPlane: cp, keepData: false }), [profileId, region, controlPlane])
-        .catch(() => {});
-      for (let i = 0; i < 60; i++) {
-        const listed = await page
-          .evaluate(([p, r, cp]) => window.go.app.DeploymentsService.List(p, r).then((l) => (l.deployments ?? []).some((d) => d.controlPlane === cp)), [profileId, region, controlPlane])
-          .catch(() => false);
-        if (!listed) break;
-        await page.waitForTimeout(2000);
-      }
-    }
-    if (page) {
-      const list = await page.evaluate(() => window.go.app.CredentialsService.List()).catch(() => ({ profiles: [] }));
-      const ours = new Set(Object.values(names));
-      for (const p of list.profiles ?? []) {
-        if (ours.has(p.name)) await page.evaluate((i) => window.go.app.CredentialsService.Delete(i), p.id).catch(() => {});
-      }
-    }
+    await leaveAsFound(page, { profileId, region, controlPlane, names: Object.values(names) });
     await browser?.close();
     for (const b of [blocker(), blocker2()]) if (existsSync(b) && statSync(b).isFile()) rmSync(b);
     for (const [gw, b] of [['A', buckets.src], ['B', buckets.dst]]) {
@@ -346,19 +198,7 @@ describe('Cloud tasks', { skip }, () => {
   });
 
   it('deletes the task, keeping its table', async () => {
-    await page.getByRole('button', { name: 'Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Delete' }).click();
-    await modal().getByRole('radio', { name: /Keep the task table/ }).waitFor();
-    await shots('08-delete-modal');
-    await modal().getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
-    const deadline = Date.now() + deployTimeout;
-    let gone = false;
-    while (!gone && Date.now() < deadline) {
-      gone = await page.evaluate((i) => window.go.app.TasksService.Get(i).then(() => false, () => true), taskId);
-      if (!gone) await page.waitForTimeout(1000);
-    }
-    assert.ok(gone, 'the task is gone once its stack is deleted');
+    await deleteKeepingTable(page, taskId, { modal, limit: deployTimeout, beforeDelete: () => shots('08-delete-modal') });
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   });
 });

@@ -5,40 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { env, loadTestEnv, needs, openApp, openBrowser, restoreSettings, screenshots } from './support.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/e2e.sh)`);
-  return v;
-};
-const baseURL = env('TH_E2E_URL', 'http://localhost:34115');
-const artifacts = env('TH_E2E_ARTIFACTS', 'artifacts/e2e');
 const profilesFile = env('TH_E2E_PROFILES_FILE');
-const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
-const timeout = 20_000;
 
 // The test services' endpoints and keys (build/scripts/testenv.sh writes them).
-function loadTestEnv() {
-  const file = process.env.TH_TESTENV_FILE ?? resolve(import.meta.dirname, '../../../.testenv/env');
-  const out = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m) out[m[1]] = m[2];
-    }
-  }
-  return { ...out, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TH_'))) };
-}
 const testEnv = loadTestEnv();
-const missing = ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_KEYRING'].filter((k) => !testEnv[k]);
-// Like cloud/testenv: under CI a missing service fails the run, elsewhere it skips loudly.
-if (missing.length > 0 && process.env.CI === 'true') {
-  throw new Error(`credentials e2e: ${missing.join(', ')} not set: start the test services (make testenv-up) and run inside with-keyring.sh`);
-}
-const skip = missing.length > 0 ? `SKIPPED: ${missing.join(', ')} not set (make testenv-up; run through build/scripts/e2e.sh)` : false;
+const skip = needs('credentials', ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_KEYRING'], testEnv);
 
 const gateways = {
   a: { name: 'Cloud A', endpoint: testEnv.TH_S3_A_ENDPOINT, key: testEnv.TH_S3_A_ACCESS_KEY, secret: testEnv.TH_S3_A_SECRET_KEY },
@@ -52,9 +26,7 @@ let page;
 let restoreTheme = null;
 const pageErrors = [];
 
-async function shot(name) {
-  await page.screenshot({ path: join(artifacts, `credentials-${name}.png`), fullPage: true });
-}
+const { shot } = screenshots(() => page, 'credentials-');
 
 const modal = () => page.getByRole('dialog');
 const row = (name) => page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
@@ -105,33 +77,14 @@ async function deleteProfile(name) {
 
 describe('Credentials page', { skip }, () => {
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 820 }, colorScheme: 'light' });
-    page.setDefaultTimeout(timeout);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${baseURL}/#/credentials`, { waitUntil: 'load' });
-    // The first page load after wails dev starts waits for Vite to bundle the dependencies.
-    await page.getByRole('heading', { level: 1, name: /^Credentials/ }).waitFor({ timeout: 120_000 });
+    ({ browser, page } = await openBrowser({ height: 820, pageErrors }));
     // Light and dark come from the browser's colour scheme when the theme follows the
     // system; another spec may have saved a fixed theme: follow the system until we end.
-    const view = await page.evaluate(() => window.go.app.SettingsService.Get());
-    if (view.settings.theme !== 'system') {
-      restoreTheme = view.settings;
-      await page.evaluate((s) => window.go.app.SettingsService.Save({ ...s, theme: 'system' }), view.settings);
-      await page.reload({ waitUntil: 'load' });
-    }
+    restoreTheme = await openApp(page, 'credentials', 'Credentials');
   });
 
   after(async () => {
-    if (restoreTheme && page) {
-      await page.evaluate((s) => window.go.app.SettingsService.Save(s), restoreTheme).catch(() => {});
-    }
+    await restoreSettings(page, restoreTheme);
     await browser?.close();
   });
 

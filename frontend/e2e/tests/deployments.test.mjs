@@ -13,28 +13,13 @@
 // Every screen is captured in light and dark (artifacts/e2e/deployments-*.png).
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { artifacts, baseURL, env, needs, openApp, openBrowser, screenshots } from './support.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/e2e.sh)`);
-  return v;
-};
-const baseURL = env('TH_E2E_URL', 'http://localhost:34115');
-const artifacts = env('TH_E2E_ARTIFACTS', 'artifacts/e2e');
-const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
 const version = env('TH_E2E_VERSION', '');
-const timeout = 20_000;
 const deployTimeout = 240_000; // a deploy: bounded wait, not a speed assertion
 
-const needed = ['TH_E2E_AWS_PROFILE', 'TH_E2E_REPLAY_PROFILE', 'TH_E2E_REPLAY_CONTROL_PLANE'];
-const missing = needed.filter((k) => !process.env[k]);
-if (missing.length > 0 && process.env.CI === 'true') {
-  throw new Error(`deployments e2e: ${missing.join(', ')} not set: start the test services (make testenv-up) and run through build/scripts/e2e.sh`);
-}
-const skip = missing.length > 0 ? `SKIPPED: ${missing.join(', ')} not set (make testenv-up; run through build/scripts/e2e.sh)` : false;
+const skip = needs('deployments', ['TH_E2E_AWS_PROFILE', 'TH_E2E_REPLAY_PROFILE', 'TH_E2E_REPLAY_CONTROL_PLANE'], process.env);
 
 const rnd = Math.random().toString(16).slice(2, 8);
 const names = { emulator: `Emulator account ${rnd}`, replay: `Replay account ${rnd}` };
@@ -50,15 +35,7 @@ const pageErrors = [];
 const profileIds = {};
 
 /** The screen in light, then in dark (the theme follows the browser while it is "system"). */
-async function shots(name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(artifacts, `deployments-${name}-light.png`), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.waitForFunction(() => document.body.classList.contains('awsui-dark-mode'));
-  await page.screenshot({ path: join(artifacts, `deployments-${name}-dark.png`), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.waitForFunction(() => !document.body.classList.contains('awsui-dark-mode'));
-}
+const { shots } = screenshots(() => page, 'deployments-');
 
 const heading = (re) => page.getByRole('heading', { name: re });
 const next = () => page.getByRole('button', { name: 'Next', exact: true }).click();
@@ -101,26 +78,11 @@ async function precheckAndPreview(shotPrefix) {
 
 describe('Deployments page', { skip }, () => {
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page.setDefaultTimeout(timeout);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    ({ browser, page } = await openBrowser({ pageErrors }));
     page.on('console', (m) => {
       if (m.type() === 'error') console.error(`page console: ${m.text()}`);
     });
-    await page.goto(`${baseURL}/#/deployments`, { waitUntil: 'load' });
-    await page.getByRole('heading', { level: 1, name: /^Deployments/ }).waitFor({ timeout: 120_000 });
-    const view = await page.evaluate(() => window.go.app.SettingsService.Get());
-    if (view.settings.theme !== 'system') {
-      restoreSettings = view.settings;
-      await page.evaluate((s) => window.go.app.SettingsService.Save({ ...s, theme: 'system' }), view.settings);
-    }
+    restoreSettings = await openApp(page, 'deployments', 'Deployments', { reload: false });
     // The accounts: AWS credentials that use the profiles e2e.sh wrote (their endpoints
     // are the emulator's and the fake's).
     profileIds.emulator = await addAWSProfile(names.emulator, process.env.TH_E2E_AWS_PROFILE);

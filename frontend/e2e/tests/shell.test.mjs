@@ -3,22 +3,12 @@
 // build/scripts/e2e.sh, which sets the variables below and isolates the config dir.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { baseURL, env, openBrowser, screenshots, timeout } from './support.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/e2e.sh)`);
-  return v;
-};
-const baseURL = env('TH_E2E_URL', 'http://localhost:34115');
-const artifacts = env('TH_E2E_ARTIFACTS', 'artifacts/e2e');
 const expectedVersion = env('TH_E2E_VERSION');
 const settingsFile = env('TH_E2E_SETTINGS_FILE');
 const newDataDir = env('TH_E2E_DATA_DIR');
-const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
-const timeout = 20_000; // per wait; the first page load compiles nothing, Vite is warm
 
 const sections = [
   { id: 'tasks', title: 'Tasks', text: 'No tasks yet' },
@@ -31,9 +21,7 @@ let browser;
 let page;
 const pageErrors = [];
 
-async function shot(name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-}
+const { shot } = screenshots(() => page, '');
 
 function sideNav() {
   return page.getByRole('navigation', { name: 'Side navigation' });
@@ -58,16 +46,8 @@ async function isDark() {
 
 describe('Transfer Hub shell', () => {
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
-    page.setDefaultTimeout(timeout);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // No colour scheme of our own: the page starts as the system (Xvfb: light) says.
+    ({ browser, page } = await openBrowser({ height: 820, colorScheme: null, pageErrors }));
   });
 
   after(async () => {

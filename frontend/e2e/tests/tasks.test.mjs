@@ -9,42 +9,15 @@
 // does not exist yet cannot be read; after the cause is fixed, "Retry failed" finishes them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { baseURL, gatewayCLI, loadTestEnv, needs, openApp, openBrowser, repoRoot, restoreSettings as restore, run, screenshots, ui } from './support.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/e2e.sh)`);
-  return v;
-};
-const baseURL = env('TH_E2E_URL', 'http://localhost:34115');
-const artifacts = env('TH_E2E_ARTIFACTS', 'artifacts/e2e');
-const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const timeout = 20_000;
 const runTimeout = 120_000; // a run: bounded wait, not a speed assertion
 
-function loadTestEnv() {
-  const file = process.env.TH_TESTENV_FILE ?? join(repoRoot, '.testenv/env');
-  const out = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m) out[m[1]] = m[2];
-    }
-  }
-  return { ...out, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TH_'))) };
-}
 const testEnv = loadTestEnv();
-const needed = ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_S3_B_DATA_DIR', 'TH_REG_AUTH', 'TH_REG_AUTH_CA', 'TH_REG_OPEN', 'TH_KEYRING'];
-const missing = needed.filter((k) => !testEnv[k]);
-if (missing.length > 0 && process.env.CI === 'true') {
-  throw new Error(`tasks e2e: ${missing.join(', ')} not set: start the test services (make testenv-up) and run inside with-keyring.sh`);
-}
-const skip = missing.length > 0 ? `SKIPPED: ${missing.join(', ')} not set (make testenv-up; run through build/scripts/e2e.sh)` : false;
+const skip = needs('tasks', ['TH_S3_A_ENDPOINT', 'TH_S3_B_ENDPOINT', 'TH_S3_B_DATA_DIR', 'TH_REG_AUTH', 'TH_REG_AUTH_CA', 'TH_REG_OPEN', 'TH_KEYRING'], testEnv);
 
 const rnd = Math.random().toString(16).slice(2, 8);
 const names = {
@@ -68,27 +41,9 @@ let restoreSettings = null;
 const pageErrors = [];
 const ids = {};
 
-async function shot(name) {
-  // From the top: a full-page capture of a scrolled page repeats the sticky top bar.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(artifacts, `tasks-${name}.png`), fullPage: true });
-}
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${String(r.status)}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
+const { shot } = screenshots(() => page, 'tasks-');
 /** The AWS CLI v2 against one gateway. */
-function aws(gw, ...args) {
-  const p = `TH_S3_${gw}_`;
-  return run('/usr/bin/aws', ['--endpoint-url', testEnv[`${p}ENDPOINT`], ...args], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: testEnv[`${p}ACCESS_KEY`], AWS_SECRET_ACCESS_KEY: testEnv[`${p}SECRET_KEY`],
-      AWS_DEFAULT_REGION: testEnv[`${p}REGION`] ?? 'us-east-1', AWS_PAGER: '' },
-  });
-}
+const aws = (gw, ...args) => gatewayCLI(testEnv, gw, ...args);
 
 function pushImage(tag, seed) {
   run(pushimage, ['-ref', `${testEnv.TH_REG_AUTH}/${repo}:${tag}`, '-user', testEnv.TH_REG_AUTH_USER ?? 'AWS',
@@ -99,48 +54,13 @@ const blocker = () => join(testEnv.TH_S3_B_DATA_DIR, buckets.dst, 'blocked');
 
 // --- UI helpers ------------------------------------------------------------------------------
 
-const modal = () => page.getByRole('dialog');
-const next = () => page.getByRole('button', { name: 'Next', exact: true }).click();
-const heading = (re) => page.getByRole('heading', { level: 1, name: re });
-
-async function choose(selectName, option) {
-  await page.getByRole('button', { name: selectName }).click();
-  await page.getByRole('option', { name: option }).first().click();
-}
-
-async function addCredentials({ name, kind, fill, check }) {
-  await page.goto(`${baseURL}/#/credentials`);
-  await page.getByRole('heading', { level: 1, name: /^Credentials/ }).waitFor();
-  await page.getByRole('button', { name: 'Add credentials' }).first().click();
-  await modal().waitFor();
-  await modal().getByLabel('Name').fill(name);
-  if (kind) {
-    await modal().getByLabel('Kind').click();
-    await page.getByRole('option', { name: kind }).click();
-  }
-  for (const [label, value] of Object.entries(fill)) await modal().getByLabel(label, { exact: true }).fill(value);
-  for (const label of check ?? []) await modal().getByText(label).click();
-  await modal().getByRole('button', { name: 'Add credentials' }).click();
-  await page.getByText(`Credentials ${name} added`).waitFor();
-  await modal().waitFor({ state: 'detached' });
-}
+const { next, heading, choose, addCredentials, newWizard, openTaskId, task, statusShown: shown } = ui(() => page);
 
 async function testConnection(name, expect) {
   const row = page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
   await row.getByRole('radio').check();
   await page.getByRole('button', { name: 'Test connection', exact: true }).click();
   await row.getByText(expect, { exact: true }).waitFor();
-}
-
-/** The id of the task whose page is open. */
-function openTaskId() {
-  const m = /#\/tasks\/([^/?]+)$/.exec(page.url());
-  assert.ok(m, `a task page is open (${page.url()})`);
-  return m[1];
-}
-
-async function task(id) {
-  return page.evaluate((i) => window.go.app.TasksService.Get(i), id);
 }
 
 /** Waits (bounded) until the task's run is over and returns it. */
@@ -155,17 +75,7 @@ async function settled(id, status) {
   throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, counters: t?.counters, lastError: t?.lastError })}`);
 }
 
-async function statusShown(label) {
-  await page.locator('h1').locator('..').getByText(label, { exact: true }).first().waitFor({ timeout: runTimeout });
-}
-
-/** Opens a fresh wizard (a goto to the same hash would keep the old one). */
-async function newWizard() {
-  await page.goto(`${baseURL}/#/tasks`);
-  await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
-  await page.getByRole('button', { name: 'Create task' }).first().click();
-  await heading(/^Choose a task type/).waitFor();
-}
+const statusShown = (label) => shown(label, runTimeout);
 
 async function openTab(name) {
   await page.getByRole('tab', { name }).click();
@@ -173,7 +83,6 @@ async function openTab(name) {
 
 describe('Local tasks', { skip }, () => {
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
     work = mkdtempSync(join(tmpdir(), 'th-e2e-tasks-'));
     // A small dev tool pushes generated test images (cloud/image/imagetest).
     pushimage = join(work, 'pushimage');
@@ -188,28 +97,13 @@ describe('Local tasks', { skip }, () => {
     aws('A', 's3', 'cp', '--recursive', '--quiet', seed, `s3://${buckets.src}/`);
     pushImage('v1', 1);
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page.setDefaultTimeout(timeout);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${baseURL}/#/tasks`, { waitUntil: 'load' });
-    await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor({ timeout: 120_000 });
+    ({ browser, page } = await openBrowser({ pageErrors }));
     // Screenshots in light, then dark: the theme follows the browser while it is "system".
-    const view = await page.evaluate(() => window.go.app.SettingsService.Get());
-    if (view.settings.theme !== 'system') {
-      restoreSettings = view.settings;
-      await page.evaluate((s) => window.go.app.SettingsService.Save({ ...s, theme: 'system' }), view.settings);
-      await page.reload({ waitUntil: 'load' });
-    }
+    restoreSettings = await openApp(page, 'tasks', 'Tasks');
   });
 
   after(async () => {
-    if (restoreSettings && page) await page.evaluate((s) => window.go.app.SettingsService.Save(s), restoreSettings).catch(() => {});
+    await restore(page, restoreSettings);
     await browser?.close();
     if (existsSync(blocker()) && statSync(blocker()).isFile()) rmSync(blocker());
     for (const [gw, b] of [['A', buckets.src], ['B', buckets.dst]]) {

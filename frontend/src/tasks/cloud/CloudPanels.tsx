@@ -170,7 +170,7 @@ export function StackOperationView({ task, onRedeploy, busy }: { task: TaskView;
   );
 }
 
-/** Queue, dead letters and fleet; log lines and stack events. */
+/** Queue, dead letters and fleet (S3 tasks: an image task has neither); log lines and stack events. */
 export function CloudPanelsView({ task }: { task: TaskView }) {
   const deployed = Boolean(task.cloud?.deployed);
   const { panels, error } = useCloudPanels(task.id, deployed);
@@ -182,7 +182,7 @@ export function CloudPanelsView({ task }: { task: TaskView }) {
   return (
     <SpaceBetween size="l">
       {error && <StatusIndicator type="warning">The cloud panels could not be read: {error}</StatusIndicator>}
-      <ColumnLayout columns={2}>
+      {task.type === 'S3' && <ColumnLayout columns={2}>
         <Container header={<Header variant="h2" description="Work waiting for the workers, and what they hold now.">Queue</Header>}>
           <SpaceBetween size="s">
             <KeyValuePairs
@@ -213,7 +213,7 @@ export function CloudPanelsView({ task }: { task: TaskView }) {
             {panels && <Stamp at={panels.fleetAt} problem={problems.fleet} />}
           </SpaceBetween>
         </Container>
-      </ColumnLayout>
+      </ColumnLayout>}
       <Container header={<Header variant="h2" description="The agents' latest lines in CloudWatch Logs, newest first.">Recent log lines</Header>}>
         <SpaceBetween size="s">
           <Table

@@ -68,6 +68,27 @@ describe('Cloud task page', () => {
     expect(await screen.findByRole('tab', { name: 'Failed (1)' })).toBeInTheDocument();
   }, 60_000);
 
+  it('shows an image task log lines and stack events, without the queue and fleet it does not have', async () => {
+    const images = cloudTask({
+      id: 'c-2',
+      name: 'Cloud images',
+      type: 'IMAGE',
+      spec: {
+        v: 1,
+        image: { source: { kind: 'registry', profileId: 'reg', references: ['team/app:v1'] }, destination: { kind: 'registry', profileId: 'reg2', prefix: 'mirror' }, referrers: true },
+        cloud: { profileId: 'aws1', maxCopiers: 2 },
+      },
+    });
+    const { backend } = fakeBackend({ tasks: { rows: [row(images)], items: testItems(2) } });
+    renderApp(backend, '/tasks/c-2');
+    expect(await screen.findByRole('heading', { name: 'Cloud images', level: 1 })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Recent log lines' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Stack events' })).toBeInTheDocument();
+    expect(await screen.findByText('CREATE_COMPLETE')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Queue' })).toBeNull();
+    expect(screen.queryByRole('heading', { name: 'Fleet' })).toBeNull();
+  }, 60_000);
+
   it('deletes with the keep-data choice, retries failed and edits through the stack update preview', async () => {
     const user = userEvent.setup();
     const { backend } = fakeBackend({ tasks: { rows: [row(cloudTask())], items: testItems(41) } });

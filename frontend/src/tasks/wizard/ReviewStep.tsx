@@ -63,11 +63,14 @@ function PlanView({ plan, type, cloud }: { plan: PlanState; type: TaskType; clou
             items={p.entries ?? []}
             wrapLines
             columnDefinitions={[
-              { id: 'source', header: 'Source', cell: (e) => e.source, width: 260 },
-              { id: 'destination', header: 'Destination', cell: (e) => e.destination, width: 260 },
+              { id: 'source', header: 'Source', cell: (e) => e.source, width: 220 },
+              { id: 'destination', header: 'Destination', cell: (e) => e.destination, width: 220 },
               {
                 id: 'action',
                 header: 'Plan',
+                // Wide enough for a reason to read as lines of words, not a column of letters.
+                width: 300,
+                minWidth: 300,
                 cell: (e) =>
                   e.action === 'copy' ? (
                     <StatusIndicator type="pending">Copy</StatusIndicator>
