@@ -13,10 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,8 +98,8 @@ func (it *imageTask) stack() *deployed {
 
 func (it *imageTask) tick(ctx context.Context) {
 	d := it.stack()
-	for _, name := range d.ofType("AWS::StepFunctions::StateMachine") {
-		sm := d.physical[name]
+	for _, w := range d.stateMachines() {
+		name, sm := w.logical, w.arn
 		out, err := it.h.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: sfntypes.ExecutionStatusRunning})
 		if err != nil {
 			if ctx.Err() == nil {
@@ -550,4 +552,33 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// watchedMachine is a state machine the harness plays: its logical id and its ARN.
+type watchedMachine struct{ logical, arn string }
+
+// stateMachines lists the stack's state machines by their physical ids and, where the
+// stack's outputs name another state machine ARN, that one too, under the first
+// machine's logical id: the emulator has been seen to create a template's state machine
+// twice, its outputs naming one and its resources the other, and the app starts runs
+// on the one the outputs name.
+func (d *deployed) stateMachines() []watchedMachine {
+	names := d.ofType("AWS::StepFunctions::StateMachine")
+	if len(names) == 0 {
+		return nil
+	}
+	var out []watchedMachine
+	seen := map[string]bool{}
+	for _, n := range names {
+		out = append(out, watchedMachine{n, d.physical[n]})
+		seen[d.physical[n]] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.outputs)) {
+		v := d.outputs[k]
+		if strings.Contains(v, ":states:") && strings.Contains(v, ":stateMachine:") && !seen[v] {
+			out = append(out, watchedMachine{names[0], v})
+			seen[v] = true
+		}
+	}
+	return out
 }

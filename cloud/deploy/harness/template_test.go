@@ -2,6 +2,7 @@ package harness
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -195,5 +196,25 @@ func TestMetricMath(t *testing.T) {
 		if err == nil {
 			t.Errorf("%q was accepted", bad)
 		}
+	}
+}
+
+// The state machines the harness plays: the stack's own, plus another the outputs name
+// (the emulator may create a template's state machine twice; the app starts runs on the
+// one in the outputs), each once.
+func TestStateMachinesWatchedFromResourcesAndOutputs(t *testing.T) {
+	tpl, err := cfnyaml.Parse([]byte(stack.ImageTask().Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := func(n string) string { return "arn:aws:states:us-east-1:123456789012:stateMachine:" + n }
+	d := &deployed{name: "cp-task-i1", tpl: tpl, params: map[string]string{}, physical: map[string]string{"StateMachine": arn("a")},
+		outputs: map[string]string{"StateMachineArn": arn("a"), "TableName": "t"}}
+	if got, want := d.stateMachines(), []watchedMachine{{"StateMachine", arn("a")}}; !slices.Equal(got, want) {
+		t.Fatalf("one machine: got %v, want %v", got, want)
+	}
+	d.outputs["StateMachineArn"] = arn("b")
+	if got, want := d.stateMachines(), []watchedMachine{{"StateMachine", arn("a")}, {"StateMachine", arn("b")}}; !slices.Equal(got, want) {
+		t.Fatalf("outputs naming another: got %v, want %v", got, want)
 	}
 }
