@@ -3,6 +3,7 @@
 import {tasks} from '../models';
 import {cost} from '../models';
 import {app} from '../models';
+import {stackop} from '../models';
 
 export function ApplyEdit(arg1:string):Promise<void>;
 
@@ -16,7 +17,7 @@ export function FormOptions():Promise<app.CloudFormOptions>;
 
 export function MoveToAWS(arg1:tasks.MoveRequest):Promise<app.TaskResult>;
 
-export function Operation(arg1:string):Promise<tasks.Operation>;
+export function Operation(arg1:string):Promise<stackop.Operation>;
 
 export function Panels(arg1:string):Promise<tasks.CloudPanels>;
 
