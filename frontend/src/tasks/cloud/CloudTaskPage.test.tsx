@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { zeroCounters, type TaskRow, type TaskView } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
-import { idleLive, testItems, testTask } from '../../test/fakeTasks';
+import { idleLive, testCloudView, testItems, testTask } from '../../test/fakeTasks';
 import { renderApp } from '../../test/render';
 
 // The bound is a hang detector, not a speed check.
@@ -26,20 +26,7 @@ function cloudTask(over: Partial<TaskView> = {}): TaskView {
       s3: { source: { kind: 's3', profileId: 'aws1', bucket: 'photos', prefix: '' }, destination: { kind: 's3', profileId: 'aws1', bucket: 'archive', prefix: '' } },
       cloud: { profileId: 'aws1', maxWorkers: 5 },
     },
-    cloud: {
-      profileId: 'aws1',
-      region: 'eu-west-1',
-      controlPlane: 'thub',
-      profileName: 'Main account',
-      stack: 'thub-task-c-1',
-      deployed: true,
-      busy: false,
-      readAt: '2026-01-02T10:01:00Z',
-      scheduled: false,
-      canEdit: true,
-      canRedeploy: false,
-      canDelete: true,
-    },
+    cloud: testCloudView(),
     ...over,
   });
 }

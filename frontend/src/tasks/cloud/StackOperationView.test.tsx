@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { StackOperation } from '../../api/cloud';
 import type { TaskView } from '../../api/tasks';
-import { testTask } from '../../test/fakeTasks';
+import { testCloudView, testTask } from '../../test/fakeTasks';
 import { StackOperationView } from './CloudPanels';
 
 const res = (logicalId: string, status: string, reason?: string) => ({ logicalId, type: 'AWS::SQS::Queue', status, reason, time: '2026-01-02T10:00:10Z', elapsed: 2e9 });
@@ -25,21 +25,7 @@ function deploying(op: Partial<StackOperation>): TaskView {
     id: 'c-1',
     engine: 'cloud',
     status: 'DEPLOYING',
-    cloud: {
-      profileId: 'aws1',
-      region: 'eu-west-1',
-      controlPlane: 'thub',
-      profileName: 'Main account',
-      stack: 'thub-task-c-1',
-      deployed: false,
-      busy: true,
-      readAt: '',
-      scheduled: false,
-      canEdit: false,
-      canRedeploy: false,
-      canDelete: false,
-      operation,
-    },
+    cloud: testCloudView({ deployed: false, busy: true, readAt: '', canEdit: false, canDelete: false, operation }),
   });
 }
 
