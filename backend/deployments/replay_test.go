@@ -20,6 +20,7 @@ import (
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/cfnfake"
+	"transferhub/cloud/invalid"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/stack"
 )
@@ -272,19 +273,19 @@ func (p *pageReader) ops(kind string) []tasks.Operation {
 	return p.where(func(op tasks.Operation) bool { return op.Kind == kind })
 }
 
-// replayTask creates a cloud task whose account has no control plane against the
-// replaying CloudFormation fake (scenario plays the control plane's creation; the
-// task's own stack then fails: the fake has no S3) and returns what its page saw.
-func replayTask(t *testing.T, scenario string) (*pageReader, tasks.View) {
+// replayModel is the task model over a profile whose account is the replaying
+// CloudFormation fake (scenario plays the control plane "thub"), with a page reading
+// its tasks' operations.
+func replayModel(t *testing.T, scenario string) (*cfnfake.Server, *tasks.Manager, *pageReader, tasks.Definition) {
 	t.Helper()
-	_, creds, acct, access := replayAccount(t, scenario)
+	f, creds, acct, access := replayAccount(t, scenario)
 	events := tasks.NewEvents()
 	page := &pageReader{}
 	events.Listen(page)
 	runner := tasks.NewCloudRunner(tasks.CloudRunnerOptions{Access: access, Credentials: creds, Observer: events})
-	mgr := tasks.New(tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{runner}, Credentials: creds, Observer: events})
-	ctx := context.Background()
-	require.NoError(t, mgr.Open(ctx))
+	local := tasks.NewLocalRunner(tasks.LocalOptions{Credentials: creds, Observer: events})
+	mgr := tasks.New(tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{local, runner}, Credentials: creds, Observer: events})
+	require.NoError(t, mgr.Open(context.Background()))
 	t.Cleanup(func() { mgr.Close(context.Background()) })
 	page.mu.Lock()
 	page.mgr = mgr
@@ -293,6 +294,16 @@ func replayTask(t *testing.T, scenario string) (*pageReader, tasks.View) {
 		Source:      tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: "src"}, ProfileID: acct.ID},
 		Destination: tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: "dst"}, ProfileID: acct.ID},
 	}, Cloud: &tasks.CloudOptions{ProfileID: acct.ID, Network: &tasks.CloudNetwork{VPCID: "vpc-0a1b2c3d", SubnetIDs: []string{"subnet-0a1b2c3d"}}}}
+	return f, mgr, page, def
+}
+
+// replayTask creates a cloud task whose account has no control plane against the
+// replaying CloudFormation fake (scenario plays the control plane's creation; the
+// task's own stack then fails: the fake has no S3) and returns what its page saw.
+func replayTask(t *testing.T, scenario string) (*pageReader, tasks.View) {
+	t.Helper()
+	_, mgr, page, def := replayModel(t, scenario)
+	ctx := context.Background()
 	v, err := mgr.Create(ctx, tasks.CreateRequest{Name: "photos", Definition: def, DeployControlPlane: true})
 	require.NoError(t, err)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
@@ -304,6 +315,42 @@ func replayTask(t *testing.T, scenario string) (*pageReader, tasks.View) {
 		require.True(t, time.Now().Before(deadline), "the deploy did not end: %+v", v.Cloud)
 	}
 	return page, v
+}
+
+// Moving a local task to AWS previews what it deploys before anything happens, as
+// creating a cloud task does: with no control plane in the account and Region, the
+// control plane's change set (made and discarded: no stack is left); the local task
+// stays, its own name is not in the way, and a move that cannot be made says which
+// field to fix.
+func TestPreviewMoveToAWS(t *testing.T) {
+	f, mgr, _, def := replayModel(t, "control-plane-create")
+	ctx := context.Background()
+	cloud := *def.Cloud
+	def.Cloud = nil
+	local, err := mgr.Create(ctx, tasks.CreateRequest{Name: "photos", Definition: def})
+	require.NoError(t, err)
+	require.Equal(t, "local", string(local.Engine))
+
+	p, err := mgr.PreviewMove(ctx, tasks.MoveRequest{TaskID: local.ID, Cloud: cloud, DeployControlPlane: true})
+	require.NoError(t, err)
+	assert.True(t, p.ControlPlaneMissing)
+	require.NotNil(t, p.ControlPlane)
+	assert.Equal(t, deploy.ControlPlaneStackName("thub"), p.ControlPlane.Stack)
+	assert.Equal(t, 12, p.ControlPlane.Counts().Add, "the control plane's change set")
+	assert.Nil(t, p.Task, "the task's stack is previewed once the control plane is up")
+	assert.Equal(t, cfnfake.Region, p.Placement.Region)
+	assert.Zero(t, f.Count("ExecuteChangeSet"), "a preview deploys nothing")
+	assert.Equal(t, 1, f.Count("CreateChangeSet"))
+	assert.Empty(t, f.StackStatus(deploy.ControlPlaneStackName("thub")), "the preview's stack under review is removed")
+	v, err := mgr.Get(ctx, local.ID)
+	require.NoError(t, err, "the local task stays")
+	assert.Equal(t, "local", string(v.Engine))
+
+	_, err = mgr.PreviewMove(ctx, tasks.MoveRequest{TaskID: local.ID, Cloud: tasks.CloudOptions{ProfileID: "gone"}})
+	fields, err := invalid.Fields(err)
+	require.NoError(t, err, "a field to fix, not a failure")
+	require.NotEmpty(t, fields)
+	assert.Equal(t, "cloud.profileId", fields[0].Field)
 }
 
 // A cloud task whose creation deploys the control plane first, against the replaying

@@ -25,4 +25,6 @@ export function PlanEdit(arg1:string,arg2:tasks.Definition):Promise<app.EditResu
 
 export function Preview(arg1:tasks.CreateRequest):Promise<app.CloudPreviewResult>;
 
+export function PreviewMove(arg1:tasks.MoveRequest):Promise<app.CloudPreviewResult>;
+
 export function Redeploy(arg1:string,arg2:boolean):Promise<void>;
