@@ -51,6 +51,8 @@ export interface CloudBackend {
   estimateCost(definition: TaskDefinition, plan: TaskPlan): Promise<CostEstimate>;
   /** Creates a cloud task, deploying the control plane first when asked. */
   createCloudTask(name: string, definition: TaskDefinition, start: boolean, deployControlPlane: boolean): Promise<MoveResult>;
+  /** Validates moving a local task to AWS and previews its deploy, as previewCloudTask does; nothing moves yet. */
+  previewMove(taskId: string, cloud: CloudOptionsDef): Promise<PreviewResult>;
   moveToAWS(taskId: string, cloud: CloudOptionsDef, deployControlPlane: boolean, start: boolean): Promise<MoveResult>;
   planEdit(taskId: string, definition: TaskDefinition): Promise<EditResult>;
   applyEdit(planId: string): Promise<void>;

@@ -159,6 +159,42 @@ describe('Cloud task page', () => {
     await user.click(await screen.findByRole('menuitem', { name: 'Move to AWS' }));
     const dialog = await screen.findByRole('dialog');
     await within(dialog).findByText('Main account');
+    // The deploy is previewed first; nothing moves before the confirmation.
+    await user.click(within(dialog).getByRole('button', { name: 'Preview the deploy' }));
+    expect(await within(dialog).findByText(/^Task stack "thub-task-x": 6 to add/)).toBeInTheDocument();
+    expect(backend.previewMove).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined });
+    expect(backend.moveToAWS).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
+    await waitFor(() => {
+      expect(backend.moveToAWS).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined }, true, true);
+    });
+  }, 60_000);
+
+  it('previews the control plane Move to AWS would deploy and needs it confirmed', async () => {
+    const user = userEvent.setup();
+    const local = testTask({ id: 's3-l', name: 'Local photos' });
+    const { backend } = fakeBackend({
+      tasks: { rows: [row(local)] },
+      credentials: { profiles: [{ id: 'aws1', name: 'Main account', kind: 'aws', partition: 'aws', region: 'eu-west-1', secretSet: true, createdAt: '', updatedAt: '' }] },
+      cloud: { controlPlaneMissing: true },
+    });
+    backend.moveToAWS.mockResolvedValue({ ok: true, task: { ...local, id: 'c-moved', engine: 'cloud', status: 'DEPLOYING' } });
+    renderApp(backend, '/tasks/s3-l');
+    await screen.findByRole('heading', { name: 'Local photos', level: 1 });
+    await user.click(screen.getByRole('button', { name: 'Actions' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Move to AWS' }));
+    const dialog = await screen.findByRole('dialog');
+    await within(dialog).findByText('Main account');
+    expect(within(dialog).queryByRole('button', { name: 'Move to AWS' })).toBeNull();
+    await user.click(within(dialog).getByRole('button', { name: 'Preview the deploy' }));
+    expect(await within(dialog).findByText(/^No control plane "thub" in Main account/)).toBeInTheDocument();
+    expect(within(dialog).getByText(/^Control plane "thub": 14 to add/)).toBeInTheDocument();
+    // Without the control plane the move cannot deploy: it says so and moves nothing.
+    await user.click(within(dialog).getByRole('checkbox', { name: /Deploy the control plane as part of moving this task/ }));
+    await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
+    expect(await within(dialog).findByText(/needs a control plane in this account and Region/)).toBeInTheDocument();
+    expect(backend.moveToAWS).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('checkbox', { name: /Deploy the control plane as part of moving this task/ }));
     await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
     await waitFor(() => {
       expect(backend.moveToAWS).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined }, true, true);
