@@ -132,7 +132,7 @@ func (s *Service) Remove(ctx context.Context, req RemoveRequest) (Operation, err
 // launch starts an operation in the background; its tracker pushes each move as
 // EventOperation.
 func (s *Service) launch(op Operation, run func(context.Context, *stackop.Tracker, func(deploy.Progress)) (deploy.Outcome, error)) Operation {
-	tr := stackop.Start(op, s.now(), func(o Operation) {
+	tr := stackop.Start(op, s.now, func(o Operation) {
 		s.mu.Lock()
 		emit := s.emit
 		s.mu.Unlock()

@@ -29,6 +29,9 @@ type Operation struct {
 	Region    string    `json:"region"`
 	Stack     string    `json:"stack"`
 	Started   time.Time `json:"started"`
+	// Ended is when the operation ended (zero while it goes on): its elapsed time
+	// counts the uploads and the change set before CloudFormation reported.
+	Ended *time.Time `json:"ended,omitempty"`
 	// Progress is the newest report (N of M, the resource, the first failure so far).
 	Progress *deploy.Progress `json:"progress,omitempty"`
 	// Resources are each resource's latest status and reason, in the order first seen.
@@ -56,13 +59,14 @@ type Tracker struct {
 	mu      sync.Mutex
 	op      Operation
 	changed func(Operation)
+	now     func() time.Time
 }
 
-// Start begins following op (Started and ID are set when empty) and tells changed of
-// it at once; changed gets a copy each time the operation moves.
-func Start(op Operation, now time.Time, changed func(Operation)) *Tracker {
+// Start begins following op (Started, at now(), and ID are set when empty) and tells
+// changed of it at once; changed gets a copy each time the operation moves.
+func Start(op Operation, now func() time.Time, changed func(Operation)) *Tracker {
 	if op.Started.IsZero() {
-		op.Started = now
+		op.Started = now()
 	}
 	if op.ID == "" {
 		op.ID = "op-" + strconv.FormatInt(op.Started.UnixNano(), 10)
@@ -73,7 +77,7 @@ func Start(op Operation, now time.Time, changed func(Operation)) *Tracker {
 	if changed == nil {
 		changed = func(Operation) {}
 	}
-	t := &Tracker{op: op, changed: changed}
+	t := &Tracker{op: op, changed: changed, now: now}
 	t.tell()
 	return t
 }
@@ -145,14 +149,19 @@ func (t *Tracker) Progress(p deploy.Progress) {
 func (t *Tracker) End(o deploy.Outcome, err error) {
 	t.mu.Lock()
 	op := &t.op
-	op.Done, op.Succeeded = true, err == nil
+	end := t.now()
+	op.Done, op.Succeeded, op.Ended = true, err == nil, &end
 	if o.FirstFailure != nil {
 		op.FirstFailure = o.FirstFailure
 	}
-	if len(op.Resources) == 0 && len(o.Resources) > 0 {
+	if len(op.Resources) == 0 {
 		// The AWS emulator writes stack events only: its resources' states come with the
-		// outcome.
-		op.Resources = slices.Clone(o.Resources)
+		// outcome (some without a name: those say nothing).
+		for _, r := range o.Resources {
+			if r.LogicalID != "" {
+				op.Resources = append(op.Resources, r)
+			}
+		}
 	}
 	if err != nil {
 		op.Error = err.Error()

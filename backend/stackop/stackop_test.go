@@ -16,7 +16,7 @@ import (
 // The tracker folds the deployer's reports into the operation and tells of each move.
 func TestTrackerFollowsAndEnds(t *testing.T) {
 	var told []Operation
-	tr := Start(Operation{Kind: "deploy", Stack: "s"}, time.Unix(1, 0), func(o Operation) { told = append(told, o) })
+	tr := Start(Operation{Kind: "deploy", Stack: "s"}, func() time.Time { return time.Unix(1, 0) }, func(o Operation) { told = append(told, o) })
 	require.Len(t, told, 1)
 	assert.Equal(t, "op-1000000000", told[0].ID)
 	assert.NotNil(t, told[0].Resources, "an empty list, not null, for the page")
@@ -46,20 +46,24 @@ func TestTrackerFollowsAndEnds(t *testing.T) {
 	assert.Equal(t, end, told[len(told)-1])
 }
 
+func clock() time.Time { return time.Unix(1, 0) }
+
 // The emulator writes stack events only: the resources come with the outcome. An
 // operation the app stopped following says it goes on in CloudFormation.
 func TestTrackerEndings(t *testing.T) {
-	tr := Start(Operation{Kind: "create"}, time.Unix(1, 0), nil)
-	tr.End(deploy.Outcome{Resources: []deploy.ResourceEvent{{LogicalID: "A", Status: "CREATE_COMPLETE"}}}, nil)
+	tr := Start(Operation{Kind: "create"}, clock, nil)
+	tr.End(deploy.Outcome{Resources: []deploy.ResourceEvent{{LogicalID: "A", Status: "CREATE_COMPLETE"}, {Status: "CREATE_COMPLETE"}}}, nil)
 	op := tr.Snapshot()
 	assert.True(t, op.Succeeded)
-	assert.Len(t, op.Resources, 1)
+	assert.Equal(t, []deploy.ResourceEvent{{LogicalID: "A", Status: "CREATE_COMPLETE"}}, op.Resources, "the named ones")
+	require.NotNil(t, op.Ended)
+	assert.Equal(t, time.Unix(1, 0), *op.Ended)
 
-	tr = Start(Operation{Kind: "create"}, time.Unix(1, 0), nil)
+	tr = Start(Operation{Kind: "create"}, clock, nil)
 	tr.End(deploy.Outcome{}, fmt.Errorf("follow: %w", context.Canceled))
 	assert.Equal(t, Stopped, tr.Snapshot().Error)
 
-	tr = Start(Operation{Kind: "create"}, time.Unix(1, 0), nil)
+	tr = Start(Operation{Kind: "create"}, clock, nil)
 	tr.End(deploy.Outcome{}, errors.New("boom"))
 	assert.Equal(t, "boom", tr.Snapshot().Error)
 	assert.False(t, tr.Snapshot().DeleteAndRetry)

@@ -43,7 +43,7 @@ type DeployOptions struct {
 // startOp starts following an operation on the task's stack: each move tells the
 // observer (the monitor pushes the task's page).
 func (r *CloudRunner) startOp(id, kind, stackName string, p Placement) *stackop.Tracker {
-	tr := stackop.Start(Operation{Kind: kind, Stack: stackName, ProfileID: p.ProfileID, Region: p.Region}, r.now(),
+	tr := stackop.Start(Operation{Kind: kind, Stack: stackName, ProfileID: p.ProfileID, Region: p.Region}, r.now,
 		func(Operation) { r.observer.TaskChanged(id) })
 	ct := r.task(id)
 	ct.mu.Lock()

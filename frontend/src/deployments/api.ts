@@ -20,6 +20,7 @@ export type Operation = Narrowed<
   {
     kind: OperationKind;
     started: string;
+    ended?: string;
     progress?: Progress;
     resources: ResourceEvent[];
     firstFailure?: Failure;

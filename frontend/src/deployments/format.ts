@@ -53,10 +53,12 @@ export function formatTime(t: string | undefined): string {
   return d.toLocaleString();
 }
 
-/** Seconds an operation has run: its newest report's, or since it started while it goes on. */
+/** Seconds an operation has run: since it started while it goes on, then until it ended (else its newest report's). */
 export function operationSeconds(op: Operation, now: number): number {
   const started = Date.parse(op.started);
   if (!op.done && !Number.isNaN(started)) return Math.max(0, (now - started) / 1000);
+  const ended = op.ended ? Date.parse(op.ended) : NaN;
+  if (!Number.isNaN(ended) && !Number.isNaN(started)) return Math.max(0, (ended - started) / 1000);
   if (op.progress) return nanosToSeconds(op.progress.elapsed);
   return 0;
 }

@@ -1999,6 +1999,8 @@ export namespace stackop {
 	    stack: string;
 	    // Go type: time
 	    started: any;
+	    // Go type: time
+	    ended?: any;
 	    progress?: deploy.Progress;
 	    resources: deploy.ResourceEvent[];
 	    uploads?: string[];
@@ -2021,6 +2023,7 @@ export namespace stackop {
 	        this.region = source["region"];
 	        this.stack = source["stack"];
 	        this.started = this.convertValues(source["started"], null);
+	        this.ended = this.convertValues(source["ended"], null);
 	        this.progress = this.convertValues(source["progress"], deploy.Progress);
 	        this.resources = this.convertValues(source["resources"], deploy.ResourceEvent);
 	        this.uploads = source["uploads"];
