@@ -145,12 +145,14 @@ describe('Cloud task page', () => {
     });
   }, 60_000);
 
-  it('moves a local task to AWS', async () => {
+  /** A local task's page with Move to AWS's dialog open. */
+  async function openMove(controlPlaneMissing: boolean) {
     const user = userEvent.setup();
     const local = testTask({ id: 's3-l', name: 'Local photos' });
     const { backend } = fakeBackend({
       tasks: { rows: [row(local)] },
       credentials: { profiles: [{ id: 'aws1', name: 'Main account', kind: 'aws', partition: 'aws', region: 'eu-west-1', secretSet: true, createdAt: '', updatedAt: '' }] },
+      cloud: { controlPlaneMissing },
     });
     backend.moveToAWS.mockResolvedValue({ ok: true, task: { ...local, id: 'c-moved', engine: 'cloud', status: 'DEPLOYING' } });
     renderApp(backend, '/tasks/s3-l');
@@ -159,6 +161,11 @@ describe('Cloud task page', () => {
     await user.click(await screen.findByRole('menuitem', { name: 'Move to AWS' }));
     const dialog = await screen.findByRole('dialog');
     await within(dialog).findByText('Main account');
+    return { user, backend, dialog };
+  }
+
+  it('moves a local task to AWS', async () => {
+    const { user, backend, dialog } = await openMove(false);
     // The deploy is previewed first; nothing moves before the confirmation.
     await user.click(within(dialog).getByRole('button', { name: 'Preview the deploy' }));
     expect(await within(dialog).findByText(/^Task stack "thub-task-x": 6 to add/)).toBeInTheDocument();
@@ -171,20 +178,7 @@ describe('Cloud task page', () => {
   }, 60_000);
 
   it('previews the control plane Move to AWS would deploy and needs it confirmed', async () => {
-    const user = userEvent.setup();
-    const local = testTask({ id: 's3-l', name: 'Local photos' });
-    const { backend } = fakeBackend({
-      tasks: { rows: [row(local)] },
-      credentials: { profiles: [{ id: 'aws1', name: 'Main account', kind: 'aws', partition: 'aws', region: 'eu-west-1', secretSet: true, createdAt: '', updatedAt: '' }] },
-      cloud: { controlPlaneMissing: true },
-    });
-    backend.moveToAWS.mockResolvedValue({ ok: true, task: { ...local, id: 'c-moved', engine: 'cloud', status: 'DEPLOYING' } });
-    renderApp(backend, '/tasks/s3-l');
-    await screen.findByRole('heading', { name: 'Local photos', level: 1 });
-    await user.click(screen.getByRole('button', { name: 'Actions' }));
-    await user.click(await screen.findByRole('menuitem', { name: 'Move to AWS' }));
-    const dialog = await screen.findByRole('dialog');
-    await within(dialog).findByText('Main account');
+    const { user, backend, dialog } = await openMove(true);
     expect(within(dialog).queryByRole('button', { name: 'Move to AWS' })).toBeNull();
     await user.click(within(dialog).getByRole('button', { name: 'Preview the deploy' }));
     expect(await within(dialog).findByText(/^No control plane "thub" in Main account/)).toBeInTheDocument();
