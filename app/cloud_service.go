@@ -17,6 +17,7 @@ type CloudTasks interface {
 	PreviewCreate(ctx context.Context, req tasks.CreateRequest) (tasks.PreviewCreate, error)
 	Estimate(ctx context.Context, d tasks.Definition, p tasks.Plan) (cost.Estimate, error)
 	MoveToCloud(ctx context.Context, req tasks.MoveRequest) (tasks.View, error)
+	PreviewMove(ctx context.Context, req tasks.MoveRequest) (tasks.PreviewCreate, error)
 	PlanEdit(ctx context.Context, id string, d tasks.Definition) (*tasks.EditPlan, error)
 	ApplyEdit(ctx context.Context, planID string) error
 	DiscardEdit(ctx context.Context, planID string) error
@@ -117,6 +118,19 @@ func (s *CloudService) Estimate(d tasks.Definition, p tasks.Plan) (cost.Estimate
 		return cost.Estimate{}, fmt.Errorf("no cost estimate: %w", err)
 	}
 	return e, nil
+}
+
+// PreviewMove validates moving a local task to AWS and previews its deploy, as Preview
+// does for a new cloud task (the move itself is MoveToAWS, after the user confirms).
+func (s *CloudService) PreviewMove(req tasks.MoveRequest) (CloudPreviewResult, error) {
+	ctx, cancel := context.WithTimeout(s.context(), 5*time.Minute)
+	defer cancel()
+	p, err := s.mgr.PreviewMove(ctx, req)
+	fe, err := invalid.Fields(err)
+	if err != nil {
+		return CloudPreviewResult{}, fmt.Errorf("the move could not be previewed: %w", err)
+	}
+	return CloudPreviewResult{Preview: p, FieldErrors: fe}, nil
 }
 
 // MoveToAWS makes a local task a cloud task with the same definition and name (its

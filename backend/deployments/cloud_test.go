@@ -315,6 +315,9 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	// deploy is proven against the replaying fake, replay_test.go.)
 	require.NotNil(t, v.Cloud.Operation.Progress)
 	assert.True(t, v.Cloud.Operation.Progress.Final)
+	assert.True(t, v.Cloud.Operation.Succeeded)
+	assert.Equal(t, v.Cloud.Operation.Progress.Total, v.Cloud.Operation.Progress.Done, "N of N")
+	assert.NotEmpty(t, v.Cloud.Operation.Resources, "each resource's status, read at the end from the emulator")
 	movedV := waitView(t, mgr, moved.ID, 3*time.Minute, nil, "the moved task's deploy", func(v tasks.View) bool { return v.Cloud.Deployed && !v.Cloud.Busy })
 	require.Equal(t, state.TaskIdle, movedV.Status, movedV.LastError)
 	// The far sides' keys went to Secrets Manager, not the stack's parameters.

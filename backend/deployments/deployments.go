@@ -27,6 +27,7 @@ import (
 	"transferhub/backend/atomicfile"
 	"transferhub/backend/cloudaccess"
 	"transferhub/backend/credentials"
+	"transferhub/backend/stackop"
 	"transferhub/backend/tasks"
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/stack"
@@ -78,7 +79,7 @@ type Service struct {
 	mu    sync.Mutex
 	emit  Emitter
 	plans map[string]*plan
-	ops   map[string]*Operation
+	ops   map[string]*stackop.Tracker
 }
 
 // plan is a previewed change set waiting for the user.
@@ -100,7 +101,7 @@ func New(opt Options) *Service {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{access: opt.Access, profiles: opt.Profiles, tasks: opt.Tasks, file: opt.File, log: opt.Logger, now: opt.Now,
-		base: base, shutdown: cancel, emit: func(string, any) {}, plans: map[string]*plan{}, ops: map[string]*Operation{}}
+		base: base, shutdown: cancel, emit: func(string, any) {}, plans: map[string]*plan{}, ops: map[string]*stackop.Tracker{}}
 }
 
 // Start sends operations' progress through emit from now on.

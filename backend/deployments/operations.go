@@ -2,41 +2,17 @@ package deployments
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"transferhub/backend/stackop"
 	"transferhub/cloud/deploy"
 )
 
 // Operation is a deploy, upgrade or removal under way (or just ended) as the page
-// follows it: N of M resources, each resource's status and reason, the elapsed time,
-// the first failure pinned.
-type Operation struct {
-	ID string `json:"id"`
-	// Kind: deploy, delete-failed (a creation that rolled back, deleted to retry) or
-	// remove.
-	Kind string `json:"kind"`
-	Place
-	Stack   string    `json:"stack"`
-	Started time.Time `json:"started"`
-	// Progress is the newest report.
-	Progress *deploy.Progress `json:"progress,omitempty"`
-	// Resources are each resource's latest status, in the order first seen.
-	Resources []deploy.ResourceEvent `json:"resources"`
-	Uploads   []string               `json:"uploads,omitempty"`
-	Done      bool                   `json:"done"`
-	Succeeded bool                   `json:"succeeded"`
-	Error     string                 `json:"error,omitempty"`
-	// FirstFailure is the operation's first real failure (cancellations skipped).
-	FirstFailure *deploy.Failure `json:"firstFailure,omitempty"`
-	// DeleteAndRetry: a creation that rolled back; delete it (DeleteFailed) and deploy
-	// again.
-	DeleteAndRetry bool `json:"deleteAndRetry,omitempty"`
-	// Removed says what a removal deleted and what it kept.
-	Removed *deploy.DeleteResult `json:"removed,omitempty"`
-}
+// follows it (the same as a cloud task's page follows its stack's).
+type Operation = stackop.Operation
 
 // Operation kinds.
 const (
@@ -56,13 +32,13 @@ func (s *Service) Execute(ctx context.Context, planID string) (Operation, error)
 	if err != nil {
 		return Operation{}, err
 	}
-	op := &Operation{Kind: OpDeploy, Place: p.place}
+	op := Operation{Kind: OpDeploy, ProfileID: p.place.ProfileID, Region: p.place.Region}
 	if p.cp != nil {
 		op.Stack = p.cp.Stack
 	} else {
 		op.Stack, op.Uploads = p.task.Stack, p.task.Uploaded
 	}
-	return s.launch(op, func(ctx context.Context, progress func(deploy.Progress)) (deploy.Outcome, error) {
+	return s.launch(op, func(ctx context.Context, _ *stackop.Tracker, progress func(deploy.Progress)) (deploy.Outcome, error) {
 		if p.cp != nil {
 			return acct.Deployer.Execute(ctx, p.cp, progress)
 		}
@@ -92,8 +68,8 @@ func (s *Service) DeleteFailed(ctx context.Context, profileID, region, controlPl
 	if i < 0 || !deps[i].DeleteAndRetry {
 		return Operation{}, fmt.Errorf("stack %s did not fail to be created: remove it instead", name)
 	}
-	op := &Operation{Kind: OpDeleteFailed, Place: Place{ProfileID: profileID, Region: acct.Region}, Stack: name}
-	return s.launch(op, func(ctx context.Context, progress func(deploy.Progress)) (deploy.Outcome, error) {
+	op := Operation{Kind: OpDeleteFailed, ProfileID: profileID, Region: acct.Region, Stack: name}
+	return s.launch(op, func(ctx context.Context, _ *stackop.Tracker, progress func(deploy.Progress)) (deploy.Outcome, error) {
 		if taskID != "" {
 			res, err := d.DeleteTask(ctx, deploy.DeleteRequest{ControlPlane: controlPlane, TaskID: taskID}, progress)
 			return res.Outcome, err
@@ -138,9 +114,9 @@ func (s *Service) Remove(ctx context.Context, req RemoveRequest) (Operation, err
 	if req.TaskID != "" {
 		name = deploy.TaskStackName(req.ControlPlane, req.TaskID)
 	}
-	op := &Operation{Kind: OpRemove, Place: Place{ProfileID: req.ProfileID, Region: acct.Region}, Stack: name}
+	op := Operation{Kind: OpRemove, ProfileID: req.ProfileID, Region: acct.Region, Stack: name}
 	dr := deploy.DeleteRequest{ControlPlane: req.ControlPlane, TaskID: req.TaskID, KeepData: req.KeepData}
-	return s.launch(op, func(ctx context.Context, progress func(deploy.Progress)) (deploy.Outcome, error) {
+	return s.launch(op, func(ctx context.Context, tr *stackop.Tracker, progress func(deploy.Progress)) (deploy.Outcome, error) {
 		var res deploy.DeleteResult
 		var err error
 		if req.TaskID != "" {
@@ -148,60 +124,31 @@ func (s *Service) Remove(ctx context.Context, req RemoveRequest) (Operation, err
 		} else {
 			res, err = d.DeleteControlPlane(ctx, dr, progress)
 		}
-		s.mu.Lock()
-		op.Removed = &res
-		s.mu.Unlock()
+		tr.Update(func(op *Operation) { op.Removed = &res })
 		return res.Outcome, err
 	}), nil
 }
 
-// launch starts an operation in the background.
-func (s *Service) launch(op *Operation, run func(context.Context, func(deploy.Progress)) (deploy.Outcome, error)) Operation {
-	op.Started = s.now()
-	op.ID = fmt.Sprintf("op-%d", op.Started.UnixNano())
-	op.Resources = []deploy.ResourceEvent{}
+// launch starts an operation in the background; its tracker pushes each move as
+// EventOperation.
+func (s *Service) launch(op Operation, run func(context.Context, *stackop.Tracker, func(deploy.Progress)) (deploy.Outcome, error)) Operation {
+	tr := stackop.Start(op, s.now, func(o Operation) {
+		s.mu.Lock()
+		emit := s.emit
+		s.mu.Unlock()
+		emit(EventOperation, o)
+	})
+	first := tr.Snapshot()
 	s.mu.Lock()
-	s.ops[op.ID] = op
+	s.ops[first.ID] = tr
 	s.mu.Unlock()
-	s.send(op)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		o, err := run(s.base, func(p deploy.Progress) {
-			s.mu.Lock()
-			pc := p
-			op.Progress = &pc
-			if e := p.Resource; e != nil {
-				i := slices.IndexFunc(op.Resources, func(x deploy.ResourceEvent) bool { return x.LogicalID == e.LogicalID })
-				if i < 0 {
-					op.Resources = append(op.Resources, *e)
-				} else {
-					op.Resources[i] = *e
-				}
-			}
-			if p.FirstFailure != nil {
-				op.FirstFailure = p.FirstFailure
-			}
-			s.mu.Unlock()
-			s.send(op)
-		})
-		s.mu.Lock()
-		op.Done, op.Succeeded = true, err == nil
-		if o.FirstFailure != nil {
-			op.FirstFailure = o.FirstFailure
-		}
-		if err != nil {
-			op.Error = err.Error()
-			op.DeleteAndRetry = errors.Is(err, deploy.ErrRolledBack) || o.DeleteAndRetry
-			if errors.Is(err, context.Canceled) {
-				op.Error = "the app stopped following it; it goes on in CloudFormation (the page shows its state when the app opens again)"
-			}
-		}
-		s.mu.Unlock()
-		s.send(op)
-		s.log.Info("deployment operation ended", "kind", op.Kind, "stack", op.Stack, "ok", err == nil, "err", errString(err))
+		_, err := tr.Follow(func(progress func(deploy.Progress)) (deploy.Outcome, error) { return run(s.base, tr, progress) })
+		s.log.Info("deployment operation ended", "kind", first.Kind, "stack", first.Stack, "ok", err == nil, "err", errString(err))
 	}()
-	return s.snapshot(op)
+	return first
 }
 
 func errString(err error) string {
@@ -211,34 +158,18 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func (s *Service) snapshot(op *Operation) Operation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := *op
-	c.Resources = append([]deploy.ResourceEvent{}, op.Resources...)
-	return c
-}
-
-func (s *Service) send(op *Operation) {
-	c := s.snapshot(op)
-	s.mu.Lock()
-	emit := s.emit
-	s.mu.Unlock()
-	emit(EventOperation, c)
-}
-
 // Operations lists the operations of this session, newest first (a page opened while
 // one goes on finds it here).
 func (s *Service) Operations() []Operation {
 	s.mu.Lock()
-	ops := make([]*Operation, 0, len(s.ops))
+	ops := make([]*stackop.Tracker, 0, len(s.ops))
 	for _, op := range s.ops {
 		ops = append(ops, op)
 	}
 	s.mu.Unlock()
 	out := make([]Operation, 0, len(ops))
 	for _, op := range ops {
-		out = append(out, s.snapshot(op))
+		out = append(out, op.Snapshot())
 	}
 	slices.SortFunc(out, func(a, b Operation) int { return b.Started.Compare(a.Started) })
 	return out
@@ -252,13 +183,13 @@ func (s *Service) Operation(id string) (Operation, error) {
 	if op == nil {
 		return Operation{}, fmt.Errorf("no operation %s", id)
 	}
-	return s.snapshot(op), nil
+	return op.Snapshot(), nil
 }
 
 func (s *Service) operationsAt(p Place) []Operation {
 	out := []Operation{}
 	for _, op := range s.Operations() {
-		if op.Place == p && !op.Done {
+		if (Place{ProfileID: op.ProfileID, Region: op.Region}) == p && !op.Done {
 			out = append(out, op)
 		}
 	}

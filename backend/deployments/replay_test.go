@@ -16,9 +16,12 @@ import (
 	"transferhub/backend/cloudaccess"
 	"transferhub/backend/credentials"
 	"transferhub/backend/deployments"
+	"transferhub/backend/tasks"
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/cfnfake"
+	"transferhub/cloud/invalid"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/stack"
 )
 
@@ -85,16 +88,41 @@ func (o *operations) emit(name string, data any) {
 	o.ops = append(o.ops, data.(deployments.Operation))
 }
 
+func (o *operations) add(op deployments.Operation) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ops = append(o.ops, op)
+}
+
 func (o *operations) of(id string) []deployments.Operation {
+	return o.where(func(op deployments.Operation) bool { return op.ID == id })
+}
+
+func (o *operations) where(keep func(deployments.Operation) bool) []deployments.Operation {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []deployments.Operation
 	for _, op := range o.ops {
-		if op.ID == id {
+		if keep(op) {
 			out = append(out, op)
 		}
 	}
 	return out
+}
+
+// replayAccount is an AWS profile whose account is the replaying CloudFormation fake
+// playing scenario on the control plane "thub".
+func replayAccount(t *testing.T, scenario string) (*cfnfake.Server, *memCreds, credentials.Resolved, *cloudaccess.Access) {
+	t.Helper()
+	f := cfnfake.New()
+	t.Cleanup(f.Close)
+	f.Expect(deploy.ControlPlaneStackName("thub"), mustScenario(t, scenario))
+	creds := &memCreds{}
+	prof := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "prod", Kind: credentials.KindAWS, Partition: "aws", Region: cfnfake.Region, AccessKeyID: "AKIA"},
+		Secret: credentials.Secret{SecretAccessKey: "s"}})
+	access := cloudaccess.New(cloudaccess.Options{Credentials: creds, Agents: fakeAgents(), Poll: time.Millisecond,
+		Config: func(context.Context, string, string) (aws.Config, error) { return f.Config(), nil }})
+	return f, creds, prof, access
 }
 
 // A control plane whose creation fails, through the Deployments page's service against
@@ -102,15 +130,8 @@ func (o *operations) of(id string) []deployments.Operation {
 // real failure past the cancellations and follows the rollback; the page then offers
 // delete-and-retry, and after it the create succeeds.
 func TestDeployFailureRollbackAndDeleteAndRetry(t *testing.T) {
-	f := cfnfake.New()
-	t.Cleanup(f.Close)
 	cpStack := deploy.ControlPlaneStackName("thub")
-	f.Expect(cpStack, mustScenario(t, "control-plane-create-failed"))
-	creds := &memCreds{}
-	prof := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "prod", Kind: credentials.KindAWS, Partition: "aws", Region: cfnfake.Region, AccessKeyID: "AKIA"},
-		Secret: credentials.Secret{SecretAccessKey: "s"}})
-	access := cloudaccess.New(cloudaccess.Options{Credentials: creds, Agents: fakeAgents(), Poll: time.Millisecond,
-		Config: func(context.Context, string, string) (aws.Config, error) { return f.Config(), nil }})
+	f, creds, prof, access := replayAccount(t, "control-plane-create-failed")
 	svc := deployments.New(deployments.Options{Access: access, Profiles: creds, File: t.TempDir() + "/deployments.json"})
 	var pushed operations
 	svc.Start(pushed.emit)
@@ -224,4 +245,193 @@ func mustScenario(t *testing.T, name string) cfnfake.Script {
 	sc, err := cfnfake.Scenario(name)
 	require.NoError(t, err)
 	return sc
+}
+
+// pageReader reads a task's view each time the task is said to change, as the monitor
+// does to push the task's page, and keeps the operation it shows.
+type pageReader struct {
+	operations
+	mu  sync.Mutex
+	mgr *tasks.Manager
+}
+
+func (p *pageReader) TaskChanged(id string) {
+	p.mu.Lock()
+	mgr := p.mgr
+	p.mu.Unlock()
+	if mgr == nil {
+		return
+	}
+	if v, err := mgr.Get(context.Background(), id); err == nil && v.Cloud != nil && v.Cloud.Operation != nil {
+		p.add(*v.Cloud.Operation)
+	}
+}
+
+func (p *pageReader) TaskProgress(string, tasks.Progress) {}
+
+func (p *pageReader) ops(kind string) []tasks.Operation {
+	return p.where(func(op tasks.Operation) bool { return op.Kind == kind })
+}
+
+// replayModel is the task model over a profile whose account is the replaying
+// CloudFormation fake (scenario plays the control plane "thub"), with a page reading
+// its tasks' operations.
+func replayModel(t *testing.T, scenario string) (*cfnfake.Server, *tasks.Manager, *pageReader, tasks.Definition) {
+	t.Helper()
+	f, creds, acct, access := replayAccount(t, scenario)
+	events := tasks.NewEvents()
+	page := &pageReader{}
+	events.Listen(page)
+	runner := tasks.NewCloudRunner(tasks.CloudRunnerOptions{Access: access, Credentials: creds, Observer: events})
+	local := tasks.NewLocalRunner(tasks.LocalOptions{Credentials: creds, Observer: events})
+	mgr := tasks.New(tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{local, runner}, Credentials: creds, Observer: events})
+	require.NoError(t, mgr.Open(context.Background()))
+	t.Cleanup(func() { mgr.Close(context.Background()) })
+	page.mu.Lock()
+	page.mgr = mgr
+	page.mu.Unlock()
+	def := tasks.Definition{S3: &tasks.S3Spec{
+		Source:      tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: "src"}, ProfileID: acct.ID},
+		Destination: tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: "dst"}, ProfileID: acct.ID},
+	}, Cloud: &tasks.CloudOptions{ProfileID: acct.ID, Network: &tasks.CloudNetwork{VPCID: "vpc-0a1b2c3d", SubnetIDs: []string{"subnet-0a1b2c3d"}}}}
+	return f, mgr, page, def
+}
+
+// replayTask creates a cloud task whose account has no control plane against the
+// replaying CloudFormation fake (scenario plays the control plane's creation; the
+// task's own stack then fails: the fake has no S3) and returns what its page saw.
+func replayTask(t *testing.T, scenario string) (*pageReader, tasks.View) {
+	t.Helper()
+	_, mgr, page, def := replayModel(t, scenario)
+	ctx := context.Background()
+	v, err := mgr.Create(ctx, tasks.CreateRequest{Name: "photos", Definition: def, DeployControlPlane: true})
+	require.NoError(t, err)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		v, err = mgr.Get(ctx, v.ID)
+		require.NoError(t, err)
+		if !v.Cloud.Busy {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the deploy did not end: %+v", v.Cloud)
+	}
+	return page, v
+}
+
+// Moving a local task to AWS previews what it deploys before anything happens, as
+// creating a cloud task does: with no control plane in the account and Region, the
+// control plane's change set (made and discarded: no stack is left); the local task
+// stays, its own name is not in the way, and a move that cannot be made says which
+// field to fix.
+func TestPreviewMoveToAWS(t *testing.T) {
+	f, mgr, _, def := replayModel(t, "control-plane-create")
+	ctx := context.Background()
+	cloud := *def.Cloud
+	def.Cloud = nil
+	local, err := mgr.Create(ctx, tasks.CreateRequest{Name: "photos", Definition: def})
+	require.NoError(t, err)
+	require.Equal(t, "local", string(local.Engine))
+
+	p, err := mgr.PreviewMove(ctx, tasks.MoveRequest{TaskID: local.ID, Cloud: cloud, DeployControlPlane: true})
+	require.NoError(t, err)
+	assert.True(t, p.ControlPlaneMissing)
+	require.NotNil(t, p.ControlPlane)
+	assert.Equal(t, deploy.ControlPlaneStackName("thub"), p.ControlPlane.Stack)
+	assert.Equal(t, 12, p.ControlPlane.Counts().Add, "the control plane's change set")
+	assert.Nil(t, p.Task, "the task's stack is previewed once the control plane is up")
+	assert.Equal(t, cfnfake.Region, p.Placement.Region)
+	assert.Zero(t, f.Count("ExecuteChangeSet"), "a preview deploys nothing")
+	assert.Equal(t, 1, f.Count("CreateChangeSet"))
+	assert.Empty(t, f.StackStatus(deploy.ControlPlaneStackName("thub")), "the preview's stack under review is removed")
+	v, err := mgr.Get(ctx, local.ID)
+	require.NoError(t, err, "the local task stays")
+	assert.Equal(t, "local", string(v.Engine))
+
+	_, err = mgr.PreviewMove(ctx, tasks.MoveRequest{TaskID: local.ID, Cloud: tasks.CloudOptions{ProfileID: "gone"}})
+	fields, err := invalid.Fields(err)
+	require.NoError(t, err, "a field to fix, not a failure")
+	require.NotEmpty(t, fields)
+	assert.Equal(t, "cloud.profileId", fields[0].Field)
+}
+
+// A cloud task whose creation deploys the control plane first, against the replaying
+// CloudFormation fake: its page's operation says N of M from the moment the change set
+// is made (0 of 12 before CloudFormation moved), then each resource's status and
+// reason as they move, and at the end that it succeeded with every resource done.
+func TestTaskOperationFollowsTheDeploy(t *testing.T) {
+	page, _ := replayTask(t, "control-plane-create")
+	ops := page.ops(tasks.OpControlPlane)
+	require.NotEmpty(t, ops)
+	assert.Equal(t, deploy.ControlPlaneStackName("thub"), ops[0].Stack)
+	assert.Equal(t, cfnfake.Region, ops[0].Region)
+	assert.NotEmpty(t, ops[0].ID)
+	first, midway, reasons := -1, 0, false
+	for i, op := range ops {
+		if op.Done {
+			continue
+		}
+		if op.Progress == nil {
+			continue
+		}
+		if first < 0 {
+			first = i
+			assert.Equal(t, 0, op.Progress.Done, "planned: nothing done yet")
+			assert.Equal(t, 12, op.Progress.Total, "planned: the change set's size")
+			assert.Empty(t, op.Resources)
+		}
+		assert.Equal(t, 12, op.Progress.Total, "N of M, M the change set's size")
+		if op.Progress.Done > 0 && op.Progress.Done < op.Progress.Total && len(op.Resources) > 0 {
+			midway++
+		}
+		for _, r := range op.Resources {
+			if r.Reason == "Resource creation Initiated" {
+				reasons = true
+			}
+		}
+	}
+	require.GreaterOrEqual(t, first, 0, "the page never saw N of M while deploying")
+	assert.Positive(t, midway, "the page never saw the deploy midway (N of M with resources)")
+	assert.True(t, reasons, "each resource's reason")
+	last := ops[len(ops)-1]
+	require.True(t, last.Done)
+	assert.True(t, last.Succeeded, last.Error)
+	require.NotNil(t, last.Progress)
+	assert.Equal(t, 12, last.Progress.Done)
+	assert.Len(t, last.Resources, 12)
+	for _, r := range last.Resources {
+		assert.Equal(t, "CREATE_COMPLETE", r.Status, r.LogicalID)
+	}
+	// The task's own stack follows; the fake has no S3 to upload its assets to, so it
+	// fails, and its operation says so.
+	creates := page.ops(tasks.OpCreate)
+	require.NotEmpty(t, creates)
+	end := creates[len(creates)-1]
+	assert.True(t, end.Done)
+	assert.False(t, end.Succeeded)
+	assert.NotEmpty(t, end.Error)
+}
+
+// A control plane whose creation rolls back, deployed as part of creating a task: the
+// task's page pins the first real failure with its reason (not a cancelled resource)
+// from the moment it happens, and ends with delete-and-retry offered.
+func TestTaskOperationPinsTheFirstFailure(t *testing.T) {
+	page, v := replayTask(t, "control-plane-create-failed")
+	ops := page.ops(tasks.OpControlPlane)
+	require.NotEmpty(t, ops)
+	pinnedMidway := false
+	for _, op := range ops {
+		if !op.Done && op.FirstFailure != nil {
+			pinnedMidway = true
+			assert.Equal(t, "AgentRepository", op.FirstFailure.LogicalID)
+		}
+	}
+	assert.True(t, pinnedMidway, "the first failure is pinned while it rolls back")
+	last := ops[len(ops)-1]
+	require.True(t, last.Done)
+	assert.False(t, last.Succeeded)
+	require.NotNil(t, last.FirstFailure)
+	assert.Equal(t, "AgentRepository", last.FirstFailure.LogicalID)
+	assert.Contains(t, last.FirstFailure.Reason, "KMS key is pending deletion")
+	assert.True(t, last.DeleteAndRetry)
+	assert.Contains(t, v.LastError, "the control plane")
+	assert.Empty(t, page.ops(tasks.OpCreate), "no task stack without its control plane")
 }

@@ -12,6 +12,7 @@ import (
 
 	"transferhub/backend/callbudget"
 	"transferhub/backend/cloudaccess"
+	"transferhub/backend/stackop"
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
@@ -76,7 +77,7 @@ type cloudTask struct {
 	panels CloudPanels
 	// op is the operation under way on the task's stack (deploy, update, delete),
 	// or the last one.
-	op       *Operation
+	op       *stackop.Tracker
 	busy     bool // an operation is under way
 	readOnce bool // the record was read at least once since the app started
 }

@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
-	"time"
 
 	"transferhub/backend/credentials"
+	"transferhub/backend/stackop"
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/image"
 	"transferhub/cloud/spec"
@@ -21,23 +20,9 @@ import (
 )
 
 // Operation is a stack operation on a cloud task as the UI follows it: the control
-// plane made along with the task, the task's stack created, updated or deleted.
-type Operation struct {
-	// Kind: control-plane, create, update or delete.
-	Kind    string    `json:"kind"`
-	Stack   string    `json:"stack"`
-	Started time.Time `json:"started"`
-	// Progress is the newest report (N of M, the resource, the first failure pinned).
-	Progress *deploy.Progress `json:"progress,omitempty"`
-	// Resources are each resource's latest status and reason, in the order first seen.
-	Resources []deploy.ResourceEvent `json:"resources"`
-	// Uploads name what went to the assets bucket and the agent repository.
-	Uploads []string `json:"uploads,omitempty"`
-	Done    bool     `json:"done"`
-	// Error says why it failed; DeleteAndRetry: a creation that rolled back.
-	Error          string `json:"error,omitempty"`
-	DeleteAndRetry bool   `json:"deleteAndRetry,omitempty"`
-}
+// plane made along with the task, the task's stack created, updated or deleted (the
+// same as the Deployments page follows its own).
+type Operation = stackop.Operation
 
 // Operation kinds.
 const (
@@ -56,47 +41,17 @@ type DeployOptions struct {
 	Start bool
 }
 
-// setOp starts following an operation on the task.
-func (r *CloudRunner) setOp(id string, op *Operation) {
+// startOp starts following an operation on the task's stack: each move tells the
+// observer (the monitor pushes the task's page).
+func (r *CloudRunner) startOp(id, kind, stackName string, p Placement) *stackop.Tracker {
+	tr := stackop.Start(Operation{Kind: kind, Stack: stackName, ProfileID: p.ProfileID, Region: p.Region}, r.now,
+		func(Operation) { r.observer.TaskChanged(id) })
 	ct := r.task(id)
 	ct.mu.Lock()
-	ct.op = op
+	ct.op = tr
 	ct.mu.Unlock()
 	r.observer.TaskChanged(id)
-}
-
-// follow returns the progress callback of an operation: each report updates it and
-// tells the observer.
-func (r *CloudRunner) follow(id string, op *Operation) func(deploy.Progress) {
-	return func(p deploy.Progress) {
-		ct := r.task(id)
-		ct.mu.Lock()
-		pc := p
-		op.Progress = &pc
-		if e := p.Resource; e != nil {
-			i := slices.IndexFunc(op.Resources, func(x deploy.ResourceEvent) bool { return x.LogicalID == e.LogicalID })
-			if i < 0 {
-				op.Resources = append(op.Resources, *e)
-			} else {
-				op.Resources[i] = *e
-			}
-		}
-		ct.mu.Unlock()
-		r.observer.TaskChanged(id)
-	}
-}
-
-// endOp records how an operation ended.
-func (r *CloudRunner) endOp(id string, op *Operation, err error) {
-	ct := r.task(id)
-	ct.mu.Lock()
-	op.Done = true
-	if err != nil {
-		op.Error = err.Error()
-		op.DeleteAndRetry = errors.Is(err, deploy.ErrRolledBack)
-	}
-	ct.mu.Unlock()
-	r.observer.TaskChanged(id)
+	return tr
 }
 
 // Deploy implements Deployer: the task's stack is made (the control plane first when
@@ -139,18 +94,20 @@ func (r *CloudRunner) create(ctx context.Context, t Task, opt DeployOptions) {
 	}
 	dep := acct.Deployer
 	if _, err := dep.ControlPlane(ctx, p.ControlPlane); errors.Is(err, deploy.ErrNoControlPlane) && opt.ControlPlane {
-		op := &Operation{Kind: OpControlPlane, Stack: deploy.ControlPlaneStackName(p.ControlPlane), Started: r.now()}
-		r.setOp(t.ID, op)
-		logger.Info("deploying the control plane first", "stack", op.Stack)
+		op := r.startOp(t.ID, OpControlPlane, deploy.ControlPlaneStackName(p.ControlPlane), p)
+		logger.Info("deploying the control plane first", "stack", deploy.ControlPlaneStackName(p.ControlPlane))
 		var net *stack.Network
 		if n := d.Cloud.Network; n != nil {
 			net = &stack.Network{VPCID: n.VPCID, SubnetIDs: n.SubnetIDs, PublicIP: !n.Private}
 		}
-		plan, err := dep.PlanControlPlane(ctx, deploy.ControlPlaneRequest{Name: p.ControlPlane, Network: net})
-		if err == nil {
-			_, err = dep.Execute(ctx, plan, r.follow(t.ID, op))
-		}
-		r.endOp(t.ID, op, err)
+		_, err := op.Follow(func(progress func(deploy.Progress)) (deploy.Outcome, error) {
+			plan, err := dep.PlanControlPlane(ctx, deploy.ControlPlaneRequest{Name: p.ControlPlane, Network: net})
+			if err != nil {
+				return deploy.Outcome{}, err
+			}
+			op.Planned(plan.Stack, plan.Op, len(plan.Preview.Changes), nil)
+			return dep.Execute(ctx, plan, progress)
+		})
 		if err != nil {
 			fail(fmt.Errorf("the control plane: %w", err))
 			return
@@ -164,10 +121,12 @@ func (r *CloudRunner) create(ctx context.Context, t Task, opt DeployOptions) {
 		fail(err)
 		return
 	}
-	op := &Operation{Kind: OpCreate, Stack: deploy.TaskStackName(p.ControlPlane, t.ID), Started: r.now()}
-	r.setOp(t.ID, op)
-	to, err := r.deployTask(ctx, t, dep, req, op, true)
-	r.endOp(t.ID, op, err)
+	op := r.startOp(t.ID, OpCreate, deploy.TaskStackName(p.ControlPlane, t.ID), p)
+	var to deploy.TaskOutcome
+	_, err = op.Follow(func(func(deploy.Progress)) (deploy.Outcome, error) {
+		to, err = r.deployTask(ctx, t, dep, req, op, true)
+		return to.Outcome, err
+	})
 	if err != nil {
 		fail(err)
 		return
@@ -186,12 +145,12 @@ func (r *CloudRunner) create(ctx context.Context, t Task, opt DeployOptions) {
 
 // deployTask plans and executes a task's stack; a creation that rolled back before is
 // deleted first when retry is set.
-func (r *CloudRunner) deployTask(ctx context.Context, t Task, dep *deploy.Deployer, req deploy.TaskRequest, op *Operation, retry bool) (deploy.TaskOutcome, error) {
+func (r *CloudRunner) deployTask(ctx context.Context, t Task, dep *deploy.Deployer, req deploy.TaskRequest, op *stackop.Tracker, retry bool) (deploy.TaskOutcome, error) {
 	logger := t.Log.Logger(slog.LevelInfo, r.log, t.ID)
 	tp, err := dep.PlanTask(ctx, req, false)
 	if errors.Is(err, deploy.ErrRolledBack) && retry {
 		logger.Info("the stack's last creation failed and rolled back: deleting it before deploying again")
-		if _, err := dep.DeleteTask(ctx, deploy.DeleteRequest{ControlPlane: req.ControlPlane, TaskID: req.TaskID}, r.follow(t.ID, op)); err != nil {
+		if _, err := dep.DeleteTask(ctx, deploy.DeleteRequest{ControlPlane: req.ControlPlane, TaskID: req.TaskID}, op.Progress); err != nil {
 			return deploy.TaskOutcome{}, fmt.Errorf("delete the stack whose creation failed: %w", err)
 		}
 		tp, err = dep.PlanTask(ctx, req, false)
@@ -199,14 +158,11 @@ func (r *CloudRunner) deployTask(ctx context.Context, t Task, dep *deploy.Deploy
 	if err != nil {
 		return deploy.TaskOutcome{}, err
 	}
-	ct := r.task(t.ID)
-	ct.mu.Lock()
-	op.Uploads = tp.Uploaded
-	ct.mu.Unlock()
+	op.Planned(tp.Stack, tp.Op, len(tp.Preview.Changes), tp.Uploaded)
 	for _, n := range tp.Notes {
 		logger.Info(n)
 	}
-	return dep.ExecuteTask(ctx, tp, r.follow(t.ID, op))
+	return dep.ExecuteTask(ctx, tp, op.Progress)
 }
 
 // deployed records a stack that is up: its outputs in the task's file, the task's
@@ -251,10 +207,10 @@ func (r *CloudRunner) watchDeploy(t Task) error {
 			if aerr != nil {
 				err = aerr
 			} else {
-				op := &Operation{Kind: OpCreate, Stack: deploy.TaskStackName(p.ControlPlane, t.ID), Started: r.now()}
-				r.setOp(t.ID, op)
-				_, err = a.Deployer.Watch(ctx, op.Stack, r.follow(t.ID, op))
-				r.endOp(t.ID, op, err)
+				op := r.startOp(t.ID, OpCreate, deploy.TaskStackName(p.ControlPlane, t.ID), p)
+				_, err = op.Follow(func(progress func(deploy.Progress)) (deploy.Outcome, error) {
+					return a.Deployer.Watch(ctx, deploy.TaskStackName(p.ControlPlane, t.ID), progress)
+				})
 				if err == nil {
 					err = r.deployed(ctx, t, rec, p)
 				}
@@ -540,11 +496,12 @@ func (r *CloudRunner) PlanEdit(ctx context.Context, t Task, d Definition) (*Edit
 // definition changes once the stack is updated.
 func (r *CloudRunner) Apply(ep *EditPlan) error {
 	ok := r.background(ep.TaskID, func(ctx context.Context) {
-		op := &Operation{Kind: OpUpdate, Stack: ep.plan.Stack, Started: r.now()}
-		r.setOp(ep.TaskID, op)
+		op := r.startOp(ep.TaskID, OpUpdate, ep.plan.Stack, ep.p)
+		op.Planned(ep.plan.Stack, ep.plan.Op, len(ep.plan.Preview.Changes), ep.plan.Uploaded)
 		acct, err := r.account(ctx, ep.p)
+		var to deploy.TaskOutcome
 		if err == nil {
-			_, err = acct.Deployer.ExecuteTask(ctx, ep.plan, r.follow(ep.TaskID, op))
+			to, err = acct.Deployer.ExecuteTask(ctx, ep.plan, op.Progress)
 		}
 		if err == nil {
 			var rec state.Task
@@ -560,7 +517,7 @@ func (r *CloudRunner) Apply(ep *EditPlan) error {
 				ep.t.Log.Logger(slog.LevelInfo, r.log, ep.TaskID).Info("the task's stack was updated to its new definition")
 			}
 		}
-		r.endOp(ep.TaskID, op, err)
+		op.End(to.Outcome, err)
 	})
 	if !ok {
 		return fmt.Errorf("%w: an operation on the stack is under way", ErrBusy)

@@ -70,11 +70,7 @@ func (m *Manager) PreviewCreate(ctx context.Context, req CreateRequest) (Preview
 	if err := Validate(ctx, name, d, m.profileLookup(), m.folder.names(ctx, "")); err != nil {
 		return PreviewCreate{}, err
 	}
-	prefix := "s3"
-	if d.Type() == state.TaskImage {
-		prefix = "img"
-	}
-	return m.cloud.Preview(ctx, prefix+"-"+randomHex(6), name, d)
+	return m.cloud.Preview(ctx, newTaskID(d), name, d)
 }
 
 // Redeploy deploys a cloud task whose creation failed again (a stack that rolled back
@@ -157,31 +153,8 @@ type MoveRequest struct {
 // the local runs did and compares them by the same rules, so what they copied is
 // skipped.
 func (m *Manager) MoveToCloud(ctx context.Context, req MoveRequest) (View, error) {
-	if m.cloud == nil {
-		return View{}, errors.New("this app cannot run cloud tasks")
-	}
-	e, err := m.folder.get(req.TaskID)
+	e, t, d, err := m.moving(ctx, req)
 	if err != nil {
-		return View{}, err
-	}
-	t, err := e.record(ctx)
-	if err != nil {
-		return View{}, err
-	}
-	if t.Engine == state.EngineCloud {
-		return View{}, fmt.Errorf("%w: %q runs in the cloud already", ErrBusy, t.Name)
-	}
-	if m.active(e.id) || t.Status == state.TaskRunning || t.Status == state.TaskStopping {
-		return View{}, fmt.Errorf("%w: %q is running; stop it first", ErrBusy, t.Name)
-	}
-	d, err := DecodeDefinition(t.Definition)
-	if err != nil {
-		return View{}, err
-	}
-	c := req.Cloud
-	d.Cloud = &c
-	d = d.normalized()
-	if err := Validate(ctx, t.Name, d, m.profileLookup(), m.folder.names(ctx, e.id)); err != nil {
 		return View{}, err
 	}
 	lg := e.log.Logger(slog.LevelInfo, m.log, e.id)
@@ -194,6 +167,50 @@ func (m *Manager) MoveToCloud(ctx context.Context, req MoveRequest) (View, error
 		m.log.Warn("remove the moved local task", "task", e.id, "err", err)
 	}
 	return m.Get(ctx, v.ID)
+}
+
+// PreviewMove previews what moving a local task to AWS deploys, as creating a cloud
+// task does (PreviewCreate): the control plane when its account and Region have none,
+// else the task's stack. Nothing is stored and the local task stays.
+func (m *Manager) PreviewMove(ctx context.Context, req MoveRequest) (PreviewCreate, error) {
+	_, t, d, err := m.moving(ctx, req)
+	if err != nil {
+		return PreviewCreate{}, err
+	}
+	return m.cloud.Preview(ctx, newTaskID(d), t.Name, d)
+}
+
+// moving checks that a local task can move to AWS and returns its entry, record and
+// definition as a cloud task (validated; its own name is not taken by itself).
+func (m *Manager) moving(ctx context.Context, req MoveRequest) (*entry, state.Task, Definition, error) {
+	if m.cloud == nil {
+		return nil, state.Task{}, Definition{}, errors.New("this app cannot run cloud tasks")
+	}
+	e, err := m.folder.get(req.TaskID)
+	if err != nil {
+		return nil, state.Task{}, Definition{}, err
+	}
+	t, err := e.record(ctx)
+	if err != nil {
+		return nil, t, Definition{}, err
+	}
+	if t.Engine == state.EngineCloud {
+		return nil, t, Definition{}, fmt.Errorf("%w: %q runs in the cloud already", ErrBusy, t.Name)
+	}
+	if m.active(e.id) || t.Status == state.TaskRunning || t.Status == state.TaskStopping {
+		return nil, t, Definition{}, fmt.Errorf("%w: %q is running; stop it first", ErrBusy, t.Name)
+	}
+	d, err := DecodeDefinition(t.Definition)
+	if err != nil {
+		return nil, t, Definition{}, err
+	}
+	c := req.Cloud
+	d.Cloud = &c
+	d = d.normalized()
+	if err := Validate(ctx, t.Name, d, m.profileLookup(), m.folder.names(ctx, e.id)); err != nil {
+		return nil, t, Definition{}, err
+	}
+	return e, t, d, nil
 }
 
 // Found is a cloud task in a control plane's registry, and where.

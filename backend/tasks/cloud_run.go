@@ -246,13 +246,12 @@ func (r *CloudRunner) Delete(ctx context.Context, t Task, opt DeleteOptions) err
 	if ts, err := r.stackOf(ctx, t, p, true); err == nil {
 		_, _ = acct.Deployer.StopRuns(ctx, ts, "the task is being deleted")
 	}
-	op := &Operation{Kind: OpDelete, Stack: deploy.TaskStackName(p.ControlPlane, t.ID), Started: r.now()}
-	r.setOp(t.ID, op)
-	res, err := acct.Deployer.DeleteTask(ctx, deploy.DeleteRequest{ControlPlane: p.ControlPlane, TaskID: t.ID, KeepData: opt.KeepData}, r.follow(t.ID, op))
+	op := r.startOp(t.ID, OpDelete, deploy.TaskStackName(p.ControlPlane, t.ID), p)
+	res, err := acct.Deployer.DeleteTask(ctx, deploy.DeleteRequest{ControlPlane: p.ControlPlane, TaskID: t.ID, KeepData: opt.KeepData}, op.Progress)
 	if err != nil && (errors.Is(err, deploy.ErrNoControlPlane) || strings.Contains(err.Error(), "no task "+t.ID)) {
 		err = nil // never deployed
 	}
-	r.endOp(t.ID, op, err)
+	op.End(res.Outcome, err)
 	if err != nil {
 		return err
 	}
@@ -483,8 +482,7 @@ func (r *CloudRunner) Remote(id string) RemoteState {
 		rs.Record = &rec
 	}
 	if ct.op != nil {
-		op := *ct.op
-		op.Resources = append([]deploy.ResourceEvent{}, op.Resources...)
+		op := ct.op.Snapshot()
 		rs.Operation = &op
 	}
 	return rs

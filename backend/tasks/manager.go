@@ -239,12 +239,8 @@ func (m *Manager) create(ctx context.Context, name string, d Definition, start, 
 	if err != nil {
 		return View{}, fmt.Errorf("encode the task definition: %w", err)
 	}
-	prefix := "s3"
-	if d.Type() == state.TaskImage {
-		prefix = "img"
-	}
 	now := m.now().UTC()
-	e, err := m.folder.create(ctx, state.Task{ID: prefix + "-" + randomHex(6), Type: d.Type(), Name: name,
+	e, err := m.folder.create(ctx, state.Task{ID: newTaskID(d), Type: d.Type(), Name: name,
 		Engine: d.Engine(), Definition: raw, Status: state.TaskDraft, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return View{}, err
@@ -269,6 +265,14 @@ func (m *Manager) create(ctx context.Context, name string, d Definition, start, 
 		_ = m.Start(ctx, e.id) // a run that cannot start shows in the task's view
 	}
 	return m.Get(ctx, e.id)
+}
+
+// newTaskID is a new task's id: its kind ("s3", "img") and random hex.
+func newTaskID(d Definition) string {
+	if d.Type() == state.TaskImage {
+		return "img-" + randomHex(6)
+	}
+	return "s3-" + randomHex(6)
 }
 
 // Clone creates a new task (DRAFT) with the definition of id under name ("" = "copy of ...").

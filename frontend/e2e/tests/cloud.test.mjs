@@ -137,6 +137,10 @@ describe('Cloud tasks', { skip }, () => {
     // The stack operation under way, live: the control plane's, then the task stack's.
     await failShot('04-task-deploying', page.getByRole('heading', { level: 2, name: /^Deploying/ }).first().waitFor({ timeout: 60_000 }));
     await shots('04-task-deploying');
+    // The task stack's deploy as N of M resources; a finished deploy stays shown, so a fast emulator is caught too.
+    await failShot('04-task-deployed', page.getByRole('heading', { level: 2, name: /^Deploying: complete$/ }).waitFor({ timeout: deployTimeout }));
+    const [, done, total] = /^(\d+) of (\d+) resources$/.exec(await page.getByText(/^\d+ of \d+ resources$/).first().textContent());
+    assert.ok(Number(total) > 0 && done === total, `${done} of ${total} resources`);
     const op = await page.evaluate((i) => window.go.app.CloudService.Operation(i), taskId);
     assert.ok(op && ['control-plane', 'create'].includes(op.kind), `an operation on the stack: ${JSON.stringify(op)}`);
   });

@@ -27,7 +27,8 @@ export type EditResult = { ok: true; plan: EditPlan } | { ok: false; fieldErrors
 /** RFC 3339 times. */
 export type ResourceEvent = Narrowed<deploy.ResourceEvent, { time: string }>;
 export type LogLine = Narrowed<deploy.LogLine, { time: string }>;
-export type StackOperation = Narrowed<tasks.Operation, { started: string; resources: ResourceEvent[] }>;
+/** A cloud task's stack operation: the same as the Deployments page's. */
+export type { Operation as StackOperation } from '../deployments/api';
 
 /** A cloud task's panels as the monitor last read them; problems by panel (queue, fleet, logs, events). */
 export type CloudPanels = Narrowed<
@@ -50,6 +51,8 @@ export interface CloudBackend {
   estimateCost(definition: TaskDefinition, plan: TaskPlan): Promise<CostEstimate>;
   /** Creates a cloud task, deploying the control plane first when asked. */
   createCloudTask(name: string, definition: TaskDefinition, start: boolean, deployControlPlane: boolean): Promise<MoveResult>;
+  /** Validates moving a local task to AWS and previews its deploy, as previewCloudTask does; nothing moves yet. */
+  previewMove(taskId: string, cloud: CloudOptionsDef): Promise<PreviewResult>;
   moveToAWS(taskId: string, cloud: CloudOptionsDef, deployControlPlane: boolean, start: boolean): Promise<MoveResult>;
   planEdit(taskId: string, definition: TaskDefinition): Promise<EditResult>;
   applyEdit(planId: string): Promise<void>;

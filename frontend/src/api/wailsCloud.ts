@@ -30,6 +30,12 @@ export const wailsCloudBackend: CloudBackend = {
     if (fe.length > 0) return { ok: false, fieldErrors: fe };
     return { ok: true, task: plain(res.task) as TaskView };
   },
+  async previewMove(taskId, cloud) {
+    const res = await CloudService.PreviewMove(tasks.MoveRequest.createFrom({ taskId, cloud, deployControlPlane: false, start: false }));
+    const fe = fieldErrorsOf(res.fieldErrors);
+    if (fe.length > 0) return { ok: false, fieldErrors: fe };
+    return { ok: true, preview: plain(res.preview) as PreviewCreate };
+  },
   async moveToAWS(taskId, cloud, deployControlPlane, start) {
     const res = await CloudService.MoveToAWS(tasks.MoveRequest.createFrom({ taskId, cloud, deployControlPlane, start }));
     const fe = fieldErrorsOf(res.fieldErrors);

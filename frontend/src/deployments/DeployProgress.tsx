@@ -1,7 +1,7 @@
-// The live progress of a CloudFormation operation (a deploy, a delete, a removal) as
-// backend/deployments pushes it: N of M resources, each resource's status and reason,
-// the elapsed time, the first failure pinned with its reason. Reusable wherever a
-// stack operation is followed (the task wizard's deploy too).
+// The live progress of a CloudFormation operation (a deploy, an update, a delete, a
+// removal) as backend/stackop follows it: N of M resources, each resource's status and
+// reason, the elapsed time, the first failure pinned with its reason. The Deployments
+// page and a cloud task's page both show their operations with it.
 import { useEffect, useState, type ReactNode } from 'react';
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
@@ -12,7 +12,7 @@ import ProgressBar from '@cloudscape-design/components/progress-bar';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table, { type TableProps } from '@cloudscape-design/components/table';
-import type { Operation, ResourceEvent } from './api';
+import type { Failure, Operation, ResourceEvent } from './api';
 import { formatSeconds, nanosToSeconds, operationSeconds, operationTitle, statusLabel, statusType } from './format';
 
 const resourceColumns: TableProps.ColumnDefinition<ResourceEvent>[] = [
@@ -51,7 +51,22 @@ function outcome(op: Operation): { type: 'success' | 'error' | 'in-progress' | '
   return { type: 'error', text: 'Failed' };
 }
 
-export function DeployProgress({ op, actions, headerActions }: { op: Operation; actions?: ReactNode; headerActions?: ReactNode }) {
+export interface DeployProgressProps {
+  op: Operation;
+  /** Shown in the failure's alert (delete and retry). */
+  actions?: ReactNode;
+  headerActions?: ReactNode;
+  /** The page's own wording: the headline, the line under it, the failure's alert header. */
+  title?: string;
+  description?: string;
+  failureHeader?: (f: Failure) => string;
+  /** More words under the failure. */
+  children?: ReactNode;
+}
+
+const firstFailureHeader = (f: Failure) => `First failure: ${f.logicalId} (${f.type}) ${f.status}`;
+
+export function DeployProgress({ op, actions, headerActions, title, description, failureHeader = firstFailureHeader, children }: DeployProgressProps) {
   const now = useNow(!op.done);
   const p = op.progress;
   const total = p?.total ?? 0;
@@ -61,14 +76,14 @@ export function DeployProgress({ op, actions, headerActions }: { op: Operation; 
   return (
     <Container
       header={
-        <Header variant="h2" actions={headerActions} description={`${op.region} · started ${new Date(op.started).toLocaleTimeString()}`}>
-          {operationTitle(op)}
+        <Header variant="h2" actions={headerActions} description={description ?? `${op.region} · started ${new Date(op.started).toLocaleTimeString()}`}>
+          {title ?? operationTitle(op)}
         </Header>
       }
     >
       <SpaceBetween size="l">
         {failure && (
-          <Alert type="error" header={`First failure: ${failure.logicalId} (${failure.type}) ${failure.status}`} action={actions}>
+          <Alert type="error" header={failureHeader(failure)} action={actions}>
             {failure.reason}
           </Alert>
         )}
@@ -78,6 +93,8 @@ export function DeployProgress({ op, actions, headerActions }: { op: Operation; 
           </Alert>
         )}
         {op.done && !op.succeeded && failure && op.error && <Box variant="small">{op.error}</Box>}
+        {children}
+        {!p && !op.done && <StatusIndicator type="loading">Preparing: the agents are uploaded and the change set made before CloudFormation reports.</StatusIndicator>}
         {p?.rollingBack && !op.done && (
           <Alert type="warning" header="Rolling back">
             CloudFormation is undoing what the operation made.

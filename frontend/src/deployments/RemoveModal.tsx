@@ -8,10 +8,11 @@ import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
-import { errorMessage, whenSettled } from '../api/backend';
+import { whenSettled } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import { ModalFooter } from '../shell/ModalFooter';
 import type { DeleteItem, DeleteResult, Operation, RemoveRequest } from './api';
+import { useStartOperation } from './useOperations';
 
 function Items({ title, items }: { title: string; items: DeleteItem[] }) {
   return (
@@ -40,7 +41,7 @@ export function RemoveModal({ target, label, onDone, onClose }: { target: Omit<R
   const [previews, setPreviews] = useState<{ keep: boolean; r: DeleteResult }[]>([]);
   const [error, setError] = useState('');
   const preview = previews.find((p) => p.keep === keepData)?.r ?? null;
-  const [busy, setBusy] = useState(false);
+  const { busy, start } = useStartOperation(onDone, setError);
 
   useEffect(
     () =>
@@ -55,15 +56,7 @@ export function RemoveModal({ target, label, onDone, onClose }: { target: Omit<R
     [backend, target, keepData],
   );
 
-  const remove = async () => {
-    setBusy(true);
-    try {
-      onDone(await backend.removeDeployment({ ...target, keepData }));
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
-  };
+  const remove = () => start(() => backend.removeDeployment({ ...target, keepData }));
 
   return (
     <Modal

@@ -4,11 +4,12 @@ import { useEffect, useState } from 'react';
 import Alert from '@cloudscape-design/components/alert';
 import Modal from '@cloudscape-design/components/modal';
 import Spinner from '@cloudscape-design/components/spinner';
-import { errorMessage, whenSettled } from '../api/backend';
+import { whenSettled } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import { ModalFooter } from '../shell/ModalFooter';
 import type { Operation, Plan } from './api';
 import { ChangesPreview } from './ChangesPreview';
+import { useStartOperation } from './useOperations';
 
 export interface UpgradeTarget {
   profileId: string;
@@ -22,7 +23,7 @@ export function UpgradeModal({ target, onStarted, onClose }: { target: UpgradeTa
   const backend = useBackend();
   const [plan, setPlan] = useState<Plan | null>(null);
   const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, start } = useStartOperation(onStarted, setError);
 
   useEffect(
     () => whenSettled(backend.planUpgrade(target.profileId, target.region, target.controlPlane, target.taskId), setPlan, setError),
@@ -34,14 +35,8 @@ export function UpgradeModal({ target, onStarted, onClose }: { target: UpgradeTa
     onClose();
   };
   const upgrade = async () => {
-    if (!plan?.planId) return;
-    setBusy(true);
-    try {
-      onStarted(await backend.executePlan(plan.planId));
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
+    const id = plan?.planId;
+    if (id) await start(() => backend.executePlan(id));
   };
 
   return (

@@ -1,6 +1,6 @@
 // The Deployments page's calls into the Go side (backend/deployments via
 // app.DeploymentsService), as plain aliases of the generated bindings.
-import type { deploy, deployments, stack } from '../../wailsjs/go/models';
+import type { deploy, deployments, stack, stackop } from '../../wailsjs/go/models';
 import type { Narrowed, Plain } from '../api/models';
 
 /** RFC 3339 times arrive as strings; durations as nanoseconds. */
@@ -13,12 +13,14 @@ export type Progress = Narrowed<
 export type DeleteItem = Plain<deploy.Item>;
 export type DeleteResult = Narrowed<deploy.DeleteResult, { removes: DeleteItem[]; survives: DeleteItem[]; outcome: Outcome }>;
 export type Outcome = Narrowed<deploy.Outcome, { firstFailure?: Failure; resources?: ResourceEvent[] }>;
-export type OperationKind = 'deploy' | 'delete-failed' | 'remove';
+/** The Deployments page's kinds, then a cloud task's (backend/stackop). */
+export type OperationKind = 'deploy' | 'delete-failed' | 'remove' | 'control-plane' | 'create' | 'update' | 'delete';
 export type Operation = Narrowed<
-  deployments.Operation,
+  stackop.Operation,
   {
     kind: OperationKind;
     started: string;
+    ended?: string;
     progress?: Progress;
     resources: ResourceEvent[];
     firstFailure?: Failure;

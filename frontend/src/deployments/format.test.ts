@@ -5,7 +5,7 @@ import { progressLabel } from './DeployProgress';
 import { networkOf, targetProblem, type DeployTarget } from './DeployWizard';
 import { rowsOf } from './DeploymentsTable';
 import { newer } from './useOperations';
-import { changeSummary, formatSeconds, statusLabel, statusType } from './format';
+import { changeSummary, formatSeconds, operationSeconds, statusLabel, statusType } from './format';
 import { permissionsChecked, preflightBlocks } from './PreflightPanel';
 
 describe('deployment wording', () => {
@@ -108,5 +108,15 @@ describe('operation snapshots', () => {
     expect(newer(running, ended)).toBe(false);
     expect(newer(testOperation({ progress: p(2e9) }), running)).toBe(false);
     expect(newer(testOperation({ progress: p(6e9) }), running)).toBe(true);
+  });
+});
+
+describe('operation elapsed time', () => {
+  it('counts from the start to now while it goes on, then to its end (uploads and the change set included)', () => {
+    const started = '2026-03-02T10:00:00Z';
+    const report = { stack: 's', operation: 'create', started, elapsed: 1e9, done: 3, total: 3, stackStatus: 'CREATE_COMPLETE' };
+    expect(operationSeconds(testOperation({ started, progress: report }), Date.parse('2026-03-02T10:00:42Z'))).toBe(42);
+    expect(operationSeconds(testOperation({ started, done: true, ended: '2026-03-02T10:01:30Z', progress: report }), 0)).toBe(90);
+    expect(operationSeconds(testOperation({ started, done: true, progress: report }), 0)).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 // How the Deployments page words statuses, durations and kinds.
 import type { StatusIndicatorProps } from '@cloudscape-design/components/status-indicator';
-import type { Deployment, DeploymentKind, Operation, ResourceChange } from './api';
+import type { Deployment, DeploymentKind, Operation, OperationKind, ResourceChange } from './api';
 
 /** The StatusIndicator type of a CloudFormation stack or resource status. */
 export function statusType(status: string): StatusIndicatorProps.Type {
@@ -53,17 +53,29 @@ export function formatTime(t: string | undefined): string {
   return d.toLocaleString();
 }
 
-/** Seconds an operation has run: its newest report's, or since it started while it goes on. */
+/** Seconds an operation has run: since it started while it goes on, then until it ended (else its newest report's). */
 export function operationSeconds(op: Operation, now: number): number {
   const started = Date.parse(op.started);
   if (!op.done && !Number.isNaN(started)) return Math.max(0, (now - started) / 1000);
+  const ended = op.ended ? Date.parse(op.ended) : NaN;
+  if (!Number.isNaN(ended) && !Number.isNaN(started)) return Math.max(0, (ended - started) / 1000);
   if (op.progress) return nanosToSeconds(op.progress.elapsed);
   return 0;
 }
 
 /** The operation's headline, e.g. "Deploying thub-control-plane". */
 export function operationTitle(op: Operation): string {
-  const verb = { deploy: ['Deploying', 'Deployed', 'Deploy of'], 'delete-failed': ['Deleting', 'Deleted', 'Delete of'], remove: ['Removing', 'Removed', 'Removal of'] }[op.kind];
+  const deploying: [string, string, string] = ['Deploying', 'Deployed', 'Deploy of'];
+  const verbs: Record<OperationKind, [string, string, string]> = {
+    deploy: deploying,
+    'control-plane': deploying,
+    create: deploying,
+    update: ['Updating', 'Updated', 'Update of'],
+    delete: ['Deleting', 'Deleted', 'Delete of'],
+    'delete-failed': ['Deleting', 'Deleted', 'Delete of'],
+    remove: ['Removing', 'Removed', 'Removal of'],
+  };
+  const verb = verbs[op.kind];
   if (!op.done) return `${verb[0]} ${op.stack}`;
   return op.succeeded ? `${verb[1]} ${op.stack}` : `${verb[2]} ${op.stack} failed`;
 }

@@ -1,6 +1,7 @@
 // The operations the page follows: those under way when it opened and those started
 // from it, kept current by the "deployments:operation" event.
 import { useCallback, useEffect, useState } from 'react';
+import { errorMessage } from '../api/backend';
 import { useBackend } from '../api/BackendContext';
 import type { Operation } from './api';
 
@@ -51,4 +52,25 @@ export function useOperations(onEnded: (op: Operation) => void) {
 
   const dismiss = useCallback((id: string) => { setOps((list) => list.filter((o) => o.id !== id)); }, []);
   return { ops, add: put, dismiss };
+}
+
+/**
+ * Starts an operation from a modal: busy while the call goes, then onStarted; an error
+ * is shown in the modal (setError) and it stays open.
+ */
+export function useStartOperation(onStarted: (op: Operation) => void, setError: (message: string) => void) {
+  const [busy, setBusy] = useState(false);
+  const start = useCallback(
+    async (call: () => Promise<Operation>) => {
+      setBusy(true);
+      try {
+        onStarted(await call());
+      } catch (e) {
+        setError(errorMessage(e));
+        setBusy(false);
+      }
+    },
+    [onStarted, setError],
+  );
+  return { busy, start };
 }

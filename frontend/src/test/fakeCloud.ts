@@ -88,8 +88,8 @@ export const emptyPanels: CloudPanels = {
 
 export function fakeCloud(opts: FakeCloudOptions = {}) {
   const created: { name: string; definition: TaskDefinition; start: boolean; deployControlPlane: boolean }[] = [];
-  const preview = (def: TaskDefinition): PreviewCreate => ({
-    placement: { profileId: def.cloud?.profileId ?? '', region: def.cloud?.region ?? 'eu-west-1', controlPlane: 'thub' },
+  const preview = (cloud: CloudOptionsDef | undefined): PreviewCreate => ({
+    placement: { profileId: cloud?.profileId ?? '', region: cloud?.region ?? 'eu-west-1', controlPlane: 'thub' },
     controlPlaneMissing: opts.controlPlaneMissing ?? false,
     controlPlane: opts.controlPlaneMissing ? testPreview('thub', 14) : undefined,
     task: opts.controlPlaneMissing ? undefined : testPreview('thub-task-x', 6),
@@ -98,11 +98,14 @@ export function fakeCloud(opts: FakeCloudOptions = {}) {
     cloudFormOptions: vi.fn(() => Promise.resolve(testCloudOptions)),
     cloudNetworks: vi.fn((_p: string, _r: string) => Promise.resolve(testNetworks)),
     previewCloudTask: vi.fn((_name: string, def: TaskDefinition): Promise<PreviewResult> =>
-      Promise.resolve(opts.fieldErrors ? { ok: false, fieldErrors: opts.fieldErrors } : { ok: true, preview: preview(def) }),
+      Promise.resolve(opts.fieldErrors ? { ok: false, fieldErrors: opts.fieldErrors } : { ok: true, preview: preview(def.cloud) }),
     ),
     estimateCost: vi.fn((_def: TaskDefinition, _plan: TaskPlan) => Promise.resolve(testEstimate)),
     createCloudTask: vi.fn((_name: string, _def: TaskDefinition, _start: boolean, _cp: boolean): Promise<MoveResult> =>
       Promise.reject(new Error('wire createCloudTask through fakeBackend')),
+    ),
+    previewMove: vi.fn((_id: string, cloud: CloudOptionsDef): Promise<PreviewResult> =>
+      Promise.resolve(opts.fieldErrors ? { ok: false, fieldErrors: opts.fieldErrors } : { ok: true, preview: preview(cloud) }),
     ),
     moveToAWS: vi.fn((_id: string, _cloud: CloudOptionsDef, _cp: boolean, _start: boolean): Promise<MoveResult> =>
       Promise.reject(new Error('wire moveToAWS through fakeBackend')),

@@ -66,6 +66,25 @@ export function testTask(over: Partial<TaskView> = {}): TaskView {
 }
 
 /** n records key-000000.. with every 10th FAILED. */
+/** A deployed cloud task's view of its stack (the task page's cloud part). */
+export function testCloudView(over: Partial<NonNullable<TaskView['cloud']>> = {}): NonNullable<TaskView['cloud']> {
+  return {
+    profileId: 'aws1',
+    region: 'eu-west-1',
+    controlPlane: 'thub',
+    profileName: 'Main account',
+    stack: 'thub-task-c-1',
+    deployed: true,
+    busy: false,
+    readAt: '2026-01-02T10:01:00Z',
+    scheduled: false,
+    canEdit: true,
+    canRedeploy: false,
+    canDelete: true,
+    ...over,
+  };
+}
+
 export function testItems(n: number): TaskItem[] {
   return Array.from({ length: n }, (_, i) => ({
     key: `photos/img-${String(i).padStart(6, '0')}.jpg`,

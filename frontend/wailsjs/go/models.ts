@@ -1379,71 +1379,12 @@ export namespace deployments {
 	        this.problem = source["problem"];
 	    }
 	}
-	export class Operation {
-	    id: string;
-	    kind: string;
-	    profileId: string;
-	    region: string;
-	    stack: string;
-	    // Go type: time
-	    started: any;
-	    progress?: deploy.Progress;
-	    resources: deploy.ResourceEvent[];
-	    uploads?: string[];
-	    done: boolean;
-	    succeeded: boolean;
-	    error?: string;
-	    firstFailure?: deploy.Failure;
-	    deleteAndRetry?: boolean;
-	    removed?: deploy.DeleteResult;
-	
-	    static createFrom(source: any = {}) {
-	        return new Operation(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.kind = source["kind"];
-	        this.profileId = source["profileId"];
-	        this.region = source["region"];
-	        this.stack = source["stack"];
-	        this.started = this.convertValues(source["started"], null);
-	        this.progress = this.convertValues(source["progress"], deploy.Progress);
-	        this.resources = this.convertValues(source["resources"], deploy.ResourceEvent);
-	        this.uploads = source["uploads"];
-	        this.done = source["done"];
-	        this.succeeded = source["succeeded"];
-	        this.error = source["error"];
-	        this.firstFailure = this.convertValues(source["firstFailure"], deploy.Failure);
-	        this.deleteAndRetry = source["deleteAndRetry"];
-	        this.removed = this.convertValues(source["removed"], deploy.DeleteResult);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	export class Listing {
 	    profileId: string;
 	    region: string;
 	    account: string;
 	    deployments: deploy.Deployment[];
-	    operations: Operation[];
+	    operations: stackop.Operation[];
 	    problem?: string;
 	    // Go type: time
 	    readAt: any;
@@ -1458,7 +1399,7 @@ export namespace deployments {
 	        this.region = source["region"];
 	        this.account = source["account"];
 	        this.deployments = this.convertValues(source["deployments"], deploy.Deployment);
-	        this.operations = this.convertValues(source["operations"], Operation);
+	        this.operations = this.convertValues(source["operations"], stackop.Operation);
 	        this.problem = source["problem"];
 	        this.readAt = this.convertValues(source["readAt"], null);
 	    }
@@ -1541,7 +1482,6 @@ export namespace deployments {
 		    return a;
 		}
 	}
-	
 	export class Plan {
 	    planId: string;
 	    profileId: string;
@@ -2049,6 +1989,73 @@ export namespace stack {
 
 }
 
+export namespace stackop {
+	
+	export class Operation {
+	    id: string;
+	    kind: string;
+	    profileId: string;
+	    region: string;
+	    stack: string;
+	    // Go type: time
+	    started: any;
+	    // Go type: time
+	    ended?: any;
+	    progress?: deploy.Progress;
+	    resources: deploy.ResourceEvent[];
+	    uploads?: string[];
+	    done: boolean;
+	    succeeded: boolean;
+	    error?: string;
+	    firstFailure?: deploy.Failure;
+	    deleteAndRetry?: boolean;
+	    removed?: deploy.DeleteResult;
+	
+	    static createFrom(source: any = {}) {
+	        return new Operation(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.kind = source["kind"];
+	        this.profileId = source["profileId"];
+	        this.region = source["region"];
+	        this.stack = source["stack"];
+	        this.started = this.convertValues(source["started"], null);
+	        this.ended = this.convertValues(source["ended"], null);
+	        this.progress = this.convertValues(source["progress"], deploy.Progress);
+	        this.resources = this.convertValues(source["resources"], deploy.ResourceEvent);
+	        this.uploads = source["uploads"];
+	        this.done = source["done"];
+	        this.succeeded = source["succeeded"];
+	        this.error = source["error"];
+	        this.firstFailure = this.convertValues(source["firstFailure"], deploy.Failure);
+	        this.deleteAndRetry = source["deleteAndRetry"];
+	        this.removed = this.convertValues(source["removed"], deploy.DeleteResult);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
 export namespace state {
 	
 	export class Counters {
@@ -2194,53 +2201,6 @@ export namespace tasks {
 		    return a;
 		}
 	}
-	export class Operation {
-	    kind: string;
-	    stack: string;
-	    // Go type: time
-	    started: any;
-	    progress?: deploy.Progress;
-	    resources: deploy.ResourceEvent[];
-	    uploads?: string[];
-	    done: boolean;
-	    error?: string;
-	    deleteAndRetry?: boolean;
-	
-	    static createFrom(source: any = {}) {
-	        return new Operation(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.kind = source["kind"];
-	        this.stack = source["stack"];
-	        this.started = this.convertValues(source["started"], null);
-	        this.progress = this.convertValues(source["progress"], deploy.Progress);
-	        this.resources = this.convertValues(source["resources"], deploy.ResourceEvent);
-	        this.uploads = source["uploads"];
-	        this.done = source["done"];
-	        this.error = source["error"];
-	        this.deleteAndRetry = source["deleteAndRetry"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	export class CloudView {
 	    profileId: string;
 	    region: string;
@@ -2248,7 +2208,7 @@ export namespace tasks {
 	    profileName: string;
 	    stack: string;
 	    deployed: boolean;
-	    operation?: Operation;
+	    operation?: stackop.Operation;
 	    busy: boolean;
 	    // Go type: time
 	    readAt: any;
@@ -2270,7 +2230,7 @@ export namespace tasks {
 	        this.profileName = source["profileName"];
 	        this.stack = source["stack"];
 	        this.deployed = source["deployed"];
-	        this.operation = this.convertValues(source["operation"], Operation);
+	        this.operation = this.convertValues(source["operation"], stackop.Operation);
 	        this.busy = source["busy"];
 	        this.readAt = this.convertValues(source["readAt"], null);
 	        this.problem = source["problem"];
@@ -2748,7 +2708,6 @@ export namespace tasks {
 		    return a;
 		}
 	}
-	
 	export class Placement {
 	    profileId: string;
 	    region: string;

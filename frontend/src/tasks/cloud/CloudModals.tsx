@@ -13,10 +13,11 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Toggle from '@cloudscape-design/components/toggle';
 import { errorMessage, type CredentialProfile } from '../../api/backend';
 import { useBackend } from '../../api/BackendContext';
-import type { CloudOptionsDef, EditPlan } from '../../api/cloud';
+import type { CloudOptionsDef, EditPlan, PreviewCreate } from '../../api/cloud';
 import type { FieldError } from '../../api/models';
 import type { ScheduleKind, TaskDefinition, TaskView } from '../../api/tasks';
 import { ModalFooter } from '../../shell/ModalFooter';
+import { DeployPreview } from '../wizard/CloudReview';
 import { profileOptions, regionOptions, SelectField } from '../wizard/fields';
 import { changeSummary } from './cloudFormat';
 import { StackPreviewTable } from './StackPreviewTable';
@@ -242,6 +243,11 @@ export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; o
   );
 }
 
+/**
+ * Move to AWS: the account and Region, then the deploy's preview (the control plane's
+ * change set when the account and Region have none, else the task stack's), then the
+ * move once the preview is seen.
+ */
 export function MoveToAWSModal({ task, onClose, onMoved }: { task: TaskView; onClose: () => void; onMoved: (t: TaskView) => void }) {
   const backend = useBackend();
   const loaded = useLoaded('move', () => Promise.all([backend.listCredentials(), backend.cloudFormOptions()]));
@@ -256,12 +262,28 @@ export function MoveToAWSModal({ task, onClose, onMoved }: { task: TaskView; onC
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const chosen = profileId || profiles[0]?.id || '';
+  const cloud: CloudOptionsDef = { profileId: chosen, region: region || undefined };
+  if (task.type === 'S3') cloud.maxWorkers = typedNumber(maxWorkers);
+  // The preview asked for the options as they are; changing one asks again.
+  const key = JSON.stringify(cloud);
+  const [asked, setAsked] = useState<string | null>(null);
+  const preview = useLoaded<PreviewCreate>(asked === key ? key : null, async (k) => {
+    const res = await backend.previewMove(task.id, JSON.parse(k) as CloudOptionsDef);
+    if (!res.ok) {
+      setErrors(byField(res.fieldErrors));
+      throw new Error('Fix the fields marked to preview the deploy.');
+    }
+    return res.preview;
+  });
+  const previewed = preview.state === 'done' ? preview.value : null;
   const move = async () => {
+    if (previewed?.controlPlaneMissing && !deployCP) {
+      setProblem('The task needs a control plane in this account and Region: deploy it too, or choose a place that has one.');
+      return;
+    }
     setBusy(true);
     setProblem(null);
     try {
-      const cloud: CloudOptionsDef = { profileId: chosen, region: region || undefined };
-      if (task.type === 'S3') cloud.maxWorkers = typedNumber(maxWorkers);
       const res = await backend.moveToAWS(task.id, cloud, deployCP, start);
       if (!res.ok) {
         setErrors(byField(res.fieldErrors));
@@ -274,10 +296,28 @@ export function MoveToAWSModal({ task, onClose, onMoved }: { task: TaskView; onC
       setBusy(false);
     }
   };
+  const askPreview = () => {
+    setErrors({});
+    setProblem(null);
+    setAsked(key);
+  };
   const shown = ['cloud.profileId', 'cloud.region', 'cloud.maxWorkers'];
   const other = Object.entries(errors).filter(([k]) => !shown.includes(k));
+  const account = `${profiles.find((p) => p.id === chosen)?.name ?? 'the account'} / ${previewed?.placement.region ?? (region || 'its Region')}`;
   return (
-    <Modal visible header={`Move ${task.name} to AWS`} onDismiss={onClose} footer={<ModalFooter action="Move to AWS" busy={busy} onCancel={onClose} onAction={() => void move()} />}>
+    <Modal
+      visible
+      size="large"
+      header={`Move ${task.name} to AWS`}
+      onDismiss={onClose}
+      footer={
+        previewed ? (
+          <ModalFooter action="Move to AWS" busy={busy} onCancel={onClose} onAction={() => void move()} />
+        ) : (
+          <ModalFooter action="Preview the deploy" busy={preview.state === 'loading'} onCancel={onClose} onAction={askPreview} />
+        )
+      }
+    >
       <SpaceBetween size="l">
         <Box>
           The task keeps its definition and name and runs in your AWS account from now on; its local file goes. The cloud run skips what the local runs already copied.
@@ -304,12 +344,10 @@ export function MoveToAWSModal({ task, onClose, onMoved }: { task: TaskView; onC
           />
           {task.type === 'S3' && <Text label="Worker fleet: maximum size" field="cloud.maxWorkers" errors={errors} value={maxWorkers} placeholder="10" onChange={setMaxWorkers} />}
         </ColumnLayout>
-        <Checkbox checked={deployCP} onChange={(e) => { setDeployCP(e.detail.checked); }}>
-          Deploy the control plane too if the account and Region have none
-        </Checkbox>
         <Checkbox checked={start} onChange={(e) => { setStart(e.detail.checked); }}>
           Start a run once the stack is deployed
         </Checkbox>
+        {asked === key && <DeployPreview review={{ preview, deployControlPlane: deployCP, setDeployControlPlane: setDeployCP }} account={account} action="Moving the task" />}
       </SpaceBetween>
     </Modal>
   );

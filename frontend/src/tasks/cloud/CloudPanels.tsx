@@ -3,15 +3,12 @@
 // log lines and stack events. The panels are what the monitor last read (it keeps to its
 // AWS call budget); this page asks the facade for them while it is visible.
 import { useEffect, useState } from 'react';
-import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
-import ExpandableSection from '@cloudscape-design/components/expandable-section';
 import Header from '@cloudscape-design/components/header';
 import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
-import ProgressBar from '@cloudscape-design/components/progress-bar';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
@@ -19,8 +16,9 @@ import { whenSettled } from '../../api/backend';
 import { useBackend } from '../../api/BackendContext';
 import type { CloudPanels as Panels, LogLine, ResourceEvent, StackOperation } from '../../api/cloud';
 import type { TaskView } from '../../api/tasks';
-import { formatCount, formatDuration, formatTime } from '../format';
+import { formatCount, formatTime } from '../format';
 import { usePageVisible } from '../live';
+import { DeployProgress } from '../../deployments/DeployProgress';
 import { operationLabel, stackStatusType } from './cloudFormat';
 
 /** How often a visible page asks for the panels (the monitor reads AWS at its own pace). */
@@ -112,61 +110,40 @@ function EventsTable({ events, empty }: { events: ResourceEvent[]; empty: string
   );
 }
 
-/** The stack operation under way, or the last one when it failed. */
+/**
+ * The stack operation under way or the last one (shown as the Deployments page shows
+ * its own: N of M, each resource, the elapsed time, the first failure pinned); one that
+ * succeeded can be dismissed.
+ */
 export function StackOperationView({ task, onRedeploy, busy }: { task: TaskView; onRedeploy: () => void; busy: boolean }) {
+  const [dismissed, setDismissed] = useState('');
   const cloud = task.cloud;
-  const op: StackOperation | undefined = cloud?.operation;
-  if (!cloud || !op || (op.done && !op.error)) return null;
-  const p = op.progress;
+  // The backend sends one of the operation kinds.
+  const op = cloud?.operation as StackOperation | undefined;
+  if (!cloud || !op || (op.done && op.succeeded && dismissed === op.id)) return null;
   const what = operationLabel[op.kind] ?? op.kind;
-  const failure = p?.firstFailure;
+  const failed = op.done && !op.succeeded;
   return (
-    <Container
-      header={
-        <Header
-          variant="h2"
-          description={`Stack ${op.stack} in ${cloud.region}`}
-          actions={
-            cloud.canRedeploy && (
-              <Button onClick={onRedeploy} loading={busy}>
-                Deploy again
-              </Button>
-            )
-          }
-        >
-          {op.done ? `${what}: failed` : what}
-        </Header>
+    <DeployProgress
+      op={op}
+      title={failed ? `${what}: failed` : op.done ? `${what}: complete` : what}
+      description={`Stack ${op.stack} in ${cloud.region}`}
+      failureHeader={(f) => (failed ? `${f.logicalId} (${f.type}): ${f.status}` : `First failure: ${f.logicalId}`)}
+      headerActions={
+        <SpaceBetween direction="horizontal" size="xs">
+          {cloud.canRedeploy && (
+            <Button onClick={onRedeploy} loading={busy}>
+              Deploy again
+            </Button>
+          )}
+          {op.done && op.succeeded && (
+            <Button variant="icon" iconName="close" ariaLabel={`Dismiss ${op.stack}`} onClick={() => { setDismissed(op.id); }} />
+          )}
+        </SpaceBetween>
       }
     >
-      <SpaceBetween size="m">
-        {op.error && (
-          <Alert type="error" header={failure ? `${failure.logicalId} (${failure.type}): ${failure.status}` : 'The stack operation failed'}>
-            {failure?.reason ?? op.error}
-            {op.deleteAndRetry ? ' The failed stack is deleted before it is deployed again.' : ''}
-          </Alert>
-        )}
-        {!op.error && failure && (
-          <Alert type="warning" header={`First failure: ${failure.logicalId}`}>
-            {failure.reason}
-          </Alert>
-        )}
-        {p && (
-          <ProgressBar
-            label={`${what} ${p.stack}`}
-            value={p.total > 0 ? Math.round((100 * p.done) / p.total) : 0}
-            description={`${formatCount(p.done)} of ${formatCount(p.total)} resources · ${p.stackStatus}${p.rollingBack ? ' (rolling back)' : ''}`}
-            additionalInfo={`Elapsed ${formatDuration(p.elapsed / 1e9)}${p.inProgress && p.inProgress.length > 0 ? ` · in progress: ${p.inProgress.join(', ')}` : ''}`}
-            status={op.done ? (op.error ? 'error' : 'success') : 'in-progress'}
-          />
-        )}
-        {!p && !op.done && <StatusIndicator type="loading">Starting…</StatusIndicator>}
-        {op.resources.length > 0 && (
-          <ExpandableSection headerText={`Resources (${formatCount(op.resources.length)})`} defaultExpanded={Boolean(op.error)}>
-            <EventsTable events={op.resources} empty="No resources yet." />
-          </ExpandableSection>
-        )}
-      </SpaceBetween>
-    </Container>
+      {failed && op.deleteAndRetry && <Box>The failed stack is deleted before it is deployed again.</Box>}
+    </DeployProgress>
   );
 }
 

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { zeroCounters, type TaskRow, type TaskView } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
-import { idleLive, testItems, testTask } from '../../test/fakeTasks';
+import { idleLive, testCloudView, testItems, testTask } from '../../test/fakeTasks';
 import { renderApp } from '../../test/render';
 
 // The bound is a hang detector, not a speed check.
@@ -26,20 +26,7 @@ function cloudTask(over: Partial<TaskView> = {}): TaskView {
       s3: { source: { kind: 's3', profileId: 'aws1', bucket: 'photos', prefix: '' }, destination: { kind: 's3', profileId: 'aws1', bucket: 'archive', prefix: '' } },
       cloud: { profileId: 'aws1', maxWorkers: 5 },
     },
-    cloud: {
-      profileId: 'aws1',
-      region: 'eu-west-1',
-      controlPlane: 'thub',
-      profileName: 'Main account',
-      stack: 'thub-task-c-1',
-      deployed: true,
-      busy: false,
-      readAt: '2026-01-02T10:01:00Z',
-      scheduled: false,
-      canEdit: true,
-      canRedeploy: false,
-      canDelete: true,
-    },
+    cloud: testCloudView(),
     ...over,
   });
 }
@@ -141,7 +128,11 @@ describe('Cloud task page', () => {
         deployed: false,
         canRedeploy: true,
         operation: {
+          id: 'op-1',
           kind: 'create',
+          profileId: 'aws1',
+          region: 'eu-west-1',
+          succeeded: false,
           stack: 'thub-task-c-1',
           started: '2026-01-02T10:00:00Z',
           resources: [{ logicalId: 'Queue', type: 'AWS::SQS::Queue', status: 'CREATE_FAILED', reason: 'queue name taken', time: '2026-01-02T10:00:10Z', elapsed: 1 }],
@@ -166,7 +157,7 @@ describe('Cloud task page', () => {
     expect(await screen.findByText('Deploying: failed')).toBeInTheDocument();
     expect(screen.getByText('Queue (AWS::SQS::Queue): CREATE_FAILED')).toBeInTheDocument();
     expect(screen.getAllByText(/queue name taken/).length).toBeGreaterThan(0);
-    expect(screen.getByText(/3 of 6 resources/)).toBeInTheDocument();
+    expect(screen.getAllByText(/3 of 6 resources/).length).toBeGreaterThan(0); // the bar and the figures both say it
     // Not deployed: no panels.
     expect(screen.queryByRole('heading', { name: 'Fleet' })).toBeNull();
     await user.click(screen.getByRole('button', { name: 'Deploy again' }));
@@ -175,12 +166,14 @@ describe('Cloud task page', () => {
     });
   }, 60_000);
 
-  it('moves a local task to AWS', async () => {
+  /** A local task's page with Move to AWS's dialog open. */
+  async function openMove(controlPlaneMissing: boolean) {
     const user = userEvent.setup();
     const local = testTask({ id: 's3-l', name: 'Local photos' });
     const { backend } = fakeBackend({
       tasks: { rows: [row(local)] },
       credentials: { profiles: [{ id: 'aws1', name: 'Main account', kind: 'aws', partition: 'aws', region: 'eu-west-1', secretSet: true, createdAt: '', updatedAt: '' }] },
+      cloud: { controlPlaneMissing },
     });
     backend.moveToAWS.mockResolvedValue({ ok: true, task: { ...local, id: 'c-moved', engine: 'cloud', status: 'DEPLOYING' } });
     renderApp(backend, '/tasks/s3-l');
@@ -189,6 +182,34 @@ describe('Cloud task page', () => {
     await user.click(await screen.findByRole('menuitem', { name: 'Move to AWS' }));
     const dialog = await screen.findByRole('dialog');
     await within(dialog).findByText('Main account');
+    return { user, backend, dialog };
+  }
+
+  it('moves a local task to AWS', async () => {
+    const { user, backend, dialog } = await openMove(false);
+    // The deploy is previewed first; nothing moves before the confirmation.
+    await user.click(within(dialog).getByRole('button', { name: 'Preview the deploy' }));
+    expect(await within(dialog).findByText(/^Task stack "thub-task-x": 6 to add/)).toBeInTheDocument();
+    expect(backend.previewMove).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined });
+    expect(backend.moveToAWS).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
+    await waitFor(() => {
+      expect(backend.moveToAWS).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined }, true, true);
+    });
+  }, 60_000);
+
+  it('previews the control plane Move to AWS would deploy and needs it confirmed', async () => {
+    const { user, backend, dialog } = await openMove(true);
+    expect(within(dialog).queryByRole('button', { name: 'Move to AWS' })).toBeNull();
+    await user.click(within(dialog).getByRole('button', { name: 'Preview the deploy' }));
+    expect(await within(dialog).findByText(/^No control plane "thub" in Main account/)).toBeInTheDocument();
+    expect(within(dialog).getByText(/^Control plane "thub": 14 to add/)).toBeInTheDocument();
+    // Without the control plane the move cannot deploy: it says so and moves nothing.
+    await user.click(within(dialog).getByRole('checkbox', { name: /Deploy the control plane as part of moving this task/ }));
+    await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
+    expect(await within(dialog).findByText(/needs a control plane in this account and Region/)).toBeInTheDocument();
+    expect(backend.moveToAWS).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('checkbox', { name: /Deploy the control plane as part of moving this task/ }));
     await user.click(within(dialog).getByRole('button', { name: 'Move to AWS' }));
     await waitFor(() => {
       expect(backend.moveToAWS).toHaveBeenCalledWith('s3-l', { profileId: 'aws1', region: undefined, maxWorkers: undefined }, true, true);

@@ -48,11 +48,14 @@ export function useCloudReview(backend: CloudBackend, name: string, def: TaskDef
   return { preview, estimate, deployControlPlane, setDeployControlPlane };
 }
 
+/** What DeployPreview reads of the review (Move to AWS has no cost estimate). */
+export type DeployPreviewState = Pick<CloudReviewState, 'preview' | 'deployControlPlane' | 'setDeployControlPlane'>;
+
 /** The task stack's deploy preview, with the control plane offered when missing. */
-export function DeployPreview({ review, account }: { review: CloudReviewState; account: string }) {
+export function DeployPreview({ review, account, action = 'Creating the task' }: { review: DeployPreviewState; account: string; action?: string }) {
   const p = review.preview;
   return (
-    <Container header={<Header variant="h3" description={`Creating the task deploys its stack in ${account}.`}>Deploy</Header>}>
+    <Container header={<Header variant="h3" description={`${action} deploys its stack in ${account}.`}>Deploy</Header>}>
       {p.state === 'idle' && <Box color="text-body-secondary">The deploy is previewed once the task is complete.</Box>}
       {p.state === 'loading' && <StatusIndicator type="loading">Previewing the deploy (a change set, nothing is deployed)…</StatusIndicator>}
       {p.state === 'error' && (
@@ -72,7 +75,7 @@ export function DeployPreview({ review, account }: { review: CloudReviewState; a
                     review.setDeployControlPlane(e.detail.checked);
                   }}
                 >
-                  Deploy the control plane as part of creating this task
+                  Deploy the control plane as part of {action === 'Creating the task' ? 'creating this task' : 'moving this task'}
                 </Checkbox>
               </SpaceBetween>
             </Alert>

@@ -3,6 +3,7 @@
 import {tasks} from '../models';
 import {cost} from '../models';
 import {app} from '../models';
+import {stackop} from '../models';
 
 export function ApplyEdit(arg1:string):Promise<void>;
 
@@ -16,12 +17,14 @@ export function FormOptions():Promise<app.CloudFormOptions>;
 
 export function MoveToAWS(arg1:tasks.MoveRequest):Promise<app.TaskResult>;
 
-export function Operation(arg1:string):Promise<tasks.Operation>;
+export function Operation(arg1:string):Promise<stackop.Operation>;
 
 export function Panels(arg1:string):Promise<tasks.CloudPanels>;
 
 export function PlanEdit(arg1:string,arg2:tasks.Definition):Promise<app.EditResult>;
 
 export function Preview(arg1:tasks.CreateRequest):Promise<app.CloudPreviewResult>;
+
+export function PreviewMove(arg1:tasks.MoveRequest):Promise<app.CloudPreviewResult>;
 
 export function Redeploy(arg1:string,arg2:boolean):Promise<void>;

@@ -42,6 +42,10 @@ export function Preview(arg1) {
   return window['go']['app']['CloudService']['Preview'](arg1);
 }
 
+export function PreviewMove(arg1) {
+  return window['go']['app']['CloudService']['PreviewMove'](arg1);
+}
+
 export function Redeploy(arg1, arg2) {
   return window['go']['app']['CloudService']['Redeploy'](arg1, arg2);
 }
