@@ -499,6 +499,23 @@ func TestStateMachine(t *testing.T) {
 	if get(def, "States.Outcome.Choices.0.Next") != "Failed" || get(def, "States.Failed.Type") != "Fail" {
 		t.Error("a run with failed batches does not end FAILED")
 	}
+	// One execution runs the task at a time: the listing takes the execution lease for
+	// the execution, a busy task ends the execution without a run, and the last step
+	// releases the lease whatever the copiers did.
+	if fmt.Sprint(get(def, "States.List.Parameters.Payload")) != "map[execution.$:$$.Execution.Id runTimeoutSeconds:7]" {
+		t.Errorf("the listing is not told its execution and its timeout: %v", get(def, "States.List.Parameters.Payload"))
+	}
+	if fmt.Sprint(get(def, "States.List.Catch.0.ErrorEquals")) != "[TaskBusy]" || get(def, "States.List.Catch.0.Next") != "AlreadyRunning" ||
+		get(def, "States.AlreadyRunning.Type") != "Succeed" {
+		t.Errorf("a busy task does not end the execution without a run: %v", get(def, "States.List.Catch"))
+	}
+	if m["Next"] != "Release" || get(def, "States.Release.Next") != "Summarize" || get(def, "States.Release.Catch.0.Next") != "Summarize" ||
+		fmt.Sprint(get(def, "States.Release.Parameters.Payload")) != "map[execution.$:$$.Execution.Id release:true]" {
+		t.Errorf("the copies are not followed by the lease's release: %v", get(def, "States.Release"))
+	}
+	if fmt.Sprint(get(props(t, doc, "ListLeasePolicy"), "PolicyDocument.Statement.0.Action")) != "states:DescribeExecution" {
+		t.Error("the lister cannot ask whether the execution holding the task still runs")
+	}
 }
 
 // TestPolicyScoping: every statement of every AWS::IAM::Policy names the stack's own
