@@ -40,7 +40,9 @@ func newImageRun(t *testing.T) imageRun {
 	client := dynamodb.NewFromConfig(env.AWSConfig(t))
 	table := testenv.Name("th-images")
 	require.NoError(t, dynamostore.CreateTable(ctx, client, table))
-	t.Cleanup(func() { client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	open := env.Get("TH_REG_OPEN")
 	eng, err := image.New(ctx, image.Config{Access: image.Access{InsecureHTTP: []string{open}, NoDockerConfig: true}})
 	require.NoError(t, err)

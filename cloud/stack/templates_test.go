@@ -714,3 +714,32 @@ func TestPartitionSpecifics(t *testing.T) {
 		t.Errorf("the key policy is not JSON: %v", err)
 	}
 }
+
+// TestWorkerCompletesLifecycleHook: the worker is told its group and terminate hook (so
+// it can complete the hook's action once it stopped), both the ones the group has, and
+// its role may complete the action in its own group only.
+func TestWorkerCompletesLifecycleHook(t *testing.T) {
+	doc := allTemplates(t)[KindS3Task]
+	ud := userData(t, doc)
+	hook := get(props(t, doc, "WorkerGroup"), "LifecycleHookSpecificationList.0")
+	if get(hook.(map[string]any), "LifecycleTransition") != "autoscaling:EC2_INSTANCE_TERMINATING" {
+		t.Fatalf("the group's first hook is not its terminate hook: %v", hook)
+	}
+	if !strings.Contains(ud, "\nTHUB_LIFECYCLE_HOOK="+fmt.Sprint(get(hook.(map[string]any), "LifecycleHookName"))+"\n") {
+		t.Errorf("the worker is not told the terminate hook's name %v", get(hook.(map[string]any), "LifecycleHookName"))
+	}
+	if !strings.Contains(ud, "\nTHUB_ASG_NAME=${GroupName}\n") {
+		t.Error("the worker is not told its group's name")
+	}
+	vars := get(props(t, doc, "WorkerLaunchTemplate"), "LaunchTemplateData.UserData.Fn::Base64.Fn::Sub.1").(map[string]any)
+	if name := get(props(t, doc, "WorkerGroup"), "AutoScalingGroupName"); fmt.Sprint(name) != fmt.Sprint(vars["GroupName"]) || name == nil {
+		t.Errorf("the group is named %v, the workers are told %v", name, vars["GroupName"])
+	}
+	st := get(props(t, doc, "WorkerLifecyclePolicy"), "PolicyDocument.Statement.0").(map[string]any)
+	if st["Action"] != "autoscaling:CompleteLifecycleAction" || fmt.Sprint(get(props(t, doc, "WorkerLifecyclePolicy"), "Roles")) != "[map[Ref:WorkerRole]]" {
+		t.Errorf("the worker's role may not complete the lifecycle action: %v", st)
+	}
+	if s, _ := subString(st["Resource"]); !strings.HasSuffix(s, ":autoScalingGroup:*:autoScalingGroupName/${WorkerGroup}") {
+		t.Errorf("CompleteLifecycleAction is not scoped to the worker group: %v", st["Resource"])
+	}
+}
