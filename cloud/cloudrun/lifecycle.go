@@ -28,9 +28,12 @@ type LifecycleAPI interface {
 }
 
 // NewIMDS is an IMDSv2-only metadata client; endpoint "" is the instance's own
-// (http://169.254.169.254), another one a stand-in (tests, the harness).
+// (http://169.254.169.254), another one a stand-in (tests, the harness). It is enabled
+// even where AWS_EC2_METADATA_DISABLED keeps the SDK from looking for credentials
+// there: the lifecycle watch is asked for by name.
 func NewIMDS(cfg aws.Config, endpoint string) *imds.Client {
 	return imds.NewFromConfig(cfg, func(o *imds.Options) {
+		o.ClientEnableState = imds.ClientEnabled
 		o.EnableFallback = aws.FalseTernary
 		if endpoint != "" {
 			o.Endpoint = endpoint

@@ -50,6 +50,9 @@ func (f *autoScalingFake) completions() []url.Values {
 
 func newLifecycle(t *testing.T, every time.Duration) (*cloudrun.Lifecycle, *imdsfake.Server, *autoScalingFake) {
 	t.Helper()
+	// As processes run in tests and by the harness: the SDK looks for no credentials in
+	// the metadata service; the lifecycle watch still reads it.
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	md, err := imdsfake.Start("i-0fake")
 	require.NoError(t, err)
 	t.Cleanup(func() { md.Close() })
