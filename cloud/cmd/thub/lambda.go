@@ -88,7 +88,8 @@ with error type TaskBusy and changes nothing, so the run under way keeps its wor
 state machine passes {"execution":..., "runTimeoutSeconds":...}: the execution keeps the
 lease through its copiers until its last step invokes {"release":true,"execution":...},
 or until it lapses; an execution that ended without that step (aborted, timed out) is
-taken over at once. The output is {"taskId","runId","found",
+taken over at once. As a command: exit status 3 while another execution holds the task
+(nothing changed), 2 on bad input or failure. The output is {"taskId","runId","found",
 "batches":[{"taskId","runId","batch","items":[...]}...]}: a Step Functions Map runs one copier
 per batch. When the inline output would pass the state machine's payload limit, batches are
 kept in the table and travel as {"ref":...} instead.
@@ -172,6 +173,10 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 				return badInput(errors.New(`the event {"release":true} needs the "execution" whose lease to release`))
 			}
 			out, err := handler(cmd.Context(), ev)
+			if errors.Is(err, cloudrun.ErrRunning) {
+				fmt.Fprintf(os.Stderr, "thub: task %s: %v\n", f.agent.TaskID, err)
+				return exitError{code: 3}
+			}
 			if err != nil {
 				return err
 			}
