@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 )
 
 // Scale-in as the group's terminate hook plays it on AWS: the instance waits in
@@ -97,4 +98,14 @@ func (u *userData) envValue(name string) string {
 		}
 	}
 	return ""
+}
+
+// stackGoing: the stack is being deleted or is gone (its resources may be missing
+// before the harness sees it go).
+func (h *Harness) stackGoing(ctx context.Context, name string) bool {
+	out, err := h.cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	if err != nil {
+		return strings.Contains(err.Error(), "does not exist")
+	}
+	return len(out.Stacks) == 0 || strings.HasPrefix(string(out.Stacks[0].StackStatus), "DELETE_")
 }

@@ -228,7 +228,12 @@ func (t *s3Task) tick(ctx context.Context) {
 		return
 	}
 	if err := t.scale(ctx, g); err != nil && ctx.Err() == nil {
-		t.h.problem(err)
+		if t.h.stackGoing(ctx, t.d.name) {
+			// The stack's alarms go with it: nothing scales a deleted stack.
+			t.h.log.Info("scaling skipped: the stack is being deleted", "stack", t.d.name, "err", err)
+		} else {
+			t.h.problem(err)
+		}
 	}
 	if g, err = t.describeGroup(ctx); err == nil {
 		t.reconcile(ctx, g)
