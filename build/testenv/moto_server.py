@@ -31,6 +31,14 @@
    "cause"} ends an execution: with its interpreter off, moto leaves every execution
    RUNNING, and a test that plays the state machine itself (cloud/deploy/harness)
    records the outcome here, so DescribeExecution tells what a user would see.
+10. Fn::Sub with a variable map keeps "$$" (Step Functions' context object, as in
+   "$$.Execution.Id"), as AWS does: moto substituted the map with string.Template, which
+   turned "$$" into "$".
+11. Auto Scaling CompleteLifecycleAction (moto has none; nor does it hold instances in
+   Terminating:Wait): the group must exist; each completion is kept and listed by
+   GET /_thub/autoscaling/lifecycle-actions (JSON [{"group","hook","instance","result"}])
+   for the harness, which plays the wait. Under IAM enforcement it is authorized on the
+   group's ARN, as AWS does.
 
 Usage: moto_server.py HOST PORT
 """
@@ -41,12 +49,18 @@ import sys
 import threading
 
 import moto.autoscaling.models as autoscaling_models
+import moto.autoscaling.responses as autoscaling_responses
+import moto.cloudformation.parsing as cfn_parsing
+import string
+import types
 import moto.dynamodb.models as dynamodb_models
 import moto.ecs.models as ecs_models
 import moto.iam.access_control as access_control
 import moto.sqs.responses as sqs_responses
 from moto.sqs.exceptions import QueueDoesNotExist
 from moto.core.common_models import BaseModel
+from moto.autoscaling.exceptions import ValidationError as AutoScalingValidationError
+from moto.core.responses import EmptyResult
 from moto.core.utils import utcnow
 from moto.stepfunctions.models import stepfunctions_backends
 
@@ -166,6 +180,45 @@ def _patch() -> None:
 
     access_control.IAMRequestBase.check_signature = check_signature
 
+    class SubTemplate(string.Template):
+        def safe_substitute(self, mapping=None, /, **kws):
+            kept = string.Template(self.template.replace("$$", "\x00"))
+            return kept.safe_substitute(mapping or {}, **kws).replace("\x00", "$$")
+
+    cfn_parsing.string = types.SimpleNamespace(Template=SubTemplate)
+
+    def complete_lifecycle_action(self):
+        name = self._get_param("AutoScalingGroupName")
+        if name not in self.autoscaling_backend.autoscaling_groups:
+            raise AutoScalingValidationError(f"Group {name} not found")
+        with lifecycle_lock:
+            lifecycle_actions.append({"group": name, "hook": self._get_param("LifecycleHookName"),
+                                      "instance": self._get_param("InstanceId"),
+                                      "result": self._get_param("LifecycleActionResult")})
+        return EmptyResult()
+
+    autoscaling_responses.AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
+
+    def determine_group(self):
+        group = self.autoscaling_backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName") or "")
+        if self._get_action() == "CompleteLifecycleAction" and group is not None:
+            return group.arn
+        return "*"
+
+    autoscaling_responses.AutoScalingResponse._determine_resource = determine_group
+
+
+lifecycle_actions = []
+lifecycle_lock = threading.Lock()
+
+
+def list_lifecycle_actions(start_response):
+    """Route 11: the lifecycle actions completed so far."""
+    with lifecycle_lock:
+        body = json.dumps(lifecycle_actions).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+
 
 def end_execution(environ, start_response):
     """Route 9: set an execution's outcome."""
@@ -200,6 +253,8 @@ def main() -> None:
     def serialized(environ, start_response):
         if environ.get("PATH_INFO") == "/_thub/stepfunctions/execution" and environ.get("REQUEST_METHOD") == "POST":
             return end_execution(environ, start_response)
+        if environ.get("PATH_INFO") == "/_thub/autoscaling/lifecycle-actions" and environ.get("REQUEST_METHOD") == "GET":
+            return list_lifecycle_actions(start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             with lock:
                 # Flask builds the whole response inside this call; only the bytes are

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"transferhub/cloud/image"
 	"transferhub/cloud/state"
@@ -36,16 +38,48 @@ type ImageList struct {
 // limit with room for the execution's own fields.
 const maxInlineOutput = 200 << 10
 
-// ListImages expands the task's selection into batches of at most batchSize images and
-// starts a run for them: found = the number of images, the "finder" done. The task
-// record is created (named taskName) when it does not exist yet.
-func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st state.Store, taskID, taskName string, batchSize int, oneTime bool, log *slog.Logger) (ImageList, error) {
+// ListOptions say how ListImages batches the images and which execution it runs for.
+type ListOptions struct {
+	BatchSize int  // 20 when 0
+	OneTime   bool // no schedule: the run ends COMPLETED/FAILED instead of IDLE
+	// Execution is the state machine execution the listing belongs to ($$.Execution.Id).
+	// It takes the task's execution lease for that execution, which keeps it through
+	// the copiers until ReleaseExecution (the execution's last step) or until LeaseTTL
+	// lapses (an execution aborted or timed out has no last step). Empty: a listing run
+	// by hand holds the lease only while it lists.
+	Execution string
+	// LeaseTTL: an execution's lease lapses this long after the listing took it (the
+	// state machine's timeout and a margin); DefaultExecutionTTL when 0.
+	LeaseTTL time.Duration
+	// Ended says whether the execution holding the lease has ended (DescribeExecution),
+	// so that its lease is taken over at once; nil, or an error: wait for it to lapse.
+	Ended func(ctx context.Context, execution string) (bool, error)
+	Log   *slog.Logger
+}
+
+// DefaultExecutionTTL is an execution lease's time to live when the state machine does
+// not say (its default RunTimeoutSeconds and a margin).
+const DefaultExecutionTTL = 12*time.Hour + 10*time.Minute
+
+// ErrRunning: another execution of the image task holds its lease, so a listing starts
+// nothing (errors.Is taskrun.ErrBusy holds too).
+var ErrRunning = errors.New("another run of the task is under way: this one starts nothing and leaves it alone")
+
+// ListImages takes the task's execution lease, expands the task's selection into
+// batches of at most BatchSize images and begins a run for them: found = the number of
+// images, the "finder" done. The task record is created (named taskName) when it does
+// not exist yet. While another execution holds the lease (its copiers still record in
+// its run) it returns an error that is ErrRunning and taskrun.ErrBusy, and changes
+// nothing: a schedule firing during a run-now (or the other way round) does not replace
+// a run that is under way, as the S3 task's finder lease does not.
+func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st state.Store, taskID, taskName string, o ListOptions) (out ImageList, err error) {
+	batchSize := o.BatchSize
 	if batchSize <= 0 {
 		batchSize = 20
 	}
-	items, err := eng.Select(ctx, spec)
-	if err != nil {
-		return ImageList{}, fmt.Errorf("list images: %w", err)
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	if taskName == "" {
 		taskName = "images → " + spec.Destination.String()
@@ -53,14 +87,32 @@ func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st stat
 	if _, err := taskrun.Ensure(ctx, st, state.Task{ID: taskID, Type: state.TaskImage, Name: taskName, Engine: state.EngineCloud}); err != nil {
 		return ImageList{}, err
 	}
-	// A listing cannot continue where an earlier one stopped: a run left RUNNING is
-	// superseded. Step Functions starts one listing per execution.
+	release, err := holdExecution(ctx, st, taskID, o, log)
+	if err != nil {
+		return ImageList{}, err
+	}
+	defer func() {
+		// An execution keeps its lease through its copiers, unless its listing failed
+		// (the execution ends there).
+		if o.Execution == "" || err != nil {
+			if rerr := release(); rerr != nil {
+				log.Warn("release the execution lease", "err", rerr)
+			}
+		}
+	}()
+	items, err := eng.Select(ctx, spec)
+	if err != nil {
+		return ImageList{}, fmt.Errorf("list images: %w", err)
+	}
+	// A listing cannot continue where an earlier one stopped: a run left RUNNING (its
+	// execution ended without settling it) is superseded. The lease makes sure no other
+	// execution's copiers still work on it.
 	b, err := taskrun.Begin(ctx, st, taskID, taskrun.BeginOptions{Resume: taskrun.ResumeNone, HonourStop: true, Log: log})
 	if err != nil {
 		return ImageList{}, err
 	}
 	t := b.Task
-	out := ImageList{TaskID: taskID, RunID: t.RunID, Found: len(items), Batches: []ImageBatch{}}
+	out = ImageList{TaskID: taskID, RunID: t.RunID, Found: len(items), Batches: []ImageBatch{}}
 	for i := 0; i < len(items); i += batchSize {
 		out.Batches = append(out.Batches, ImageBatch{TaskID: taskID, RunID: t.RunID, Batch: len(out.Batches),
 			Items: items[i:min(i+batchSize, len(items))]})
@@ -88,10 +140,80 @@ func ListImages(ctx context.Context, eng *image.Engine, spec image.Spec, st stat
 		return ImageList{}, fmt.Errorf("finish listing: %w", err)
 	}
 	log.Info("images listed", "run", t.RunID, "found", len(items), "batches", len(out.Batches))
-	if _, _, err := taskrun.Finish(ctx, st, taskID, imageEnd(oneTime, log)); err != nil {
+	if _, _, err := taskrun.Finish(ctx, st, taskID, imageEnd(o.OneTime, log)); err != nil {
 		return out, err
 	}
 	return out, nil
+}
+
+// holdExecution takes the task's execution lease for o.Execution (renewing it when the
+// execution already holds it: a retried listing), or for this process while it lists.
+// A lease held by an execution that Ended says is over is taken over.
+func holdExecution(ctx context.Context, st state.Store, taskID string, o ListOptions, log *slog.Logger) (release func() error, err error) {
+	if o.Execution == "" {
+		_, l, err := taskrun.Hold(ctx, st, taskID, taskrun.LeaseOptions{Name: taskrun.ExecutionLease, Log: log})
+		if err != nil {
+			return nil, busy(err)
+		}
+		return l.Release, nil
+	}
+	ttl := o.LeaseTTL
+	if ttl <= 0 {
+		ttl = DefaultExecutionTTL
+	}
+	for takeovers := 0; ; takeovers++ {
+		err := st.Lease(ctx, taskID, taskrun.ExecutionLease, o.Execution, ttl)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, state.ErrConflict) {
+			return nil, fmt.Errorf("take the execution lease of task %s: %w", taskID, err)
+		}
+		held := &state.LeaseHeldError{}
+		errors.As(err, &held)
+		refused := &taskrun.LeaseError{TaskID: taskID, Lease: taskrun.ExecutionLease, Holder: held.Holder, Until: held.Until}
+		// Only an execution's holder can be asked about (a listing run by hand renews its
+		// lease while it lists).
+		if o.Ended == nil || takeovers >= 3 || !strings.Contains(held.Holder, ":execution:") {
+			return nil, busy(refused)
+		}
+		ended, eerr := o.Ended(ctx, held.Holder)
+		if eerr != nil {
+			log.Warn("cannot tell whether the execution holding the task has ended: its lease holds until it lapses",
+				"holder", held.Holder, "until", held.Until, "err", eerr)
+			return nil, busy(refused)
+		}
+		if !ended {
+			return nil, busy(refused)
+		}
+		log.Warn("taking the task over from an execution that ended without releasing it (aborted or timed out)", "holder", held.Holder)
+		// Conditional on that holder: when another execution was quicker, the next
+		// attempt meets it.
+		if err := st.ReleaseLease(ctx, taskID, taskrun.ExecutionLease, held.Holder); err != nil {
+			return nil, fmt.Errorf("take over the execution lease of task %s: %w", taskID, err)
+		}
+	}
+	return func() error { return ReleaseExecution(context.WithoutCancel(ctx), st, taskID, o.Execution) }, nil
+}
+
+// busy marks a refusal (a *taskrun.LeaseError) as ErrRunning too.
+func busy(err error) error {
+	if errors.Is(err, taskrun.ErrBusy) {
+		return fmt.Errorf("%w: %w", ErrRunning, err)
+	}
+	return err
+}
+
+// ReleaseExecution drops the task's execution lease if execution holds it: the state
+// machine's last step, whatever the run's outcome, so the next execution can start.
+func ReleaseExecution(ctx context.Context, st state.Store, taskID, execution string) error {
+	if execution == "" {
+		return errors.New("release the execution lease: no execution given")
+	}
+	if err := st.ReleaseLease(ctx, taskID, taskrun.ExecutionLease, execution); err != nil {
+		return fmt.Errorf("release the execution lease of task %s: %w", taskID, err)
+	}
+	return nil
 }
 
 // LoadBatch returns a batch's items, reading them from the store when it travelled by Ref.

@@ -38,6 +38,15 @@ type Fleet struct {
 	Grace          Duration // on SIGTERM, in-flight messages may finish this long (20s)
 	ReceiveWait    Duration // long-poll wait of one receive (20s)
 	IdleCheck      Duration // while the queue is empty, how often to check the run's end (30s)
+
+	// A worker on an Auto Scaling instance (all empty elsewhere): the group and its
+	// terminate lifecycle hook, whose action the worker completes once it stopped
+	// for its instance's termination (cloudrun.Lifecycle).
+	LifecycleHook string   // the hook's name ("": no lifecycle watch)
+	GroupName     string   // the Auto Scaling group's name
+	InstanceID    string   // the instance (default: read from the metadata service)
+	IMDSEndpoint  string   // the instance metadata service (default: http://169.254.169.254)
+	LifecyclePoll Duration // how often the target lifecycle state is read (5s)
 }
 
 // NewAgent returns an empty configuration for a task of type t (its spec part ready to

@@ -189,6 +189,11 @@ func s3Variables() []variable {
 		dur("THUB_GRACE", "grace", "", func(a *Agent) *Duration { return &f(a).Grace }),
 		positiveDur("THUB_RECEIVE_WAIT", "receive-wait", "", func(a *Agent) *Duration { return &f(a).ReceiveWait }),
 		positiveDur("THUB_IDLE_CHECK", "idle-check", "", func(a *Agent) *Duration { return &f(a).IdleCheck }),
+		str("THUB_LIFECYCLE_HOOK", "lifecycle-hook", "", func(a *Agent) *string { return &f(a).LifecycleHook }),
+		str("THUB_ASG_NAME", "asg-name", "", func(a *Agent) *string { return &f(a).GroupName }),
+		str("THUB_INSTANCE_ID", "instance-id", "", func(a *Agent) *string { return &f(a).InstanceID }),
+		str("THUB_IMDS_ENDPOINT", "imds-endpoint", "", func(a *Agent) *string { return &f(a).IMDSEndpoint }),
+		positiveDur("THUB_LIFECYCLE_POLL", "lifecycle-poll", "", func(a *Agent) *Duration { return &f(a).LifecyclePoll }),
 	}
 	for _, r := range []Role{RoleSource, RoleDestination} {
 		vs = append(vs, sideVariables(r)...)

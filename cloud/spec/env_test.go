@@ -30,7 +30,8 @@ func fullS3Agent() Agent {
 	a.SecretRefresh, a.LogLevel, a.LogFormat = Duration(30*time.Minute), "debug", "text"
 	a.Fleet = Fleet{BatchObjects: 100, LeaseTTL: Duration(2 * time.Minute), GiantThreshold: "2GiB", MaxReceives: 7, Attempts: 3,
 		Visibility: Duration(90 * time.Second), RetryDelay: Duration(5 * time.Second), Grace: Duration(time.Second),
-		ReceiveWait: Duration(10 * time.Second), IdleCheck: Duration(time.Minute)}
+		ReceiveWait: Duration(10 * time.Second), IdleCheck: Duration(time.Minute), LifecycleHook: "drain", GroupName: "s-workers",
+		InstanceID: "i-0123", IMDSEndpoint: "http://127.0.0.1:9", LifecyclePoll: Duration(2 * time.Second)}
 	a.Task.Schedule = Schedule{Kind: ScheduleCron, Cron: "0 2 * * *", TimeZone: "Europe/Berlin"}
 	s := a.Task.S3
 	s.Source = Side{Kind: KindS3, Bucket: "src-bucket", Prefix: "in/", Region: "cn-north-1", Provider: "aws", Addressing: "virtual",

@@ -131,6 +131,11 @@ func BindS3Cloud(fs *pflag.FlagSet, a *Agent, worker bool) *S3Flags {
 	fs.StringVar(&a.Task.S3.Events, "events", "none", "S3 event notifications on the queue: none, create (ObjectCreated copies), create-and-delete (ObjectRemoved deletes the copy)")
 	fs.IntVar(&fl.Attempts, "attempts", 5, "attempts per object within one delivery")
 	fs.DurationVar((*time.Duration)(&fl.IdleCheck), "idle-check", 30*time.Second, "while the queue is empty, check this often whether the run is over")
+	fs.StringVar(&fl.LifecycleHook, "lifecycle-hook", "", "on an Auto Scaling instance: the group's terminate lifecycle hook; when the instance's target lifecycle state turns Terminated the worker stops as on SIGTERM and completes the hook's action (needs --asg-name)")
+	fs.StringVar(&fl.GroupName, "asg-name", "", "the Auto Scaling group of the instance (with --lifecycle-hook)")
+	fs.StringVar(&fl.InstanceID, "instance-id", "", "the instance's id (with --lifecycle-hook; default: from the instance metadata service)")
+	fs.StringVar(&fl.IMDSEndpoint, "imds-endpoint", "", "the instance metadata service (IMDSv2; default http://169.254.169.254)")
+	fs.DurationVar((*time.Duration)(&fl.LifecyclePoll), "lifecycle-poll", 5*time.Second, "read the instance's target lifecycle state this often (with --lifecycle-hook)")
 	f.Names.add("s3.events", "--events")
 	return f
 }

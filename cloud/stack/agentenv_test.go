@@ -225,7 +225,7 @@ func resolve(t *testing.T, expr any, params map[string]string) string {
 	stand := map[string]string{
 		"AWS::Region": "us-east-1", "AWS::AccountId": exAccount, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
 		"Queue": "https://sqs.us-east-1.amazonaws.com/" + exAccount + "/jobs", "DeadLetterQueue": "https://sqs.us-east-1.amazonaws.com/" + exAccount + "/dead",
-		"Table": "task-table", "TableName": "task-table",
+		"Table": "task-table", "TableName": "task-table", "GroupName": "stack-workers",
 	}
 	lookup := func(name string) string {
 		if v, ok := params[name]; ok {

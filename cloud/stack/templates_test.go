@@ -499,6 +499,23 @@ func TestStateMachine(t *testing.T) {
 	if get(def, "States.Outcome.Choices.0.Next") != "Failed" || get(def, "States.Failed.Type") != "Fail" {
 		t.Error("a run with failed batches does not end FAILED")
 	}
+	// One execution runs the task at a time: the listing takes the execution lease for
+	// the execution, a busy task ends the execution without a run, and the last step
+	// releases the lease whatever the copiers did.
+	if fmt.Sprint(get(def, "States.List.Parameters.Payload")) != "map[execution.$:$$.Execution.Id runTimeoutSeconds:7]" {
+		t.Errorf("the listing is not told its execution and its timeout: %v", get(def, "States.List.Parameters.Payload"))
+	}
+	if fmt.Sprint(get(def, "States.List.Catch.0.ErrorEquals")) != "[TaskBusy]" || get(def, "States.List.Catch.0.Next") != "AlreadyRunning" ||
+		get(def, "States.AlreadyRunning.Type") != "Succeed" {
+		t.Errorf("a busy task does not end the execution without a run: %v", get(def, "States.List.Catch"))
+	}
+	if m["Next"] != "Release" || get(def, "States.Release.Next") != "Summarize" || get(def, "States.Release.Catch.0.Next") != "Summarize" ||
+		fmt.Sprint(get(def, "States.Release.Parameters.Payload")) != "map[execution.$:$$.Execution.Id release:true]" {
+		t.Errorf("the copies are not followed by the lease's release: %v", get(def, "States.Release"))
+	}
+	if fmt.Sprint(get(props(t, doc, "ListLeasePolicy"), "PolicyDocument.Statement.0.Action")) != "states:DescribeExecution" {
+		t.Error("the lister cannot ask whether the execution holding the task still runs")
+	}
 }
 
 // TestPolicyScoping: every statement of every AWS::IAM::Policy names the stack's own
@@ -695,5 +712,34 @@ func TestPartitionSpecifics(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(regexp.MustCompile(`\$\{[^}]+\}`).ReplaceAllString(kp, "X")), &doc); err != nil {
 		t.Errorf("the key policy is not JSON: %v", err)
+	}
+}
+
+// TestWorkerCompletesLifecycleHook: the worker is told its group and terminate hook (so
+// it can complete the hook's action once it stopped), both the ones the group has, and
+// its role may complete the action in its own group only.
+func TestWorkerCompletesLifecycleHook(t *testing.T) {
+	doc := allTemplates(t)[KindS3Task]
+	ud := userData(t, doc)
+	hook := get(props(t, doc, "WorkerGroup"), "LifecycleHookSpecificationList.0")
+	if get(hook.(map[string]any), "LifecycleTransition") != "autoscaling:EC2_INSTANCE_TERMINATING" {
+		t.Fatalf("the group's first hook is not its terminate hook: %v", hook)
+	}
+	if !strings.Contains(ud, "\nTHUB_LIFECYCLE_HOOK="+fmt.Sprint(get(hook.(map[string]any), "LifecycleHookName"))+"\n") {
+		t.Errorf("the worker is not told the terminate hook's name %v", get(hook.(map[string]any), "LifecycleHookName"))
+	}
+	if !strings.Contains(ud, "\nTHUB_ASG_NAME=${GroupName}\n") {
+		t.Error("the worker is not told its group's name")
+	}
+	vars := get(props(t, doc, "WorkerLaunchTemplate"), "LaunchTemplateData.UserData.Fn::Base64.Fn::Sub.1").(map[string]any)
+	if name := get(props(t, doc, "WorkerGroup"), "AutoScalingGroupName"); fmt.Sprint(name) != fmt.Sprint(vars["GroupName"]) || name == nil {
+		t.Errorf("the group is named %v, the workers are told %v", name, vars["GroupName"])
+	}
+	st := get(props(t, doc, "WorkerLifecyclePolicy"), "PolicyDocument.Statement.0").(map[string]any)
+	if st["Action"] != "autoscaling:CompleteLifecycleAction" || fmt.Sprint(get(props(t, doc, "WorkerLifecyclePolicy"), "Roles")) != "[map[Ref:WorkerRole]]" {
+		t.Errorf("the worker's role may not complete the lifecycle action: %v", st)
+	}
+	if s, _ := subString(st["Resource"]); !strings.HasSuffix(s, ":autoScalingGroup:*:autoScalingGroupName/${WorkerGroup}") {
+		t.Errorf("CompleteLifecycleAction is not scoped to the worker group: %v", st["Resource"])
 	}
 }

@@ -21,6 +21,10 @@ const (
 	RunLease = "run"
 	// FinderLease is held by a cloud run's finder (one per task at a time).
 	FinderLease = "finder"
+	// ExecutionLease is held by an image task's state machine execution, from its
+	// listing to its last step (or until it lapses): one execution runs the task at a
+	// time (cloud/cloudrun ListImages).
+	ExecutionLease = "execution"
 	// DefaultTTL: a lease lapses this long after its holder stops renewing it (renewed
 	// every third of it), so a killed run blocks the next one briefly at most.
 	DefaultTTL = 15 * time.Second

@@ -21,6 +21,7 @@ import (
 	"transferhub/cloud/cloudrun"
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 	"transferhub/cloud/testenv"
 )
 
@@ -175,4 +176,34 @@ func TestFleetImages(t *testing.T) {
 	r := f.run([]string{"THUB_INSECURE_HTTP=" + c.open, "THUB_CA_FILE=" + c.ca, "THUB_INPUT_JSON=" + string(raw)}, "image", "copy")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stderr, "batch of an earlier run")
+}
+
+// The listing takes the task's execution lease: while an execution holds it (its
+// copiers still record in its run), a listing run by hand exits 3, names the holder and
+// begins no run.
+func TestImageListWhileAnExecutionRuns(t *testing.T) {
+	c := loadCLIEnv(t)
+	f := newFleet(t, 5)
+	ctx := context.Background()
+	src := c.open + "/" + c.ns + "/busy:v1"
+	_, err := imagetest.Push(ctx, c.rc, src, imagetest.Spec{Layers: []int64{4096}, Seed: 601})
+	require.NoError(t, err)
+	env := []string{"THUB_IMAGE_SOURCES=" + src, "THUB_IMAGE_DEST=" + c.open + "/busy-mirror", "THUB_INSECURE_HTTP=" + c.open}
+	holder := "arn:aws:states:us-east-1:123456789012:execution:images:scheduled"
+	require.NoError(t, f.store.Lease(ctx, f.taskID, taskrun.ExecutionLease, holder, time.Hour))
+	r := f.run(env, "lambda", "image-list")
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Contains(t, r.stderr, "another run of the task is under way")
+	require.Contains(t, r.stderr, holder)
+	tk, err := f.store.GetTask(ctx, f.taskID)
+	require.NoError(t, err)
+	require.Empty(t, tk.RunID, "no run begun")
+
+	// Once the execution released it, the listing runs.
+	require.NoError(t, f.store.ReleaseLease(ctx, f.taskID, taskrun.ExecutionLease, holder))
+	r = f.run(env, "lambda", "image-list")
+	require.Equal(t, 0, r.code, r.stderr)
+	var list cloudrun.ImageList
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list), r.stdout)
+	require.Equal(t, 1, list.Found)
 }

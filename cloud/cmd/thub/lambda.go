@@ -3,16 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/spf13/cobra"
 
 	"transferhub/cloud/cloudrun"
+	"transferhub/cloud/state/dynamostore"
 )
 
 // lambdaArgs lets the thub binary be a Lambda custom runtime: packaged as "bootstrap",
@@ -34,9 +40,39 @@ func newLambdaCmd() *cobra.Command {
 }
 
 // imageListEvent is the handler's input (all optional: the task comes from the
-// function's environment).
+// function's environment). The state machine passes its execution ($$.Execution.Id),
+// which holds the task's execution lease from the listing to its last step, its
+// timeout (the lease lapses 10 minutes after it), and, in its last step, release.
 type imageListEvent struct {
-	BatchSize int `json:"batchSize,omitempty"`
+	BatchSize         int    `json:"batchSize,omitempty"`
+	Execution         string `json:"execution,omitempty"`
+	RunTimeoutSeconds int    `json:"runTimeoutSeconds,omitempty"`
+	Release           bool   `json:"release,omitempty"`
+}
+
+// imageListResult is the handler's output: the listing, or what a release did.
+type imageListResult struct {
+	cloudrun.ImageList
+	Released string `json:"released,omitempty"`
+}
+
+// TaskBusy is the handler's error while another execution runs the task: its type name
+// is the error name the state machine catches (the execution ends without a run).
+type TaskBusy struct{ err error }
+
+func (e TaskBusy) Error() string { return e.err.Error() }
+func (e TaskBusy) Unwrap() error { return e.err }
+
+// executionEnded asks Step Functions whether an execution is over (it holds the task's
+// lease only while it runs).
+func executionEnded(api *sfn.Client) func(context.Context, string) (bool, error) {
+	return func(ctx context.Context, arn string) (bool, error) {
+		out, err := api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			return false, fmt.Errorf("describe execution %s: %w", arn, err)
+		}
+		return out.Status != sfntypes.ExecutionStatusRunning, nil
+	}
 }
 
 func newLambdaImageListCmd() *cobra.Command {
@@ -46,7 +82,14 @@ func newLambdaImageListCmd() *cobra.Command {
 		Use:   "image-list",
 		Short: "List the task's images and split them into batches for the copiers (Lambda handler)",
 		Long: `Expand the task's image selection into batches for 'thub image copy' and start the
-task's run (found = the number of images). The output is {"taskId","runId","found",
+task's run (found = the number of images). One run at a time: the listing takes the
+task's execution lease; while another execution (or listing) holds it, the handler fails
+with error type TaskBusy and changes nothing, so the run under way keeps its work. The
+state machine passes {"execution":..., "runTimeoutSeconds":...}: the execution keeps the
+lease through its copiers until its last step invokes {"release":true,"execution":...},
+or until it lapses; an execution that ended without that step (aborted, timed out) is
+taken over at once. As a command: exit status 3 while another execution holds the task
+(nothing changed), 2 on bad input or failure. The output is {"taskId","runId","found",
 "batches":[{"taskId","runId","batch","items":[...]}...]}: a Step Functions Map runs one copier
 per batch. When the inline output would pass the state machine's payload limit, batches are
 kept in the table and travel as {"ref":...} instead.
@@ -59,17 +102,47 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 			if err := f.spec.Env(cmd.Flags(), os.LookupEnv); err != nil { // --event, --batch-size, ...
 				return badInput(err)
 			}
-			handler := func(ctx context.Context, ev imageListEvent) (cloudrun.ImageList, error) {
-				size := f.agent.BatchSize
+			handler := func(ctx context.Context, ev imageListEvent) (imageListResult, error) {
+				a := f.agent
+				if ev.Release {
+					if a.TaskID == "" || a.Table == "" {
+						return imageListResult{}, errors.New("missing --task-id (THUB_TASK_ID) or --table (THUB_TABLE)")
+					}
+					clients, err := loadAWS(ctx, a.Region)
+					if err != nil {
+						return imageListResult{}, err
+					}
+					st := dynamostore.New(clients.ddb, a.Table)
+					if err := cloudrun.ReleaseExecution(ctx, st, a.TaskID, ev.Execution); err != nil {
+						return imageListResult{}, err
+					}
+					return imageListResult{ImageList: cloudrun.ImageList{TaskID: a.TaskID}, Released: ev.Execution}, nil
+				}
+				size := a.BatchSize
 				if ev.BatchSize > 0 {
 					size = ev.BatchSize
 				}
 				eng, spec, st, log, err := f.setup(ctx, cmd, "image-list", true, nil, nil)
 				if err != nil {
-					return cloudrun.ImageList{}, err
+					return imageListResult{}, err
 				}
-				a := f.agent
-				return cloudrun.ListImages(ctx, eng, spec, st, a.TaskID, a.TaskName, size, a.Task.Schedule.OneTime(), log)
+				o := cloudrun.ListOptions{BatchSize: size, OneTime: a.Task.Schedule.OneTime(), Execution: ev.Execution, Log: log}
+				if ev.RunTimeoutSeconds > 0 {
+					o.LeaseTTL = time.Duration(ev.RunTimeoutSeconds)*time.Second + 10*time.Minute
+				}
+				if ev.Execution != "" {
+					clients, err := loadAWS(ctx, a.Region)
+					if err != nil {
+						return imageListResult{}, err
+					}
+					o.Ended = executionEnded(sfn.NewFromConfig(clients.cfg))
+				}
+				out, err := cloudrun.ListImages(ctx, eng, spec, st, a.TaskID, a.TaskName, o)
+				if errors.Is(err, cloudrun.ErrRunning) {
+					log.Warn("not starting a run", "err", err)
+					return imageListResult{}, TaskBusy{err}
+				}
+				return imageListResult{ImageList: out}, err
 			}
 			if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 				lambda.Start(handler) // serves invocations until the sandbox ends
@@ -96,7 +169,14 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				return fmt.Errorf("the event is not a JSON object like {\"batchSize\":20}: %w", err)
 			}
+			if ev.Release && ev.Execution == "" {
+				return badInput(errors.New(`the event {"release":true} needs the "execution" whose lease to release`))
+			}
 			out, err := handler(cmd.Context(), ev)
+			if errors.Is(err, cloudrun.ErrRunning) {
+				fmt.Fprintf(os.Stderr, "thub: task %s: %v\n", f.agent.TaskID, err)
+				return exitError{code: 3}
+			}
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -196,6 +197,9 @@ once; in-flight messages get --grace to finish and are released to other workers
 that, so nothing is lost. An object that fails --max-receives deliveries is recorded
 FAILED with its error and its job goes to the dead-letter queue. The worker that settles
 the run's last object marks the task COMPLETED (or IDLE for a scheduled task).
+On an Auto Scaling instance, --lifecycle-hook and --asg-name let the worker go with its
+instance: when its target lifecycle state (instance metadata, IMDSv2) turns Terminated it
+stops as on SIGTERM, then completes the hook's lifecycle action (CONTINUE).
 Every flag can come from THUB_<FLAG> (see cloud/docs/cloud-run.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -227,7 +231,18 @@ Every flag can come from THUB_<FLAG> (see cloud/docs/cloud-run.md).`,
 			} else {
 				log.Warn("no dead-letter queue (no --dlq-url and no redrive policy): objects that fail for good are only recorded FAILED")
 			}
-			stats, err := task.Work(cmd.Context(), fc)
+			var stats s3sync.FleetStats
+			work := func(ctx context.Context) (err error) {
+				stats, err = task.Work(ctx, fc)
+				return err
+			}
+			if f.LifecycleHook != "" {
+				lc := &cloudrun.Lifecycle{Metadata: cloudrun.NewIMDS(clients.cfg, f.IMDSEndpoint), AutoScaling: autoscaling.NewFromConfig(clients.cfg),
+					Group: f.GroupName, Hook: f.LifecycleHook, InstanceID: f.InstanceID, Every: time.Duration(f.LifecyclePoll), Log: log}
+				err = lc.Run(cmd.Context(), work)
+			} else {
+				err = work(cmd.Context())
+			}
 			if err != nil {
 				return err
 			}

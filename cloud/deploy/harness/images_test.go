@@ -23,6 +23,7 @@ import (
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
 	"transferhub/cloud/testenv"
 )
 
@@ -33,7 +34,10 @@ import (
 // batches (ecs:runTask.sync: Fargate copiers, at most MaxConcurrency at once) to the
 // destination registry, and SUCCEEDS. A second run whose list names an image that does
 // not exist retries that batch per the state machine, finishes the others and ends
-// FAILED with its reason, in the emulator and in the task's table.
+// FAILED with its reason, in the emulator and in the task's table. One execution runs the
+// task at a time: one started while another holds the task ends at once without a run,
+// the lease of an execution that has ended is taken over, and each run's last step
+// releases it.
 func TestImageTask(t *testing.T) {
 	env := testenv.Load(t)
 	env.Require(t, testenv.RegOpen, testenv.RegOCI)
@@ -74,6 +78,7 @@ func TestImageTask(t *testing.T) {
 
 	// A run, started as the app does.
 	ex := startRun(t, sm, o.Outputs["StateMachineArn"])
+	firstEx := ex
 	e := waitExecution(t, h, sm, name, ex)
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, e.Status, "%s: %s", aws.ToString(e.Error), aws.ToString(e.Cause))
 	tk, err := st.GetTask(ctx, taskID)
@@ -100,6 +105,34 @@ func TestImageTask(t *testing.T) {
 		require.Equal(t, 0, ct.ExitCode())
 	}
 	require.LessOrEqual(t, maxOverlap(copiers), 2, "copiers at once (MaxConcurrency)")
+
+	// One execution at a time: the run's last step released the task's execution lease.
+	leaseFree := func() {
+		t.Helper()
+		require.NoError(t, st.Lease(ctx, taskID, taskrun.ExecutionLease, "probe", time.Minute), "the execution lease is free")
+		require.NoError(t, st.ReleaseLease(ctx, taskID, taskrun.ExecutionLease, "probe"))
+	}
+	leaseFree()
+	firstRun, err := st.GetTask(ctx, taskID)
+	require.NoError(t, err)
+	// While another execution holds it (one Step Functions cannot describe: it may run),
+	// a run started now ends at once without a run, saying why, and changes nothing.
+	other := strings.Replace(o.Outputs["StateMachineArn"], ":stateMachine:", ":execution:", 1) + ":elsewhere"
+	require.NoError(t, st.Lease(ctx, taskID, taskrun.ExecutionLease, other, time.Hour))
+	ex = startRun(t, sm, o.Outputs["StateMachineArn"])
+	e = waitExecution(t, h, sm, name, ex)
+	require.Equal(t, sfntypes.ExecutionStatusSucceeded, e.Status, "%s: %s", aws.ToString(e.Error), aws.ToString(e.Cause))
+	require.Contains(t, aws.ToString(e.Output), "TaskBusy")
+	require.Contains(t, aws.ToString(e.Output), "elsewhere", "the output names the execution that runs the task")
+	tk, err = st.GetTask(ctx, taskID)
+	require.NoError(t, err)
+	require.Equal(t, firstRun.RunID, tk.RunID, "the refused execution began no run")
+	require.Equal(t, firstRun.Status, tk.Status)
+	require.Len(t, h.Tasks(name), 3, "the refused execution started no copier")
+	// The lease of an execution that has ended (stopped or timed out before its last
+	// step; here the first run, SUCCEEDED) is taken over by the next run below.
+	require.NoError(t, st.ReleaseLease(ctx, taskID, taskrun.ExecutionLease, other))
+	require.NoError(t, st.Lease(ctx, taskID, taskrun.ExecutionLease, firstEx, time.Hour))
 
 	// The list lives in the cloud: a new one, without a redeploy, names an image that
 	// does not exist. Its batch fails, is retried once, is caught; the run fails.
@@ -139,6 +172,7 @@ func TestImageTask(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, state.ItemFailed, g.Status)
 	require.NotEmpty(t, g.Error)
+	leaseFree() // released after a failed run too
 
 	// The Lambda's and the copiers' logs are where the stack says.
 	cw := cloudwatchlogs.NewFromConfig(c.cfg)

@@ -145,7 +145,7 @@ func (h *Harness) start(spec procSpec) (*Process, error) {
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if spec.logGroup != "" {
-		p.ship = h.newShipper(spec.logGroup, spec.logStream, spec.logCreds)
+		p.ship = h.newShipper(spec.stack, spec.logGroup, spec.logStream, spec.logCreds)
 	}
 	p.Started = time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -208,22 +208,25 @@ func sanitize(s string) string {
 type shipper struct {
 	h             *Harness
 	client        *cloudwatchlogs.Client
+	stackName     string
 	group, stream string
 	ch            chan cwltypes.InputLogEvent
 	done          chan struct{}
 	// stackGone: the process's stack was deleted while it stopped. On AWS the stack's
 	// deletion waits for its instances to end, so their last lines still find the log
 	// group; the emulator deletes at once, and a control plane deleted right after may
-	// take the group first. Such lines are dropped, not a problem.
+	// take the group first. Such lines are dropped, not a problem; so are those of a
+	// process stopped as the harness closed whose stack turns out deleted (the harness
+	// had not seen it go yet).
 	stackGone atomic.Bool
 }
 
-func (h *Harness) newShipper(group, stream string, creds aws.CredentialsProvider) *shipper {
+func (h *Harness) newShipper(stackName, group, stream string, creds aws.CredentialsProvider) *shipper {
 	cfg := h.cfg.AWS.Copy()
 	if creds != nil {
 		cfg.Credentials = creds
 	}
-	s := &shipper{h: h, client: cloudwatchlogs.NewFromConfig(cfg), group: group, stream: stream,
+	s := &shipper{h: h, client: cloudwatchlogs.NewFromConfig(cfg), stackName: stackName, group: group, stream: stream,
 		ch: make(chan cwltypes.InputLogEvent, 4096), done: make(chan struct{})}
 	go s.run()
 	return s
@@ -260,7 +263,7 @@ func (s *shipper) run() {
 		if _, err := s.client.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(s.group),
 			LogStreamName: aws.String(s.stream), LogEvents: batch}); err != nil {
 			var gone *cwltypes.ResourceNotFoundException
-			if s.stackGone.Load() && errors.As(err, &gone) {
+			if errors.As(err, &gone) && (s.stackGone.Load() || s.stackName != "" && s.h.stackGoing(ctx, s.stackName)) {
 				s.h.log.Info("log lines of a deleted stack's process dropped: its log group is gone", "group", s.group, "stream", s.stream, "lines", len(batch))
 			} else {
 				s.h.problem(fmt.Errorf("ship %d log lines to %s/%s: %w", len(batch), s.group, s.stream, err))

@@ -128,6 +128,11 @@ func TestS3Task(t *testing.T) {
 		f, err := h.Fleet(ctx, name)
 		return err == nil && f.Running == 0 && !workersAlive(h, name)
 	})
+	// Each went through the terminate hook: told by its instance's metadata service, it
+	// stopped and completed the lifecycle action (the harness reports one that did not).
+	stoppedFleet, err := h.Fleet(ctx, name)
+	require.NoError(t, err)
+	require.NotEmpty(t, stoppedFleet.Completed, "workers that completed the terminate hook's action")
 	// Let the finder finish too: the run then waits for the workers alone.
 	waitFor(t, 3*time.Minute, h, "the finder", func() bool {
 		tk, err := st.GetTask(ctx, taskID)
@@ -159,6 +164,7 @@ func TestS3Task(t *testing.T) {
 	require.Equal(t, maxWorkers, f.Most, "the fleet scaled out to the task's maximum: %+v", f.History)
 	require.Equal(t, "ScaleOutPolicy", scaledBy(f.History, maxWorkers), "history %+v", f.History)
 	require.Equal(t, 0, f.History[len(f.History)-1].To)
+	require.Greater(t, len(f.Completed), len(stoppedFleet.Completed), "the workers of the scale-in to zero completed the terminate hook's action")
 
 	// The bytes at the destination are the source's.
 	s3test.VerifyData(t, a, src, "data/small/", b, dst, "copy/small/")

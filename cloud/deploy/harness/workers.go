@@ -20,6 +20,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"transferhub/cloud/internal/imdsfake"
 )
 
 // userData is the worker's user-data contract as the harness reads it from the
@@ -171,6 +173,8 @@ type s3Task struct {
 	workers map[string]*worker // instance id -> worker
 	history []ScalingEvent
 	most    int // the most workers running at once
+	// completed: instances whose worker completed the terminate hook's action.
+	completed []string
 }
 
 type worker struct {
@@ -179,6 +183,10 @@ type worker struct {
 	stopping     bool
 	reported     bool
 	restartDelay time.Duration
+	// imds is the instance's metadata service; hook, the terminate hook the worker
+	// completes ("": its environment names none, so it is stopped with SIGTERM).
+	imds *imdsfake.Server
+	hook string
 }
 
 func (h *Harness) newS3Task(ctx context.Context, d *deployed) (*s3Task, error) {
@@ -220,7 +228,12 @@ func (t *s3Task) tick(ctx context.Context) {
 		return
 	}
 	if err := t.scale(ctx, g); err != nil && ctx.Err() == nil {
-		t.h.problem(err)
+		if t.h.stackGoing(ctx, t.d.name) {
+			// The stack's alarms go with it: nothing scales a deleted stack.
+			t.h.log.Info("scaling skipped: the stack is being deleted", "stack", t.d.name, "err", err)
+		} else {
+			t.h.problem(err)
+		}
 	}
 	if g, err = t.describeGroup(ctx); err == nil {
 		t.reconcile(ctx, g)
@@ -261,8 +274,9 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 			if ud != nil && ud.stopTimeout > 0 {
 				grace = ud.stopTimeout
 			}
+			group := aws.ToString(g.AutoScalingGroupName)
 			go func(w *worker) {
-				w.proc.Stop(grace)
+				t.retire(ctx, w, group, grace)
 				t.mu.Lock()
 				delete(t.workers, w.instance)
 				t.mu.Unlock()
@@ -281,18 +295,30 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 				w.reported = true
 				t.h.problem(fmt.Errorf("stack %s: the worker on %s exited with status %d before it was stopped (log %s)", t.d.name, id, code, w.proc.LogFile))
 			}
-			// systemd's Restart=on-failure: a failed worker comes back after RestartSec.
+			// systemd's Restart=on-failure: a failed worker comes back after RestartSec
+			// (on the same instance: its metadata service stays).
 			if code == 0 || time.Since(w.proc.Ended()) < w.restartDelay {
 				continue
 			}
-			delete(t.workers, id)
 		}
-		p, ud, err := t.startWorker(ctx, g, id)
+		w := t.workers[id]
+		if w == nil {
+			md, err := imdsfake.Start(id)
+			if err != nil {
+				t.h.problem(fmt.Errorf("stack %s: the metadata service of %s: %w", t.d.name, id, err))
+				continue
+			}
+			w = &worker{instance: id, imds: md}
+		}
+		p, ud, err := t.startWorker(ctx, g, id, w.imds.URL)
 		if err != nil {
+			_ = w.imds.Close()
+			delete(t.workers, id)
 			t.h.problem(fmt.Errorf("stack %s: start the worker on %s: %w", t.d.name, id, err))
 			continue
 		}
-		t.workers[id] = &worker{instance: id, proc: p, restartDelay: ud.restartDelay}
+		w.proc, w.restartDelay, w.hook, w.reported = p, ud.restartDelay, ud.envValue("THUB_LIFECYCLE_HOOK"), false
+		t.workers[id] = w
 	}
 	n := 0
 	for _, w := range t.workers {
@@ -327,7 +353,7 @@ func (t *s3Task) stopAll() {
 	for _, w := range ws {
 		wg.Add(1)
 		w.proc.stackDeleted()
-		go func() { defer wg.Done(); w.proc.Stop(60 * time.Second) }()
+		go func() { defer wg.Done(); w.proc.Stop(60 * time.Second); _ = w.imds.Close() }()
 	}
 	wg.Wait()
 }
@@ -388,7 +414,7 @@ func (t *s3Task) instanceRole(ctx context.Context, g *astypes.AutoScalingGroup) 
 
 // startWorker boots one instance: the user data's steps 1 to 3 (environment file,
 // agent for this machine, ExecStart) and 5 (its output to CloudWatch Logs).
-func (t *s3Task) startWorker(ctx context.Context, g *astypes.AutoScalingGroup, instance string) (*Process, *userData, error) {
+func (t *s3Task) startWorker(ctx context.Context, g *astypes.AutoScalingGroup, instance, imdsURL string) (*Process, *userData, error) {
 	ud, err := t.userData(ctx, g)
 	if err != nil {
 		return nil, nil, err
@@ -412,7 +438,8 @@ func (t *s3Task) startWorker(ctx context.Context, g *astypes.AutoScalingGroup, i
 		return nil, nil, err
 	}
 	// The environment file last: systemd's EnvironmentFile is the unit's environment.
-	env = append(env, ud.env...)
+	// The instance's metadata service is the harness's stand-in.
+	env = append(append(env, ud.env...), "THUB_IMDS_ENDPOINT="+imdsURL)
 	p, err := t.h.start(procSpec{kind: "worker", stack: t.d.name, name: instance, path: agent, args: ud.execStart[1:], env: env, home: home,
 		logGroup: ud.logGroup, logStream: strings.ReplaceAll(ud.logStream, "{instance_id}", instance), logCreds: creds})
 	return p, ud, err
@@ -431,6 +458,9 @@ type Fleet struct {
 	Running           int // worker processes not stopping
 	Most              int // the most that ran at once
 	History           []ScalingEvent
+	// Completed are the instances whose worker, told by its metadata service that the
+	// instance was being terminated, stopped and completed the terminate hook's action.
+	Completed []string
 }
 
 // Fleet reports an S3 task's fleet.
@@ -450,7 +480,7 @@ func (h *Harness) Fleet(ctx context.Context, stackName string) (Fleet, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := Fleet{Desired: int(aws.ToInt32(g.DesiredCapacity)), Min: int(aws.ToInt32(g.MinSize)), Max: int(aws.ToInt32(g.MaxSize)), Most: t.most,
-		History: append([]ScalingEvent(nil), t.history...)}
+		History: append([]ScalingEvent(nil), t.history...), Completed: append([]string(nil), t.completed...)}
 	for _, w := range t.workers {
 		if !w.stopping {
 			f.Running++

@@ -56,7 +56,15 @@ type fakeImages struct {
 	running    atomic.Int32
 	maxRunning atomic.Int32
 	listErrors int
+	// busy: the listing refuses as the Lambda does while another execution runs the task.
+	busy bool
+	// lists and releases are the executions the Lambda was invoked for.
+	lists, releases []any
 }
+
+// execution is the context object Step Functions gives every execution.
+var execution = map[string]any{"Execution": map[string]any{"Id": "arn:aws:states:us-east-1:123456789012:execution:sm:e1", "Name": "e1"},
+	"StateMachine": map[string]any{"Id": "arn:aws:states:us-east-1:123456789012:stateMachine:sm", "Name": "sm"}}
 
 func (f *fakeImages) RunTask(ctx context.Context, resource string, params any) (any, error) {
 	p := params.(map[string]any)
@@ -65,7 +73,18 @@ func (f *fakeImages) RunTask(ctx context.Context, resource string, params any) (
 		if p["FunctionName"] != "arn:aws:lambda:us-east-1:123456789012:function:list" {
 			return nil, fmt.Errorf("wrong function %v", p["FunctionName"])
 		}
+		payload, _ := p["Payload"].(map[string]any)
 		f.mu.Lock()
+		if payload["release"] == true {
+			f.releases = append(f.releases, payload["execution"])
+			f.mu.Unlock()
+			return map[string]any{"StatusCode": 200.0, "Payload": map[string]any{"taskId": "t1", "released": payload["execution"]}}, nil
+		}
+		f.lists = append(f.lists, payload["execution"])
+		if f.busy {
+			f.mu.Unlock()
+			return nil, &Error{Name: "TaskBusy", Cause: `{"errorType":"TaskBusy","errorMessage":"another run of the task is under way"}`}
+		}
 		if f.listErrors > 0 {
 			f.listErrors--
 			f.mu.Unlock()
@@ -147,7 +166,7 @@ func TestImageTaskRunSucceeds(t *testing.T) {
 	}
 	f := &fakeImages{batches: 5, failuresOf: map[float64]int{3: 1}, calls: map[float64]int{}}
 	var rec recorder
-	out, err := m.Run(context.Background(), map[string]any{}, Options{Tasks: f, OnEvent: rec.on, Sleep: rec.sleep})
+	out, err := m.Run(context.Background(), map[string]any{}, Options{Tasks: f, OnEvent: rec.on, Sleep: rec.sleep, Context: execution})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +185,46 @@ func TestImageTaskRunSucceeds(t *testing.T) {
 	}
 }
 
+// The listing is told its execution, and the execution's last step releases the
+// execution lease for it, after a failed run too (below); a busy task ends the execution
+// at once, SUCCEEDED without copies, saying why.
+func TestImageTaskExecutionLease(t *testing.T) {
+	id := execution["Execution"].(map[string]any)["Id"]
+	for _, fail := range []bool{false, true} {
+		m, err := Parse(imageTaskDefinition(t, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeImages{batches: 2, failuresOf: map[float64]int{}, calls: map[float64]int{}}
+		if fail {
+			f.failuresOf[1] = -1
+		}
+		_, err = m.Run(context.Background(), map[string]any{}, Options{Tasks: f, Sleep: func(context.Context, time.Duration) error { return nil }, Context: execution})
+		if fail != (err != nil) {
+			t.Fatalf("failing batch %v: run ended with %v", fail, err)
+		}
+		if fmt.Sprint(f.lists) != fmt.Sprint([]any{id}) || fmt.Sprint(f.releases) != fmt.Sprint([]any{id}) {
+			t.Errorf("failing batch %v: listed for %v, released for %v; want %v once each", fail, f.lists, f.releases, id)
+		}
+	}
+	m, err := Parse(imageTaskDefinition(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeImages{batches: 2, failuresOf: map[float64]int{}, calls: map[float64]int{}, busy: true}
+	var rec recorder
+	out, err := m.Run(context.Background(), map[string]any{}, Options{Tasks: f, OnEvent: rec.on, Sleep: rec.sleep, Context: execution})
+	if err != nil {
+		t.Fatalf("a busy task ended the execution with %v, want success", err)
+	}
+	if len(f.calls) != 0 || len(f.releases) != 0 || rec.count("TaskRetry", "List") != 0 {
+		t.Errorf("a busy task's execution copied %v, released %v, retried the listing %d times", f.calls, f.releases, rec.count("TaskRetry", "List"))
+	}
+	if !strings.Contains(fmt.Sprint(out), "TaskBusy") || !strings.Contains(fmt.Sprint(out), "another run of the task is under way") {
+		t.Errorf("the execution's output does not say why it did nothing: %v", out)
+	}
+}
+
 func TestImageTaskFailingBatchIsRetriedThenCaught(t *testing.T) {
 	m, err := Parse(imageTaskDefinition(t, map[string]string{"RetryAttempts": "3", "RetryIntervalSeconds": "2"}))
 	if err != nil {
@@ -173,7 +232,7 @@ func TestImageTaskFailingBatchIsRetriedThenCaught(t *testing.T) {
 	}
 	f := &fakeImages{batches: 4, failuresOf: map[float64]int{1: -1}, calls: map[float64]int{}, listErrors: 2}
 	var rec recorder
-	_, err = m.Run(context.Background(), map[string]any{}, Options{Tasks: f, OnEvent: rec.on, Sleep: rec.sleep})
+	_, err = m.Run(context.Background(), map[string]any{}, Options{Tasks: f, OnEvent: rec.on, Sleep: rec.sleep, Context: execution})
 	var e *Error
 	if !errors.As(err, &e) || e.Name != "ImageBatchesFailed" || !strings.Contains(e.Cause, "thub image report") {
 		t.Fatalf("run ended with %v, want ImageBatchesFailed", err)
