@@ -64,7 +64,9 @@ func TestCloudPagesReuseTheTaskStore(t *testing.T) {
 	newTable := func() string {
 		table := testenv.Name("th-cloudstore")
 		require.NoError(t, dynamostore.CreateTable(ctx, client, table))
-		t.Cleanup(func() { client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+		t.Cleanup(func() {
+			client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+		})
 		return table
 	}
 	const id = "s3-cloudstore"
