@@ -25,37 +25,21 @@ import (
 	"transferhub/cloud/testenv"
 )
 
-// opCounter counts the AWS calls of the SDK clients it is installed on.
-type opCounter struct {
-	mu  sync.Mutex
-	ops []string
+// cloudFixture is a deployed cloud task as the app keeps it (its file, its stack's table
+// in the AWS emulator holding two finished runs) and a cloud runner reaching it.
+type cloudFixture struct {
+	db       *sqlite.DB
+	id       string
+	counter  *opCounter
+	runner   *CloudRunner
+	task     Task
+	writer   *dynamostore.Store
+	newTable func() string
+	fill     func(table string)
+	keep     func(table, stackID string)
 }
 
-func (c *opCounter) install(cfg *aws.Config) {
-	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
-		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("test-count-ops",
-			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-				c.mu.Lock()
-				c.ops = append(c.ops, awsmiddleware.GetOperationName(ctx))
-				c.mu.Unlock()
-				return next.HandleFinalize(ctx, in)
-			}), middleware.After)
-	})
-}
-
-func (c *opCounter) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ops := c.ops
-	c.ops = nil
-	return ops
-}
-
-// A cloud task's pages read its table through one dynamostore kept per task (it knows
-// the task's runs): a page after the first costs the run lookup and the page's own
-// queries, not a new listing of the runs; a new stack (table) gets a new store. Against
-// the AWS emulator's DynamoDB.
-func TestCloudPagesReuseTheTaskStore(t *testing.T) {
+func newCloudFixture(t *testing.T, obs Observer) *cloudFixture {
 	ctx := context.Background()
 	env := testenv.Load(t)
 	env.Require(t, testenv.AWS)
@@ -119,8 +103,45 @@ func TestCloudPagesReuseTheTaskStore(t *testing.T) {
 		counter.install(&cfg)
 		return cfg, nil
 	}})
-	runner := NewCloudRunner(CloudRunnerOptions{Access: access, Credentials: creds})
-	task := Task{ID: id, Store: db}
+	runner := NewCloudRunner(CloudRunnerOptions{Access: access, Credentials: creds, Observer: obs})
+	return &cloudFixture{db: db, id: id, counter: counter, runner: runner, task: Task{ID: id, Store: db},
+		writer: dynamostore.New(client, table), newTable: newTable, fill: fill, keep: keep}
+}
+
+// opCounter counts the AWS calls of the SDK clients it is installed on.
+type opCounter struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (c *opCounter) install(cfg *aws.Config) {
+	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("test-count-ops",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				c.mu.Lock()
+				c.ops = append(c.ops, awsmiddleware.GetOperationName(ctx))
+				c.mu.Unlock()
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (c *opCounter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops := c.ops
+	c.ops = nil
+	return ops
+}
+
+// A cloud task's pages read its table through one dynamostore kept per task (it knows
+// the task's runs): a page after the first costs the run lookup and the page's own
+// queries, not a new listing of the runs; a new stack (table) gets a new store. Against
+// the AWS emulator's DynamoDB.
+func TestCloudPagesReuseTheTaskStore(t *testing.T) {
+	ctx := context.Background()
+	f := newCloudFixture(t, nil)
+	id, counter, runner, task, newTable, fill, keep := f.id, f.counter, f.runner, f.task, f.newTable, f.fill, f.keep
 	page := func(after string) (state.Page[state.Object], []string) {
 		t.Helper()
 		st, err := runner.Store(ctx, task)
@@ -152,4 +173,32 @@ func TestCloudPagesReuseTheTaskStore(t *testing.T) {
 	q1, again := page("")
 	require.Len(t, q1.Items, 25)
 	assert.Len(t, again, 1+3+4, "the new table's first page: %v", again)
+}
+
+// A cloud task's chart samples its runs while they are active and the read that sees
+// one end; a finished run's record read again adds no sample (each read grew a flat tail
+// and pushed the chart to an open page).
+func TestCloudChartSamplesActiveRunsOnly(t *testing.T) {
+	ctx := context.Background()
+	obs := newRecorder()
+	f := newCloudFixture(t, obs)
+	refresh := func() {
+		t.Helper()
+		require.NoError(t, f.runner.Refresh(ctx, f.task, PartRecord, DefaultCallsPerMinute))
+	}
+	refresh()
+	refresh()
+	assert.Empty(t, obs.progressOf(f.id), "a finished run")
+	r, err := f.writer.StartRun(ctx, f.id)
+	require.NoError(t, err)
+	refresh()
+	refresh()
+	require.Len(t, obs.progressOf(f.id), 2, "a running run, read twice")
+	require.NoError(t, f.writer.FinishRun(ctx, f.id, r.RunID, []state.TaskStatus{state.TaskRunning}, state.TaskCompleted, ""))
+	refresh()
+	ps := obs.progressOf(f.id)
+	require.Len(t, ps, 3, "the read that sees the run end")
+	assert.Equal(t, r.RunID, ps[2].RunID)
+	refresh()
+	assert.Len(t, obs.progressOf(f.id), 3, "the finished run read again")
 }
