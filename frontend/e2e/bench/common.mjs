@@ -15,6 +15,22 @@ export const env = (name, fallback) => {
 /** Rows a page in the benches' task tables. */
 export const pageSize = 25;
 
+/**
+ * The rows of the task's object table (in its tab): a cloud task's page has other
+ * tables above it (log lines, stack events), whose rows never change with the pager.
+ */
+export const rowsSelector = '[role="tabpanel"] table tbody tr';
+
+/** Clicks the pager's "Previous page" and waits until the object table's first row changes (ms). */
+export async function previousPage(page) {
+  const rows = page.locator(rowsSelector);
+  const before = await rows.first().innerText();
+  const t = Date.now();
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await page.waitForFunction(([sel, b]) => document.querySelector(sel)?.innerText !== b, [rowsSelector, before]);
+  return Date.now() - t;
+}
+
 export const launch = () =>
   chromium.launch({
     executablePath: env('CHROMIUM', '/usr/bin/chromium'),
@@ -105,8 +121,8 @@ export const scrollPage = (page) =>
 export async function failedFilter(page, click) {
   const t = Date.now();
   await click();
-  await page.waitForFunction(() => [...document.querySelectorAll('table tbody tr')].length > 0 &&
-    [...document.querySelectorAll('table tbody tr')].every((tr) => tr.innerText.includes('AccessDenied')));
+  await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].length > 0 &&
+    [...document.querySelectorAll(sel)].every((tr) => tr.innerText.includes('AccessDenied')), rowsSelector);
   return Date.now() - t;
 }
 

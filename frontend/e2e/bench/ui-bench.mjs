@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  collect, env, failedFilter, instrument, launch, longTasksText, mark as markIn, ok, openTasks, pageSize, scrollPage,
+  collect, env, failedFilter, instrument, launch, longTasksText, mark as markIn, ok, openTasks, pageSize, previousPage, scrollPage,
   timeUntil as timeUntilIn,
 } from './common.mjs';
 
@@ -116,13 +116,7 @@ r.lastPageMs = Math.round(
 );
 await mark('previous pages');
 r.previousPageMs = [];
-for (let i = 0; i < 3; i++) {
-  const before = await page.locator('table tbody tr').first().innerText();
-  const t = Date.now();
-  await page.getByRole('button', { name: 'Previous page' }).click();
-  await page.waitForFunction((b) => document.querySelector('table tbody tr')?.innerText !== b, before);
-  r.previousPageMs.push(Date.now() - t);
-}
+for (let i = 0; i < 3; i++) r.previousPageMs.push(await previousPage(page));
 log('scrolling the page');
 await mark('scroll');
 r.scrollMs = await scrollPage(page);

@@ -15,7 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  collect, env, failedFilter, instrument, launch, longTasksText, mark as markIn, ok, openTasks, pageSize, profiled,
+  collect, env, failedFilter, instrument, launch, longTasksText, mark as markIn, ok, openTasks, pageSize, previousPage, profiled,
   scrollPage, timeUntil as timeUntilIn,
 } from './common.mjs';
 
@@ -88,15 +88,7 @@ async function measure(v) {
   r.lastPageMs = await step('jump to the last page', () =>
     timeUntil(`document.querySelector('button[aria-label="Page ${lastPage}"]').click()`, v.lastKey));
   r.previousPageMs = [];
-  for (let i = 0; i < 3; i++) {
-    const before = await page.locator('table tbody tr').first().innerText();
-    r.previousPageMs.push(await step(`previous page ${i + 1}`, async () => {
-      const t = Date.now();
-      await page.getByRole('button', { name: 'Previous page' }).click();
-      await page.waitForFunction((b) => document.querySelector('table tbody tr')?.innerText !== b, before);
-      return Date.now() - t;
-    }));
-  }
+  for (let i = 0; i < 3; i++) r.previousPageMs.push(await step(`previous page ${i + 1}`, () => previousPage(page)));
   log(`${v.label}: scrolling`);
   r.scrollMs = await step('scroll', () => scrollPage(page));
   log(`${v.label}: status filter`);
