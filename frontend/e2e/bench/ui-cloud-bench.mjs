@@ -9,9 +9,9 @@
 // back one page, a status filter; long tasks (PerformanceObserver 'longtask') and the
 // longest frame (requestAnimationFrame gaps) throughout, scrolling included; and for
 // each step the time the DynamoDB endpoint was busy answering (its share of the step).
-// With TH_BENCH_PROFILE=1, the first rows of each page are timed under Chromium's CPU
-// profiler (which slows them a little): ui-cloud-<variant>-first-rows.cpuprofile, and
-// the heaviest functions in ui-cloud.json.
+// With TH_BENCH_PROFILE=1, the first rows and the scrolling of each page are timed under
+// Chromium's CPU profiler (which slows them a little): ui-cloud-<variant>-first-rows and
+// -scroll.cpuprofile, and the heaviest functions in ui-cloud.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -90,7 +90,15 @@ async function measure(v) {
   r.previousPageMs = [];
   for (let i = 0; i < 3; i++) r.previousPageMs.push(await step(`previous page ${i + 1}`, () => previousPage(page)));
   log(`${v.label}: scrolling`);
-  r.scrollMs = await step('scroll', () => scrollPage(page));
+  if (profile) {
+    r.scrollMs = await step('scroll', async () => {
+      const p = await profiled(page, join(out, `ui-cloud-${v.name}-scroll.cpuprofile`), () => scrollPage(page));
+      r.scrollProfileTop = p.top;
+      return p.result;
+    });
+  } else {
+    r.scrollMs = await step('scroll', () => scrollPage(page));
+  }
   log(`${v.label}: status filter`);
   const failedButton = page.getByRole('button', { name: /^Failed \(/ });
   await failedButton.waitFor();
