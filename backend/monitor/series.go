@@ -66,21 +66,42 @@ func (s *series) add(x Sample) bool {
 
 // points returns the chart points after time after (zero: all).
 func (s *series) points(after time.Time) []Point {
+	bytes := stepRates(s.samples, func(x Sample) int64 { return x.Bytes })
+	objects := stepRates(s.samples, func(x Sample) int64 { return x.Settled })
 	var out []Point
 	for i := 1; i < len(s.samples); i++ {
 		a, b := s.samples[i-1], s.samples[i]
-		if !b.At.After(after) {
+		if !b.At.After(after) || !b.At.After(a.At) {
 			continue
 		}
-		dt := b.At.Sub(a.At).Seconds()
-		if dt <= 0 {
-			continue
-		}
-		out = append(out, Point{T: b.At.UnixMilli(),
-			BytesPerSec:   max(0, float64(b.Bytes-a.Bytes)/dt),
-			ObjectsPerSec: max(0, float64(b.Settled-a.Settled)/dt)})
+		out = append(out, Point{T: b.At.UnixMilli(), BytesPerSec: bytes[i], ObjectsPerSec: objects[i]})
 	}
 	return out
+}
+
+// stepRates returns the rate of a counter over the interval that ends at each sample.
+// Counters advance in steps: a cloud task's when a job's outcomes are written (a job's
+// bytes at once, read by the app every few seconds), a local one's part by part. What
+// a step adds moved since the counter last changed, so its rate is spread over the
+// samples since then: a batch that took a minute shows as a minute at its average,
+// not as a spike after a flat stretch (a cloud run's last batch showed as a spike
+// at its end). Samples after the last step keep rate 0.
+func stepRates(xs []Sample, v func(Sample) int64) []float64 {
+	r := make([]float64, len(xs))
+	from := 0 // the sample where the counter last changed
+	for i := 1; i < len(xs); i++ {
+		if v(xs[i]) == v(xs[i-1]) {
+			continue
+		}
+		if dt := xs[i].At.Sub(xs[from].At).Seconds(); dt > 0 {
+			rate := max(0, float64(v(xs[i])-v(xs[from]))/dt)
+			for j := from + 1; j <= i; j++ {
+				r[j] = rate
+			}
+		}
+		from = i
+	}
+	return r
 }
 
 // rates are the average rates over the last rateWindow (0 without two samples).

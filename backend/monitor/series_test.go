@@ -28,6 +28,40 @@ func TestSeriesKeepsOneSampleAStepAndHalvesWhenFull(t *testing.T) {
 	}
 }
 
+// A cloud task's counters move when a job's outcomes are written: its bytes appear at
+// one sample after flat ones (the record is read every 6 s). The chart spreads them
+// over the time since the counter last changed instead of showing a spike at the
+// step (its run's last job made a spike at the end of a completed task).
+func TestStepsSpreadOverTheTimeSinceTheLastChange(t *testing.T) {
+	s := newSeries("r1")
+	t0 := time.Unix(0, 0)
+	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+	// 36 s of one job (60 MB, 200 objects) seen as flat reads, then its outcomes; then
+	// the completed run's record, unchanged.
+	for i, x := range []Sample{{At: at(0)}, {At: at(6)}, {At: at(12)}, {At: at(18)}, {At: at(24)}, {At: at(30)},
+		{At: at(36), Bytes: 60e6, Settled: 200}, {At: at(42), Bytes: 60e6, Settled: 200}, {At: at(48), Bytes: 60e6, Settled: 200}} {
+		assert.True(t, s.add(x), "sample %d", i)
+	}
+	ps := s.points(time.Time{})
+	if assert.Len(t, ps, 8) {
+		for i, p := range ps[:6] {
+			assert.InDelta(t, 60e6/36, p.BytesPerSec, 0.001, "point %d: the job's average", i)
+			assert.InDelta(t, 200.0/36, p.ObjectsPerSec, 0.001, "point %d", i)
+		}
+		for _, p := range ps[6:] {
+			assert.Zero(t, p.BytesPerSec, "nothing moves after the run")
+		}
+	}
+	// Steady progress is unchanged: each interval its own rate.
+	s = newSeries("r2")
+	for i := 0; i <= 4; i++ {
+		s.add(Sample{At: at(i), Bytes: int64(i * i * 100)})
+	}
+	for i, p := range s.points(time.Time{}) {
+		assert.InDelta(t, float64((i+1)*(i+1)*100-i*i*100), p.BytesPerSec, 0.001)
+	}
+}
+
 func TestRatesUseTheLastWindow(t *testing.T) {
 	s := newSeries("r1")
 	t0 := time.Unix(0, 0)

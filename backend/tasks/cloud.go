@@ -80,6 +80,18 @@ type cloudTask struct {
 	op       *stackop.Tracker
 	busy     bool // an operation is under way
 	readOnce bool // the record was read at least once since the app started
+	// store reads the task's table (kept: it remembers the task's runs, which every
+	// list would read again); built for storeKey.
+	store    *dynamostore.Store
+	storeKey storeKey
+}
+
+// storeKey is what a task's dynamostore is built for: the account's client (rebuilt
+// when its credentials are) and the stack's table.
+type storeKey struct {
+	api   dynamostore.API
+	table string
+	stack string
 }
 
 // NewCloudRunner builds the cloud runner.
@@ -209,7 +221,15 @@ func (r *CloudRunner) remoteStore(ctx context.Context, t Task, p Placement) (sta
 	if err != nil {
 		return nil, err
 	}
-	return budgeted{Store: dynamostore.New(acct.DynamoDB, ts.Table()), b: r.task(t.ID).budget}, nil
+	ct := r.task(t.ID)
+	k := storeKey{api: acct.DynamoDB, table: ts.Table(), stack: ts.StackID}
+	ct.mu.Lock()
+	if ct.store == nil || ct.storeKey != k {
+		ct.store, ct.storeKey = dynamostore.New(acct.DynamoDB, ts.Table()), k
+	}
+	st := ct.store
+	ct.mu.Unlock()
+	return budgeted{Store: st, b: ct.budget}, nil
 }
 
 // budgeted counts a store's calls against a budget (calls a person asked for: never

@@ -403,7 +403,12 @@ func (r *CloudRunner) readRecord(ctx context.Context, t Task, p Placement) {
 	now := ct.rec
 	at := ct.recAt
 	ct.mu.Unlock()
-	if now != nil {
+	// The chart samples a run while it is active, and the read that sees it end (its last
+	// step of counters). A finished run's record read again adds nothing: each read
+	// (every few seconds with its page open) grew a flat tail to the chart and pushed it
+	// to the page, which rendered it again.
+	if now != nil && (now.Status == state.TaskRunning ||
+		prev != nil && prev.Status == state.TaskRunning && prev.RunID == now.RunID) {
 		r.observer.TaskProgress(t.ID, progressOf(*now, at))
 	}
 	if (prev == nil) != (now == nil) || prev != nil && now != nil && (prev.Status != now.Status || prev.RunID != now.RunID || prev.LastError != now.LastError) || err != nil {

@@ -25,6 +25,7 @@
 #      TH_BENCH_SAMPLE_SECONDS  idle sampling window (default 30)
 #      TH_E2E_START_TIMEOUT     seconds to wait for wails dev (default 420)
 #      CHROMIUM                 browser binary (default /usr/bin/chromium)
+#      TH_BENCH_PROFILE         1: profile the cloud pages' first rows and scrolling (ui-cloud-*.cpuprofile; slows them a little)
 set -euo pipefail
 # The app reads the OS keychain (credentials): run inside a session D-Bus with an
 # unlocked Secret Service unless one is there.

@@ -190,7 +190,8 @@ type ListOptions struct {
 	Prefix string     // key (or source reference) prefix
 	After  string     // exclusive cursor: the last key of the previous page
 	// Offset skips that many matching items (after After) first: a jump to a far page.
-	// The embedded store walks an index for it; the DynamoDB store reads and drops them.
+	// The embedded store walks an index for it; the DynamoDB store skips whole job items
+	// by their counts where it can, and reads and drops the rest.
 	Offset int
 	Limit  int // 0: the store's default (100)
 }

@@ -161,7 +161,11 @@ func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOp
 		}
 	}
 	skip := max(opt.Offset, 0)
-	err = mergeLayers(ctx, cursors, cur, opt.Prefix, func(o state.Object) (bool, error) {
+	var whole *int // every record counts: skipped items need no decoding
+	if opt.Status == "" && !s.decodeSkipped {
+		whole = &skip
+	}
+	err = mergeLayers(ctx, cursors, cur, opt.Prefix, whole, func(o state.Object) (bool, error) {
 		if opt.Status != "" && o.Status != opt.Status {
 			return true, nil
 		}
@@ -197,7 +201,7 @@ func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.Item
 	for _, r := range runs {
 		cursors = append(cursors, s.newLayer(taskID, r, "", false, false, 0))
 	}
-	err = mergeLayers(ctx, cursors, cur, "", func(o state.Object) (bool, error) {
+	err = mergeLayers(ctx, cursors, cur, "", nil, func(o state.Object) (bool, error) {
 		out[o.Status]++
 		return true, nil
 	})
@@ -209,8 +213,15 @@ func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.Item
 
 // mergeLayers calls fn with each key's record (the newest run's that is a record) in key
 // order, from the cursors' start while keys are in prefix, until fn returns false.
-func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string, fn func(state.Object) (bool, error)) error {
+// With skip set (fn counts every record it is given against *skip first), whole items
+// that fn would only count are dropped unread, *skip lessened by their stored counts.
+func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string, skip *int, fn func(state.Object) (bool, error)) error {
 	for {
+		if skip != nil && *skip > 0 {
+			if err := skipWhole(ctx, cursors, cur, prefix, skip); err != nil {
+				return err
+			}
+		}
 		var min string
 		found := false
 		for _, c := range cursors {
@@ -258,6 +269,129 @@ func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string
 	}
 }
 
+// skipWhole drops whole job items, unread, from a layer that has none loaded, while
+// each item's records all come before every other layer's next record (so each of its
+// entries is its key's only record) and all count: at most *skip records, *skip
+// lessened by what was dropped. An item's stored count (n) is its number of entries,
+// and within its run an entry is its key's home unless a later item holds the key: an
+// item is dropped only when the layer's next batch and next single start past its last
+// key. An earlier run's PENDING entry is no record: such an item (o > 0) is read.
+func skipWhole(ctx context.Context, cursors []*layerCursor, cur, prefix string, skip *int) error {
+	for i, c := range cursors {
+		if c.open || c.init && len(c.loaded) > 0 {
+			continue
+		}
+		// The other layers' next records (read, at most one item each, as the merge
+		// would).
+		var below string
+		bounded := false
+		for j, o := range cursors {
+			if j == i {
+				continue
+			}
+			e, err := o.peek(ctx)
+			if err != nil {
+				return err
+			}
+			if e != nil && (!bounded || e.Key < below) {
+				below, bounded = e.Key, true
+			}
+		}
+		n, err := c.skipItems(ctx, *skip, prefix, c.run == cur, func(last string) bool { return !bounded || last < below })
+		if err != nil {
+			return err
+		}
+		*skip -= n
+		if *skip == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// skipItems drops the layer's next batches, unread, while each holds at most budget
+// records, all in prefix and after lo, before the layer's next single and next batch,
+// and clear(its last key) holds; current says the layer is the current run's (its
+// PENDING entries are records). It returns the records dropped. The batches are
+// scanned with a query reading only their bounds and counts; the layer's batch stream
+// then goes on after the last one dropped.
+func (c *layerCursor) skipItems(ctx context.Context, budget int, prefix string, current bool, clear func(last string) bool) (int, error) {
+	if !c.init {
+		if err := c.start(ctx); err != nil {
+			return 0, err
+		}
+		if len(c.loaded) > 0 {
+			return 0, nil
+		}
+	}
+	batches, singles := c.streams[0], c.streams[1]
+	sb, sraw, err := singles.next(ctx, c.s.api)
+	if err != nil {
+		return 0, fmt.Errorf("read jobs of run %s: %w", c.run, err)
+	}
+	// Where the batch stream stands: its next buffered item, else where its query goes on.
+	from := batches.in.ExpressionAttributeValues[":b"]
+	var startKey map[string]types.AttributeValue
+	switch {
+	case len(batches.buf) > 0:
+		from = str(skOf(batches.buf[0]))
+	case batches.done:
+		return 0, nil
+	default:
+		startKey = batches.in.ExclusiveStartKey
+	}
+	scan := &dynamodb.QueryInput{TableName: &c.s.table, ConsistentRead: aws.Bool(true), Limit: aws.Int32(1000),
+		KeyConditionExpression: batches.in.KeyConditionExpression, ProjectionExpression: expr("#pk, #sk, #l, #n, #o"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": batches.in.ExpressionAttributeValues[":pk"],
+			":b": from, ":end": batches.in.ExpressionAttributeValues[":end"]},
+		ExclusiveStartKey: startKey}
+	var buf []map[string]types.AttributeValue
+	done := false
+	// fill reads until two items are buffered (an item and the next one's bound) or the
+	// scan ends.
+	fill := func() error {
+		for len(buf) < 2 && !done {
+			out, err := c.s.api.Query(ctx, scan)
+			if err != nil {
+				return fmt.Errorf("read jobs of run %s: %w", c.run, err)
+			}
+			buf = append(buf, out.Items...)
+			scan.ExclusiveStartKey = out.LastEvaluatedKey
+			done = len(out.LastEvaluatedKey) == 0
+		}
+		return nil
+	}
+	dropped := 0
+	var lastSK string
+	for {
+		if err := fill(); err != nil {
+			return 0, err
+		}
+		if len(buf) == 0 {
+			break
+		}
+		it, err := jobItemOf(buf[0])
+		if err != nil {
+			return 0, fmt.Errorf("decode job item: %w", err)
+		}
+		first := firstBound(it.SK) // at or below the item's first key
+		if it.N > budget-dropped || !isBatch(it.SK) || c.lo != "" && first <= c.lo || c.popped != "" && first <= c.popped ||
+			!strings.HasPrefix(it.Last, prefix) || first < prefix || !current && it.Open > 0 || sraw != nil && sb <= it.Last ||
+			len(buf) > 1 && firstBound(skOf(buf[1])) <= it.Last || !clear(it.Last) {
+			break
+		}
+		dropped += it.N
+		lastSK = it.SK
+		buf = buf[1:]
+	}
+	if lastSK != "" {
+		// The batch stream goes on after the last item dropped.
+		batches.buf, batches.done = nil, false
+		batches.in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": batches.in.ExpressionAttributeValues[":pk"], "sk": str(lastSK)}
+	}
+	return dropped, nil
+}
+
 // layerCursor reads one run's records in key order from lo: its batches and singles from
 // the base table, or (open) its items holding objects in flight from the index.
 type layerCursor struct {
@@ -271,6 +405,7 @@ type layerCursor struct {
 	init    bool
 	streams []*stream // items in order of their first key, not yet loaded
 	loaded  iterHeap
+	popped  string // the last key read (a later item can hold a stale copy of it)
 }
 
 func (s *Store) newLayer(task, run, lo string, excl, open bool, limit int32) *layerCursor {
@@ -447,6 +582,7 @@ func (c *layerCursor) pop() {
 		return
 	}
 	key := c.loaded[0].key()
+	c.popped = key
 	for len(c.loaded) > 0 && c.loaded[0].key() == key {
 		it := c.loaded[0]
 		it.pos++

@@ -10,18 +10,15 @@
 // Chromium, sampled from /proc.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  collect, env, failedFilter, instrument, launch, longTasksText, mark as markIn, ok, openTasks, pageSize, previousPage, scrollPage,
+  timeUntil as timeUntilIn,
+} from './common.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/bench-ui.sh)`);
-  return v;
-};
 const url = env('TH_BENCH_URL');
 const out = env('TH_BENCH_OUT');
 const bigTask = env('TH_BENCH_TASK');
 const records = Number(env('TH_BENCH_RECORDS', '1000000'));
-const pageSize = 25;
 const firstKey = env('TH_BENCH_FIRST_KEY');
 const lastKey = env('TH_BENCH_LAST_KEY');
 const appRoot = Number(env('TH_BENCH_APP_ROOT'));
@@ -91,79 +88,19 @@ async function sample(groups, seconds) {
 
 // --- the page ----------------------------------------------------------------------------------
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.setDefaultTimeout(120_000);
 const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
-
-/** Long tasks and frame gaps, collected in the page from now on. */
-async function instrument() {
-  await page.evaluate(() => {
-    const b = { long: [], marks: [], maxGap: 0, frames: 0, on: true };
-    window.__bench = b;
-    new PerformanceObserver((l) => {
-      for (const e of l.getEntries()) b.long.push({ at: e.startTime, ms: Math.round(e.duration) });
-    }).observe({ type: 'longtask' });
-    let last = performance.now();
-    const tick = (t) => {
-      if (!b.on) return;
-      b.maxGap = Math.max(b.maxGap, t - last);
-      b.frames++;
-      last = t;
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-}
-
-const mark = (name) => page.evaluate((n) => window.__bench.marks.push({ name: n, at: performance.now() }), name);
-
-/** In the page: run act(), then time until the table shows text (ms). */
-async function timeUntil(act, text) {
-  return page.evaluate(
-    async ([actSrc, txt]) => {
-      const t0 = performance.now();
-      new Function(actSrc)();
-      const shown = () => [...document.querySelectorAll('table td, table th')].some((c) => c.textContent === txt);
-      await new Promise((resolve) => {
-        if (shown()) return resolve();
-        const mo = new MutationObserver(() => {
-          if (shown()) {
-            mo.disconnect();
-            resolve();
-          }
-        });
-        mo.observe(document.body, { subtree: true, childList: true, characterData: true });
-      });
-      // until the frame with the rows is painted
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      return performance.now() - t0;
-    },
-    [act, text],
-  );
-}
+const mark = (name) => markIn(page, name);
+const timeUntil = (act, text) => timeUntilIn(page, act, text);
 
 const r = { records, pageSize };
 
 log('opening the app');
-// Right after start the dev server may answer an error while Vite warms up: retry.
-for (let i = 0; ; i++) {
-  try {
-    await page.goto(`${url}/#/tasks`, { waitUntil: 'load' });
-    break;
-  } catch (e) {
-    if (i >= 30) throw e;
-    await new Promise((res) => setTimeout(res, 2000));
-  }
-}
-await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
-await instrument();
+await openTasks(page, url);
+await instrument(page);
 
 log('task page with 1,000,000 records: first rows');
 await mark('open the task page');
@@ -179,50 +116,16 @@ r.lastPageMs = Math.round(
 );
 await mark('previous pages');
 r.previousPageMs = [];
-for (let i = 0; i < 3; i++) {
-  const before = await page.locator('table tbody tr').first().innerText();
-  const t = Date.now();
-  await page.getByRole('button', { name: 'Previous page' }).click();
-  await page.waitForFunction((b) => document.querySelector('table tbody tr')?.innerText !== b, before);
-  r.previousPageMs.push(Date.now() - t);
-}
+for (let i = 0; i < 3; i++) r.previousPageMs.push(await previousPage(page));
 log('scrolling the page');
 await mark('scroll');
-r.scrollMs = await page.evaluate(async () => {
-  const t = performance.now();
-  const h = document.documentElement.scrollHeight;
-  for (let y = 0; y <= h; y += 120) {
-    window.scrollTo(0, y);
-    await new Promise((res) => requestAnimationFrame(res));
-  }
-  for (let y = h; y >= 0; y -= 240) {
-    window.scrollTo(0, y);
-    await new Promise((res) => requestAnimationFrame(res));
-  }
-  return Math.round(performance.now() - t);
-});
+r.scrollMs = await scrollPage(page);
 log('status filter');
 const failedButton = page.getByRole('button', { name: /^Failed \(/ });
 await failedButton.waitFor();
 await mark('status filter');
-const tf = Date.now();
-await failedButton.click();
-await page.waitForFunction(() => [...document.querySelectorAll('table tbody tr')].length > 0 &&
-  [...document.querySelectorAll('table tbody tr')].every((tr) => tr.innerText.includes('AccessDenied')));
-r.failedFilterMs = Date.now() - tf;
-const b = await page.evaluate(() => {
-  window.__bench.on = false;
-  return window.__bench;
-});
-r.longTasks = b.long.length;
-r.longestLongTaskMs = b.long.length ? Math.max(...b.long.map((l) => l.ms)) : 0;
-// Which step each long task belongs to (the last mark before it).
-r.longTasksByStep = {};
-for (const l of b.long) {
-  const step = [...b.marks].reverse().find((m) => m.at <= l.at)?.name ?? 'before';
-  (r.longTasksByStep[step] ??= []).push(l.ms);
-}
-r.maxFrameGapMs = Math.round(b.maxGap);
+r.failedFilterMs = await failedFilter(page, () => failedButton.click());
+const b = await collect(page, r);
 r.frames = b.frames;
 await page.screenshot({ path: join(out, 'ui-1m-last-page.png'), fullPage: false });
 
@@ -282,7 +185,6 @@ r.targets = {
 };
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'ui.json'), `${JSON.stringify(r, null, 2)}\n`);
-const ok = (x) => (x ? 'met' : '**missed**');
 writeFileSync(
   join(out, 'ui.md'),
   `## Desktop UI: Tasks pages (Chromium against \`wails dev\`)
@@ -297,7 +199,7 @@ A task with ${records.toLocaleString('en-US')} object records (state generated b
 | previous page (each) | ${r.previousPageMs.join(', ')} ms | |
 | status filter "Failed" → rows | ${r.failedFilterMs} ms | |
 | scroll the page down and up | ${r.scrollMs} ms | |
-| long tasks (> 50 ms) during all of the above | ${r.longTasks}${r.longTasks ? ` (longest ${r.longestLongTaskMs} ms; by step: ${Object.entries(r.longTasksByStep).map(([k, v]) => `${k} ${v.join('/')} ms`).join('; ')})` : ''} | none over 50 ms: ${ok(r.targets.longestFrameMs.ok)} |
+| long tasks (> 50 ms) during all of the above | ${longTasksText(r)} | none over 50 ms: ${ok(r.targets.longestFrameMs.ok)} |
 | longest frame (requestAnimationFrame gap) | ${r.maxFrameGapMs} ms | |
 | cold load of the page (new tab) | ${r.coldLoadFirstRowsMs} ms | |
 

@@ -9,30 +9,26 @@
 // back one page, a status filter; long tasks (PerformanceObserver 'longtask') and the
 // longest frame (requestAnimationFrame gaps) throughout, scrolling included; and for
 // each step the time the DynamoDB endpoint was busy answering (its share of the step).
+// With TH_BENCH_PROFILE=1, the first rows and the scrolling of each page are timed under
+// Chromium's CPU profiler (which slows them a little): ui-cloud-<variant>-first-rows and
+// -scroll.cpuprofile, and the heaviest functions in ui-cloud.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  collect, env, failedFilter, instrument, launch, longTasksText, mark as markIn, ok, openTasks, pageSize, previousPage, profiled,
+  scrollPage, timeUntil as timeUntilIn,
+} from './common.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is not set (run through build/scripts/bench-ui.sh)`);
-  return v;
-};
 const url = env('TH_BENCH_URL');
 const out = env('TH_BENCH_OUT');
 const stats = env('TH_BENCH_DYNAMO_STATS'); // thdynamo's base URL
 /** @type {{name: string, label: string, backend: 'fake'|'upstream', task: string, records: number, firstKey: string, lastKey: string}[]} */
 const variants = JSON.parse(env('TH_BENCH_CLOUD_VARIANTS'));
-const pageSize = 25;
+const profile = env('TH_BENCH_PROFILE', '') === '1';
 
 const log = (...a) => console.error('bench-ui-cloud:', ...a);
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 
 async function backendStats() {
   const r = await fetch(`${stats}/__stats`);
@@ -48,49 +44,8 @@ async function measure(v) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
-  async function instrument() {
-    await page.evaluate(() => {
-      const b = { long: [], marks: [], maxGap: 0, frames: 0, on: true };
-      window.__bench = b;
-      new PerformanceObserver((l) => {
-        for (const e of l.getEntries()) b.long.push({ at: e.startTime, ms: Math.round(e.duration) });
-      }).observe({ type: 'longtask' });
-      let last = performance.now();
-      const tick = (t) => {
-        if (!b.on) return;
-        b.maxGap = Math.max(b.maxGap, t - last);
-        b.frames++;
-        last = t;
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    });
-  }
-  const mark = (name) => page.evaluate((n) => window.__bench.marks.push({ name: n, at: performance.now() }), name);
-
-  /** In the page: run act(), then time until the table shows text (ms). */
-  async function timeUntil(act, text) {
-    return page.evaluate(
-      async ([actSrc, txt]) => {
-        const t0 = performance.now();
-        new Function(actSrc)();
-        const shown = () => [...document.querySelectorAll('table td, table th')].some((c) => c.textContent === txt);
-        await new Promise((resolve) => {
-          if (shown()) return resolve();
-          const mo = new MutationObserver(() => {
-            if (shown()) {
-              mo.disconnect();
-              resolve();
-            }
-          });
-          mo.observe(document.body, { subtree: true, childList: true, characterData: true });
-        });
-        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-        return performance.now() - t0;
-      },
-      [act, text],
-    );
-  }
+  const mark = (name) => markIn(page, name);
+  const timeUntil = (act, text) => timeUntilIn(page, act, text);
 
   /** Runs a step, returning its time (ms) and the DynamoDB endpoint's busy time in it. */
   const steps = {};
@@ -107,23 +62,24 @@ async function measure(v) {
 
   const r = { name: v.name, label: v.label, records: v.records, pageSize };
   log(`${v.label}: opening the app`);
-  for (let i = 0; ; i++) {
-    try {
-      await page.goto(`${url}/#/tasks`, { waitUntil: 'load' });
-      break;
-    } catch (e) {
-      if (i >= 30) throw e;
-      await new Promise((res) => setTimeout(res, 2000));
-    }
-  }
-  await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+  await openTasks(page, url);
   await page.getByText(v.taskName, { exact: true }).first().waitFor();
   // The task list's own first load (bundle parse, first calls) is not the task page's.
   await page.waitForTimeout(2000);
-  await instrument();
+  await instrument(page);
 
   log(`${v.label}: first rows`);
-  r.firstRowsMs = await step('open the task page', () => timeUntil(`location.hash = '#/tasks/${v.task}'`, v.firstKey));
+  const open = () => timeUntil(`location.hash = '#/tasks/${v.task}'`, v.firstKey);
+  if (profile) {
+    const file = join(out, `ui-cloud-${v.name}-first-rows.cpuprofile`);
+    r.firstRowsMs = await step('open the task page', async () => {
+      const p = await profiled(page, file, open);
+      r.firstRowsProfileTop = p.top;
+      return p.result;
+    });
+  } else {
+    r.firstRowsMs = await step('open the task page', open);
+  }
   const lastPage = String(Math.ceil(v.records / pageSize));
   const t0 = Date.now();
   await page.getByRole('button', { name: `Page ${lastPage}` }).waitFor();
@@ -132,51 +88,22 @@ async function measure(v) {
   r.lastPageMs = await step('jump to the last page', () =>
     timeUntil(`document.querySelector('button[aria-label="Page ${lastPage}"]').click()`, v.lastKey));
   r.previousPageMs = [];
-  for (let i = 0; i < 3; i++) {
-    const before = await page.locator('table tbody tr').first().innerText();
-    r.previousPageMs.push(await step(`previous page ${i + 1}`, async () => {
-      const t = Date.now();
-      await page.getByRole('button', { name: 'Previous page' }).click();
-      await page.waitForFunction((b) => document.querySelector('table tbody tr')?.innerText !== b, before);
-      return Date.now() - t;
-    }));
-  }
+  for (let i = 0; i < 3; i++) r.previousPageMs.push(await step(`previous page ${i + 1}`, () => previousPage(page)));
   log(`${v.label}: scrolling`);
-  r.scrollMs = await step('scroll', () => page.evaluate(async () => {
-    const t = performance.now();
-    const h = document.documentElement.scrollHeight;
-    for (let y = 0; y <= h; y += 120) {
-      window.scrollTo(0, y);
-      await new Promise((res) => requestAnimationFrame(res));
-    }
-    for (let y = h; y >= 0; y -= 240) {
-      window.scrollTo(0, y);
-      await new Promise((res) => requestAnimationFrame(res));
-    }
-    return Math.round(performance.now() - t);
-  }));
+  if (profile) {
+    r.scrollMs = await step('scroll', async () => {
+      const p = await profiled(page, join(out, `ui-cloud-${v.name}-scroll.cpuprofile`), () => scrollPage(page));
+      r.scrollProfileTop = p.top;
+      return p.result;
+    });
+  } else {
+    r.scrollMs = await step('scroll', () => scrollPage(page));
+  }
   log(`${v.label}: status filter`);
   const failedButton = page.getByRole('button', { name: /^Failed \(/ });
   await failedButton.waitFor();
-  r.failedFilterMs = await step('status filter', async () => {
-    const t = Date.now();
-    await failedButton.click();
-    await page.waitForFunction(() => [...document.querySelectorAll('table tbody tr')].length > 0 &&
-      [...document.querySelectorAll('table tbody tr')].every((tr) => tr.innerText.includes('AccessDenied')));
-    return Date.now() - t;
-  });
-  const b = await page.evaluate(() => {
-    window.__bench.on = false;
-    return window.__bench;
-  });
-  r.longTasks = b.long.length;
-  r.longestLongTaskMs = b.long.length ? Math.max(...b.long.map((l) => l.ms)) : 0;
-  r.longTasksByStep = {};
-  for (const l of b.long) {
-    const s = [...b.marks].reverse().find((m) => m.at <= l.at)?.name ?? 'before';
-    (r.longTasksByStep[s] ??= []).push(l.ms);
-  }
-  r.maxFrameGapMs = Math.round(b.maxGap);
+  r.failedFilterMs = await step('status filter', () => failedFilter(page, () => failedButton.click()));
+  await collect(page, r);
   r.steps = steps;
   const totalWall = Object.values(steps).reduce((a, s) => a + s.wallMs, 0);
   const totalBusy = Object.values(steps).reduce((a, s) => a + s.dynamoBusyMs, 0);
@@ -198,7 +125,6 @@ await browser.close();
 
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'ui-cloud.json'), `${JSON.stringify(results, null, 2)}\n`);
-const ok = (x) => (x ? 'met' : '**missed**');
 const pct = (x) => `${Math.round(x * 100)} %`;
 let md = `## Desktop UI: cloud task pages (Chromium against \`wails dev\`)
 
@@ -223,7 +149,7 @@ for (const r of results) {
 | previous page (each) | ${r.previousPageMs.join(', ')} ms${st('previous page 1')} (first) | |
 | status filter "Failed" → rows (the sparse index) | ${r.failedFilterMs} ms${st('status filter')} | |
 | scroll the page down and up | ${r.scrollMs} ms${st('scroll')} | |
-| long tasks (> 50 ms) during all of the above | ${r.longTasks}${r.longTasks ? ` (longest ${r.longestLongTaskMs} ms; by step: ${Object.entries(r.longTasksByStep).map(([k, v]) => `${k} ${v.join('/')} ms`).join('; ')})` : ''} | | none over 50 ms: ${ok(r.targets.longestLongTaskMs.ok)} |
+| long tasks (> 50 ms) during all of the above | ${longTasksText(r)} | | none over 50 ms: ${ok(r.targets.longestLongTaskMs.ok)} |
 | longest frame (requestAnimationFrame gap) | ${r.maxFrameGapMs} ms | | |
 | **all steps: DynamoDB endpoint's share of the time** | | ${r.dynamo.calls} calls, busy ${r.dynamo.busyMs} of ${r.dynamo.wallMs} ms: **${pct(r.dynamo.share)}** | |
 `;

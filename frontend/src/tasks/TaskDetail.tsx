@@ -148,6 +148,14 @@ function Definition({ task }: { task: TaskView }) {
   );
 }
 
+/**
+ * The cloud panels render from the task's id and whether its stack is deployed (they
+ * poll their own figures): a push of the task's progress does not render their tables
+ * again.
+ */
+const CloudPanelsSlot = memo(CloudPanelsView, (a, b) =>
+  a.task.id === b.task.id && Boolean(a.task.cloud) === Boolean(b.task.cloud) && Boolean(a.task.cloud?.deployed) === Boolean(b.task.cloud?.deployed));
+
 const headerActions: TaskAction[] = ['resume', 'retry', 'clone', 'delete'];
 const cloudHeaderActions: TaskAction[] = ['resume', 'retry', 'edit', 'redeploy', 'delete'];
 const localHeaderActions: TaskAction[] = [...headerActions.slice(0, 3), 'move', 'delete'];
@@ -393,7 +401,7 @@ export function TaskDetail() {
             <ThroughputChart points={points} running={task.active} />
           </Container>
         )}
-        {stage >= 2 && task.engine === 'cloud' && <CloudPanelsView task={task} />}
+        {stage >= 2 && task.engine === 'cloud' && <CloudPanelsSlot task={task} />}
         {tabsIn && <TaskTabs task={task} version={version} failedCount={c.failedObjects} logSeq={update.logSeq} run={actions.run} onFirstPage={onFirstPage} />}
       </SpaceBetween>
       {actions.confirm}

@@ -1,4 +1,4 @@
-import { startTransition, useEffect, useMemo, useState } from 'react';
+import { memo, startTransition, useEffect, useMemo, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
 import LineChart from '@cloudscape-design/components/line-chart';
 import type { ThroughputPoint } from '../api/tasks';
@@ -27,8 +27,11 @@ function useAfterFirstPaint(): boolean {
   return ready;
 }
 
-/** Bytes per second over the run, from the samples the monitor keeps. */
-export function ThroughputChart({ points, running }: { points: ThroughputPoint[]; running: boolean }) {
+/**
+ * Bytes per second over the run, from the samples the monitor keeps. Memoised: the page
+ * renders again on every push of the task's progress; the chart only when its points do.
+ */
+export const ThroughputChart = memo(function ThroughputChart({ points, running }: { points: ThroughputPoint[]; running: boolean }) {
   const ready = useAfterFirstPaint();
   // No series at all (rather than an empty one) lets the chart show its empty state.
   const series = useMemo(
@@ -74,4 +77,4 @@ export function ThroughputChart({ points, running }: { points: ThroughputPoint[]
       }
     />
   );
-}
+});

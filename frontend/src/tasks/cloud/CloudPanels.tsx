@@ -38,7 +38,9 @@ export function useCloudPanels(taskId: string, enabled: boolean): { panels: Pane
       cancel = whenSettled(
         backend.cloudPanels(taskId),
         (p) => {
-          setPanels(p);
+          // The same panels again (the monitor reads AWS every 20 s or more; this asks
+          // every 5 s) keep the state: the tables do not render again for nothing.
+          setPanels((prev) => (prev !== null && JSON.stringify(prev) === JSON.stringify(p) ? prev : p));
           setError(null);
         },
         setError,

@@ -1,0 +1,68 @@
+package dynamostore_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/internal/benchtools/dynamofake"
+	"transferhub/cloud/internal/benchtools/recordgen"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/dynamostore"
+)
+
+// BenchmarkListObjects reads the pages a cloud task page reads (the first, a far jump
+// to the last, a failed-only page) from a task of TH_BENCH_RECORDS records (default
+// 200,000) in the DynamoDB fake over HTTP, as the desktop does; "decoding" is the
+// reference path that reads every skipped record. Profile with -cpuprofile.
+func BenchmarkListObjects(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("TH_BENCH_RECORDS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	srv := httptest.NewServer(dynamofake.New())
+	b.Cleanup(srv.Close)
+	c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
+	require.NoError(b, dynamostore.CreateTable(ctx, c, "th-bench"))
+	const task = "bench"
+	_, err := recordgen.Write(ctx, dynamostore.New(c, "th-bench"), recordgen.Options{TaskID: task, Records: n, Failed: 100})
+	require.NoError(b, err)
+	for _, v := range []struct {
+		name string
+		opt  state.ListOptions
+	}{
+		{"first", state.ListOptions{Limit: 25}},
+		{"last", state.ListOptions{Offset: n - 25, Limit: 25}},
+		{"failed", state.ListOptions{Status: state.ItemFailed, Limit: 25}},
+	} {
+		for _, decoding := range []bool{false, true} {
+			name := v.name
+			if decoding {
+				if v.name != "last" {
+					continue
+				}
+				name += "/decoding"
+			}
+			b.Run(name, func(b *testing.B) {
+				s := dynamostore.New(c, "th-bench") // one store, as the desktop keeps per task
+				if decoding {
+					dynamostore.DecodeSkipped(s)
+				}
+				for b.Loop() {
+					p, err := s.ListObjects(ctx, task, v.opt)
+					require.NoError(b, err)
+					require.Len(b, p.Items, 25)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package dynamostore_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/internal/benchtools/dynamofake"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/dynamostore"
+	"transferhub/cloud/testenv"
+)
+
+// blobCounter counts the job items (their entries: attribute b) Queries return: what a
+// list decodes.
+type blobCounter struct {
+	dynamostore.API
+	blobs atomic.Int64
+}
+
+func (c *blobCounter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out, err := c.API.Query(ctx, in, o...)
+	if err == nil {
+		for _, it := range out.Items {
+			if _, ok := it["b"]; ok {
+				c.blobs.Add(1)
+			}
+		}
+	}
+	return out, err
+}
+
+// An offset skips whole job items by their stored counts (no decoding) where that is
+// exact, and lists the same rows as reading every skipped record (the reference, as
+// ListObjects did before): every status filter, prefixes, cursors, offsets inside a
+// batch, the last page, batches that overlap, singles, and a second run's layer.
+// On the DynamoDB fake and on the AWS emulator.
+func TestOffsetSkipsWholeItemsExactly(t *testing.T) {
+	t.Run("fake", func(t *testing.T) {
+		srv := httptest.NewServer(dynamofake.New())
+		t.Cleanup(srv.Close)
+		c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
+		require.NoError(t, dynamostore.CreateTable(context.Background(), c, "th-state"))
+		checkOffsetSkips(t, c, "th-state", 3)
+	})
+	t.Run("emulator", func(t *testing.T) {
+		_, c := newStore(t)
+		table := testenv.Name("th-state-skip")
+		require.NoError(t, dynamostore.CreateTable(context.Background(), c, table))
+		t.Cleanup(func() {
+			c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+		})
+		checkOffsetSkips(t, c, table, 29) // the emulator is slow: fewer pages
+	})
+}
+
+// checkOffsetSkips compares the two on a task's pages, one starting every step records
+// among others.
+func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) {
+	ctx := context.Background()
+	api := &blobCounter{API: c}
+	s := dynamostore.New(api, table)
+	ref := dynamostore.New(api, table)
+	dynamostore.DecodeSkipped(ref)
+	const task = "skip"
+	require.NoError(t, s.PutTask(ctx, state.Task{ID: task, Type: state.TaskS3}))
+	run1, err := s.StartRun(ctx, task)
+	require.NoError(t, err)
+	key := func(i int) string { return fmt.Sprintf("d/%04d", i) }
+	// 24 batches of 20 keys, the first 12 settled (every 7th key FAILED), the rest left
+	// queued or in progress.
+	const batches, per = 24, 20
+	for b := 0; b < batches; b++ {
+		var job, done []state.Object
+		for i := b * per; i < (b+1)*per; i++ {
+			job = append(job, state.Object{Key: key(i), Size: int64(i), Status: state.ItemPending})
+			o := state.Object{Key: key(i), Size: int64(i), Status: state.ItemDone, ETag: "e"}
+			if i%7 == 0 {
+				o.Status, o.Error = state.ItemFailed, "AccessDenied: no"
+			}
+			done = append(done, o)
+		}
+		require.NoError(t, s.PutJob(ctx, task, job))
+		switch {
+		case b < 12:
+			require.NoError(t, s.PutObjects(ctx, task, done))
+		case b%2 == 0:
+			require.NoError(t, s.PutObjects(ctx, task, []state.Object{{Key: key(b * per), Size: 1, Status: state.ItemInProgress}}))
+		}
+	}
+	// A batch whose keys fall between other batches' (a finder's later listing), and
+	// objects written without a batch (singles), one inside a batch's range.
+	require.NoError(t, s.PutJob(ctx, task, []state.Object{{Key: key(45) + "a", Status: state.ItemPending},
+		{Key: key(130) + "a", Status: state.ItemPending}}))
+	require.NoError(t, s.PutObjects(ctx, task, []state.Object{{Key: key(101) + "x", Size: 3, Status: state.ItemDone},
+		{Key: key(170) + "x", Size: 3, Status: state.ItemDone},
+		{Key: "e/single", Size: 3, Status: state.ItemDone}}))
+
+	total := batches*per + 4 + 1
+	compare := func(t *testing.T, total int) {
+		t.Helper()
+		opts := []state.ListOptions{}
+		for off := 0; off <= total; off += step { // a page starting anywhere
+			opts = append(opts, state.ListOptions{Offset: off, Limit: 25})
+		}
+		for _, off := range []int{0, 1, 19, 20, 21, 39, 40, 45, 46, 60, 99, 100, 101, 131, 200, 239, 240, 241, 300,
+			total - 26, total - 25, total - 1, total, total + 5} {
+			opts = append(opts, state.ListOptions{Offset: off, Limit: 25})
+			opts = append(opts, state.ListOptions{Offset: off, Limit: 7, After: key(33)})
+			opts = append(opts, state.ListOptions{Offset: off, Limit: 25, Prefix: "d/01"})
+			opts = append(opts, state.ListOptions{Offset: off % 50, Limit: 10, Prefix: "d/02", After: key(211)})
+			for _, st := range []state.ItemStatus{state.ItemFailed, state.ItemDone, state.ItemPending, state.ItemInProgress} {
+				opts = append(opts, state.ListOptions{Offset: off % 120, Limit: 25, Status: st})
+			}
+		}
+		for _, opt := range opts {
+			want, err := ref.ListObjects(ctx, task, opt)
+			require.NoError(t, err)
+			got, err := s.ListObjects(ctx, task, opt)
+			require.NoError(t, err)
+			require.Equal(t, keysOf(want.Items), keysOf(got.Items), "%+v", opt)
+			require.Equal(t, want, got, "%+v", opt)
+		}
+	}
+	t.Run("one run", func(t *testing.T) {
+		compare(t, total)
+	})
+	t.Run("decodes only what it lists", func(t *testing.T) {
+		// A run of settled batches only: the last page decodes the items around it.
+		const clean = "clean"
+		require.NoError(t, s.PutTask(ctx, state.Task{ID: clean, Type: state.TaskS3}))
+		_, err := s.StartRun(ctx, clean)
+		require.NoError(t, err)
+		for b := 0; b < batches; b++ {
+			var job, done []state.Object
+			for i := b * per; i < (b+1)*per; i++ {
+				job = append(job, state.Object{Key: key(i), Size: int64(i), Status: state.ItemPending})
+				done = append(done, state.Object{Key: key(i), Size: int64(i), Status: state.ItemDone})
+			}
+			require.NoError(t, s.PutJob(ctx, clean, job))
+			require.NoError(t, s.PutObjects(ctx, clean, done))
+		}
+		last := state.ListOptions{Offset: batches*per - 25, Limit: 25}
+		b0 := api.blobs.Load()
+		want, err := ref.ListObjects(ctx, clean, last)
+		require.NoError(t, err)
+		slow := api.blobs.Load() - b0
+		b0 = api.blobs.Load()
+		got, err := s.ListObjects(ctx, clean, last)
+		require.NoError(t, err)
+		fast := api.blobs.Load() - b0
+		assert.Equal(t, want, got)
+		assert.Len(t, got.Items, 25)
+		assert.GreaterOrEqual(t, slow, int64(batches), "the reference reads every job item")
+		assert.Equal(t, key(batches*per-25), got.Items[0].Key)
+		assert.LessOrEqual(t, fast, int64(2), "the skipping reads the items of the last page only")
+	})
+	t.Run("two runs", func(t *testing.T) {
+		// A second run re-queues the failed objects of the first and settles a few: its
+		// layer interleaves with the first's.
+		require.NoError(t, s.FinishRun(ctx, task, run1.RunID, []state.TaskStatus{state.TaskRunning}, state.TaskCompleted, ""))
+		_, err := s.StartRun(ctx, task)
+		require.NoError(t, err)
+		var job []state.Object
+		for i := 0; i < 12*per; i += 7 {
+			job = append(job, state.Object{Key: key(i), Status: state.ItemPending})
+		}
+		require.NoError(t, s.PutJob(ctx, task, job))
+		require.NoError(t, s.PutObjects(ctx, task, []state.Object{{Key: key(7), Size: 7, Status: state.ItemDone},
+			{Key: key(400) + "z", Size: 1, Status: state.ItemDone}}))
+		compare(t, total+1)
+	})
+}
+
+func keysOf(os []state.Object) []string {
+	var out []string
+	for _, o := range os {
+		out = append(out, o.Key+" "+string(o.Status))
+	}
+	return out
+}
