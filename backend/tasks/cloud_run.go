@@ -156,9 +156,22 @@ func (r *CloudRunner) resume(ctx context.Context, t Task, ts deploy.TaskStack, r
 		_, err := d.RunNow(ctx, ts)
 		return err
 	}
-	if _, ended, err := taskrun.Finish(ctx, remote, t.ID, taskrun.End{IfComplete: true, Scheduled: ts.Params["Schedule"] != "", Log: logger}); err == nil && ended {
+	_, ended, err := taskrun.Finish(ctx, remote, t.ID, taskrun.End{IfComplete: true, Scheduled: ts.Params["Schedule"] != "", Log: logger})
+	switch {
+	case err != nil:
+		return fmt.Errorf("resume %q: %w", t.Name, err)
+	case ended:
 		// Everything settled while it was stopped: no worker will end the run.
 		logger.Info("the run had nothing left to do")
+	case ts.Kind == stack.KindImageTask:
+		// An image run's copies belong to the execution the stop ended, and no queue
+		// keeps what it left: a new execution lists again, supersedes the run and
+		// copies what the destination still lacks (the rest counts as skipped).
+		started, err := d.RunNow(ctx, ts)
+		if err != nil {
+			return err
+		}
+		logger.Info("resumed: a new execution copies what the stopped one left", "execution", started.Execution)
 	}
 	return nil
 }
