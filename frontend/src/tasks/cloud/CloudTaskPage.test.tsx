@@ -44,7 +44,8 @@ describe('Cloud task page', () => {
     expect(backend.cloudPanels).toHaveBeenCalledWith('c-1');
     // Queue depth counts the delayed messages too; the DLQ shows apart.
     const queue = screen.getByRole('heading', { name: 'Queue' }).closest('[class*="container"]') as HTMLElement;
-    expect(within(queue).getByText('Queue depth').parentElement?.parentElement?.textContent).toContain('3');
+    // The panels show before their first read answers (dashes): wait for the figures.
+    await waitFor(() => { expect(within(queue).getByText('Queue depth').parentElement?.parentElement?.textContent).toContain('3'); });
     expect(within(queue).getByText('In flight').parentElement?.parentElement?.textContent).toContain('2');
     expect(within(queue).getByText('Dead-letter queue').parentElement?.parentElement?.textContent).toContain('1');
     expect(screen.getByText('1 of 10')).toBeInTheDocument();
