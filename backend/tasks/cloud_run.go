@@ -76,6 +76,16 @@ func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
 	if mode == ModeRetry && ts.Kind == stack.KindImageTask {
 		mode = ModeStart
 	}
+	if mode == ModeStart && ts.Kind == stack.KindImageTask {
+		// The run has ended, but its execution may still be retrying a failed batch (the
+		// state machine's own retries) and holds the task: a new execution would start
+		// nothing. The run asked for now replaces it.
+		if n, err := d.StopRuns(ctx, ts, "a new run was asked for from Transfer Hub"); err != nil {
+			return err
+		} else if n > 0 {
+			logger.Info("stopped the previous run's execution, still retrying, for the new run", "executions", n)
+		}
+	}
 	if rec.Status == state.TaskStopped || rec.Status == state.TaskStopping || mode == ModeResume || mode == ModeRetry {
 		if err := r.release(ctx, ts, d); err != nil {
 			return err

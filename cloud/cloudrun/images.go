@@ -268,5 +268,5 @@ func CopyImageBatch(ctx context.Context, eng *image.Engine, st state.Store, b Im
 // imageEnd: whichever process settles a run's last image ends it (see
 // taskrun.End.IfComplete).
 func imageEnd(oneTime bool, log *slog.Logger) taskrun.End {
-	return taskrun.End{IfComplete: true, Scheduled: !oneTime, Noun: "images", Log: log}
+	return taskrun.End{IfComplete: true, Recovered: true, Scheduled: !oneTime, Noun: "images", Log: log}
 }

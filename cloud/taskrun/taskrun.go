@@ -157,6 +157,11 @@ type End struct {
 	// its records first, then calls Finish: the last writer sees them all, and the status
 	// change is conditional, so exactly one caller ends the run.
 	IfComplete bool
+	// Recovered (with IfComplete): a run that already ended FAILED because some items
+	// failed becomes COMPLETED (IDLE when Scheduled) once a later attempt of the same
+	// run settled every item with none failed: an image task's state machine retries a
+	// failed batch after the copier that settled the run's last image ended it.
+	Recovered bool
 	// Scheduled: the task runs again on a schedule: a run that completed leaves it IDLE.
 	// So does one whose items failed, unless KeepFailed (the desktop shows failures until
 	// they are retried; a cloud task's LastError tells them while it rests IDLE).
@@ -180,10 +185,11 @@ func Finish(ctx context.Context, st state.Store, taskID string, end End) (t stat
 func finish(ctx context.Context, st state.Store, t state.Task, end End) (state.Task, bool, error) {
 	from := []state.TaskStatus{state.TaskRunning, state.TaskStopping}
 	if end.IfComplete {
-		if t.Status != state.TaskRunning || !t.Complete() {
+		recovered := end.Recovered && t.Status == state.TaskFailed && t.Counters.FailedObjects == 0
+		if t.Status != state.TaskRunning && !recovered || !t.Complete() {
 			return t, false, nil
 		}
-		from = from[:1]
+		from = []state.TaskStatus{t.Status}
 	}
 	c := t.Counters
 	to, msg := state.TaskCompleted, ""

@@ -543,3 +543,38 @@ func TestStart(t *testing.T) {
 	require.ErrorIs(t, err, ErrBusy, "still the caller's")
 	require.NoError(t, l.Release())
 }
+
+// A run that ended FAILED because an item failed, whose item a later attempt of the same
+// run then copied (an image task's state machine retries a failed batch after the run
+// ended): with Recovered it becomes COMPLETED, without it stays FAILED; one that still
+// has a failed item, or another run's, is left alone.
+func TestFinishRecoveredRun(t *testing.T) {
+	ctx := context.Background()
+	st, _ := taskStore(t)
+	b, err := Begin(ctx, st, "t", BeginOptions{})
+	require.NoError(t, err)
+	run := b.Task.RunID
+	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{FoundObjects: 2, DoneObjects: 1, FailedObjects: 1}))
+	require.NoError(t, st.FinishFinder(ctx, "t", run))
+	tk, won, err := Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
+	require.NoError(t, err)
+	require.True(t, won)
+	require.Equal(t, state.TaskFailed, tk.Status)
+
+	_, won, err = Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
+	require.NoError(t, err)
+	assert.False(t, won, "still one failed: stays FAILED")
+
+	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{DoneObjects: 1, FailedObjects: -1}))
+	_, won, err = Finish(ctx, st, "t", End{IfComplete: true})
+	require.NoError(t, err)
+	assert.False(t, won, "without Recovered a FAILED run is not ended again")
+	tk, won, err = Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
+	require.NoError(t, err)
+	require.True(t, won)
+	assert.Equal(t, state.TaskCompleted, tk.Status)
+	got, err := st.GetTask(ctx, "t")
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskCompleted, got.Status)
+	assert.Empty(t, got.LastError)
+}
