@@ -204,9 +204,9 @@ describe('Cloud image tasks', { skip }, () => {
 
   it('stops a run while it copies and resumes it to COMPLETED', async () => {
     const before = (await task(taskId)).runId;
-    // A slow source keeps the run going until it is stopped (a run of a few small images
-    // could end before the click).
-    delay = 4000;
+    // A slow source keeps the run going until it is stopped: 10 s a request, since a run
+    // of a few small images that skips them all otherwise ends within the page's refresh.
+    delay = 10_000;
     await page.getByRole('button', { name: 'Start new run' }).click();
     await page.getByRole('button', { name: 'Stop', exact: true }).click({ timeout: 120_000 });
     let t = await failShot('06-stop', reaches(taskId, 'STOPPED'));
