@@ -26,6 +26,28 @@ type runList struct {
 	runs []string
 }
 
+// KnownRun returns ctx telling the reads of task's object records (ListObjects,
+// GetObject, CountObjects) that the task's current run is run, as the caller read it
+// from the task's record: they then do not read the record for it (a GetItem each).
+// Meant for a run that has finished, read moments ago: the caller answers for it
+// (a new run makes the record's run change). Writes always read the record.
+func KnownRun(ctx context.Context, task, run string) context.Context {
+	return context.WithValue(ctx, knownRunKey{}, knownRun{task: task, run: run})
+}
+
+type knownRunKey struct{}
+
+type knownRun struct{ task, run string }
+
+// readLayers is layers for reads: the current run as the caller knows it (KnownRun),
+// else read.
+func (s *Store) readLayers(ctx context.Context, task string) (cur string, runs []string, err error) {
+	if k, ok := ctx.Value(knownRunKey{}).(knownRun); ok && k.task == task {
+		return s.layersOf(ctx, task, k.run)
+	}
+	return s.layers(ctx, task)
+}
+
 // layers returns the task's current run and the runs to read, newest first (the current
 // run always first).
 func (s *Store) layers(ctx context.Context, task string) (cur string, runs []string, err error) {
@@ -33,6 +55,11 @@ func (s *Store) layers(ctx context.Context, task string) (cur string, runs []str
 	if err != nil {
 		return "", nil, err
 	}
+	return s.layersOf(ctx, task, cur)
+}
+
+// layersOf returns the runs to read while cur is the current run.
+func (s *Store) layersOf(ctx context.Context, task, cur string) (string, []string, error) {
 	s.mu.Lock()
 	cached, ok := s.runs[task]
 	s.mu.Unlock()
@@ -58,7 +85,7 @@ func (s *Store) layers(ctx context.Context, task string) (cur string, runs []str
 		s.runs[task] = cached
 		s.mu.Unlock()
 	}
-	runs = cached.runs
+	runs := cached.runs
 	if cur != "" && (len(runs) == 0 || runs[0] != cur) {
 		runs = append([]string{cur}, runs...)
 	}
@@ -68,7 +95,7 @@ func (s *Store) layers(ctx context.Context, task string) (cur string, runs []str
 // GetObject implements state.Store: the key's record in the newest run that holds it
 // (an earlier run's object left in flight is no record).
 func (s *Store) GetObject(ctx context.Context, taskID, key string) (state.Object, error) {
-	cur, runs, err := s.layers(ctx, taskID)
+	cur, runs, err := s.readLayers(ctx, taskID)
 	if errors.Is(err, state.ErrNotFound) {
 		return state.Object{}, fmt.Errorf("get object %q of task %s: %w", key, taskID, state.ErrNotFound)
 	}
@@ -136,7 +163,7 @@ func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOp
 			func(o state.Object) string { return o.Key })
 	}
 	var page state.Page[state.Object]
-	cur, runs, err := s.layers(ctx, taskID)
+	cur, runs, err := s.readLayers(ctx, taskID)
 	if errors.Is(err, state.ErrNotFound) {
 		return page, nil
 	}
@@ -191,7 +218,7 @@ func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOp
 // reports, not for polling; live progress comes from the counters.
 func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.ItemStatus]int64, error) {
 	out := map[state.ItemStatus]int64{}
-	cur, runs, err := s.layers(ctx, taskID)
+	cur, runs, err := s.readLayers(ctx, taskID)
 	if errors.Is(err, state.ErrNotFound) {
 		return out, nil
 	}
