@@ -131,8 +131,10 @@ func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) 
 			for _, st := range []state.ItemStatus{state.ItemFailed, state.ItemDone, state.ItemSkipped, state.ItemPending,
 				state.ItemInProgress} {
 				opts = append(opts, state.ListOptions{Offset: off % 120, Limit: 25, Status: st})
-				opts = append(opts, state.ListOptions{Offset: off % 200, Limit: 9, Status: st, Prefix: "d/0"})
-				opts = append(opts, state.ListOptions{Offset: off / 3, Limit: 25, Status: st})
+				if step <= 3 { // the fake: more filtered pages (the emulator takes a second a page)
+					opts = append(opts, state.ListOptions{Offset: off % 200, Limit: 9, Status: st, Prefix: "d/0"})
+					opts = append(opts, state.ListOptions{Offset: off / 3, Limit: 25, Status: st})
+				}
 			}
 		}
 		for _, opt := range opts {
