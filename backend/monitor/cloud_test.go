@@ -200,3 +200,29 @@ func TestItemsOfACloudTaskWithoutItsStackYetAreNone(t *testing.T) {
 	_, err = m.Items(ctx, ItemsQuery{TaskID: "c1"})
 	require.ErrorIs(t, err, context.DeadlineExceeded, "other errors stay errors")
 }
+
+// A cloud task's filter counts are its record's counters as the view has them now: the
+// same read as the page's progress figures, never a copy kept from an earlier one (it
+// lagged them by up to 5 s while a run went on).
+func TestCloudCountsFollowTheRecordRead(t *testing.T) {
+	ctx := context.Background()
+	v := tasks.View{ID: "c1", Engine: state.EngineCloud, Status: state.TaskRunning, Active: true,
+		Counters: state.Counters{FoundObjects: 10, DoneObjects: 2, FailedObjects: 1}}
+	ct := newCloudTasks(v)
+	clock := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	m := New(Options{Tasks: ct, Cloud: ct, Now: func() time.Time { return clock }})
+	c, err := m.Counts(ctx, "c1")
+	require.NoError(t, err)
+	assert.Equal(t, Counts{Total: 10, ByStatus: map[state.ItemStatus]int64{state.ItemDone: 2, state.ItemSkipped: 0,
+		state.ItemFailed: 1, state.ItemPending: 7}}, c)
+	// The next read of the record: its progress and its view move together.
+	v.Counters = state.Counters{FoundObjects: 12, DoneObjects: 9, SkippedObjects: 1, FailedObjects: 1}
+	ct.mu.Lock()
+	ct.views["c1"] = v
+	ct.mu.Unlock()
+	m.TaskProgress("c1", tasks.Progress{At: clock, Counters: v.Counters})
+	c, err = m.Counts(ctx, "c1")
+	require.NoError(t, err)
+	assert.Equal(t, Counts{Total: 12, ByStatus: map[state.ItemStatus]int64{state.ItemDone: 9, state.ItemSkipped: 1,
+		state.ItemFailed: 1, state.ItemPending: 1}}, c)
+}

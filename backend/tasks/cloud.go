@@ -80,6 +80,9 @@ type cloudTask struct {
 	op       *stackop.Tracker
 	busy     bool // an operation is under way
 	readOnce bool // the record was read at least once since the app started
+	// runAsks counts the runs asked for from this app; recAsks is the count when the
+	// record as last read was asked for (fewer: its run may be another now).
+	runAsks, recAsks int
 	// store reads the task's table (kept: it remembers the task's runs, which every
 	// list would read again); built for storeKey.
 	store    *dynamostore.Store
@@ -229,32 +232,67 @@ func (r *CloudRunner) remoteStore(ctx context.Context, t Task, p Placement) (sta
 	}
 	st := ct.store
 	ct.mu.Unlock()
-	return budgeted{Store: st, b: ct.budget}, nil
+	return budgeted{Store: st, b: ct.budget, known: func() (string, bool) { return ct.finishedRun(r.now()) }}, nil
+}
+
+// knownRunFresh is how old a read of a task's record may be for its finished run to
+// stand in for reading it again (an open page reads it every 6 s).
+const knownRunFresh = 30 * time.Second
+
+// finishedRun returns the task's run when its record, read at most knownRunFresh ago,
+// says the run has finished and no run was asked for since: a page's reads then need not
+// read the record again for the run (a GetItem each). Only the run is taken from it,
+// never a count or a status; a run started elsewhere meanwhile (a schedule, another
+// computer) is seen by the next read of the record, which signals the change.
+func (ct *cloudTask) finishedRun(now time.Time) (string, bool) {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	rec := ct.rec
+	if rec == nil || rec.RunID == "" || ct.recAsks != ct.runAsks || now.Sub(ct.recAt) > knownRunFresh {
+		return "", false
+	}
+	switch rec.Status {
+	case state.TaskCompleted, state.TaskFailed, state.TaskStopped, state.TaskIdle:
+		return rec.RunID, true
+	}
+	return "", false
 }
 
 // budgeted counts a store's calls against a budget (calls a person asked for: never
-// refused).
+// refused); known gives the task's finished run, which its reads need not look up.
 type budgeted struct {
 	state.Store
-	b *callbudget.Budget
+	b     *callbudget.Budget
+	known func() (string, bool)
 }
 
 func (s budgeted) ctx(ctx context.Context) context.Context { return callbudget.With(ctx, s.b) }
+
+// readCtx is ctx for a read of the task's object records.
+func (s budgeted) readCtx(ctx context.Context, id string) context.Context {
+	ctx = s.ctx(ctx)
+	if s.known != nil {
+		if run, ok := s.known(); ok {
+			ctx = dynamostore.KnownRun(ctx, id, run)
+		}
+	}
+	return ctx
+}
 
 func (s budgeted) GetTask(ctx context.Context, id string) (state.Task, error) {
 	return s.Store.GetTask(s.ctx(ctx), id)
 }
 func (s budgeted) ListObjects(ctx context.Context, id string, o state.ListOptions) (state.Page[state.Object], error) {
-	return s.Store.ListObjects(s.ctx(ctx), id, o)
+	return s.Store.ListObjects(s.readCtx(ctx, id), id, o)
 }
 func (s budgeted) ListImages(ctx context.Context, id string, o state.ListOptions) (state.Page[state.Image], error) {
 	return s.Store.ListImages(s.ctx(ctx), id, o)
 }
 func (s budgeted) GetObject(ctx context.Context, id, key string) (state.Object, error) {
-	return s.Store.GetObject(s.ctx(ctx), id, key)
+	return s.Store.GetObject(s.readCtx(ctx, id), id, key)
 }
 func (s budgeted) CountObjects(ctx context.Context, id string) (map[state.ItemStatus]int64, error) {
-	return s.Store.CountObjects(s.ctx(ctx), id)
+	return s.Store.CountObjects(s.readCtx(ctx, id), id)
 }
 
 // Store is what the monitor reads a cloud task's items from: its table (each call

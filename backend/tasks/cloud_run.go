@@ -61,6 +61,10 @@ type deployer struct {
 // run's failed objects from the task's table onto its queue (where DLQ redrive is not
 // available too); images retry with a new run, which skips the images already copied.
 func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
+	ct := r.task(t.ID)
+	ct.mu.Lock()
+	ct.runAsks++ // the pages look the run up until the record is read again
+	ct.mu.Unlock()
 	ts, remote, d, err := r.ready(ctx, t)
 	if err != nil {
 		return err
@@ -387,33 +391,46 @@ func (r *CloudRunner) Refresh(ctx context.Context, t Task, parts Parts, limit in
 	if need&PartLogs != 0 && b.Allow(2) {
 		// From the newest line read (by AWS's clock, not this computer's), a minute back:
 		// lines are shipped late, and the panel keeps each once.
+		// Lines from before the current run's start are the previous run's: not read, and
+		// dropped from the panel.
 		ct.mu.Lock()
 		since := r.now().Add(-time.Hour)
 		if n := len(ct.panels.Logs); n > 0 {
 			since = ct.panels.Logs[n-1].Time.Add(-time.Minute)
 		}
+		start := ct.runStart()
 		ct.mu.Unlock()
+		if since.Before(start) {
+			since = start
+		}
 		lines, err := d.RecentLogs(ctx, ts, since, panelLogLines)
-		r.panel(t.ID, "logs", err, func(pn *CloudPanels) { pn.Logs, pn.LogsAt = mergeLines(pn.Logs, lines), r.now() })
+		r.panel(t.ID, "logs", err, func(pn *CloudPanels) {
+			pn.Logs, pn.LogsAt = mergeLines(linesSince(pn.Logs, start), linesSince(lines, start)), r.now()
+		})
 	}
 	if need&PartEvents != 0 && b.Allow(1) {
 		evs, err := d.StackEvents(ctx, ts.StackID, panelEvents)
 		r.panel(t.ID, "events", err, func(pn *CloudPanels) { pn.Events, pn.EventsAt = evs, r.now() })
 	}
-	r.observer.TaskChanged(t.ID)
+	// No change to signal for the panels: the page asks for them itself (Panels), and a
+	// change drops the monitor's page indexes, so paging back from a far page became a
+	// long skip again after every read.
 	return nil
 }
 
 // readRecord reads the task's record from its table (one call).
 func (r *CloudRunner) readRecord(ctx context.Context, t Task, p Placement) {
 	ct := r.task(t.ID)
+	ct.mu.Lock()
+	asks := ct.runAsks // the runs asked for before this read
+	ct.mu.Unlock()
 	remote, err := r.remoteStore(ctx, t, p)
 	var rec state.Task
 	if err == nil {
 		rec, err = remote.GetTask(ctx, t.ID)
 	}
 	ct.mu.Lock()
-	prev := ct.rec
+	prev, prevErr := ct.rec, ct.recErr
 	ct.readOnce = true
 	switch {
 	case errors.Is(err, state.ErrNotFound):
@@ -421,9 +438,9 @@ func (r *CloudRunner) readRecord(ctx context.Context, t Task, p Placement) {
 	case err != nil:
 		ct.recErr = err.Error()
 	default:
-		ct.rec, ct.recAt, ct.recErr = &rec, r.now(), ""
+		ct.rec, ct.recAt, ct.recErr, ct.recAsks = &rec, r.now(), "", asks
 	}
-	now := ct.rec
+	now, nowErr := ct.rec, ct.recErr
 	at := ct.recAt
 	ct.mu.Unlock()
 	// The chart samples a run while it is active, and the read that sees it end (its last
@@ -434,9 +451,24 @@ func (r *CloudRunner) readRecord(ctx context.Context, t Task, p Placement) {
 		prev != nil && prev.Status == state.TaskRunning && prev.RunID == now.RunID) {
 		r.observer.TaskProgress(t.ID, progressOf(*now, at))
 	}
-	if (prev == nil) != (now == nil) || prev != nil && now != nil && (prev.Status != now.Status || prev.RunID != now.RunID || prev.LastError != now.LastError) || err != nil {
+	if recordMoved(prev, now) || nowErr != prevErr {
 		r.observer.TaskChanged(t.ID)
 	}
+}
+
+// recordMoved reports whether a task's record read again says something new that the
+// task's view shows and no progress report carries: its status, run or last error, or
+// figures that moved while no run is active (an active run's go as progress). A record
+// read again unchanged is no change (a change drops the monitor's page indexes).
+func recordMoved(prev, now *state.Task) bool {
+	if prev == nil || now == nil {
+		return (prev == nil) != (now == nil)
+	}
+	if prev.Status != now.Status || prev.RunID != now.RunID || prev.LastError != now.LastError {
+		return true
+	}
+	return now.Status != state.TaskRunning && (prev.Counters != now.Counters || prev.FinderDone != now.FinderDone ||
+		!prev.StartedAt.Equal(now.StartedAt) || !prev.FinishedAt.Equal(now.FinishedAt))
 }
 
 func (r *CloudRunner) panel(id, what string, err error, set func(*CloudPanels)) {
@@ -477,13 +509,34 @@ func mergeLines(old, add []deploy.LogLine) []deploy.LogLine {
 	return out
 }
 
-// Panels returns a cloud task's panels as last read (no call).
+// runStart is when the task's current run started, as its record last read says
+// (zero: unknown); ct.mu held.
+func (ct *cloudTask) runStart() time.Time {
+	if ct.rec == nil {
+		return time.Time{}
+	}
+	return ct.rec.StartedAt
+}
+
+// linesSince returns the lines at or after start, in a new slice.
+func linesSince(lines []deploy.LogLine, start time.Time) []deploy.LogLine {
+	out := []deploy.LogLine{}
+	for _, l := range lines {
+		if !l.Time.Before(start) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Panels returns a cloud task's panels as last read (no call); the log lines are the
+// current run's (a new run's record read hides the previous run's at once).
 func (r *CloudRunner) Panels(id string) CloudPanels {
 	ct := r.task(id)
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
 	pn := ct.panels
-	pn.Logs = append([]deploy.LogLine{}, pn.Logs...)
+	pn.Logs = linesSince(pn.Logs, ct.runStart())
 	pn.Events = append([]deploy.ResourceEvent{}, pn.Events...)
 	return pn
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,28 @@ type runList struct {
 	runs []string
 }
 
+// KnownRun returns ctx telling the reads of task's object records (ListObjects,
+// GetObject, CountObjects) that the task's current run is run, as the caller read it
+// from the task's record: they then do not read the record for it (a GetItem each).
+// Meant for a run that has finished, read moments ago: the caller answers for it
+// (a new run makes the record's run change). Writes always read the record.
+func KnownRun(ctx context.Context, task, run string) context.Context {
+	return context.WithValue(ctx, knownRunKey{}, knownRun{task: task, run: run})
+}
+
+type knownRunKey struct{}
+
+type knownRun struct{ task, run string }
+
+// readLayers is layers for reads: the current run as the caller knows it (KnownRun),
+// else read.
+func (s *Store) readLayers(ctx context.Context, task string) (cur string, runs []string, err error) {
+	if k, ok := ctx.Value(knownRunKey{}).(knownRun); ok && k.task == task {
+		return s.layersOf(ctx, task, k.run)
+	}
+	return s.layers(ctx, task)
+}
+
 // layers returns the task's current run and the runs to read, newest first (the current
 // run always first).
 func (s *Store) layers(ctx context.Context, task string) (cur string, runs []string, err error) {
@@ -32,6 +55,11 @@ func (s *Store) layers(ctx context.Context, task string) (cur string, runs []str
 	if err != nil {
 		return "", nil, err
 	}
+	return s.layersOf(ctx, task, cur)
+}
+
+// layersOf returns the runs to read while cur is the current run.
+func (s *Store) layersOf(ctx context.Context, task, cur string) (string, []string, error) {
 	s.mu.Lock()
 	cached, ok := s.runs[task]
 	s.mu.Unlock()
@@ -57,7 +85,7 @@ func (s *Store) layers(ctx context.Context, task string) (cur string, runs []str
 		s.runs[task] = cached
 		s.mu.Unlock()
 	}
-	runs = cached.runs
+	runs := cached.runs
 	if cur != "" && (len(runs) == 0 || runs[0] != cur) {
 		runs = append([]string{cur}, runs...)
 	}
@@ -67,7 +95,7 @@ func (s *Store) layers(ctx context.Context, task string) (cur string, runs []str
 // GetObject implements state.Store: the key's record in the newest run that holds it
 // (an earlier run's object left in flight is no record).
 func (s *Store) GetObject(ctx context.Context, taskID, key string) (state.Object, error) {
-	cur, runs, err := s.layers(ctx, taskID)
+	cur, runs, err := s.readLayers(ctx, taskID)
 	if errors.Is(err, state.ErrNotFound) {
 		return state.Object{}, fmt.Errorf("get object %q of task %s: %w", key, taskID, state.ErrNotFound)
 	}
@@ -135,7 +163,7 @@ func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOp
 			func(o state.Object) string { return o.Key })
 	}
 	var page state.Page[state.Object]
-	cur, runs, err := s.layers(ctx, taskID)
+	cur, runs, err := s.readLayers(ctx, taskID)
 	if errors.Is(err, state.ErrNotFound) {
 		return page, nil
 	}
@@ -161,11 +189,11 @@ func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOp
 		}
 	}
 	skip := max(opt.Offset, 0)
-	var whole *int // every record counts: skipped items need no decoding
-	if opt.Status == "" && !s.decodeSkipped {
+	var whole *int // skipped items are dropped by their counts, unread
+	if !s.decodeSkipped {
 		whole = &skip
 	}
-	err = mergeLayers(ctx, cursors, cur, opt.Prefix, whole, func(o state.Object) (bool, error) {
+	err = mergeLayers(ctx, cursors, cur, opt.Prefix, opt.Status, whole, func(o state.Object) (bool, error) {
 		if opt.Status != "" && o.Status != opt.Status {
 			return true, nil
 		}
@@ -190,7 +218,7 @@ func (s *Store) ListObjects(ctx context.Context, taskID string, opt state.ListOp
 // reports, not for polling; live progress comes from the counters.
 func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.ItemStatus]int64, error) {
 	out := map[state.ItemStatus]int64{}
-	cur, runs, err := s.layers(ctx, taskID)
+	cur, runs, err := s.readLayers(ctx, taskID)
 	if errors.Is(err, state.ErrNotFound) {
 		return out, nil
 	}
@@ -201,7 +229,7 @@ func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.Item
 	for _, r := range runs {
 		cursors = append(cursors, s.newLayer(taskID, r, "", false, false, 0))
 	}
-	err = mergeLayers(ctx, cursors, cur, "", nil, func(o state.Object) (bool, error) {
+	err = mergeLayers(ctx, cursors, cur, "", "", nil, func(o state.Object) (bool, error) {
 		out[o.Status]++
 		return true, nil
 	})
@@ -213,12 +241,14 @@ func (s *Store) CountObjects(ctx context.Context, taskID string) (map[state.Item
 
 // mergeLayers calls fn with each key's record (the newest run's that is a record) in key
 // order, from the cursors' start while keys are in prefix, until fn returns false.
-// With skip set (fn counts every record it is given against *skip first), whole items
-// that fn would only count are dropped unread, *skip lessened by their stored counts.
-func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string, skip *int, fn func(state.Object) (bool, error)) error {
+// With skip set (fn counts each record of status, or every record when status is "",
+// against *skip first, and passes over the others), whole items that fn would only count
+// or pass over are dropped unread, *skip lessened by their stored counts.
+func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string, status state.ItemStatus, skip *int,
+	fn func(state.Object) (bool, error)) error {
 	for {
 		if skip != nil && *skip > 0 {
-			if err := skipWhole(ctx, cursors, cur, prefix, skip); err != nil {
+			if err := skipWhole(ctx, cursors, cur, prefix, status, skip); err != nil {
 				return err
 			}
 		}
@@ -271,14 +301,15 @@ func mergeLayers(ctx context.Context, cursors []*layerCursor, cur, prefix string
 
 // skipWhole drops whole job items, unread, from a layer that has none loaded, while
 // each item's records all come before every other layer's next record (so each of its
-// entries is its key's only record) and all count: at most *skip records, *skip
-// lessened by what was dropped. An item's stored count (n) is its number of entries,
-// and within its run an entry is its key's home unless a later item holds the key: an
-// item is dropped only when the layer's next batch and next single start past its last
-// key. An earlier run's PENDING entry is no record: such an item (o > 0) is read.
-func skipWhole(ctx context.Context, cursors []*layerCursor, cur, prefix string, skip *int) error {
+// entries is its key's only record): at most *skip records of status ("" = all),
+// *skip lessened by what was dropped. An item's stored counts (n, and sc per status)
+// say how many of its entries a filter shows, and within its run an entry is its key's
+// home unless a later item holds the key: an item is dropped only when the layer's next
+// item and next single start past its last key. An earlier run's PENDING entry is no
+// record. Items written before sc was stored are read where n does not tell.
+func skipWhole(ctx context.Context, cursors []*layerCursor, cur, prefix string, status state.ItemStatus, skip *int) error {
 	for i, c := range cursors {
-		if c.open || c.init && len(c.loaded) > 0 {
+		if c.init && len(c.loaded) > 0 {
 			continue
 		}
 		// The other layers' next records (read, at most one item each, as the merge
@@ -297,7 +328,7 @@ func skipWhole(ctx context.Context, cursors []*layerCursor, cur, prefix string, 
 				below, bounded = e.Key, true
 			}
 		}
-		n, err := c.skipItems(ctx, *skip, prefix, c.run == cur, func(last string) bool { return !bounded || last < below })
+		n, err := c.skipItems(ctx, *skip, prefix, status, c.run == cur, func(last string) bool { return !bounded || last < below })
 		if err != nil {
 			return err
 		}
@@ -309,13 +340,16 @@ func skipWhole(ctx context.Context, cursors []*layerCursor, cur, prefix string, 
 	return nil
 }
 
-// skipItems drops the layer's next batches, unread, while each holds at most budget
-// records, all in prefix and after lo, before the layer's next single and next batch,
-// and clear(its last key) holds; current says the layer is the current run's (its
-// PENDING entries are records). It returns the records dropped. The batches are
-// scanned with a query reading only their bounds and counts; the layer's batch stream
-// then goes on after the last one dropped.
-func (c *layerCursor) skipItems(ctx context.Context, budget int, prefix string, current bool, clear func(last string) bool) (int, error) {
+// skipItems drops the layer's next items (batches; in the open layer, its items in
+// flight), unread, while each holds at most budget records that a list filtered to
+// status shows (jobItem.records), all in prefix and after lo, before the layer's next
+// single and next item, and clear(its last key) holds; current says the layer is the
+// current run's (its PENDING entries are records). It returns the records dropped. The
+// items the stream has read are judged from their attributes, the rest with a query
+// reading only their bounds and counts; the stream then goes on after the last one
+// dropped.
+func (c *layerCursor) skipItems(ctx context.Context, budget int, prefix string, status state.ItemStatus, current bool,
+	clear func(last string) bool) (int, error) {
 	if !c.init {
 		if err := c.start(ctx); err != nil {
 			return 0, err
@@ -324,29 +358,28 @@ func (c *layerCursor) skipItems(ctx context.Context, budget int, prefix string, 
 			return 0, nil
 		}
 	}
-	batches, singles := c.streams[0], c.streams[1]
-	sb, sraw, err := singles.next(ctx, c.s.api)
-	if err != nil {
-		return 0, fmt.Errorf("read jobs of run %s: %w", c.run, err)
+	items := c.streams[0]
+	var sb string
+	var sraw map[string]types.AttributeValue
+	if !c.open { // the open layer's singles are in its one stream
+		var err error
+		if sb, sraw, err = c.streams[1].next(ctx, c.s.api); err != nil {
+			return 0, fmt.Errorf("read jobs of run %s: %w", c.run, err)
+		}
 	}
-	// Where the batch stream stands: its next buffered item, else where its query goes on.
-	from := batches.in.ExpressionAttributeValues[":b"]
-	var startKey map[string]types.AttributeValue
-	switch {
-	case len(batches.buf) > 0:
-		from = str(skOf(batches.buf[0]))
-	case batches.done:
-		return 0, nil
-	default:
-		startKey = batches.in.ExclusiveStartKey
+	// The items the stream holds, then the rest of its query.
+	buf := slices.Clone(items.buf)
+	done := items.done
+	var scan *dynamodb.QueryInput
+	if !done {
+		proj := "#pk, #sk, #l, #n, #o, #sc"
+		if c.open {
+			proj += ", #gsi1pk, #gsi1sk" // an index's start key holds the index's key too
+		}
+		q := *items.in
+		q.ExpressionAttributeNames, q.ProjectionExpression, q.Limit = nil, expr(proj), aws.Int32(1000)
+		scan = &q
 	}
-	scan := &dynamodb.QueryInput{TableName: &c.s.table, ConsistentRead: aws.Bool(true), Limit: aws.Int32(1000),
-		KeyConditionExpression: batches.in.KeyConditionExpression, ProjectionExpression: expr("#pk, #sk, #l, #n, #o"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": batches.in.ExpressionAttributeValues[":pk"],
-			":b": from, ":end": batches.in.ExpressionAttributeValues[":end"]},
-		ExclusiveStartKey: startKey}
-	var buf []map[string]types.AttributeValue
-	done := false
 	// fill reads until two items are buffered (an item and the next one's bound) or the
 	// scan ends.
 	fill := func() error {
@@ -361,8 +394,8 @@ func (c *layerCursor) skipItems(ctx context.Context, budget int, prefix string, 
 		}
 		return nil
 	}
-	dropped := 0
-	var lastSK string
+	dropped, n := 0, 0 // records dropped, items dropped
+	var last map[string]types.AttributeValue
 	for {
 		if err := fill(); err != nil {
 			return 0, err
@@ -374,20 +407,29 @@ func (c *layerCursor) skipItems(ctx context.Context, budget int, prefix string, 
 		if err != nil {
 			return 0, fmt.Errorf("decode job item: %w", err)
 		}
+		records, ok := it.records(status, current)
 		first := firstBound(it.SK) // at or below the item's first key
-		if it.N > budget-dropped || !isBatch(it.SK) || c.lo != "" && first <= c.lo || c.popped != "" && first <= c.popped ||
-			!strings.HasPrefix(it.Last, prefix) || first < prefix || !current && it.Open > 0 || sraw != nil && sb <= it.Last ||
+		if !ok || records > budget-dropped || !isBatch(it.SK) || c.lo != "" && first <= c.lo || c.popped != "" && first <= c.popped ||
+			!strings.HasPrefix(it.Last, prefix) || first < prefix || sraw != nil && sb <= it.Last ||
 			len(buf) > 1 && firstBound(skOf(buf[1])) <= it.Last || !clear(it.Last) {
 			break
 		}
-		dropped += it.N
-		lastSK = it.SK
+		dropped += records
+		n++
+		last = buf[0]
 		buf = buf[1:]
 	}
-	if lastSK != "" {
-		// The batch stream goes on after the last item dropped.
-		batches.buf, batches.done = nil, false
-		batches.in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": batches.in.ExpressionAttributeValues[":pk"], "sk": str(lastSK)}
+	switch {
+	case n == 0:
+	case n <= len(items.buf):
+		items.buf = items.buf[n:]
+	default:
+		// The stream goes on after the last item dropped.
+		key := map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
+		if c.open {
+			key["gsi1pk"], key["gsi1sk"] = last["gsi1pk"], last["gsi1sk"]
+		}
+		items.buf, items.done, items.in.ExclusiveStartKey = nil, false, key
 	}
 	return dropped, nil
 }

@@ -70,6 +70,10 @@ type jobItem struct {
 	Blob   []byte `dynamodbav:"b"`
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
+
+	// Counts is the number of entries per status, so that a status-filtered offset skips
+	// the item unread; items written before it was stored have none (they are read).
+	Counts map[string]int `dynamodbav:"sc,omitempty"`
 }
 
 // job is a decoded job item.
@@ -170,6 +174,30 @@ func decodeJob(item map[string]types.AttributeValue) (*job, error) {
 		return nil, fmt.Errorf("job item %q: %w", it.SK, err)
 	}
 	return &job{item: it, run: runOfSK(it.SK), entries: es, exists: true}, nil
+}
+
+// records returns how many of the item's entries a list filtered to status ("": every
+// status) shows when each is its key's only record: in the current run (current) every
+// entry, in an earlier run all but the PENDING ones (no records there, see visible).
+// ok is false when the item cannot tell without being read: it was written before items
+// stored their per-status counts, and a filter or an earlier run's object in flight
+// needs them.
+func (it jobItem) records(status state.ItemStatus, current bool) (n int, ok bool) {
+	if it.Counts == nil {
+		if status == "" && (current || it.Open == 0) {
+			return it.N, true
+		}
+		return 0, false
+	}
+	switch {
+	case status == "" && current:
+		return it.N, true
+	case status == "":
+		return it.N - it.Counts[string(state.ItemPending)], true
+	case status == state.ItemPending && !current:
+		return 0, true
+	}
+	return it.Counts[string(status)], true
 }
 
 // jobItemOf reads only the item's attributes (not its entries).
@@ -603,10 +631,12 @@ func (s *Store) jobPut(task string, j *job, prevReach string) (*types.Put, error
 	last := j.entries[len(j.entries)-1].Key
 	it := jobItem{PK: jobPK(task), SK: j.item.SK, Last: last, Reach: max(last, prevReach, j.item.Reach), N: len(j.entries),
 		Ver: j.item.Ver + 1, Upd: state.UnixNanos(time.Now()), Blob: blob}
+	it.Counts = map[string]int{}
 	for _, e := range j.entries {
 		if !e.Status.Terminal() {
 			it.Open++
 		}
+		it.Counts[string(e.Status)]++
 	}
 	if it.Open > 0 {
 		it.GSI1PK, it.GSI1SK = openIndexPK(task, j.run), firstBound(j.item.SK)

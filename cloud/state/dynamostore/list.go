@@ -2,7 +2,11 @@ package dynamostore
 
 import (
 	"context"
+	"maps"
+	"math"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,15 +33,68 @@ func (s *Store) rangeQuery(pk, index string, opt state.ListOptions) *dynamodb.Qu
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
+	hi, bounded := prefixEnd(opt.Prefix)
 	switch {
-	case lo == "":
+	case lo == "" && !bounded:
 		in.KeyConditionExpression = expr("#pk = :pk")
-	default:
+	case !bounded:
 		in.KeyConditionExpression = expr("#pk = :pk AND #sk >= :lo")
 		in.ExpressionAttributeNames["#sk"] = skName
 		in.ExpressionAttributeValues[":lo"] = str(lo)
+	default:
+		// hi itself is the one key in the range without the prefix: readers stop there.
+		in.KeyConditionExpression = expr("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+		in.ExpressionAttributeNames["#sk"] = skName
+		in.ExpressionAttributeValues[":lo"] = str(lo)
+		in.ExpressionAttributeValues[":hi"] = str(max(hi, lo)) // a cursor past the prefix: lo at most, not in it
 	}
 	return in
+}
+
+// prefixEnd returns the least key above every key that starts with prefix (false when
+// there is none, or no prefix): prefix with its last character incremented.
+func prefixEnd(prefix string) (string, bool) {
+	if !utf8.ValidString(prefix) { // no such key: keys are UTF-8
+		return "", false
+	}
+	rs := []rune(prefix)
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i] + 1
+		if r >= 0xD800 && r <= 0xDFFF { // no surrogates in UTF-8: on to the next character
+			r = 0xE000
+		}
+		if r <= unicode.MaxRune {
+			return string(rs[:i]) + string(r), true
+		}
+	}
+	return "", false
+}
+
+// indexPage reads one page of a status index query in (sort keys within prefix): the
+// first skip items are only counted (a COUNT query skips as many as one request reads,
+// at most skip), then limit items and one more, which tells whether a next page exists.
+func (s *Store) indexPage(ctx context.Context, in *dynamodb.QueryInput, prefix string, skip, limit int) ([]map[string]types.AttributeValue, bool, error) {
+	hi, bounded := prefixEnd(prefix)
+	for skip > 0 {
+		count := *in
+		count.ExpressionAttributeNames = maps.Clone(in.ExpressionAttributeNames)
+		count.Select, count.Limit = types.SelectCount, aws.Int32(int32(min(skip, math.MaxInt32)))
+		out, err := s.api.Query(ctx, &count)
+		if err != nil {
+			return nil, false, err
+		}
+		skip -= int(out.Count)
+		last := out.LastEvaluatedKey
+		if len(last) == 0 {
+			return nil, false, nil // the range ended within the offset
+		}
+		if v, ok := last["gsi1sk"].(*types.AttributeValueMemberS); bounded && ok && v.Value == hi {
+			return nil, false, nil // the last key counted was past the prefix: nothing follows
+		}
+		in.ExclusiveStartKey = last
+	}
+	c := &cursor{s: s, in: in, limit: int32(limit + 1)}
+	return mergePage(ctx, []*cursor{c}, prefix, 0, limit, nil)
 }
 
 // cursor pulls one partition's items in sort-key order, page by page.
@@ -123,7 +180,7 @@ func (s *Store) listItems(ctx context.Context, pks []string, indexPK string, opt
 	var cursors []*cursor
 	var keep func(map[string]types.AttributeValue) bool
 	if opt.Status != "" && sparse(opt.Status) {
-		cursors = []*cursor{{s: s, in: s.rangeQuery(indexPK+string(opt.Status), statusIndex, opt), limit: int32(limit + 1)}}
+		return s.indexPage(ctx, s.rangeQuery(indexPK+string(opt.Status), statusIndex, opt), opt.Prefix, max(opt.Offset, 0), limit)
 	} else {
 		for _, pk := range pks {
 			cursors = append(cursors, &cursor{s: s, in: s.rangeQuery(pk, "", opt), limit: int32(limit + 1)})
