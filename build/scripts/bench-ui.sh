@@ -98,18 +98,10 @@ awsA() {
 
 # --- tools -------------------------------------------------------------------------------------
 [[ -x .bin/wails ]] || go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails
-for d in frontend frontend/e2e; do
-  # A worktree may share another checkout's install through a symlink: npm ci would empty
-  # that install (everyone's) and put a copy here; the owner of the install keeps it current.
-  if [[ -L $d/node_modules ]]; then
-    cmp -s "$d/package-lock.json" "$(readlink -f "$d/node_modules")/../package-lock.json" ||
-      log "$d/node_modules is a shared install (symlink) from another lock file: not reinstalling it"
-    continue
-  fi
-  if [[ ! -f $d/node_modules/.package-lock.json || $d/package-lock.json -nt $d/node_modules/.package-lock.json ]]; then
-    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-done
+# shellcheck source=build/scripts/lib/npm.sh
+source build/scripts/lib/npm.sh
+npm_ci frontend
+npm_ci frontend/e2e
 CGO_ENABLED=0 go build -o "$WORK/thseed" ./backend/tasks/internal/thseed
 part cloud && CGO_ENABLED=0 go build -o "$WORK/thdynamo" ./cloud/internal/benchtools/thdynamo
 # The production bundle (React's production build, as the app ships it), served to

@@ -78,12 +78,8 @@ if [[ ! -x .bin/wails ]]; then
   log "building the Wails CLI from tools/go.mod"
   go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails
 fi
-npm_ci() { # dir: install from the lock file unless node_modules already matches it
-  if [[ ! -f $1/node_modules/.package-lock.json || $1/package-lock.json -nt $1/node_modules/.package-lock.json ]]; then
-    log "npm ci in $1"
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
+# shellcheck source=build/scripts/lib/npm.sh
+source build/scripts/lib/npm.sh
 npm_ci frontend
 npm_ci frontend/e2e
 
