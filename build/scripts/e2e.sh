@@ -29,7 +29,7 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
 done
 
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID=''
+XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID='' EMU_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
@@ -58,6 +58,10 @@ cleanup() {
     for _ in $(seq 300); do kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$HARNESS_PID" 2>/dev/null || true
     wait "$HARNESS_PID" 2>/dev/null || true
+  fi
+  if [[ -n $EMU_PID ]]; then
+    kill -TERM "$EMU_PID" 2>/dev/null || true
+    wait "$EMU_PID" 2>/dev/null || true
   fi
   if [[ -n $XVFB_PID ]]; then
     kill "$XVFB_PID" 2>/dev/null || true
@@ -100,14 +104,51 @@ log "Xvfb on $DISPLAY_NUM"
 # retry) succeeds; the default profile's endpoint is the emulator, for AWS keys typed into
 # the app (the cloud spec). thub-harness plays the compute of the task stacks whose names
 # start with TH_E2E_CLOUD_PREFIX, standing in for ECR's registry (cloud/docs/deploy.md,
-# "the harness"). The account is the second emulator (moto2): its Step Functions
-# interpreter is off, so the harness interprets an image task's state machine (the first
-# emulator would run it itself, echoing the list Lambda; S3 tasks have no state machine).
+# "the harness"). The account is an emulator of the run's own, set up as the test services'
+# second one (moto2): its Step Functions interpreter is off, so the harness interprets an
+# image task's state machine (the first emulator would run it itself, echoing the list
+# Lambda; S3 tasks have no state machine). Its own, started here and stopped on exit: the
+# stacks of an earlier run that was killed are not there for the specs to see, and the
+# shared moto2 stays free for the Go tests that use it (cloud/deploy/harness) meanwhile.
 DEV_ENV=()
 ENV_FILE=${TH_TESTENV_FILE:-${TH_TESTENV_DIR:-$ROOT/.testenv}/env}
 envget() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
-AWS_EMU=$(envget TH_AWS2_ENDPOINT)
-if [[ -n $AWS_EMU ]]; then
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+emulator_up() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$1/moto-api/") == 200 ]]; }
+# start_emulator: moto (build/testenv/moto_server.py) on a free port; sets AWS_EMU.
+start_emulator() {
+  local python port url _
+  python=$(envget TH_VENV_BIN)/python
+  [[ -x $python ]] || die "$python is missing (make tools)"
+  for _ in 1 2 3 4 5; do
+    port=$((35000 + RANDOM % 800)) # a random start keeps parallel runs apart
+    while ! port_free "$port"; do port=$((port + 1)); done
+    url=http://127.0.0.1:$port
+    "$python" build/testenv/moto_server.py 127.0.0.1 "$port" >"$ART/emulator.log" 2>&1 &
+    EMU_PID=$!
+    for _ in $(seq 150); do
+      kill -0 "$EMU_PID" 2>/dev/null || break
+      if emulator_up "$url"; then
+        kill -0 "$EMU_PID" 2>/dev/null || break # another process took the port meanwhile
+        curl -sf -o /dev/null -X POST "$url/moto-api/config" \
+          -d '{"stepfunctions": {"execute_state_machine": false}, "lambda": {"use_docker": false}, "batch": {"use_docker": false}}' ||
+          die "the AWS emulator did not take its config (see $ART/emulator.log)"
+        AWS_EMU=$url
+        log "AWS emulator (this run's own) on $url"
+        return 0
+      fi
+      sleep 0.2
+    done
+    kill -TERM "$EMU_PID" 2>/dev/null || true
+    wait "$EMU_PID" 2>/dev/null || true
+    EMU_PID=''
+  done
+  die "the AWS emulator did not start (see $ART/emulator.log)"
+}
+AWS_EMU=''
+# The test services being up (their second emulator listed) says the cloud specs can run.
+if [[ -n $(envget TH_AWS2_ENDPOINT) ]]; then
+  start_emulator
   aws_key=$(envget TH_AWS_ACCESS_KEY)
   aws_secret=$(envget TH_AWS_SECRET_KEY)
   aws_region=$(envget TH_AWS_REGION)
@@ -172,7 +213,6 @@ EOF_CRED
 fi
 
 # --- wails dev ---------------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 VERSION="e2e-$(date +%s)-$RANDOM"
 mkdir -p "$WORK/config" "$WORK/data"
 
