@@ -57,8 +57,10 @@ S3A=$(envget TH_S3_A_ENDPOINT)
 AWS_EMU=$(envget TH_AWS_ENDPOINT)
 if part cloud && [[ -z $AWS_EMU ]]; then die "TH_AWS_ENDPOINT missing in $ENV_FILE: make testenv-up"; fi
 
+# shellcheck source=build/scripts/lib/xvfb.sh
+source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID='' DYNAMO_PID=''
+DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID='' DYNAMO_PID=''
 stop_dev() {
   [[ -n $DEV_PID ]] || return 0
   kill -INT "$DEV_PID" 2>/dev/null || true
@@ -80,7 +82,7 @@ cleanup() {
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER='' \
       /usr/bin/aws --endpoint-url "$AWS_EMU" dynamodb delete-table --table-name "$EMU_TABLE" >/dev/null 2>&1 || true
   fi
-  [[ -n $XVFB_PID ]] && { kill "$XVFB_PID" 2>/dev/null || true; wait "$XVFB_PID" 2>/dev/null || true; }
+  stop_xvfb
   if [[ -n $BUCKET ]]; then awsA s3 rb "s3://$BUCKET" --force >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
   exit "$rc"
@@ -227,11 +229,8 @@ SLOW_ENDPOINT="http://127.0.0.1:$(cat "$WORK/proxy.port")"
 fi
 
 # --- Xvfb + wails dev ---------------------------------------------------------------------------
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$WORK/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/display ]] && break; sleep 0.1; done
-[[ -s $WORK/display ]] || die "Xvfb did not start"
-DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
+start_xvfb "$WORK/xvfb.log" "$WORK"
+DISPLAY_NUM=$XVFB_DISPLAY
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A port found free can be taken before the server binds it (teammates' tests pick ports
 # too): try another then.

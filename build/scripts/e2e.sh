@@ -28,8 +28,10 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
   command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
 done
 
+# shellcheck source=build/scripts/lib/xvfb.sh
+source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID='' EMU_PID=''
+DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID='' EMU_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
@@ -63,10 +65,7 @@ cleanup() {
     kill -TERM "$EMU_PID" 2>/dev/null || true
     wait "$EMU_PID" 2>/dev/null || true
   fi
-  if [[ -n $XVFB_PID ]]; then
-    kill "$XVFB_PID" 2>/dev/null || true
-    wait "$XVFB_PID" 2>/dev/null || true
-  fi
+  stop_xvfb
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -88,12 +87,8 @@ npm_ci frontend
 npm_ci frontend/e2e
 
 # --- a display of our own ----------------------------------------------------------------
-# -displayfd picks a free display number, so parallel runs and other Xvfbs never clash.
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$ART/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/dev/null || break; sleep 0.1; done
-[[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
-DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
+start_xvfb "$ART/xvfb.log" "$WORK"
+DISPLAY_NUM=$XVFB_DISPLAY
 log "Xvfb on $DISPLAY_NUM"
 
 # --- the AWS emulator and the replaying CloudFormation fake as accounts ---------------
