@@ -27,11 +27,9 @@
 #      CHROMIUM                 browser binary (default /usr/bin/chromium)
 #      TH_BENCH_PROFILE         1: profile the cloud pages' first rows and scrolling (ui-cloud-*.cpuprofile; slows them a little)
 set -euo pipefail
-# The app reads the OS keychain (credentials): run inside a session D-Bus with an
-# unlocked Secret Service unless one is there.
-if [[ -z ${TH_KEYRING:-} ]]; then
-  exec "$(dirname "$0")/with-keyring.sh" "$0" "$@"
-fi
+# shellcheck source=build/scripts/lib/proc.sh
+source "$(dirname "$0")/lib/proc.sh"
+in_keyring "$0" "$@"
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/artifacts/bench
@@ -61,12 +59,9 @@ if part cloud && [[ -z $AWS_EMU ]]; then die "TH_AWS_ENDPOINT missing in $ENV_FI
 source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
 DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID='' DYNAMO_PID=''
-stop_dev() {
+stop_dev() { # SIGINT: wails dev stops the app and Vite itself
   [[ -n $DEV_PID ]] || return 0
-  kill -INT "$DEV_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL -- "-$DEV_PID" 2>/dev/null || true
-  wait "$DEV_PID" 2>/dev/null || true
+  stop_group "$DEV_PID" INT 10
   DEV_PID=''
 }
 BUCKET=''

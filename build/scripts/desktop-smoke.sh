@@ -29,17 +29,16 @@ for tool in Xvfb xdotool import convert identify; do
   command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
 done
 
+# shellcheck source=build/scripts/lib/proc.sh
+source build/scripts/lib/proc.sh
 # shellcheck source=build/scripts/lib/xvfb.sh
 source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
 APP_PID=''
+# The app runs in its own process group (setsid): WebKit helper processes go with it.
 stop_app() {
   [[ -n $APP_PID ]] || return 0
-  kill -TERM "$APP_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-  # The app runs in its own process group (setsid): WebKit helper processes go with it.
-  kill -KILL -- "-$APP_PID" 2>/dev/null || true
-  wait "$APP_PID" 2>/dev/null || true
+  stop_group "$APP_PID" TERM 5
   APP_PID=''
 }
 cleanup() {

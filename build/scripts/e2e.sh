@@ -3,18 +3,16 @@
 # Playwright (playwright-core) drives Debian's Chromium through frontend/e2e/tests.
 # Screenshots and logs go to artifacts/e2e/. Everything started here is stopped on exit.
 #
-# Runs inside build/scripts/with-keyring.sh unless TH_KEYRING says a keyring is there.
+# Runs inside build/scripts/with-keyring.sh unless TH_KEYRING says a keyring is there (in_keyring).
 #
 # Env: TH_E2E_START_TIMEOUT  seconds to wait for wails dev (default 420; a cold build of
 #                            the dev binary takes 2-3 min on 2 cores)
 #      CHROMIUM              browser binary (default /usr/bin/chromium)
 #      TH_E2E_SPECS          the specs to run, relative to frontend/e2e (default: tests/*.test.mjs)
 set -euo pipefail
-# The app keeps secrets in the OS keychain (go-keyring over D-Bus): outside a session bus
-# with an unlocked Secret Service (test.sh provides one), run inside our own.
-if [[ -z ${TH_KEYRING:-} ]]; then
-  exec "$(dirname "$0")/with-keyring.sh" "$0" "$@"
-fi
+# shellcheck source=build/scripts/lib/proc.sh
+source "$(dirname "$0")/lib/proc.sh"
+in_keyring "$0" "$@"
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 ART=$ROOT/artifacts/e2e
@@ -36,10 +34,7 @@ DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID='' EMU_PID=''
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
   [[ -n $DEV_PID ]] || return 0
-  kill -INT "$DEV_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL -- "-$DEV_PID" 2>/dev/null || true
-  wait "$DEV_PID" 2>/dev/null || true
+  stop_group "$DEV_PID" INT 10
   DEV_PID=''
 }
 
