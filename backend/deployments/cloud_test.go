@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -45,11 +44,7 @@ import (
 // The agents the stacks deploy, built once per test run.
 var linuxAgents = &testenv.Agents{Arches: assets.Arches}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	linuxAgents.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { linuxAgents.Main(m) }
 
 // clock is the runner's and the monitor's: real time, plus what a test skips ahead.
 type clock struct{ skip atomic.Int64 }

@@ -391,6 +391,9 @@ func (r *CloudRunner) imageAccess(ctx context.Context, kind string, registry, re
 	if res.Kind != credentials.KindRegistry {
 		return deploy.Credentials{}, fmt.Errorf("the %s: %q is not a container registry profile", sideWord(what), res.Name)
 	}
+	if msg := cloudCAProblem(res.Profile); msg != "" { // the profile got its CA file after the task was checked
+		return deploy.Credentials{}, fmt.Errorf("the %s: %s", sideWord(what), msg)
+	}
 	*registry = res.Host
 	if res.InsecureHTTP && !slices.Contains(*insecure, res.Host) {
 		*insecure = append(*insecure, res.Host)

@@ -61,3 +61,55 @@ func TestCloudImageTaskStackReachesTheRegistriesOfItsProfiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "team/app:v1\nteam/app:v2\n", string(req.List))
 }
+
+// A registry profile that trusts its registry through a CA file on this computer cannot
+// serve a cloud task (its agents in AWS have no such file): creating or moving the task
+// says so on the side's profile field, and a deploy of a task whose profile got its CA
+// file later is refused with the same words. A task run in the app keeps the profile.
+func TestCloudImageTaskRefusesARegistryProfileWithACAFile(t *testing.T) {
+	withCA := credentials.Resolved{Profile: credentials.Profile{ID: "ca", Name: "Private CA", Kind: credentials.KindRegistry, Host: "reg.internal:5000", Username: "u", CAFile: "/etc/th/ca.pem"},
+		Secret: credentials.Secret{Password: "p"}}
+	creds := newFakeCreds(awsProfile, regProfile, withCA)
+	def := func(src, dst string, cloud bool) Definition {
+		d := Definition{Image: &ImageSpec{
+			Source:      ImageSource{ProfileID: src, ImageSource: spec.ImageSource{Kind: RegistryKind, References: []string{"team/app:v1"}}},
+			Destination: ImageDestination{ProfileID: dst, ImageDestination: spec.ImageDestination{Kind: RegistryKind, Prefix: "mirror"}},
+		}}
+		if cloud {
+			d.Cloud = &CloudOptions{ProfileID: "aws1", ControlPlane: "cp", MaxCopiers: 2}
+		}
+		return d.normalized()
+	}
+	fields := func(d Definition) map[string]string {
+		out := map[string]string{}
+		err := Validate(context.Background(), "images", d, creds.Get, nil)
+		if err == nil {
+			return out
+		}
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		for _, f := range ve.Fields {
+			out[f.Field] = f.Message
+		}
+		return out
+	}
+	want := `"Private CA" trusts its registry's certificate through the CA file /etc/th/ca.pem on this computer; a cloud task's agents run in AWS without that file`
+
+	got := fields(def("ca", "reg", true))
+	assert.Contains(t, got["image.source.profileId"], want)
+	assert.NotContains(t, got, "image.destination.profileId")
+	got = fields(def("reg", "ca", true))
+	assert.Contains(t, got["image.destination.profileId"], want)
+	assert.NotContains(t, got, "image.source.profileId")
+	for f, msg := range fields(def("ca", "ca", false)) {
+		assert.NotContains(t, msg, "CA file", f) // the app itself reads the file
+	}
+
+	r := &CloudRunner{creds: creds}
+	p := Placement{ProfileID: "aws1", Region: "eu-west-1", ControlPlane: "cp"}
+	_, err := r.taskRequest(context.Background(), Task{ID: "t1"}, state.Task{Name: "images"}, def("reg", "ca", true), p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the destination: "+want)
+	_, err = r.taskRequest(context.Background(), Task{ID: "t1"}, state.Task{Name: "images"}, def("reg", "reg", true), p)
+	require.NoError(t, err)
+}

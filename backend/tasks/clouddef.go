@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -202,6 +203,21 @@ func (c *checker) cloudSide(field, profileID, account string) {
 	if p.Kind == credentials.KindAWS && p.SharedProfile != "" {
 		c.addNew(field, "%q uses the AWS CLI profile %q, whose credentials are temporary or unknown to the app; a cloud task stores a side's keys in Secrets Manager: choose a profile with access keys, or the task's own account", p.Name, p.SharedProfile)
 	}
+	if msg := cloudCAProblem(p); msg != "" {
+		c.addNew(field, "%s", msg)
+	}
+}
+
+// cloudCAProblem: a registry profile that trusts its registry through a CA file on this
+// computer cannot serve a cloud task, whose agents run in AWS without that file (they
+// trust the public CAs only) and would refuse the registry's certificate. The task does
+// not carry the file: a CA is the profile's, kept on this computer, and the stack takes
+// no certificates.
+func cloudCAProblem(p credentials.Profile) string {
+	if p.Kind != credentials.KindRegistry || p.CAFile == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q trusts its registry's certificate through the CA file %s on this computer; a cloud task's agents run in AWS without that file and would refuse the registry: use a registry whose certificate is publicly trusted, or run this task in the app", p.Name, p.CAFile)
 }
 
 // cloudRun is how the spec is checked: for a cloud run when the task is a cloud task.

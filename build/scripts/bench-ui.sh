@@ -27,11 +27,9 @@
 #      CHROMIUM                 browser binary (default /usr/bin/chromium)
 #      TH_BENCH_PROFILE         1: profile the cloud pages' first rows and scrolling (ui-cloud-*.cpuprofile; slows them a little)
 set -euo pipefail
-# The app reads the OS keychain (credentials): run inside a session D-Bus with an
-# unlocked Secret Service unless one is there.
-if [[ -z ${TH_KEYRING:-} ]]; then
-  exec "$(dirname "$0")/with-keyring.sh" "$0" "$@"
-fi
+# shellcheck source=build/scripts/lib/proc.sh
+source "$(dirname "$0")/lib/proc.sh"
+in_keyring "$0" "$@"
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/artifacts/bench
@@ -57,14 +55,13 @@ S3A=$(envget TH_S3_A_ENDPOINT)
 AWS_EMU=$(envget TH_AWS_ENDPOINT)
 if part cloud && [[ -z $AWS_EMU ]]; then die "TH_AWS_ENDPOINT missing in $ENV_FILE: make testenv-up"; fi
 
+# shellcheck source=build/scripts/lib/xvfb.sh
+source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID='' DYNAMO_PID=''
-stop_dev() {
+DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID='' DYNAMO_PID=''
+stop_dev() { # SIGINT: wails dev stops the app and Vite itself
   [[ -n $DEV_PID ]] || return 0
-  kill -INT "$DEV_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL -- "-$DEV_PID" 2>/dev/null || true
-  wait "$DEV_PID" 2>/dev/null || true
+  stop_group "$DEV_PID" INT 10
   DEV_PID=''
 }
 BUCKET=''
@@ -80,7 +77,7 @@ cleanup() {
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER='' \
       /usr/bin/aws --endpoint-url "$AWS_EMU" dynamodb delete-table --table-name "$EMU_TABLE" >/dev/null 2>&1 || true
   fi
-  [[ -n $XVFB_PID ]] && { kill "$XVFB_PID" 2>/dev/null || true; wait "$XVFB_PID" 2>/dev/null || true; }
+  stop_xvfb
   if [[ -n $BUCKET ]]; then awsA s3 rb "s3://$BUCKET" --force >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
   exit "$rc"
@@ -98,18 +95,10 @@ awsA() {
 
 # --- tools -------------------------------------------------------------------------------------
 [[ -x .bin/wails ]] || go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails
-for d in frontend frontend/e2e; do
-  # A worktree may share another checkout's install through a symlink: npm ci would empty
-  # that install (everyone's) and put a copy here; the owner of the install keeps it current.
-  if [[ -L $d/node_modules ]]; then
-    cmp -s "$d/package-lock.json" "$(readlink -f "$d/node_modules")/../package-lock.json" ||
-      log "$d/node_modules is a shared install (symlink) from another lock file: not reinstalling it"
-    continue
-  fi
-  if [[ ! -f $d/node_modules/.package-lock.json || $d/package-lock.json -nt $d/node_modules/.package-lock.json ]]; then
-    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-done
+# shellcheck source=build/scripts/lib/npm.sh
+source build/scripts/lib/npm.sh
+npm_ci frontend
+npm_ci frontend/e2e
 CGO_ENABLED=0 go build -o "$WORK/thseed" ./backend/tasks/internal/thseed
 part cloud && CGO_ENABLED=0 go build -o "$WORK/thdynamo" ./cloud/internal/benchtools/thdynamo
 # The production bundle (React's production build, as the app ships it), served to
@@ -235,11 +224,8 @@ SLOW_ENDPOINT="http://127.0.0.1:$(cat "$WORK/proxy.port")"
 fi
 
 # --- Xvfb + wails dev ---------------------------------------------------------------------------
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$WORK/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/display ]] && break; sleep 0.1; done
-[[ -s $WORK/display ]] || die "Xvfb did not start"
-DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
+start_xvfb "$WORK/xvfb.log" "$WORK"
+DISPLAY_NUM=$XVFB_DISPLAY
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A port found free can be taken before the server binds it (teammates' tests pick ports
 # too): try another then.

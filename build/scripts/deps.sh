@@ -193,20 +193,8 @@ deps_all() {
 	log "all: done in $((SECONDS - t0))s"
 }
 
-npm_ci() { # npm_ci DIR: install from the lock file unless node_modules already matches it
-	local dir=$1
-	[[ -f $dir/package-lock.json ]] || { log "$dir: no package-lock.json, skipped"; return 0; }
-	# npm writes node_modules/.package-lock.json after every install: when it is newer than
-	# both the lock file and package.json, node_modules is current.
-	if [[ -f $dir/node_modules/.package-lock.json && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json \
-		&& $dir/node_modules/.package-lock.json -nt $dir/package.json ]]; then
-		log "$dir: node_modules up to date"
-		return 0
-	fi
-	local t0=$SECONDS
-	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-	log "$dir: npm ci done in $((SECONDS - t0))s"
-}
+# shellcheck source=build/scripts/lib/npm.sh
+source "$ROOT/build/scripts/lib/npm.sh" # npm_ci
 
 deps_frontend() {
 	command -v npm >/dev/null || die "npm is not on PATH (Node 20 + npm are expected on the machine)"

@@ -29,25 +29,23 @@ for tool in Xvfb xdotool import convert identify; do
   command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
 done
 
+# shellcheck source=build/scripts/lib/proc.sh
+source build/scripts/lib/proc.sh
+# shellcheck source=build/scripts/lib/xvfb.sh
+source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
-XVFB_PID='' APP_PID=''
+APP_PID=''
+# The app runs in its own process group (setsid): WebKit helper processes go with it.
 stop_app() {
   [[ -n $APP_PID ]] || return 0
-  kill -TERM "$APP_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-  # The app runs in its own process group (setsid): WebKit helper processes go with it.
-  kill -KILL -- "-$APP_PID" 2>/dev/null || true
-  wait "$APP_PID" 2>/dev/null || true
+  stop_group "$APP_PID" TERM 5
   APP_PID=''
 }
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop_app
-  if [[ -n $XVFB_PID ]]; then
-    kill "$XVFB_PID" 2>/dev/null || true
-    wait "$XVFB_PID" 2>/dev/null || true
-  fi
+  stop_xvfb
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -58,12 +56,8 @@ trap 'exit 143' TERM
 rm -rf "$ART"
 mkdir -p "$ART"
 
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$ART/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/dev/null || break; sleep 0.1; done
-[[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
-DISPLAY=":$(tr -d '[:space:]' <"$WORK/display")"
-export DISPLAY
+start_xvfb "$ART/xvfb.log" "$WORK"
+export DISPLAY=$XVFB_DISPLAY
 
 # mean brightness (0..1) of a region given as fractions of the image: x0 y0 x1 y1
 region_mean() {

@@ -3,18 +3,16 @@
 # Playwright (playwright-core) drives Debian's Chromium through frontend/e2e/tests.
 # Screenshots and logs go to artifacts/e2e/. Everything started here is stopped on exit.
 #
-# Runs inside build/scripts/with-keyring.sh unless TH_KEYRING says a keyring is there.
+# Runs inside build/scripts/with-keyring.sh unless TH_KEYRING says a keyring is there (in_keyring).
 #
 # Env: TH_E2E_START_TIMEOUT  seconds to wait for wails dev (default 420; a cold build of
 #                            the dev binary takes 2-3 min on 2 cores)
 #      CHROMIUM              browser binary (default /usr/bin/chromium)
 #      TH_E2E_SPECS          the specs to run, relative to frontend/e2e (default: tests/*.test.mjs)
 set -euo pipefail
-# The app keeps secrets in the OS keychain (go-keyring over D-Bus): outside a session bus
-# with an unlocked Secret Service (test.sh provides one), run inside our own.
-if [[ -z ${TH_KEYRING:-} ]]; then
-  exec "$(dirname "$0")/with-keyring.sh" "$0" "$@"
-fi
+# shellcheck source=build/scripts/lib/proc.sh
+source "$(dirname "$0")/lib/proc.sh"
+in_keyring "$0" "$@"
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 ART=$ROOT/artifacts/e2e
@@ -28,16 +26,15 @@ for tool in Xvfb curl node npm go "$CHROMIUM"; do
   command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
 done
 
+# shellcheck source=build/scripts/lib/xvfb.sh
+source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
-XVFB_PID='' DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID=''
+DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID='' EMU_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
 # it runs in its own process group (setsid), so whatever is left of it goes with the group.
 stop_dev() {
   [[ -n $DEV_PID ]] || return 0
-  kill -INT "$DEV_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL -- "-$DEV_PID" 2>/dev/null || true
-  wait "$DEV_PID" 2>/dev/null || true
+  stop_group "$DEV_PID" INT 10
   DEV_PID=''
 }
 
@@ -59,10 +56,11 @@ cleanup() {
     kill -KILL "$HARNESS_PID" 2>/dev/null || true
     wait "$HARNESS_PID" 2>/dev/null || true
   fi
-  if [[ -n $XVFB_PID ]]; then
-    kill "$XVFB_PID" 2>/dev/null || true
-    wait "$XVFB_PID" 2>/dev/null || true
+  if [[ -n $EMU_PID ]]; then
+    kill -TERM "$EMU_PID" 2>/dev/null || true
+    wait "$EMU_PID" 2>/dev/null || true
   fi
+  stop_xvfb
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -78,22 +76,14 @@ if [[ ! -x .bin/wails ]]; then
   log "building the Wails CLI from tools/go.mod"
   go build -modfile=tools/go.mod -o .bin/wails github.com/wailsapp/wails/v2/cmd/wails
 fi
-npm_ci() { # dir: install from the lock file unless node_modules already matches it
-  if [[ ! -f $1/node_modules/.package-lock.json || $1/package-lock.json -nt $1/node_modules/.package-lock.json ]]; then
-    log "npm ci in $1"
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
+# shellcheck source=build/scripts/lib/npm.sh
+source build/scripts/lib/npm.sh
 npm_ci frontend
 npm_ci frontend/e2e
 
 # --- a display of our own ----------------------------------------------------------------
-# -displayfd picks a free display number, so parallel runs and other Xvfbs never clash.
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$WORK/display" >"$ART/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/display ]] && break; kill -0 "$XVFB_PID" 2>/dev/null || break; sleep 0.1; done
-[[ -s $WORK/display ]] || die "Xvfb did not start (see $ART/xvfb.log)"
-DISPLAY_NUM=":$(tr -d '[:space:]' <"$WORK/display")"
+start_xvfb "$ART/xvfb.log" "$WORK"
+DISPLAY_NUM=$XVFB_DISPLAY
 log "Xvfb on $DISPLAY_NUM"
 
 # --- the AWS emulator and the replaying CloudFormation fake as accounts ---------------
@@ -104,14 +94,51 @@ log "Xvfb on $DISPLAY_NUM"
 # retry) succeeds; the default profile's endpoint is the emulator, for AWS keys typed into
 # the app (the cloud spec). thub-harness plays the compute of the task stacks whose names
 # start with TH_E2E_CLOUD_PREFIX, standing in for ECR's registry (cloud/docs/deploy.md,
-# "the harness"). The account is the second emulator (moto2): its Step Functions
-# interpreter is off, so the harness interprets an image task's state machine (the first
-# emulator would run it itself, echoing the list Lambda; S3 tasks have no state machine).
+# "the harness"). The account is an emulator of the run's own, set up as the test services'
+# second one (moto2): its Step Functions interpreter is off, so the harness interprets an
+# image task's state machine (the first emulator would run it itself, echoing the list
+# Lambda; S3 tasks have no state machine). Its own, started here and stopped on exit: the
+# stacks of an earlier run that was killed are not there for the specs to see, and the
+# shared moto2 stays free for the Go tests that use it (cloud/deploy/harness) meanwhile.
 DEV_ENV=()
 ENV_FILE=${TH_TESTENV_FILE:-${TH_TESTENV_DIR:-$ROOT/.testenv}/env}
 envget() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
-AWS_EMU=$(envget TH_AWS2_ENDPOINT)
-if [[ -n $AWS_EMU ]]; then
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+emulator_up() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$1/moto-api/") == 200 ]]; }
+# start_emulator: moto (build/testenv/moto_server.py) on a free port; sets AWS_EMU.
+start_emulator() {
+  local python port url _
+  python=$(envget TH_VENV_BIN)/python
+  [[ -x $python ]] || die "$python is missing (make tools)"
+  for _ in 1 2 3 4 5; do
+    port=$((35000 + RANDOM % 800)) # a random start keeps parallel runs apart
+    while ! port_free "$port"; do port=$((port + 1)); done
+    url=http://127.0.0.1:$port
+    "$python" build/testenv/moto_server.py 127.0.0.1 "$port" >"$ART/emulator.log" 2>&1 &
+    EMU_PID=$!
+    for _ in $(seq 150); do
+      kill -0 "$EMU_PID" 2>/dev/null || break
+      if emulator_up "$url"; then
+        kill -0 "$EMU_PID" 2>/dev/null || break # another process took the port meanwhile
+        curl -sf -o /dev/null -X POST "$url/moto-api/config" \
+          -d '{"stepfunctions": {"execute_state_machine": false}, "lambda": {"use_docker": false}, "batch": {"use_docker": false}}' ||
+          die "the AWS emulator did not take its config (see $ART/emulator.log)"
+        AWS_EMU=$url
+        log "AWS emulator (this run's own) on $url"
+        return 0
+      fi
+      sleep 0.2
+    done
+    kill -TERM "$EMU_PID" 2>/dev/null || true
+    wait "$EMU_PID" 2>/dev/null || true
+    EMU_PID=''
+  done
+  die "the AWS emulator did not start (see $ART/emulator.log)"
+}
+AWS_EMU=''
+# The test services being up (their second emulator listed) says the cloud specs can run.
+if [[ -n $(envget TH_AWS2_ENDPOINT) ]]; then
+  start_emulator
   aws_key=$(envget TH_AWS_ACCESS_KEY)
   aws_secret=$(envget TH_AWS_SECRET_KEY)
   aws_region=$(envget TH_AWS_REGION)
@@ -176,7 +203,6 @@ EOF_CRED
 fi
 
 # --- wails dev ---------------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 VERSION="e2e-$(date +%s)-$RANDOM"
 mkdir -p "$WORK/config" "$WORK/data"
 

@@ -7,7 +7,7 @@
 #             backend/, frontend/src files <= 500); enforced (SIZE_LIMITS=report only reports)
 #   CloudFormation templates: cfn-lint (errors fail; warnings are shown); checkov on the
 #             product's templates (cloud/stack/templates; skips and why: cloud/stack/checkov.yaml)
-#   shell:    shellcheck on build/scripts/*.sh and .ci/run (warnings and errors)
+#   shell:    shellcheck on build/scripts/*.sh, build/scripts/lib/*.sh and .ci/run (warnings and errors)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -74,7 +74,7 @@ checkov_run() {
 
 shell_lint() {
 	command -v shellcheck >/dev/null || { echo "shellcheck is missing: run make deps-system"; return 1; }
-	local scripts=(build/scripts/*.sh)
+	local scripts=(build/scripts/*.sh build/scripts/lib/*.sh)
 	[[ -f .ci/run ]] && scripts+=(.ci/run)
 	# SC1090/SC1091: sourcing a file named at run time (the env file) is intended.
 	shellcheck -S warning -e SC1090,SC1091 "${scripts[@]}"

@@ -4,7 +4,8 @@
 #   moto       moto_server: the AWS control plane (CloudFormation, SQS, DynamoDB, ECR API, ...)
 #   moto2      a second moto_server for tests that flip its server-wide switches: IAM
 #              enforcement, or Step Functions run by the test itself (its interpreter is
-#              off here). One user at a time: cloud/deploy/harness, build/scripts/e2e.sh.
+#              off here). One user at a time: cloud/deploy/harness (build/scripts/e2e.sh
+#              starts an emulator of its own, set up like this one).
 #   reg-auth   docker-registry over TLS (self-signed) with basic auth, user AWS (like ECR)
 #   reg-open   docker-registry over plain HTTP, anonymous (no OCI referrers API: tag fallback)
 #   reg-oci    an OCI 1.1 registry with the referrers API, in memory, plain HTTP, anonymous

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -297,16 +298,32 @@ func (f *S3Flags) Args(src, dst string, lookup func(string) (string, bool)) erro
 		}
 		env := "THUB_" + strings.ToUpper(x.r.Flag()) + "_"
 		k := &x.side.Keys
+		given := map[string]string{} // where each key came from: its flag or its variable
 		for _, kv := range []struct {
-			v    *string
-			name string
-		}{{&k.AccessKeyID, "ACCESS_KEY_ID"}, {&k.SecretAccessKey, "SECRET_ACCESS_KEY"}, {&k.SessionToken, "SESSION_TOKEN"}} {
+			v          *string
+			name, flag string
+		}{{&k.AccessKeyID, "ACCESS_KEY_ID", "access-key"}, {&k.SecretAccessKey, "SECRET_ACCESS_KEY", "secret-key"}, {&k.SessionToken, "SESSION_TOKEN", ""}} {
+			given[kv.name] = "--" + x.r.Flag() + "-" + kv.flag
 			if *kv.v == "" {
 				*kv.v, _ = lookup(env + kv.name)
+				given[kv.name] = env + kv.name
 			}
 		}
+		halfKeys(&l, *k, x.r, given, env)
 	}
 	return l.Err("arguments")
+}
+
+// halfKeys: one half of a key pair says which flag or variable gives the other (the
+// spec's own check cannot name them).
+func halfKeys(l *invalid.List, k Keys, r Role, given map[string]string, env string) {
+	flag := "--" + r.Flag() + "-"
+	switch {
+	case k.AccessKeyID != "" && k.SecretAccessKey == "":
+		l.Add(given["ACCESS_KEY_ID"], fmt.Sprintf("the %s's access key id has no secret access key; give it with %ssecret-key or the variable %sSECRET_ACCESS_KEY", r, flag, env))
+	case k.AccessKeyID == "" && k.SecretAccessKey != "":
+		l.Add(given["SECRET_ACCESS_KEY"], fmt.Sprintf("the %s's secret access key has no access key id; give it with %saccess-key or the variable %sACCESS_KEY_ID", r, flag, env))
+	}
 }
 
 // Env applies the environment to the cloud commands' flags (see ApplyEnv).

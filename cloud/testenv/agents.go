@@ -11,7 +11,7 @@ import (
 
 // Agents are thub (./cloud/cmd/thub) built for linux, stripped, as the deployments ship
 // it: thub-linux-<arch> for each of Arches, built once per test binary in a temporary
-// directory that the package's TestMain removes with Remove.
+// directory that the package's TestMain removes with Remove (or Main).
 type Agents struct {
 	Arches []string
 
@@ -49,4 +49,12 @@ func (a *Agents) Remove() {
 	if a.dir != "" {
 		os.RemoveAll(a.dir)
 	}
+}
+
+// Main runs the package's tests, removes the agents and exits with the tests' status:
+// the whole TestMain of a package whose tests build agents.
+func (a *Agents) Main(m *testing.M) {
+	code := m.Run()
+	a.Remove()
+	os.Exit(code)
 }

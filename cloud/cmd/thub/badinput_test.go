@@ -72,3 +72,36 @@ func TestBadInputIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// Half a key pair is refused with where the other half goes: its flag and its variable
+// (before, the message named neither).
+func TestHalfAKeyPairNamesTheOtherHalf(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "dst")
+	for _, c := range []struct {
+		name, want string
+		args, env  []string
+	}{
+		{"key id without secret", "invalid --dst-access-key: the destination's access key id has no secret access key; give it with --dst-secret-key or the variable THUB_DST_SECRET_ACCESS_KEY",
+			[]string{"s3", "sync", dir, "s3://dest-bucket", "--dst-endpoint", "http://127.0.0.1:1", "--dst-access-key", "AKid42"}, nil},
+		{"secret without key id", "invalid --src-secret-key: the source's secret access key has no access key id; give it with --src-access-key or the variable THUB_SRC_ACCESS_KEY_ID",
+			[]string{"s3", "sync", "s3://src-bucket", dst, "--src-secret-key", "SKsecret42"}, nil},
+		{"key id variable without secret", "invalid THUB_DST_ACCESS_KEY_ID: the destination's access key id has no secret access key; give it with --dst-secret-key or the variable THUB_DST_SECRET_ACCESS_KEY",
+			[]string{"s3", "sync", dir, "s3://dest-bucket", "--dst-endpoint", "http://127.0.0.1:1"}, []string{"THUB_DST_ACCESS_KEY_ID=AKid42"}},
+		{"deploy task: secret variable without key id", "invalid THUB_SRC_SECRET_ACCESS_KEY: the source's secret access key has no access key id; give it with --src-access-key or the variable THUB_SRC_ACCESS_KEY_ID",
+			[]string{"deploy", "s3-task", "s3://src-bucket", "s3://dest-bucket", "--name", "t1", "--dry-run"}, []string{"THUB_SRC_SECRET_ACCESS_KEY=SKsecret42"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := thub(t, c.env, c.args...)
+			if r.code != 2 || !strings.Contains(r.stderr, "thub: "+c.want) {
+				t.Fatalf("exit %d (want 2), stderr lacks %q:\n%s", r.code, c.want, r.stderr)
+			}
+			if strings.Contains(r.stderr, "SKsecret42") || strings.Contains(r.stderr, "AKid42") {
+				t.Errorf("a key in the message: %s", r.stderr)
+			}
+			if _, err := os.Stat(dst); err == nil {
+				t.Errorf("%s was created", dst)
+			}
+		})
+	}
+}

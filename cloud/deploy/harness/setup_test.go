@@ -33,11 +33,7 @@ import (
 // would get it).
 var linuxAgents = &testenv.Agents{Arches: assets.Arches}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	linuxAgents.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { linuxAgents.Main(m) }
 
 // cloud is an account in an AWS emulator with a control plane deployed through
 // cloud/deploy, its agent image in the local registry behind a proxy that accepts only

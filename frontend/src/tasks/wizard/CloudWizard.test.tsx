@@ -1,11 +1,12 @@
 import { configure, screen, waitFor } from '@testing-library/react';
-import userEvent, { type UserEvent } from '@testing-library/user-event';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
 import type { FieldError } from '../../api/models';
 import type { TaskDefinition } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
 import { renderApp } from '../../test/render';
+import { choose, expectStep, next, shows } from '../../test/wizard';
 
 // The bound is a hang detector, not a speed check.
 configure({ asyncUtilTimeout: 10_000 });
@@ -30,23 +31,6 @@ function cloudAnswers(_name: string, d: TaskDefinition): FieldError[] {
   if (d.cloud?.alarmEmail === 'ops-at-example') out.push({ field: 'cloud.alarmEmail', message: '"ops-at-example" is not an e-mail address' });
   if (d.cloud?.maxWorkers === 1_000_000) out.push({ field: 'cloud.maxWorkers', message: '1000000 is out of range; enter a whole number from 1 to 1000' });
   return out;
-}
-
-async function next(user: UserEvent) {
-  await user.click(screen.getByRole('button', { name: 'Next' }));
-}
-
-async function choose(user: UserEvent, selectLabel: string, option: string) {
-  await user.click(screen.getByRole('button', { name: new RegExp(selectLabel) }));
-  await user.click(await screen.findByRole('option', { name: new RegExp(option) }));
-}
-
-async function shows(text: string | RegExp) {
-  expect((await screen.findAllByText(text)).length).toBeGreaterThan(0);
-}
-
-async function expectStep(title: string) {
-  expect(await screen.findByRole('heading', { name: new RegExp(`^${title}`), level: 1 })).toBeInTheDocument();
 }
 
 describe('Create a cloud task', () => {

@@ -1,11 +1,12 @@
 import { configure, screen, waitFor, within } from '@testing-library/react';
-import userEvent, { type UserEvent } from '@testing-library/user-event';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
 import type { FieldError } from '../../api/models';
 import type { TaskDefinition } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
 import { renderApp } from '../../test/render';
+import { choose, expectStep, next, shows } from '../../test/wizard';
 
 // Data arrives as React transitions: on a loaded machine they can take over a second in
 // jsdom. The bound is a hang detector, not a speed check.
@@ -49,24 +50,6 @@ const imageAnswers = goSays(
   ],
   ['image.platforms', (_, d) => d.image?.platforms?.includes('linux/amd46') ?? false, '"linux/amd46": unknown architecture "amd46"; use e.g. amd64, arm64, arm, 386, ppc64le, s390x'],
 );
-
-async function next(user: UserEvent) {
-  await user.click(screen.getByRole('button', { name: 'Next' }));
-}
-
-async function choose(user: UserEvent, selectLabel: string, option: string) {
-  await user.click(screen.getByRole('button', { name: new RegExp(selectLabel) }));
-  await user.click(await screen.findByRole('option', { name: new RegExp(option) }));
-}
-
-/** An error message is shown (Cloudscape also repeats it in a live region). */
-async function shows(text: string | RegExp) {
-  expect((await screen.findAllByText(text)).length).toBeGreaterThan(0);
-}
-
-async function expectStep(title: string) {
-  expect(await screen.findByRole('heading', { name: new RegExp(`^${title}`), level: 1 })).toBeInTheDocument();
-}
 
 describe('Create task wizard', () => {
   it('validates each field inline and creates an S3 task with a dry-run plan', async () => {
