@@ -1,4 +1,4 @@
-import { configure, screen, waitFor } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import userEvent, { type UserEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
@@ -8,7 +8,6 @@ import { fakeBackend } from '../../test/fakeBackend';
 import { renderApp } from '../../test/render';
 
 // The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const profiles: CredentialProfile[] = [
   {

@@ -1,4 +1,4 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent, { type UserEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
@@ -9,7 +9,6 @@ import { renderApp } from '../../test/render';
 
 // Data arrives as React transitions: on a loaded machine they can take over a second in
 // jsdom. The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const profiles: CredentialProfile[] = [
   { id: 'gw-a', name: 'Gateway A', kind: 's3compat', endpoint: 'http://127.0.0.1:7070', secretSet: true, createdAt: '', updatedAt: '' },
