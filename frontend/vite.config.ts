@@ -42,6 +42,6 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
-    testTimeout: 15000,
+    testTimeout: 60_000, // a hang guard (see src/test/setup.ts), not a timing
   },
 });

@@ -9,10 +9,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -259,6 +261,57 @@ func TestUploadIsIdempotent(t *testing.T) {
 			t.Errorf("second upload: %s was not skipped", e.Asset)
 		}
 	}
+}
+
+// TestUploadRepushesBlobsTheRegistryLost: a registry that answered a blob HEAD yes and
+// then refuses the manifest for that blob (the distribution registry does so when the
+// same layer goes to two repositories at once) gets every blob again, and the image is
+// whole.
+func TestUploadRepushesBlobsTheRegistryLost(t *testing.T) {
+	env := testenv.Load(t)
+	cfg := env.AWSConfig(t)
+	ctx := context.Background()
+	ec, proxy, repo := ecrStandIn(t, env, cfg)
+	rc, host, err := ECRClient(ctx, ec, image.Access{InsecureHTTP: []string{proxy.Host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifestSeen atomic.Bool
+	proxy.Fault = func(r *http.Request, _ int64) imagetest.FaultAction {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			manifestSeen.Store(true)
+		}
+		if r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/blobs/") && !manifestSeen.Load() {
+			return imagetest.Claim200
+		}
+		return imagetest.Pass
+	}
+	arm, amd := imagetest.FakeAgent(21, 1<<20), imagetest.FakeAgent(22, 1<<20)
+	img, err := BuildImage(map[string][]byte{"arm64": arm, "amd64": amd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &Uploader{Registry: rc, Repository: host + "/" + repo}
+	pinned, pushed, err := u.pushImage(ctx, img)
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	if !pushed || pinned != host+"/"+repo+"@"+img.Index.Desc.Digest.String() {
+		t.Errorf("pushed %v as %s", pushed, pinned)
+	}
+	refused, blobPuts := 0, 0
+	for _, r := range proxy.Requests() {
+		if r.Method == http.MethodPut && strings.Contains(r.Path, "/manifests/") && r.Status == http.StatusBadRequest {
+			refused++
+		}
+		if r.Method == http.MethodPut && strings.Contains(r.Path, "/blobs/uploads/") {
+			blobPuts++
+		}
+	}
+	if refused == 0 || blobPuts < len(img.Blobs) {
+		t.Errorf("the registry refused %d manifests and got %d blob uploads (want a refusal, then all %d blobs)", refused, blobPuts, len(img.Blobs))
+	}
+	checkPushedImage(t, u, pinned, arm, amd)
 }
 
 // checkPushedImage reads the image back: an index of both platforms whose layers hold

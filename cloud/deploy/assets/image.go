@@ -187,31 +187,46 @@ func (u *Uploader) pushImage(ctx context.Context, img *Image) (string, bool, err
 	case !errors.Is(err, errs.ErrNotFound):
 		return "", false, fmt.Errorf("look for the agent image %s: %w", tagged.CommonName(), err)
 	}
+	err = u.pushParts(ctx, tagged, img, total, true)
+	if err != nil && strings.Contains(err.Error(), "BLOB_UNKNOWN") {
+		// A registry can answer a blob HEAD yes and then not find that blob for a
+		// manifest (the distribution registry does so when the same layer is pushed to
+		// two repositories at once): push every blob again, without asking, once.
+		err = u.pushParts(ctx, tagged, img, total, false)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	u.report(Event{Asset: "image", Done: total, Total: total, Finished: true})
+	return pinned, true, nil
+}
+
+// pushParts pushes img's blobs (those the registry says it lacks, when ask is set),
+// then its manifests, the index last.
+func (u *Uploader) pushParts(ctx context.Context, tagged ref.Ref, img *Image, total int64, ask bool) error {
 	var done int64
 	for _, b := range img.Blobs {
-		if _, err := u.Registry.BlobHead(ctx, tagged, b.Desc); err == nil {
-			done += b.Desc.Size
-			u.report(Event{Asset: "image", Done: done, Total: total})
-			continue
+		if ask {
+			if _, err := u.Registry.BlobHead(ctx, tagged, b.Desc); err == nil {
+				done += b.Desc.Size
+				u.report(Event{Asset: "image", Done: done, Total: total})
+				continue
+			}
 		}
 		if _, err := u.Registry.BlobPut(ctx, tagged, b.Desc, bytes.NewReader(b.Data)); err != nil {
-			return "", false, fmt.Errorf("push the agent image's blob %s: %w", b.Desc.Digest, err)
+			return fmt.Errorf("push the agent image's blob %s: %w", b.Desc.Digest, err)
 		}
 		done += b.Desc.Size
 		u.report(Event{Asset: "image", Done: done, Total: total})
 	}
 	for _, b := range img.Manifests {
 		if err := putManifest(ctx, u.Registry, tagged.SetDigest(b.Desc.Digest.String()), b, true); err != nil {
-			return "", false, err
+			return err
 		}
 		done += b.Desc.Size
 		u.report(Event{Asset: "image", Done: done, Total: total})
 	}
-	if err := putManifest(ctx, u.Registry, tagged, img.Index, false); err != nil {
-		return "", false, err
-	}
-	u.report(Event{Asset: "image", Done: total, Total: total, Finished: true})
-	return pinned, true, nil
+	return putManifest(ctx, u.Registry, tagged, img.Index, false)
 }
 
 func putManifest(ctx context.Context, rc *regclient.RegClient, r ref.Ref, b Blob, child bool) error {

@@ -39,6 +39,7 @@ const (
 	Reset                 // close the connection without an answer
 	CutBody               // forward, then cut the response body halfway (GET only)
 	Status403             // answer 403 denied (a read-only or forbidden destination)
+	Claim200              // answer 200 without asking upstream (a blob HEAD the registry later denies knowing)
 )
 
 // Proxy is a loopback reverse proxy in front of a registry: it counts requests,
@@ -274,6 +275,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case Status503:
 		rec.Status = http.StatusServiceUnavailable
 		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
+	case Claim200:
+		rec.Status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 		return
 	case Reset:
 		rec.Status = -1

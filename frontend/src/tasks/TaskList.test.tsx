@@ -1,14 +1,10 @@
-import { act, configure, screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { zeroCounters, type TaskRow } from '../api/tasks';
 import { fakeBackend } from '../test/fakeBackend';
 import { idleLive, testTask } from '../test/fakeTasks';
 import { renderApp } from '../test/render';
-
-// Data arrives as React transitions: on a loaded machine they can take over a second in
-// jsdom. The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const running: TaskRow = {
   task: testTask({

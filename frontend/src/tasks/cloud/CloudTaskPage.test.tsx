@@ -1,13 +1,10 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { zeroCounters, type TaskRow, type TaskView } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
 import { idleLive, testCloudView, testItems, testTask } from '../../test/fakeTasks';
 import { renderApp } from '../../test/render';
-
-// The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const counters = { ...zeroCounters, foundObjects: 41, foundBytes: 41_000, doneObjects: 40, doneBytes: 40_000, failedObjects: 1, failedBytes: 1000 };
 

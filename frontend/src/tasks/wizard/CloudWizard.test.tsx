@@ -1,4 +1,4 @@
-import { configure, screen, waitFor } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
@@ -7,9 +7,6 @@ import type { TaskDefinition } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
 import { renderApp } from '../../test/render';
 import { choose, expectStep, next, shows } from '../../test/wizard';
-
-// The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const profiles: CredentialProfile[] = [
   {

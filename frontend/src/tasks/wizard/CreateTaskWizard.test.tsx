@@ -1,4 +1,4 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
@@ -7,10 +7,6 @@ import type { TaskDefinition } from '../../api/tasks';
 import { fakeBackend } from '../../test/fakeBackend';
 import { renderApp } from '../../test/render';
 import { choose, expectStep, next, shows } from '../../test/wizard';
-
-// Data arrives as React transitions: on a loaded machine they can take over a second in
-// jsdom. The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const profiles: CredentialProfile[] = [
   { id: 'gw-a', name: 'Gateway A', kind: 's3compat', endpoint: 'http://127.0.0.1:7070', secretSet: true, createdAt: '', updatedAt: '' },
