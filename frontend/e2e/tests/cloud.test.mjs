@@ -8,9 +8,7 @@
 // shows the cost estimate and offers to deploy the missing control plane in the same
 // click; the task page shows the deploy, then the run to FAILED with exact counts and the
 // one object the destination refuses in the failed list, the queue and fleet panels;
-// retry failed completes it once the cause is gone; stop and resume; Edit moves the
-// destination to another prefix through the stack update's preview, and the next run copies
-// every object there; delete keeps the data.
+// retry failed completes it once the cause is gone; stop and resume; delete keeps the data.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -203,46 +201,8 @@ describe('Cloud tasks', { skip }, () => {
     assert.equal(t.counters.doneObjects + t.counters.skippedObjects, objects + 12);
   });
 
-  it('edits the destination through the stack update preview; the next run copies every object there', async () => {
-    const before = (await task(taskId)).runId;
-    await page.getByRole('button', { name: 'Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Edit' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByRole('button', { name: 'Source and destination' }).click();
-    await dialog.getByRole('textbox', { name: 'Prefix - optional' }).nth(1).fill('edited/');
-    await dialog.getByRole('button', { name: 'Preview the update' }).click();
-    await failShot('08-edit-preview', dialog.getByText('The source or destination changes').waitFor({ timeout: 120_000 }));
-    await shots('08-edit-sides-preview');
-    await dialog.getByRole('button', { name: 'Update the stack' }).click();
-    let op = null;
-    for (const deadline = Date.now() + deployTimeout; Date.now() < deadline; await page.waitForTimeout(1000)) {
-      op = await page.evaluate((i) => window.go.app.CloudService.Operation(i), taskId);
-      if (op?.kind === 'update' && op.done) break;
-    }
-    assert.ok(op?.kind === 'update' && op.done && op.succeeded, `the stack update: ${JSON.stringify(op)}`);
-    // The run whose records describe the old destination is closed.
-    let t = await task(taskId);
-    for (const deadline = Date.now() + 60_000; t.runId === before && Date.now() < deadline; await page.waitForTimeout(1000)) t = await task(taskId);
-    assert.notEqual(t.runId, before, 'a new run');
-    assert.equal(t.counters.foundObjects, 0);
-    assert.ok(!t.canRetry && !t.canResume);
-    await page.getByRole('button', { name: 'Start new run' }).click();
-    const deadline = Date.now() + runTimeout;
-    do {
-      t = await task(taskId);
-      if (t.status === 'COMPLETED' && t.counters.foundObjects > 0 && !t.active) break;
-      await page.waitForTimeout(1000);
-    } while (Date.now() < deadline);
-    assert.equal(t.status, 'COMPLETED', JSON.stringify(t.counters));
-    assert.equal(t.counters.foundObjects, objects + 12);
-    assert.equal(t.counters.doneObjects, objects + 12, 'nothing skipped for what the old destination holds');
-    assert.equal(t.counters.skippedObjects, 0);
-    const listed = JSON.parse(aws('B', 's3api', 'list-objects-v2', '--bucket', buckets.dst, '--prefix', 'edited/', '--output', 'json'));
-    assert.equal(listed.Contents.length, objects + 12, 'every object is under the new prefix');
-  });
-
   it('deletes the task, keeping its table', async () => {
-    await deleteKeepingTable(page, taskId, { modal, limit: deployTimeout, beforeDelete: () => shots('09-delete-modal') });
+    await deleteKeepingTable(page, taskId, { modal, limit: deployTimeout, beforeDelete: () => shots('08-delete-modal') });
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   });
 });
