@@ -1,4 +1,4 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent, { type UserEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProfile } from '../../api/backend';
@@ -7,9 +7,6 @@ import { fakeBackend } from '../../test/fakeBackend';
 import { testPreview } from '../../test/fakeCloud';
 import { idleLive, testCloudView, testItems, testTask } from '../../test/fakeTasks';
 import { renderApp } from '../../test/render';
-
-// The bound is a hang detector, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
 
 const profiles: CredentialProfile[] = [
   { id: 'aws1', name: 'Main account', kind: 'aws', partition: 'aws', region: 'eu-west-1', secretSet: true, createdAt: '', updatedAt: '' },
