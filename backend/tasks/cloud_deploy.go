@@ -2,7 +2,6 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -438,104 +437,6 @@ func sideWord(s string) string {
 		return "destination"
 	}
 	return s
-}
-
-// --- edits ----------------------------------------------------------------------------
-
-// EditPlan is a cloud task's stack update, previewed: what the new definition changes.
-type EditPlan struct {
-	ID      string         `json:"id"`
-	TaskID  string         `json:"taskId"`
-	Preview deploy.Preview `json:"preview"`
-	Notes   []string       `json:"notes,omitempty"`
-	// NoChanges: the stack already is what the definition says.
-	NoChanges bool `json:"noChanges"`
-
-	plan *deploy.TaskPlan
-	def  json.RawMessage
-	t    Task
-	p    Placement
-}
-
-// PlanEdit makes the change set of a task's stack for a new definition (same kind and
-// account) and returns its preview; Apply executes it, Discard drops it.
-func (r *CloudRunner) PlanEdit(ctx context.Context, t Task, d Definition) (*EditPlan, error) {
-	if r.Busy(t.ID) {
-		return nil, fmt.Errorf("%w: an operation on the stack of %q is under way", ErrBusy, t.Name)
-	}
-	rec, old, p, err := r.placementOf(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if d.Cloud == nil || d.Type() != old.Type() {
-		return nil, fmt.Errorf("an edit keeps the task's kind and runs it in the cloud; clone it for another")
-	}
-	if np := d.Cloud.placement(p.Region); np != p {
-		return nil, fmt.Errorf("an edit keeps the task in its account and Region (%s, %s); move it by cloning", p.ProfileID, p.Region)
-	}
-	raw, err := d.Encode()
-	if err != nil {
-		return nil, err
-	}
-	rec.Definition = raw
-	req, err := r.taskRequest(ctx, t, rec, d, p)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := r.account(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.access.CheckAgents(); err != nil {
-		return nil, err
-	}
-	tp, err := acct.Deployer.PlanTask(ctx, req, false)
-	if err != nil {
-		return nil, err
-	}
-	return &EditPlan{ID: randomHex(6), TaskID: t.ID, Preview: tp.Preview, Notes: tp.Notes, NoChanges: tp.NoChanges, plan: tp, def: raw, t: t, p: p}, nil
-}
-
-// Apply executes an edit in the background (the task's operation shows it); the task's
-// definition changes once the stack is updated.
-func (r *CloudRunner) Apply(ep *EditPlan) error {
-	ok := r.background(ep.TaskID, func(ctx context.Context) {
-		op := r.startOp(ep.TaskID, OpUpdate, ep.plan.Stack, ep.p)
-		op.Planned(ep.plan.Stack, ep.plan.Op, len(ep.plan.Preview.Changes), ep.plan.Uploaded)
-		acct, err := r.account(ctx, ep.p)
-		var to deploy.TaskOutcome
-		if err == nil {
-			to, err = acct.Deployer.ExecuteTask(ctx, ep.plan, op.Progress)
-		}
-		if err == nil {
-			var rec state.Task
-			if rec, err = ep.t.Store.GetTask(ctx, ep.TaskID); err == nil {
-				rec.Definition = ep.def
-				rec.UpdatedAt = r.now().UTC()
-				err = ep.t.Store.PutTask(ctx, rec)
-			}
-			if err == nil {
-				if ts, terr := acct.Deployer.TaskStack(ctx, ep.p.ControlPlane, ep.TaskID); terr == nil {
-					r.keepStack(ctx, ep.t, ts)
-				}
-				ep.t.Log.Logger(slog.LevelInfo, r.log, ep.TaskID).Info("the task's stack was updated to its new definition")
-			}
-		}
-		op.End(to.Outcome, err)
-	})
-	if !ok {
-		return fmt.Errorf("%w: an operation on the stack is under way", ErrBusy)
-	}
-	return nil
-}
-
-// Discard drops an edit that will not be applied.
-func (r *CloudRunner) Discard(ctx context.Context, ep *EditPlan) error {
-	acct, err := r.account(ctx, ep.p)
-	if err != nil {
-		return err
-	}
-	return acct.Deployer.DiscardTask(ctx, ep.plan)
 }
 
 // PreviewCreate is what creating a cloud task would deploy: the control plane when

@@ -119,14 +119,21 @@ func (m *Manager) takeEdit(planID string) *EditPlan {
 
 // ApplyEdit executes a previewed edit; the task's operation shows its progress.
 func (m *Manager) ApplyEdit(ctx context.Context, planID string) error {
-	ep := m.takeEdit(planID)
+	m.mu.Lock()
+	ep := m.edits[planID]
+	m.mu.Unlock()
 	if ep == nil {
 		return fmt.Errorf("%w: the edit's preview is gone (applied, discarded or the app restarted); edit again", ErrNotFound)
 	}
-	if ep.NoChanges {
-		return nil
+	if !ep.NoChanges {
+		// Refused (a run under way, another operation): the preview stays, to apply
+		// later or discard.
+		if err := m.cloud.Apply(ctx, ep); err != nil {
+			return err
+		}
 	}
-	return m.cloud.Apply(ep)
+	m.takeEdit(planID)
+	return nil
 }
 
 // DiscardEdit drops a previewed edit.

@@ -305,6 +305,51 @@ func TestLifecycleInEmulator(t *testing.T) {
 		t.Errorf("the re-created task's notification: %v", cfgs)
 	}
 
+	// --- an edit's plan discarded: the secret keeps the keys the stack runs with ---------
+	sec := back.Secrets[0]
+	other := req
+	other.S3.Fleet.MaxWorkers = 12
+	other.Credentials = map[Side]Credentials{Destination: {AccessKeyID: "AKIAOTHER", SecretAccessKey: "other-side"}}
+	dropped, err := d.PlanTask(ctx, other, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSecret(t, c, sec.ARN, cp.KeyARN, `{"access_key_id":"AKIAOTHER","secret_access_key":"other-side"}`)
+	if err := d.DiscardTask(ctx, dropped); err != nil {
+		t.Fatal(err)
+	}
+	// (The emulator answers GetSecretValue with the newest value, whatever its stage:
+	// what AWS and the agents read is the value staged AWSCURRENT.)
+	if v, err := c.Secrets.(*secretsmanager.Client).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(sec.ARN),
+		VersionStage: aws.String("AWSCURRENT")}); err != nil || aws.ToString(v.SecretString) != `{"access_key_id":"AKIADEST","secret_access_key":"dest-secret"}` {
+		t.Errorf("after the discarded plan the current keys are not the ones the stack runs with: %v", err)
+	}
+
+	// --- the destination needs no keys any more (DropSecrets): the stack drops its secret --
+	own := req
+	own.Credentials, own.DropSecrets = nil, map[Side]bool{Destination: true}
+	op, err := d.PlanTask(ctx, own, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dstChange *ValueChange
+	for i, p := range op.Preview.Parameters {
+		if p.Name == "DstSecretArn" {
+			dstChange = &op.Preview.Parameters[i]
+		}
+	}
+	if dstChange == nil || dstChange.Old != sec.ARN || dstChange.New != "" || len(op.dropped) != 1 || op.dropped[0] != sec.ARN {
+		t.Fatalf("the plan of dropping the destination's keys: %+v, drops %v", op.Preview.Parameters, op.dropped)
+	}
+	// (The emulator cannot execute it: removing the conditional AWS::IAM::Policy of the
+	// secret fails there with NoSuchEntity; AWS removes it.)
+	if err := d.DiscardTask(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Secrets.(*secretsmanager.Client).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(sec.ARN)}); err != nil {
+		t.Errorf("a discarded plan deleted the secret the stack uses: %v", err)
+	}
+
 	// --- delete for good -------------------------------------------------------------------
 	res, err := d.DeleteTask(ctx, DeleteRequest{ControlPlane: cpName, TaskID: taskID}, nil)
 	if err != nil || !res.Outcome.Succeeded || !hasItem(res.Removes, "table", to.Table) {

@@ -108,8 +108,15 @@ func (d *Deployer) TaskStack(ctx context.Context, controlPlane, taskID string) (
 			return TaskStack{}, fmt.Errorf("list the resources of stack %s: %w", name, err)
 		}
 		for _, r := range page.StackResourceSummaries {
-			if aws.ToString(r.ResourceType) == "AWS::Scheduler::Schedule" && aws.ToString(r.PhysicalResourceId) != "" {
-				ts.Schedule = aws.ToString(r.PhysicalResourceId)
+			phys := aws.ToString(r.PhysicalResourceId)
+			if aws.ToString(r.ResourceType) == "AWS::Scheduler::Schedule" && phys != "" {
+				ts.Schedule = phys
+			}
+			// The finder's task definition is the stack's resource: an update registers a
+			// new revision. (The AWS emulator keeps the output naming the old one after an
+			// update executed through a change set; AWS's output is the same ARN.)
+			if aws.ToString(r.LogicalResourceId) == "FinderTaskDefinition" && strings.Contains(phys, ":task-definition/") {
+				ts.Outputs["FinderTaskDefinitionArn"] = phys
 			}
 		}
 	}

@@ -84,7 +84,7 @@ var deployerActions = []string{
 	"ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
 	// far-side keys
 	"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:RestoreSecret",
-	"secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource", "kms:GenerateDataKey", "kms:Decrypt",
+	"secretsmanager:UpdateSecret", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:DeleteSecret", "secretsmanager:TagResource", "kms:GenerateDataKey", "kms:Decrypt",
 	// the registry of tasks, kept tables, a task's status
 	"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ListTables",
 	// the task queue's policy for S3 events

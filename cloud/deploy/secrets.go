@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,6 +62,11 @@ type Secret struct {
 	Created bool `json:"created,omitempty"`
 	// Pending: a dry run; nothing was stored. ARN stands in for the one to come.
 	Pending bool `json:"pending,omitempty"`
+
+	// version is the value this deploy stored in an existing secret, previous the one it
+	// replaced: a plan that is discarded, or whose update fails, puts the previous back
+	// (the stack still runs the old sides, which need the old keys).
+	version, previous string
 }
 
 // PutSecret stores a task side's keys in Secrets Manager under SecretName, encrypted
@@ -109,11 +115,34 @@ func (d *Deployer) PutSecret(ctx context.Context, keyARN, controlPlane, taskID s
 			return Secret{}, fmt.Errorf("encrypt the secret %s with the control plane's key: %w", name, err)
 		}
 	}
-	if _, err := d.c.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)}); err != nil {
+	for id, stages := range desc.VersionIdsToStages {
+		if slices.Contains(stages, stageCurrent) {
+			s.previous = id
+		}
+	}
+	put, err := d.c.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
+	if err != nil {
 		return Secret{}, fmt.Errorf("update the %s keys of task %s: %w", sideName(side), taskID, err)
 	}
-	s.ARN = aws.ToString(desc.ARN)
+	s.ARN, s.version = aws.ToString(desc.ARN), aws.ToString(put.VersionId)
 	return s, nil
+}
+
+// stageCurrent labels a secret's value in use.
+const stageCurrent = "AWSCURRENT"
+
+// restorePrevious makes the value a secret had before PutSecret current again (no-op
+// for a secret PutSecret made, or whose value it did not replace).
+func (d *Deployer) restorePrevious(ctx context.Context, s Secret) error {
+	if s.Created || s.Pending || s.previous == "" || s.version == "" || s.previous == s.version {
+		return nil
+	}
+	_, err := d.c.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(s.ARN),
+		VersionStage: aws.String(stageCurrent), MoveToVersionId: aws.String(s.previous), RemoveFromVersionId: aws.String(s.version)})
+	if err != nil {
+		return fmt.Errorf("put the previous %s keys back into the secret %s: %w", sideName(s.Side), s.Name, err)
+	}
+	return nil
 }
 
 // pendingSecret is what a dry run says about a side's keys: the existing secret's ARN

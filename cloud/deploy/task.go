@@ -34,8 +34,13 @@ type TaskRequest struct {
 	// (THUB_PREFIX_LIST, THUB_IMAGE_LIST). nil: none (or the URL in Env).
 	List []byte
 	// Credentials are far-side keys to store in Secrets Manager (Source, Destination).
-	// A side without keys keeps the secret its stack has, if any.
+	// A side without keys keeps the secret its stack has, if any, unless DropSecrets.
 	Credentials map[Side]Credentials
+	// DropSecrets are sides without keys that have no secret any more (edited from
+	// another account's keys to the task's own account, or to anonymous access): the
+	// stack stops naming theirs, and the secret the deployer made for one is deleted
+	// once the update succeeded.
+	DropSecrets map[Side]bool
 	S3          S3Options
 	Image       ImageOptions
 	AlarmEmail  string
@@ -80,6 +85,9 @@ type TaskPlan struct {
 	Notes []string
 
 	env map[string]string // the agents' environment as deployed (list URL, secret ARNs)
+	// dropped are the deployer's secrets the stack refers to no more (DropSecrets):
+	// deleted once the update succeeded.
+	dropped []string
 	// previous is the notification the task had (from its record): removed when the
 	// task no longer asks for it or moved to another bucket.
 	previous *Notification
@@ -247,8 +255,13 @@ func (d *Deployer) prepareSecrets(ctx context.Context, tp *TaskPlan, who Identit
 	for _, side := range []Side{Source, Destination} {
 		c := tp.Request.Credentials[side]
 		if c.empty() {
-			if env[secretEnv[side]] == "" && curParams[secretParam[side]] != "" {
-				env[secretEnv[side]] = curParams[secretParam[side]]
+			cur := curParams[secretParam[side]]
+			switch {
+			case env[secretEnv[side]] != "" || cur == "":
+			case !tp.Request.DropSecrets[side]:
+				env[secretEnv[side]] = cur
+			case strings.Contains(cur, ":secret:"+SecretName(tp.Request.ControlPlane, tp.Request.TaskID, side)+"-"):
+				tp.dropped = append(tp.dropped, cur)
 			}
 			continue
 		}
@@ -275,12 +288,16 @@ func (d *Deployer) prepareSecrets(ctx context.Context, tp *TaskPlan, who Identit
 	return nil
 }
 
-// dropNewSecrets deletes the secrets this plan made (it will not be deployed).
+// dropNewSecrets undoes what this plan did to the secrets (it will not be deployed, or
+// its update failed): the secrets it made are deleted, the previous values of those it
+// gave new ones are current again.
 func (d *Deployer) dropNewSecrets(ctx context.Context, tp *TaskPlan) error {
 	var errs []error
 	for _, s := range tp.Secrets {
 		if s.Created && !s.Pending {
 			errs = append(errs, d.DeleteSecret(context.WithoutCancel(ctx), s.ARN))
+		} else {
+			errs = append(errs, d.restorePrevious(context.WithoutCancel(ctx), s))
 		}
 	}
 	return errors.Join(errs...)
@@ -354,6 +371,10 @@ func (d *Deployer) ExecuteTask(ctx context.Context, tp *TaskPlan, fn func(Progre
 	o, err := d.Execute(ctx, tp.Plan, fn)
 	to := TaskOutcome{Outcome: o}
 	if err != nil {
+		if o.Status == string(types.StackStatusUpdateRollbackComplete) {
+			// The update rolled back: the stack runs the old sides with the old keys.
+			err = errors.Join(err, d.dropNewSecrets(ctx, tp))
+		}
 		return to, err
 	}
 	outs := o.Outputs
@@ -386,7 +407,15 @@ func (d *Deployer) ExecuteTask(ctx context.Context, tp *TaskPlan, fn func(Progre
 			d.log().Warn("old assets were not marked superseded; they stay in the assets bucket", "err", err)
 		}
 	}
-	return to, d.record(ctx, tp, to)
+	if err := d.record(ctx, tp, to); err != nil {
+		return to, err
+	}
+	for _, arn := range tp.dropped {
+		if err := d.DeleteSecret(ctx, arn); err != nil {
+			return to, fmt.Errorf("the stack no longer uses it: %w", err)
+		}
+	}
+	return to, nil
 }
 
 // record writes the task's registry entry.

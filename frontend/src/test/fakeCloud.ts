@@ -112,7 +112,7 @@ export function fakeCloud(opts: FakeCloudOptions = {}) {
     ),
     planEdit: vi.fn(
       (id: string, _def: TaskDefinition): Promise<EditResult> =>
-        Promise.resolve(opts.edit ?? { ok: true, plan: { id: 'edit-1', taskId: id, preview: { ...testPreview('thub-task-x', 0), operation: 'update', changes: [{ action: 'Modify', logicalId: 'Workers', type: 'AWS::AutoScaling::AutoScalingGroup' }] }, noChanges: false } }),
+        Promise.resolve(opts.edit ?? { ok: true, plan: { id: 'edit-1', taskId: id, preview: { ...testPreview('thub-task-x', 0), operation: 'update', changes: [{ action: 'Modify', logicalId: 'Workers', type: 'AWS::AutoScaling::AutoScalingGroup' }] }, noChanges: false, sidesChanged: false } }),
     ),
     applyEdit: vi.fn((_planId: string) => Promise.resolve()),
     discardEdit: vi.fn((_planId: string) => Promise.resolve()),

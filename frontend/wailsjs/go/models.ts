@@ -2597,6 +2597,7 @@ export namespace tasks {
 	    preview: deploy.Preview;
 	    notes?: string[];
 	    noChanges: boolean;
+	    sidesChanged: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new EditPlan(source);
@@ -2609,6 +2610,7 @@ export namespace tasks {
 	        this.preview = this.convertValues(source["preview"], deploy.Preview);
 	        this.notes = source["notes"];
 	        this.noChanges = source["noChanges"];
+	        this.sidesChanged = source["sidesChanged"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

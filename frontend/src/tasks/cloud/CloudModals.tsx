@@ -1,10 +1,12 @@
 // The cloud task's modal actions: delete (keep the data or not), edit (a stack update
-// through its preview) and Move to AWS (a local task becomes a cloud task).
-import { useState } from 'react';
+// through its preview; its sides with the wizard's own fields) and Move to AWS (a local
+// task becomes a cloud task).
+import { useCallback, useMemo, useState } from 'react';
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Checkbox from '@cloudscape-design/components/checkbox';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
+import ExpandableSection from '@cloudscape-design/components/expandable-section';
 import FormField from '@cloudscape-design/components/form-field';
 import Input from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
@@ -18,7 +20,10 @@ import type { FieldError } from '../../api/models';
 import type { ScheduleKind, TaskDefinition, TaskView } from '../../api/tasks';
 import { ModalFooter } from '../../shell/ModalFooter';
 import { DeployPreview } from '../wizard/CloudReview';
-import { profileOptions, regionOptions, SelectField } from '../wizard/fields';
+import { DestinationStep } from '../wizard/DestinationStep';
+import { newDraft, stepOf, withEditedSides, withSidesOf, type Draft } from '../wizard/draft';
+import { profileOptions, regionOptions, SelectField, type Check, type Update } from '../wizard/fields';
+import { SourceStep } from '../wizard/SourceStep';
 import { changeSummary } from './cloudFormat';
 import { StackPreviewTable } from './StackPreviewTable';
 import { useLoaded } from './useLoaded';
@@ -77,7 +82,7 @@ export function DeleteCloudModal({ task, busy, onCancel, onDelete }: { task: Tas
   );
 }
 
-/** What an edit changes: the fleet, alarms and schedule (the sides stay). */
+/** What an edit changes besides the sides: the fleet, alarms and schedule. */
 interface EditFields {
   maxWorkers: string;
   maxCopiers: string;
@@ -139,6 +144,14 @@ function Text({ label, field, errors, value, onChange, placeholder }: { label: s
   );
 }
 
+/** A field of a side (the Source and Destination fields). */
+const sideField = (field: string) => ['source', 'destination'].includes(stepOf(field));
+
+/**
+ * Edit: the fleet, alarms and schedule, and under "Source and destination" the sides with
+ * the wizard's own fields; then the stack update's preview, then the update (the task's
+ * page follows its progress). Go validates the edit as it validates a new task.
+ */
 export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; onClose: () => void; onApplied: () => void }) {
   const backend = useBackend();
   const [f, setF] = useState<EditFields>(() => editFieldsOf(task));
@@ -146,11 +159,29 @@ export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; o
   const [plan, setPlan] = useState<EditPlan | null>(null);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const set = (patch: Partial<EditFields>) => {
-    setF((x) => ({ ...x, ...patch }));
+  const [sidesOpen, setSidesOpen] = useState(false);
+  const loaded = useLoaded('edit', () => Promise.all([backend.listCredentials(), backend.credentialFormOptions(), backend.taskFormOptions()]));
+  // The sides as the wizard's fields show them; `from` is the task's own.
+  const [from] = useState<Draft>(() => withSidesOf(newDraft(null), task.spec));
+  const [sides, setSides] = useState<Draft>(from);
+  const dropPlan = () => {
     if (plan) void backend.discardEdit(plan.id).catch(() => undefined);
     setPlan(null);
   };
+  const set = (patch: Partial<EditFields>) => {
+    setF((x) => ({ ...x, ...patch }));
+    dropPlan();
+  };
+  const updateSides: Update = (fn) => {
+    setSides((d) => {
+      const next = structuredClone(d);
+      fn(next);
+      return next;
+    });
+    dropPlan();
+  };
+  const error = useCallback((field: string) => errors[field], [errors]);
+  const fp: Check = useMemo(() => ({ error, touch: () => undefined }), [error]);
   const close = () => {
     if (plan) void backend.discardEdit(plan.id).catch(() => undefined);
     onClose();
@@ -160,9 +191,11 @@ export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; o
     setProblem(null);
     try {
       if (!plan) {
-        const res = await backend.planEdit(task.id, editedDefinition(task, f));
+        const res = await backend.planEdit(task.id, withEditedSides(editedDefinition(task, f), from, sides));
         if (!res.ok) {
-          setErrors(byField(res.fieldErrors));
+          const errs = byField(res.fieldErrors);
+          setErrors(errs);
+          if (Object.keys(errs).some(sideField)) setSidesOpen(true);
           return;
         }
         setErrors({});
@@ -177,7 +210,13 @@ export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; o
       setBusy(false);
     }
   };
-  const unplaced = Object.entries(errors).filter(([k]) => !['cloud.maxWorkers', 'cloud.maxCopiers', 'cloud.alarmEmail', 'schedule.kind', 'schedule.every', 'schedule.cron', 'schedule.at'].includes(k));
+  const unplaced = Object.entries(errors).filter(
+    ([k]) => !sideField(k) && !['cloud.maxWorkers', 'cloud.maxCopiers', 'cloud.alarmEmail', 'schedule.kind', 'schedule.every', 'schedule.cron', 'schedule.at'].includes(k),
+  );
+  const stepProps =
+    loaded.state === 'done'
+      ? { d: sides, update: updateSides, profiles: loaded.value[0].profiles, regions: loaded.value[1].regions, options: loaded.value[2], cloudOptions: null, fp }
+      : null;
   return (
     <Modal
       visible
@@ -227,9 +266,35 @@ export function EditCloudModal({ task, onClose, onApplied }: { task: TaskView; o
         {f.scheduleKind === 'interval' && <Text label="Interval" field="schedule.every" errors={errors} value={f.every} placeholder="6h" onChange={(v) => { set({ every: v }); }} />}
         {f.scheduleKind === 'cron' && <Text label="Cron expression" field="schedule.cron" errors={errors} value={f.cron} placeholder="0 2 * * *" onChange={(v) => { set({ cron: v }); }} />}
         {f.scheduleKind === 'once' && <Text label="Run at" field="schedule.at" errors={errors} value={f.at} placeholder="2026-05-01T02:00" onChange={(v) => { set({ at: v }); }} />}
+        <ExpandableSection
+          headerText="Source and destination"
+          headerDescription="Changing either is refused while a run is under way. Its keys go to Secrets Manager; the next run starts afresh."
+          expanded={sidesOpen}
+          onChange={(e) => {
+            setSidesOpen(e.detail.expanded);
+          }}
+        >
+          {loaded.state === 'error' && <Alert type="error">{loaded.message}</Alert>}
+          {loaded.state === 'loading' && <Box color="text-status-inactive">Loading the credential profiles…</Box>}
+          {stepProps && (
+            <SpaceBetween size="m">
+              <Box variant="h4">Source</Box>
+              <SourceStep {...stepProps} />
+              <Box variant="h4">Destination</Box>
+              <DestinationStep {...stepProps} />
+            </SpaceBetween>
+          )}
+        </ExpandableSection>
         {plan && (
           <SpaceBetween size="s">
             <Box variant="h4">{plan.noChanges ? 'Nothing to update: the stack already matches.' : `Stack update: ${changeSummary(plan.preview)}`}</Box>
+            {plan.sidesChanged && (
+              <Alert type="warning" header="The source or destination changes">
+                The task&apos;s records describe the old sides, so the update closes its current run: the next run copies everything the new destination lacks, whatever
+                was copied before, and a stopped run cannot be resumed (start a new one). Earlier records stay in the task&apos;s table. Keys of the new sides are stored
+                in Secrets Manager when you update the stack.
+              </Alert>
+            )}
             {!plan.noChanges && <StackPreviewTable preview={plan.preview} />}
             {(plan.notes ?? []).map((n) => (
               <Box key={n} color="text-body-secondary">

@@ -383,3 +383,63 @@ export function stepOf(field: string): StepId {
   }
   return 'review';
 }
+
+function locationDraft(l: LocationDef): LocationDraft {
+  return { kind: l.kind, profileId: l.profileId ?? '', bucket: l.bucket ?? '', prefix: l.prefix ?? '', region: l.region ?? '', path: l.path ?? '' };
+}
+
+/** The draft with the sides of def in its fields (a cloud task's Edit shows them with the wizard's own fields). */
+export function withSidesOf(d: Draft, def: TaskDefinition): Draft {
+  const out = structuredClone(d);
+  if (def.s3) {
+    out.type = 'S3';
+    out.s3.source = locationDraft(def.s3.source);
+    out.s3.destination = locationDraft(def.s3.destination);
+  } else if (def.image) {
+    out.type = 'IMAGE';
+    const s = def.image.source;
+    const t = def.image.destination;
+    Object.assign(out.image, {
+      sourceKind: s.kind,
+      sourceProfileId: s.profileId ?? '',
+      references: (s.references ?? []).join('\n'),
+      sourceRegion: s.region ?? '',
+      sourceAccount: s.account ?? '',
+      repoPrefix: s.repoPrefix ?? '',
+      repoRegex: s.repoRegex ?? '',
+      destKind: t.kind,
+      destProfileId: t.profileId ?? '',
+      destRegistry: t.registry ?? '',
+      destPrefix: t.prefix ?? '',
+      destRegion: t.region ?? '',
+      destAccount: t.account ?? '',
+      scanOnPush: Boolean(t.scanOnPush),
+      immutableTags: Boolean(t.immutableTags),
+      kmsKey: t.kmsKey ?? '',
+    });
+  }
+  return out;
+}
+
+const imageSourceFields = ['sourceKind', 'sourceProfileId', 'references', 'sourceRegion', 'sourceAccount', 'repoPrefix', 'repoRegex'] as const;
+const imageDestinationFields = ['destKind', 'destProfileId', 'destRegistry', 'destPrefix', 'destRegion', 'destAccount', 'scanOnPush', 'immutableTags', 'kmsKey'] as const;
+
+/**
+ * def with the sides d changed from `from` (both drafts of withSidesOf): a changed side is
+ * made as the wizard makes it; a side left alone keeps every field it had, so that Go does
+ * not take it for a changed side.
+ */
+export function withEditedSides(def: TaskDefinition, from: Draft, d: Draft): TaskDefinition {
+  const out = structuredClone(def);
+  const made = toDefinition(d, { maxConcurrency: 0 });
+  const same = (a: LocationDraft, b: LocationDraft) => JSON.stringify(a) === JSON.stringify(b);
+  if (out.s3 && made.s3) {
+    if (!same(from.s3.source, d.s3.source)) out.s3.source = made.s3.source;
+    if (!same(from.s3.destination, d.s3.destination)) out.s3.destination = made.s3.destination;
+  }
+  if (out.image && made.image) {
+    if (imageSourceFields.some((k) => from.image[k] !== d.image[k])) out.image.source = made.image.source;
+    if (imageDestinationFields.some((k) => from.image[k] !== d.image[k])) out.image.destination = made.image.destination;
+  }
+  return out;
+}
