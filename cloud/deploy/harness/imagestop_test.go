@@ -179,6 +179,18 @@ func TestImageTaskStopAndResume(t *testing.T) {
 		require.NoError(t, err, im.Destination)
 		require.Equal(t, pushed[r], m.GetDescriptor().Digest.String(), "digest at %s", im.Destination)
 	}
+	// The executions as the task page reads them (deploy.Deployer RecentExecutions):
+	// newest first, the stopped one ABORTED with its stop.
+	exs, err := c.d.RecentExecutions(ctx, ts, 10)
+	require.NoError(t, err)
+	require.Len(t, exs, 2)
+	require.Equal(t, started.Execution, exs[0].ARN)
+	require.Equal(t, "SUCCEEDED", exs[0].Status)
+	require.Equal(t, first, exs[1].ARN)
+	require.Equal(t, "ABORTED", exs[1].Status)
+	require.False(t, exs[1].Stop.IsZero())
+	require.False(t, exs[1].Stop.Before(exs[1].Start))
+	require.Equal(t, lastPart(first), exs[1].Name)
 	require.NoError(t, st.Lease(ctx, taskID, taskrun.ExecutionLease, "probe", time.Minute), "the resumed execution released the task")
 	require.NoError(t, st.ReleaseLease(ctx, taskID, taskrun.ExecutionLease, "probe"))
 	require.Empty(t, h.Problems())
@@ -232,5 +244,7 @@ func (p *holdingProxy) held() int {
 	defer p.mu.Unlock()
 	return len(p.waiting)
 }
+
+func lastPart(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
 
 func (p *holdingProxy) release() { p.once.Do(func() { close(p.open) }) }
