@@ -48,6 +48,10 @@ type imageListEvent struct {
 	Execution         string `json:"execution,omitempty"`
 	RunTimeoutSeconds int    `json:"runTimeoutSeconds,omitempty"`
 	Release           bool   `json:"release,omitempty"`
+	// RunID (with Release) is the run the execution's listing began: one its copies left
+	// RUNNING is ended (cloudrun.EndUnsettledRun). State machines deployed before it was
+	// passed give none: nothing to end.
+	RunID string `json:"runId,omitempty"`
 }
 
 // imageListResult is the handler's output: the listing, or what a release did.
@@ -86,8 +90,9 @@ task's run (found = the number of images). One run at a time: the listing takes 
 task's execution lease; while another execution (or listing) holds it, the handler fails
 with error type TaskBusy and changes nothing, so the run under way keeps its work. The
 state machine passes {"execution":..., "runTimeoutSeconds":...}: the execution keeps the
-lease through its copiers until its last step invokes {"release":true,"execution":...},
-or until it lapses; an execution that ended without that step (aborted, timed out) is
+lease through its copiers until its last step invokes {"release":true,"execution":...,
+"runId":...}, which ends the run if its copies left it RUNNING (FAILED, saying how many
+images were left), or until it lapses; an execution that ended without that step (aborted, timed out) is
 taken over at once. As a command: exit status 3 while another execution holds the task
 (nothing changed), 2 on bad input or failure. The output is {"taskId","runId","found",
 "batches":[{"taskId","runId","batch","items":[...]}...]}: a Step Functions Map runs one copier
@@ -113,6 +118,15 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 						return imageListResult{}, err
 					}
 					st := dynamostore.New(clients.ddb, a.Table)
+					if ev.RunID != "" {
+						log, err := newLoggerEnv(cmd, "json", a.LogLevel, a.LogFormat, "task", a.TaskID, "role", "image-list")
+						if err != nil {
+							return imageListResult{}, badInput(err)
+						}
+						if _, err := cloudrun.EndUnsettledRun(ctx, st, a.TaskID, ev.RunID, a.Task.Schedule.OneTime(), log); err != nil {
+							return imageListResult{}, err
+						}
+					}
 					if err := cloudrun.ReleaseExecution(ctx, st, a.TaskID, ev.Execution); err != nil {
 						return imageListResult{}, err
 					}
