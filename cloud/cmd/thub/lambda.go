@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"transferhub/cloud/cloudrun"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state/dynamostore"
 )
 
@@ -79,6 +80,32 @@ func executionEnded(api *sfn.Client) func(context.Context, string) (bool, error)
 	}
 }
 
+// releaseExecution is the state machine's last step: the run its copies left RUNNING
+// ends (when the event names it), and the execution's lease is released.
+func releaseExecution(ctx context.Context, cmd *cobra.Command, a spec.Agent, ev imageListEvent) (imageListResult, error) {
+	if a.TaskID == "" || a.Table == "" {
+		return imageListResult{}, errors.New("missing --task-id (THUB_TASK_ID) or --table (THUB_TABLE)")
+	}
+	clients, err := loadAWS(ctx, a.Region)
+	if err != nil {
+		return imageListResult{}, err
+	}
+	st := dynamostore.New(clients.ddb, a.Table)
+	if ev.RunID != "" {
+		log, err := newLoggerEnv(cmd, "json", a.LogLevel, a.LogFormat, "task", a.TaskID, "role", "image-list")
+		if err != nil {
+			return imageListResult{}, badInput(err)
+		}
+		if _, err := cloudrun.EndUnsettledRun(ctx, st, a.TaskID, ev.RunID, a.Task.Schedule.OneTime(), log); err != nil {
+			return imageListResult{}, err
+		}
+	}
+	if err := cloudrun.ReleaseExecution(ctx, st, a.TaskID, ev.Execution); err != nil {
+		return imageListResult{}, err
+	}
+	return imageListResult{ImageList: cloudrun.ImageList{TaskID: a.TaskID}, Released: ev.Execution}, nil
+}
+
 func newLambdaImageListCmd() *cobra.Command {
 	f := &imageCloudFlags{}
 	var event string
@@ -110,27 +137,7 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 			handler := func(ctx context.Context, ev imageListEvent) (imageListResult, error) {
 				a := f.agent
 				if ev.Release {
-					if a.TaskID == "" || a.Table == "" {
-						return imageListResult{}, errors.New("missing --task-id (THUB_TASK_ID) or --table (THUB_TABLE)")
-					}
-					clients, err := loadAWS(ctx, a.Region)
-					if err != nil {
-						return imageListResult{}, err
-					}
-					st := dynamostore.New(clients.ddb, a.Table)
-					if ev.RunID != "" {
-						log, err := newLoggerEnv(cmd, "json", a.LogLevel, a.LogFormat, "task", a.TaskID, "role", "image-list")
-						if err != nil {
-							return imageListResult{}, badInput(err)
-						}
-						if _, err := cloudrun.EndUnsettledRun(ctx, st, a.TaskID, ev.RunID, a.Task.Schedule.OneTime(), log); err != nil {
-							return imageListResult{}, err
-						}
-					}
-					if err := cloudrun.ReleaseExecution(ctx, st, a.TaskID, ev.Execution); err != nil {
-						return imageListResult{}, err
-					}
-					return imageListResult{ImageList: cloudrun.ImageList{TaskID: a.TaskID}, Released: ev.Execution}, nil
+					return releaseExecution(ctx, cmd, a, ev)
 				}
 				size := a.BatchSize
 				if ev.BatchSize > 0 {
