@@ -55,9 +55,9 @@ export function ExecutionsPanel({ panels }: { panels: CloudPanels | null }) {
           empty={<Box color="text-body-secondary">{panels?.executionsAt ? 'No executions yet.' : 'Not read yet.'}</Box>}
           columnDefinitions={[
             { id: 'name', header: 'Name', cell: (e) => e.name },
-            { id: 'start', header: 'Started', cell: (e) => formatTime(e.start), width: 170 },
-            { id: 'stop', header: 'Stopped', cell: (e) => formatTime(e.stop), width: 170 },
-            { id: 'status', header: 'Status', cell: (e) => <ExecutionStatus status={e.status} />, width: 150 },
+            { id: 'start', header: 'Started', cell: (e) => formatTime(e.start), width: 200 },
+            { id: 'stop', header: 'Stopped', cell: (e) => formatTime(e.stop), width: 200 },
+            { id: 'status', header: 'Status', cell: (e) => <ExecutionStatus status={e.status} />, width: 140 },
             { id: 'problem', header: 'Error and cause', cell: (e) => executionProblem(e) },
           ]}
         />
