@@ -25,7 +25,9 @@ type Cloud interface {
 //   - its page is open (Watch): the record every 6 s (1 call), the queues (2 calls) and
 //     the fleet (1) every 20 s, the agents' log lines every 30 s (2), the stack's events
 //     every minute (1): 24 calls a minute of the 30 a page may cost; the object table's
-//     pages spend from the rest;
+//     pages spend from the rest. An image task has no queue and no fleet: its state
+//     machine's executions every 30 s instead (at most 3: the list, and two failed ones
+//     described), 21 calls a minute at most;
 //   - the task list is open: each cloud task's record every 15 s (4 calls a minute);
 //   - nothing shows it (the window is hidden): a running or deploying task's record
 //     every 20 s (3 a minute, at most 4), an idle one's every 5 minutes, so that a
@@ -44,7 +46,7 @@ const (
 var (
 	pagePlan = plan{limit: PageCallsPerMinute, every: map[tasks.Parts]time.Duration{
 		tasks.PartRecord: 6 * time.Second, tasks.PartQueue: 20 * time.Second, tasks.PartFleet: 20 * time.Second,
-		tasks.PartLogs: 30 * time.Second, tasks.PartEvents: time.Minute}}
+		tasks.PartLogs: 30 * time.Second, tasks.PartEvents: time.Minute, tasks.PartExecutions: 30 * time.Second}}
 	listPlan   = plan{limit: PageCallsPerMinute, every: map[tasks.Parts]time.Duration{tasks.PartRecord: 15 * time.Second}}
 	hiddenPlan = plan{limit: HiddenCallsPerMinute, every: map[tasks.Parts]time.Duration{tasks.PartRecord: 20 * time.Second}}
 	idlePlan   = plan{limit: HiddenCallsPerMinute, every: map[tasks.Parts]time.Duration{tasks.PartRecord: 5 * time.Minute}}
@@ -110,6 +112,9 @@ func (m *Monitor) askCloud(ctx context.Context, now time.Time) {
 		}
 		var due tasks.Parts
 		for part, every := range p.every {
+			if !partOf(v.Type, part) {
+				continue
+			}
 			if t, ok := last[part]; !ok || now.Sub(t) >= every {
 				due |= part
 				last[part] = now
@@ -132,6 +137,18 @@ func (m *Monitor) askCloud(ctx context.Context, now time.Time) {
 			cs.mu.Unlock()
 		}(v.ID, due, p.limit)
 	}
+}
+
+// partOf says whether a task of this type has the part: queues and fleet are an S3
+// task's, executions an image task's.
+func partOf(typ state.TaskType, part tasks.Parts) bool {
+	switch part {
+	case tasks.PartQueue, tasks.PartFleet:
+		return typ != state.TaskImage
+	case tasks.PartExecutions:
+		return typ == state.TaskImage
+	}
+	return true
 }
 
 // cloudLoop asks for cloud figures every cloudTick until Close.

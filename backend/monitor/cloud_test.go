@@ -151,6 +151,45 @@ func TestCloudAsksStayWithinTheirBudget(t *testing.T) {
 	assert.Equal(t, 4, n)
 }
 
+// An image task's open page asks for its state machine's executions instead of queues
+// and a fleet it does not have, within the same budget; a hidden window asks for its
+// record only.
+func TestImageTaskPageAsksForItsExecutions(t *testing.T) {
+	clock := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	img := tasks.View{ID: "c1", Type: state.TaskImage, Engine: state.EngineCloud, Status: state.TaskRunning}
+	ct := newCloudTasks(img)
+	m := New(Options{Tasks: ct, Cloud: ct, Now: func() time.Time { return clock }, WatchTTL: time.Hour})
+	m.Watch("c1")
+	for i := range 3 {
+		minute(m, &clock)
+		ct.mu.Lock()
+		asks := append([]tasks.Parts(nil), ct.asks["c1"]...)
+		ct.mu.Unlock()
+		var executions int
+		for _, p := range asks {
+			assert.Zero(t, p&(tasks.PartQueue|tasks.PartFleet), "no queue or fleet for an image task (minute %d)", i)
+			if p&tasks.PartExecutions != 0 {
+				executions++
+			}
+		}
+		assert.Equal(t, 2, executions, "executions every 30 s (minute %d)", i)
+		n, limits := ct.calls("c1")
+		assert.Equal(t, 21, n, "record 10×1, logs 2×2, events 1×1, executions 2×3 (minute %d)", i)
+		assert.LessOrEqual(t, n, PageCallsPerMinute)
+		for _, l := range limits {
+			assert.Equal(t, PageCallsPerMinute, l)
+		}
+	}
+	m.Unwatch("c1")
+	minute(m, &clock) // the page's last asks
+	ct.calls("c1")
+	for i := range 3 {
+		minute(m, &clock)
+		n, _ := ct.calls("c1")
+		assert.Equal(t, 3, n, "hidden: the running task's record every 20 s (minute %d)", i)
+	}
+}
+
 // A run that ends is a desktop notification, once; a task first seen at rest is not.
 func TestNotificationsWhenARunEnds(t *testing.T) {
 	ct := newCloudTasks(tasks.View{ID: "c1", Name: "photos", Engine: state.EngineCloud, Status: state.TaskIdle,

@@ -304,12 +304,15 @@ const (
 	PartFleet                    // the worker group: 1 call (S3)
 	PartLogs                     // the agents' newest log lines: 2 calls
 	PartEvents                   // the stack's newest events: 1 call
+	// PartExecutions: an image task's newest state machine executions (1 call) and the
+	// error and cause of up to 2 failed ones not described before (1 call each).
+	PartExecutions
 )
 
 // Calls is what reading the parts costs.
 func (p Parts) Calls() int {
 	n := 0
-	for part, c := range map[Parts]int{PartRecord: 1, PartQueue: 2, PartFleet: 1, PartLogs: 2, PartEvents: 1} {
+	for part, c := range map[Parts]int{PartRecord: 1, PartQueue: 2, PartFleet: 1, PartLogs: 2, PartEvents: 1, PartExecutions: 1 + describesPerRead} {
 		if p&part != 0 {
 			n += c
 		}
@@ -327,14 +330,21 @@ type CloudPanels struct {
 	LogsAt   time.Time              `json:"logsAt,omitzero"`
 	Events   []deploy.ResourceEvent `json:"events"`
 	EventsAt time.Time              `json:"eventsAt,omitzero"`
+	// Executions are an image task's newest state machine executions, newest first.
+	Executions   []deploy.Execution `json:"executions"`
+	ExecutionsAt time.Time          `json:"executionsAt,omitzero"`
 	// Problems say why a part could not be read.
 	Problems map[string]string `json:"problems,omitempty"`
 }
 
 // Log lines and events a panel keeps.
 const (
-	panelLogLines = 200
-	panelEvents   = 25
+	panelLogLines  = 200
+	panelEvents    = 25
+	panelExecution = 10
+	// describesPerRead: failed executions described in one read at most (their error and
+	// cause; an ended execution's never change, so each is described once).
+	describesPerRead = 2
 )
 
 // Refresh reads the parts of a cloud task's figures the monitor asks for, as far as
@@ -355,12 +365,12 @@ func (r *CloudRunner) Refresh(ctx context.Context, t Task, parts Parts, limit in
 	b := ct.budget
 	ctx = callbudget.With(ctx, b)
 	need := parts
-	if parts&(PartQueue|PartFleet|PartLogs|PartEvents) != 0 {
+	if parts&(PartQueue|PartFleet|PartLogs|PartEvents|PartExecutions) != 0 {
 		ct.mu.Lock()
 		fresh := ct.ts != nil
 		ct.mu.Unlock()
 		if !fresh && !b.Allow(3) {
-			parts &^= PartQueue | PartFleet | PartLogs | PartEvents
+			parts &^= PartQueue | PartFleet | PartLogs | PartEvents | PartExecutions
 		}
 	}
 	if parts&PartRecord != 0 && b.Allow(1) {
@@ -412,10 +422,52 @@ func (r *CloudRunner) Refresh(ctx context.Context, t Task, parts Parts, limit in
 		evs, err := d.StackEvents(ctx, ts.StackID, panelEvents)
 		r.panel(t.ID, "events", err, func(pn *CloudPanels) { pn.Events, pn.EventsAt = evs, r.now() })
 	}
+	if !s3 && need&PartExecutions != 0 && b.Allow(1) {
+		exs, err := d.RecentExecutions(ctx, ts, panelExecution)
+		if err == nil {
+			exs = r.describeFailed(ctx, ct, d, exs)
+		}
+		r.panel(t.ID, "executions", err, func(pn *CloudPanels) { pn.Executions, pn.ExecutionsAt = exs, r.now() })
+	}
 	// No change to signal for the panels: the page asks for them itself (Panels), and a
 	// change drops the monitor's page indexes, so paging back from a far page became a
 	// long skip again after every read.
 	return nil
+}
+
+// describeFailed adds their error and cause to the failed executions listed: from an
+// earlier read, or described now (at most describesPerRead, as the budget allows; the
+// others on a later read).
+func (r *CloudRunner) describeFailed(ctx context.Context, ct *cloudTask, d *deploy.Deployer, exs []deploy.Execution) []deploy.Execution {
+	ct.mu.Lock()
+	known := map[string]deploy.Execution{}
+	for _, e := range ct.panels.Executions {
+		if e.Failed() && (e.Error != "" || e.Cause != "") {
+			known[e.ARN] = e
+		}
+	}
+	ct.mu.Unlock()
+	described := 0
+	for i, e := range exs {
+		if !e.Failed() {
+			continue
+		}
+		if k, ok := known[e.ARN]; ok {
+			exs[i].Error, exs[i].Cause = k.Error, k.Cause
+			continue
+		}
+		if described == describesPerRead || !ct.budget.Allow(1) {
+			continue
+		}
+		described++
+		full, err := d.DescribeExecution(ctx, e.ARN)
+		if err != nil {
+			r.log.Debug("describe a failed execution", "task", ct.id, "execution", e.ARN, "err", err)
+			continue
+		}
+		exs[i].Error, exs[i].Cause = full.Error, full.Cause
+	}
+	return exs
 }
 
 // readRecord reads the task's record from its table (one call).
@@ -538,6 +590,7 @@ func (r *CloudRunner) Panels(id string) CloudPanels {
 	pn := ct.panels
 	pn.Logs = linesSince(pn.Logs, ct.runStart())
 	pn.Events = append([]deploy.ResourceEvent{}, pn.Events...)
+	pn.Executions = append([]deploy.Execution{}, pn.Executions...)
 	return pn
 }
 

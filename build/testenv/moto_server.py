@@ -30,7 +30,9 @@
 9. POST /_thub/stepfunctions/execution {"executionArn", "status", "output", "error",
    "cause"} ends an execution: with its interpreter off, moto leaves every execution
    RUNNING, and a test that plays the state machine itself (cloud/deploy/harness)
-   records the outcome here, so DescribeExecution tells what a user would see.
+   records the outcome here, so DescribeExecution tells what a user would see. An
+   execution that has ended already (StopExecution made it ABORTED) keeps its outcome,
+   as on AWS: the route answers 409 and changes nothing.
 10. Fn::Sub with a variable map keeps "$$" (Step Functions' context object, as in
    "$$.Execution.Id"), as AWS does: moto substituted the map with string.Template, which
    turned "$$" into "$".
@@ -231,6 +233,9 @@ def end_execution(environ, start_response):
         status = body["status"]
         if status not in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
             raise ValueError(f"status {status!r}: SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+        if execution.status != "RUNNING":
+            start_response("409 Conflict", [("Content-Type", "text/plain")])
+            return [f"execution {arn} has ended already: {execution.status}\n".encode()]
         execution.status = status
         execution.stop_date = utcnow()
         execution.output = body.get("output")

@@ -216,6 +216,44 @@ func ReleaseExecution(ctx context.Context, st state.Store, taskID, execution str
 	return nil
 }
 
+// EndUnsettledRun is an execution's last step for its run (runID, the listing's): the
+// copies are over, so a run still RUNNING will be settled by nobody (a copier died before
+// it recorded its images, or its batch failed before the copier began). A run whose
+// records say it is over is ended by its images' outcome; any other ends FAILED, saying
+// how many images were left (IDLE with that error for a scheduled task, as a run whose
+// images failed). Before, such a run stayed RUNNING until the next execution listed
+// again. A run that is not the task's current one, or no longer RUNNING (stopped,
+// ended), is left alone; ended says whether this call ended it.
+func EndUnsettledRun(ctx context.Context, st state.Store, taskID, runID string, oneTime bool, log *slog.Logger) (ended bool, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t, err := st.GetTask(ctx, taskID)
+	if err != nil {
+		return false, fmt.Errorf("read task %s: %w", taskID, err)
+	}
+	if t.RunID != runID || t.Status != state.TaskRunning {
+		return false, nil
+	}
+	if _, ended, err := taskrun.Finish(ctx, st, taskID, imageEnd(oneTime, log)); err != nil || ended {
+		return ended, err
+	}
+	c := t.Counters
+	left := c.FoundObjects - c.Settled()
+	end := imageEnd(oneTime, log)
+	end.IfComplete, end.Recovered = false, false
+	end.Failure = fmt.Sprintf("the run's execution ended with %d of %d images not copied: a copier stopped before it recorded them (run again: what was copied is skipped)", left, c.FoundObjects)
+	t, ended, err = taskrun.Finish(ctx, st, taskID, end)
+	if errors.Is(err, state.ErrConflict) {
+		return false, nil // ended meanwhile (a late copier, a stop)
+	}
+	if err != nil {
+		return false, err
+	}
+	log.Warn("run ended by its execution's last step: images were left unsettled", "run", runID, "left", left, "status", string(t.Status))
+	return ended, nil
+}
+
 // LoadBatch returns a batch's items, reading them from the store when it travelled by Ref.
 func LoadBatch(ctx context.Context, st state.Store, b ImageBatch) ([]image.Item, error) {
 	if b.Ref == "" {

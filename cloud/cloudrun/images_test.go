@@ -228,3 +228,59 @@ func TestImageListingFailureReleases(t *testing.T) {
 	_, err = r.list(ctx, cloudrun.ListOptions{Execution: b, Ended: ex.ended})
 	require.NotErrorIs(t, err, cloudrun.ErrRunning, "the failed listing left the lease behind")
 }
+
+// An execution's last step ends a run its copies left RUNNING (a copier died before it
+// recorded its batch): FAILED saying how many images were left, or IDLE with that error
+// for a scheduled task; before, the task stayed RUNNING until the next execution. A run
+// stopped meanwhile, or not the task's current one, is left alone.
+func TestEndUnsettledRun(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		oneTime bool
+		want    state.TaskStatus
+	}{
+		{"one-time", true, state.TaskFailed},
+		{"scheduled", false, state.TaskIdle},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newImageRun(t)
+			ctx := context.Background()
+			ex := &executions{running: map[string]bool{}}
+			out, err := r.list(ctx, cloudrun.ListOptions{Execution: ex.start("a"), Ended: ex.ended, OneTime: c.oneTime})
+			require.NoError(t, err)
+			require.Len(t, out.Batches, 2)
+			// The first batch is copied; the second's copier died before recording anything.
+			_, err = cloudrun.CopyImageBatch(ctx, r.eng, r.st, out.Batches[0], image.CopyOptions{}, 2, c.oneTime, nil)
+			require.NoError(t, err)
+			require.Equal(t, state.TaskRunning, r.task(t).Status)
+
+			ended, err := cloudrun.EndUnsettledRun(ctx, r.st, r.taskID, "another-run", c.oneTime, nil)
+			require.NoError(t, err)
+			require.False(t, ended, "not the task's current run")
+			require.Equal(t, state.TaskRunning, r.task(t).Status)
+
+			ended, err = cloudrun.EndUnsettledRun(ctx, r.st, r.taskID, out.RunID, c.oneTime, nil)
+			require.NoError(t, err)
+			require.True(t, ended)
+			tk := r.task(t)
+			require.Equal(t, c.want, tk.Status)
+			require.Equal(t, "the run's execution ended with 1 of 3 images not copied: a copier stopped before it recorded them (run again: what was copied is skipped)", tk.LastError)
+			require.Equal(t, out.RunID, tk.RunID)
+
+			ended, err = cloudrun.EndUnsettledRun(ctx, r.st, r.taskID, out.RunID, c.oneTime, nil)
+			require.NoError(t, err)
+			require.False(t, ended, "ended already")
+		})
+	}
+
+	// Stopped: the stop stands (resume goes on from there).
+	r := newImageRun(t)
+	ctx := context.Background()
+	out, err := r.list(ctx, cloudrun.ListOptions{OneTime: true})
+	require.NoError(t, err)
+	require.NoError(t, r.st.SetTaskStatus(ctx, r.taskID, []state.TaskStatus{state.TaskRunning}, state.TaskStopped, ""))
+	ended, err := cloudrun.EndUnsettledRun(ctx, r.st, r.taskID, out.RunID, true, nil)
+	require.NoError(t, err)
+	require.False(t, ended)
+	require.Equal(t, state.TaskStopped, r.task(t).Status)
+}

@@ -28,8 +28,8 @@ import (
 
 // Operating a deployed task: what the desktop's cloud runner does to a task stack
 // between deploys (run now, stop, resume) and what its monitor reads (queue, fleet,
-// logs, stack events). Each reader makes one API call, so a caller can keep its own
-// call budget.
+// logs, stack events, an image task's executions). Each reader makes one API call, so a
+// caller can keep its own call budget.
 
 // ECSAPI runs and stops a task's finder.
 type ECSAPI interface {
@@ -38,11 +38,12 @@ type ECSAPI interface {
 	StopTask(context.Context, *ecs.StopTaskInput, ...func(*ecs.Options)) (*ecs.StopTaskOutput, error)
 }
 
-// SFNAPI starts and stops an image task's runs.
+// SFNAPI starts, stops and reads an image task's runs.
 type SFNAPI interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	ListExecutions(context.Context, *sfn.ListExecutionsInput, ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
 	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 }
 
 // SchedulerAPI pauses and resumes a task's schedule.

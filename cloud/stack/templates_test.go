@@ -510,7 +510,7 @@ func TestStateMachine(t *testing.T) {
 		t.Errorf("a busy task does not end the execution without a run: %v", get(def, "States.List.Catch"))
 	}
 	if m["Next"] != "Release" || get(def, "States.Release.Next") != "Summarize" || get(def, "States.Release.Catch.0.Next") != "Summarize" ||
-		fmt.Sprint(get(def, "States.Release.Parameters.Payload")) != "map[execution.$:$$.Execution.Id release:true]" {
+		fmt.Sprint(get(def, "States.Release.Parameters.Payload")) != "map[execution.$:$$.Execution.Id release:true runId.$:$.runId]" {
 		t.Errorf("the copies are not followed by the lease's release: %v", get(def, "States.Release"))
 	}
 	if fmt.Sprint(get(props(t, doc, "ListLeasePolicy"), "PolicyDocument.Statement.0.Action")) != "states:DescribeExecution" {

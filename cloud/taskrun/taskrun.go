@@ -160,7 +160,9 @@ type End struct {
 	// Recovered (with IfComplete): a run that already ended FAILED because some items
 	// failed becomes COMPLETED (IDLE when Scheduled) once a later attempt of the same
 	// run settled every item with none failed: an image task's state machine retries a
-	// failed batch after the copier that settled the run's last image ended it.
+	// failed batch after the copier that settled the run's last image ended it. A
+	// Scheduled run whose failures left the task IDLE with their LastError loses it
+	// likewise.
 	Recovered bool
 	// Scheduled: the task runs again on a schedule: a run that completed leaves it IDLE.
 	// So does one whose items failed, unless KeepFailed (the desktop shows failures until
@@ -185,7 +187,8 @@ func Finish(ctx context.Context, st state.Store, taskID string, end End) (t stat
 func finish(ctx context.Context, st state.Store, t state.Task, end End) (state.Task, bool, error) {
 	from := []state.TaskStatus{state.TaskRunning, state.TaskStopping}
 	if end.IfComplete {
-		recovered := end.Recovered && t.Status == state.TaskFailed && t.Counters.FailedObjects == 0
+		failedEnd := t.Status == state.TaskFailed || end.Scheduled && t.Status == state.TaskIdle && t.LastError != ""
+		recovered := end.Recovered && failedEnd && t.Counters.FailedObjects == 0
 		if t.Status != state.TaskRunning && !recovered || !t.Complete() {
 			return t, false, nil
 		}

@@ -578,3 +578,47 @@ func TestFinishRecoveredRun(t *testing.T) {
 	assert.Equal(t, state.TaskCompleted, got.Status)
 	assert.Empty(t, got.LastError)
 }
+
+// A scheduled run whose item failed rests IDLE with its LastError; a later attempt of the
+// same run that settles the item clears it (before, the stale "1 of 2 images failed"
+// stayed beside counters saying none failed). An IDLE run without a LastError, or
+// another run's, is left alone.
+func TestFinishRecoveredScheduledRun(t *testing.T) {
+	ctx := context.Background()
+	st, _ := taskStore(t)
+	b, err := Begin(ctx, st, "t", BeginOptions{})
+	require.NoError(t, err)
+	run := b.Task.RunID
+	end := End{IfComplete: true, Recovered: true, Scheduled: true, Noun: "images"}
+	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{FoundObjects: 2, DoneObjects: 1, FailedObjects: 1}))
+	require.NoError(t, st.FinishFinder(ctx, "t", run))
+	tk, won, err := Finish(ctx, st, "t", end)
+	require.NoError(t, err)
+	require.True(t, won)
+	require.Equal(t, state.TaskIdle, tk.Status)
+	require.Equal(t, "1 of 2 images failed", tk.LastError)
+
+	_, won, err = Finish(ctx, st, "t", end)
+	require.NoError(t, err)
+	assert.False(t, won, "still one failed: its LastError stays")
+
+	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{DoneObjects: 1, FailedObjects: -1}))
+	noRecovery := end
+	noRecovery.Recovered = false
+	_, won, err = Finish(ctx, st, "t", noRecovery)
+	require.NoError(t, err)
+	assert.False(t, won, "without Recovered the run is not ended again")
+	tk, won, err = Finish(ctx, st, "t", end)
+	require.NoError(t, err)
+	require.True(t, won)
+	assert.Equal(t, state.TaskIdle, tk.Status)
+	got, err := st.GetTask(ctx, "t")
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskIdle, got.Status)
+	assert.Empty(t, got.LastError, "the recovery clears the stale error")
+	assert.Equal(t, run, got.RunID)
+
+	_, won, err = Finish(ctx, st, "t", end)
+	require.NoError(t, err)
+	assert.False(t, won, "a recovered run rests: nothing to end again")
+}

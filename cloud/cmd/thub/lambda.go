@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"transferhub/cloud/cloudrun"
+	"transferhub/cloud/spec"
 	"transferhub/cloud/state/dynamostore"
 )
 
@@ -48,6 +49,10 @@ type imageListEvent struct {
 	Execution         string `json:"execution,omitempty"`
 	RunTimeoutSeconds int    `json:"runTimeoutSeconds,omitempty"`
 	Release           bool   `json:"release,omitempty"`
+	// RunID (with Release) is the run the execution's listing began: one its copies left
+	// RUNNING is ended (cloudrun.EndUnsettledRun). State machines deployed before it was
+	// passed give none: nothing to end.
+	RunID string `json:"runId,omitempty"`
 }
 
 // imageListResult is the handler's output: the listing, or what a release did.
@@ -75,6 +80,32 @@ func executionEnded(api *sfn.Client) func(context.Context, string) (bool, error)
 	}
 }
 
+// releaseExecution is the state machine's last step: the run its copies left RUNNING
+// ends (when the event names it), and the execution's lease is released.
+func releaseExecution(ctx context.Context, cmd *cobra.Command, a spec.Agent, ev imageListEvent) (imageListResult, error) {
+	if a.TaskID == "" || a.Table == "" {
+		return imageListResult{}, errors.New("missing --task-id (THUB_TASK_ID) or --table (THUB_TABLE)")
+	}
+	clients, err := loadAWS(ctx, a.Region)
+	if err != nil {
+		return imageListResult{}, err
+	}
+	st := dynamostore.New(clients.ddb, a.Table)
+	if ev.RunID != "" {
+		log, err := newLoggerEnv(cmd, "json", a.LogLevel, a.LogFormat, "task", a.TaskID, "role", "image-list")
+		if err != nil {
+			return imageListResult{}, badInput(err)
+		}
+		if _, err := cloudrun.EndUnsettledRun(ctx, st, a.TaskID, ev.RunID, a.Task.Schedule.OneTime(), log); err != nil {
+			return imageListResult{}, err
+		}
+	}
+	if err := cloudrun.ReleaseExecution(ctx, st, a.TaskID, ev.Execution); err != nil {
+		return imageListResult{}, err
+	}
+	return imageListResult{ImageList: cloudrun.ImageList{TaskID: a.TaskID}, Released: ev.Execution}, nil
+}
+
 func newLambdaImageListCmd() *cobra.Command {
 	f := &imageCloudFlags{}
 	var event string
@@ -86,8 +117,9 @@ task's run (found = the number of images). One run at a time: the listing takes 
 task's execution lease; while another execution (or listing) holds it, the handler fails
 with error type TaskBusy and changes nothing, so the run under way keeps its work. The
 state machine passes {"execution":..., "runTimeoutSeconds":...}: the execution keeps the
-lease through its copiers until its last step invokes {"release":true,"execution":...},
-or until it lapses; an execution that ended without that step (aborted, timed out) is
+lease through its copiers until its last step invokes {"release":true,"execution":...,
+"runId":...}, which ends the run if its copies left it RUNNING (FAILED, saying how many
+images were left), or until it lapses; an execution that ended without that step (aborted, timed out) is
 taken over at once. As a command: exit status 3 while another execution holds the task
 (nothing changed), 2 on bad input or failure. The output is {"taskId","runId","found",
 "batches":[{"taskId","runId","batch","items":[...]}...]}: a Step Functions Map runs one copier
@@ -105,18 +137,7 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 			handler := func(ctx context.Context, ev imageListEvent) (imageListResult, error) {
 				a := f.agent
 				if ev.Release {
-					if a.TaskID == "" || a.Table == "" {
-						return imageListResult{}, errors.New("missing --task-id (THUB_TASK_ID) or --table (THUB_TABLE)")
-					}
-					clients, err := loadAWS(ctx, a.Region)
-					if err != nil {
-						return imageListResult{}, err
-					}
-					st := dynamostore.New(clients.ddb, a.Table)
-					if err := cloudrun.ReleaseExecution(ctx, st, a.TaskID, ev.Execution); err != nil {
-						return imageListResult{}, err
-					}
-					return imageListResult{ImageList: cloudrun.ImageList{TaskID: a.TaskID}, Released: ev.Execution}, nil
+					return releaseExecution(ctx, cmd, a, ev)
 				}
 				size := a.BatchSize
 				if ev.BatchSize > 0 {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -33,7 +35,14 @@ type ECSTask struct {
 	Err  error
 	done chan struct{}
 	exit int
+	// stopping is closed when the task is to stop (requestStop): its process, started
+	// or about to start, gets SIGTERM, as ECS StopTask does.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
+
+// requestStop stops the task as StopTask would: SIGTERM, then a kill after the grace.
+func (t *ECSTask) requestStop() { t.stopOnce.Do(func() { close(t.stopping) }) }
 
 // Done is closed when the task stopped.
 func (t *ECSTask) Done() <-chan struct{} { return t.done }
@@ -45,6 +54,10 @@ func (t *ECSTask) ExitCode() int {
 }
 
 type ecsTask = ECSTask
+
+// stopGrace is how long a stopped task's process has between SIGTERM and SIGKILL (ECS's
+// default stopTimeout is 30 s).
+const stopGrace = 30 * time.Second
 
 // ensureECSLoop watches the stack's cluster for tasks to run.
 func (h *Harness) ensureECSLoop(d *deployed) {
@@ -90,7 +103,7 @@ func (h *Harness) claimTask(arn string) *ECSTask {
 	if _, ok := h.tasks[arn]; ok {
 		return nil
 	}
-	t := &ECSTask{ARN: arn, done: make(chan struct{}), exit: -1}
+	t := &ECSTask{ARN: arn, done: make(chan struct{}), exit: -1, stopping: make(chan struct{})}
 	h.tasks[arn] = t
 	return t
 }
@@ -153,7 +166,11 @@ func (h *Harness) startECSTask(ctx context.Context, cluster string, t *ECSTask) 
 	t.Stack = d.name
 	t.Proc, t.Kind, t.Err = h.startContainer(ctx, d, logical, tdARN, task)
 	if t.Err == nil {
-		<-t.Proc.Done()
+		select {
+		case <-t.Proc.Done():
+		case <-t.stopping:
+			t.Proc.Stop(stopGrace)
+		}
 	}
 	return true
 }

@@ -40,13 +40,15 @@ import (
 // states: lambda:invoke runs the function's code under aws-lambda-rie, ecs:runTask.sync
 // calls RunTask (with the state machine's role) and waits for the Fargate task the
 // harness runs. The outcome goes back to the emulator, so DescribeExecution tells what
-// AWS would.
+// AWS would. StopExecution is honoured: the harness watches each execution it runs, and
+// one the emulator has ABORTED has its states cancelled (its copiers stopped) and keeps
+// that outcome.
 
 // Execution is one state machine execution the harness ran.
 type Execution struct {
 	ARN    string
 	Stack  string
-	Status string // RUNNING, SUCCEEDED, FAILED, TIMED_OUT
+	Status string // RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED
 	Output any
 	Error  string
 	Cause  string
@@ -131,7 +133,22 @@ func (it *imageTask) tick(ctx context.Context) {
 func (it *imageTask) run(ctx context.Context, logical, sm string, ex *Execution) {
 	defer close(ex.done)
 	h := it.h
-	out, err := it.execute(ctx, logical, sm, ex)
+	ectx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		it.watch(ectx, ex.ARN, stop)
+	}()
+	out, err := it.execute(ectx, logical, sm, ex)
+	var ended *endedElsewhere
+	if errors.As(context.Cause(ectx), &ended) {
+		// Stopped (StopExecution): the emulator has the outcome; its running states were
+		// cancelled (the copiers stopped), and nothing they return counts.
+		ex.Status, ex.Error, ex.Cause = ended.status, ended.error, ended.cause
+		h.log.Info("execution stopped", "stack", it.stack().name, "execution", ex.ARN, "status", ex.Status)
+		return
+	}
 	var ae *asl.Error
 	switch {
 	case err == nil:
@@ -153,10 +170,56 @@ func (it *imageTask) run(ctx context.Context, logical, sm string, ex *Execution)
 	} else {
 		body["error"], body["cause"] = ex.Error, ex.Cause
 	}
-	if err := h.endExecution(context.WithoutCancel(ctx), body); err != nil {
+	err = h.endExecution(context.WithoutCancel(ctx), body)
+	if errors.Is(err, errEnded) {
+		// Stopped after the last look and before this end: the stop stands, as on AWS.
+		if e, derr := h.sfn.DescribeExecution(context.WithoutCancel(ctx), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ex.ARN)}); derr == nil {
+			ex.Status, ex.Error, ex.Cause, ex.Output = string(e.Status), aws.ToString(e.Error), aws.ToString(e.Cause), nil
+		}
+		h.log.Info("execution stopped as it ended", "stack", it.stack().name, "execution", ex.ARN, "status", ex.Status)
+		return
+	}
+	if err != nil {
 		h.log.Warn("record the execution's outcome in the emulator", "execution", ex.ARN, "err", err)
 	}
 }
+
+// endedElsewhere: the emulator says the execution is over while the harness runs it
+// (StopExecution made it ABORTED).
+type endedElsewhere struct{ status, error, cause string }
+
+func (e *endedElsewhere) Error() string {
+	return "the execution ended outside the harness: " + e.status
+}
+
+// watch ends the execution's context when the emulator no longer has it RUNNING: a
+// StopExecution, after which Step Functions stops the states under way (an ECS task
+// is stopped; a Lambda's result is discarded) and runs no further state.
+func (it *imageTask) watch(ctx context.Context, arn string, stop context.CancelCauseFunc) {
+	t := time.NewTicker(min(it.h.cfg.Tick, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e, err := it.h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			if ctx.Err() == nil {
+				it.h.log.Warn("describe execution", "execution", arn, "err", err)
+			}
+			continue
+		}
+		if e.Status != sfntypes.ExecutionStatusRunning {
+			stop(&endedElsewhere{status: string(e.Status), error: aws.ToString(e.Error), cause: aws.ToString(e.Cause)})
+			return
+		}
+	}
+}
+
+// errEnded: the emulator refused an outcome for an execution that had ended already.
+var errEnded = errors.New("the execution has ended already")
 
 // endExecution records an execution's outcome in the emulator (build/testenv/moto_server.py).
 func (h *Harness) endExecution(ctx context.Context, body map[string]any) error {
@@ -170,6 +233,9 @@ func (h *Harness) endExecution(ctx context.Context, body map[string]any) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusConflict {
+		return errEnded
+	}
 	if resp.StatusCode/100 != 2 {
 		b, _ := io.ReadAll(resp.Body)
 		return fmt.Errorf("%s: %s", resp.Status, b)
@@ -272,10 +338,9 @@ func (it *imageTask) runTaskSync(ctx context.Context, role string, p map[string]
 	select {
 	case <-t.Done():
 	case <-ctx.Done():
-		// A timed-out or aborted state stops its task, as Step Functions does.
-		if t.Proc != nil {
-			t.Proc.Stop(30 * time.Second)
-		}
+		// A timed-out state or a stopped execution stops its task (ecs:StopTask), as
+		// Step Functions does.
+		t.requestStop()
 		<-t.Done()
 		return nil, ctx.Err()
 	}
@@ -317,25 +382,40 @@ func (it *imageTask) invoke(ctx context.Context, p map[string]any) (any, error) 
 	if err != nil {
 		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: err.Error()}
 	}
-	f.mu.Lock() // one sandbox: one invocation at a time
-	defer f.mu.Unlock()
 	payload := "{}"
 	if v, ok := p["Payload"]; ok {
 		payload = jsonString(v)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
-	if err != nil {
-		return nil, err
+	type answer struct {
+		body []byte
+		err  error
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: err.Error()}
+	answered := make(chan answer, 1)
+	go func() {
+		f.mu.Lock() // one sandbox: one invocation at a time
+		defer f.mu.Unlock()
+		if ctx.Err() != nil {
+			answered <- answer{err: ctx.Err()}
+			return
+		}
+		// An invocation runs to its end (at most Lambda's 15 minutes) even when its state
+		// is cancelled, as on AWS: the sandbox is free again only then.
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
+		defer cancel()
+		body, err := f.call(ictx, payload)
+		answered <- answer{body, err}
+	}()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-ctx.Done():
+		// A stopped execution or a state's timeout: the result is discarded.
+		return nil, ctx.Err()
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: err.Error()}
+	if a.err != nil {
+		return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: a.err.Error()}
 	}
+	body := a.body
 	var out any
 	if err := json.Unmarshal(body, &out); err != nil {
 		return nil, &asl.Error{Name: "Lambda.Unknown", Cause: fmt.Sprintf("the function answered %d bytes that are not JSON", len(body))}
@@ -350,6 +430,20 @@ func (it *imageTask) invoke(ctx context.Context, p map[string]any) (any, error) 
 	}
 	h.log.Info("lambda invoked", "stack", it.stack().name, "function", fn)
 	return map[string]any{"ExecutedVersion": "$LATEST", "StatusCode": 200.0, "Payload": out}, nil
+}
+
+// call posts one invocation to the sandbox and returns the function's answer.
+func (f *rieFunction) call(ctx context.Context, payload string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
 }
 
 // function starts (once) the sandbox of one of the stack's functions.

@@ -145,6 +145,13 @@ func TestImageTask(t *testing.T) {
 	require.Equal(t, sfntypes.ExecutionStatusFailed, e.Status)
 	require.Equal(t, "ImageBatchesFailed", aws.ToString(e.Error))
 	require.Contains(t, aws.ToString(e.Cause), "every image's outcome and error are in the task's table")
+	// As the task page reads a failed execution (deploy.Deployer DescribeExecution).
+	fe, err := c.d.DescribeExecution(ctx, ex)
+	require.NoError(t, err)
+	require.True(t, fe.Failed())
+	require.Equal(t, "ImageBatchesFailed", fe.Error)
+	require.Contains(t, fe.Cause, "every image's outcome and error are in the task's table")
+	require.False(t, fe.Stop.IsZero())
 	var run2 *harness.Execution
 	for _, x := range h.Executions(name) {
 		if x.ARN == ex {

@@ -10,7 +10,9 @@
 // then the run to FAILED with exact counts and the image whose tag is missing at the
 // source in the failed list with its reason, the log lines and stack events; retry failed
 // completes it once the tag is pushed; a run stopped while it copies (the source slowed
-// down) resumes to COMPLETED; delete keeps the data. Every image at the destination has
+// down) has its execution ABORTED (the harness honours StopExecution) and resumes with a
+// new execution to COMPLETED; the state machine executions panel shows the runs' executions
+// as Step Functions lists them; delete keeps the data. Every image at the destination has
 // its source's digest.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +76,27 @@ function sameDigests(list) {
 }
 
 const reaches = (id, status, limit = runTimeout, notRun = '') => waitUntil(id, status, limit, notRun);
+
+/** The AWS CLI against the emulator that is the app's account (it takes any key). */
+function awsEmulator(...args) {
+  const out = run('/usr/bin/aws', ['--endpoint-url', testEnv.TH_E2E_AWS_ENDPOINT, '--region', region, '--output', 'json', ...args], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', AWS_PAGER: '', AWS_ENDPOINT_URL: '' },
+  });
+  return JSON.parse(out);
+}
+
+/** The task's state machine executions as Step Functions lists them, newest first. */
+async function executionsInAWS() {
+  const stack = (await task(taskId)).cloud?.stack;
+  assert.ok(stack, 'the task names its stack');
+  const outputs = awsEmulator('cloudformation', 'describe-stacks', '--stack-name', stack).Stacks[0].Outputs ?? [];
+  const sm = outputs.find((o) => o.OutputKey === 'StateMachineArn')?.OutputValue;
+  assert.ok(sm, `stack ${stack} names its state machine`);
+  return awsEmulator('stepfunctions', 'list-executions', '--state-machine-arn', sm).executions;
+}
+
+/** The executions panel's row of an execution, once it shows the status (as the panel words it). */
+const executionRow = (name, status) => page.getByRole('row').filter({ hasText: name }).filter({ hasText: status }).first();
 
 describe('Cloud image tasks', { skip }, () => {
   before(async () => {
@@ -184,6 +207,12 @@ describe('Cloud image tasks', { skip }, () => {
     assert.equal(await page.getByRole('heading', { name: 'Queue' }).count(), 0);
     assert.equal(await page.getByRole('heading', { name: 'Fleet' }).count(), 0);
     await failShot('04-logs', page.getByText('No log lines yet.').waitFor({ state: 'detached', timeout: 90_000 }));
+    // The run is a state machine execution, shown in its panel (still retrying the failed
+    // batch, or failed with the state machine's error).
+    await page.getByRole('heading', { name: 'State machine executions' }).waitFor();
+    const [execution] = await executionsInAWS();
+    assert.ok(execution, 'the run started an execution');
+    await failShot('04-executions', executionRow(execution.name, /Running|Failed/).waitFor({ timeout: 90_000 }));
     await shots('04-task-failed');
   });
 
@@ -211,7 +240,14 @@ describe('Cloud image tasks', { skip }, () => {
     await page.getByRole('button', { name: 'Stop', exact: true }).click({ timeout: 120_000 });
     let t = await failShot('06-stop', reaches(taskId, 'STOPPED'));
     assert.ok(t.canResume);
+    const stoppedRun = t.runId;
     await statusShown('Stopped', runTimeout);
+    // The stop aborted the execution, as Step Functions does: its copiers stopped, what
+    // they had not copied left for the resume.
+    const [stopped] = await executionsInAWS();
+    assert.equal(stopped?.status, 'ABORTED', JSON.stringify(stopped));
+    assert.ok(stopped.stopDate, 'an aborted execution has its stop date');
+    await failShot('06-aborted', executionRow(stopped.name, 'Aborted').waitFor({ timeout: 90_000 }));
     await shots('06-task-stopped');
     delay = 0;
     await page.getByRole('button', { name: 'Actions' }).click();
@@ -219,7 +255,16 @@ describe('Cloud image tasks', { skip }, () => {
     t = await failShot('07-resume', reaches(taskId, 'COMPLETED', runTimeout, before));
     assert.equal(t.counters.failedObjects, 0, JSON.stringify(t.counters));
     assert.equal(t.counters.doneObjects + t.counters.skippedObjects, tags.length + 1);
+    // A new execution listed again what the stopped one left: a new run.
+    assert.notEqual(t.runId, stoppedRun, 'the resumed run is a new execution\'s');
+    const [resumed, aborted] = await executionsInAWS();
+    assert.equal(resumed?.status, 'SUCCEEDED', JSON.stringify(resumed));
+    assert.equal(aborted?.executionArn, stopped.executionArn, 'the stopped execution stays ABORTED');
+    assert.equal(aborted?.status, 'ABORTED');
     sameDigests([...tags, ghost]);
+    await failShot('07-executions', executionRow(resumed.name, 'Succeeded').waitFor({ timeout: 90_000 }));
+    await executionRow(stopped.name, 'Aborted').waitFor();
+    await shots('07-task-resumed');
   });
 
   it('deletes the task, keeping its table', async () => {

@@ -27,13 +27,24 @@ export type EditResult = { ok: true; plan: EditPlan } | { ok: false; fieldErrors
 /** RFC 3339 times. */
 export type ResourceEvent = Narrowed<deploy.ResourceEvent, { time: string }>;
 export type LogLine = Narrowed<deploy.LogLine, { time: string }>;
+/** An image task's state machine execution; stop is absent while it runs. */
+export type Execution = Narrowed<deploy.Execution, { start: string; stop?: string }>;
 /** A cloud task's stack operation: the same as the Deployments page's. */
 export type { Operation as StackOperation } from '../deployments/api';
 
-/** A cloud task's panels as the monitor last read them; problems by panel (queue, fleet, logs, events). */
+/** A cloud task's panels as the monitor last read them; problems by panel (queue, fleet, logs, events, executions). */
 export type CloudPanels = Narrowed<
   tasks.CloudPanels,
-  { queueAt: string; fleetAt: string; logsAt: string; eventsAt: string; logs: LogLine[]; events: ResourceEvent[] }
+  {
+    queueAt: string;
+    fleetAt: string;
+    logsAt: string;
+    eventsAt: string;
+    executionsAt?: string;
+    logs: LogLine[];
+    events: ResourceEvent[];
+    executions: Execution[];
+  }
 >;
 
 export type VpcNetwork = Plain<deployments.Network>;

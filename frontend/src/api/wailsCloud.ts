@@ -54,6 +54,6 @@ export const wailsCloudBackend: CloudBackend = {
   deleteCloudTask: (taskId, keepData) => CloudService.Delete(taskId, keepData),
   async cloudPanels(taskId) {
     const p = plain(await CloudService.Panels(taskId)) as Partial<CloudPanels> & Pick<CloudPanels, 'queueAt' | 'fleetAt' | 'logsAt' | 'eventsAt'>;
-    return { ...p, logs: p.logs ?? [], events: p.events ?? [] };
+    return { ...p, logs: p.logs ?? [], events: p.events ?? [], executions: p.executions ?? [] };
   },
 };

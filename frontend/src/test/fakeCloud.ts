@@ -84,6 +84,7 @@ export const emptyPanels: CloudPanels = {
   logsAt: '2026-01-02T10:01:00Z',
   events: [{ logicalId: 'Workers', type: 'AWS::AutoScaling::AutoScalingGroup', status: 'CREATE_COMPLETE', time: '2026-01-02T09:59:00Z', elapsed: 40 }],
   eventsAt: '2026-01-02T10:01:00Z',
+  executions: [],
 };
 
 export function fakeCloud(opts: FakeCloudOptions = {}) {

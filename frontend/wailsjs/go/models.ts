@@ -1005,6 +1005,50 @@ export namespace deploy {
 		    return a;
 		}
 	}
+	export class Execution {
+	    name: string;
+	    arn: string;
+	    status: string;
+	    // Go type: time
+	    start: any;
+	    // Go type: time
+	    stop: any;
+	    error?: string;
+	    cause?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Execution(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.arn = source["arn"];
+	        this.status = source["status"];
+	        this.start = this.convertValues(source["start"], null);
+	        this.stop = this.convertValues(source["stop"], null);
+	        this.error = source["error"];
+	        this.cause = source["cause"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	
 	export class FleetSize {
 	    desired: number;
@@ -2164,6 +2208,9 @@ export namespace tasks {
 	    events: deploy.ResourceEvent[];
 	    // Go type: time
 	    eventsAt: any;
+	    executions: deploy.Execution[];
+	    // Go type: time
+	    executionsAt: any;
 	    problems?: {[key: string]: string};
 	
 	    static createFrom(source: any = {}) {
@@ -2180,6 +2227,8 @@ export namespace tasks {
 	        this.logsAt = this.convertValues(source["logsAt"], null);
 	        this.events = this.convertValues(source["events"], deploy.ResourceEvent);
 	        this.eventsAt = this.convertValues(source["eventsAt"], null);
+	        this.executions = this.convertValues(source["executions"], deploy.Execution);
+	        this.executionsAt = this.convertValues(source["executionsAt"], null);
 	        this.problems = source["problems"];
 	    }
 	

@@ -20,6 +20,7 @@ import { formatCount, formatTime } from '../format';
 import { usePageVisible } from '../live';
 import { DeployProgress } from '../../deployments/DeployProgress';
 import { operationLabel, stackStatusType } from './cloudFormat';
+import { ExecutionsPanel } from './ExecutionsPanel';
 
 /** How often a visible page asks for the panels (the monitor reads AWS at its own pace). */
 export const panelsEveryMs = 5000;
@@ -149,7 +150,10 @@ export function StackOperationView({ task, onRedeploy, busy }: { task: TaskView;
   );
 }
 
-/** Queue, dead letters and fleet (S3 tasks: an image task has neither); log lines and stack events. */
+/**
+ * Queue, dead letters and fleet (S3 tasks: an image task has neither); an image task's
+ * state machine executions; log lines and stack events.
+ */
 export function CloudPanelsView({ task }: { task: TaskView }) {
   const deployed = Boolean(task.cloud?.deployed);
   const { panels, error } = useCloudPanels(task.id, deployed);
@@ -193,6 +197,7 @@ export function CloudPanelsView({ task }: { task: TaskView }) {
           </SpaceBetween>
         </Container>
       </ColumnLayout>}
+      {task.type === 'IMAGE' && <ExecutionsPanel panels={panels} />}
       <Container header={<Header variant="h2" description="The agents' latest lines in CloudWatch Logs, newest first.">Recent log lines</Header>}>
         <SpaceBetween size="s">
           <Table

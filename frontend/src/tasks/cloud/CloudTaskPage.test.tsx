@@ -49,6 +49,7 @@ describe('Cloud task page', () => {
     expect(screen.getByText('INFO object copied: key=photos/a.jpg')).toBeInTheDocument();
     expect(screen.getByText('worker i-0abc')).toBeInTheDocument();
     expect(screen.getByText('CREATE_COMPLETE')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'State machine executions' })).toBeNull();
     // The same page as a local task's: counters and the failed list.
     expect(await screen.findByRole('tab', { name: 'Failed (1)' })).toBeInTheDocument();
   }, 60_000);
@@ -72,6 +73,8 @@ describe('Cloud task page', () => {
     expect(await screen.findByText('CREATE_COMPLETE')).toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Queue' })).toBeNull();
     expect(screen.queryByRole('heading', { name: 'Fleet' })).toBeNull();
+    // Its runs are state machine executions.
+    expect(screen.getByRole('heading', { name: 'State machine executions' })).toBeInTheDocument();
   }, 60_000);
 
   it('deletes with the keep-data choice, retries failed and edits through the stack update preview', async () => {
