@@ -74,7 +74,9 @@ describe('Task detail', () => {
     expect(rowsOf(objects)).toHaveLength(25);
     // A page that takes long: the loading state.
     expect(await screen.findByText('Loading records')).toBeInTheDocument();
-    release();
+    act(() => {
+      release();
+    });
     expect(await screen.findByText('photos/img-000025.jpg')).toBeInTheDocument();
     expect(screen.queryByText('Loading records')).not.toBeInTheDocument();
   });
