@@ -131,6 +131,14 @@ const controlsSlice = 2;
 const rowsSlice = 3;
 // The first rows the table shows go in two commits: those on screen, then the rest.
 const firstRows = 10;
+/**
+ * How long the table keeps showing its rows while the next page (or a reload after the
+ * task's records changed) is on its way, before it shows its loading state instead. A page
+ * that comes sooner replaces the rows in one commit, where the loading state in between
+ * took every row out of the table and put them back a moment later (two large commits,
+ * each laying the page out again, and the table's height collapsing in between).
+ */
+export const staleRowsMs = 400;
 
 /** Memoised: a task's live progress re-renders its page often; the table only needs to when its props change. */
 export const ItemsTable = memo(function ItemsTable({ taskId, type, status, version, title, description, actions, onFirstPage }: ItemsTableProps) {
@@ -139,10 +147,12 @@ export const ItemsTable = memo(function ItemsTable({ taskId, type, status, versi
   const [prefix, setPrefix] = useState('');
   const [typed, setTyped] = useState('');
   const [page, setPage] = useState(1);
-  const [shown, setShown] = useState<{ key: string; data: ItemsPage } | null>(null);
+  const [shown, setShown] = useState<{ key: string; filter: Filter; data: ItemsPage } | null>(null);
   const [failed, setFailed] = useState<{ key: string; error: string } | null>(null);
   const [counts, setCounts] = useState<ItemCounts | null>(null);
   const [tick, setTick] = useState(0);
+  // The query whose page has been awaited longer than staleRowsMs.
+  const [slowKey, setSlowKey] = useState('');
 
   // The page: one query. Counts come separately (counting a big table takes longer than a page).
   const queryKey = JSON.stringify([taskId, filter, prefix, page, version, tick]);
@@ -153,7 +163,7 @@ export const ItemsTable = memo(function ItemsTable({ taskId, type, status, versi
       (p) => {
         if (!live) return;
         startTransition(() => {
-          setShown({ key: queryKey, data: p });
+          setShown({ key: queryKey, filter, data: p });
           if (p.page !== page) setPage(p.page);
         });
       },
@@ -169,9 +179,22 @@ export const ItemsTable = memo(function ItemsTable({ taskId, type, status, versi
   const slice = useStages(shown === null ? rowsSlice : rowsSlice + 1, false);
   const controls = slice >= controlsSlice;
   const rowsMounted = slice >= rowsSlice;
-  const data = rowsMounted ? (shown?.data ?? null) : null;
   const error = rowsMounted && failed?.key === queryKey ? failed.error : null;
-  const loading = (!rowsMounted || shown?.key !== queryKey) && error === null;
+  const awaited = shown?.key !== queryKey && error === null;
+  useEffect(() => {
+    if (!awaited || shown === null) return undefined;
+    const t = window.setTimeout(() => {
+      startTransition(() => {
+        setSlowKey(queryKey);
+      });
+    }, staleRowsMs);
+    return () => {
+      window.clearTimeout(t);
+    };
+  }, [awaited, shown, queryKey]);
+  // While a page is awaited the rows shown are the last page's, until it takes long.
+  const loading = !rowsMounted || (awaited && (shown === null || slowKey === queryKey));
+  const data = rowsMounted ? (shown?.data ?? null) : null;
   // Counting a big table keeps a core busy for a while: it starts once the first page is shown.
   const firstPageIn = rowsMounted && (shown !== null || failed !== null);
   useEffect(() => {
@@ -217,7 +240,9 @@ export const ItemsTable = memo(function ItemsTable({ taskId, type, status, versi
   const known = prefix === '' && total !== undefined;
   const pagesCount = known ? Math.max(1, Math.ceil(total / pageSize)) : (data?.pagesCount ?? 1);
   const openEnd = known ? false : (data?.openEnd ?? false);
-  const failedOnly = status === 'FAILED' || filter === 'FAILED';
+  // The columns are those of the rows shown: the last page's until the next one comes.
+  const rowsFilter = loading || error !== null || shown === null ? filter : shown.filter;
+  const failedOnly = status === 'FAILED' || rowsFilter === 'FAILED';
   // The same definitions object from render to render: the table re-measures its columns
   // (and re-registers its resize observers) whenever it gets a new one.
   const columnDefinitions = useMemo(() => columns(type, failedOnly), [type, failedOnly]);
@@ -226,10 +251,12 @@ export const ItemsTable = memo(function ItemsTable({ taskId, type, status, versi
   return (
     <Table<TaskItem>
       variant="container"
-      items={data === null ? [] : slice > rowsSlice ? data.items : data.items.slice(0, firstRows)}
+      items={data === null || error !== null ? [] : slice > rowsSlice ? data.items : data.items.slice(0, firstRows)}
       loading={loading}
       loadingText={page > 1 && data !== null && page > data.pagesCount ? `Finding page ${formatCount(page)}…` : 'Loading records'}
-      trackBy="key"
+      // No trackBy: rows are keyed by their place on the page, so another page (or the
+      // same page reloaded) updates the cells of the rows there instead of taking every
+      // row out and mounting new ones (nothing here is selected or expanded by item).
       columnDefinitions={columnDefinitions}
       wrapLines={failedOnly}
       enableKeyboardNavigation

@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { zeroCounters, type TaskRow } from '../api/tasks';
+import { zeroCounters, type ItemsPage, type ItemsQuery, type TaskRow } from '../api/tasks';
 import { fakeBackend } from '../test/fakeBackend';
 import { idleLive, testItems, testTask } from '../test/fakeTasks';
 import { renderApp } from '../test/render';
@@ -45,7 +45,40 @@ describe('Task detail', () => {
     await waitFor(() => {
       expect(backend.taskItems).toHaveBeenLastCalledWith({ taskId: 's3-f', status: 'FAILED', prefix: '', page: 1, pageSize: 25 });
     });
-    expect((await screen.findAllByText('access denied (AccessDenied)')).length).toBe(12);
+    // The last page's rows stay until the failed ones come (not for long): wait for those.
+    await waitFor(() => {
+      expect(screen.getAllByText('access denied (AccessDenied)').length).toBe(12);
+    });
+  });
+
+  it('keeps the rows shown while the next page is on its way, then shows its loading state', async () => {
+    const user = userEvent.setup();
+    const { backend } = fakeBackend({ tasks: { rows: [failedTask], items: testItems(120) } });
+    const pageOf = backend.taskItems.getMockImplementation();
+    let release: () => void = () => undefined;
+    backend.taskItems.mockImplementation((q: ItemsQuery) => {
+      const p = pageOf?.(q) ?? Promise.reject(new Error('no fake'));
+      return q.page === 2 ? new Promise<ItemsPage>((res) => (release = () => { res(p); })) : p;
+    });
+    renderApp(backend, '/tasks/s3-f');
+    const objects = (await screen.findByText('photos/img-000000.jpg')).closest('table') as HTMLElement;
+    await waitFor(() => {
+      expect(rowsOf(objects)).toHaveLength(25);
+    });
+    await user.click(await screen.findByRole('button', { name: 'Page 2' }));
+    // Page 2 is the current one; its rows are not in yet: the first page's stay.
+    await waitFor(() => {
+      expect(screen.getByRole('button', { name: 'Page 2' })).toHaveAttribute('aria-current', 'true');
+    });
+    expect(rowsOf(objects)[0]).toBe('photos/img-000000.jpg');
+    expect(rowsOf(objects)).toHaveLength(25);
+    // A page that takes long: the loading state.
+    expect(await screen.findByText('Loading records')).toBeInTheDocument();
+    act(() => {
+      release();
+    });
+    expect(await screen.findByText('photos/img-000025.jpg')).toBeInTheDocument();
+    expect(screen.queryByText('Loading records')).not.toBeInTheDocument();
   });
 
   it('lists failed items with their errors and retries them', async () => {
