@@ -50,6 +50,7 @@ let page;
 let work;
 let pushimage;
 let proxy;
+const upstream = new Set(); // the proxy's requests to reg-open still open
 let delay = 0; // ms the proxy waits before each request it forwards
 let taskId = '';
 let profileId = '';
@@ -109,11 +110,21 @@ describe('Cloud image tasks', { skip }, () => {
     const [host, port] = testEnv.TH_REG_OPEN.split(':');
     proxy = createServer((req, res) => {
       setTimeout(() => {
+        // A copier stopped mid-request leaves its request here: once the spec is done,
+        // nothing may stay open (an upstream request waiting for a body that never comes
+        // kept this test file's process alive, and with it the whole e2e run).
+        if (!proxy?.listening || req.destroyed) {
+          res.destroy();
+          return;
+        }
         const up = request({ host, port, path: req.url, method: req.method, headers: req.headers }, (r) => {
           res.writeHead(r.statusCode ?? 502, r.headers);
           r.pipe(res);
         });
+        upstream.add(up);
+        up.on('close', () => upstream.delete(up));
         up.on('error', (e) => res.destroy(e));
+        res.on('close', () => { if (!res.writableFinished) up.destroy(); });
         req.pipe(up);
       }, delay);
     });
@@ -128,6 +139,7 @@ describe('Cloud image tasks', { skip }, () => {
     await browser?.close();
     proxy?.closeAllConnections();
     proxy?.close();
+    for (const up of upstream) up.destroy();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
