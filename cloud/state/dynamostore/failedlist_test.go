@@ -3,23 +3,18 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"transferhub/cloud/internal/benchtools/dynamofake"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
-	"transferhub/cloud/testenv"
 )
 
 // queryCounter counts the Queries made, and those of them that only count.
@@ -42,23 +37,7 @@ func (c *queryCounter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...
 // every offset, limit, prefix (with the key right past a prefix stored too) and cursor,
 // against the failed keys in order. On the DynamoDB fake and on the AWS emulator.
 func TestFailedListPagesExactly(t *testing.T) {
-	t.Run("fake", func(t *testing.T) {
-		srv := httptest.NewServer(dynamofake.New())
-		t.Cleanup(srv.Close)
-		c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
-		require.NoError(t, dynamostore.CreateTable(context.Background(), c, "th-state"))
-		checkFailedPages(t, c, "th-state", 1)
-	})
-	t.Run("emulator", func(t *testing.T) {
-		_, c := newStore(t)
-		table := testenv.Name("th-state-failed")
-		require.NoError(t, dynamostore.CreateTable(context.Background(), c, table))
-		t.Cleanup(func() {
-			c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-		})
-		checkFailedPages(t, c, table, 7) // the emulator is slow: fewer pages
-	})
+	onFakeAndEmulator(t, checkFailedPages, 1, 7)
 }
 
 func checkFailedPages(t *testing.T, c *dynamodb.Client, table string, step int) {

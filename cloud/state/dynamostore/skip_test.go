@@ -47,22 +47,28 @@ func (c *blobCounter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...f
 // batch, the last page, batches that overlap, singles, and a second run's layer.
 // On the DynamoDB fake and on the AWS emulator.
 func TestOffsetSkipsWholeItemsExactly(t *testing.T) {
+	onFakeAndEmulator(t, checkOffsetSkips, 3, 29)
+}
+
+// onFakeAndEmulator runs check on a new table of the in-process DynamoDB fake, then of
+// the AWS emulator, with pages step records apart (the emulator is slow: fewer pages).
+func onFakeAndEmulator(t *testing.T, check func(*testing.T, *dynamodb.Client, string, int), fakeStep, emulatorStep int) {
 	t.Run("fake", func(t *testing.T) {
 		srv := httptest.NewServer(dynamofake.New())
 		t.Cleanup(srv.Close)
 		c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
 		require.NoError(t, dynamostore.CreateTable(context.Background(), c, "th-state"))
-		checkOffsetSkips(t, c, "th-state", 3)
+		check(t, c, "th-state", fakeStep)
 	})
 	t.Run("emulator", func(t *testing.T) {
 		_, c := newStore(t)
-		table := testenv.Name("th-state-skip")
+		table := testenv.Name("th-state-pages")
 		require.NoError(t, dynamostore.CreateTable(context.Background(), c, table))
 		t.Cleanup(func() {
 			c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 		})
-		checkOffsetSkips(t, c, table, 29) // the emulator is slow: fewer pages
+		check(t, c, table, emulatorStep)
 	})
 }
 
