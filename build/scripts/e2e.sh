@@ -262,5 +262,10 @@ rc=0
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=
+if (( rc != 0 )) && [[ -s $ART/harness.log ]]; then
+  # CI keeps the output, not the artifacts: what the harness saw goes with the failure.
+  log "the last lines of thub-harness's log ($ART/harness.log):"
+  tail -n 60 "$ART/harness.log" >&2
+fi
 log "screenshots in $ART: $(cd "$ART" && ls -- *.png 2>/dev/null | tr '\n' ' ')"
 exit "$rc"

@@ -201,10 +201,42 @@ export function ui(getPage, { failShot } = {}) {
       if (t.status === status && !t.active && !t.cloud?.busy && (!notRun || t.runId !== notRun)) return t;
       await page().waitForTimeout(1000);
     }
-    throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, runId: t?.runId, counters: t?.counters, lastError: t?.lastError, cloud: t?.cloud })}`);
+    const { resources: _r, ...cloud } = t?.cloud ?? {};
+    throw new Error(`task ${id} never became ${status}: ${JSON.stringify({ status: t?.status, runId: t?.runId, counters: t?.counters, lastError: t?.lastError, cloud })}` +
+      `\nthe harness: ${await harnessView(t?.cloud?.stack)}`);
   }
 
   return { modal, next, heading, choose, addCredentials, newWizard, openTaskId, task, statusShown, reaches };
+}
+
+/**
+ * What thub-harness (TH_E2E_HARNESS_API) says of a stack, for a failure message: its
+ * problems, fleet, tasks, executions and processes, with the last lines of each process's
+ * log. A run that never ends is otherwise a mystery in CI, whose artifacts are not kept.
+ */
+export async function harnessView(stack) {
+  const api = process.env.TH_E2E_HARNESS_API;
+  if (!api || !stack) return '(no harness or no stack)';
+  try {
+    const res = await fetch(`${api}/status`, { signal: AbortSignal.timeout(10_000) });
+    const st = await res.json();
+    const s = (st.stacks ?? []).find((x) => x.name === stack);
+    const out = [`problems: ${JSON.stringify(st.problems)}`, `stacks played: ${(st.stacks ?? []).map((x) => x.name).join(', ') || 'none'}`];
+    if (!s) return [...out, `${stack} is not played`].join('\n');
+    out.push(`fleet: ${JSON.stringify(s.fleet)}`, `tasks: ${JSON.stringify(s.tasks ?? [])}`, `executions: ${JSON.stringify(s.executions ?? [])}`);
+    for (const p of s.processes ?? []) {
+      let tail = '';
+      try {
+        tail = readFileSync(p.logFile, 'utf8').trimEnd().split('\n').slice(-12).join('\n  ');
+      } catch (e) {
+        tail = `(log unreadable: ${e.message})`;
+      }
+      out.push(`${p.kind} ${p.name} running=${p.running} exit=${p.exitCode ?? '-'}:\n  ${tail}`);
+    }
+    return out.join('\n');
+  } catch (e) {
+    return `(the harness did not answer: ${e.message})`;
+  }
 }
 
 /**
