@@ -223,21 +223,13 @@ var errEnded = errors.New("the execution has ended already")
 
 // endExecution records an execution's outcome in the emulator (build/testenv/moto_server.py).
 func (h *Harness) endExecution(ctx context.Context, body map[string]any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(aws.ToString(h.cfg.AWS.BaseEndpoint), "/")+"/_thub/stepfunctions/execution",
-		strings.NewReader(jsonString(body)))
-	if err != nil {
+	resp, b, err := send(ctx, http.MethodPost, h.emulatorURL("/_thub/stepfunctions/execution"), strings.NewReader(jsonString(body)))
+	switch {
+	case resp == nil:
 		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusConflict {
+	case resp.StatusCode == http.StatusConflict:
 		return errEnded
-	}
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(resp.Body)
+	case resp.StatusCode/100 != 2:
 		return fmt.Errorf("%s: %s", resp.Status, b)
 	}
 	return nil
@@ -434,16 +426,8 @@ func (it *imageTask) invoke(ctx context.Context, p map[string]any) (any, error) 
 
 // call posts one invocation to the sandbox and returns the function's answer.
 func (f *rieFunction) call(ctx context.Context, payload string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
+	_, b, err := send(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
+	return b, err
 }
 
 // function starts (once) the sandbox of one of the stack's functions.
