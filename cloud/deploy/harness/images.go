@@ -33,6 +33,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"transferhub/cloud/deploy/harness/asl"
+	"transferhub/cloud/internal/wait"
 )
 
 // Image tasks: the emulator records executions of the task's state machine (its own
@@ -194,28 +195,21 @@ func (e *endedElsewhere) Error() string {
 
 // watch ends the execution's context when the emulator no longer has it RUNNING: a
 // StopExecution, after which Step Functions stops the states under way (an ECS task
-// is stopped; a Lambda's result is discarded) and runs no further state.
+// is stopped; a Lambda's result is discarded) and runs no further state. It returns
+// when ctx ends (stop ends it).
 func (it *imageTask) watch(ctx context.Context, arn string, stop context.CancelCauseFunc) {
-	t := time.NewTicker(min(it.h.cfg.Tick, time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	wait.Every(ctx, min(it.h.cfg.Tick, time.Second), func(ctx context.Context) {
 		e, err := it.h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		if err != nil {
 			if ctx.Err() == nil {
 				it.h.log.Warn("describe execution", "execution", arn, "err", err)
 			}
-			continue
+			return
 		}
 		if e.Status != sfntypes.ExecutionStatusRunning {
 			stop(&endedElsewhere{status: string(e.Status), error: aws.ToString(e.Error), cause: aws.ToString(e.Cause)})
-			return
 		}
-	}
+	})
 }
 
 // errEnded: the emulator refused an outcome for an execution that had ended already.
