@@ -3,14 +3,12 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -54,10 +52,7 @@ func TestOffsetSkipsWholeItemsExactly(t *testing.T) {
 // the AWS emulator, with pages step records apart (the emulator is slow: fewer pages).
 func onFakeAndEmulator(t *testing.T, check func(*testing.T, *dynamodb.Client, string, int), fakeStep, emulatorStep int) {
 	t.Run("fake", func(t *testing.T) {
-		srv := httptest.NewServer(dynamofake.New())
-		t.Cleanup(srv.Close)
-		c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
+		c := dynamofake.Client(t)
 		require.NoError(t, dynamostore.CreateTable(context.Background(), c, "th-state"))
 		check(t, c, "th-state", fakeStep)
 	})
