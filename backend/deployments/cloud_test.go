@@ -152,6 +152,44 @@ func (g gateway) objects(t *testing.T, bucket, prefix string) map[string]string 
 	return out
 }
 
+// profile is the gateway's S3-compatible profile, reached at endpoint (its own, or a
+// proxy in front of it).
+func (g gateway) profile(name, endpoint string) credentials.Resolved {
+	return credentials.Resolved{Profile: credentials.Profile{Name: name, Kind: credentials.KindS3Compatible, Provider: "other",
+		Endpoint: endpoint, PathStyle: true, Region: g.region, AccessKeyID: g.key}, Secret: credentials.Secret{SecretAccessKey: g.sec}}
+}
+
+// emulatorAccount is the AWS emulator's account (whose SDK config cfg is) as a profile.
+func emulatorAccount(t *testing.T, cfg aws.Config) credentials.Resolved {
+	keys, err := cfg.Credentials.Retrieve(context.Background())
+	require.NoError(t, err)
+	return credentials.Resolved{Profile: credentials.Profile{Name: "emulator account", Kind: credentials.KindAWS, Partition: "aws",
+		Region: cfg.Region, AccessKeyID: keys.AccessKeyID}, Secret: credentials.Secret{SecretAccessKey: keys.SecretAccessKey}}
+}
+
+// newHarness starts the compute harness on the AWS emulator, pulling agent images from
+// the registry at registryHost; it is closed when the test ends (the processes' last
+// output logged when the test failed).
+func newHarness(t *testing.T, env *testenv.Env, registryHost string) *harness.Harness {
+	t.Helper()
+	h, err := harness.New(context.Background(), harness.Config{AWS: env.AWSConfig(t), Dir: t.TempDir(), RIE: filepath.Join(env.Get("TH_BIN_DIR"), "aws-lambda-rie"),
+		InsecureRegistries: []string{registryHost}, Tick: time.Second, Log: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = h.Close()
+		if t.Failed() {
+			for _, p := range h.Processes() {
+				out := p.Output()
+				if len(out) > 3000 {
+					out = "..." + out[len(out)-3000:]
+				}
+				t.Logf("--- %s %s %s:\n%s", p.Kind, p.Name, p.LogFile, out)
+			}
+		}
+	})
+	return h
+}
+
 func body(i int) []byte { return []byte(fmt.Sprintf("object %d %s", i, strings.Repeat("x", i*37%900))) }
 
 // memCreds answers List too (the Deployments page lists the profiles).
@@ -184,15 +222,10 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	srcEndpoint := poisonProxy(t, a.endpoint, &poisoned)
 	srcBucket, dstBucket := a.bucket(t, "th-cloud-src"), b.bucket(t, "th-cloud-dst")
 
-	awsCreds, err := baseCfg.Credentials.Retrieve(ctx)
-	require.NoError(t, err)
 	creds := &memCreds{}
-	acct := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "emulator account", Kind: credentials.KindAWS, Partition: "aws",
-		Region: baseCfg.Region, AccessKeyID: awsCreds.AccessKeyID}, Secret: credentials.Secret{SecretAccessKey: awsCreds.SecretAccessKey}})
-	srcProf := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "cloud A", Kind: credentials.KindS3Compatible, Provider: "other",
-		Endpoint: srcEndpoint, PathStyle: true, Region: a.region, AccessKeyID: a.key}, Secret: credentials.Secret{SecretAccessKey: a.sec}})
-	dstProf := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "cloud B", Kind: credentials.KindS3Compatible, Provider: "other",
-		Endpoint: b.endpoint, PathStyle: true, Region: b.region, AccessKeyID: b.key}, Secret: credentials.Secret{SecretAccessKey: b.sec}})
+	acct := creds.add(emulatorAccount(t, baseCfg))
+	srcProf := creds.add(a.profile("cloud A", srcEndpoint))
+	dstProf := creds.add(b.profile("cloud B", b.endpoint))
 
 	// The app's side: its SDK clients count their calls.
 	counter := &callCounter{byBudget: map[*callbudget.Budget]int{}, ops: map[*callbudget.Budget][]string{}}
@@ -328,22 +361,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	}
 
 	// The harness plays both stacks' compute.
-	hdir := t.TempDir()
-	h, err := harness.New(ctx, harness.Config{AWS: env.AWSConfig(t), Dir: hdir, RIE: filepath.Join(env.Get("TH_BIN_DIR"), "aws-lambda-rie"),
-		InsecureRegistries: []string{reg.Host}, Tick: time.Second, Log: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = h.Close()
-		if t.Failed() {
-			for _, p := range h.Processes() {
-				out := p.Output()
-				if len(out) > 3000 {
-					out = "..." + out[len(out)-3000:]
-				}
-				t.Logf("--- %s %s %s:\n%s", p.Kind, p.Name, p.LogFile, out)
-			}
-		}
-	})
+	h := newHarness(t, env, reg.Host)
 	require.NoError(t, h.Play(ctx, v.Cloud.Stack))
 	require.NoError(t, h.Play(ctx, movedV.Cloud.Stack))
 

@@ -3,8 +3,6 @@ package deployments_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,11 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/backend/cloudaccess"
-	"transferhub/backend/credentials"
 	"transferhub/backend/tasks"
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
-	"transferhub/cloud/deploy/harness"
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
@@ -50,17 +46,11 @@ func TestCloudTaskEditChangesItsSides(t *testing.T) {
 	srcEndpoint := poisonProxy(t, a.endpoint, &poisoned)
 	srcBucket, oldDst, newDst := a.bucket(t, "th-edit-src"), b.bucket(t, "th-edit-old"), a.bucket(t, "th-edit-new")
 
-	awsCreds, err := baseCfg.Credentials.Retrieve(ctx)
-	require.NoError(t, err)
 	creds := &memCreds{}
-	acct := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "emulator account", Kind: credentials.KindAWS, Partition: "aws",
-		Region: baseCfg.Region, AccessKeyID: awsCreds.AccessKeyID}, Secret: credentials.Secret{SecretAccessKey: awsCreds.SecretAccessKey}})
-	srcProf := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "cloud A", Kind: credentials.KindS3Compatible, Provider: "other",
-		Endpoint: srcEndpoint, PathStyle: true, Region: a.region, AccessKeyID: a.key}, Secret: credentials.Secret{SecretAccessKey: a.sec}})
-	oldProf := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "cloud B", Kind: credentials.KindS3Compatible, Provider: "other",
-		Endpoint: b.endpoint, PathStyle: true, Region: b.region, AccessKeyID: b.key}, Secret: credentials.Secret{SecretAccessKey: b.sec}})
-	newProf := creds.add(credentials.Resolved{Profile: credentials.Profile{Name: "cloud A direct", Kind: credentials.KindS3Compatible, Provider: "other",
-		Endpoint: a.endpoint, PathStyle: true, Region: a.region, AccessKeyID: a.key}, Secret: credentials.Secret{SecretAccessKey: a.sec}})
+	acct := creds.add(emulatorAccount(t, baseCfg))
+	srcProf := creds.add(a.profile("cloud A", srcEndpoint))
+	oldProf := creds.add(b.profile("cloud B", b.endpoint))
+	newProf := creds.add(a.profile("cloud A direct", a.endpoint))
 
 	access := cloudaccess.New(cloudaccess.Options{Credentials: creds, Agents: assets.Dir(agents), Emulator: true, RegistryHost: reg.Host, RegistryInsecure: true,
 		Poll: 100 * time.Millisecond, Config: func(context.Context, string, string) (aws.Config, error) { return env.AWSConfig(t), nil }})
@@ -104,21 +94,7 @@ func TestCloudTaskEditChangesItsSides(t *testing.T) {
 	dstSecret := stk.Params["DstSecretArn"]
 	require.Contains(t, dstSecret, ":secret:thub/"+cpName+"/"+id+"/dst")
 
-	h, err := harness.New(ctx, harness.Config{AWS: env.AWSConfig(t), Dir: t.TempDir(), RIE: filepath.Join(env.Get("TH_BIN_DIR"), "aws-lambda-rie"),
-		InsecureRegistries: []string{reg.Host}, Tick: time.Second, Log: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = h.Close()
-		if t.Failed() {
-			for _, p := range h.Processes() {
-				out := p.Output()
-				if len(out) > 3000 {
-					out = "..." + out[len(out)-3000:]
-				}
-				t.Logf("--- %s %s %s:\n%s", p.Kind, p.Name, p.LogFile, out)
-			}
-		}
-	})
+	h := newHarness(t, env, reg.Host)
 	require.NoError(t, h.Play(ctx, v.Cloud.Stack))
 
 	edited := def

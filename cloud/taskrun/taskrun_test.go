@@ -544,11 +544,10 @@ func TestStart(t *testing.T) {
 	require.NoError(t, l.Release())
 }
 
-// A run that ended FAILED because an item failed, whose item a later attempt of the same
-// run then copied (an image task's state machine retries a failed batch after the run
-// ended): with Recovered it becomes COMPLETED, without it stays FAILED; one that still
-// has a failed item, or another run's, is left alone.
-func TestFinishRecoveredRun(t *testing.T) {
+// oneOfTwoFailed begins a run of task "t" whose finder is done, having found two items:
+// one done, one failed.
+func oneOfTwoFailed(t *testing.T) (*faultStore, string) {
+	t.Helper()
 	ctx := context.Background()
 	st, _ := taskStore(t)
 	b, err := Begin(ctx, st, "t", BeginOptions{})
@@ -556,6 +555,16 @@ func TestFinishRecoveredRun(t *testing.T) {
 	run := b.Task.RunID
 	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{FoundObjects: 2, DoneObjects: 1, FailedObjects: 1}))
 	require.NoError(t, st.FinishFinder(ctx, "t", run))
+	return st, run
+}
+
+// A run that ended FAILED because an item failed, whose item a later attempt of the same
+// run then copied (an image task's state machine retries a failed batch after the run
+// ended): with Recovered it becomes COMPLETED, without it stays FAILED; one that still
+// has a failed item, or another run's, is left alone.
+func TestFinishRecoveredRun(t *testing.T) {
+	ctx := context.Background()
+	st, run := oneOfTwoFailed(t)
 	tk, won, err := Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
 	require.NoError(t, err)
 	require.True(t, won)
@@ -585,13 +594,8 @@ func TestFinishRecoveredRun(t *testing.T) {
 // another run's, is left alone.
 func TestFinishRecoveredScheduledRun(t *testing.T) {
 	ctx := context.Background()
-	st, _ := taskStore(t)
-	b, err := Begin(ctx, st, "t", BeginOptions{})
-	require.NoError(t, err)
-	run := b.Task.RunID
+	st, run := oneOfTwoFailed(t)
 	end := End{IfComplete: true, Recovered: true, Scheduled: true, Noun: "images"}
-	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{FoundObjects: 2, DoneObjects: 1, FailedObjects: 1}))
-	require.NoError(t, st.FinishFinder(ctx, "t", run))
 	tk, won, err := Finish(ctx, st, "t", end)
 	require.NoError(t, err)
 	require.True(t, won)

@@ -410,6 +410,19 @@ func TestFleetS3(t *testing.T) {
 	t.Run("DuplicateDelivery", func(t *testing.T) { testFleetDuplicates(t, a, b, src) })
 }
 
+// find runs the finder with --json to its end and returns the run and the finder's
+// counts (its last line).
+func (f *fleet) find() (runResult, s3sync.FinderStats) {
+	f.t.Helper()
+	r := f.run(nil, "s3", "find", "--json")
+	require.Equal(f.t, 0, r.code, r.stderr)
+	var fr struct {
+		Stats s3sync.FinderStats `json:"stats"`
+	}
+	require.NoError(f.t, json.Unmarshal([]byte(lastLine(r.stdout)), &fr))
+	return r, fr.Stats
+}
+
 // workerStats sums the workers' final counts (they log them when they stop).
 func (f *fleet) workerStats() s3sync.FleetStats {
 	var sum s3sync.FleetStats
@@ -442,14 +455,9 @@ func testFleetTransfer(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	for i := 0; i < 3; i++ {
 		f.startWorker()
 	}
-	r := f.run(nil, "s3", "find", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
-	var fr struct {
-		Stats s3sync.FinderStats `json:"stats"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(lastLine(r.stdout)), &fr))
-	require.Equal(t, int64(src.keys), fr.Stats.Found)
-	require.Equal(t, int64(src.keys), fr.Stats.Queued)
+	_, found := f.find()
+	require.Equal(t, int64(src.keys), found.Found)
+	require.Equal(t, int64(src.keys), found.Queued)
 	tk := f.waitTask(3*time.Minute, nil)
 	f.expectRun(tk, a, src.bucket, "", b, dst, src.keys, src.bytes)
 	f.stopAll()
@@ -519,13 +527,8 @@ func testFleetDuplicates(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	for i := 0; i < 3; i++ {
 		f.startWorker()
 	}
-	r := f.run(nil, "s3", "find", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	r, found := f.find()
 	require.Contains(t, r.stderr, "every message is sent twice")
-	var fr struct {
-		Stats s3sync.FinderStats `json:"stats"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(lastLine(r.stdout)), &fr))
 	keys := src.perDir["d3/"] + src.perDir["d7/"]
 	bytes := src.perDirB["d3/"] + src.perDirB["d7/"]
 	tk := f.waitTask(3*time.Minute, nil)
@@ -547,7 +550,7 @@ func testFleetDuplicates(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	require.NoError(t, err)
 	require.Equal(t, map[state.ItemStatus]int64{state.ItemDone: int64(keys)}, counts)
 	st := f.workerStats()
-	require.GreaterOrEqual(t, st.Messages, 2*fr.Stats.Messages+2*int64(src.giantParts), "every job and part job arrived twice")
+	require.GreaterOrEqual(t, st.Messages, 2*found.Messages+2*int64(src.giantParts), "every job and part job arrived twice")
 	requireNoOpenUploads(t, b, dst)
 	require.Len(t, b.List(t, dst, ""), keys)
 	s3test.VerifyData(t, a, src.bucket, "d3/", b, dst, "d3/")

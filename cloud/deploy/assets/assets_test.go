@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/opencontainers/go-digest"
+	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/types/descriptor"
 	"github.com/regclient/regclient/types/ref"
 
@@ -137,8 +138,9 @@ func (c *countingS3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...
 
 // ecrStandIn is the control plane's repository for tests: the ECR API is the AWS
 // emulator, the registry is the local TLS registry behind a proxy that only accepts the
-// emulator's token (what the image tests use).
-func ecrStandIn(t *testing.T, env *testenv.Env, cfg aws.Config) (ecr.Config, *imagetest.Proxy, string) {
+// emulator's token (what the image tests use). It returns a client of the registry as
+// the uploader gets one (ECRClient), the registry's host, the proxy and a new repository.
+func ecrStandIn(t *testing.T, env *testenv.Env, cfg aws.Config) (*regclient.RegClient, string, *imagetest.Proxy, string) {
 	t.Helper()
 	env.Require(t, testenv.RegAuth)
 	ctx := context.Background()
@@ -148,7 +150,11 @@ func ecrStandIn(t *testing.T, env *testenv.Env, cfg aws.Config) (ecr.Config, *im
 	}
 	p := imagetest.NewECRProxy(t, env, cfg)
 	ec := ecr.Config{Region: cfg.Region, Endpoint: env.Get("TH_AWS_ENDPOINT"), AWS: &cfg, RegistryHost: p.Host}
-	return ec, p, repo
+	rc, host, err := ECRClient(ctx, ec, image.Access{InsecureHTTP: []string{p.Host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc, host, p, repo
 }
 
 // TestUploadIsIdempotent: against the emulator's S3 and the local registry behind the
@@ -157,11 +163,7 @@ func TestUploadIsIdempotent(t *testing.T) {
 	env := testenv.Load(t)
 	cfg := env.AWSConfig(t)
 	ctx := context.Background()
-	ec, proxy, repo := ecrStandIn(t, env, cfg)
-	rc, host, err := ECRClient(ctx, ec, image.Access{InsecureHTTP: []string{proxy.Host}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc, host, proxy, repo := ecrStandIn(t, env, cfg)
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	bucket := testenv.Name("assets")
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -271,11 +273,7 @@ func TestUploadRepushesBlobsTheRegistryLost(t *testing.T) {
 	env := testenv.Load(t)
 	cfg := env.AWSConfig(t)
 	ctx := context.Background()
-	ec, proxy, repo := ecrStandIn(t, env, cfg)
-	rc, host, err := ECRClient(ctx, ec, image.Access{InsecureHTTP: []string{proxy.Host}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc, host, proxy, repo := ecrStandIn(t, env, cfg)
 	var manifestSeen atomic.Bool
 	proxy.Fault = func(r *http.Request, _ int64) imagetest.FaultAction {
 		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
@@ -459,11 +457,7 @@ func TestAssetsDeployATask(t *testing.T) {
 	})
 
 	// The control plane's repository, its registry played by the local one.
-	ec, proxy, _ := ecrStandIn(t, env, cfg)
-	rc, host, err := ECRClient(ctx, ec, image.Access{InsecureHTTP: []string{proxy.Host}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc, host, _, _ := ecrStandIn(t, env, cfg)
 	repo := strings.SplitN(cp.AgentRepositoryURI, "/", 2)[1]
 	arm, amd := imagetest.FakeAgent(21, 1<<20), imagetest.FakeAgent(22, 1<<20)
 	u := &Uploader{S3: client, Bucket: cp.AssetsBucket, Region: cfg.Region, Registry: rc, Repository: host + "/" + repo}

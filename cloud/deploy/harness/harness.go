@@ -54,6 +54,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"transferhub/cloud/internal/wait"
 )
 
 // Config is how the harness reaches the emulator and runs processes.
@@ -267,16 +269,8 @@ func (h *Harness) loop(ctx context.Context, fn func(ctx context.Context)) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		t := time.NewTicker(h.cfg.Tick)
-		defer t.Stop()
-		for {
-			fn(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+		fn(ctx)
+		wait.Every(ctx, h.cfg.Tick, fn)
 	}()
 }
 

@@ -25,7 +25,6 @@ import (
 
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/harness"
-	"transferhub/cloud/image"
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
@@ -148,11 +147,7 @@ func TestRolesUnderIAMEnforcement(t *testing.T) {
 		Env:         map[string]string{"THUB_SRC": "s3://" + srcB + "/", "THUB_DST": "s3://elsewhere/", "THUB_DST_ENDPOINT": gb},
 		Credentials: map[deploy.Side]deploy.Credentials{deploy.Destination: {AccessKeyID: "AKIAOTHERTASK0000000", SecretAccessKey: "other-task-secret-value-0123456789"}}})
 	// Task C: images, on a schedule (its start goes through the scheduler's role).
-	open, oci := env.Get("TH_REG_OPEN"), env.Get("TH_REG_OCI")
-	cl, err := image.NewClient(image.Access{InsecureHTTP: []string{open, oci}, NoDockerConfig: true}, nil)
-	require.NoError(t, err)
-	rc, err := cl.RegClient(ctx)
-	require.NoError(t, err)
+	open, oci, rc := registries(ctx, t, env)
 	var refs []string
 	for i, r := range []string{"svc:1", "svc:2", "tool:x"} {
 		full := open + "/th-iam/" + strings.ToLower(testenv.Name("ns")) + "/" + r

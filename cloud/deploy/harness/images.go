@@ -33,6 +33,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"transferhub/cloud/deploy/harness/asl"
+	"transferhub/cloud/internal/wait"
 )
 
 // Image tasks: the emulator records executions of the task's state machine (its own
@@ -194,28 +195,21 @@ func (e *endedElsewhere) Error() string {
 
 // watch ends the execution's context when the emulator no longer has it RUNNING: a
 // StopExecution, after which Step Functions stops the states under way (an ECS task
-// is stopped; a Lambda's result is discarded) and runs no further state.
+// is stopped; a Lambda's result is discarded) and runs no further state. It returns
+// when ctx ends (stop ends it).
 func (it *imageTask) watch(ctx context.Context, arn string, stop context.CancelCauseFunc) {
-	t := time.NewTicker(min(it.h.cfg.Tick, time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	wait.Every(ctx, min(it.h.cfg.Tick, time.Second), func(ctx context.Context) {
 		e, err := it.h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		if err != nil {
 			if ctx.Err() == nil {
 				it.h.log.Warn("describe execution", "execution", arn, "err", err)
 			}
-			continue
+			return
 		}
 		if e.Status != sfntypes.ExecutionStatusRunning {
 			stop(&endedElsewhere{status: string(e.Status), error: aws.ToString(e.Error), cause: aws.ToString(e.Cause)})
-			return
 		}
-	}
+	})
 }
 
 // errEnded: the emulator refused an outcome for an execution that had ended already.
@@ -223,21 +217,13 @@ var errEnded = errors.New("the execution has ended already")
 
 // endExecution records an execution's outcome in the emulator (build/testenv/moto_server.py).
 func (h *Harness) endExecution(ctx context.Context, body map[string]any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(aws.ToString(h.cfg.AWS.BaseEndpoint), "/")+"/_thub/stepfunctions/execution",
-		strings.NewReader(jsonString(body)))
-	if err != nil {
+	resp, b, err := send(ctx, http.MethodPost, h.emulatorURL("/_thub/stepfunctions/execution"), strings.NewReader(jsonString(body)))
+	switch {
+	case resp == nil:
 		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusConflict {
+	case resp.StatusCode == http.StatusConflict:
 		return errEnded
-	}
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(resp.Body)
+	case resp.StatusCode/100 != 2:
 		return fmt.Errorf("%s: %s", resp.Status, b)
 	}
 	return nil
@@ -434,16 +420,8 @@ func (it *imageTask) invoke(ctx context.Context, p map[string]any) (any, error) 
 
 // call posts one invocation to the sandbox and returns the function's answer.
 func (f *rieFunction) call(ctx context.Context, payload string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
+	_, b, err := send(ctx, http.MethodPost, f.invoke, strings.NewReader(payload))
+	return b, err
 }
 
 // function starts (once) the sandbox of one of the stack's functions.

@@ -2,8 +2,6 @@ package harness_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +14,9 @@ import (
 	"github.com/regclient/regclient/types/ref"
 	"github.com/stretchr/testify/require"
 
-	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/harness"
-	"transferhub/cloud/image"
 	"transferhub/cloud/image/imagetest"
-	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/taskrun"
 	"transferhub/cloud/testenv"
@@ -43,14 +38,8 @@ func TestImageTask(t *testing.T) {
 	env.Require(t, testenv.RegOpen, testenv.RegOCI)
 	c := newCloud(t, env.AWS2Config(t))
 	ctx := context.Background()
-	open, oci := env.Get("TH_REG_OPEN"), env.Get("TH_REG_OCI")
-	cl, err := image.NewClient(image.Access{InsecureHTTP: []string{open, oci}, NoDockerConfig: true}, nil)
-	require.NoError(t, err)
-	rc, err := cl.RegClient(ctx)
-	require.NoError(t, err)
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	ns := "th-harness/" + hex.EncodeToString(b)
+	open, oci, rc := registries(ctx, t, env)
+	ns := namespace()
 	pushed := map[string]string{}
 	var refs []string
 	for i, r := range []string{"app:v1", "app:v2", "web:1.0", "db:latest", "cache:7"} {
@@ -66,13 +55,7 @@ func TestImageTask(t *testing.T) {
 	}
 
 	taskID := testenv.Name("t")
-	o := c.deployTask(deploy.TaskRequest{Kind: stack.KindImageTask, TaskID: taskID, TaskName: "harness images",
-		Env:   map[string]string{"THUB_IMAGE_DEST": oci + "/mirror", "THUB_INSECURE_HTTP": open + "," + oci, "THUB_BATCH_SIZE": "2"},
-		List:  []byte(strings.Join(refs, "\n") + "\n"),
-		Image: deploy.ImageOptions{Run: stack.ImageRun{MaxConcurrency: 2, RetryAttempts: 1, RetryInterval: time.Second}, LogRetentionDays: 1}})
-	name := c.stackName(taskID)
-	h := c.harness(false, time.Second)
-	require.NoError(t, h.Play(ctx, name))
+	o, name, h := c.playImageTask(taskID, "harness images", open, oci, 2, 2, refs)
 	sm := sfn.NewFromConfig(c.cfg)
 	st := c.store(o.Table)
 

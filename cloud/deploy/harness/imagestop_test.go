@@ -2,8 +2,6 @@ package harness_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -19,11 +17,8 @@ import (
 	"github.com/regclient/regclient/types/ref"
 	"github.com/stretchr/testify/require"
 
-	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/harness"
-	"transferhub/cloud/image"
 	"transferhub/cloud/image/imagetest"
-	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/taskrun"
 	"transferhub/cloud/testenv"
@@ -43,14 +38,8 @@ func TestImageTaskStopAndResume(t *testing.T) {
 	env.Require(t, testenv.RegOpen, testenv.RegOCI)
 	c := newCloud(t, env.AWS2Config(t))
 	ctx := context.Background()
-	open, oci := env.Get("TH_REG_OPEN"), env.Get("TH_REG_OCI")
-	cl, err := image.NewClient(image.Access{InsecureHTTP: []string{open, oci}, NoDockerConfig: true}, nil)
-	require.NoError(t, err)
-	rc, err := cl.RegClient(ctx)
-	require.NoError(t, err)
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	ns := "th-harness/" + hex.EncodeToString(b)
+	open, oci, rc := registries(ctx, t, env)
+	ns := namespace()
 
 	// The task reads the source through a proxy that holds every request for the "slow"
 	// repository until released.
@@ -66,13 +55,7 @@ func TestImageTaskStopAndResume(t *testing.T) {
 	}
 
 	taskID := testenv.Name("t")
-	o := c.deployTask(deploy.TaskRequest{Kind: stack.KindImageTask, TaskID: taskID, TaskName: "harness images stop",
-		Env:   map[string]string{"THUB_IMAGE_DEST": oci + "/mirror", "THUB_INSECURE_HTTP": src.host + "," + oci, "THUB_BATCH_SIZE": "1"},
-		List:  []byte(strings.Join(refs, "\n") + "\n"),
-		Image: deploy.ImageOptions{Run: stack.ImageRun{MaxConcurrency: 4, RetryAttempts: 1, RetryInterval: time.Second}, LogRetentionDays: 1}})
-	name := c.stackName(taskID)
-	h := c.harness(false, time.Second)
-	require.NoError(t, h.Play(ctx, name))
+	o, name, h := c.playImageTask(taskID, "harness images stop", src.host, oci, 1, 4, refs)
 	sm := sfn.NewFromConfig(c.cfg)
 	st := c.store(o.Table)
 	ts, err := c.d.TaskStack(ctx, c.cpName, taskID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -73,16 +72,7 @@ func (t *s3Task) retire(ctx context.Context, w *worker, group string, wait time.
 
 // lifecycleActions lists the lifecycle actions completed in the emulator.
 func (h *Harness) lifecycleActions(ctx context.Context) ([]lifecycleAction, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(aws.ToString(h.cfg.AWS.BaseEndpoint), "/")+"/_thub/autoscaling/lifecycle-actions", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	resp, b, err := send(ctx, http.MethodGet, h.emulatorURL("/_thub/autoscaling/lifecycle-actions"), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,13 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/regclient/regclient"
+	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/harness"
+	"transferhub/cloud/image"
 	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/internal/s3test"
 	"transferhub/cloud/stack"
@@ -102,6 +108,43 @@ func (c *cloud) deployTask(req deploy.TaskRequest) deploy.TaskOutcome {
 		}
 	})
 	return o
+}
+
+// playImageTask deploys an image task that copies refs (read from srcRegistry) to
+// oci's mirror/ in batches of batch images, at most maxConcurrency batches at once, a
+// failed batch retried once; a harness plays it. It returns the task's outcome, its
+// stack and the harness.
+func (c *cloud) playImageTask(taskID, taskName, srcRegistry, oci string, batch, maxConcurrency int, refs []string) (deploy.TaskOutcome, string, *harness.Harness) {
+	c.t.Helper()
+	o := c.deployTask(deploy.TaskRequest{Kind: stack.KindImageTask, TaskID: taskID, TaskName: taskName,
+		Env:   map[string]string{"THUB_IMAGE_DEST": oci + "/mirror", "THUB_INSECURE_HTTP": srcRegistry + "," + oci, "THUB_BATCH_SIZE": strconv.Itoa(batch)},
+		List:  []byte(strings.Join(refs, "\n") + "\n"),
+		Image: deploy.ImageOptions{Run: stack.ImageRun{MaxConcurrency: maxConcurrency, RetryAttempts: 1, RetryInterval: time.Second}, LogRetentionDays: 1}})
+	name := c.stackName(taskID)
+	h := c.harness(false, time.Second)
+	if err := h.Play(context.Background(), name); err != nil {
+		c.t.Fatal(err)
+	}
+	return o, name, h
+}
+
+// registries are the test environment's open registry (the images' source) and OCI
+// registry (their destination), both plain HTTP, and a client of both.
+func registries(ctx context.Context, t *testing.T, env *testenv.Env) (open, oci string, rc *regclient.RegClient) {
+	t.Helper()
+	open, oci = env.Get("TH_REG_OPEN"), env.Get("TH_REG_OCI")
+	cl, err := image.NewClient(image.Access{InsecureHTTP: []string{open, oci}, NoDockerConfig: true}, nil)
+	require.NoError(t, err)
+	rc, err = cl.RegClient(ctx)
+	require.NoError(t, err)
+	return open, oci, rc
+}
+
+// namespace is a fresh repository namespace for a test's images.
+func namespace() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "th-harness/" + hex.EncodeToString(b)
 }
 
 func (c *cloud) stackName(taskID string) string { return deploy.TaskStackName(c.cpName, taskID) }

@@ -2,14 +2,10 @@ package dynamostore_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/benchtools/dynamofake"
@@ -30,10 +26,7 @@ func BenchmarkListObjects(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	srv := httptest.NewServer(dynamofake.New())
-	b.Cleanup(srv.Close)
-	c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
+	c := dynamofake.Client(b)
 	require.NoError(b, dynamostore.CreateTable(ctx, c, "th-bench"))
 	const task = "bench"
 	_, err := recordgen.Write(ctx, dynamostore.New(c, "th-bench"), recordgen.Options{TaskID: task, Records: n, Failed: 100})

@@ -3,14 +3,12 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -54,10 +52,7 @@ func TestOffsetSkipsWholeItemsExactly(t *testing.T) {
 // the AWS emulator, with pages step records apart (the emulator is slow: fewer pages).
 func onFakeAndEmulator(t *testing.T, check func(*testing.T, *dynamodb.Client, string, int), fakeStep, emulatorStep int) {
 	t.Run("fake", func(t *testing.T) {
-		srv := httptest.NewServer(dynamofake.New())
-		t.Cleanup(srv.Close)
-		c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
+		c := dynamofake.Client(t)
 		require.NoError(t, dynamostore.CreateTable(context.Background(), c, "th-state"))
 		check(t, c, "th-state", fakeStep)
 	})
@@ -156,6 +151,20 @@ func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) 
 		compare(t, total)
 	})
 	t.Run("decodes only what it lists", func(t *testing.T) {
+		// listBoth lists a page of a task through the reference and through the store,
+		// with the job items each decoded.
+		listBoth := func(task string, opt state.ListOptions) (want, got state.Page[state.Object], slow, fast int64) {
+			t.Helper()
+			var err error
+			b0 := api.blobs.Load()
+			want, err = ref.ListObjects(ctx, task, opt)
+			require.NoError(t, err)
+			slow = api.blobs.Load() - b0
+			b0 = api.blobs.Load()
+			got, err = s.ListObjects(ctx, task, opt)
+			require.NoError(t, err)
+			return want, got, slow, api.blobs.Load() - b0
+		}
 		// A run of settled batches only: the last page decodes the items around it.
 		const clean = "clean"
 		require.NoError(t, s.PutTask(ctx, state.Task{ID: clean, Type: state.TaskS3}))
@@ -171,14 +180,7 @@ func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) 
 			require.NoError(t, s.PutObjects(ctx, clean, done))
 		}
 		last := state.ListOptions{Offset: batches*per - 25, Limit: 25}
-		b0 := api.blobs.Load()
-		want, err := ref.ListObjects(ctx, clean, last)
-		require.NoError(t, err)
-		slow := api.blobs.Load() - b0
-		b0 = api.blobs.Load()
-		got, err := s.ListObjects(ctx, clean, last)
-		require.NoError(t, err)
-		fast := api.blobs.Load() - b0
+		want, got, slow, fast := listBoth(clean, last)
 		assert.Equal(t, want, got)
 		assert.Len(t, got.Items, 25)
 		assert.GreaterOrEqual(t, slow, int64(batches), "the reference reads every job item")
@@ -201,14 +203,7 @@ func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) 
 			n      int
 		}{{state.ItemDone, nDone}, {state.ItemSkipped, len(mixed)}} {
 			last := state.ListOptions{Offset: st.n - 25, Limit: 25, Status: st.status}
-			b0 := api.blobs.Load()
-			want, err := ref.ListObjects(ctx, clean, last)
-			require.NoError(t, err)
-			slow := api.blobs.Load() - b0
-			b0 = api.blobs.Load()
-			got, err := s.ListObjects(ctx, clean, last)
-			require.NoError(t, err)
-			fast := api.blobs.Load() - b0
+			want, got, slow, fast := listBoth(clean, last)
 			assert.Equal(t, want, got, st.status)
 			assert.Len(t, got.Items, 25, st.status)
 			assert.Empty(t, got.Next, st.status)
@@ -224,14 +219,7 @@ func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) 
 		}
 		oldFormat(t, c, table, clean, key(0), key(per*batches/2), key(per*(batches-2)))
 		last = state.ListOptions{Offset: nDone - 25, Limit: 25, Status: state.ItemDone}
-		b0 = api.blobs.Load()
-		want, err = ref.ListObjects(ctx, clean, last)
-		require.NoError(t, err)
-		slow = api.blobs.Load() - b0
-		b0 = api.blobs.Load()
-		got, err = s.ListObjects(ctx, clean, last)
-		require.NoError(t, err)
-		old := api.blobs.Load() - b0
+		want, got, slow, old := listBoth(clean, last)
 		assert.Equal(t, want, got)
 		assert.Greater(t, old, withCounts+1, "the two items without counts before the page are read")
 		assert.Less(t, old, slow, "the items with counts are skipped unread")
@@ -251,14 +239,10 @@ func checkOffsetSkips(t *testing.T, c *dynamodb.Client, table string, step int) 
 		require.NoError(t, s.PutObjects(ctx, queued, []state.Object{{Key: key(3), Size: 3, Status: state.ItemInProgress},
 			{Key: key(per*batches - 1), Size: 1, Status: state.ItemInProgress}}))
 		last = state.ListOptions{Offset: batches*per - 2 - 25, Limit: 25, Status: state.ItemPending}
-		want, err = ref.ListObjects(ctx, queued, last)
-		require.NoError(t, err)
-		b0 = api.blobs.Load()
-		got, err = s.ListObjects(ctx, queued, last)
-		require.NoError(t, err)
+		want, got, _, fast = listBoth(queued, last)
 		assert.Equal(t, want, got)
 		assert.Len(t, got.Items, 25)
-		assert.LessOrEqual(t, api.blobs.Load()-b0, int64(2), "the skipping reads the items of the last page only")
+		assert.LessOrEqual(t, fast, int64(2), "the skipping reads the items of the last page only")
 	})
 	t.Run("two runs", func(t *testing.T) {
 		// A second run re-queues the failed objects of the first and settles a few: its

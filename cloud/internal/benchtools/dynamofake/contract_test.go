@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"transferhub/cloud/internal/benchtools/dynamofake"
 	"transferhub/cloud/internal/benchtools/recordgen"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
@@ -93,7 +94,7 @@ func TestSameReadsAsTheEmulator(t *testing.T) {
 	ctx := context.Background()
 	env := testenv.Load(t)
 	moto := dynamodb.NewFromConfig(env.AWSConfig(t))
-	fake := client(t)
+	fake := dynamofake.Client(t)
 	opt := recordgen.Options{TaskID: "s3-contract", Records: 3000, Failed: 30}
 	var got []reads
 	for _, c := range []*dynamodb.Client{moto, fake} {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -20,15 +18,6 @@ import (
 	"transferhub/cloud/state/statetest"
 )
 
-// client is the SDK's DynamoDB client on a fresh fake, through real HTTP.
-func client(t *testing.T) *dynamodb.Client {
-	t.Helper()
-	srv := httptest.NewServer(dynamofake.New())
-	t.Cleanup(srv.Close)
-	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "fake", "")})
-}
-
 func newTable(t *testing.T, c *dynamodb.Client) string {
 	t.Helper()
 	require.NoError(t, dynamostore.CreateTable(context.Background(), c, "th-state"))
@@ -39,7 +28,7 @@ func newTable(t *testing.T, c *dynamodb.Client) string {
 // pass) passes on the fake: it answers every call the store makes as DynamoDB does.
 func TestStoreContractOnFake(t *testing.T) {
 	statetest.Run(t, func(t *testing.T) state.Store {
-		c := client(t)
+		c := dynamofake.Client(t)
 		return dynamostore.New(c, newTable(t, c))
 	})
 }
@@ -68,7 +57,7 @@ func sks(items []map[string]types.AttributeValue) []string {
 // sort-key conditions the store uses.
 func TestQueryPaging(t *testing.T) {
 	ctx := context.Background()
-	c := client(t)
+	c := dynamofake.Client(t)
 	table := newTable(t, c)
 	for i := range 10 {
 		put(t, c, table, "P", fmt.Sprintf("k%02d", i), nil)
@@ -121,7 +110,7 @@ func TestQueryPaging(t *testing.T) {
 // The sparse index holds only items with its keys, ordered by its sort key.
 func TestQueryIndex(t *testing.T) {
 	ctx := context.Background()
-	c := client(t)
+	c := dynamofake.Client(t)
 	table := newTable(t, c)
 	put(t, c, table, "A", "1", map[string]types.AttributeValue{"gsi1pk": s("F"), "gsi1sk": s("b")})
 	put(t, c, table, "A", "2", map[string]types.AttributeValue{"gsi1pk": s("F"), "gsi1sk": s("a")})
@@ -148,7 +137,7 @@ func TestQueryIndex(t *testing.T) {
 // as DynamoDB does.
 func TestItemsAndErrors(t *testing.T) {
 	ctx := context.Background()
-	c := client(t)
+	c := dynamofake.Client(t)
 	table := newTable(t, c)
 	put(t, c, table, "A", "1", map[string]types.AttributeValue{"n": &types.AttributeValueMemberN{Value: "5"}})
 
