@@ -8,7 +8,8 @@
 #                                      default ./...), with the services and the keyring
 #
 # Every stage runs even when an earlier one failed; a summary table follows; the exit code
-# is non-zero when any stage failed. The test services are reused when they already run
+# is non-zero when any stage failed. A TERM or INT (make test stopped) stops the stage under
+# way, every process it started, and the run (the services it started go down too). The test services are reused when they already run
 # (make testenv-up); otherwise they are started here and stopped again at exit.
 # Logs and test artefacts (screenshots, ...) go to artifacts/ (TH_ARTIFACTS_DIR).
 # CI=true (set by .ci/run) makes a test that cannot reach its service fail instead of skip.
@@ -22,6 +23,8 @@ export TH_ARTIFACTS_DIR="${TH_ARTIFACTS_DIR:-$ROOT/artifacts}"
 export CGO_ENABLED="${CGO_ENABLED:-0}" # no test package needs cgo; the desktop build sets its own
 GO_TEST_TIMEOUT="${TH_GO_TEST_TIMEOUT:-20m}"
 SCRIPTS="$ROOT/build/scripts"
+# shellcheck source=build/scripts/lib/proc.sh
+source "$SCRIPTS/lib/proc.sh"
 mkdir -p "$TH_ARTIFACTS_DIR/logs"
 
 # --- stages ---------------------------------------------------------------------------
@@ -32,18 +35,28 @@ export TH_STAGES_FILE="${TH_STAGES_FILE:-$TH_ARTIFACTS_DIR/stages.tsv}"
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$TH_STAGES_FILE"; }
 
 # stage NAME CMD...: run it, show its output and keep a copy in artifacts/logs/NAME.log.
+# It runs in a process group of its own (run_group): a TERM or INT to this script stops
+# the whole stage, every process it started, and the script after it.
 stage() {
 	local name=$1; shift
-	local log="$TH_ARTIFACTS_DIR/logs/$name.log" t0=$SECONDS rc
+	local log="$TH_ARTIFACTS_DIR/logs/$name.log" t0=$SECONDS rc=0
 	printf '\n===== stage %s: %s\n' "$name" "$*"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+	run_group stage_run "$log" "$@" || rc=$?
 	LAST_RC=$rc
 	if [[ $rc -eq 0 ]]; then record "$name" pass $((SECONDS - t0))
 	else record "$name" FAIL $((SECONDS - t0)) "exit $rc, log ${log#"$ROOT"/}"
 	fi
 	printf '===== stage %s: %s (%ss)\n' "$name" "$([[ $rc -eq 0 ]] && echo pass || echo "FAIL, exit $rc")" $((SECONDS - t0))
 	return 0
+}
+
+# stage_run LOG CMD...: CMD's output to the terminal and to LOG. No input: the stage is a
+# background job, which may not read the terminal. tee ignores the signals that stop the
+# stage's group, so what CMD says while it stops (its cleanup) still shows.
+stage_run() {
+	local log=$1; shift
+	"$@" </dev/null 2>&1 | (trap '' INT TERM HUP; exec tee "$log")
+	return "${PIPESTATUS[0]}"
 }
 
 skip() { # skip NAME WHY
@@ -114,7 +127,7 @@ all)
 	trap 'exit 130' INT TERM
 	stage deps "$SCRIPTS/deps.sh" check
 	testenv_stage
-	"$SCRIPTS/with-keyring.sh" "$SCRIPTS/test.sh" __inner_all || record keyring FAIL 0 "with-keyring.sh failed: see its output above"
+	run_group "$SCRIPTS/with-keyring.sh" "$SCRIPTS/test.sh" __inner_all || record keyring FAIL 0 "with-keyring.sh failed: see its output above"
 	summary
 	;;
 go)
@@ -123,7 +136,7 @@ go)
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	testenv_stage
-	"$SCRIPTS/with-keyring.sh" "$SCRIPTS/test.sh" __inner_go "$@" || record keyring FAIL 0 "with-keyring.sh failed: see its output above"
+	run_group "$SCRIPTS/with-keyring.sh" "$SCRIPTS/test.sh" __inner_go "$@" || record keyring FAIL 0 "with-keyring.sh failed: see its output above"
 	summary
 	;;
 __inner_all) inner_all ;;

@@ -186,23 +186,31 @@ func TestImageExecutionLease(t *testing.T) {
 	require.ErrorIs(t, err, cloudrun.ErrStaleBatch)
 
 	// D dies without a last step and nobody can ask: its lease lapses (LeaseTTL, the
-	// state machine's timeout and a margin).
+	// state machine's timeout and a margin). The lease is taken for an hour and that hour
+	// passing is played, not waited for: a wait as long as the TTL would let a loaded
+	// machine lapse the lease before the refusal is even tried.
 	require.NoError(t, cloudrun.ReleaseExecution(ctx, r.st, r.taskID, d))
 	e := ex.start("short")
-	_, err = r.list(ctx, cloudrun.ListOptions{Execution: e, LeaseTTL: time.Second})
+	const ttl = time.Hour
+	before := time.Now()
+	_, err = r.list(ctx, cloudrun.ListOptions{Execution: e, LeaseTTL: ttl})
 	require.NoError(t, err)
+	after := time.Now()
 	f := ex.start("after-lapse")
 	_, err = r.list(ctx, cloudrun.ListOptions{Execution: f})
 	require.ErrorIs(t, err, cloudrun.ErrRunning)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, err = r.list(ctx, cloudrun.ListOptions{Execution: f})
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	held := &taskrun.LeaseError{}
+	require.ErrorAs(t, err, &held)
+	require.Equal(t, e, held.Holder)
+	// The lease ends LeaseTTL after the listing took it, not at the default TTL.
+	require.False(t, held.Until.Before(before.Add(ttl)), "lease until %s, taken after %s for %s", held.Until, before, ttl)
+	require.False(t, held.Until.After(after.Add(ttl)), "lease until %s, taken before %s for %s", held.Until, after, ttl)
+	// The hour passes: the lease's end moves to an instant ago, as if its holder's last
+	// renewal had been that long before (the store's own clock decides what has lapsed).
+	require.NoError(t, r.st.Lease(ctx, r.taskID, taskrun.ExecutionLease, e, -time.Minute))
+	_, err = r.list(ctx, cloudrun.ListOptions{Execution: f})
 	require.NoError(t, err, "the lease of an execution that died lapses")
+	require.Equal(t, state.TaskRunning, r.task(t).Status)
 	require.NoError(t, cloudrun.ReleaseExecution(ctx, r.st, r.taskID, f))
 
 	// A listing by hand holds the lease only while it lists.

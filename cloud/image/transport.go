@@ -56,7 +56,9 @@ func newBaseTransport(caFiles []string, conns int) (*http.Transport, error) {
 //     Retry-After (seconds or an HTTP date) up to maxWait;
 //   - connection errors are retried for requests that can be replayed (no body, or a
 //     GetBody that rewinds it);
-//   - a GET body cut mid-stream is resumed with a Range request from the byte reached.
+//   - a GET body cut mid-stream is resumed with a Range request from the byte reached
+//     (or, from a server that ignores Range, such as the distribution registry for
+//     manifests, read again from the start when it is the same representation).
 type retryTransport struct {
 	base     http.RoundTripper
 	attempts int           // total tries per request
@@ -107,7 +109,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 		default:
 			if req.Method == http.MethodGet && resp.StatusCode == http.StatusOK && req.Header.Get("Range") == "" && resp.ContentLength > 0 {
-				resp.Body = &resumableBody{t: t, req: req, body: resp.Body, size: resp.ContentLength, etag: resp.Header.Get("Etag")}
+				resp.Body = &resumableBody{t: t, req: req, body: resp.Body, size: resp.ContentLength, etag: resp.Header.Get("Etag"),
+					digest: resp.Header.Get("Docker-Content-Digest")}
 			}
 			return resp, nil
 		}
@@ -205,6 +208,7 @@ type resumableBody struct {
 	size    int64
 	read    int64
 	etag    string
+	digest  string // Docker-Content-Digest of the first response
 	resumes int
 }
 
@@ -220,14 +224,26 @@ func (b *resumableBody) Read(p []byte) (int, error) {
 		}
 		if n > 0 {
 			// hand over what we have; the next Read resumes
-			if rerr := b.resume(err); rerr != nil {
+			if rerr := b.resumeRetrying(err); rerr != nil {
 				b.body = errReader{rerr}
 			}
 			return n, nil
 		}
-		if rerr := b.resume(err); rerr != nil {
+		if rerr := b.resumeRetrying(err); rerr != nil {
 			return 0, rerr
 		}
+	}
+}
+
+// resumeRetrying resumes, again while what broke the resume is transient too (the
+// resumed body cut while skipping to where the read was), up to attempts resumes.
+func (b *resumableBody) resumeRetrying(cause error) error {
+	for {
+		err := b.resume(cause)
+		if err == nil || b.resumes >= b.t.attempts || !retryableNetErr(err) {
+			return err
+		}
+		cause = err
 	}
 }
 
@@ -242,17 +258,37 @@ func (b *resumableBody) resume(cause error) error {
 	if b.etag != "" {
 		req.Header.Set("If-Range", b.etag)
 	}
-	resp, err := b.t.base.RoundTrip(req)
+	// Through the retries as any request: a reset or a 503 on the resuming request is
+	// transient too (before, one failed the read).
+	resp, err := b.t.RoundTrip(req)
 	if err != nil {
 		return fmt.Errorf("resume %s at byte %d after %v: %w", b.req.URL.Redacted(), b.read, cause, err)
 	}
-	if resp.StatusCode != http.StatusPartialContent || !strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", b.read)) {
+	switch {
+	case resp.StatusCode == http.StatusPartialContent && strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", b.read)):
+	case resp.StatusCode == http.StatusOK && resp.ContentLength == b.size && b.sameAs(resp):
+		// The server ignores Range (the distribution registry does for manifests) and
+		// sent the same representation whole: skip what was read already. Before, the
+		// read failed and the whole image was copied again, which a second cut could
+		// fail too.
+		if n, err := io.CopyN(io.Discard, resp.Body, b.read); err != nil {
+			resp.Body.Close()
+			return fmt.Errorf("resume %s at byte %d after %v: skipping the %d bytes read before (server ignores Range) broke at %d: %w",
+				b.req.URL.Redacted(), b.read, cause, b.read, n, err)
+		}
+	default:
 		resp.Body.Close()
 		return fmt.Errorf("resume %s at byte %d after %v: server answered %d without the requested range", b.req.URL.Redacted(), b.read, cause, resp.StatusCode)
 	}
 	b.t.log.Debug("registry download resumed", "url", b.req.URL.Redacted(), "offset", b.read, "cause", cause)
 	b.body = resp.Body
 	return nil
+}
+
+// sameAs says whether a full response is the representation the first one was: the
+// same ETag or the same Docker-Content-Digest (without either nothing says so).
+func (b *resumableBody) sameAs(resp *http.Response) bool {
+	return b.etag != "" && resp.Header.Get("Etag") == b.etag || b.digest != "" && resp.Header.Get("Docker-Content-Digest") == b.digest
 }
 
 func (b *resumableBody) Close() error { return b.body.Close() }

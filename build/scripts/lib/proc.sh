@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by build/scripts/{e2e,desktop-smoke,bench-ui}.sh.
+# Sourced by build/scripts/{e2e,desktop-smoke,bench-ui,test}.sh.
 
 # in_keyring SCRIPT ARGS...: unless TH_KEYRING says a keyring is there, runs SCRIPT again
 # inside build/scripts/with-keyring.sh. The app keeps secrets in the OS keychain
@@ -18,4 +18,55 @@ stop_group() {
 	for _ in $(seq $(($3 * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+}
+
+# run_group CMD [ARGS...]: runs CMD (a program or a shell function) in a process group of
+# its own and waits for it; returns its exit status. A TERM, INT or HUP to this script
+# meanwhile goes to that whole group, the wait goes on until the group has ended, and then
+# this script exits 128+signal (its EXIT trap runs). Without it a signal waits for the whole
+# foreground command (bash runs a trap only once that ends), and one that kills a command
+# alone leaves its children behind: a killed `go test` leaves its test binary running,
+# a killed npm its workers. A process of CMD's that starts a session of its own (setsid)
+# is its starter's to stop.
+run_group() {
+	local saved rc=0
+	saved=$(trap -p TERM INT HUP)
+	RUN_GROUP_PID='' RUN_GROUP_SIGNAL=''
+	trap 'run_group_forward TERM' TERM
+	trap 'run_group_forward INT' INT
+	trap 'run_group_forward HUP' HUP
+	# Job control gives the background job a process group of its own (pgid = its pid).
+	set -m
+	"$@" &
+	RUN_GROUP_PID=$!
+	set +m
+	# A signal that came before the group was there.
+	[[ -z $RUN_GROUP_SIGNAL ]] || kill "-$RUN_GROUP_SIGNAL" -- "-$RUN_GROUP_PID" 2>/dev/null || true
+	while :; do
+		# wait returns early when a trapped signal arrives: wait again while CMD lives.
+		wait "$RUN_GROUP_PID" && rc=0 || rc=$?
+		kill -0 "$RUN_GROUP_PID" 2>/dev/null || break
+	done
+	trap - TERM INT HUP
+	eval "$saved"
+	if [[ -n $RUN_GROUP_SIGNAL ]]; then
+		# CMD may end before the rest of its group (a pipeline's shell dies at once while
+		# its commands clean up).
+		wait_group "$RUN_GROUP_PID"
+		case $RUN_GROUP_SIGNAL in INT) exit 130 ;; HUP) exit 129 ;; *) exit 143 ;; esac
+	fi
+	return "$rc"
+}
+
+run_group_forward() {
+	RUN_GROUP_SIGNAL=$1
+	[[ -z $RUN_GROUP_PID ]] || kill "-$1" -- "-$RUN_GROUP_PID" 2>/dev/null || true
+}
+
+# wait_group PGID: waits until no process of group PGID is left, two minutes at most
+# (e2e.sh's cleanup gives its processes one), then kills what is left.
+wait_group() {
+	local _
+	for _ in $(seq 600); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.2; done
+	kill -KILL -- "-$1" 2>/dev/null || true
 }

@@ -37,6 +37,11 @@ describe('Cloud task page', () => {
     const { backend } = fakeBackend({ tasks: { rows: [row(cloudTask())], items: testItems(41) } });
     renderApp(backend, '/tasks/c-1');
     expect(await screen.findByRole('heading', { name: 'Cloud photos', level: 1 })).toBeInTheDocument();
+    // The page mounts in slices, one transition each (stages.ts): the tabs, the progress,
+    // then the chart and the cloud panels. On a loaded machine each slice can take seconds:
+    // wait for each in turn (each wait guards one slice), not for the last across them all.
+    expect(await screen.findByRole('tab', { name: 'Objects' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Progress' })).toBeInTheDocument();
     expect(await screen.findByRole('heading', { name: 'Queue' })).toBeInTheDocument();
     expect(backend.cloudPanels).toHaveBeenCalledWith('c-1');
     // Queue depth counts the delayed messages too; the DLQ shows apart.
@@ -68,6 +73,9 @@ describe('Cloud task page', () => {
     const { backend } = fakeBackend({ tasks: { rows: [row(images)], items: testItems(2) } });
     renderApp(backend, '/tasks/c-2');
     expect(await screen.findByRole('heading', { name: 'Cloud images', level: 1 })).toBeInTheDocument();
+    // Slice by slice, as above.
+    expect(await screen.findByRole('tab', { name: 'Images' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Progress' })).toBeInTheDocument();
     expect(await screen.findByRole('heading', { name: 'Recent log lines' })).toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Stack events' })).toBeInTheDocument();
     expect(await screen.findByText('CREATE_COMPLETE')).toBeInTheDocument();
