@@ -164,13 +164,12 @@ func parseUserData(script string) (*userData, error) {
 // s3Task plays an S3 task stack's workers: one process per instance of the group,
 // the group's size driven by the scaling alarms of the template.
 type s3Task struct {
-	h      *Harness
-	mu     sync.Mutex
-	d      *deployed
-	group  string // the group's name; groupID its logical id in the template
-	alarms []*alarm
-
-	groupID string
+	h       *Harness
+	mu      sync.Mutex
+	d       *deployed
+	group   string // the group's name
+	groupID string // its logical id in the template
+	alarms  []*alarm
 
 	workers map[string]*worker // instance id -> worker
 	history []ScalingEvent
