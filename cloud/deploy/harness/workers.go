@@ -330,18 +330,20 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 	t.most = max(t.most, n)
 }
 
-// launchTemplate is the launch template the group launches: its id, the version the
-// deployed template names for the group, and its logical id in the template ("": not
-// one of the stack's). The version comes from the template because the emulator
-// resolves the group's !GetAtt LaunchTemplate.LatestVersionNumber once, when it creates
-// the group: after a stack update its group still names the version it was created
-// with, where CloudFormation would have moved it to the version the update made.
-// The caller holds t.mu.
+// launchTemplate is the launch template the group launches: its id, its version and
+// its logical id in the template ("": not one of the stack's). For the stack's own
+// launch template the version is the one the deployed template names for the group,
+// because the emulator resolves the group's !GetAtt LaunchTemplate.LatestVersionNumber
+// once, when it creates the group: after a stack update its group still names the
+// version it was created with, where CloudFormation would have moved it to the version
+// the update made. A launch template the group was given outside the stack is
+// launched as the group names it. The caller holds t.mu.
 func (t *s3Task) launchTemplate(g *astypes.AutoScalingGroup) (id, version, logical string, err error) {
 	if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil && mip.LaunchTemplate.LaunchTemplateSpecification != nil {
-		id = aws.ToString(mip.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateId)
+		s := mip.LaunchTemplate.LaunchTemplateSpecification
+		id, version = aws.ToString(s.LaunchTemplateId), aws.ToString(s.Version)
 	} else if g.LaunchTemplate != nil {
-		id = aws.ToString(g.LaunchTemplate.LaunchTemplateId)
+		id, version = aws.ToString(g.LaunchTemplate.LaunchTemplateId), aws.ToString(g.LaunchTemplate.Version)
 	}
 	if id == "" {
 		return "", "", "", fmt.Errorf("worker group %s has no launch template", aws.ToString(g.AutoScalingGroupName))
@@ -351,8 +353,13 @@ func (t *s3Task) launchTemplate(g *astypes.AutoScalingGroup) (id, version, logic
 			logical = n
 		}
 	}
-	version, err = t.d.launchVersion(t.groupID, logical)
-	if err != nil {
+	if logical == "" {
+		if version == "" {
+			version = "$Latest"
+		}
+		return id, version, "", nil
+	}
+	if version, err = t.d.launchVersion(t.groupID, logical); err != nil {
 		return "", "", "", err
 	}
 	return id, version, logical, nil
