@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -21,8 +22,9 @@ import (
 // now", a schedule, the state machine's ecs:runTask.sync) runs here. Its container's
 // command and environment come from the emulator's task definition and the task's
 // overrides; the agent from the task's image; the task role and CPU from the template
-// (the emulator drops them). When the process exits the task is stopped in the
-// emulator with the exit status in its reason.
+// (the emulator drops them), and so is the whole container when a stack update left
+// the emulator's re-registered task definition without it. When the process exits the
+// task is stopped in the emulator with the exit status in its reason.
 
 // ECSTask is a Fargate task the harness ran.
 type ECSTask struct {
@@ -204,6 +206,15 @@ func (h *Harness) startContainer(ctx context.Context, d *deployed, logical, tdAR
 	if ctr == nil || len(td.TaskDefinition.ContainerDefinitions) != 1 {
 		return nil, "", fmt.Errorf("task definition %s: the harness runs tasks of one essential container", tdARN)
 	}
+	if aws.ToString(ctr.Image) == "" {
+		// The emulator re-registers a task definition that a stack update changes with
+		// its container emptied (no name, image, command, environment or log
+		// configuration): the deployed template has it, with the stack's current values.
+		// A template whose container lacks its image is still an error.
+		if ctr, err = d.container(logical); err != nil {
+			return nil, "", fmt.Errorf("task definition %s: %w", tdARN, err)
+		}
+	}
 	name := aws.ToString(ctr.Name)
 	// What the emulator drops, from the template.
 	cpuS, err := d.propString(logical, "Cpu")
@@ -296,3 +307,33 @@ func (h *Harness) startContainer(ctx context.Context, d *deployed, logical, tdAR
 
 // lastPart is the last part of an ARN (a task's id).
 func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+// container is a task definition's one container as the deployed template defines it
+// (intrinsic functions resolved with the stack's current parameters).
+func (d *deployed) container(logical string) (*ecstypes.ContainerDefinition, error) {
+	v, err := d.prop(logical, "ContainerDefinitions")
+	if err != nil {
+		return nil, err
+	}
+	defs, _ := v.([]any)
+	if len(defs) != 1 {
+		return nil, fmt.Errorf("the template's task definition %s has %d containers, the harness runs one", logical, len(defs))
+	}
+	// CloudFormation's property names are the API's fields (JSON matches them whatever
+	// their case).
+	raw, err := json.Marshal(defs[0])
+	if err != nil {
+		return nil, fmt.Errorf("the template's task definition %s: %w", logical, err)
+	}
+	var c ecstypes.ContainerDefinition
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("the template's task definition %s: its container: %w", logical, err)
+	}
+	switch {
+	case aws.ToString(c.Name) == "":
+		return nil, fmt.Errorf("the template's task definition %s: its container has no name", logical)
+	case aws.ToString(c.Image) == "":
+		return nil, fmt.Errorf("the template's task definition %s: its container has no image", logical)
+	}
+	return &c, nil
+}

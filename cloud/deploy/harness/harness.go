@@ -12,6 +12,9 @@
 //     plane's cluster runs its task definition's command and environment, with the
 //     agent taken from the task's image; what the emulator drops (task role, CPU) comes
 //     from the template.
+//   - After a stack update, what the emulator leaves stale comes from the deployed
+//     template too: a re-registered task definition's emptied container, the launch
+//     template version the group launches and that version's user data.
 //   - Schedules fire when the caller says time has come (Fire).
 //   - State machines: executions the emulator records are interpreted (package asl):
 //     lambda:invoke under aws-lambda-rie, ecs:runTask.sync through RunTask.

@@ -20,6 +20,7 @@ import (
 type deployed struct {
 	name      string
 	id        string
+	status    string // CREATE_COMPLETE, UPDATE_COMPLETE, ...
 	tpl       *cfnyaml.Template
 	params    map[string]string
 	outputs   map[string]string
@@ -47,7 +48,7 @@ func readStack(ctx context.Context, cf *cloudformation.Client, name, region, acc
 	if err != nil {
 		return nil, fmt.Errorf("the template of stack %s: %w", name, err)
 	}
-	d := &deployed{name: aws.ToString(st.StackName), id: aws.ToString(st.StackId), tpl: tpl, params: map[string]string{},
+	d := &deployed{name: aws.ToString(st.StackName), id: aws.ToString(st.StackId), status: string(st.StackStatus), tpl: tpl, params: map[string]string{},
 		outputs: map[string]string{}, physical: map[string]string{}, region: region, account: account, partition: partitionOf(region)}
 	for _, p := range st.Parameters {
 		d.params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
@@ -203,20 +204,11 @@ func (d *deployed) intrinsic(fn string, arg any) (any, error) {
 		name, _ := arg.(string)
 		return d.ref(name)
 	case "Fn::GetAtt":
-		var parts []string
-		switch a := arg.(type) {
-		case string:
-			parts = strings.SplitN(a, ".", 2)
-		case []any:
-			for _, p := range a {
-				s, _ := p.(string)
-				parts = append(parts, s)
-			}
-		}
-		if len(parts) != 2 {
+		res, att, ok := getAttArgs(arg)
+		if !ok {
 			return nil, fmt.Errorf("Fn::GetAtt %v", arg)
 		}
-		return d.getAtt(parts[0], parts[1])
+		return d.getAtt(res, att)
 	case "Fn::Sub":
 		var format string
 		vars := map[string]any{}
@@ -309,6 +301,24 @@ func (d *deployed) intrinsic(fn string, arg any) (any, error) {
 		return d.conditionValue(fn, arg)
 	}
 	return nil, fmt.Errorf("intrinsic function %s is not supported by the harness", fn)
+}
+
+// getAttArgs reads Fn::GetAtt's argument: [Resource, Attribute] or "Resource.Attribute".
+func getAttArgs(arg any) (res, att string, ok bool) {
+	var parts []string
+	switch a := arg.(type) {
+	case string:
+		parts = strings.SplitN(a, ".", 2)
+	case []any:
+		for _, p := range a {
+			s, _ := p.(string)
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) != 2 {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
 }
 
 func (d *deployed) condition(name string) (bool, error) {
@@ -475,6 +485,49 @@ func (d *deployed) getAtt(logical, att string) (any, error) {
 		return arn("dynamodb", "table/"+id), nil
 	}
 	return nil, fmt.Errorf("Fn::GetAtt %s.%s (%s) is not known to the harness", logical, att, r.Type)
+}
+
+// launchVersion is the launch template version the template has an Auto Scaling group
+// launch, as DescribeLaunchTemplateVersions takes it: $Latest for the launch
+// template's !GetAtt LatestVersionNumber, $Default for its DefaultVersionNumber or no
+// version at all (as AWS defaults it), else the value the template gives. lt is the
+// logical id of the launch template the group launches ("": not the stack's).
+func (d *deployed) launchVersion(group, lt string) (string, error) {
+	r, ok := d.resource(group)
+	if !ok {
+		return "", fmt.Errorf("stack %s has no resource %s", d.name, group)
+	}
+	spec := asMap(asMap(asMap(r.Properties["MixedInstancesPolicy"])["LaunchTemplate"])["LaunchTemplateSpecification"])
+	if spec == nil {
+		spec = asMap(r.Properties["LaunchTemplate"])
+	}
+	if spec == nil {
+		return "", fmt.Errorf("the template's Auto Scaling group %s names no launch template", group)
+	}
+	v, ok := spec["Version"]
+	if !ok {
+		return "$Default", nil
+	}
+	if m := asMap(v); len(m) == 1 {
+		if arg, ok := m["Fn::GetAtt"]; ok {
+			res, att, ok := getAttArgs(arg)
+			switch {
+			case !ok:
+				return "", fmt.Errorf("the template's Auto Scaling group %s: Version: Fn::GetAtt %v", group, arg)
+			case res != lt:
+				return "", fmt.Errorf("the template's Auto Scaling group %s launches launch template %q but takes the version of %s", group, lt, res)
+			case att == "LatestVersionNumber":
+				return "$Latest", nil
+			case att == "DefaultVersionNumber":
+				return "$Default", nil
+			}
+		}
+	}
+	out, err := d.resolve(v)
+	if err != nil {
+		return "", fmt.Errorf("the template's Auto Scaling group %s: Version: %w", group, err)
+	}
+	return fmt.Sprint(out), nil
 }
 
 func asStrings(v any) []string {

@@ -218,3 +218,80 @@ func TestStateMachinesWatchedFromResourcesAndOutputs(t *testing.T) {
 		t.Fatalf("outputs naming another: got %v, want %v", got, want)
 	}
 }
+
+// The launch template version a group launches is the one the deployed template names
+// (the emulator's group keeps the number it resolved at creation through updates).
+func TestLaunchVersionTheTemplateNames(t *testing.T) {
+	d := fakeS3Task(t)
+	d.tpl.Parameters["Pinned"] = map[string]any{"Type": "String"}
+	d.params["Pinned"] = "4"
+	v, err := d.launchVersion("WorkerGroup", "WorkerLaunchTemplate")
+	if err != nil || v != "$Latest" {
+		t.Fatalf("the S3 task's group launches %q (%v), want $Latest (its !GetAtt LatestVersionNumber)", v, err)
+	}
+	spec := asMap(asMap(asMap(d.tpl.Resources["WorkerGroup"].Properties["MixedInstancesPolicy"])["LaunchTemplate"])["LaunchTemplateSpecification"])
+	for _, c := range []struct {
+		version any // nil: none given
+		want    string
+		err     string
+	}{
+		{map[string]any{"Fn::GetAtt": "WorkerLaunchTemplate.LatestVersionNumber"}, "$Latest", ""},
+		{map[string]any{"Fn::GetAtt": []any{"WorkerLaunchTemplate", "DefaultVersionNumber"}}, "$Default", ""},
+		{nil, "$Default", ""},
+		{"2", "2", ""},
+		{"$Latest", "$Latest", ""},
+		{map[string]any{"Ref": "Pinned"}, "4", ""},
+		{map[string]any{"Fn::GetAtt": []any{"OtherTemplate", "LatestVersionNumber"}}, "", `launches launch template "WorkerLaunchTemplate" but takes the version of OtherTemplate`},
+		{map[string]any{"Fn::GetAtt": []any{"WorkerLaunchTemplate"}}, "", "Version: Fn::GetAtt"},
+	} {
+		if c.version == nil {
+			delete(spec, "Version")
+		} else {
+			spec["Version"] = c.version
+		}
+		v, err := d.launchVersion("WorkerGroup", "WorkerLaunchTemplate")
+		switch {
+		case c.err == "" && (err != nil || v != c.want):
+			t.Errorf("Version %v: %q (%v), want %q", c.version, v, err, c.want)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("Version %v: %q (%v), want an error saying %q", c.version, v, err, c.err)
+		}
+	}
+	delete(d.tpl.Resources["WorkerGroup"].Properties, "MixedInstancesPolicy")
+	if _, err := d.launchVersion("WorkerGroup", "WorkerLaunchTemplate"); err == nil || !strings.Contains(err.Error(), "names no launch template") {
+		t.Errorf("a group without a launch template: %v", err)
+	}
+}
+
+// The finder's container as the template defines it, with the stack's current values
+// (what the harness runs when the emulator's re-registered task definition lost it).
+func TestContainerFromTheTemplate(t *testing.T) {
+	d := fakeS3Task(t)
+	d.params["AgentImage"] = "registry.example/thub@sha256:" + strings.Repeat("c", 64)
+	d.params["DstBucket"], d.params["DstPrefix"] = "new-dst", "moved/"
+	c, err := d.container("FinderTaskDefinition")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range c.Environment {
+		env[*kv.Name] = *kv.Value
+	}
+	if *c.Name != "finder" || *c.Image != d.params["AgentImage"] || strings.Join(c.EntryPoint, " ") != "/thub" || strings.Join(c.Command, " ") != "s3 find" {
+		t.Errorf("container %s image %s entry point %v command %v", *c.Name, *c.Image, c.EntryPoint, c.Command)
+	}
+	if env["THUB_DST"] != "s3://new-dst/moved/" || env["THUB_TASK_ID"] != "t1" {
+		t.Errorf("environment THUB_DST=%q THUB_TASK_ID=%q", env["THUB_DST"], env["THUB_TASK_ID"])
+	}
+	if c.LogConfiguration == nil || c.LogConfiguration.LogDriver != "awslogs" || c.LogConfiguration.Options["awslogs-group"] != "agents" ||
+		c.LogConfiguration.Options["awslogs-stream-prefix"] != "t1" {
+		t.Errorf("log configuration %+v", c.LogConfiguration)
+	}
+
+	// A template whose container lacks its image is not papered over.
+	ctr := asMap(d.tpl.Resources["FinderTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0])
+	delete(ctr, "Image")
+	if _, err := d.container("FinderTaskDefinition"); err == nil || !strings.Contains(err.Error(), "its container has no image") {
+		t.Errorf("a container without an image: %v", err)
+	}
+}

@@ -164,11 +164,12 @@ func parseUserData(script string) (*userData, error) {
 // s3Task plays an S3 task stack's workers: one process per instance of the group,
 // the group's size driven by the scaling alarms of the template.
 type s3Task struct {
-	h      *Harness
-	mu     sync.Mutex
-	d      *deployed
-	group  string
-	alarms []*alarm
+	h       *Harness
+	mu      sync.Mutex
+	d       *deployed
+	group   string // the group's name
+	groupID string // its logical id in the template
+	alarms  []*alarm
 
 	workers map[string]*worker // instance id -> worker
 	history []ScalingEvent
@@ -213,7 +214,7 @@ func (t *s3Task) setStack(d *deployed) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.d, t.group, t.alarms = d, group, alarms
+	t.d, t.group, t.groupID, t.alarms = d, group, groups[0], alarms
 	return nil
 }
 
@@ -329,19 +330,39 @@ func (t *s3Task) reconcile(ctx context.Context, g *astypes.AutoScalingGroup) {
 	t.most = max(t.most, n)
 }
 
-// launchTemplate is the launch template (id, version) the group launches.
-func launchTemplate(g *astypes.AutoScalingGroup) (string, string, error) {
-	id, version := "", "$Latest"
+// launchTemplate is the launch template the group launches: its id, its version and
+// its logical id in the template ("": not one of the stack's). For the stack's own
+// launch template the version is the one the deployed template names for the group,
+// because the emulator resolves the group's !GetAtt LaunchTemplate.LatestVersionNumber
+// once, when it creates the group: after a stack update its group still names the
+// version it was created with, where CloudFormation would have moved it to the version
+// the update made. A launch template the group was given outside the stack is
+// launched as the group names it. The caller holds t.mu.
+func (t *s3Task) launchTemplate(g *astypes.AutoScalingGroup) (id, version, logical string, err error) {
 	if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil && mip.LaunchTemplate.LaunchTemplateSpecification != nil {
 		s := mip.LaunchTemplate.LaunchTemplateSpecification
-		id, version = aws.ToString(s.LaunchTemplateId), cmpOr(aws.ToString(s.Version), version)
+		id, version = aws.ToString(s.LaunchTemplateId), aws.ToString(s.Version)
 	} else if g.LaunchTemplate != nil {
-		id, version = aws.ToString(g.LaunchTemplate.LaunchTemplateId), cmpOr(aws.ToString(g.LaunchTemplate.Version), version)
+		id, version = aws.ToString(g.LaunchTemplate.LaunchTemplateId), aws.ToString(g.LaunchTemplate.Version)
 	}
 	if id == "" {
-		return "", "", fmt.Errorf("worker group %s has no launch template", aws.ToString(g.AutoScalingGroupName))
+		return "", "", "", fmt.Errorf("worker group %s has no launch template", aws.ToString(g.AutoScalingGroupName))
 	}
-	return id, version, nil
+	for _, n := range t.d.ofType("AWS::EC2::LaunchTemplate") {
+		if t.d.physical[n] == id {
+			logical = n
+		}
+	}
+	if logical == "" {
+		if version == "" {
+			version = "$Latest"
+		}
+		return id, version, "", nil
+	}
+	if version, err = t.d.launchVersion(t.groupID, logical); err != nil {
+		return "", "", "", err
+	}
+	return id, version, logical, nil
 }
 
 // stopAll stops every worker: the stack is gone.
@@ -360,7 +381,7 @@ func (t *s3Task) stopAll() {
 
 // userData reads the launch template version the group launches.
 func (t *s3Task) userData(ctx context.Context, g *astypes.AutoScalingGroup) (*userData, error) {
-	id, version, err := launchTemplate(g)
+	id, version, logical, err := t.launchTemplate(g)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +397,18 @@ func (t *s3Task) userData(ctx context.Context, g *astypes.AutoScalingGroup) (*us
 	if err != nil {
 		return nil, fmt.Errorf("launch template %s: user data is not base64: %w", id, err)
 	}
-	ud, err := parseUserData(string(raw))
+	script := string(raw)
+	if version == "$Latest" && logical != "" && strings.HasPrefix(t.d.status, "UPDATE_") {
+		// The emulator updates a launch template only when its template text or a
+		// parameter it names with !Ref changed; a change that reaches the user data
+		// through !Sub alone (the worker's environment) leaves the launch template as it
+		// was, where CloudFormation would have made a new version with it. That version
+		// is the template's user data with the stack's current values.
+		if script, err = t.d.propString(logical, "LaunchTemplateData", "UserData"); err != nil {
+			return nil, err
+		}
+	}
+	ud, err := parseUserData(script)
 	if err != nil {
 		return nil, fmt.Errorf("launch template %s: %w", id, err)
 	}
@@ -392,7 +424,7 @@ func (t *s3Task) instanceRole(ctx context.Context, g *astypes.AutoScalingGroup) 
 	if !t.h.cfg.Roles {
 		return "", nil
 	}
-	id, version, err := launchTemplate(g)
+	id, version, _, err := t.launchTemplate(g)
 	if err != nil {
 		return "", err
 	}
@@ -446,13 +478,6 @@ func (t *s3Task) startWorker(ctx context.Context, g *astypes.AutoScalingGroup, i
 	p, err := t.h.start(procSpec{kind: "worker", stack: t.d.name, name: instance, path: agent, args: ud.execStart[1:], env: env, home: home,
 		logGroup: ud.logGroup, logStream: strings.ReplaceAll(ud.logStream, "{instance_id}", instance), logCreds: creds})
 	return p, ud, err
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Fleet is an S3 task's workers as the harness sees them.
