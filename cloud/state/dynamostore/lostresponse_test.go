@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -33,6 +34,9 @@ type dropProxy struct {
 	target  string
 	seen    sync.Map
 	dropped atomic.Int64
+	// meanwhile, when set, runs once after the next write was applied and before its
+	// response is dropped: another writer's change between a lost attempt and its resend.
+	meanwhile atomic.Pointer[func()]
 }
 
 var writeActions = []string{"CreateTable", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -57,6 +61,9 @@ func (p *dropProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isWrite(action) && resp.StatusCode == http.StatusOK {
 		if _, again := p.seen.LoadOrStore(sum, true); !again {
 			p.dropped.Add(1)
+			if f := p.meanwhile.Swap(nil); f != nil {
+				(*f)()
+			}
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				conn.Close() // applied, never answered
@@ -168,4 +175,155 @@ func TestLostResponsesCountOnce(t *testing.T) {
 	assert.Empty(t, p.Items, "the failure was settled DONE afterwards")
 	assert.GreaterOrEqual(t, proxy.dropped.Load(), int64(60), "responses were lost")
 	t.Logf("%d responses lost after their write", proxy.dropped.Load())
+}
+
+// lost runs write, which must succeed, and checks that a response of it was lost (the
+// SDK sent it again).
+func lost(t *testing.T, proxy *dropProxy, what string, write func() error) {
+	t.Helper()
+	before := proxy.dropped.Load()
+	require.NoError(t, write(), what)
+	require.Greater(t, proxy.dropped.Load(), before, "%s: no response was lost", what)
+}
+
+// Status transitions, finder-done, leases and deletes lose their first response after
+// the emulator applied them: each is still the caller's success, and the state is the
+// one written. Genuine conflicts stay conflicts.
+func TestLostResponsesTransitionOnce(t *testing.T) {
+	ctx := context.Background()
+	lossy, direct, proxy := lossyStore(t)
+	s := lossy()
+	task := state.Task{ID: "t-lossy-status", Type: state.TaskS3, Name: "lossy", Engine: state.EngineCloud}
+	lost(t, proxy, "put task", func() error { return s.PutTask(ctx, task) })
+	lost(t, proxy, "set status", func() error {
+		return s.SetTaskStatus(ctx, task.ID, []state.TaskStatus{state.TaskDraft}, state.TaskIdle, "")
+	})
+	got, err := direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskIdle, got.Status)
+
+	run, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	lost(t, proxy, "finish finder", func() error { return s.FinishFinder(ctx, task.ID, run.RunID) })
+	lost(t, proxy, "stop request", func() error {
+		return s.SetTaskStatus(ctx, task.ID, []state.TaskStatus{state.TaskRunning}, state.TaskStopping, "")
+	})
+	lost(t, proxy, "run end", func() error {
+		return s.FinishRun(ctx, task.ID, run.RunID, []state.TaskStatus{state.TaskStopping}, state.TaskStopped, "stopped by the user")
+	})
+	got, err = direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskStopped, got.Status)
+	assert.Equal(t, "stopped by the user", got.LastError)
+	assert.True(t, got.FinderDone)
+	assert.False(t, got.FinishedAt.IsZero())
+	// Genuine conflicts: the run has ended; then a later run is current.
+	err = s.FinishRun(ctx, task.ID, run.RunID, []state.TaskStatus{state.TaskStopping}, state.TaskStopped, "")
+	require.ErrorIs(t, err, state.ErrConflict, "the run ended already")
+	run2, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	err = s.FinishRun(ctx, task.ID, run.RunID, []state.TaskStatus{state.TaskRunning}, state.TaskCompleted, "")
+	require.ErrorIs(t, err, state.ErrConflict, "an earlier run")
+	assert.Contains(t, err.Error(), "is current")
+
+	// Another transition lands between the stop request's lost attempt and its resend:
+	// the run ends at once. The request was still ours, and applied.
+	end := func() {
+		assert.NoError(t, direct.FinishRun(ctx, task.ID, run2.RunID, []state.TaskStatus{state.TaskStopping}, state.TaskStopped, ""))
+	}
+	proxy.meanwhile.Store(&end)
+	lost(t, proxy, "stop request, then the run's end", func() error {
+		return s.SetTaskStatus(ctx, task.ID, []state.TaskStatus{state.TaskRunning}, state.TaskStopping, "")
+	})
+	require.Nil(t, proxy.meanwhile.Load(), "the other transition ran")
+	got, err = direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskStopped, got.Status)
+	// A run end lost its response, a new run started before the resend: still ours.
+	run3, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	var run4 state.Task
+	restart := func() {
+		var err error
+		run4, err = direct.StartRun(ctx, task.ID)
+		assert.NoError(t, err)
+	}
+	proxy.meanwhile.Store(&restart)
+	lost(t, proxy, "run end, then a new run", func() error {
+		return s.FinishRun(ctx, task.ID, run3.RunID, []state.TaskStatus{state.TaskRunning}, state.TaskCompleted, "")
+	})
+	got, err = direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskRunning, got.Status)
+	assert.Equal(t, run4.RunID, got.RunID)
+
+	// Leases: taken, renewed, released.
+	lost(t, proxy, "lease", func() error { return s.Lease(ctx, task.ID, "finder", "me", time.Minute) })
+	lost(t, proxy, "lease renewal", func() error { return s.Lease(ctx, task.ID, "finder", "me", time.Minute) })
+	var held *state.LeaseHeldError
+	require.ErrorAs(t, direct.Lease(ctx, task.ID, "finder", "other", time.Minute), &held)
+	lost(t, proxy, "lease release", func() error { return s.ReleaseLease(ctx, task.ID, "finder", "me") })
+	require.NoError(t, direct.Lease(ctx, task.ID, "finder", "other", time.Minute), "released")
+
+	lost(t, proxy, "delete", func() error { return s.DeleteTask(ctx, task.ID) })
+	_, err = direct.GetTask(ctx, task.ID)
+	require.ErrorIs(t, err, state.ErrNotFound)
+	require.ErrorIs(t, s.DeleteTask(ctx, task.ID), state.ErrNotFound, "deleted already")
+	require.ErrorIs(t, s.SetTaskStatus(ctx, task.ID, nil, state.TaskDraft, ""), state.ErrNotFound)
+}
+
+// Two writers race to end the same run, with and without lost responses: exactly one
+// succeeds, the other gets state.ErrConflict, and the task holds the winner's end.
+func TestTransitionRaceHasOneWinner(t *testing.T) {
+	ctx := context.Background()
+	lossy, direct, _ := lossyStore(t)
+	for _, c := range []struct {
+		name    string
+		writers [2]*dynamostore.Store
+	}{
+		{"direct", [2]*dynamostore.Store{direct, direct}},
+		{"lossy", [2]*dynamostore.Store{lossy(), lossy()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := "t-race-" + c.name
+			require.NoError(t, direct.PutTask(ctx, state.Task{ID: id, Type: state.TaskS3, Name: "race", Engine: state.EngineCloud}))
+			ends := [2]state.TaskStatus{state.TaskCompleted, state.TaskFailed}
+			for round := 0; round < 10; round++ {
+				run, err := direct.StartRun(ctx, id)
+				require.NoError(t, err)
+				var errs [2]error
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for i, w := range c.writers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						msg := fmt.Sprintf("writer %d", i)
+						if round%2 == 0 {
+							errs[i] = w.FinishRun(ctx, id, run.RunID, []state.TaskStatus{state.TaskRunning}, ends[i], msg)
+						} else {
+							errs[i] = w.SetTaskStatus(ctx, id, []state.TaskStatus{state.TaskRunning}, ends[i], msg)
+						}
+					}()
+				}
+				close(start)
+				wg.Wait()
+				won := -1
+				for i, err := range errs {
+					if err == nil {
+						require.Equal(t, -1, won, "round %d: both writers succeeded", round)
+						won = i
+						continue
+					}
+					require.ErrorIs(t, err, state.ErrConflict, "round %d writer %d", round, i)
+				}
+				require.NotEqual(t, -1, won, "round %d: no writer succeeded: %v", round, errs)
+				got, err := direct.GetTask(ctx, id)
+				require.NoError(t, err)
+				assert.Equal(t, ends[won], got.Status, "round %d", round)
+				assert.Equal(t, fmt.Sprintf("writer %d", won), got.LastError, "round %d", round)
+			}
+		})
+	}
 }
