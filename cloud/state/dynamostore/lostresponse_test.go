@@ -37,6 +37,8 @@ type dropProxy struct {
 	// meanwhile, when set, runs once after the next write was applied and before its
 	// response is dropped: another writer's change between a lost attempt and its resend.
 	meanwhile atomic.Pointer[func()]
+	// before, when set, runs once before the next write reaches the emulator.
+	before atomic.Pointer[func()]
 }
 
 var writeActions = []string{"CreateTable", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -49,6 +51,12 @@ func (p *dropProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Header = r.Header.Clone()
+	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
+	if isWrite(action) {
+		if f := p.before.Swap(nil); f != nil {
+			(*f)()
+		}
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -56,7 +64,6 @@ func (p *dropProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
 	sum := sha256.Sum256(body)
 	if isWrite(action) && resp.StatusCode == http.StatusOK {
 		if _, again := p.seen.LoadOrStore(sum, true); !again {
@@ -326,4 +333,88 @@ func TestTransitionRaceHasOneWinner(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An object written on its own (an event's copy) and then sent in a batch whose write
+// loses its response: the key keeps one home, the batch does not hold it in flight.
+func TestLostResponsesKeepOneHome(t *testing.T) {
+	ctx := context.Background()
+	lossy, direct, proxy := lossyStore(t)
+	s := lossy()
+	task := state.Task{ID: "t-lossy-home", Type: state.TaskS3, Name: "lossy", Engine: state.EngineCloud}
+	require.NoError(t, s.PutTask(ctx, task))
+	run, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	lost(t, proxy, "event copy", func() error {
+		return s.PutObjects(ctx, task.ID, []state.Object{{Key: "e/1", Size: 10, Status: state.ItemDone, RunID: run.RunID}})
+	})
+	var batch []state.Object
+	for _, k := range []string{"e/0", "e/1", "e/2"} {
+		batch = append(batch, state.Object{Key: k, Size: 10, Status: state.ItemInProgress, RunID: run.RunID})
+	}
+	lost(t, proxy, "batch", func() error { return s.PutJob(ctx, task.ID, batch) })
+
+	inFlight := func() []string {
+		p, err := direct.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress})
+		require.NoError(t, err)
+		var keys []string
+		for _, o := range p.Items {
+			keys = append(keys, o.Key)
+		}
+		return keys
+	}
+	assert.Equal(t, []string{"e/0", "e/2"}, inFlight(), "e/1 is done, in its own item")
+	counts, err := direct.CountObjects(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 1, state.ItemInProgress: 2}, counts)
+
+	for i := range batch {
+		batch[i].Status = state.ItemDone
+	}
+	require.NoError(t, s.PutObjects(ctx, task.ID, batch))
+	assert.Empty(t, inFlight())
+	counts, err = direct.CountObjects(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 3}, counts)
+	got, err := direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), got.Counters.DoneObjects)
+	assert.Equal(t, int64(30), got.Counters.DoneBytes)
+}
+
+// A batch holding a key is sent between an event copy's check for the key's batch and
+// its write, and the copy's write loses its response: the resend finds the copy
+// written, and the key still leaves the batch.
+func TestLostResponsesMoveTheKeyOut(t *testing.T) {
+	ctx := context.Background()
+	lossy, direct, proxy := lossyStore(t)
+	s := lossy()
+	task := state.Task{ID: "t-lossy-single", Type: state.TaskS3, Name: "lossy", Engine: state.EngineCloud}
+	require.NoError(t, s.PutTask(ctx, task))
+	run, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	var batch []state.Object
+	for _, k := range []string{"e/0", "e/1", "e/2"} {
+		batch = append(batch, state.Object{Key: k, Size: 10, Status: state.ItemInProgress, RunID: run.RunID})
+	}
+	send := func() { assert.NoError(t, direct.PutJob(ctx, task.ID, batch)) }
+	proxy.before.Store(&send)
+	lost(t, proxy, "event copy", func() error {
+		return s.PutObjects(ctx, task.ID, []state.Object{{Key: "e/1", Size: 10, Status: state.ItemDone, RunID: run.RunID}})
+	})
+	require.Nil(t, proxy.before.Load(), "the batch was sent")
+
+	p, err := direct.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress})
+	require.NoError(t, err)
+	var keys []string
+	for _, o := range p.Items {
+		keys = append(keys, o.Key)
+	}
+	assert.Equal(t, []string{"e/0", "e/2"}, keys, "e/1 is done, in its own item")
+	counts, err := direct.CountObjects(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 1, state.ItemInProgress: 2}, counts)
+	got, err := direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), got.Counters.DoneObjects)
 }
