@@ -263,6 +263,21 @@ func TestLostResponsesTransitionOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, state.TaskRunning, got.Status)
 	assert.Equal(t, run4.RunID, got.RunID)
+	// The same for a finder's end: its run ends and the next starts before the resend.
+	var run5 state.Task
+	next := func() {
+		assert.NoError(t, direct.FinishRun(ctx, task.ID, run4.RunID, nil, state.TaskStopped, ""))
+		var err error
+		run5, err = direct.StartRun(ctx, task.ID)
+		assert.NoError(t, err)
+	}
+	proxy.meanwhile.Store(&next)
+	lost(t, proxy, "finder done, then a new run", func() error { return s.FinishFinder(ctx, task.ID, run4.RunID) })
+	got, err = direct.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, run5.RunID, got.RunID)
+	assert.False(t, got.FinderDone, "the new run's finder is not done")
+	require.ErrorIs(t, s.FinishFinder(ctx, task.ID, run4.RunID), state.ErrConflict, "an earlier run")
 
 	// Leases: taken, renewed, released.
 	lost(t, proxy, "lease", func() error { return s.Lease(ctx, task.ID, "finder", "me", time.Minute) })

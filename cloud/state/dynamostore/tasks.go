@@ -374,14 +374,23 @@ func newRunID() string {
 	return fmt.Sprintf("%s-%s", time.Now().UTC().Format("20060102T150405.000000000"), hex.EncodeToString(b[:]))
 }
 
-// FinishFinder implements state.Store.
+// FinishFinder implements state.Store. Like setStatus it writes a token of its own and
+// asks for the item on a failed condition: a resend of a write that applied fails the
+// condition only when a new run started in between, and the token, which StartRun
+// leaves alone, shows that the run's finder was marked done.
 func (s *Store) FinishFinder(ctx context.Context, id, runID string) error {
+	token := newToken()
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
-		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now"),
+		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now, #finderToken = :token"),
 		ConditionExpression: expr("#runId = :run"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true},
-			":now": num(state.UnixNanos(time.Now())), ":run": str(runID)}})
-	if isConditionFailed(err) {
+			":now": num(state.UnixNanos(time.Now())), ":run": str(runID), ":token": str(token)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if t, ok := ccf.Item["finderToken"].(*types.AttributeValueMemberS); ok && t.Value == token {
+			return nil // ours, applied by an attempt whose response was lost
+		}
 		return fmt.Errorf("finish finder of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
 	}
 	if err != nil {
