@@ -25,7 +25,10 @@
 // Record transitions and the task's counters change in one TransactWriteItems call,
 // conditioned on the version of the record that was read: a duplicate delivery, a
 // concurrent writer, a retried request or a crash between two writes can never make the
-// counters disagree with the records. Transactions are used only where two items must
+// counters disagree with the records. Every conditional write survives a lost response
+// that the SDK answers by sending it again: the resend fails the condition, and the
+// writer recognises its own applied write (a record's version, a writer's sequence, the
+// run id StartRun chose, the token setStatus and FinishFinder write). Transactions are used only where two items must
 // change together: a record and the count that belongs to it, a giant object's part and
 // its upload's part count, a run's start and its zeroed counters.
 package dynamostore

@@ -413,7 +413,9 @@ func (s *Store) putJobOnce(ctx context.Context, task, run string, objs []state.O
 	}
 	slices.SortFunc(j.entries, func(a, b entry) int { return strings.Compare(a.Key, b.Key) })
 	if self != nil && len(j.entries) == len(self.entries) {
-		return false, nil // sent again: nothing new
+		// Sent again, nothing new; or our write, whose response was lost, applied and
+		// the SDK's resend failed its condition: what follows the write is still to do.
+		return false, s.yieldToLater(ctx, task, self)
 	}
 	if len(j.entries) == 0 {
 		return false, nil

@@ -139,10 +139,14 @@ func (s *Store) putSome(ctx context.Context, task, cur, run string, pending []st
 		return nil, false, err
 	}
 	var inBatch []state.Object
+	var twice []string // keys the batch holds though a single is their home
 	for _, o := range mine {
 		single := singles[o.Key]
 		switch {
 		case single != nil:
+			if batch != nil {
+				twice = append(twice, o.Key)
+			}
 			conflict, err = s.settle(ctx, task, cur, single, []state.Object{o})
 		case batch != nil:
 			inBatch = append(inBatch, o)
@@ -155,9 +159,19 @@ func (s *Store) putSome(ctx context.Context, task, cur, run string, pending []st
 		}
 	}
 	if len(inBatch) > 0 {
-		conflict, err = s.settle(ctx, task, cur, batch, inBatch)
+		if conflict, err = s.settle(ctx, task, cur, batch, inBatch); err != nil || conflict {
+			return nil, conflict, err
+		}
 	}
-	return rest, conflict, err
+	if len(twice) > 0 {
+		// The single's writer moves its key out of the batch after writing the single
+		// (putSingle); when the response to that write was lost, the resend found the
+		// single written and the writer came here instead.
+		if err := s.removeKeys(ctx, task, run, batch.item.SK, twice); err != nil {
+			return nil, false, err
+		}
+	}
+	return rest, false, nil
 }
 
 // settle writes objs into their home j with the counter change of their transitions.

@@ -167,12 +167,17 @@ func (s *Store) ListTasks(ctx context.Context) ([]state.Task, error) {
 // DeleteTask implements state.Store: the task item first (so the task is gone at once),
 // then its records.
 func (s *Store) DeleteTask(ctx context.Context, id string) error {
-	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: taskKey(id),
-		ConditionExpression: expr("attribute_exists(#pk)")})
-	if isConditionFailed(err) {
+	// A missing task is read, not found by a condition on the delete: the SDK sends a
+	// delete again when the response to one that applied was lost, and a condition would
+	// then call the task we deleted missing.
+	_, err := s.currentRun(ctx, id)
+	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("delete task %s: %w", id, state.ErrNotFound)
 	}
 	if err != nil {
+		return fmt.Errorf("delete task %s: %w", id, err)
+	}
+	if _, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: taskKey(id)}); err != nil {
 		return fmt.Errorf("delete task %s: %w", id, err)
 	}
 	if err := s.deletePartition(ctx, "TASKS", taskPrefix(id)); err != nil {
@@ -246,13 +251,24 @@ func (s *Store) FinishRun(ctx context.Context, id, runID string, from []state.Ta
 
 // setStatus sets the status when it is one of from (any when empty) and, unless runID is
 // empty, runID is the current run.
+//
+// Each call writes a token of its own with the status (the token before it moves to
+// prevToken): when the SDK sends the update again because the response to an attempt
+// that applied it was lost, the resend fails the condition, and the item as the check
+// saw it, holding our token, shows that the transition was ours. A writer that lost a
+// race never finds its token, so a genuine conflict stays one. The previous token keeps
+// the answer right when another transition lands between the lost attempt and its resend
+// (a stop request, then the run's end); StartRun leaves both alone.
 func (s *Store) setStatus(ctx context.Context, id, runID string, from []state.TaskStatus, to state.TaskStatus, lastError string) error {
 	now := state.UnixNanos(time.Now())
-	update := "SET #status = :to, #lastError = :err, #updatedAt = :now"
+	token := newToken()
+	update := `SET #status = :to, #lastError = :err, #updatedAt = :now,
+		#statusToken = :token, #prevStatusToken = if_not_exists(#statusToken, :none)`
 	if to.EndsRun() {
 		update += ", #finishedAt = :now"
 	}
-	values := map[string]types.AttributeValue{":to": str(string(to)), ":err": str(lastError), ":now": num(now)}
+	values := map[string]types.AttributeValue{":to": str(string(to)), ":err": str(lastError), ":now": num(now),
+		":token": str(token), ":none": str("")}
 	cond := "attribute_exists(#pk)"
 	if len(from) > 0 {
 		var names []string
@@ -268,12 +284,24 @@ func (s *Store) setStatus(ctx context.Context, id, runID string, from []state.Ta
 		values[":run"] = str(runID)
 	}
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
-		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond),
-		ExpressionAttributeValues: values})
-	if isConditionFailed(err) {
-		cur, gerr := s.GetTask(ctx, id)
-		if gerr != nil {
-			return fmt.Errorf("set status of task %s: %w", id, gerr)
+		UpdateExpression: expr(update), ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return fmt.Errorf("set status of task %s: %w", id, state.ErrNotFound)
+		}
+		var cur struct {
+			taskItem
+			Token     string `dynamodbav:"statusToken"`
+			PrevToken string `dynamodbav:"prevStatusToken"`
+		}
+		if uerr := attributevalue.UnmarshalMap(ccf.Item, &cur); uerr != nil {
+			return fmt.Errorf("set status of task %s: decode task: %w", id, uerr)
+		}
+		if cur.Token == token || cur.PrevToken == token {
+			return nil // our own transition, applied by an attempt whose response was lost
 		}
 		if runID != "" && cur.RunID != runID {
 			return fmt.Errorf("set status of task %s to %s: run %s ended, %s is current: %w", id, to, runID, cur.RunID, state.ErrConflict)
@@ -333,20 +361,36 @@ func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
 	return s.GetTask(ctx, id)
 }
 
+// newToken names one write: random, so that no other call writes the same.
+func newToken() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 func newRunID() string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s-%s", time.Now().UTC().Format("20060102T150405.000000000"), hex.EncodeToString(b[:]))
 }
 
-// FinishFinder implements state.Store.
+// FinishFinder implements state.Store. Like setStatus it writes a token of its own and
+// asks for the item on a failed condition: a resend of a write that applied fails the
+// condition only when a new run started in between, and the token, which StartRun
+// leaves alone, shows that the run's finder was marked done.
 func (s *Store) FinishFinder(ctx context.Context, id, runID string) error {
+	token := newToken()
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: taskKey(id),
-		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now"),
+		UpdateExpression:    expr("SET #finderDone = :true, #updatedAt = :now, #finderToken = :token"),
 		ConditionExpression: expr("#runId = :run"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true},
-			":now": num(state.UnixNanos(time.Now())), ":run": str(runID)}})
-	if isConditionFailed(err) {
+			":now": num(state.UnixNanos(time.Now())), ":run": str(runID), ":token": str(token)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if t, ok := ccf.Item["finderToken"].(*types.AttributeValueMemberS); ok && t.Value == token {
+			return nil // ours, applied by an attempt whose response was lost
+		}
 		return fmt.Errorf("finish finder of task %s run %s: not the current run: %w", id, runID, state.ErrConflict)
 	}
 	if err != nil {
