@@ -20,7 +20,9 @@
 #   TH_TESTENV_DIR   state dir: pids/, logs/, data/, tls/   (default <repo>/.testenv)
 #   TH_TESTENV_FILE  env file written by up                  (default <repo>/.testenv/env)
 #   TH_PORT_OFFSET   added to every port, to run a second set (default 0: 7070 7071 5000 5001 5002 5003 5010;
-#                    moto2's 5010 stays clear of the other ports of sets 100 apart)
+#                    moto2's 5010 stays clear of the other ports of sets 100 apart); a second
+#                    set at once needs its own TH_TESTENV_DIR too: `up` refuses to stop a set
+#                    that runs from its dir with another offset
 # Tools come from build/scripts/deps.sh (tools, system): .bin/versitygw, .venv-aws, docker-registry.
 set -euo pipefail
 
@@ -97,6 +99,17 @@ all_up() {
 
 need() { [[ -x $1 ]] || command -v "$1" >/dev/null || die "$1 is missing: run \`make deps\` (build/scripts/deps.sh $2)"; }
 
+# running_elsewhere: refuse to take down a set that runs from this state dir on other
+# ports (another TH_PORT_OFFSET): `up` would stop it under whoever uses it.
+running_elsewhere() {
+	local f="$DIR/pids/offset" s
+	[[ -f $f && $(<"$f") != "$OFF" ]] || return 0
+	for s in "${SERVICES[@]}"; do
+		pid_of "$s" >/dev/null && die "a set with TH_PORT_OFFSET=$(<"$f") runs from $DIR: stop it first (TH_PORT_OFFSET=$(<"$f") $0 down), or give this one its own TH_TESTENV_DIR and TH_TESTENV_FILE"
+	done
+	return 0
+}
+
 up() {
 	if all_up; then
 		log "already running (env file $FILE)"
@@ -108,12 +121,14 @@ up() {
 	need openssl system
 	need curl system
 	need go "(Go 1.26 is expected on the machine)"
+	running_elsewhere
 	down quiet # whatever is left of an earlier, partial run
 	# A service that fails to start takes the others down with it: no half-up set.
 	trap 'log "up failed: stopping what was started"; down quiet' EXIT
 
 	local t0=$SECONDS
 	mkdir -p "$DIR/pids" "$DIR/logs" "$DIR/tls"
+	echo "$OFF" >"$DIR/pids/offset"
 	local data; data="$(mktemp -d "$DIR/data.XXXXXX")"
 	echo "$data" >"$DIR/pids/data.dir"
 	mkdir -p "$data/s3a" "$data/s3b" "$data/reg-auth" "$data/reg-open"
@@ -231,7 +246,7 @@ down() {
 		data="$(<"$DIR/pids/data.dir")"
 		# Only ever a data dir this script made inside its own state dir.
 		[[ $data == "$DIR"/data.* && -d $data ]] && rm -rf "$data"
-		rm -f "$DIR/pids/data.dir"
+		rm -f "$DIR/pids/data.dir" "$DIR/pids/offset"
 		any=1
 	fi
 	if [[ -f $FILE ]] && grep -q '^# written by build/scripts/testenv.sh' "$FILE"; then

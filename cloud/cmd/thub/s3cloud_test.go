@@ -227,6 +227,66 @@ func (f *fleet) logs() string {
 	return b.String()
 }
 
+// outcome is one "object copied/skipped/failed" line of a worker's log.
+type outcome struct {
+	Msg        string `json:"msg"`
+	Key        string `json:"key"`
+	Outcome    string `json:"outcome"`
+	Deliveries int    `json:"deliveries"`
+	Path       string `json:"path"`
+	file       string
+}
+
+// outcomes returns the per-object outcome lines of every worker, by key.
+func (f *fleet) outcomes() map[string][]outcome {
+	byKey := map[string][]outcome{}
+	files, _ := filepath.Glob(filepath.Join(f.logDir, "*.log"))
+	for _, p := range files {
+		data, _ := os.ReadFile(p)
+		for _, line := range strings.Split(string(data), "\n") {
+			var o outcome
+			if json.Unmarshal([]byte(line), &o) != nil || o.Key == "" || o.Outcome == "" {
+				continue
+			}
+			o.file = filepath.Base(p)
+			byKey[o.Key] = append(byKey[o.Key], o)
+		}
+	}
+	return byKey
+}
+
+// requireRecordedOnce checks that each of keys objects was recorded once, or again only
+// by a later delivery of its message: SQS delivers at least once, and a message whose
+// visibility lapsed is copied again by another worker, harmlessly. A key recorded twice
+// within its first delivery would be double work of ours.
+func requireRecordedOnce(t *testing.T, byKey map[string][]outcome, keys int, recorded int64) {
+	t.Helper()
+	lines := 0
+	var again, twice []string
+	for key, seen := range byKey {
+		lines += len(seen)
+		if len(seen) == 1 {
+			continue
+		}
+		redelivered := false
+		for _, o := range seen {
+			redelivered = redelivered || o.Deliveries > 1
+		}
+		line := fmt.Sprintf("%s %+v", key, seen)
+		if redelivered {
+			again = append(again, line)
+		} else {
+			twice = append(twice, line)
+		}
+	}
+	if len(again) > 0 {
+		t.Logf("%d objects recorded again by a later delivery, e.g. %v", len(again), again[:min(3, len(again))])
+	}
+	require.Zero(t, len(twice), "objects recorded more than once in their first delivery, e.g. %v", twice[:min(5, len(twice))])
+	require.Len(t, byKey, keys, "every object recorded")
+	require.Equal(t, int64(lines), recorded, "the workers' counts match their outcome lines")
+}
+
 // waitTask waits until the task leaves RUNNING (the fleet ends the run by itself).
 func (f *fleet) waitTask(timeout time.Duration, tick func(state.Task)) state.Task {
 	f.t.Helper()
@@ -450,6 +510,10 @@ func (f *fleet) workerStats() s3sync.FleetStats {
 // into 24 part jobs; the worker that settles the last object completes the task.
 func testFleetTransfer(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	f := newFleet(t, 5)
+	// The product's default visibility: nothing is killed here. A 6 s one lapses when a
+	// loaded machine delays a heartbeat by 4 s, and another worker then copies the job
+	// again (CI counted one object twice so).
+	f.env = append(f.env, "THUB_VISIBILITY=30s")
 	dst := b.Bucket(t, "th-fleet-dst")
 	f.sides(a, src.bucket, b, dst, "")
 	for i := 0; i < 3; i++ {
@@ -464,7 +528,7 @@ func testFleetTransfer(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	require.Equal(t, 2, strings.Count(f.logs(), `"msg":"giant object split into part jobs"`))
 	st := f.workerStats()
 	require.GreaterOrEqual(t, st.Parts, int64(src.giantParts), "part jobs uploaded by the fleet")
-	require.Equal(t, int64(src.keys), st.Objects, "objects recorded once each")
+	requireRecordedOnce(t, f.outcomes(), src.keys, st.Objects)
 	// The multipart source's layout was reproduced: same ETag at the destination.
 	require.Equal(t, a.Head(t, src.bucket, "d3/giant-multipart.bin"), b.Head(t, dst, "d3/giant-multipart.bin"))
 	srcL, dstL := a.List(t, src.bucket, "d3/giant-"), b.List(t, dst, "d3/giant-")
