@@ -405,14 +405,18 @@ func (s *Store) putJobOnce(ctx context.Context, task, run string, objs []state.O
 	if j == nil {
 		j = &job{item: jobItem{PK: jobPK(task), SK: sk}, run: run}
 	}
+	// New keys are looked up among the entries as they were (sorted: find searches them)
+	// and added after.
+	var added []entry
 	for _, o := range objs {
 		if homed[o.Key] || j.find(o.Key) >= 0 {
 			continue // recorded in this run already: it keeps its record
 		}
-		j.entries = append(j.entries, entryOf(o, o.Attempts, now))
+		added = append(added, entryOf(o, o.Attempts, now))
 	}
+	j.entries = append(j.entries, added...)
 	slices.SortFunc(j.entries, func(a, b entry) int { return strings.Compare(a.Key, b.Key) })
-	if self != nil && len(j.entries) == len(self.entries) {
+	if self != nil && len(added) == 0 {
 		// Sent again, nothing new; or our write, whose response was lost, applied and
 		// the SDK's resend failed its condition: what follows the write is still to do.
 		return false, s.yieldToLater(ctx, task, self)

@@ -133,6 +133,32 @@ func testJobs(t *testing.T, s state.Store) {
 	require.ErrorIs(t, s.PutJob(ctx, "missing", sent("j/x")), state.ErrNotFound)
 }
 
+// A batch sent again with more keys (a finder that resumed from an earlier checkpoint
+// and cut its batches elsewhere) queues the new keys; the ones already there keep their
+// records.
+func testJobSentAgainWithMore(t *testing.T, s state.Store) {
+	ctx := context.Background()
+	task := newTask(t, s)
+	job := sent("m/a", "m/b")
+	require.NoError(t, s.PutJob(ctx, task.ID, job))
+	require.NoError(t, s.PutObjects(ctx, task.ID, settled(job[:1], state.ItemDone)))
+	require.NoError(t, s.PutJob(ctx, task.ID, sent("m/a", "m/b", "m/c")))
+	p, err := s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemPending})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m/b", "m/c"}, keysOf(p.Items), "the new key is queued")
+	// New keys before and among the old ones, each recorded once.
+	require.NoError(t, s.PutJob(ctx, task.ID, sent("m/a", "m/a0", "m/a1", "m/c", "m/d")))
+	p, err = s.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemPending})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m/a0", "m/a1", "m/b", "m/c", "m/d"}, keysOf(p.Items))
+	n, err := s.CountObjects(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 1, state.ItemPending: 5}, n)
+	o, err := s.GetObject(ctx, task.ID, "m/a")
+	require.NoError(t, err)
+	assert.Equal(t, state.ItemDone, o.Status, "a settled key keeps its record")
+}
+
 // A later run's batches supersede the earlier run's records of their keys; the other
 // keys keep theirs, and all are listed once, in key order.
 func testJobsAcrossRuns(t *testing.T, s state.Store) {

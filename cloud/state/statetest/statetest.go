@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) state.Store) {
 	t.Run("ConcurrentDuplicates", func(t *testing.T) { testConcurrentDuplicates(t, newStore(t)) })
 	t.Run("ListObjects", func(t *testing.T) { testListObjects(t, newStore(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore(t)) })
+	t.Run("JobSentAgainWithMore", func(t *testing.T) { testJobSentAgainWithMore(t, newStore(t)) })
 	t.Run("JobsAcrossRuns", func(t *testing.T) { testJobsAcrossRuns(t, newStore(t)) })
 	t.Run("JobsKeepUploads", func(t *testing.T) { testJobsKeepUploads(t, newStore(t)) })
 	t.Run("JobAndSingleWrites", func(t *testing.T) { testJobAndSingleWrites(t, newStore(t)) })
