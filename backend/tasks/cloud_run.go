@@ -605,9 +605,15 @@ type RemoteState struct {
 	Busy      bool       `json:"busy"`
 }
 
-// Remote returns what the runner knows of a task.
+// Remote returns what the runner knows of a task (nothing of a task it never heard of,
+// such as a local one: no state is made for it).
 func (r *CloudRunner) Remote(id string) RemoteState {
-	ct := r.task(id)
+	r.mu.Lock()
+	ct := r.tasks[id]
+	r.mu.Unlock()
+	if ct == nil {
+		return RemoteState{}
+	}
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
 	rs := RemoteState{ReadAt: ct.recAt, Problem: ct.recErr, Busy: ct.busy}

@@ -101,6 +101,14 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 		v.Status, v.Problem = state.TaskFailed, e.problem
 		return v
 	}
+	// What the cloud runner knows is taken before the task's file is read: an operation
+	// on a stack writes how it ended to the file before the runner says it is no longer
+	// busy, so a view that is not busy shows that end. (Read the other way round, a
+	// deploy that failed between the two reads showed neither busy nor its failure.)
+	var rs RemoteState
+	if m.cloud != nil {
+		rs = m.cloud.Remote(e.id)
+	}
 	t, err := e.db.GetTask(ctx, e.id)
 	if err != nil {
 		v.Status, v.Problem = state.TaskFailed, fmt.Sprintf("read the task: %v", err)
@@ -125,7 +133,7 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 		return v
 	}
 	if t.Engine == state.EngineCloud && m.cloud != nil && d.Cloud != nil {
-		m.cloudView(ctx, &v, t, d)
+		m.cloudView(ctx, &v, t, d, rs)
 		return v
 	}
 	running := t.Status == state.TaskRunning || t.Status == state.TaskStopping
@@ -138,10 +146,10 @@ func (m *Manager) view(ctx context.Context, e *entry) View {
 	return v
 }
 
-// cloudView lays what the cloud runner knows of the task (its record in the stack's
-// table, the operation on its stack) over the task's file, and says what can be done.
-func (m *Manager) cloudView(ctx context.Context, v *View, t state.Task, d Definition) {
-	rs := m.cloud.Remote(t.ID)
+// cloudView lays what the cloud runner knows of the task (rs: its record in the stack's
+// table, the operation on its stack, taken before t was read) over the task's file, and
+// says what can be done.
+func (m *Manager) cloudView(ctx context.Context, v *View, t state.Task, d Definition, rs RemoteState) {
 	name, _ := m.profileInfo(ctx)(d.Cloud.ProfileID)
 	region := d.Cloud.Region
 	if region == "" && m.creds != nil {

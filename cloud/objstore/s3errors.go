@@ -53,8 +53,12 @@ func (s *S3) Check(ctx context.Context, write bool) error {
 		}
 		return fmt.Errorf("check %s: %s: %s", where, ae.ErrorCode(), ae.ErrorMessage())
 	}
-	if ctx.Err() != nil {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("cannot reach %s: no answer within 60 s", where)
+	case ctx.Err() != nil:
+		// Interrupted (Ctrl-C, SIGTERM: a stopped finder): not the endpoint's fault.
+		return fmt.Errorf("check %s: %w", where, ctx.Err())
 	}
 	return fmt.Errorf("cannot reach %s: %w", where, unwrapNet(err))
 }

@@ -40,6 +40,7 @@ type ECSTask struct {
 	// stopping is closed when the task is to stop (requestStop): its process, started
 	// or about to start, gets SIGTERM, as ECS StopTask does.
 	stopping chan struct{}
+	cluster  string
 	stopOnce sync.Once
 }
 
@@ -80,7 +81,16 @@ func (h *Harness) ensureECSLoop(d *deployed) {
 	h.loop(h.ctx, func(ctx context.Context) { h.pollCluster(ctx, cluster) })
 }
 
+// pollCluster runs the tasks the cluster wants running that the harness has not run
+// yet, and stops the ones it runs that the cluster no longer wants running: a task
+// stopped with StopTask (the app's stop) gets SIGTERM as ECS gives it, or never starts
+// when it had not started yet. Without this a finder stopped by the app went on and
+// could begin a run after the app resumed the task: a run nobody asked for.
 func (h *Harness) pollCluster(ctx context.Context, cluster string) {
+	// Only tasks claimed before the listing: one claimed meanwhile (RunTask by the
+	// harness's state machines and schedules) may be missing from it.
+	claimed := h.clusterTasks(cluster)
+	running := map[string]bool{}
 	p := ecs.NewListTasksPaginator(h.ecs, &ecs.ListTasksInput{Cluster: aws.String(cluster), DesiredStatus: ecstypes.DesiredStatusRunning})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -91,23 +101,48 @@ func (h *Harness) pollCluster(ctx context.Context, cluster string) {
 			return
 		}
 		for _, arn := range page.TaskArns {
-			if t := h.claimTask(arn); t != nil {
+			running[arn] = true
+			if t := h.claimTask(arn, cluster); t != nil {
 				go h.runECSTask(ctx, cluster, t)
 			}
 		}
 	}
+	for _, t := range claimed {
+		if !running[t.ARN] {
+			t.requestStop()
+		}
+	}
 }
 
-// claimTask marks a task as the harness's to run; nil when it was claimed before.
-func (h *Harness) claimTask(arn string) *ECSTask {
+// claimTask marks a task of cluster as the harness's to run; nil when it was claimed
+// before.
+func (h *Harness) claimTask(arn, cluster string) *ECSTask {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.tasks[arn]; ok {
 		return nil
 	}
-	t := &ECSTask{ARN: arn, done: make(chan struct{}), exit: -1, stopping: make(chan struct{})}
+	t := &ECSTask{ARN: arn, cluster: cluster, done: make(chan struct{}), exit: -1, stopping: make(chan struct{})}
 	h.tasks[arn] = t
 	return t
+}
+
+// clusterTasks lists the tasks of cluster the harness runs or is about to run.
+func (h *Harness) clusterTasks(cluster string) []*ECSTask {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*ECSTask
+	for _, t := range h.tasks {
+		if t.cluster != cluster {
+			continue
+		}
+		select {
+		case <-t.done:
+		default:
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Task returns a task the harness ran or runs (nil: not seen).
@@ -166,6 +201,9 @@ func (h *Harness) startECSTask(ctx context.Context, cluster string, t *ECSTask) 
 		return false
 	}
 	t.Stack = d.name
+	if task.DesiredStatus != nil && *task.DesiredStatus == string(ecstypes.DesiredStatusStopped) {
+		return false // stopped before it started (StopTask): it never runs
+	}
 	t.Proc, t.Kind, t.Err = h.startContainer(ctx, d, logical, tdARN, task)
 	if t.Err == nil {
 		select {

@@ -315,7 +315,7 @@ func (it *imageTask) runTaskSync(ctx context.Context, role string, p map[string]
 		return nil, &asl.Error{Name: "ECS.AmazonECSException", Cause: fmt.Sprintf("RunTask started %d tasks (failures %s)", len(out.Tasks), jsonString(out.Failures))}
 	}
 	arn := aws.ToString(out.Tasks[0].TaskArn)
-	t := h.claimTask(arn)
+	t := h.claimTask(arn, aws.ToString(in.Cluster))
 	if t != nil {
 		go h.runECSTask(h.ctx, aws.ToString(in.Cluster), t)
 	} else {

@@ -65,7 +65,7 @@ func (h *Harness) Fire(ctx context.Context, stackName string) ([]Fired, error) {
 				return out, fmt.Errorf("schedule %s of %s: RunTask started %d tasks", name, d.name, len(r.Tasks))
 			}
 			f.TaskARN = aws.ToString(r.Tasks[0].TaskArn)
-			if t := h.claimTask(f.TaskARN); t != nil {
+			if t := h.claimTask(f.TaskARN, arn); t != nil {
 				go h.runECSTask(h.ctx, arn, t)
 			}
 		case strings.Contains(arn, ":states:") && strings.Contains(arn, ":stateMachine:"):

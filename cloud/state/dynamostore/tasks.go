@@ -103,36 +103,63 @@ func (s *Store) GetTask(ctx context.Context, id string) (state.Task, error) {
 	return tasks[0], nil
 }
 
+// tornReads is how many times queryTasks reads again a result that straddled a run's
+// start before it gives up.
+const tornReads = 4
+
 // queryTasks reads the tasks (with their counters) whose sort keys start with prefix.
+// A Query is not isolated from a transaction (DynamoDB reads each item committed, not
+// the whole result at one moment): one that met StartRun's transaction half applied
+// returned the ended run's record with the new run's zeroed shards, a COMPLETED run
+// with nothing done. Every shard names the run that zeroed it, in the same transaction
+// as the record's run, so such a result is recognised and read again.
 func (s *Store) queryTasks(ctx context.Context, prefix string) ([]state.Task, error) {
+	for attempt := 1; ; attempt++ {
+		tasks, torn, err := s.queryTasksOnce(ctx, prefix)
+		if err != nil || torn == "" {
+			return tasks, err
+		}
+		if attempt == tornReads {
+			return nil, fmt.Errorf("task %s: its run changed while it was read, %d times: read it again", torn, attempt)
+		}
+	}
+}
+
+// queryTasksOnce is one read of queryTasks; torn names a task whose record and counter
+// shards came from two sides of a run's start.
+func (s *Store) queryTasksOnce(ctx context.Context, prefix string) (tasks []state.Task, torn string, err error) {
 	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression:    expr("#pk = :pk AND begins_with(#sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("TASKS"), ":p": str(prefix)}})
-	var tasks []state.Task
 	byID := map[string]int{}
 	shardsOf := map[string][]counterItem{}
+	shardRuns := map[string][]string{} // the runs the C# shards name, by task
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		for _, item := range page.Items {
 			sk := skOf(item)
-			id, _, isCounter := strings.Cut(strings.TrimPrefix(sk, "T#"), "#C#")
+			id, _, isShard := strings.Cut(strings.TrimPrefix(sk, "T#"), "#C#")
+			isCounter := isShard
 			if !isCounter {
 				id, _, isCounter = strings.Cut(strings.TrimPrefix(sk, "T#"), "#W#")
 			}
 			if isCounter {
 				var c counterItem
 				if err := attributevalue.UnmarshalMap(item, &c); err != nil {
-					return nil, fmt.Errorf("decode counters %s: %w", sk, err)
+					return nil, "", fmt.Errorf("decode counters %s: %w", sk, err)
 				}
 				shardsOf[id] = append(shardsOf[id], c)
+				if isShard {
+					shardRuns[id] = append(shardRuns[id], c.Run)
+				}
 				continue
 			}
 			var it taskItem
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode task %s: %w", sk, err)
+				return nil, "", fmt.Errorf("decode task %s: %w", sk, err)
 			}
 			byID[it.ID] = len(tasks)
 			tasks = append(tasks, it.task())
@@ -143,13 +170,16 @@ func (s *Store) queryTasks(ctx context.Context, prefix string) ([]state.Task, er
 		if !ok {
 			continue // counters of a task being deleted
 		}
+		if run := tasks[i].RunID; run != "" && slices.ContainsFunc(shardRuns[id], func(r string) bool { return r != run }) {
+			return nil, id, nil
+		}
 		for _, c := range cs {
 			if c.Run == tasks[i].RunID {
 				tasks[i].Counters.Add(c.counters())
 			}
 		}
 	}
-	return tasks, nil
+	return tasks, "", nil
 }
 
 // ListTasks implements state.Store, newest first.
