@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/s3test"
@@ -27,8 +26,8 @@ import (
 // seedMany writes n small objects under prefix, 16 at a time.
 func seedMany(t *testing.T, g *s3test.Gateway, bucket, prefix string, n int) {
 	t.Helper()
-	g.PutMany(t, bucket, n, func(i int) (string, []byte, *s3.PutObjectInput) {
-		return fmt.Sprintf("%sk%05d", prefix, i), []byte(fmt.Sprintf("object %d", i)), nil
+	g.PutMany(t, bucket, n, nil, func(i int) (string, []byte) {
+		return fmt.Sprintf("%sk%05d", prefix, i), []byte(fmt.Sprintf("object %d", i))
 	})
 }
 

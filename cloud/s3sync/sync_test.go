@@ -160,7 +160,7 @@ func TestSyncDeleteInBatches(t *testing.T) {
 	seedDst := func() string {
 		db := b.Bucket(t, "thub-dst")
 		b.Put(t, db, "keep", []byte("keep"), nil)
-		b.PutMany(t, db, len(extra), func(i int) (string, []byte, *s3.PutObjectInput) { return extra[i], []byte("x"), nil })
+		b.PutMany(t, db, len(extra), nil, func(i int) (string, []byte) { return extra[i], []byte("x") })
 		return db
 	}
 	isBatch := func(r *http.Request) bool { _, ok := r.URL.Query()["delete"]; return r.Method == http.MethodPost && ok }

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/s3test"
@@ -86,14 +85,14 @@ func seedSuite(t *testing.T, a *s3test.Gateway, size suiteSize) suiteSource {
 		src.bytes += int64(n)
 		mu.Unlock()
 	}
-	a.PutMany(t, src.bucket, size.small, func(i int) (string, []byte, *s3.PutObjectInput) {
+	a.PutMany(t, src.bucket, size.small, map[string]string{"suite": "faults"}, func(i int) (string, []byte) {
 		k := fmt.Sprintf("d%d/small-%04d.bin", i%10, i)
 		if i == 0 {
 			k = "d0/ünï cødé+%20.bin"
 		}
 		n := rnd.Intn(size.smallMax)
 		add(k, n)
-		return k, s3test.RandBytes(n), &s3.PutObjectInput{Metadata: map[string]string{"suite": "faults"}}
+		return k, s3test.RandBytes(n)
 	})
 	for i, parts := range size.multipart {
 		var sizes []int

@@ -138,9 +138,10 @@ func (g *Gateway) Put(t testing.TB, bucket, key string, body []byte, in *s3.PutO
 	require.NoError(t, err, "put %q", key)
 }
 
-// PutMany writes n objects, 16 at a time: object(i) gives the i-th one's key, body and
-// optional headers (it is called from several goroutines at once).
-func (g *Gateway) PutMany(t testing.TB, bucket string, n int, object func(i int) (key string, body []byte, in *s3.PutObjectInput)) {
+// PutMany writes n objects with the user metadata meta (nil: none), 16 at a time:
+// object(i) gives the i-th one's key and body (it is called from several goroutines at
+// once).
+func (g *Gateway) PutMany(t testing.TB, bucket string, n int, meta map[string]string, object func(i int) (key string, body []byte)) {
 	t.Helper()
 	var wg sync.WaitGroup
 	work := make(chan int)
@@ -149,8 +150,8 @@ func (g *Gateway) PutMany(t testing.TB, bucket string, n int, object func(i int)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				key, body, in := object(i)
-				g.Put(t, bucket, key, body, in)
+				key, body := object(i)
+				g.Put(t, bucket, key, body, &s3.PutObjectInput{Metadata: meta})
 			}
 		}()
 	}
