@@ -99,14 +99,7 @@ func (s *CloudService) FormOptions() CloudFormOptions {
 // Preview validates a new cloud task and previews its deploy: the control plane's
 // change set when its account and Region have none yet, else the task stack's.
 func (s *CloudService) Preview(req tasks.CreateRequest) (CloudPreviewResult, error) {
-	ctx, cancel := context.WithTimeout(s.context(), 5*time.Minute)
-	defer cancel()
-	p, err := s.mgr.PreviewCreate(ctx, req)
-	fe, err := invalid.Fields(err)
-	if err != nil {
-		return CloudPreviewResult{}, fmt.Errorf("the deploy could not be previewed: %w", err)
-	}
-	return CloudPreviewResult{Preview: p, FieldErrors: fe}, nil
+	return s.preview("deploy", func(ctx context.Context) (tasks.PreviewCreate, error) { return s.mgr.PreviewCreate(ctx, req) })
 }
 
 // Estimate is what a run of the definition would cost in AWS, from the review step's
@@ -123,12 +116,18 @@ func (s *CloudService) Estimate(d tasks.Definition, p tasks.Plan) (cost.Estimate
 // PreviewMove validates moving a local task to AWS and previews its deploy, as Preview
 // does for a new cloud task (the move itself is MoveToAWS, after the user confirms).
 func (s *CloudService) PreviewMove(req tasks.MoveRequest) (CloudPreviewResult, error) {
+	return s.preview("move", func(ctx context.Context) (tasks.PreviewCreate, error) { return s.mgr.PreviewMove(ctx, req) })
+}
+
+// preview runs one of the manager's previews (of what: "deploy" or "move") within five
+// minutes: a preview, the fields to fix, or an error.
+func (s *CloudService) preview(what string, run func(context.Context) (tasks.PreviewCreate, error)) (CloudPreviewResult, error) {
 	ctx, cancel := context.WithTimeout(s.context(), 5*time.Minute)
 	defer cancel()
-	p, err := s.mgr.PreviewMove(ctx, req)
+	p, err := run(ctx)
 	fe, err := invalid.Fields(err)
 	if err != nil {
-		return CloudPreviewResult{}, fmt.Errorf("the move could not be previewed: %w", err)
+		return CloudPreviewResult{}, fmt.Errorf("the %s could not be previewed: %w", what, err)
 	}
 	return CloudPreviewResult{Preview: p, FieldErrors: fe}, nil
 }

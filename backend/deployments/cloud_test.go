@@ -26,7 +26,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"transferhub/backend/callbudget"
-	"transferhub/backend/cloudaccess"
 	"transferhub/backend/credentials"
 	"transferhub/backend/deployments"
 	"transferhub/backend/monitor"
@@ -34,7 +33,6 @@ import (
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/deploy/assets"
 	"transferhub/cloud/deploy/harness"
-	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/testenv"
@@ -207,46 +205,21 @@ var _ deployments.Profiles = (*memCreds)(nil)
 // computer finds the task in the control plane's registry; a local task moved to AWS
 // skips what its local run copied; delete keeps the data or not.
 func TestCloudTasksEndToEnd(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.AWS, testenv.S3A, testenv.S3B, testenv.RegAuth)
 	ctx := context.Background()
-	agents := linuxAgents.Dir(t)
-
-	// The registry standing in for ECR's accepts only the emulator's token, as ECR would.
-	baseCfg := env.AWSConfig(t)
-	reg := imagetest.NewECRProxy(t, env, baseCfg)
-
-	a, b := newGateway(t, env, testenv.S3A), newGateway(t, env, testenv.S3B)
-	var poisoned atomic.Bool
-	poisoned.Store(true)
-	srcEndpoint := poisonProxy(t, a.endpoint, &poisoned)
+	r := newCloudRig(t)
+	env, baseCfg, a, b, creds, acct := r.env, r.cfg, r.a, r.b, r.creds, r.acct
 	srcBucket, dstBucket := a.bucket(t, "th-cloud-src"), b.bucket(t, "th-cloud-dst")
-
-	creds := &memCreds{}
-	acct := creds.add(emulatorAccount(t, baseCfg))
-	srcProf := creds.add(a.profile("cloud A", srcEndpoint))
 	dstProf := creds.add(b.profile("cloud B", b.endpoint))
 
 	// The app's side: its SDK clients count their calls.
 	counter := &callCounter{byBudget: map[*callbudget.Budget]int{}, ops: map[*callbudget.Budget][]string{}}
 	clk := &clock{}
-	access := cloudaccess.New(cloudaccess.Options{Credentials: creds, Agents: assets.Dir(agents), Emulator: true, RegistryHost: reg.Host, RegistryInsecure: true,
-		Poll: 100 * time.Millisecond, Config: func(context.Context, string, string) (aws.Config, error) {
-			cfg := env.AWSConfig(t)
-			counter.install(&cfg)
-			return cfg, nil
-		}})
+	access := r.access(t, counter)
 	events := tasks.NewEvents()
 	newModel := func(dir string) (*tasks.Manager, *tasks.CloudRunner, *monitor.Monitor, *deployments.Service) {
 		runner := tasks.NewCloudRunner(tasks.CloudRunnerOptions{Access: access, Credentials: creds, Observer: events, Now: clk.now})
 		local := tasks.NewLocalRunner(tasks.LocalOptions{Credentials: creds, Observer: events})
-		mgr := tasks.New(tasks.Options{Folder: tasks.NewFolder(dir, nil), Runners: []tasks.Runner{local, runner}, Credentials: creds, Observer: events})
-		require.NoError(t, mgr.Open(ctx))
-		t.Cleanup(func() {
-			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			mgr.Close(c)
-		})
+		mgr := openManager(t, tasks.Options{Folder: tasks.NewFolder(dir, nil), Runners: []tasks.Runner{local, runner}, Credentials: creds, Observer: events})
 		mon := monitor.New(monitor.Options{Tasks: mgr, Events: events, Cloud: mgr, Now: clk.now})
 		svc := deployments.New(deployments.Options{Access: access, Profiles: creds, Tasks: mgr, File: filepath.Join(dir, "deployments.json")})
 		t.Cleanup(func() { svc.Close(context.Background()) })
@@ -290,7 +263,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	}
 	s3def := func(srcPrefix, dstPrefix string) *tasks.S3Spec {
 		return &tasks.S3Spec{
-			Source:      tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: srcBucket, Prefix: srcPrefix}, ProfileID: srcProf.ID},
+			Source:      tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: srcBucket, Prefix: srcPrefix}, ProfileID: r.srcProf.ID},
 			Destination: tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: dstBucket, Prefix: dstPrefix}, ProfileID: dstProf.ID},
 		}
 	}
@@ -361,7 +334,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	}
 
 	// The harness plays both stacks' compute.
-	h := newHarness(t, env, reg.Host)
+	h := newHarness(t, env, r.reg.Host)
 	require.NoError(t, h.Play(ctx, v.Cloud.Stack))
 	require.NoError(t, h.Play(ctx, movedV.Cloud.Stack))
 
@@ -406,7 +379,7 @@ func TestCloudTasksEndToEnd(t *testing.T) {
 	assert.True(t, anyLine(pn.Logs, "object copied"), "the agents' log lines: %d read", len(pn.Logs))
 
 	// --- retry failed, once the cause is gone ---------------------------------------------
-	poisoned.Store(false)
+	r.poisoned.Store(false)
 	require.NoError(t, mgr.RetryFailed(ctx, id))
 	v = waitView(t, mgr, id, 3*time.Minute, h, "the retry", func(v tasks.View) bool { return v.Status == state.TaskCompleted })
 	assert.Equal(t, state.Counters{FoundObjects: 41, FoundBytes: v.Counters.FoundBytes, DoneObjects: 41, DoneBytes: v.Counters.FoundBytes}, v.Counters)

@@ -3,7 +3,6 @@ package deployments_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,11 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"transferhub/backend/cloudaccess"
 	"transferhub/backend/tasks"
 	"transferhub/cloud/deploy"
-	"transferhub/cloud/deploy/assets"
-	"transferhub/cloud/image/imagetest"
 	"transferhub/cloud/spec"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
@@ -35,36 +31,17 @@ import (
 // that copies every object to the new destination, skipping none, and leaves the old
 // destination as it was.
 func TestCloudTaskEditChangesItsSides(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.AWS, testenv.S3A, testenv.S3B, testenv.RegAuth)
 	ctx := context.Background()
-	agents := linuxAgents.Dir(t)
-	baseCfg := env.AWSConfig(t)
-	reg := imagetest.NewECRProxy(t, env, baseCfg)
-
-	a, b := newGateway(t, env, testenv.S3A), newGateway(t, env, testenv.S3B)
-	var poisoned atomic.Bool
-	poisoned.Store(true)
-	srcEndpoint := poisonProxy(t, a.endpoint, &poisoned)
+	r := newCloudRig(t)
+	env, baseCfg, a, b, creds, acct := r.env, r.cfg, r.a, r.b, r.creds, r.acct
 	srcBucket, oldDst, newDst := a.bucket(t, "th-edit-src"), b.bucket(t, "th-edit-old"), a.bucket(t, "th-edit-new")
-
-	creds := &memCreds{}
-	acct := creds.add(emulatorAccount(t, baseCfg))
-	srcProf := creds.add(a.profile("cloud A", srcEndpoint))
 	oldProf := creds.add(b.profile("cloud B", b.endpoint))
 	newProf := creds.add(a.profile("cloud A direct", a.endpoint))
 
-	access := cloudaccess.New(cloudaccess.Options{Credentials: creds, Agents: assets.Dir(agents), Emulator: true, RegistryHost: reg.Host, RegistryInsecure: true,
-		Poll: 100 * time.Millisecond, Config: func(context.Context, string, string) (aws.Config, error) { return env.AWSConfig(t), nil }})
+	access := r.access(t, nil)
 	events := tasks.NewEvents()
 	runner := tasks.NewCloudRunner(tasks.CloudRunnerOptions{Access: access, Credentials: creds, Observer: events})
-	mgr := tasks.New(tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{runner}, Credentials: creds, Observer: events})
-	require.NoError(t, mgr.Open(ctx))
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		mgr.Close(c)
-	})
+	mgr := openManager(t, tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{runner}, Credentials: creds, Observer: events})
 	account, err := access.Account(ctx, acct.ID, "")
 	require.NoError(t, err)
 
@@ -76,7 +53,7 @@ func TestCloudTaskEditChangesItsSides(t *testing.T) {
 		return tasks.Location{Side: spec.Side{Kind: tasks.LocationS3, Bucket: bucket, Prefix: prefix}, ProfileID: profile}
 	}
 	cpName := testenv.Name("cp")
-	def := tasks.Definition{S3: &tasks.S3Spec{Source: side(srcBucket, "data/", srcProf.ID), Destination: side(oldDst, "copy/", oldProf.ID)},
+	def := tasks.Definition{S3: &tasks.S3Spec{Source: side(srcBucket, "data/", r.srcProf.ID), Destination: side(oldDst, "copy/", oldProf.ID)},
 		Cloud: &tasks.CloudOptions{ProfileID: acct.ID, ControlPlane: cpName, MaxWorkers: 2}}
 	v, err := mgr.Create(ctx, tasks.CreateRequest{Name: "edit my sides", Definition: def, DeployControlPlane: true})
 	require.NoError(t, err)
@@ -96,7 +73,7 @@ func TestCloudTaskEditChangesItsSides(t *testing.T) {
 	dstSecret := stk.Params["DstSecretArn"]
 	require.Contains(t, dstSecret, ":secret:thub/"+cpName+"/"+id+"/dst")
 
-	h := newHarness(t, env, reg.Host)
+	h := newHarness(t, env, r.reg.Host)
 	require.NoError(t, h.Play(ctx, v.Cloud.Stack))
 
 	edited := def
@@ -128,7 +105,7 @@ func TestCloudTaskEditChangesItsSides(t *testing.T) {
 	firstRun := v.RunID
 	oldCopies := b.objects(t, oldDst, "copy/")
 	require.Len(t, oldCopies, 6)
-	poisoned.Store(false)
+	r.poisoned.Store(false)
 
 	// --- the edit: previewed, then applied ---------------------------------------------------
 	plan, err := mgr.PlanEdit(ctx, id, edited)

@@ -284,9 +284,7 @@ func replayModel(t *testing.T, scenario string) (*cfnfake.Server, *tasks.Manager
 	events.Listen(page)
 	runner := tasks.NewCloudRunner(tasks.CloudRunnerOptions{Access: access, Credentials: creds, Observer: events})
 	local := tasks.NewLocalRunner(tasks.LocalOptions{Credentials: creds, Observer: events})
-	mgr := tasks.New(tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{local, runner}, Credentials: creds, Observer: events})
-	require.NoError(t, mgr.Open(context.Background()))
-	t.Cleanup(func() { mgr.Close(context.Background()) })
+	mgr := openManager(t, tasks.Options{Folder: tasks.NewFolder(t.TempDir(), nil), Runners: []tasks.Runner{local, runner}, Credentials: creds, Observer: events})
 	page.mu.Lock()
 	page.mgr = mgr
 	page.mu.Unlock()

@@ -27,6 +27,19 @@ func fakeDeployer(t *testing.T) (*Deployer, *cfnfake.Server) {
 	return d, f
 }
 
+// plannedControlPlane is a deployer on the fake, which plays the scenario name for the
+// control plane "thub", and its plan for that control plane.
+func plannedControlPlane(t *testing.T, name string) (*Deployer, *cfnfake.Server, *Plan) {
+	t.Helper()
+	d, f := fakeDeployer(t)
+	f.Expect("thub-control-plane", scenario(t, name))
+	p, err := d.Plan(context.Background(), cpSpec("1.0.0", "Name", "thub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, f, p
+}
+
 func scenario(t *testing.T, name string) cfnfake.Script {
 	t.Helper()
 	sc, err := cfnfake.Scenario(name)
@@ -141,13 +154,8 @@ func TestCreateShowsEachResourceAndCountsToTheEnd(t *testing.T) {
 }
 
 func TestFailedCreateNamesTheFirstRealFailureAndOffersDeleteAndRetry(t *testing.T) {
-	d, f := fakeDeployer(t)
-	f.Expect("thub-control-plane", scenario(t, "control-plane-create-failed"))
+	d, f, p := plannedControlPlane(t, "control-plane-create-failed")
 	ctx := context.Background()
-	p, err := d.Plan(ctx, cpSpec("1.0.0", "Name", "thub"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rec recorder
 	o, err := d.Execute(ctx, p, rec.add)
 	var fe *FailedError
@@ -337,12 +345,7 @@ func TestFailedChangeSetSaysWhy(t *testing.T) {
 }
 
 func TestDiscardedDryRunLeavesNothing(t *testing.T) {
-	d, f := fakeDeployer(t)
-	f.Expect("thub-control-plane", scenario(t, "control-plane-create"))
-	p, err := d.Plan(context.Background(), cpSpec("1.0.0", "Name", "thub"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, f, p := plannedControlPlane(t, "control-plane-create")
 	if err := d.Discard(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -387,13 +390,8 @@ func TestDeleteFailedNamesTheResourceAndKeepsWhatIsRetained(t *testing.T) {
 }
 
 func TestWatchPicksUpAnOperationUnderWay(t *testing.T) {
-	d, f := fakeDeployer(t)
-	f.Expect("thub-control-plane", scenario(t, "control-plane-create"))
+	d, _, p := plannedControlPlane(t, "control-plane-create")
 	ctx := context.Background()
-	p, err := d.Plan(ctx, cpSpec("1.0.0", "Name", "thub"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Execute with a wait that gives up at once: the operation goes on.
 	d.Timeout = time.Nanosecond
 	if _, err := d.Execute(ctx, p, nil); !errors.Is(err, ErrTimeout) {

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -27,22 +26,9 @@ import (
 // seedMany writes n small objects under prefix, 16 at a time.
 func seedMany(t *testing.T, g *s3test.Gateway, bucket, prefix string, n int) {
 	t.Helper()
-	var wg sync.WaitGroup
-	keys := make(chan int)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range keys {
-				g.Put(t, bucket, fmt.Sprintf("%sk%05d", prefix, i), []byte(fmt.Sprintf("object %d", i)), nil)
-			}
-		}()
-	}
-	for i := range n {
-		keys <- i
-	}
-	close(keys)
-	wg.Wait()
+	g.PutMany(t, bucket, n, nil, func(i int) (string, []byte) {
+		return fmt.Sprintf("%sk%05d", prefix, i), []byte(fmt.Sprintf("object %d", i))
+	})
 }
 
 // syncErr runs a sync that is expected to fail as a whole and returns its error.

@@ -160,22 +160,7 @@ func TestSyncDeleteInBatches(t *testing.T) {
 	seedDst := func() string {
 		db := b.Bucket(t, "thub-dst")
 		b.Put(t, db, "keep", []byte("keep"), nil)
-		var wg sync.WaitGroup
-		work := make(chan string)
-		for range 16 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range work {
-					b.Put(t, db, k, []byte("x"), nil)
-				}
-			}()
-		}
-		for _, k := range extra {
-			work <- k
-		}
-		close(work)
-		wg.Wait()
+		b.PutMany(t, db, len(extra), nil, func(i int) (string, []byte) { return extra[i], []byte("x") })
 		return db
 	}
 	isBatch := func(r *http.Request) bool { _, ok := r.URL.Query()["delete"]; return r.Method == http.MethodPost && ok }

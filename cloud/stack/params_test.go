@@ -66,6 +66,18 @@ func fields(t *testing.T, err error) map[string]string {
 	return m
 }
 
+// refuses checks that err (an invalid.Error) names each field of want with a message
+// that says want's words for it.
+func refuses(t *testing.T, err error, want map[string]string) {
+	t.Helper()
+	got := fields(t, err)
+	for f, msg := range want {
+		if !strings.Contains(got[f], msg) {
+			t.Errorf("%s: %q, want it to say %q", f, got[f], msg)
+		}
+	}
+}
+
 func TestS3TaskParamsRefuseWhatCannotGoIntoAStack(t *testing.T) {
 	cp := exampleOutputs()
 	p := exampleS3Task(cp)
@@ -85,8 +97,7 @@ func TestS3TaskParamsRefuseWhatCannotGoIntoAStack(t *testing.T) {
 	p.AlarmEmail = "ops"
 	p.TaskID = "no spaces"
 	_, err := p.Parameters()
-	got := fields(t, err)
-	want := map[string]string{
+	refuses(t, err, map[string]string{
 		"env.THUB_SRC_SECRET_ACCESS_KEY": "Secrets Manager",
 		"env.THUB_QUEUE_URL":             "set by the stack",
 		"env.THUB_VISIBILITY":            "not a setting",
@@ -102,12 +113,7 @@ func TestS3TaskParamsRefuseWhatCannotGoIntoAStack(t *testing.T) {
 		"finder":                         "not a Fargate size",
 		"alarmEmail":                     "e-mail",
 		"taskId":                         "letters",
-	}
-	for f, msg := range want {
-		if !strings.Contains(got[f], msg) {
-			t.Errorf("%s: %q, want it to say %q", f, got[f], msg)
-		}
-	}
+	})
 	if strings.Contains(err.Error(), "wJalrXUtnFEMI") {
 		t.Error("the error quotes a secret")
 	}
@@ -153,19 +159,14 @@ func TestImageTaskParamsRefuseWhatCannotGoIntoAStack(t *testing.T) {
 	p.Env["THUB_ECR_KMS_KEY"] = "alias/mine"
 	p.Run.MaxConcurrency = 100
 	_, err := p.Parameters()
-	got := fields(t, err)
-	for f, msg := range map[string]string{
+	refuses(t, err, map[string]string{
 		"env.THUB_IMAGE_SOURCES": "image list",
 		"env.THUB_IMAGE_DEST":    "one destination",
 		"env.THUB_BATCH_SIZE":    "8 KiB",
 		"env.THUB_SRC_ECR_HOST":  "for tests",
 		"env.THUB_ECR_KMS_KEY":   "whole ARN",
 		"run.maxConcurrency":     "1 to 40",
-	} {
-		if !strings.Contains(got[f], msg) {
-			t.Errorf("%s: %q, want it to say %q", f, got[f], msg)
-		}
-	}
+	})
 	p = exampleImageTask(cp)
 	p.Env = map[string]string{"THUB_DST_ECR": "us-east-1"}
 	if got := fields(t, func() error { _, err := p.Parameters(); return err }()); !strings.Contains(got["env.THUB_IMAGE_LIST"], "no source") {
@@ -186,13 +187,8 @@ func TestImageTaskParamsRefuseWhatCannotGoIntoAStack(t *testing.T) {
 
 func TestControlPlaneParams(t *testing.T) {
 	_, err := ControlPlaneParams{Name: "Thub", Network: Network{VPCID: "vpc-1", SubnetIDs: []string{"sn-1"}, NAT: true}, LogRetentionDays: 10}.Parameters()
-	got := fields(t, err)
-	for f, msg := range map[string]string{"name": "lower-case", "network.subnetIds": "not a subnet", "network.routeTableIds": "route tables",
-		"network.natSubnetId": "public subnet", "logRetentionDays": "not a CloudWatch Logs retention"} {
-		if !strings.Contains(got[f], msg) {
-			t.Errorf("%s: %q, want it to say %q", f, got[f], msg)
-		}
-	}
+	refuses(t, err, map[string]string{"name": "lower-case", "network.subnetIds": "not a subnet", "network.routeTableIds": "route tables",
+		"network.natSubnetId": "public subnet", "logRetentionDays": "not a CloudWatch Logs retention"})
 	ps, err := exampleControlPlane().Parameters()
 	m := paramMap(t, ps, err)
 	if m["Name"] != "thub" || m["AssignPublicIp"] != "ENABLED" || m["VpcEndpoints"] != "false" || m["NatGateway"] != "false" || m["LogRetentionDays"] != "30" {

@@ -558,71 +558,57 @@ func oneOfTwoFailed(t *testing.T) (*faultStore, string) {
 	return st, run
 }
 
-// A run that ended FAILED because an item failed, whose item a later attempt of the same
-// run then copied (an image task's state machine retries a failed batch after the run
-// ended): with Recovered it becomes COMPLETED, without it stays FAILED; one that still
-// has a failed item, or another run's, is left alone.
+// A run that ended because an item failed, whose item a later attempt of the same run
+// then copied (an image task's state machine retries a failed batch after the run
+// ended): a run that ended FAILED becomes COMPLETED with Recovered; a scheduled one
+// rests IDLE with its LastError, which the recovery clears (before, the stale "1 of 2
+// images failed" stayed beside counters saying none failed). Without Recovered, or while
+// an item is still failed, the run is left alone; a recovered run rests.
 func TestFinishRecoveredRun(t *testing.T) {
-	ctx := context.Background()
-	st, run := oneOfTwoFailed(t)
-	tk, won, err := Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
-	require.NoError(t, err)
-	require.True(t, won)
-	require.Equal(t, state.TaskFailed, tk.Status)
+	for _, c := range []struct {
+		name      string
+		end       End
+		ended     state.TaskStatus // after the first Finish
+		lastError string           // of the first Finish ("": not checked)
+		recovered state.TaskStatus
+	}{
+		{"once", End{IfComplete: true, Recovered: true}, state.TaskFailed, "", state.TaskCompleted},
+		{"scheduled", End{IfComplete: true, Recovered: true, Scheduled: true, Noun: "images"}, state.TaskIdle, "1 of 2 images failed", state.TaskIdle},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, run := oneOfTwoFailed(t)
+			tk, won, err := Finish(ctx, st, "t", c.end)
+			require.NoError(t, err)
+			require.True(t, won)
+			require.Equal(t, c.ended, tk.Status)
+			if c.lastError != "" {
+				require.Equal(t, c.lastError, tk.LastError)
+			}
 
-	_, won, err = Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
-	require.NoError(t, err)
-	assert.False(t, won, "still one failed: stays FAILED")
+			_, won, err = Finish(ctx, st, "t", c.end)
+			require.NoError(t, err)
+			assert.False(t, won, "still one failed: the run stays as it ended")
 
-	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{DoneObjects: 1, FailedObjects: -1}))
-	_, won, err = Finish(ctx, st, "t", End{IfComplete: true})
-	require.NoError(t, err)
-	assert.False(t, won, "without Recovered a FAILED run is not ended again")
-	tk, won, err = Finish(ctx, st, "t", End{IfComplete: true, Recovered: true})
-	require.NoError(t, err)
-	require.True(t, won)
-	assert.Equal(t, state.TaskCompleted, tk.Status)
-	got, err := st.GetTask(ctx, "t")
-	require.NoError(t, err)
-	assert.Equal(t, state.TaskCompleted, got.Status)
-	assert.Empty(t, got.LastError)
-}
+			require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{DoneObjects: 1, FailedObjects: -1}))
+			noRecovery := c.end
+			noRecovery.Recovered = false
+			_, won, err = Finish(ctx, st, "t", noRecovery)
+			require.NoError(t, err)
+			assert.False(t, won, "without Recovered the run is not ended again")
+			tk, won, err = Finish(ctx, st, "t", c.end)
+			require.NoError(t, err)
+			require.True(t, won)
+			assert.Equal(t, c.recovered, tk.Status)
+			got, err := st.GetTask(ctx, "t")
+			require.NoError(t, err)
+			assert.Equal(t, c.recovered, got.Status)
+			assert.Empty(t, got.LastError, "the recovery clears the stale error")
+			assert.Equal(t, run, got.RunID)
 
-// A scheduled run whose item failed rests IDLE with its LastError; a later attempt of the
-// same run that settles the item clears it (before, the stale "1 of 2 images failed"
-// stayed beside counters saying none failed). An IDLE run without a LastError, or
-// another run's, is left alone.
-func TestFinishRecoveredScheduledRun(t *testing.T) {
-	ctx := context.Background()
-	st, run := oneOfTwoFailed(t)
-	end := End{IfComplete: true, Recovered: true, Scheduled: true, Noun: "images"}
-	tk, won, err := Finish(ctx, st, "t", end)
-	require.NoError(t, err)
-	require.True(t, won)
-	require.Equal(t, state.TaskIdle, tk.Status)
-	require.Equal(t, "1 of 2 images failed", tk.LastError)
-
-	_, won, err = Finish(ctx, st, "t", end)
-	require.NoError(t, err)
-	assert.False(t, won, "still one failed: its LastError stays")
-
-	require.NoError(t, st.AddCounters(ctx, "t", run, state.Counters{DoneObjects: 1, FailedObjects: -1}))
-	noRecovery := end
-	noRecovery.Recovered = false
-	_, won, err = Finish(ctx, st, "t", noRecovery)
-	require.NoError(t, err)
-	assert.False(t, won, "without Recovered the run is not ended again")
-	tk, won, err = Finish(ctx, st, "t", end)
-	require.NoError(t, err)
-	require.True(t, won)
-	assert.Equal(t, state.TaskIdle, tk.Status)
-	got, err := st.GetTask(ctx, "t")
-	require.NoError(t, err)
-	assert.Equal(t, state.TaskIdle, got.Status)
-	assert.Empty(t, got.LastError, "the recovery clears the stale error")
-	assert.Equal(t, run, got.RunID)
-
-	_, won, err = Finish(ctx, st, "t", end)
-	require.NoError(t, err)
-	assert.False(t, won, "a recovered run rests: nothing to end again")
+			_, won, err = Finish(ctx, st, "t", c.end)
+			require.NoError(t, err)
+			assert.False(t, won, "a recovered run rests: nothing to end again")
+		})
+	}
 }

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/internal/s3test"
@@ -86,28 +85,15 @@ func seedSuite(t *testing.T, a *s3test.Gateway, size suiteSize) suiteSource {
 		src.bytes += int64(n)
 		mu.Unlock()
 	}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				k := fmt.Sprintf("d%d/small-%04d.bin", i%10, i)
-				if i == 0 {
-					k = "d0/ünï cødé+%20.bin"
-				}
-				n := rnd.Intn(size.smallMax)
-				a.Put(t, src.bucket, k, s3test.RandBytes(n), &s3.PutObjectInput{Metadata: map[string]string{"suite": "faults"}})
-				add(k, n)
-			}
-		}()
-	}
-	for i := range size.small {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	a.PutMany(t, src.bucket, size.small, map[string]string{"suite": "faults"}, func(i int) (string, []byte) {
+		k := fmt.Sprintf("d%d/small-%04d.bin", i%10, i)
+		if i == 0 {
+			k = "d0/ünï cødé+%20.bin"
+		}
+		n := rnd.Intn(size.smallMax)
+		add(k, n)
+		return k, s3test.RandBytes(n)
+	})
 	for i, parts := range size.multipart {
 		var sizes []int
 		n := 0

@@ -34,12 +34,8 @@ import (
 // the lease of an execution that has ended is taken over, and each run's last step
 // releases it.
 func TestImageTask(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.RegOpen, testenv.RegOCI)
-	c := newCloud(t, env.AWS2Config(t))
 	ctx := context.Background()
-	open, oci, rc := registries(ctx, t, env)
-	ns := namespace()
+	c, open, oci, rc, ns := newImageCloud(ctx, t)
 	pushed := map[string]string{}
 	var refs []string
 	for i, r := range []string{"app:v1", "app:v2", "web:1.0", "db:latest", "cache:7"} {

@@ -34,12 +34,8 @@ import (
 // left (the two copied images are skipped); every image at the destination has its
 // source's digest.
 func TestImageTaskStopAndResume(t *testing.T) {
-	env := testenv.Load(t)
-	env.Require(t, testenv.RegOpen, testenv.RegOCI)
-	c := newCloud(t, env.AWS2Config(t))
 	ctx := context.Background()
-	open, oci, rc := registries(ctx, t, env)
-	ns := namespace()
+	c, open, oci, rc, ns := newImageCloud(ctx, t)
 
 	// The task reads the source through a proxy that holds every request for the "slow"
 	// repository until released.

@@ -140,6 +140,19 @@ func registries(ctx context.Context, t *testing.T, env *testenv.Env) (open, oci 
 	return open, oci, rc
 }
 
+// newImageCloud is what the image task tests open with: a control plane in the second
+// emulator, whose Step Functions interpreter is off (the harness interprets the deployed
+// definition), the registries (see registries) and a fresh namespace for the test's
+// images.
+func newImageCloud(ctx context.Context, t *testing.T) (c *cloud, open, oci string, rc *regclient.RegClient, ns string) {
+	t.Helper()
+	env := testenv.Load(t)
+	env.Require(t, testenv.RegOpen, testenv.RegOCI)
+	c = newCloud(t, env.AWS2Config(t))
+	open, oci, rc = registries(ctx, t, env)
+	return c, open, oci, rc, namespace()
+}
+
 // namespace is a fresh repository namespace for a test's images.
 func namespace() string {
 	b := make([]byte, 4)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,6 +136,30 @@ func (g *Gateway) Put(t testing.TB, bucket, key string, body []byte, in *s3.PutO
 	in.Bucket, in.Key, in.Body = aws.String(bucket), aws.String(key), bytes.NewReader(body)
 	_, err := g.Client.PutObject(context.Background(), in)
 	require.NoError(t, err, "put %q", key)
+}
+
+// PutMany writes n objects with the user metadata meta (nil: none), 16 at a time:
+// object(i) gives the i-th one's key and body (it is called from several goroutines at
+// once).
+func (g *Gateway) PutMany(t testing.TB, bucket string, n int, meta map[string]string, object func(i int) (key string, body []byte)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				key, body := object(i)
+				g.Put(t, bucket, key, body, &s3.PutObjectInput{Metadata: meta})
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 }
 
 // PutMultipart uploads body in parts of partSize (as SDKs and CLIs do), so its ETag is

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseURL, deleteKeepingTable, gatewayCLI, leaveAsFound, loadTestEnv, needs, openApp, openBrowser, screenshots, ui } from './support.mjs';
+import { baseURL, deleteKeepingTable, gatewayCLI, gatewayFields, leaveAsFound, loadTestEnv, needs, openApp, openBrowser, removeBuckets, screenshots, ui } from './support.mjs';
 
 // Bounded waits, not speed assertions: a deploy into the emulator and a run on the
 // harness's fleet (the wake alarm's minute is a second there) take a few minutes on 2 cores.
@@ -39,7 +39,7 @@ let profileId = '';
 const pageErrors = [];
 
 const { shots, failShot } = screenshots(() => page, 'cloud-');
-const { modal, next, heading, choose, addCredentials, task, statusShown: shown, reaches: waitUntil } = ui(() => page, { failShot });
+const { modal, next, heading, choose, addCredentials, addEmulatorAccount, task, statusShown: shown, reaches: waitUntil } = ui(() => page, { failShot });
 const aws = (gw, ...args) => gatewayCLI(testEnv, gw, ...args);
 
 const blocker = () => join(testEnv.TH_S3_B_DATA_DIR, buckets.dst, 'blocked');
@@ -70,29 +70,14 @@ describe('Cloud tasks', { skip }, () => {
     await leaveAsFound(page, { profileId, region, controlPlane, names: Object.values(names) });
     await browser?.close();
     for (const b of [blocker(), blocker2()]) if (existsSync(b) && statSync(b).isFile()) rmSync(b);
-    for (const [gw, b] of [['A', buckets.src], ['B', buckets.dst]]) {
-      try {
-        aws(gw, 's3', 'rb', `s3://${b}`, '--force');
-      } catch {
-        // best effort: the gateways are wiped with the test environment
-      }
-    }
+    removeBuckets(testEnv, [['A', buckets.src], ['B', buckets.dst]]);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('adds the emulator account and both gateways', async () => {
-    await addCredentials({
-      name: names.acct,
-      kind: /AWS account/,
-      choose: { 'Default region': region },
-      // The emulator takes any key; the form wants AWS-shaped ones.
-      fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-    });
-    await addCredentials({ name: names.a, fill: { 'Endpoint URL': testEnv.TH_S3_A_ENDPOINT, 'Access key ID': testEnv.TH_S3_A_ACCESS_KEY, 'Secret key': testEnv.TH_S3_A_SECRET_KEY } });
-    await addCredentials({ name: names.b, fill: { 'Endpoint URL': testEnv.TH_S3_B_ENDPOINT, 'Access key ID': testEnv.TH_S3_B_ACCESS_KEY, 'Secret key': testEnv.TH_S3_B_SECRET_KEY } });
-    const list = await page.evaluate(() => window.go.app.CredentialsService.List());
-    profileId = list.profiles.find((p) => p.name === names.acct)?.id ?? '';
-    assert.ok(profileId, 'the AWS profile is stored');
+    profileId = await addEmulatorAccount(names.acct, region);
+    await addCredentials({ name: names.a, fill: gatewayFields(testEnv, 'A') });
+    await addCredentials({ name: names.b, fill: gatewayFields(testEnv, 'B') });
   });
 
   it('creates a cloud S3 task through the wizard: estimate, control plane offered, deploy with live progress', async () => {

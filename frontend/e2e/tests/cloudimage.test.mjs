@@ -58,7 +58,7 @@ const pageErrors = [];
 const pushed = {}; // tag → digest at the source
 
 const { shots, failShot } = screenshots(() => page, 'cloudimage-');
-const { modal, next, heading, choose, addCredentials, openTaskId, task, statusShown, reaches: waitUntil } = ui(() => page, { failShot });
+const { modal, next, heading, choose, addCredentials, addEmulatorAccount, openTaskId, task, statusShown, reaches: waitUntil } = ui(() => page, { failShot });
 
 function pushImage(tag, seed) {
   const out = run(pushimage, ['-ref', origin(tag), '-insecure', '-seed', String(seed)]).trim();
@@ -144,20 +144,11 @@ describe('Cloud image tasks', { skip }, () => {
   });
 
   it('adds the emulator account and both registries', async () => {
-    await addCredentials({
-      name: names.acct,
-      kind: /AWS account/,
-      choose: { 'Default region': region },
-      // The emulator takes any key; the form wants AWS-shaped ones.
-      fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-    });
+    profileId = await addEmulatorAccount(names.acct, region);
     // Both registries take anyone; the form asks for a login all the same.
     for (const [name, host] of [[names.src, srcHost], [names.dst, testEnv.TH_REG_OCI]]) {
       await addCredentials({ name, kind: /Container registry/, fill: { 'Registry host': host, 'User name': 'anonymous', 'Password or token': 'unused' }, check: ['Plain HTTP (no TLS)'] });
     }
-    const list = await page.evaluate(() => window.go.app.CredentialsService.List());
-    profileId = list.profiles.find((p) => p.name === names.acct)?.id ?? '';
-    assert.ok(profileId, 'the AWS profile is stored');
   });
 
   it('creates a cloud image task through the wizard: the control plane offered, deploy with live progress', async () => {

@@ -131,6 +131,23 @@ export function gatewayCLI(testEnv, gw, ...args) {
   });
 }
 
+/** The Credentials form's fields for one S3 gateway of the test services (gw: 'A' or 'B'). */
+export function gatewayFields(testEnv, gw) {
+  const p = `TH_S3_${gw}_`;
+  return { 'Endpoint URL': testEnv[`${p}ENDPOINT`], 'Access key ID': testEnv[`${p}ACCESS_KEY`], 'Secret key': testEnv[`${p}SECRET_KEY`] };
+}
+
+/** Removes buckets ([gw, bucket] pairs) with their objects, best effort: the gateways are wiped with the test environment. */
+export function removeBuckets(testEnv, buckets) {
+  for (const [gw, b] of buckets) {
+    try {
+      gatewayCLI(testEnv, gw, 's3', 'rb', `s3://${b}`, '--force');
+    } catch {
+      // best effort
+    }
+  }
+}
+
 /** UI steps on one page (getPage: the page once the browser is open). */
 export function ui(getPage, { failShot } = {}) {
   const page = () => getPage();
@@ -165,6 +182,21 @@ export function ui(getPage, { failShot } = {}) {
     const added = p.getByText(`Credentials ${name} added`).waitFor();
     await (failShot ? failShot('credentials', added) : added);
     await modal().waitFor({ state: 'detached' });
+  }
+
+  /** Adds the AWS emulator as the account name in region and returns its profile id. */
+  async function addEmulatorAccount(name, region) {
+    await addCredentials({
+      name,
+      kind: /AWS account/,
+      choose: { 'Default region': region },
+      // The emulator takes any key; the form wants AWS-shaped ones.
+      fill: { 'Access key ID': 'AKIAIOSFODNN7EXAMPLE', 'Secret access key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    });
+    const list = await page().evaluate(() => window.go.app.CredentialsService.List());
+    const id = list.profiles.find((p) => p.name === name)?.id ?? '';
+    assert.ok(id, 'the AWS profile is stored');
+    return id;
   }
 
   /** Opens a fresh wizard (a goto to the same hash would keep the old one). */
@@ -206,7 +238,7 @@ export function ui(getPage, { failShot } = {}) {
       `\nthe harness: ${await harnessView(t?.cloud?.stack)}`);
   }
 
-  return { modal, next, heading, choose, addCredentials, newWizard, openTaskId, task, statusShown, reaches };
+  return { modal, next, heading, choose, addCredentials, addEmulatorAccount, newWizard, openTaskId, task, statusShown, reaches };
 }
 
 /**

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseURL, gatewayCLI, loadTestEnv, needs, openApp, openBrowser, repoRoot, restoreSettings as restore, run, screenshots, ui } from './support.mjs';
+import { baseURL, gatewayCLI, gatewayFields, loadTestEnv, needs, openApp, openBrowser, repoRoot, removeBuckets, restoreSettings as restore, run, screenshots, ui } from './support.mjs';
 
 const runTimeout = 120_000; // a run: bounded wait, not a speed assertion
 
@@ -106,20 +106,14 @@ describe('Local tasks', { skip }, () => {
     await restore(page, restoreSettings);
     await browser?.close();
     if (existsSync(blocker()) && statSync(blocker()).isFile()) rmSync(blocker());
-    for (const [gw, b] of [['A', buckets.src], ['B', buckets.dst]]) {
-      try {
-        aws(gw, 's3', 'rb', `s3://${b}`, '--force');
-      } catch {
-        // best effort: the gateways are shared and wiped with the test environment
-      }
-    }
+    removeBuckets(testEnv, [['A', buckets.src], ['B', buckets.dst]]);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('adds credentials for both gateways and both registries, and they connect', async () => {
-    await addCredentials({ name: names.a, fill: { 'Endpoint URL': testEnv.TH_S3_A_ENDPOINT, 'Access key ID': testEnv.TH_S3_A_ACCESS_KEY, 'Secret key': testEnv.TH_S3_A_SECRET_KEY } });
-    await addCredentials({ name: names.b, fill: { 'Endpoint URL': testEnv.TH_S3_B_ENDPOINT, 'Access key ID': testEnv.TH_S3_B_ACCESS_KEY, 'Secret key': testEnv.TH_S3_B_SECRET_KEY } });
-    await addCredentials({ name: names.wrong, fill: { 'Endpoint URL': testEnv.TH_S3_A_ENDPOINT, 'Access key ID': testEnv.TH_S3_A_ACCESS_KEY, 'Secret key': 'not-the-secret' } });
+    await addCredentials({ name: names.a, fill: gatewayFields(testEnv, 'A') });
+    await addCredentials({ name: names.b, fill: gatewayFields(testEnv, 'B') });
+    await addCredentials({ name: names.wrong, fill: { ...gatewayFields(testEnv, 'A'), 'Secret key': 'not-the-secret' } });
     await addCredentials({
       name: names.regAuth, kind: /Container registry/,
       fill: { 'Registry host': testEnv.TH_REG_AUTH, 'User name': testEnv.TH_REG_AUTH_USER ?? 'AWS', 'Password or token': testEnv.TH_REG_AUTH_PASS, 'CA certificate file - optional': testEnv.TH_REG_AUTH_CA },

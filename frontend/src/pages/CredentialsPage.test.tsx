@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent, { type UserEvent } from '@testing-library/user-event';
 import createWrapper from '@cloudscape-design/components/test-utils/dom';
 import { describe, expect, it } from 'vitest';
-import type { CredentialProfile, TestResult } from '../api/backend';
+import type { Backend, CredentialProfile, TestResult } from '../api/backend';
 import { fakeBackend } from '../test/fakeBackend';
 import { renderApp } from '../test/render';
 
@@ -45,6 +45,14 @@ function selectRow(n: number) {
   const area = table().findRowSelectionArea(n);
   if (!area) throw new Error(`no row ${String(n)}`);
   area.click();
+}
+
+/** The Credentials page on backend, with action clicked for its first profile. */
+async function onFirstProfile(user: UserEvent, backend: Backend, action: 'Edit' | 'Delete') {
+  renderApp(backend, '/credentials');
+  await rows();
+  selectRow(1);
+  await user.click(screen.getByRole('button', { name: action }));
 }
 
 function modal() {
@@ -212,10 +220,7 @@ describe('Credentials page', () => {
   it('edits without receiving the secret: the field says it is stored, and an untouched secret is kept', async () => {
     const user = userEvent.setup();
     const { backend } = fakeBackend({ credentials: { profiles: [gateway] } });
-    renderApp(backend, '/credentials');
-    await rows();
-    selectRow(1);
-    await user.click(screen.getByRole('button', { name: 'Edit' }));
+    await onFirstProfile(user, backend, 'Edit');
     expect(screen.getByText('Edit Gateway A')).toBeInTheDocument();
     const secret = field('Secret key');
     expect(secret).toHaveValue('');
@@ -235,10 +240,7 @@ describe('Credentials page', () => {
     const user = userEvent.setup();
     const inUse = 'credentials "Gateway A" are used by task "nightly": delete those tasks or switch them to other credentials first';
     const blocked = fakeBackend({ credentials: { profiles: [gateway], deleteError: inUse } });
-    renderApp(blocked.backend, '/credentials');
-    await rows();
-    selectRow(1);
-    await user.click(screen.getByRole('button', { name: 'Delete' }));
+    await onFirstProfile(user, blocked.backend, 'Delete');
     expect(screen.getByText('Delete Gateway A?')).toBeInTheDocument();
     await user.click(within(modal().findFooter()?.getElement() ?? document.body).getByRole('button', { name: 'Delete' }));
     expect(await screen.findByText(inUse)).toBeInTheDocument();
@@ -248,10 +250,7 @@ describe('Credentials page', () => {
   it('deletes and the list becomes empty again', async () => {
     const user = userEvent.setup();
     const { backend } = fakeBackend({ credentials: { profiles: [gateway] } });
-    renderApp(backend, '/credentials');
-    await rows();
-    selectRow(1);
-    await user.click(screen.getByRole('button', { name: 'Delete' }));
+    await onFirstProfile(user, backend, 'Delete');
     await user.click(within(modal().findFooter()?.getElement() ?? document.body).getByRole('button', { name: 'Delete' }));
     expect(await screen.findByText('Credentials Gateway A deleted')).toBeInTheDocument();
     expect(backend.deleteCredentials).toHaveBeenCalledWith('gw');
