@@ -78,6 +78,12 @@ func seedSuite(t *testing.T, a *s3test.Gateway, size suiteSize) suiteSource {
 	t.Helper()
 	src := suiteSource{bucket: a.Bucket(t, "fs-src")}
 	rnd := rand.New(rand.NewSource(12))
+	// Drawn here: PutMany calls its function from several goroutines, and a Rand is not
+	// safe for that.
+	smallSizes := make([]int, size.small)
+	for i := range smallSizes {
+		smallSizes[i] = rnd.Intn(size.smallMax)
+	}
 	var mu sync.Mutex
 	add := func(k string, n int) {
 		mu.Lock()
@@ -90,7 +96,7 @@ func seedSuite(t *testing.T, a *s3test.Gateway, size suiteSize) suiteSource {
 		if i == 0 {
 			k = "d0/ünï cødé+%20.bin"
 		}
-		n := rnd.Intn(size.smallMax)
+		n := smallSizes[i]
 		add(k, n)
 		return k, s3test.RandBytes(n)
 	})

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -140,10 +141,13 @@ func (g *Gateway) Put(t testing.TB, bucket, key string, body []byte, in *s3.PutO
 
 // PutMany writes n objects with the user metadata meta (nil: none), 16 at a time:
 // object(i) gives the i-th one's key and body (it is called from several goroutines at
-// once).
+// once). A failed put is reported on the test's goroutine, after all have ended (a
+// test may fail only from its own goroutine).
 func (g *Gateway) PutMany(t testing.TB, bucket string, n int, meta map[string]string, object func(i int) (key string, body []byte)) {
 	t.Helper()
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
 	work := make(chan int)
 	for range 16 {
 		wg.Add(1)
@@ -151,7 +155,13 @@ func (g *Gateway) PutMany(t testing.TB, bucket string, n int, meta map[string]st
 			defer wg.Done()
 			for i := range work {
 				key, body := object(i)
-				g.Put(t, bucket, key, body, &s3.PutObjectInput{Metadata: meta})
+				_, err := g.Client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+					Body: bytes.NewReader(body), Metadata: meta})
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("put %q: %w", key, err))
+					mu.Unlock()
+				}
 			}
 		}()
 	}
@@ -160,6 +170,7 @@ func (g *Gateway) PutMany(t testing.TB, bucket string, n int, meta map[string]st
 	}
 	close(work)
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 }
 
 // PutMultipart uploads body in parts of partSize (as SDKs and CLIs do), so its ETag is
