@@ -13,6 +13,7 @@ import (
 	"transferhub/backend/callbudget"
 	"transferhub/cloud/deploy"
 	"transferhub/cloud/queue/sqsqueue"
+	"transferhub/cloud/s3sync"
 	"transferhub/cloud/stack"
 	"transferhub/cloud/state"
 	"transferhub/cloud/taskrun"
@@ -101,12 +102,22 @@ func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
 			return err
 		}
 	case ModeRetry:
+		// The dead letters of the objects about to be retried would look like open
+		// problems, and a redrive would copy them again: they go while the run rests (a
+		// failure of a retried copy then stays).
+		if u := ts.Outputs["DeadLetterQueueUrl"]; u != "" {
+			n, err := s3sync.DropRetriedDeadLetters(ctx, remote, sqsqueue.New(d.sqs, u, ""), rec)
+			if err != nil {
+				logger.Warn("the dead-letter queue keeps messages of the retried objects", "err", err)
+			}
+			logger.Info("removed the dead-letter messages the retry makes redundant", "messages", n)
+		}
 		b, err := taskrun.Begin(ctx, remote, t.ID, taskrun.BeginOptions{Resume: taskrun.ResumeCurrent, Log: logger})
 		if err != nil {
 			return err
 		}
 		q := sqsqueue.New(d.sqs, ts.Outputs["QueueUrl"], ts.Outputs["DeadLetterQueueUrl"])
-		n, err := enqueueFailed(ctx, remote, q, b.Task)
+		n, err := s3sync.EnqueueFailed(ctx, remote, q, b.Task)
 		if err != nil {
 			return fmt.Errorf("retry the failed objects: %w", err)
 		}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
-	"transferhub/cloud/queue"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
@@ -62,7 +60,8 @@ func (l *LocalRunner) runS3(ctx context.Context, r *run, run taskrun.Options, s 
 		if err != nil {
 			return fmt.Errorf("read the task: %w", err)
 		}
-		n, err := enqueueFailed(ctx, db, q, t)
+		// The local queue's dead letters are not shown, and a new run purges them.
+		n, err := s3sync.EnqueueFailed(ctx, db, q, t)
 		if err != nil {
 			return err
 		}
@@ -79,43 +78,4 @@ func (l *LocalRunner) runS3(ctx context.Context, r *run, run taskrun.Options, s 
 		logger.Warn("some objects failed; see the Failed tab, fix the cause and retry them", "failed", res.Failed)
 	}
 	return nil
-}
-
-// enqueueFailed sends the current run's failed objects to the queue as engine jobs, so
-// the resumed run copies them again (the finder of that run is done).
-func enqueueFailed(ctx context.Context, st state.Store, q queue.Queue, t state.Task) (int, error) {
-	const batch = 200 // objects per job
-	n := 0
-	opt := state.ListOptions{Status: state.ItemFailed, Limit: 1000}
-	for {
-		page, err := st.ListObjects(ctx, t.ID, opt)
-		if err != nil {
-			return n, fmt.Errorf("list failed objects: %w", err)
-		}
-		var objs []s3sync.JobObject
-		for _, o := range page.Items {
-			// One that failed in an older run: the current run's finder decided about it.
-			if o.RunID == t.RunID {
-				objs = append(objs, s3sync.JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified})
-			}
-		}
-		var bodies [][]byte
-		for chunk := range slices.Chunk(objs, batch) {
-			b, err := s3sync.EncodeJob(s3sync.Job{V: s3sync.JobVersion, Run: t.RunID, Objects: chunk})
-			if err != nil {
-				return n, err
-			}
-			bodies = append(bodies, b)
-		}
-		if len(bodies) > 0 {
-			if err := q.Send(ctx, bodies...); err != nil {
-				return n, fmt.Errorf("queue failed objects: %w", err)
-			}
-		}
-		n += len(objs)
-		if page.Next == "" {
-			return n, nil
-		}
-		opt.After = page.Next
-	}
 }

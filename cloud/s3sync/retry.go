@@ -1,0 +1,222 @@
+package s3sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"transferhub/cloud/queue"
+	"transferhub/cloud/state"
+)
+
+// Bounds of one retry's work on the dead-letter queue and the table.
+const (
+	retryJobObjects   = 200     // objects per queued job
+	retryKeysKept     = 100_000 // keys to queue remembered to judge dead letters without reads
+	deadLetterRounds  = 50      // receives of up to 10 messages (SQS's limit)
+	deadLetterLookups = 200     // object records read for dead-lettered objects not queued
+)
+
+// EnqueueFailed sends the current run's failed objects of task t to q as jobs, so the
+// reopened run copies them again (its finder is done), and returns how many it sent.
+func EnqueueFailed(ctx context.Context, st state.Store, q queue.Queue, t state.Task) (int, error) {
+	n := 0
+	err := eachFailed(ctx, st, t, func(objs []JobObject) error {
+		var bodies [][]byte
+		for chunk := range slices.Chunk(objs, retryJobObjects) {
+			b, err := EncodeJob(Job{V: JobVersion, Run: t.RunID, Objects: chunk})
+			if err != nil {
+				return err
+			}
+			bodies = append(bodies, b)
+		}
+		if len(bodies) > 0 {
+			if err := q.Send(ctx, bodies...); err != nil {
+				return fmt.Errorf("queue failed objects: %w", err)
+			}
+		}
+		n += len(objs)
+		return nil
+	})
+	return n, err
+}
+
+// DropRetriedDeadLetters deletes from the dead-letter queue dlq the jobs and part jobs of
+// task t that EnqueueFailed is about to make redundant: every object of the message is
+// a failed object of the current run (to be queued again) or already has a final
+// non-failed record of that run. A message holding anything else stays, and so does
+// everything not read within the bounds: nothing a person may redrive is lost. It
+// returns how many it deleted. Call it while the run rests, before the run reopens and
+// its failed objects are queued, so that a new failure of a retried copy stays.
+func DropRetriedDeadLetters(ctx context.Context, st state.Store, dlq queue.Queue, t state.Task) (int, error) {
+	if t.RunID == "" {
+		return 0, nil
+	}
+	s := &deadLetterSweep{st: st, task: t.ID, run: t.RunID, queued: map[string]bool{}, complete: true}
+	err := eachFailed(ctx, st, t, func(objs []JobObject) error {
+		for _, o := range objs {
+			if len(s.queued) == retryKeysKept {
+				s.complete = false
+				break
+			}
+			s.queued[o.Key] = true
+		}
+		return nil
+	})
+	if err != nil || len(s.queued) == 0 {
+		return 0, err
+	}
+	return s.sweep(ctx, dlq)
+}
+
+// eachFailed calls fn with each page of the current run's failed objects.
+func eachFailed(ctx context.Context, st state.Store, t state.Task, fn func([]JobObject) error) error {
+	opt := state.ListOptions{Status: state.ItemFailed, Limit: 1000}
+	for {
+		page, err := st.ListObjects(ctx, t.ID, opt)
+		if err != nil {
+			return fmt.Errorf("list failed objects: %w", err)
+		}
+		var objs []JobObject
+		for _, o := range page.Items {
+			// One that failed in an older run: the current run's finder decided about it.
+			if o.RunID == t.RunID {
+				objs = append(objs, JobObject{Key: o.Key, Size: o.Size, ETag: o.ETag, MTime: o.LastModified})
+			}
+		}
+		if err := fn(objs); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			return nil
+		}
+		opt.After = page.Next
+	}
+}
+
+// deadLetterSweep decides which dead letters a retry made redundant.
+type deadLetterSweep struct {
+	st       state.Store
+	task     string
+	run      string
+	queued   map[string]bool
+	complete bool
+	lookups  int
+}
+
+// sweep reads dlq in rounds until a round brings no message it has not seen, deletes the
+// redundant ones and makes the others visible again.
+func (s *deadLetterSweep) sweep(ctx context.Context, dlq queue.Queue) (removed int, err error) {
+	var kept []queue.Message
+	defer func() {
+		// Hidden while read; visible again for people and redrives.
+		rctx, cancel := detached(ctx)
+		defer cancel()
+		for _, m := range kept {
+			_ = dlq.Release(rctx, m)
+		}
+	}()
+	seen := map[string]bool{}
+	for range deadLetterRounds {
+		msgs, err := dlq.Receive(ctx, 10, time.Minute, 0)
+		if err != nil {
+			return removed, fmt.Errorf("read the dead-letter queue: %w", err)
+		}
+		fresh := 0
+		var drop []queue.Message
+		for _, m := range msgs {
+			if seen[m.ID] {
+				kept = append(kept, m) // a second delivery: release this one too
+				continue
+			}
+			seen[m.ID], fresh = true, fresh+1
+			redundant, err := s.redundant(ctx, m.Body)
+			if err != nil {
+				kept = append(kept, m)
+				return removed, err
+			}
+			if redundant {
+				drop = append(drop, m)
+			} else {
+				kept = append(kept, m)
+			}
+		}
+		if len(drop) > 0 {
+			if err := dlq.Delete(ctx, drop...); err != nil {
+				kept = append(kept, drop...)
+				return removed, fmt.Errorf("delete redundant dead letters: %w", err)
+			}
+			removed += len(drop)
+		}
+		if fresh == 0 {
+			break
+		}
+	}
+	return removed, nil
+}
+
+// redundant says whether a dead-lettered message holds only objects the retry covers.
+// Anything else (S3 events, unreadable bodies, other runs' objects not queued now) stays.
+func (s *deadLetterSweep) redundant(ctx context.Context, body []byte) (bool, error) {
+	kind, err := Classify(body)
+	if err != nil {
+		return false, nil
+	}
+	var objs []JobObject
+	switch kind {
+	case KindJob:
+		j, err := DecodeJob(body)
+		if err != nil {
+			return false, nil
+		}
+		objs = j.Objects
+	case KindPart:
+		p, err := DecodePart(body)
+		if err != nil {
+			return false, nil
+		}
+		objs = []JobObject{p.Object} // the retry copies the whole object in a new upload
+	default:
+		return false, nil
+	}
+	if len(objs) == 0 {
+		return false, nil
+	}
+	for _, o := range objs {
+		if ok, err := s.covered(ctx, o.Key); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// covered: the retry queues key again, or the current run already settled it otherwise.
+func (s *deadLetterSweep) covered(ctx context.Context, key string) (bool, error) {
+	if s.queued[key] {
+		return true, nil
+	}
+	if s.lookups >= deadLetterLookups {
+		return false, nil
+	}
+	s.lookups++
+	rec, err := s.st.GetObject(ctx, s.task, key)
+	if errors.Is(err, state.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the record of a dead-lettered object: %w", err)
+	}
+	if rec.RunID != s.run {
+		return false, nil
+	}
+	switch rec.Status {
+	case state.ItemDone, state.ItemSkipped:
+		return true, nil
+	case state.ItemFailed:
+		// To be queued, when the keys did not all fit in memory.
+		return !s.complete, nil
+	}
+	return false, nil
+}

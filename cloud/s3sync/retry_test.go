@@ -1,0 +1,132 @@
+package s3sync_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"transferhub/cloud/s3sync"
+	"transferhub/cloud/state"
+	"transferhub/cloud/state/sqlite"
+)
+
+// The dead-letter sweep of a retry, over a real store and queue (SQLite): what it keeps
+// and what it deletes, message by message; kept messages are visible again at once.
+func TestDropRetriedDeadLetters(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "task.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.PutTask(ctx, state.Task{ID: "t", Type: state.TaskS3, Name: "t"}))
+	old, err := db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{{Key: "old-failed", Status: state.ItemFailed, RunID: old.RunID}}))
+	require.NoError(t, db.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskRunning}, state.TaskFailed, ""))
+	cur, err := db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{
+		{Key: "failed", Status: state.ItemFailed, RunID: cur.RunID},
+		{Key: "failed2", Status: state.ItemFailed, RunID: cur.RunID},
+		{Key: "done", Status: state.ItemDone, RunID: cur.RunID},
+		{Key: "skipped", Status: state.ItemSkipped, RunID: cur.RunID},
+		{Key: "pending", Status: state.ItemPending, RunID: cur.RunID},
+	}))
+	job := func(run string, keys ...string) string {
+		j := s3sync.Job{Run: run}
+		for _, k := range keys {
+			j.Objects = append(j.Objects, s3sync.JobObject{Key: k, Size: 1})
+		}
+		b, err := s3sync.EncodeJob(j)
+		require.NoError(t, err)
+		return string(b)
+	}
+	part := func(key string) string {
+		b, err := s3sync.EncodePart(s3sync.PartJob{Run: cur.RunID, Object: s3sync.JobObject{Key: key, Size: 10 << 20},
+			UploadID: "u", Part: 1, Parts: 2, PartSize: 5 << 20})
+		require.NoError(t, err)
+		return string(b)
+	}
+	gone := []string{
+		job(cur.RunID, "failed"),
+		job(cur.RunID, "failed", "failed2", "done", "skipped"),
+		job(old.RunID, "failed2"), // an older run's message of an object retried now
+		part("failed"),
+	}
+	stays := []string{
+		job(cur.RunID, "failed", "pending"), // one object not settled
+		job(cur.RunID, "failed", "unknown"), // one object without a record
+		job(old.RunID, "old-failed"),        // an older run's failure is not retried
+		part("done2"),
+		`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"failed","size":1}}}]}`,
+		`not json`,
+		job(cur.RunID), // no object at all
+	}
+	dlq := db.Queue("dlq", sqlite.QueueOptions{MaxReceives: 1000})
+	var bodies [][]byte
+	for _, b := range append(slices.Clone(gone), stays...) {
+		bodies = append(bodies, []byte(b))
+	}
+	require.NoError(t, dlq.Send(ctx, bodies...))
+
+	n, err := s3sync.DropRetriedDeadLetters(ctx, db, dlq, cur)
+	require.NoError(t, err)
+	require.Equal(t, len(gone), n)
+
+	msgs, err := dlq.Receive(ctx, 100, time.Minute, 0)
+	require.NoError(t, err)
+	var left []string
+	for _, m := range msgs {
+		left = append(left, string(m.Body))
+	}
+	require.ElementsMatch(t, stays, left, "the others stay, visible again at once")
+
+	// Nothing failed in the current run: nothing to judge, nothing read or deleted.
+	require.NoError(t, dlq.Release(ctx, msgs[0]))
+	require.NoError(t, db.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskRunning}, state.TaskFailed, ""))
+	none, err := db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	n, err = s3sync.DropRetriedDeadLetters(ctx, db, dlq, none)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+// EnqueueFailed queues the current run's failed objects only, as jobs of that run.
+func TestEnqueueFailedQueuesTheCurrentRunsFailures(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "task.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.PutTask(ctx, state.Task{ID: "t", Type: state.TaskS3, Name: "t"}))
+	old, err := db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{{Key: "old", Status: state.ItemFailed, RunID: old.RunID}}))
+	require.NoError(t, db.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskRunning}, state.TaskFailed, ""))
+	cur, err := db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	var objs []state.Object
+	for i := range 450 {
+		objs = append(objs, state.Object{Key: string(rune('a'+i%26)) + time.Duration(i).String(), Size: int64(i), Status: state.ItemFailed, RunID: cur.RunID})
+	}
+	objs = append(objs, state.Object{Key: "ok", Status: state.ItemDone, RunID: cur.RunID})
+	require.NoError(t, db.PutObjects(ctx, "t", objs))
+	q := db.Queue("jobs", sqlite.QueueOptions{})
+	n, err := s3sync.EnqueueFailed(ctx, db, q, cur)
+	require.NoError(t, err)
+	require.Equal(t, 450, n)
+	msgs, err := q.Receive(ctx, 100, time.Minute, 0)
+	require.NoError(t, err)
+	require.Len(t, msgs, 3, "jobs of 200 objects at most")
+	seen := 0
+	for _, m := range msgs {
+		j, err := s3sync.DecodeJob(m.Body)
+		require.NoError(t, err)
+		require.Equal(t, cur.RunID, j.Run)
+		require.LessOrEqual(t, len(j.Objects), 200)
+		seen += len(j.Objects)
+	}
+	require.Equal(t, 450, seen)
+}
