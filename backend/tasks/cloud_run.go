@@ -112,16 +112,21 @@ func (r *CloudRunner) Run(ctx context.Context, t Task, mode Mode) error {
 			}
 			logger.Info("removed the dead-letter messages the retry makes redundant", "messages", n)
 		}
+		// Pending again before the run reopens: a reopened run whose failed objects still
+		// count as settled would be ended by an idle worker before they are copied.
+		objs, err := s3sync.PrepareRetry(ctx, remote, rec)
+		if err != nil {
+			return fmt.Errorf("retry the failed objects: %w", err)
+		}
 		b, err := taskrun.Begin(ctx, remote, t.ID, taskrun.BeginOptions{Resume: taskrun.ResumeCurrent, Log: logger})
 		if err != nil {
 			return err
 		}
 		q := sqsqueue.New(d.sqs, ts.Outputs["QueueUrl"], ts.Outputs["DeadLetterQueueUrl"])
-		n, err := s3sync.EnqueueFailed(ctx, remote, q, b.Task)
-		if err != nil {
+		if err := s3sync.SendJobs(ctx, q, b.Task.RunID, objs); err != nil {
 			return fmt.Errorf("retry the failed objects: %w", err)
 		}
-		logger.Info("retrying failed objects: queued for the workers", "objects", n, "run", b.Task.RunID)
+		logger.Info("retrying failed objects: queued for the workers", "objects", len(objs), "run", b.Task.RunID)
 	default:
 		if err := remote.SetTaskStatus(ctx, t.ID, []state.TaskStatus{state.TaskStopped, state.TaskStopping}, state.TaskIdle, ""); err != nil && !errors.Is(err, state.ErrConflict) {
 			return err

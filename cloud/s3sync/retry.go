@@ -43,6 +43,65 @@ func EnqueueFailed(ctx context.Context, st state.Store, q queue.Queue, t state.T
 	return n, err
 }
 
+// PrepareRetry records the current run's failed objects of task t PENDING again and
+// returns them, for SendJobs once the run has reopened. A FAILED object counts as
+// settled: were the run reopened with them still FAILED, a worker with nothing to do
+// would find it complete and end it FAILED before their copies settle (and a run ended
+// so stays FAILED after they succeed). Pending, they keep the run open until they
+// settle again, and the worker that settles the last ends it as it does any run.
+func PrepareRetry(ctx context.Context, st state.Store, t state.Task) ([]JobObject, error) {
+	var all []JobObject
+	// Pending ones of the run are sent again too: left by a retry that recorded them and
+	// then could not reopen the run or queue them, they would wait for nothing. (Read
+	// first: the failed ones join them below.)
+	err := eachOfRun(ctx, st, t, state.ItemPending, func(objs []JobObject) error {
+		all = append(all, objs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachFailed(ctx, st, t, func(objs []JobObject) error {
+		if len(objs) == 0 {
+			return nil
+		}
+		recs := make([]state.Object, len(objs))
+		for i, o := range objs {
+			recs[i] = state.Object{Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.MTime, Status: state.ItemPending, RunID: t.RunID}
+		}
+		if err := st.PutObjects(ctx, t.ID, recs); err != nil {
+			return fmt.Errorf("record the failed objects pending again: %w", err)
+		}
+		all = append(all, objs...)
+		return nil
+	})
+	return all, err
+}
+
+// SendJobs sends objs to q as jobs of run.
+func SendJobs(ctx context.Context, q queue.Queue, run string, objs []JobObject) error {
+	var bodies [][]byte
+	for chunk := range slices.Chunk(objs, retryJobObjects) {
+		b, err := EncodeJob(Job{V: JobVersion, Run: run, Objects: chunk})
+		if err != nil {
+			return err
+		}
+		bodies = append(bodies, b)
+		if len(bodies) == 10 { // one SendMessageBatch
+			if err := q.Send(ctx, bodies...); err != nil {
+				return fmt.Errorf("queue failed objects: %w", err)
+			}
+			bodies = nil
+		}
+	}
+	if len(bodies) > 0 {
+		if err := q.Send(ctx, bodies...); err != nil {
+			return fmt.Errorf("queue failed objects: %w", err)
+		}
+	}
+	return nil
+}
+
 // DropRetriedDeadLetters deletes from the dead-letter queue dlq the jobs and part jobs of
 // task t that EnqueueFailed is about to make redundant: every object of the message is
 // a failed object of the current run (to be queued again) or already has a final
@@ -73,11 +132,16 @@ func DropRetriedDeadLetters(ctx context.Context, st state.Store, dlq queue.Queue
 
 // eachFailed calls fn with each page of the current run's failed objects.
 func eachFailed(ctx context.Context, st state.Store, t state.Task, fn func([]JobObject) error) error {
-	opt := state.ListOptions{Status: state.ItemFailed, Limit: 1000}
+	return eachOfRun(ctx, st, t, state.ItemFailed, fn)
+}
+
+// eachOfRun calls fn with each page of the current run's objects of status s.
+func eachOfRun(ctx context.Context, st state.Store, t state.Task, s state.ItemStatus, fn func([]JobObject) error) error {
+	opt := state.ListOptions{Status: s, Limit: 1000}
 	for {
 		page, err := st.ListObjects(ctx, t.ID, opt)
 		if err != nil {
-			return fmt.Errorf("list failed objects: %w", err)
+			return fmt.Errorf("list %s objects: %w", s, err)
 		}
 		var objs []JobObject
 		for _, o := range page.Items {

@@ -78,18 +78,24 @@ func TestFleetS3RetryFailedClearsRedundantDeadLetters(t *testing.T) {
 	require.NoError(t, dlq.Send(ctx, append([][]byte{job("poison.bin", "ok/01.txt"), part}, stays...)...))
 	waitDepth(5)
 
-	// What the desktop's Retry failed does: the sweep while the run rests, the run
-	// reopened, its failed objects queued.
+	// What the desktop's Retry failed does: the sweep while the run rests, the failed
+	// objects pending again, the run reopened, the objects queued.
 	fixed.Store(true)
 	removed, err := s3sync.DropRetriedDeadLetters(ctx, f.store, dlq, tk)
 	require.NoError(t, err)
 	require.Equal(t, 3, removed, "the failed job, the covered job and the part job")
+	objs, err := s3sync.PrepareRetry(ctx, f.store, tk)
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
 	begun, err := taskrun.Begin(ctx, f.store, f.taskID, taskrun.BeginOptions{Resume: taskrun.ResumeCurrent})
 	require.NoError(t, err)
 	require.Equal(t, run, begun.Task.RunID)
-	queued, err := s3sync.EnqueueFailed(ctx, f.store, sqsqueue.New(f.sqs, f.queueURL, ""), begun.Task)
+	// A worker with nothing to do checks the run before the objects are queued (as an
+	// idle worker may at any moment): the run stays open, its retried object pending.
+	_, ended, err := taskrun.Finish(ctx, f.store, f.taskID, taskrun.End{IfComplete: true})
 	require.NoError(t, err)
-	require.Equal(t, 1, queued)
+	require.False(t, ended, "a reopened run is not complete while its retried objects are pending")
+	require.NoError(t, s3sync.SendJobs(ctx, sqsqueue.New(f.sqs, f.queueURL, ""), begun.Task.RunID, objs))
 
 	tk = f.waitTask(2*time.Minute, nil)
 	require.Equal(t, state.TaskCompleted, tk.Status, tk.LastError)
