@@ -21,12 +21,18 @@ func newStore(t *testing.T) (*dynamostore.Store, *dynamodb.Client) {
 	t.Helper()
 	env := testenv.Load(t)
 	client := dynamodb.NewFromConfig(env.AWSConfig(t))
-	table := testenv.Name("th-state")
+	return dynamostore.New(client, newTable(t, client, "th-state")), client
+}
+
+// newTable creates a store's table named after prefix, removed at the test's end.
+func newTable(t *testing.T, client *dynamodb.Client, prefix string) string {
+	t.Helper()
+	table := testenv.Name(prefix)
 	require.NoError(t, dynamostore.CreateTable(context.Background(), client, table))
 	t.Cleanup(func() {
 		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	})
-	return dynamostore.New(client, table), client
+	return table
 }
 
 // The same contract suite as the embedded store, against DynamoDB semantics in the
@@ -59,11 +65,7 @@ func (c *countingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o 
 func TestSinglesStayCheap(t *testing.T) {
 	ctx := context.Background()
 	_, client := newStore(t)
-	table := testenv.Name("th-state-singles")
-	require.NoError(t, dynamostore.CreateTable(ctx, client, table))
-	t.Cleanup(func() {
-		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	table := newTable(t, client, "th-state-singles")
 	api := &countingAPI{API: client}
 	s := dynamostore.New(api, table)
 	require.NoError(t, s.PutTask(ctx, state.Task{ID: "events", Type: state.TaskS3}))

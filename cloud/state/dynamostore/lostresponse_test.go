@@ -354,30 +354,13 @@ func TestTransitionRaceHasOneWinner(t *testing.T) {
 // loses its response: the key keeps one home, the batch does not hold it in flight.
 func TestLostResponsesKeepOneHome(t *testing.T) {
 	ctx := context.Background()
-	lossy, direct, proxy := lossyStore(t)
-	s := lossy()
-	task := state.Task{ID: "t-lossy-home", Type: state.TaskS3, Name: "lossy", Engine: state.EngineCloud}
-	require.NoError(t, s.PutTask(ctx, task))
-	run, err := s.StartRun(ctx, task.ID)
-	require.NoError(t, err)
+	s, direct, proxy, task, batch := lossyBatch(t, "t-lossy-home")
 	lost(t, proxy, "event copy", func() error {
-		return s.PutObjects(ctx, task.ID, []state.Object{{Key: "e/1", Size: 10, Status: state.ItemDone, RunID: run.RunID}})
+		return s.PutObjects(ctx, task.ID, []state.Object{{Key: "e/1", Size: 10, Status: state.ItemDone, RunID: task.RunID}})
 	})
-	var batch []state.Object
-	for _, k := range []string{"e/0", "e/1", "e/2"} {
-		batch = append(batch, state.Object{Key: k, Size: 10, Status: state.ItemInProgress, RunID: run.RunID})
-	}
 	lost(t, proxy, "batch", func() error { return s.PutJob(ctx, task.ID, batch) })
 
-	inFlight := func() []string {
-		p, err := direct.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress})
-		require.NoError(t, err)
-		var keys []string
-		for _, o := range p.Items {
-			keys = append(keys, o.Key)
-		}
-		return keys
-	}
+	inFlight := func() []string { return inFlightKeys(t, direct, task.ID) }
 	assert.Equal(t, []string{"e/0", "e/2"}, inFlight(), "e/1 is done, in its own item")
 	counts, err := direct.CountObjects(ctx, task.ID)
 	require.NoError(t, err)
@@ -402,34 +385,47 @@ func TestLostResponsesKeepOneHome(t *testing.T) {
 // written, and the key still leaves the batch.
 func TestLostResponsesMoveTheKeyOut(t *testing.T) {
 	ctx := context.Background()
-	lossy, direct, proxy := lossyStore(t)
-	s := lossy()
-	task := state.Task{ID: "t-lossy-single", Type: state.TaskS3, Name: "lossy", Engine: state.EngineCloud}
-	require.NoError(t, s.PutTask(ctx, task))
-	run, err := s.StartRun(ctx, task.ID)
-	require.NoError(t, err)
-	var batch []state.Object
-	for _, k := range []string{"e/0", "e/1", "e/2"} {
-		batch = append(batch, state.Object{Key: k, Size: 10, Status: state.ItemInProgress, RunID: run.RunID})
-	}
+	s, direct, proxy, task, batch := lossyBatch(t, "t-lossy-single")
 	send := func() { assert.NoError(t, direct.PutJob(ctx, task.ID, batch)) }
 	proxy.before.Store(&send)
 	lost(t, proxy, "event copy", func() error {
-		return s.PutObjects(ctx, task.ID, []state.Object{{Key: "e/1", Size: 10, Status: state.ItemDone, RunID: run.RunID}})
+		return s.PutObjects(ctx, task.ID, []state.Object{{Key: "e/1", Size: 10, Status: state.ItemDone, RunID: task.RunID}})
 	})
 	require.Nil(t, proxy.before.Load(), "the batch was sent")
 
-	p, err := direct.ListObjects(ctx, task.ID, state.ListOptions{Status: state.ItemInProgress})
-	require.NoError(t, err)
-	var keys []string
-	for _, o := range p.Items {
-		keys = append(keys, o.Key)
-	}
-	assert.Equal(t, []string{"e/0", "e/2"}, keys, "e/1 is done, in its own item")
+	assert.Equal(t, []string{"e/0", "e/2"}, inFlightKeys(t, direct, task.ID), "e/1 is done, in its own item")
 	counts, err := direct.CountObjects(ctx, task.ID)
 	require.NoError(t, err)
 	assert.Equal(t, map[state.ItemStatus]int64{state.ItemDone: 1, state.ItemInProgress: 2}, counts)
 	got, err := direct.GetTask(ctx, task.ID)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), got.Counters.DoneObjects)
+}
+
+// lossyBatch opens a lossy store (and a direct one), creates task id with a run, and
+// returns the batch of keys e/0, e/1, e/2 in flight in that run, not yet sent.
+func lossyBatch(t *testing.T, id string) (s, direct *dynamostore.Store, proxy *dropProxy, task state.Task, batch []state.Object) {
+	t.Helper()
+	ctx := context.Background()
+	lossy, direct, proxy := lossyStore(t)
+	s = lossy()
+	require.NoError(t, s.PutTask(ctx, state.Task{ID: id, Type: state.TaskS3, Name: "lossy", Engine: state.EngineCloud}))
+	task, err := s.StartRun(ctx, id)
+	require.NoError(t, err)
+	for _, k := range []string{"e/0", "e/1", "e/2"} {
+		batch = append(batch, state.Object{Key: k, Size: 10, Status: state.ItemInProgress, RunID: task.RunID})
+	}
+	return s, direct, proxy, task, batch
+}
+
+// inFlightKeys lists the keys of task id in flight (IN_PROGRESS).
+func inFlightKeys(t *testing.T, st *dynamostore.Store, id string) []string {
+	t.Helper()
+	p, err := st.ListObjects(context.Background(), id, state.ListOptions{Status: state.ItemInProgress})
+	require.NoError(t, err)
+	var keys []string
+	for _, o := range p.Items {
+		keys = append(keys, o.Key)
+	}
+	return keys
 }

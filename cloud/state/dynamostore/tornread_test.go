@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -14,7 +13,6 @@ import (
 
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/dynamostore"
-	"transferhub/cloud/testenv"
 )
 
 // tearingAPI answers one Query as DynamoDB may when a transaction commits while the
@@ -68,11 +66,7 @@ func isShard(it map[string]types.AttributeValue) bool {
 func TestTaskReadAcrossARunStart(t *testing.T) {
 	ctx := context.Background()
 	_, client := newStore(t)
-	table := testenv.Name("th-state-torn")
-	require.NoError(t, dynamostore.CreateTable(ctx, client, table))
-	t.Cleanup(func() {
-		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	table := newTable(t, client, "th-state-torn")
 	w := dynamostore.New(client, table)
 	const id = "torn"
 	require.NoError(t, w.PutTask(ctx, state.Task{ID: id, Type: state.TaskS3}))
