@@ -18,16 +18,7 @@ import (
 // and what it deletes, message by message; kept messages are visible again at once.
 func TestDropRetriedDeadLetters(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "task.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.PutTask(ctx, state.Task{ID: "t", Type: state.TaskS3, Name: "t"}))
-	old, err := db.StartRun(ctx, "t")
-	require.NoError(t, err)
-	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{{Key: "old-failed", Status: state.ItemFailed, RunID: old.RunID}}))
-	require.NoError(t, db.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskRunning}, state.TaskFailed, ""))
-	cur, err := db.StartRun(ctx, "t")
-	require.NoError(t, err)
+	db, old, cur := secondRun(t, "old-failed")
 	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{
 		{Key: "failed", Status: state.ItemFailed, RunID: cur.RunID},
 		{Key: "failed2", Status: state.ItemFailed, RunID: cur.RunID},
@@ -97,16 +88,7 @@ func TestDropRetriedDeadLetters(t *testing.T) {
 // EnqueueFailed queues the current run's failed objects only, as jobs of that run.
 func TestEnqueueFailedQueuesTheCurrentRunsFailures(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "task.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.PutTask(ctx, state.Task{ID: "t", Type: state.TaskS3, Name: "t"}))
-	old, err := db.StartRun(ctx, "t")
-	require.NoError(t, err)
-	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{{Key: "old", Status: state.ItemFailed, RunID: old.RunID}}))
-	require.NoError(t, db.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskRunning}, state.TaskFailed, ""))
-	cur, err := db.StartRun(ctx, "t")
-	require.NoError(t, err)
+	db, _, cur := secondRun(t, "old")
 	var objs []state.Object
 	for i := range 450 {
 		objs = append(objs, state.Object{Key: string(rune('a'+i%26)) + time.Duration(i).String(), Size: int64(i), Status: state.ItemFailed, RunID: cur.RunID})
@@ -129,4 +111,57 @@ func TestEnqueueFailedQueuesTheCurrentRunsFailures(t *testing.T) {
 		seen += len(j.Objects)
 	}
 	require.Equal(t, 450, seen)
+}
+
+// secondRun opens a task store (SQLite) whose task "t" ran once, with oldKey FAILED in
+// that run, and began a second run.
+func secondRun(t *testing.T, oldKey string) (db *sqlite.DB, old, cur state.Task) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "task.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.PutTask(ctx, state.Task{ID: "t", Type: state.TaskS3, Name: "t"}))
+	old, err = db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{{Key: oldKey, Status: state.ItemFailed, RunID: old.RunID}}))
+	require.NoError(t, db.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskRunning}, state.TaskFailed, ""))
+	cur, err = db.StartRun(ctx, "t")
+	require.NoError(t, err)
+	return db, old, cur
+}
+
+// PrepareRetry records the current run's failed objects pending (the run no longer
+// counts them settled) and returns them with the run's pending ones; an older run's
+// failure is not retried.
+func TestPrepareRetryRecordsTheFailuresPending(t *testing.T) {
+	ctx := context.Background()
+	db, _, cur := secondRun(t, "old")
+	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{
+		{Key: "a", Size: 1, Status: state.ItemFailed, Error: "SlowDown", RunID: cur.RunID},
+		{Key: "b", Size: 2, Status: state.ItemDone, RunID: cur.RunID},
+		{Key: "c", Size: 4, Status: state.ItemFailed, Error: "SlowDown", RunID: cur.RunID},
+		{Key: "d", Size: 8, Status: state.ItemPending, RunID: cur.RunID},
+	}))
+	require.NoError(t, db.AddCounters(ctx, "t", cur.RunID, state.Counters{FoundObjects: 4, FoundBytes: 15}))
+	require.NoError(t, db.FinishFinder(ctx, "t", cur.RunID))
+	objs, err := s3sync.PrepareRetry(ctx, db, cur)
+	require.NoError(t, err)
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, o.Key)
+	}
+	require.ElementsMatch(t, []string{"a", "c", "d"}, keys)
+	got, err := db.GetTask(ctx, "t")
+	require.NoError(t, err)
+	require.Equal(t, state.Counters{FoundObjects: 4, FoundBytes: 15, DoneObjects: 1, DoneBytes: 2}, got.Counters)
+	require.False(t, got.Complete(), "pending objects keep the run open")
+	for _, k := range []string{"a", "c"} {
+		o, err := db.GetObject(ctx, "t", k)
+		require.NoError(t, err)
+		require.Equal(t, state.ItemPending, o.Status, k)
+	}
+	o, err := db.GetObject(ctx, "t", "old")
+	require.NoError(t, err)
+	require.Equal(t, state.ItemFailed, o.Status, "an older run's failure stays")
 }
