@@ -24,18 +24,8 @@ const (
 func EnqueueFailed(ctx context.Context, st state.Store, q queue.Queue, t state.Task) (int, error) {
 	n := 0
 	err := eachFailed(ctx, st, t, func(objs []JobObject) error {
-		var bodies [][]byte
-		for chunk := range slices.Chunk(objs, retryJobObjects) {
-			b, err := EncodeJob(Job{V: JobVersion, Run: t.RunID, Objects: chunk})
-			if err != nil {
-				return err
-			}
-			bodies = append(bodies, b)
-		}
-		if len(bodies) > 0 {
-			if err := q.Send(ctx, bodies...); err != nil {
-				return fmt.Errorf("queue failed objects: %w", err)
-			}
+		if err := SendJobs(ctx, q, t.RunID, objs); err != nil {
+			return err
 		}
 		n += len(objs)
 		return nil
@@ -87,7 +77,7 @@ func SendJobs(ctx context.Context, q queue.Queue, run string, objs []JobObject) 
 			return err
 		}
 		bodies = append(bodies, b)
-		if len(bodies) == 10 { // one SendMessageBatch
+		if len(bodies) == 10 { // a batch of SQS's size; a large retry's bodies are not all held at once
 			if err := q.Send(ctx, bodies...); err != nil {
 				return fmt.Errorf("queue failed objects: %w", err)
 			}
