@@ -114,6 +114,9 @@ type opCounter struct {
 	ops []string
 }
 
+// install counts each operation once: before the SDK's retry middleware, so an attempt
+// the SDK sends again (a loaded emulator's 5xx or reset) is not a second operation of
+// the store (a loaded run once counted one Query twice so).
 func (c *opCounter) install(cfg *aws.Config) {
 	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("test-count-ops",
@@ -122,7 +125,7 @@ func (c *opCounter) install(cfg *aws.Config) {
 				c.ops = append(c.ops, awsmiddleware.GetOperationName(ctx))
 				c.mu.Unlock()
 				return next.HandleFinalize(ctx, in)
-			}), middleware.After)
+			}), middleware.Before)
 	})
 }
 
