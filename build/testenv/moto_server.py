@@ -42,6 +42,14 @@
    for the harness, which plays the wait. Under IAM enforcement it is authorized on the
    group's ARN, as AWS does.
 
+12. SQS calls on a queue's messages are atomic, as on AWS. moto checks that a message is
+   visible and marks it received in separate steps, and counts receives with "+= 1",
+   without a lock: two concurrent ReceiveMessage calls could both take one message, each
+   told it was its first receive (a fleet test saw one job copied by two workers, each in
+   its "first delivery"). DeleteMessage rebuilt the message list while SendMessage
+   appended to the old one, which could drop a sent message. One lock orders them; a
+   long poll waits outside it.
+
 Usage: moto_server.py HOST PORT
 """
 import copy
@@ -49,6 +57,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 import moto.autoscaling.models as autoscaling_models
 import moto.autoscaling.responses as autoscaling_responses
@@ -58,6 +67,7 @@ import types
 import moto.dynamodb.models as dynamodb_models
 import moto.ecs.models as ecs_models
 import moto.iam.access_control as access_control
+import moto.sqs.models as sqs_models
 import moto.sqs.responses as sqs_responses
 from moto.sqs.exceptions import QueueDoesNotExist
 from moto.core.common_models import BaseModel
@@ -144,6 +154,7 @@ def _patch() -> None:
         return resource(self)
 
     sqs_responses.SQSResponse._determine_resource = determine_resource
+    _serialize_sqs()
 
     permitted = access_control.IAMRequestBase.check_action_permitted
     item_actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
@@ -208,6 +219,40 @@ def _patch() -> None:
         return "*"
 
     autoscaling_responses.AutoScalingResponse._determine_resource = determine_group
+
+
+def _serialize_sqs() -> None:
+    """Fix 12: one lock around the SQS backend's message calls; long polls wait outside."""
+    backend = sqs_models.SQSBackend
+    lock = threading.RLock()  # re-entrant: batch calls call the single ones
+
+    def locked(method):
+        def call(self, *args, **kwargs):
+            with lock:
+                return method(self, *args, **kwargs)
+        return call
+
+    for name in ("send_message", "send_message_batch", "delete_message", "delete_message_batch",
+                 "change_message_visibility", "change_message_visibility_batch", "purge_queue"):
+        setattr(backend, name, locked(getattr(backend, name)))
+
+    receive = backend.receive_message
+
+    def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
+                        message_attribute_names=None):
+        end = time.monotonic() + (wait_seconds_timeout or 0)
+        while True:
+            with lock:
+                got = receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            left = end - time.monotonic()
+            if got or left <= 0:
+                return got
+            # Wakes when a message is sent (or one is visible already but was taken by
+            # another receive: then poll again shortly).
+            self.get_queue(queue_name).wait_for_messages(min(left, 1))
+            time.sleep(min(max(end - time.monotonic(), 0), 0.02))
+
+    backend.receive_message = receive_message
 
 
 lifecycle_actions = []

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"transferhub/cloud/testenv"
@@ -140,4 +142,75 @@ func TestSQSFifo(t *testing.T) {
 	_, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q), ReceiptHandle: m.ReceiptHandle})
 	require.NoError(t, err)
 	receiveNone(ctx, t, c, q)
+}
+
+// TestSQSConcurrentReceivesTakeEachMessageOnce: many consumers receiving and deleting at
+// once, while more messages are sent, each message is delivered once (the visibility
+// timeout is long) and none is lost. The emulator's wrapper makes moto's receive atomic:
+// without it two receives could take one message, each as its first receive, and a send
+// racing a delete could vanish.
+func TestSQSConcurrentReceivesTakeEachMessageOnce(t *testing.T) {
+	ctx := context.Background()
+	c := sqsClient(t)
+	q := createQueue(ctx, t, c, testenv.Name("th-smoke-q"), map[string]string{"VisibilityTimeout": "300"})
+	const batches, consumers = 200, 32
+	total := batches * 10
+
+	var mu sync.Mutex
+	seen := map[string][]string{} // body → receive counts
+	var wg sync.WaitGroup
+	sendDone := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(sendDone)
+		for b := range batches {
+			var entries []sqstypes.SendMessageBatchRequestEntry
+			for i := range 10 {
+				entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(fmt.Sprintf("m%d-%d", b, i))})
+			}
+			out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q), Entries: entries})
+			if !assert.NoError(t, err) || !assert.Empty(t, out.Failed) {
+				return
+			}
+		}
+	}()
+	for range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			idle := 0
+			for idle < 3 {
+				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+					MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
+				if !assert.NoError(t, err) {
+					return
+				}
+				select {
+				case <-sendDone:
+					if len(out.Messages) == 0 {
+						idle++
+					}
+				default:
+				}
+				for _, m := range out.Messages {
+					mu.Lock()
+					body := aws.ToString(m.Body)
+					seen[body] = append(seen[body], m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+					mu.Unlock()
+					_, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q), ReceiptHandle: m.ReceiptHandle})
+					assert.NoError(t, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var twice []string
+	for body, counts := range seen {
+		if len(counts) > 1 {
+			twice = append(twice, fmt.Sprintf("%s %v", body, counts))
+		}
+	}
+	require.Empty(t, twice, "messages delivered more than once within their visibility timeout")
+	require.Len(t, seen, total, "every message sent is received")
 }
