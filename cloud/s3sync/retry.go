@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"transferhub/cloud/queue"
 	"transferhub/cloud/state"
@@ -160,55 +159,21 @@ type deadLetterSweep struct {
 	lookups  int
 }
 
-// sweep reads dlq in rounds until a round brings no message it has not seen, deletes the
-// redundant ones and makes the others visible again.
+// sweep deletes the redundant dead letters; the others are made visible again.
 func (s *deadLetterSweep) sweep(ctx context.Context, dlq queue.Queue) (removed int, err error) {
-	var kept []queue.Message
-	defer func() {
-		// Hidden while read; visible again for people and redrives.
-		rctx, cancel := detached(ctx)
-		defer cancel()
-		for _, m := range kept {
-			_ = dlq.Release(rctx, m)
-		}
-	}()
-	seen := map[string]bool{}
-	for range deadLetterRounds {
-		msgs, err := dlq.Receive(ctx, 10, time.Minute, 0)
-		if err != nil {
-			return removed, fmt.Errorf("read the dead-letter queue: %w", err)
-		}
-		fresh := 0
+	return scanDeadLetters(ctx, dlq, deadLetterRounds, func(ctx context.Context, msgs []queue.Message) ([]queue.Message, error) {
 		var drop []queue.Message
 		for _, m := range msgs {
-			if seen[m.ID] {
-				kept = append(kept, m) // a second delivery: release this one too
-				continue
-			}
-			seen[m.ID], fresh = true, fresh+1
 			redundant, err := s.redundant(ctx, m.Body)
 			if err != nil {
-				kept = append(kept, m)
-				return removed, err
+				return nil, err
 			}
 			if redundant {
 				drop = append(drop, m)
-			} else {
-				kept = append(kept, m)
 			}
 		}
-		if len(drop) > 0 {
-			if err := dlq.Delete(ctx, drop...); err != nil {
-				kept = append(kept, drop...)
-				return removed, fmt.Errorf("delete redundant dead letters: %w", err)
-			}
-			removed += len(drop)
-		}
-		if fresh == 0 {
-			break
-		}
-	}
-	return removed, nil
+		return drop, nil
+	})
 }
 
 // redundant says whether a dead-lettered message holds only objects the retry covers.

@@ -26,15 +26,7 @@ func TestDropRetriedDeadLetters(t *testing.T) {
 		{Key: "skipped", Status: state.ItemSkipped, RunID: cur.RunID},
 		{Key: "pending", Status: state.ItemPending, RunID: cur.RunID},
 	}))
-	job := func(run string, keys ...string) string {
-		j := s3sync.Job{Run: run}
-		for _, k := range keys {
-			j.Objects = append(j.Objects, s3sync.JobObject{Key: k, Size: 1})
-		}
-		b, err := s3sync.EncodeJob(j)
-		require.NoError(t, err)
-		return string(b)
-	}
+	job := func(run string, keys ...string) string { return jobBody(t, run, keys...) }
 	part := func(key string) string {
 		b, err := s3sync.EncodePart(s3sync.PartJob{Run: cur.RunID, Object: s3sync.JobObject{Key: key, Size: 10 << 20},
 			UploadID: "u", Part: 1, Parts: 2, PartSize: 5 << 20})
@@ -83,6 +75,64 @@ func TestDropRetriedDeadLetters(t *testing.T) {
 	n, err = s3sync.DropRetriedDeadLetters(ctx, db, dlq, none)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// jobBody is the message of a job of run holding keys (1 byte each).
+func jobBody(t *testing.T, run string, keys ...string) string {
+	t.Helper()
+	j := s3sync.Job{Run: run}
+	for _, k := range keys {
+		j.Objects = append(j.Objects, s3sync.JobObject{Key: k, Size: 1})
+	}
+	b, err := s3sync.EncodeJob(j)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// A fleet settles the dead letters of its current run (SQS moved them there after a
+// worker died in their last delivery): their objects without a final record of the run
+// are recorded FAILED; the messages stay, visible again, for a person to redrive.
+func TestSettleDeadLettersRecordsTheRunsUnsettled(t *testing.T) {
+	ctx := context.Background()
+	db, old, cur := secondRun(t, "old-failed")
+	require.NoError(t, db.PutObjects(ctx, "t", []state.Object{
+		{Key: "done", Status: state.ItemDone, RunID: cur.RunID},
+		{Key: "done-before", Status: state.ItemDone, RunID: old.RunID},
+	}))
+	dlq := db.Queue("dlq", sqlite.QueueOptions{MaxReceives: 1000})
+	bodies := []string{
+		jobBody(t, cur.RunID, "done", "lost"),
+		jobBody(t, cur.RunID, "done-before"),
+		jobBody(t, old.RunID, "old-failed", "other"), // an older run's: not this run's business
+		`not json`,
+	}
+	for _, b := range bodies {
+		require.NoError(t, dlq.Send(ctx, []byte(b)))
+	}
+	f := &s3sync.Fleet{Worker: &s3sync.Worker{Store: db, TaskID: "t"}, DeadLetter: dlq, MaxReceives: 3}
+	n, err := f.SettleDeadLetters(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	for key, want := range map[string]state.ItemStatus{"lost": state.ItemFailed, "done-before": state.ItemFailed, "done": state.ItemDone} {
+		rec, err := db.GetObject(ctx, "t", key)
+		require.NoError(t, err, key)
+		require.Equal(t, want, rec.Status, key)
+		require.Equal(t, cur.RunID, rec.RunID, key)
+	}
+	rec, err := db.GetObject(ctx, "t", "lost")
+	require.NoError(t, err)
+	require.Contains(t, rec.Error, "dead-letter queue")
+	require.Equal(t, 3, rec.Attempts)
+	_, err = db.GetObject(ctx, "t", "other")
+	require.ErrorIs(t, err, state.ErrNotFound)
+
+	msgs, err := dlq.Receive(ctx, 100, time.Minute, 0)
+	require.NoError(t, err)
+	var left []string
+	for _, m := range msgs {
+		left = append(left, string(m.Body))
+	}
+	require.ElementsMatch(t, bodies, left, "every dead letter stays, visible again at once")
 }
 
 // EnqueueFailed queues the current run's failed objects only, as jobs of that run.
