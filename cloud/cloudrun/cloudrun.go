@@ -9,7 +9,14 @@
 // whichever process settles its last object, derived from the Store's records alone.
 package cloudrun
 
-import "transferhub/cloud/taskrun"
+import (
+	"transferhub/cloud/state"
+	"transferhub/cloud/taskrun"
+)
 
 // ErrBusy: another process holds the task's finder lease (taskrun.ErrBusy).
 var ErrBusy = taskrun.ErrBusy
+
+// ErrStopped: the user stopped the task, so a finder starts no run of it (checked in the
+// write that would begin the run: state.ErrStopped).
+var ErrStopped = state.ErrStopped

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -17,6 +18,20 @@ var (
 	// ErrConflict: a conditional update lost (e.g. the task is not in the expected status,
 	// or another finder run already holds the task).
 	ErrConflict = errors.New("conflict")
+	// ErrStopped: the task is STOPPED and the run was asked for with RefuseStopped (a
+	// finder or a schedule): only the user's Resume or Run now starts it again. It is an
+	// ErrConflict too.
+	ErrStopped = fmt.Errorf("the task is stopped: %w", ErrConflict)
+)
+
+// StartOption changes how StartRun begins a run.
+type StartOption int
+
+const (
+	// RefuseStopped: a STOPPED task starts no run (ErrStopped), checked in the write that
+	// begins the run, so a finder that read the task before the user stopped it cannot
+	// begin a run after. Without it a STOPPED task starts a run (the user's own request).
+	RefuseStopped StartOption = iota + 1
 )
 
 // TaskType says which engine a task uses.
@@ -228,8 +243,9 @@ type Store interface {
 	// run (otherwise ErrConflict): the end of a run never lands on the run begun after it.
 	FinishRun(ctx context.Context, id, runID string, from []TaskStatus, to TaskStatus, lastError string) error
 	// StartRun begins a new run: new RunID, zero counters, FinderDone=false,
-	// status RUNNING, StartedAt=now. ErrConflict if a run is RUNNING or STOPPING.
-	StartRun(ctx context.Context, id string) (Task, error)
+	// status RUNNING, StartedAt=now. ErrConflict if a run is RUNNING or STOPPING; with
+	// RefuseStopped, ErrStopped if the task is STOPPED (one conditional write).
+	StartRun(ctx context.Context, id string, opts ...StartOption) (Task, error)
 	// FinishFinder marks the current run's finder as done.
 	FinishFinder(ctx context.Context, id, runID string) error
 	// AddCounters atomically adds delta to the task's counters for runID

@@ -82,7 +82,9 @@ const (
 type BeginOptions struct {
 	Resume Resume
 	// HonourStop: a STOPPING or STOPPED task starts nothing (a cloud task the user
-	// stopped keeps its schedule from starting runs). Without it a start is the user's
+	// stopped keeps its schedule from starting runs), and the refusal is a
+	// state.ErrStopped. A stop that comes after the task was read is checked in the
+	// write that begins the run (state.RefuseStopped). Without it a start is the user's
 	// own request, and a STOPPING run left by a dead process counts as interrupted.
 	HonourStop bool
 	Log        *slog.Logger // nowhere when nil
@@ -104,9 +106,10 @@ func Begin(ctx context.Context, st state.Store, taskID string, opt BeginOptions)
 		return Begun{}, fmt.Errorf("read task %s: %w", taskID, err)
 	}
 	switch {
-	case t.Status == state.TaskDeleting,
-		opt.HonourStop && (t.Status == state.TaskStopping || t.Status == state.TaskStopped):
+	case t.Status == state.TaskDeleting:
 		return Begun{Task: t}, fmt.Errorf("task %s is %s: not starting a run", taskID, t.Status)
+	case opt.HonourStop && (t.Status == state.TaskStopping || t.Status == state.TaskStopped):
+		return Begun{Task: t}, fmt.Errorf("task %s is %s: not starting a run: %w", taskID, t.Status, state.ErrStopped)
 	}
 	running := t.Status == state.TaskRunning || t.Status == state.TaskStopping
 	switch {
@@ -134,7 +137,16 @@ func Begin(ctx context.Context, st state.Store, taskID string, opt BeginOptions)
 		log.Info("reopening the current run", "task", taskID, "run", t.RunID)
 		return Begun{Task: t, Resumed: true}, nil
 	}
-	t, err = st.StartRun(ctx, taskID)
+	var startOpts []state.StartOption
+	if opt.HonourStop {
+		// Checked again in the write that begins the run: the user may have stopped the
+		// task since it was read above.
+		startOpts = append(startOpts, state.RefuseStopped)
+	}
+	t, err = st.StartRun(ctx, taskID, startOpts...)
+	if errors.Is(err, state.ErrStopped) {
+		return Begun{}, fmt.Errorf("task %s is %s: not starting a run: %w", taskID, state.TaskStopped, state.ErrStopped)
+	}
 	if err != nil {
 		return Begun{Task: t}, fmt.Errorf("start a run of task %s: %w", taskID, err)
 	}

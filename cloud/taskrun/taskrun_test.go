@@ -30,6 +30,9 @@ type faultStore struct {
 	state.Store
 	mu   sync.Mutex
 	fail map[string]error
+	// beforeStart runs before StartRun reaches the store (another process's write
+	// landing between a caller's read and its start).
+	beforeStart func()
 }
 
 func (f *faultStore) set(method string, err error) {
@@ -51,11 +54,14 @@ func (f *faultStore) GetTask(ctx context.Context, id string) (state.Task, error)
 	return f.Store.GetTask(ctx, id)
 }
 
-func (f *faultStore) StartRun(ctx context.Context, id string) (state.Task, error) {
+func (f *faultStore) StartRun(ctx context.Context, id string, opts ...state.StartOption) (state.Task, error) {
 	if err := f.err("StartRun"); err != nil {
 		return state.Task{}, err
 	}
-	return f.Store.StartRun(ctx, id)
+	if f.beforeStart != nil {
+		f.beforeStart()
+	}
+	return f.Store.StartRun(ctx, id, opts...)
 }
 
 func (f *faultStore) SetTaskStatus(ctx context.Context, id string, from []state.TaskStatus, to state.TaskStatus, msg string) error {
@@ -303,6 +309,53 @@ func TestBegin(t *testing.T) {
 	require.NoError(t, st.SetTaskStatus(ctx, "t", nil, state.TaskDeleting, ""))
 	_, err = Begin(ctx, st, "t", BeginOptions{Resume: ResumeInterrupted})
 	require.ErrorContains(t, err, "is DELETING")
+}
+
+// A stop that lands after a finder read the task and before it begins its run (the
+// user pressed Stop while the finder started) is honoured: the finder begins nothing
+// (state.ErrStopped) and the task stays STOPPED with the run it had. For a finder that
+// supersedes a run whose listing finished, too.
+func TestBeginHonoursAStopAfterItsRead(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		prep func(t *testing.T, st *faultStore) string // the run the task has
+	}{
+		{"idle task", func(t *testing.T, st *faultStore) string { return "" }},
+		{"run superseded", func(t *testing.T, st *faultStore) string {
+			b, err := Begin(ctx, st, "t", BeginOptions{Resume: ResumeListing, HonourStop: true})
+			require.NoError(t, err)
+			require.NoError(t, st.AddCounters(ctx, "t", b.Task.RunID, state.Counters{FoundObjects: 5}))
+			require.NoError(t, st.FinishFinder(ctx, "t", b.Task.RunID))
+			return b.Task.RunID
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, _ := taskStore(t)
+			run := c.prep(t, st)
+			stops := 0
+			st.beforeStart = func() {
+				stops++
+				require.NoError(t, st.SetTaskStatus(ctx, "t", nil, state.TaskStopped, ""))
+			}
+			_, err := Begin(ctx, st, "t", BeginOptions{Resume: ResumeListing, HonourStop: true})
+			require.ErrorIs(t, err, state.ErrStopped)
+			require.ErrorContains(t, err, "not starting a run")
+			require.Equal(t, 1, stops)
+			got, err := st.GetTask(ctx, "t")
+			require.NoError(t, err)
+			assert.Equal(t, state.TaskStopped, got.Status, "the stop stands")
+			assert.Equal(t, run, got.RunID, "no run begun after the stop")
+
+			// Resume / Run now make the task IDLE again: the next finder begins its run.
+			st.beforeStart = nil
+			require.NoError(t, st.SetTaskStatus(ctx, "t", []state.TaskStatus{state.TaskStopped}, state.TaskIdle, ""))
+			b, err := Begin(ctx, st, "t", BeginOptions{Resume: ResumeListing, HonourStop: true})
+			require.NoError(t, err)
+			assert.Equal(t, state.TaskRunning, b.Task.Status)
+			assert.NotEqual(t, run, b.Task.RunID)
+		})
+	}
 }
 
 func TestBeginStoreErrors(t *testing.T) {

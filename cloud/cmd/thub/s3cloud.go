@@ -157,8 +157,11 @@ the task's DynamoDB table. Run it on a schedule (or once for a one-time task).
 
 Only one finder runs per task: a second one exits with status 3 while the first holds the
 task's finder lease. A finder that died is resumed from its checkpoint by the next one.
+A task its user stopped starts no run: the finder says so and exits 0 (Resume or Run now
+in Transfer Hub starts it again).
 Every flag can come from THUB_<FLAG> (see cloud/docs/cloud-run.md).
-Exit status: 0 done, 2 bad input or failure, 3 another finder of the task is running.`,
+Exit status: 0 done (or the task is stopped), 2 bad input or failure, 3 another finder of
+the task is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			task, _, _, log, err := fl.setup(cmd, "finder")
@@ -170,6 +173,13 @@ Exit status: 0 done, 2 bad input or failure, 3 another finder of the task is run
 				log.Warn("another finder run of this task is in progress: not starting a second one", "err", err)
 				fmt.Fprintf(os.Stderr, "thub: task %s: %v\n", fl.agent.TaskID, err)
 				return exitError{code: 3}
+			}
+			if errors.Is(err, cloudrun.ErrStopped) {
+				// Not a failure: the user stopped the task after this finder was launched
+				// (by Run now or the schedule) and before it began its run.
+				log.Info("task is stopped: not starting a run", "err", err)
+				fmt.Fprintf(os.Stderr, "thub: task %s is stopped: not starting a run\n", fl.agent.TaskID)
+				return nil
 			}
 			if err != nil {
 				return err

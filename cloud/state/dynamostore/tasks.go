@@ -345,18 +345,25 @@ func (s *Store) setStatus(ctx context.Context, id, runID string, from []state.Ta
 }
 
 // StartRun implements state.Store.
-func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
+func (s *Store) StartRun(ctx context.Context, id string, opts ...state.StartOption) (state.Task, error) {
 	now := state.UnixNanos(time.Now())
 	run := newRunID()
+	refuseStopped := slices.Contains(opts, state.RefuseStopped)
+	cond := "attribute_exists(#pk) AND #status <> :running AND #status <> :stopping"
+	values := map[string]types.AttributeValue{":running": str(string(state.TaskRunning)),
+		":stopping": str(string(state.TaskStopping)), ":run": str(run), ":false": &types.AttributeValueMemberBOOL{},
+		":empty": str(""), ":now": num(now), ":zero": num(0)}
+	if refuseStopped {
+		// In the run's own condition: a stop written after the caller read the task wins.
+		cond += " AND #status <> :stopped"
+		values[":stopped"] = str(string(state.TaskStopped))
+	}
 	// The run switch and zeroed counter shards commit together: a shard still naming the
 	// old run would refuse the new run's adds.
 	actions := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: taskKey(id),
 		UpdateExpression: expr(`SET #status = :running, #runId = :run, #finderDone = :false, #lastError = :empty,
 			#startedAt = :now, #finishedAt = :zero, #updatedAt = :now`),
-		ConditionExpression: expr("attribute_exists(#pk) AND #status <> :running AND #status <> :stopping"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(string(state.TaskRunning)),
-			":stopping": str(string(state.TaskStopping)), ":run": str(run), ":false": &types.AttributeValueMemberBOOL{},
-			":empty": str(""), ":now": num(now), ":zero": num(0)}}}}
+		ConditionExpression: expr(cond), ExpressionAttributeValues: values}}}
 	for i := 0; i < counterShards; i++ {
 		item, err := attributevalue.MarshalMap(counterItem{Run: run})
 		if err != nil {
@@ -376,6 +383,9 @@ func (s *Store) StartRun(ctx context.Context, id string) (state.Task, error) {
 		}
 		if gerr != nil {
 			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, gerr)
+		}
+		if cur.RunID != run && refuseStopped && cur.Status == state.TaskStopped {
+			return state.Task{}, fmt.Errorf("start run of task %s: %w", id, state.ErrStopped)
 		}
 		if cur.RunID != run {
 			return state.Task{}, fmt.Errorf("start run of task %s: it is %s: %w", id, cur.Status, state.ErrConflict)

@@ -181,7 +181,7 @@ func (db *DB) setStatus(ctx context.Context, id, runID string, from []state.Task
 }
 
 // StartRun implements state.Store.
-func (db *DB) StartRun(ctx context.Context, id string) (state.Task, error) {
+func (db *DB) StartRun(ctx context.Context, id string, opts ...state.StartOption) (state.Task, error) {
 	var t state.Task
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var cur state.TaskStatus
@@ -194,6 +194,9 @@ func (db *DB) StartRun(ctx context.Context, id string) (state.Task, error) {
 		}
 		if cur == state.TaskRunning || cur == state.TaskStopping {
 			return fmt.Errorf("start run of task %s: it is %s: %w", id, cur, state.ErrConflict)
+		}
+		if cur == state.TaskStopped && slices.Contains(opts, state.RefuseStopped) {
+			return fmt.Errorf("start run of task %s: %w", id, state.ErrStopped)
 		}
 		now := state.UnixNanos(time.Now())
 		_, err = tx.ExecContext(ctx, `UPDATE tasks SET status = ?, run_id = ?, finder_done = 0,

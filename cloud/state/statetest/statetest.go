@@ -24,6 +24,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) state.Store) {
 	t.Run("Tasks", func(t *testing.T) { testTasks(t, newStore(t)) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, newStore(t)) })
+	t.Run("StoppedStartsNoRun", func(t *testing.T) { testStoppedStartsNoRun(t, newStore(t)) })
 	t.Run("ObjectTransitions", func(t *testing.T) { testObjectTransitions(t, newStore(t)) })
 	t.Run("ConcurrentDuplicates", func(t *testing.T) { testConcurrentDuplicates(t, newStore(t)) })
 	t.Run("ListObjects", func(t *testing.T) { testListObjects(t, newStore(t)) })
@@ -175,6 +176,47 @@ func testRuns(t *testing.T, s state.Store) {
 	assert.Equal(t, "1 of 1 objects failed", got.LastError)
 	require.ErrorIs(t, s.FinishRun(ctx, task.ID, second.RunID, running, state.TaskCompleted, ""), state.ErrConflict, "ended already")
 	require.ErrorIs(t, s.FinishRun(ctx, "missing", second.RunID, running, state.TaskCompleted, ""), state.ErrNotFound)
+}
+
+// A task its user stopped starts no run that a finder or a schedule asks for
+// (RefuseStopped): the check is the run's own conditional write, so a finder that read
+// the task before the stop cannot begin a run after it. The user's own start (no
+// option) still begins one, and so does a task made IDLE again (Resume, Run now).
+func testStoppedStartsNoRun(t *testing.T, s state.Store) {
+	ctx := context.Background()
+	task := newTask(t, s)
+	require.NoError(t, s.SetTaskStatus(ctx, task.ID, []state.TaskStatus{state.TaskRunning}, state.TaskStopped, ""))
+
+	_, err := s.StartRun(ctx, task.ID, state.RefuseStopped)
+	require.ErrorIs(t, err, state.ErrStopped)
+	require.ErrorIs(t, err, state.ErrConflict, "a refusal is a conflict, as for a running task")
+	got, err := s.GetTask(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskStopped, got.Status, "the refused start changed nothing")
+	assert.Equal(t, task.RunID, got.RunID, "no run begun")
+
+	// Running and stopping tasks are refused as before, and not as stopped.
+	require.NoError(t, s.SetTaskStatus(ctx, task.ID, nil, state.TaskStopping, ""))
+	_, err = s.StartRun(ctx, task.ID, state.RefuseStopped)
+	require.ErrorIs(t, err, state.ErrConflict)
+	require.NotErrorIs(t, err, state.ErrStopped)
+
+	// Made IDLE again (Resume, Run now): a finder begins its run.
+	require.NoError(t, s.SetTaskStatus(ctx, task.ID, nil, state.TaskIdle, ""))
+	second, err := s.StartRun(ctx, task.ID, state.RefuseStopped)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskRunning, second.Status)
+	assert.NotEqual(t, task.RunID, second.RunID)
+
+	// Without the option a stopped task starts (a local run the user starts again).
+	require.NoError(t, s.SetTaskStatus(ctx, task.ID, nil, state.TaskStopped, ""))
+	third, err := s.StartRun(ctx, task.ID)
+	require.NoError(t, err)
+	assert.Equal(t, state.TaskRunning, third.Status)
+	assert.NotEqual(t, second.RunID, third.RunID)
+
+	_, err = s.StartRun(ctx, "missing", state.RefuseStopped)
+	require.ErrorIs(t, err, state.ErrNotFound)
 }
 
 func testObjectTransitions(t *testing.T, s state.Store) {
