@@ -166,12 +166,18 @@ func (c *cloud) stackName(taskID string) string { return deploy.TaskStackName(c.
 // kept in the test's log when the test failed) at the end.
 func (c *cloud) harness(roles bool, tick time.Duration) *harness.Harness {
 	c.t.Helper()
+	return c.harnessEnv(roles, tick, nil)
+}
+
+// harnessEnv is harness with env added to every process's environment.
+func (c *cloud) harnessEnv(roles bool, tick time.Duration, env []string) *harness.Harness {
+	c.t.Helper()
 	dir, err := os.MkdirTemp("", "thub-harness-test-")
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	h, err := harness.New(context.Background(), harness.Config{AWS: c.cfg, Dir: dir, RIE: filepath.Join(c.env.Get("TH_BIN_DIR"), "aws-lambda-rie"),
-		Roles: roles, InsecureRegistries: []string{c.proxy.Host}, Tick: tick,
+		Roles: roles, InsecureRegistries: []string{c.proxy.Host}, Tick: tick, Env: env,
 		Log: slog.New(slog.NewTextHandler(testWriter{c.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		c.t.Fatal(err)
