@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -171,13 +173,35 @@ func (d *Deployer) RunNow(ctx context.Context, ts TaskStack) (Started, error) {
 		if sm == "" {
 			return Started{}, fmt.Errorf("stack %s names no state machine (StateMachineArn)", ts.Stack)
 		}
-		out, err := d.c.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String("{}")})
+		// Named once per run asked for: the same request sent again (the SDK's retry after
+		// a lost response) returns the execution the first one started, while it runs,
+		// instead of starting a second one beside it; once that execution has ended the
+		// name is refused (ExecutionAlreadyExists), and the execution is still this one.
+		name := executionName()
+		out, err := d.c.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String(name), Input: aws.String("{}")})
+		if exists := (*sfntypes.ExecutionAlreadyExists)(nil); errors.As(err, &exists) {
+			return Started{Execution: executionARN(sm, name)}, nil
+		}
 		if err != nil {
 			return Started{}, fmt.Errorf("start a run of task %s: %w", ts.TaskID, err)
 		}
 		return Started{Execution: aws.ToString(out.ExecutionArn)}, nil
 	}
 	return Started{}, fmt.Errorf("stack %s is not a task (%s)", ts.Stack, ts.Kind)
+}
+
+// executionName names one run asked for (unique: time and 64 random bits; Step
+// Functions allows 80 characters of letters, digits, - and _).
+func executionName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "run-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// executionARN is the ARN of state machine sm's execution name
+// (arn:…:stateMachine:<machine> → arn:…:execution:<machine>:<name>).
+func executionARN(sm, name string) string {
+	return strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 // StopRuns stops what runs a task's run now: an S3 task's finders, an image task's
