@@ -120,15 +120,15 @@ func TestStepFunctions(t *testing.T) {
 	ex, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(`{"images":["a:1"]}`)})
 	require.NoError(t, err)
 	// testenv.sh turns on moto's state machine interpreter (execute_state_machine), so the
-	// Pass state really runs. It runs in the background: wait for it (bounded).
+	// Pass state really runs. It runs in the background: wait until it ends. The bound
+	// only detects a hang: on a loaded machine the emulator's thread may take seconds.
 	var de *sfn.DescribeExecutionOutput
-	for range 100 {
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		de, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
 		require.NoError(t, err)
-		if de.Status != sfntypes.ExecutionStatusRunning {
+		if de.Status != sfntypes.ExecutionStatusRunning || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, de.Status, "execution status (is execute_state_machine on in the emulator?)")
 	require.JSONEq(t, `{"ok":true}`, aws.ToString(de.Output))
