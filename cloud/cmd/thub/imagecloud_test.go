@@ -33,13 +33,32 @@ func freePort(t *testing.T) int {
 }
 
 // rie runs `thub lambda image-list` under the Lambda runtime interface emulator, bound
-// to 127.0.0.1, and returns its invoke URL.
+// to 127.0.0.1, and returns its invoke URL once the emulator takes requests.
 func rie(t *testing.T, env []string) string {
 	t.Helper()
 	bin := filepath.Join(testenv.Load(t).Get("TH_BIN_DIR"), "aws-lambda-rie")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("aws-lambda-rie not built (build/scripts/deps.sh tools): %v", err)
 	}
+	// A free port may be taken by another process before the emulator binds it (the
+	// machine is shared): then the emulator ends at once, and it is started again on
+	// other ports.
+	for attempt := 1; ; attempt++ {
+		url, log, listening := startRIE(t, bin, env)
+		if listening {
+			return url
+		}
+		if attempt == 3 {
+			t.Fatalf("aws-lambda-rie ended before it took requests, %d times; its last log:\n%s", attempt, log)
+		}
+	}
+}
+
+// startRIE starts the emulator on two free ports and waits until it accepts connections
+// (true) or ends (false, with its log). The wait is bounded only against a hang: a
+// loaded machine may take seconds to start it.
+func startRIE(t *testing.T, bin string, env []string) (url string, log []byte, listening bool) {
+	t.Helper()
 	invoke, api := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", invoke),
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", api), thubBin, "lambda", "image-list")
@@ -63,14 +82,21 @@ func rie(t *testing.T, env []string) string {
 			t.Logf("rie log:\n%s", b)
 		}
 	})
-	for i := 0; i < 100; i++ {
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-done:
+			b, _ := os.ReadFile(logf.Name())
+			return "", b, false
+		default:
+		}
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", invoke)); err == nil {
 			c.Close()
-			break
+			return fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", invoke), nil, true
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("aws-lambda-rie does not take connections on 127.0.0.1:%d after 2 minutes", invoke)
+		}
 	}
-	return fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", invoke)
 }
 
 func invoke(t *testing.T, url, event string) []byte {
