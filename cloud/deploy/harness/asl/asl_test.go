@@ -55,6 +55,10 @@ type fakeImages struct {
 	calls      map[float64]int
 	running    atomic.Int32
 	maxRunning atomic.Int32
+	// pair, when set, holds the first copier until a second one runs (closed then): that
+	// two copiers run at once is shown whatever the scheduling of a loaded machine.
+	pair       chan struct{}
+	pairOnce   sync.Once
 	listErrors int
 	// busy: the listing refuses as the Lambda does while another execution runs the task.
 	busy bool
@@ -114,7 +118,18 @@ func (f *fakeImages) RunTask(ctx context.Context, resource string, params any) (
 				break
 			}
 		}
-		time.Sleep(20 * time.Millisecond) // overlap, so that concurrency shows
+		if f.pair != nil {
+			if n >= 2 {
+				f.pairOnce.Do(func() { close(f.pair) })
+			}
+			select {
+			case <-f.pair:
+			case <-ctx.Done():
+			case <-time.After(time.Minute): // no second copier (a limit of 1): fail once, not per call
+				f.pairOnce.Do(func() { close(f.pair) })
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // the copier runs a while: more than the limit at once would show
 		b := batch["batch"].(float64)
 		f.mu.Lock()
 		f.calls[b]++
@@ -164,7 +179,7 @@ func TestImageTaskRunSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeImages{batches: 5, failuresOf: map[float64]int{3: 1}, calls: map[float64]int{}}
+	f := &fakeImages{batches: 5, failuresOf: map[float64]int{3: 1}, calls: map[float64]int{}, pair: make(chan struct{})}
 	var rec recorder
 	out, err := m.Run(context.Background(), map[string]any{}, Options{Tasks: f, OnEvent: rec.on, Sleep: rec.sleep, Context: execution})
 	if err != nil {
