@@ -509,6 +509,10 @@ func TestStateMachine(t *testing.T) {
 		get(def, "States.AlreadyRunning.Type") != "Succeed" {
 		t.Errorf("a busy task does not end the execution without a run: %v", get(def, "States.List.Catch"))
 	}
+	if fmt.Sprint(get(def, "States.List.Catch.1.ErrorEquals")) != "[TaskStopped]" || get(def, "States.List.Catch.1.Next") != "Stopped" ||
+		get(def, "States.Stopped.Type") != "Succeed" {
+		t.Errorf("a stopped task does not end the execution without a run (and without failing): %v", get(def, "States.List.Catch"))
+	}
 	if m["Next"] != "Release" || get(def, "States.Release.Next") != "Summarize" || get(def, "States.Release.Catch.0.Next") != "Summarize" ||
 		fmt.Sprint(get(def, "States.Release.Parameters.Payload")) != "map[execution.$:$$.Execution.Id release:true runId.$:$.runId]" {
 		t.Errorf("the copies are not followed by the lease's release: %v", get(def, "States.Release"))

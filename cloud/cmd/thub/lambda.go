@@ -68,6 +68,14 @@ type TaskBusy struct{ err error }
 func (e TaskBusy) Error() string { return e.err.Error() }
 func (e TaskBusy) Unwrap() error { return e.err }
 
+// TaskStopped is the handler's error when the user stopped the task after the execution
+// was started (a schedule firing as Stop paused it): no run begins, and the state
+// machine catches it so the execution ends without raising the run-failed alarm.
+type TaskStopped struct{ err error }
+
+func (e TaskStopped) Error() string { return e.err.Error() }
+func (e TaskStopped) Unwrap() error { return e.err }
+
 // executionEnded asks Step Functions whether an execution is over (it holds the task's
 // lease only while it runs).
 func executionEnded(api *sfn.Client) func(context.Context, string) (bool, error) {
@@ -120,8 +128,10 @@ state machine passes {"execution":..., "runTimeoutSeconds":...}: the execution k
 lease through its copiers until its last step invokes {"release":true,"execution":...,
 "runId":...}, which ends the run if its copies left it RUNNING (FAILED, saying how many
 images were left), or until it lapses; an execution that ended without that step (aborted, timed out) is
-taken over at once. As a command: exit status 3 while another execution holds the task
-(nothing changed), 2 on bad input or failure. The output is {"taskId","runId","found",
+taken over at once. A task its user stopped starts no run: the handler fails with error
+type TaskStopped, which the state machine catches (the execution ends SUCCEEDED in state
+Stopped). As a command: exit status 3 while another execution holds the task (nothing
+changed), 0 without output for a stopped task, 2 on bad input or failure. The output is {"taskId","runId","found",
 "batches":[{"taskId","runId","batch","items":[...]}...]}: a Step Functions Map runs one copier
 per batch. When the inline output would pass the state machine's payload limit, batches are
 kept in the table and travel as {"ref":...} instead.
@@ -163,6 +173,10 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 					log.Warn("not starting a run", "err", err)
 					return imageListResult{}, TaskBusy{err}
 				}
+				if errors.Is(err, cloudrun.ErrStopped) {
+					log.Info("task is stopped: not starting a run", "err", err)
+					return imageListResult{}, TaskStopped{err}
+				}
 				return imageListResult{ImageList: out}, err
 			}
 			if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
@@ -197,6 +211,10 @@ output. Configuration: THUB_<FLAG> variables (see cloud/docs/cloud-run.md).`,
 			if errors.Is(err, cloudrun.ErrRunning) {
 				fmt.Fprintf(os.Stderr, "thub: task %s: %v\n", f.agent.TaskID, err)
 				return exitError{code: 3}
+			}
+			if errors.Is(err, cloudrun.ErrStopped) {
+				fmt.Fprintf(os.Stderr, "thub: task %s is stopped: not starting a run\n", f.agent.TaskID)
+				return nil
 			}
 			if err != nil {
 				return err

@@ -111,6 +111,23 @@ func TestImageTask(t *testing.T) {
 	// The lease of an execution that has ended (stopped or timed out before its last
 	// step; here the first run, SUCCEEDED) is taken over by the next run below.
 	require.NoError(t, st.ReleaseLease(ctx, taskID, taskrun.ExecutionLease, other))
+
+	// Stopped by its user (as the app's Stop leaves it), a task's execution started anyway
+	// (its schedule fired as Stop paused it) begins no run and ends SUCCEEDED in Stopped:
+	// nothing failed, so the run-failed alarm stays quiet.
+	require.NoError(t, st.SetTaskStatus(ctx, taskID, []state.TaskStatus{firstRun.Status}, state.TaskStopped, ""))
+	ex = startRun(t, sm, o.Outputs["StateMachineArn"])
+	e = waitExecution(t, h, sm, name, ex)
+	require.Equal(t, sfntypes.ExecutionStatusSucceeded, e.Status, "%s: %s", aws.ToString(e.Error), aws.ToString(e.Cause))
+	require.Contains(t, aws.ToString(e.Output), "TaskStopped")
+	tk, err = st.GetTask(ctx, taskID)
+	require.NoError(t, err)
+	require.Equal(t, firstRun.RunID, tk.RunID, "the stopped task began no run")
+	require.Equal(t, state.TaskStopped, tk.Status)
+	require.Len(t, h.Tasks(name), 3, "the stopped task started no copier")
+	leaseFree()
+	require.NoError(t, st.SetTaskStatus(ctx, taskID, []state.TaskStatus{state.TaskStopped}, firstRun.Status, ""))
+
 	require.NoError(t, st.Lease(ctx, taskID, taskrun.ExecutionLease, firstEx, time.Hour))
 
 	// The list lives in the cloud: a new one, without a redeploy, names an image that
