@@ -177,7 +177,7 @@ func (r *finderRun) resume(ctx context.Context) (done bool, err error) {
 func (r *finderRun) listings(ctx context.Context) (src, dst *stream, err error) {
 	f, opt := r.f, r.opt
 	plan := func(l objstore.Location) ([]segment, error) {
-		return planSegments(ctx, l, r.m.prefixes, opt.ListWorkers*2, 3, opt.ListWorkers, opt.SplitRanges)
+		return planSegments(ctx, l, r.m.prefixes, segmentPlan{want: opt.ListWorkers * 2, maxDepth: 3, workers: opt.ListWorkers, split: opt.SplitRanges})
 	}
 	var dstSegs []segment
 	dstErr := make(chan error, 1)

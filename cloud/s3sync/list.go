@@ -28,16 +28,29 @@ type segment struct {
 	bounded bool
 }
 
-// probeLimit caps the entries read from one level by a delimiter probe; a larger level
-// is split into StartAfter ranges (a var so tests can shrink it).
-var probeLimit = 2000
+// defaultProbeLimit caps the entries read from one level by a delimiter probe; a larger
+// level is split into StartAfter ranges.
+const defaultProbeLimit = 2000
+
+// segmentPlan says how planSegments splits the key space.
+type segmentPlan struct {
+	want       int  // about this many prefixes to list
+	maxDepth   int  // levels probed at the most
+	workers    int  // probes at once
+	split      bool // split a huge level into StartAfter ranges
+	probeLimit int  // entries a probe reads (0: defaultProbeLimit)
+}
 
 // planSegments splits the key space under the given prefixes into ordered segments for
-// parallel listing. It probes levels with delimiter "/" until there are about `want`
-// prefixes to list, at most maxDepth levels deep. Objects that sit directly at a probed
-// level are kept as segments of their own: unlike DTH's finderDepth, nothing above the
-// split depth is lost.
-func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, want, maxDepth, workers int, split bool) ([]segment, error) {
+// parallel listing. It probes levels with delimiter "/" until there are about plan.want
+// prefixes to list, at most plan.maxDepth levels deep. Objects that sit directly at a
+// probed level are kept as segments of their own: unlike DTH's finderDepth, nothing above
+// the split depth is lost.
+func planSegments(ctx context.Context, l objstore.Lister, prefixes []string, plan segmentPlan) ([]segment, error) {
+	want, maxDepth, workers, split, probeLimit := plan.want, plan.maxDepth, plan.workers, plan.split, plan.probeLimit
+	if probeLimit <= 0 {
+		probeLimit = defaultProbeLimit
+	}
 	if len(prefixes) == 0 {
 		prefixes = []string{""}
 	}

@@ -118,7 +118,6 @@ func collect(t *testing.T, s *stream) []string {
 // the split depth (DTH's finderDepth loses those) and keys with bytes sorting before "/".
 func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	defer func(old int) { probeLimit = old }(probeLimit)
 	for round := 0; round < 400; round++ {
 		keys := randomKeys(r, 1+r.Intn(300))
 		if round%2 == 1 {
@@ -133,8 +132,8 @@ func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 		l := &memLister{keys: keys}
 		want := 1 + r.Intn(20)
 		// Small probe limits make most levels "huge", so they are split into ranges.
-		probeLimit = 2 + r.Intn(40)
-		segs, err := planSegments(context.Background(), l, nil, want, 1+r.Intn(4), 1+r.Intn(8), true)
+		probeLimit := 2 + r.Intn(40)
+		segs, err := planSegments(context.Background(), l, nil, segmentPlan{want: want, maxDepth: 1 + r.Intn(4), workers: 1 + r.Intn(8), split: true, probeLimit: probeLimit})
 		require.NoError(t, err)
 		got := collect(t, listOrdered(context.Background(), l, segs, 1+r.Intn(8)))
 		require.Equal(t, keys, got, "round %d", round)
@@ -157,10 +156,10 @@ func TestParallelListingIsLosslessAndOrdered(t *testing.T) {
 func TestParallelListingWithPrefixesAndResume(t *testing.T) {
 	keys := []string{"a", "a/1", "a/2", "a/b/1", "a.txt", "b/1", "b/2/3", "c", "c/d/e/f"}
 	l := &memLister{keys: keys}
-	segs, err := planSegments(context.Background(), l, normalizePrefixes([]string{"b/", "a/", "a/b/"}), 8, 3, 4, true)
+	segs, err := planSegments(context.Background(), l, normalizePrefixes([]string{"b/", "a/", "a/b/"}), segmentPlan{want: 8, maxDepth: 3, workers: 4, split: true})
 	require.NoError(t, err)
 	require.Equal(t, []string{"a/1", "a/2", "a/b/1", "b/1", "b/2/3"}, collect(t, listOrdered(context.Background(), l, segs, 4)))
-	segs, err = planSegments(context.Background(), l, nil, 8, 3, 4, true)
+	segs, err = planSegments(context.Background(), l, nil, segmentPlan{want: 8, maxDepth: 3, workers: 4, split: true})
 	require.NoError(t, err)
 	require.Equal(t, []string{"a/b/1", "b/1", "b/2/3", "c", "c/d/e/f"}, // "a.txt" < "a/2"
 		collect(t, listOrdered(context.Background(), l, resumeSegments(segs, "a/2"), 4)))
@@ -180,7 +179,7 @@ func TestLocalListingOrder(t *testing.T) {
 	require.NoError(t, err)
 	want := append([]string(nil), keys...)
 	sort.Strings(want)
-	segs, err := planSegments(context.Background(), loc, nil, 8, 3, 2, true)
+	segs, err := planSegments(context.Background(), loc, nil, segmentPlan{want: 8, maxDepth: 3, workers: 2, split: true})
 	require.NoError(t, err)
 	require.Equal(t, want, collect(t, listOrdered(context.Background(), loc, segs, 3)))
 	var flat []string
@@ -367,9 +366,7 @@ func TestRangeSplitOfFlatLevel(t *testing.T) {
 		keys = append(keys, fmt.Sprintf("logs/obj-%06d", i*7))
 	}
 	l := &memLister{keys: keys}
-	defer func(old int) { probeLimit = old }(probeLimit)
-	probeLimit = 100
-	segs, err := planSegments(context.Background(), l, nil, 16, 3, 4, true)
+	segs, err := planSegments(context.Background(), l, nil, segmentPlan{want: 16, maxDepth: 3, workers: 4, split: true, probeLimit: 100})
 	require.NoError(t, err)
 	require.Greater(t, countLists(segs), 5, "a flat level is split into ranges")
 	require.Equal(t, keys, collect(t, listOrdered(context.Background(), l, segs, 4)))
