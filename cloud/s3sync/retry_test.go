@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"transferhub/cloud/queue"
 	"transferhub/cloud/s3sync"
 	"transferhub/cloud/state"
 	"transferhub/cloud/state/sqlite"
@@ -59,12 +60,7 @@ func TestDropRetriedDeadLetters(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, len(gone), n)
 
-	msgs, err := dlq.Receive(ctx, 100, time.Minute, 0)
-	require.NoError(t, err)
-	var left []string
-	for _, m := range msgs {
-		left = append(left, string(m.Body))
-	}
+	msgs, left := receiveBodies(t, dlq)
 	require.ElementsMatch(t, stays, left, "the others stay, visible again at once")
 
 	// Nothing failed in the current run: nothing to judge, nothing read or deleted.
@@ -126,13 +122,21 @@ func TestSettleDeadLettersRecordsTheRunsUnsettled(t *testing.T) {
 	_, err = db.GetObject(ctx, "t", "other")
 	require.ErrorIs(t, err, state.ErrNotFound)
 
-	msgs, err := dlq.Receive(ctx, 100, time.Minute, 0)
-	require.NoError(t, err)
-	var left []string
-	for _, m := range msgs {
-		left = append(left, string(m.Body))
-	}
+	_, left := receiveBodies(t, dlq)
 	require.ElementsMatch(t, bodies, left, "every dead letter stays, visible again at once")
+}
+
+// receiveBodies receives the visible messages of q (up to 100, hidden for a minute) and
+// returns them with their bodies.
+func receiveBodies(t *testing.T, q queue.Queue) ([]queue.Message, []string) {
+	t.Helper()
+	msgs, err := q.Receive(context.Background(), 100, time.Minute, 0)
+	require.NoError(t, err)
+	var bodies []string
+	for _, m := range msgs {
+		bodies = append(bodies, string(m.Body))
+	}
+	return msgs, bodies
 }
 
 // EnqueueFailed queues the current run's failed objects only, as jobs of that run.
