@@ -88,7 +88,17 @@ start() {
 	local name=$1; shift
 	port_open "${PORT[$name]}" && die "port $HOST:${PORT[$name]} ($name) is taken by another process: stop it or set TH_PORT_OFFSET"
 	setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null &
-	echo $! >"$DIR/pids/$name.pid"
+	local pid=$! _
+	echo "$pid" >"$DIR/pids/$name.pid"
+	# Until the child has exec'd the command its command line is this script's, and
+	# pid_of (which checks it, against PID reuse) would take a service still starting for
+	# one that exited: `up` then failed, and its clean-up left the service running
+	# unowned (seen once under load). Wait for the exec (bounded: 10 s).
+	for _ in $(seq 200); do
+		pid_of "$name" >/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 0 # exited: wait_healthy says so, with its log
+		sleep 0.05
+	done
 }
 
 all_up() {
