@@ -5,9 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -113,34 +110,31 @@ type startGate struct {
 
 func newStartGate(t *testing.T, emulator, taskID string) *startGate {
 	t.Helper()
-	target, err := url.Parse(emulator)
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	g := &startGate{held: make(chan struct{})}
+	p := s3test.NewFaultProxy(t, emulator) // no faults: only the hold below
+	g := &startGate{url: p.URL, held: make(chan struct{})}
 	let := make(chan struct{})
 	var once, relOnce sync.Once
 	g.release = func() { relOnce.Do(func() { close(let) }) }
 	t.Cleanup(g.release)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".TransactWriteItems") {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			hold := false
-			if bytes.Contains(body, []byte(taskID)) {
-				once.Do(func() { hold = true })
-			}
-			if hold {
-				close(g.held)
-				<-let
-			}
+	p.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".TransactWriteItems") {
+			return false
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	g.url = srv.URL
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return true
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		hold := false
+		if bytes.Contains(body, []byte(taskID)) {
+			once.Do(func() { hold = true })
+		}
+		if hold {
+			close(g.held)
+			<-let
+		}
+		return false // forwarded
+	}
 	return g
 }
