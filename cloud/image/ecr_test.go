@@ -39,11 +39,7 @@ func newECRStandIn(t *testing.T, r regs, region string) ecrStandIn {
 	if tok.User != "AWS" || tok.Password == "" || tok.Password == r.pass {
 		t.Fatalf("unexpected emulator token for user %q", tok.User)
 	}
-	p, err := imagetest.NewProxy("https://"+r.auth, r.ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
+	p := newProxy(t, "https://"+r.auth, r.ca)
 	p.RequireAuth = tok.User + ":" + tok.Password
 	p.ForwardAuth = r.user + ":" + r.pass
 	cfg.RegistryHost = p.Host

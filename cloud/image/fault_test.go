@@ -41,21 +41,8 @@ func TestFaultsSurvived(t *testing.T) {
 		}
 		return imagetest.Status503
 	}
-	srcP, err := imagetest.NewProxy("http://"+r.open, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcP.Close()
-	srcP.Fault = faults
-	dstP, err := imagetest.NewProxy("https://"+r.auth, r.ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dstP.Close()
-	dstP.Fault = faults
-	acc := r.access(srcP.Host, dstP.Host)
-	acc.Creds[dstP.Host] = Cred{User: r.user, Password: r.pass}
-	e := newEngine(t, Config{Access: acc})
+	srcP, dstP, e := r.proxiedEngine(t)
+	srcP.Fault, dstP.Fault = faults, faults
 	var mu sync.Mutex
 	var results []Result
 	sum, err := e.Run(ctx, Spec{

@@ -74,6 +74,28 @@ func newClient(t *testing.T, a Access) (*Client, *regclient.RegClient) {
 	return c, rc
 }
 
+// proxiedEngine puts a counting proxy in front of each registry, src before the open
+// one and dst before the authenticated one, and returns an engine that reaches both
+// through them.
+func (r regs) proxiedEngine(t *testing.T) (src, dst *imagetest.Proxy, e *Engine) {
+	t.Helper()
+	src, dst = newProxy(t, "http://"+r.open, ""), newProxy(t, "https://"+r.auth, r.ca)
+	acc := r.access(src.Host, dst.Host)
+	acc.Creds[dst.Host] = Cred{User: r.user, Password: r.pass}
+	return src, dst, newEngine(t, Config{Access: acc})
+}
+
+// newProxy is a counting proxy in front of target, closed when the test ends.
+func newProxy(t *testing.T, target, caFile string) *imagetest.Proxy {
+	t.Helper()
+	p, err := imagetest.NewProxy(target, caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
 func newEngine(t *testing.T, cfg Config) *Engine {
 	t.Helper()
 	e, err := New(context.Background(), cfg)

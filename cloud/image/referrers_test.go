@@ -40,11 +40,7 @@ func TestReferrersOnlyWhereTagged(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srcP, err := imagetest.NewProxy("http://"+r.open, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcP.Close()
+	srcP := newProxy(t, "http://"+r.open, "")
 	e := newEngine(t, Config{Access: r.access(srcP.Host)})
 	spec := Spec{
 		Sources: []Source{
@@ -193,19 +189,7 @@ func TestReferrersRecheck(t *testing.T) {
 	multi := push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{8 << 10}, Seed: 102})
 	push(t, rc, r.open+"/"+ns+"/c:v1", imagetest.Spec{Layers: []int64{8 << 10}, Seed: 103})
 
-	srcP, err := imagetest.NewProxy("http://"+r.open, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcP.Close()
-	dstP, err := imagetest.NewProxy("https://"+r.auth, r.ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dstP.Close()
-	acc := r.access(srcP.Host, dstP.Host)
-	acc.Creds[dstP.Host] = Cred{User: r.user, Password: r.pass}
-	e := newEngine(t, Config{Access: acc})
+	srcP, dstP, e := r.proxiedEngine(t)
 	spec := Spec{
 		Sources: []Source{{Registry: srcP.Host, Repository: ns + "/a", Tag: "v1"}, {Registry: srcP.Host, Repository: ns + "/b", Tag: "v1"},
 			{Registry: srcP.Host, Repository: ns + "/c", Tag: "v1"}},
@@ -395,11 +379,7 @@ func TestReferrersThroughTheAPI(t *testing.T) {
 	}
 
 	// A re-run from the 1.1 registry: HEADs only.
-	srcP, err := imagetest.NewProxy("http://"+oci, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcP.Close()
+	srcP := newProxy(t, "http://"+oci, "")
 	e2 := newEngine(t, Config{Access: r.access(oci, srcP.Host)})
 	sum, err = e2.Run(ctx, Spec{
 		Sources:     []Source{{Registry: srcP.Host, Repository: ns + "/app", Tag: "v1"}},

@@ -18,19 +18,7 @@ func TestRerunHeadOnly(t *testing.T) {
 	push(t, rc, r.open+"/"+ns+"/a:v1", imagetest.Spec{Layers: []int64{100 << 10}, Seed: 11})
 	push(t, rc, r.open+"/"+ns+"/b:v1", imagetest.Spec{Platforms: []string{"linux/amd64", "linux/arm64"}, Layers: []int64{64 << 10}, Seed: 12})
 
-	srcP, err := imagetest.NewProxy("http://"+r.open, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcP.Close()
-	dstP, err := imagetest.NewProxy("https://"+r.auth, r.ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dstP.Close()
-	acc := r.access(srcP.Host, dstP.Host)
-	acc.Creds[dstP.Host] = Cred{User: r.user, Password: r.pass}
-	e := newEngine(t, Config{Access: acc})
+	srcP, dstP, e := r.proxiedEngine(t)
 	spec := Spec{
 		Sources:     []Source{{Registry: srcP.Host, Repository: ns + "/a", Tag: "v1"}, {Registry: srcP.Host, Repository: ns + "/b", Tag: "v1"}},
 		Destination: Destination{Registry: dstP.Host, Prefix: "rerun"},
