@@ -66,9 +66,7 @@ func bridgeEvent(detailType, bucket string, r s3Rec) []byte {
 // multi-record messages and EventBridge events work, and an event older than the one
 // applied for its key is ignored.
 func TestFleetS3Events(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 5)
-	srcB, dst := a.Bucket(t, "th-ev-src"), b.Bucket(t, "th-ev-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 5, "ev")
 	f.sides(a, srcB, b, dst, "")
 	// The product's default visibility: nothing is killed here, and the counts below are
 	// exact per delivery. A 6 s one lapses when a loaded machine delays a heartbeat by

@@ -53,9 +53,7 @@ func denyProxy(t *testing.T, target string, deny func(*http.Request) bool) strin
 // always fails end FAILED with their error after exactly the allowed deliveries, their
 // jobs in the dead-letter queue, the giant's upload aborted; the others are copied.
 func TestFleetS3Poison(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 3) // the queue's redrive policy: 3 deliveries
-	srcB, dst := a.Bucket(t, "th-poison-src"), b.Bucket(t, "th-poison-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 3, "poison") // the queue's redrive policy: 3 deliveries
 	for i := 0; i < 20; i++ {
 		a.Put(t, srcB, fmt.Sprintf("ok/%02d.txt", i), s3test.RandBytes(1000+i), nil)
 	}
@@ -138,9 +136,7 @@ func TestFleetS3Poison(t *testing.T) {
 // Far-side keys live in Secrets Manager: rotated keys are picked up after a 403
 // without restarting the worker.
 func TestFleetS3SecretRotation(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 10)
-	srcB, dst := a.Bucket(t, "th-rot-src"), b.Bucket(t, "th-rot-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 10, "rot")
 	for i := 0; i < 5; i++ {
 		a.Put(t, srcB, fmt.Sprintf("k%d", i), s3test.RandBytes(100), nil)
 	}
@@ -174,9 +170,7 @@ func TestFleetS3SecretRotation(t *testing.T) {
 // One finder per task: a second finder is refused while the lease is held, with a
 // clear message and exit status 3, and nothing is changed.
 func TestFleetS3FinderLease(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 5)
-	srcB, dst := a.Bucket(t, "th-lease-src"), b.Bucket(t, "th-lease-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 5, "lease")
 	a.Put(t, srcB, "one", []byte("1"), nil)
 	f.sides(a, srcB, b, dst, "")
 	ctx := context.Background()
@@ -210,9 +204,7 @@ func TestFleetS3FinderLease(t *testing.T) {
 // delivery) leaves objects without records: the idle workers notice the stuck run and
 // record them FAILED, so the run still ends and says why.
 func TestFleetS3DeadLetteredBySQS(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 5)
-	srcB, dst := a.Bucket(t, "th-dl-src"), b.Bucket(t, "th-dl-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 5, "dl")
 	for i := 0; i < 30; i++ {
 		a.Put(t, srcB, fmt.Sprintf("o%02d", i), s3test.RandBytes(100), nil)
 	}
@@ -282,9 +274,7 @@ func newRecorder(t *testing.T, target string) *recorder {
 // A role is assumed on top of the secret's keys, with the external id, and the far
 // side is then reached with the role's keys.
 func TestFleetS3AssumeRole(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 5)
-	srcB, dst := a.Bucket(t, "th-role-src"), b.Bucket(t, "th-role-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 5, "role")
 	a.Put(t, srcB, "one", []byte("1"), nil)
 	gw := newRecorder(t, a.Endpoint)
 	f.sides(a, srcB, b, dst, gw.srv.URL)
@@ -321,9 +311,7 @@ func TestFleetS3AssumeRole(t *testing.T) {
 // SSE-KMS on both sides (s3test.KMSProxy): ETags are not MD5s, so giant objects split
 // across the fleet must complete without ETag arithmetic, and a re-run copies nothing.
 func TestFleetS3GiantKMS(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 5)
-	srcB, dst := a.Bucket(t, "th-kms-src"), b.Bucket(t, "th-kms-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 5, "kms")
 	// With full-object CRC-64/NVME checksums, as Amazon S3 keeps: each part job computes
 	// its part's, and the completer combines them and checks the source's.
 	a.PutCRC(t, srcB, "giant-multipart.bin", s3test.RandBytes(12<<20), 5<<20) // layout reproduced

@@ -23,9 +23,7 @@ import (
 // and was dead-lettered is copied once its cause is fixed, and the dead-letter messages
 // the retry made redundant are gone; a message holding an object that is not retried stays.
 func TestFleetS3RetryFailedClearsRedundantDeadLetters(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	f := newFleet(t, 2)
-	srcB, dst := a.Bucket(t, "th-retry-src"), b.Bucket(t, "th-retry-dst")
+	f, a, b, srcB, dst := newFleetBuckets(t, 2, "retry")
 	for i := 0; i < 5; i++ {
 		a.Put(t, srcB, fmt.Sprintf("ok/%02d.txt", i), s3test.RandBytes(500+i), nil)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,6 +100,16 @@ func newFleet(t *testing.T, maxReceives int) *fleet {
 		"THUB_PART_SIZE=5MiB", "THUB_MULTIPART_THRESHOLD=6MiB", "THUB_GIANT_THRESHOLD=40MiB",
 		"THUB_VISIBILITY=6s", "THUB_RETRY_DELAY=1s", "THUB_RECEIVE_WAIT=1s", "THUB_GRACE=10s", "THUB_LOG_LEVEL=info")
 	return f
+}
+
+// newFleetBuckets is a fleet and a new source bucket on gateway a ("th-<name>-src") and
+// destination bucket on b ("th-<name>-dst"). The test fills the source and sets the
+// fleet's sides, through whatever it puts in front of a.
+func newFleetBuckets(t *testing.T, maxReceives int, name string) (f *fleet, a, b *s3test.Gateway, srcB, dst string) {
+	t.Helper()
+	a, b = s3test.Gateways(t)
+	f = newFleet(t, maxReceives)
+	return f, a, b, a.Bucket(t, "th-"+name+"-src"), b.Bucket(t, "th-"+name+"-dst")
 }
 
 // secret stores v as a Secrets Manager secret and returns its ARN.
@@ -461,6 +472,20 @@ func requireNoOpenUploads(t *testing.T, g *s3test.Gateway, bucket string) {
 	require.Empty(t, open, "multipart uploads left open at the destination")
 }
 
+// fleetOnSource is a fleet that copies the shared source to a new bucket of b (named
+// by dstPrefix), with env added to its processes' environment and three workers started.
+func fleetOnSource(t *testing.T, a, b *s3test.Gateway, src *fleetSource, maxReceives int, dstPrefix string, env ...string) (*fleet, string) {
+	t.Helper()
+	f := newFleet(t, maxReceives)
+	f.env = append(f.env, env...)
+	dst := b.Bucket(t, dstPrefix)
+	f.sides(a, src.bucket, b, dst, "")
+	for range 3 {
+		f.startWorker()
+	}
+	return f, dst
+}
+
 // The S3 fleet on one shared 3,000-object source (seeded once, removed at the end).
 func TestFleetS3(t *testing.T) {
 	a, b := s3test.Gateways(t)
@@ -492,15 +517,11 @@ func (f *fleet) workerStats() s3sync.FleetStats {
 		}
 		var s s3sync.FleetStats
 		if json.Unmarshal([]byte(line), &s) == nil {
-			sum.Messages += s.Messages
-			sum.Objects += s.Objects
-			sum.Parts += s.Parts
-			sum.Events += s.Events
-			sum.Stale += s.Stale
-			sum.Retried += s.Retried
-			sum.DeadLettered += s.DeadLettered
-			sum.Dropped += s.Dropped
-			sum.Released += s.Released
+			// Every field is a count: all of them are summed, fields added later too.
+			acc, v := reflect.ValueOf(&sum).Elem(), reflect.ValueOf(s)
+			for i := range v.NumField() {
+				acc.Field(i).SetInt(acc.Field(i).Int() + v.Field(i).Int())
+			}
 		}
 	}
 	return sum
@@ -509,16 +530,10 @@ func (f *fleet) workerStats() s3sync.FleetStats {
 // One finder and three worker processes move 3,000 mixed objects, two giant ones split
 // into 24 part jobs; the worker that settles the last object completes the task.
 func testFleetTransfer(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
-	f := newFleet(t, 5)
 	// The product's default visibility: nothing is killed here. A 6 s one lapses when a
 	// loaded machine delays a heartbeat by 4 s, and another worker then copies the job
 	// again (CI counted one object twice so).
-	f.env = append(f.env, "THUB_VISIBILITY=30s")
-	dst := b.Bucket(t, "th-fleet-dst")
-	f.sides(a, src.bucket, b, dst, "")
-	for i := 0; i < 3; i++ {
-		f.startWorker()
-	}
+	f, dst := fleetOnSource(t, a, b, src, 5, "th-fleet-dst", "THUB_VISIBILITY=30s")
 	_, found := f.find()
 	require.Equal(t, int64(src.keys), found.Found)
 	require.Equal(t, int64(src.keys), found.Queued)
@@ -539,13 +554,7 @@ func testFleetTransfer(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 // the result is still exact: every object done once, no open upload left behind.
 func testFleetChaos(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 	// Each kill costs the killed worker's messages one delivery: allow plenty.
-	f := newFleet(t, 20)
-	f.env = append(f.env, "THUB_MAX_RECEIVES=20")
-	dst := b.Bucket(t, "th-fleet-chaos")
-	f.sides(a, src.bucket, b, dst, "")
-	for i := 0; i < 3; i++ {
-		f.startWorker()
-	}
+	f, dst := fleetOnSource(t, a, b, src, 20, "th-fleet-chaos", "THUB_MAX_RECEIVES=20")
 	finder := make(chan runResult, 1)
 	go func() { finder <- f.run(nil, "s3", "find") }()
 	rnd := rand.New(rand.NewSource(time.Now().UnixNano()))
@@ -583,14 +592,8 @@ func testFleetChaos(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
 
 // Every message (job batches and part jobs) is delivered twice: same exact result.
 func testFleetDuplicates(t *testing.T, a, b *s3test.Gateway, src *fleetSource) {
-	f := newFleet(t, 5)
 	// Two directories, holding both giant objects.
-	f.env = append(f.env, "THUB_FAULT_DUPLICATE_SENDS=1", "THUB_PREFIX=d3/,d7/")
-	dst := b.Bucket(t, "th-fleet-dup")
-	f.sides(a, src.bucket, b, dst, "")
-	for i := 0; i < 3; i++ {
-		f.startWorker()
-	}
+	f, dst := fleetOnSource(t, a, b, src, 5, "th-fleet-dup", "THUB_FAULT_DUPLICATE_SENDS=1", "THUB_PREFIX=d3/,d7/")
 	r, found := f.find()
 	require.Contains(t, r.stderr, "every message is sent twice")
 	keys := src.perDir["d3/"] + src.perDir["d7/"]
