@@ -388,8 +388,7 @@ func TestSyncRecordsFailures(t *testing.T) {
 // Every job delivered twice (and one twice at once): the destination and the counters
 // are exactly as with one delivery.
 func TestWorkerDuplicateJobs(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-dup"), b.Bucket(t, "thub-dup")
+	a, b, sb, db := s3test.SrcDst(t)
 	var objs []s3sync.JobObject
 	for i := 0; i < 40; i++ {
 		k := fmt.Sprintf("d/%02d", i)

@@ -31,8 +31,7 @@ func endpoints(a, b string) []string { return []string{"--src-endpoint", a, "--d
 
 // The CLI contract: the --json line, exit codes, failures listed, the report.
 func TestS3SyncContract(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-cli"), b.Bucket(t, "thub-cli")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := 0; i < 30; i++ {
 		a.Put(t, sb, fmt.Sprintf("data/%02d.txt", i), []byte(fmt.Sprintf("object %d", i)), nil)
 	}
@@ -91,8 +90,7 @@ func TestS3SyncContract(t *testing.T) {
 
 // Bad input fails fast with a clear message and writes nothing.
 func TestS3SyncBadInput(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-bad"), b.Bucket(t, "thub-bad")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.Put(t, sb, "x/one", []byte("one"), nil)
 	good := s3Env(a, b)
 	cases := []struct {
@@ -133,8 +131,7 @@ func TestS3SyncBadInput(t *testing.T) {
 // the next run resumes and finishes: the destination is identical, the big object's
 // finished parts are not sent again, and no upload is left open.
 func TestS3SyncCrashResume(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-crash"), b.Bucket(t, "thub-crash")
+	a, b, sb, db := s3test.SrcDst(t)
 	const bigSize = 200 << 20
 	a.PutMultipart(t, sb, "big/object.bin", s3test.RandBytes(bigSize), 8<<20, map[string]string{"kind": "big"})
 	for i := 0; i < 400; i++ {
@@ -210,8 +207,7 @@ func TestS3SyncCrashResume(t *testing.T) {
 
 // Shared-config profiles per side, with endpoint_url from the profile (as the SDK reads it).
 func TestS3SyncProfiles(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-prof"), b.Bucket(t, "thub-prof")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.Put(t, sb, "p/one.txt", []byte("one"), nil)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config")

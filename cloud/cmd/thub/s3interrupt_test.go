@@ -21,8 +21,7 @@ import (
 // done, the exit status is 130; the next run resumes, and its speed counts only what it
 // copied itself.
 func TestS3SyncInterrupt(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-int"), b.Bucket(t, "thub-int")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := range 200 {
 		a.Put(t, sb, fmt.Sprintf("k%03d", i), s3test.RandBytes(2000), nil)
 	}
@@ -90,8 +89,7 @@ func TestS3SyncJSONError(t *testing.T) {
 // --delete: the dry run names what would go; an empty source is refused (exit 2, nothing
 // deleted); --max-delete leaves the rest and fails the run (exit 1).
 func TestS3SyncDeleteGuards(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-del"), b.Bucket(t, "thub-del")
+	a, b, sb, db := s3test.SrcDst(t)
 	a.Put(t, sb, "data/keep.txt", []byte("keep"), nil)
 	for i := range 5 {
 		b.Put(t, db, fmt.Sprintf("extra-%d.txt", i), []byte("x"), nil)

@@ -24,8 +24,7 @@ import (
 // a message that says who runs it; after kill -9 of the first, the next run takes the
 // task over at once (saying so) and resumes the killed run.
 func TestS3SyncOneRunnerPerState(t *testing.T) {
-	a, b := s3test.Gateways(t)
-	sb, db := a.Bucket(t, "thub-lease"), b.Bucket(t, "thub-lease")
+	a, b, sb, db := s3test.SrcDst(t)
 	for i := 0; i < 5; i++ {
 		a.Put(t, sb, fmt.Sprintf("k%d", i), []byte("x"), nil)
 	}
