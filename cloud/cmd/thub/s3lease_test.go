@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -30,30 +27,27 @@ func TestS3SyncOneRunnerPerState(t *testing.T) {
 	}
 	// The destination's writes hang until the test lets them through: the first run is
 	// caught in the middle.
-	target, err := url.Parse(b.Endpoint)
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	var holding atomic.Bool
 	holding.Store(true)
 	var held atomic.Int32
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut && holding.Load() {
-			held.Add(1)
-			_, _ = io.Copy(io.Discard, r.Body) // then the server notices when the client goes
-			select {
-			case <-r.Context().Done():
-			case <-release:
-			}
-			return
+	proxy := s3test.NewFaultProxy(t, b.Endpoint)
+	proxy.Intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut || !holding.Load() {
+			return false
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+		held.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices when the client goes
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+		return true
+	}
 	defer close(release)
 
 	statePath := t.TempDir() + "/lease.db"
-	args := append([]string{"s3", "sync", "s3://" + sb, "s3://" + db, "--state", statePath, "--json"}, endpoints(a.Endpoint, srv.URL)...)
+	args := append([]string{"s3", "sync", "s3://" + sb, "s3://" + db, "--state", statePath, "--json"}, endpoints(a.Endpoint, proxy.URL)...)
 	first := exec.Command(thubBin, args...)
 	first.Env = append(append(os.Environ(), "HOME="+t.TempDir()), s3Env(a, b)...)
 	require.NoError(t, first.Start())
