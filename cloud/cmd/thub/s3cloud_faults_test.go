@@ -31,22 +31,19 @@ import (
 // denyProxy forwards to an S3 gateway but answers 403 AccessDenied to the requests deny
 // picks, as S3 does for an object the keys may not read.
 func denyProxy(t *testing.T, target string, deny func(*http.Request) bool) string {
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if deny(r) {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusForbidden)
-			if r.Method != http.MethodHead {
-				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
-			}
-			return
+	p := s3test.NewFaultProxy(t, target)
+	p.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if !deny(r) {
+			return false
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		if r.Method != http.MethodHead {
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+		}
+		return true
+	}
+	return p.URL
 }
 
 // Poison: an object that always fails (403) and a giant object one of whose parts
