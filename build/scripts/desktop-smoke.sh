@@ -24,13 +24,11 @@ TITLE='Transfer Hub'
 log() { printf 'desktop-smoke: %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
-[[ -x $BIN ]] || die "$BIN not found; build it with: make build-desktop"
-for tool in Xvfb xdotool import convert identify; do
-  command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
-done
-
 # shellcheck source=build/scripts/lib/proc.sh
 source build/scripts/lib/proc.sh
+[[ -x $BIN ]] || die "$BIN not found; build it with: make build-desktop"
+need_tools 'make deps-system' Xvfb xdotool import convert identify
+
 # shellcheck source=build/scripts/lib/xvfb.sh
 source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
@@ -42,16 +40,11 @@ stop_app() {
   APP_PID=''
 }
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
   stop_app
   stop_xvfb
   rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 rm -rf "$ART"
 mkdir -p "$ART"
