@@ -47,11 +47,7 @@ func (c *cloudTasks) List(context.Context) ([]tasks.View, error) {
 func (c *cloudTasks) Get(_ context.Context, id string) (tasks.View, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.views[id]
-	if !ok {
-		return v, fmt.Errorf("%w: %s", tasks.ErrNotFound, id)
-	}
-	return v, nil
+	return lookup(c.views, id)
 }
 
 func (c *cloudTasks) set(id string, st state.TaskStatus, lastError string) {

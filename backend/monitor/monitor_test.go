@@ -80,11 +80,11 @@ func (f *fakeTasks) add(t *testing.T, id string, typ state.TaskType, n int) *sql
 
 func (f *fakeTasks) Get(ctx context.Context, id string) (tasks.View, error) {
 	f.mu.Lock()
-	db, ok := f.dbs[id]
+	db, err := lookup(f.dbs, id)
 	active := f.active[id]
 	f.mu.Unlock()
-	if !ok {
-		return tasks.View{}, fmt.Errorf("%w: %s", tasks.ErrNotFound, id)
+	if err != nil {
+		return tasks.View{}, err
 	}
 	t, err := db.GetTask(ctx, id)
 	if err != nil {
@@ -115,9 +115,9 @@ func (f *fakeTasks) List(ctx context.Context) ([]tasks.View, error) {
 func (f *fakeTasks) Store(id string) (state.Store, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	db, ok := f.dbs[id]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", tasks.ErrNotFound, id)
+	db, err := lookup(f.dbs, id)
+	if err != nil {
+		return nil, err
 	}
 	if f.wrap != nil {
 		return f.wrap(db), nil
@@ -128,11 +128,17 @@ func (f *fakeTasks) Store(id string) (state.Store, error) {
 func (f *fakeTasks) Log(id string) (*tasks.Log, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l, ok := f.logs[id]
+	return lookup(f.logs, id)
+}
+
+// lookup is a fake's find by task id: the value, or tasks.ErrNotFound as backend/tasks
+// says it.
+func lookup[V any](m map[string]V, id string) (V, error) {
+	v, ok := m[id]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", tasks.ErrNotFound, id)
+		return v, fmt.Errorf("%w: %s", tasks.ErrNotFound, id)
 	}
-	return l, nil
+	return v, nil
 }
 
 // events records what the monitor emits.

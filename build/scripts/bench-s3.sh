@@ -54,26 +54,21 @@ go build -o "$S3BENCH" ./cloud/internal/benchtools/s3bench
 RCLONE="$(command -v rclone)"; AWS=/usr/bin/aws
 TIME=/usr/bin/time
 
-# rclone: one remote per gateway.
-cat > "$WORK/rclone.conf" <<CONF
-[A]
+# rclone: one remote per gateway, named as in TH_S3_<name>_*.
+for gw in A B; do
+  key=TH_S3_${gw}_ACCESS_KEY secret=TH_S3_${gw}_SECRET_KEY endpoint=TH_S3_${gw}_ENDPOINT
+  [[ $gw == A ]] || echo
+  cat <<CONF
+[$gw]
 type = s3
 provider = Other
-access_key_id = $TH_S3_A_ACCESS_KEY
-secret_access_key = $TH_S3_A_SECRET_KEY
-endpoint = $TH_S3_A_ENDPOINT
-region = us-east-1
-force_path_style = true
-
-[B]
-type = s3
-provider = Other
-access_key_id = $TH_S3_B_ACCESS_KEY
-secret_access_key = $TH_S3_B_SECRET_KEY
-endpoint = $TH_S3_B_ENDPOINT
+access_key_id = ${!key}
+secret_access_key = ${!secret}
+endpoint = ${!endpoint}
 region = us-east-1
 force_path_style = true
 CONF
+done > "$WORK/rclone.conf"
 chmod 600 "$WORK/rclone.conf"
 RCLONE_FLAGS=(--config "$WORK/rclone.conf" --transfers 64 --checkers 64 --checksum --s3-no-check-bucket --s3-no-head
   --s3-upload-concurrency 8 --s3-chunk-size 8M --s3-upload-cutoff 16M --retries 1 -q)

@@ -44,9 +44,7 @@ export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 log() { printf 'bench-ui: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-for tool in Xvfb curl node npm go python3 "$CHROMIUM" /usr/bin/aws; do
-  command -v "$tool" >/dev/null || die "$tool is missing (make deps)"
-done
+need_tools 'make deps' Xvfb curl node npm go python3 "$CHROMIUM" /usr/bin/aws
 ENV_FILE=${TH_TESTENV_FILE:-$ROOT/.testenv/env}
 [[ -f $ENV_FILE ]] || die "no test environment ($ENV_FILE): make testenv-up"
 envget() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
@@ -66,8 +64,6 @@ stop_dev() { # SIGINT: wails dev stops the app and Vite itself
 }
 BUCKET=''
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
   [[ -n $BENCH_PID ]] && { kill -TERM "$BENCH_PID" 2>/dev/null || true; wait "$BENCH_PID" 2>/dev/null || true; }
   stop_dev
   [[ -n $PROXY_PID ]] && { kill "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/null || true; }
@@ -80,11 +76,8 @@ cleanup() {
   stop_xvfb
   if [[ -n $BUCKET ]]; then awsA s3 rb "s3://$BUCKET" --force >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 mkdir -p "$OUT"
 rm -f "$OUT"/ui.md "$OUT"/ui.json "$OUT"/ui-*.png "$OUT"/ui-cloud.md "$OUT"/ui-cloud.json
 

@@ -24,13 +24,11 @@ TITLE='Transfer Hub'
 log() { printf 'desktop-smoke: %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
-[[ -x $BIN ]] || die "$BIN not found; build it with: make build-desktop"
-for tool in Xvfb xdotool import convert identify; do
-  command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
-done
-
 # shellcheck source=build/scripts/lib/proc.sh
 source build/scripts/lib/proc.sh
+[[ -x $BIN ]] || die "$BIN not found; build it with: make build-desktop"
+need_tools 'make deps-system' Xvfb xdotool import convert identify
+
 # shellcheck source=build/scripts/lib/xvfb.sh
 source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
@@ -42,16 +40,11 @@ stop_app() {
   APP_PID=''
 }
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
   stop_app
   stop_xvfb
   rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 rm -rf "$ART"
 mkdir -p "$ART"
@@ -88,37 +81,11 @@ render_problem() {
 }
 
 run_theme() {
-  local theme=$1 cfg=$WORK/$1/config data=$WORK/$1/data png=$ART/transfer-hub-$1.png
+  local theme=$1 cfg=$WORK/$1/config data=$WORK/$1/data
   mkdir -p "$cfg/transfer-hub" "$data"
   printf '{"version":1,"theme":"%s","concurrency":16,"dataDir":"%s"}\n' "$theme" "$data/transfer-hub" \
     >"$cfg/transfer-hub/settings.json"
-
-  local t0=$SECONDS
-  XDG_CONFIG_HOME=$cfg XDG_DATA_HOME=$data setsid "$BIN" </dev/null >"$ART/app-$theme.log" 2>&1 &
-  APP_PID=$!
-
-  local wid=''
-  while (( SECONDS - t0 < TIMEOUT )); do
-    kill -0 "$APP_PID" 2>/dev/null || { cat "$ART/app-$theme.log" >&2; die "$theme: the app exited before showing a window"; }
-    wid=$(xdotool search --name "^${TITLE}\$" 2>/dev/null | head -n 1 || true)
-    [[ -n $wid ]] && break
-    sleep 0.2
-  done
-  [[ -n $wid ]] || die "$theme: no window titled '$TITLE' within ${TIMEOUT}s"
-  log "$theme: window $wid after $((SECONDS - t0))s"
-
-  # The webview paints after the window maps: retry the screenshot until the shell shows.
-  local problem='not checked'
-  while (( SECONDS - t0 < TIMEOUT )); do
-    sleep 1
-    kill -0 "$APP_PID" 2>/dev/null || { cat "$ART/app-$theme.log" >&2; die "$theme: the app exited"; }
-    import -window "$wid" "$png" 2>>"$ART/import.log" || continue
-    problem=$(render_problem "$png" "$theme")
-    [[ -z $problem ]] && break
-  done
-  [[ -z $problem ]] || die "$theme: the window did not render the app: $problem (screenshot: $png)"
-  log "$theme: rendered after $((SECONDS - t0))s ($(cat "$png.stats")) -> $png"
-  stop_app
+  launch_and_shoot "$theme" "$cfg" "$data" render_problem "$theme"
 }
 
 # Fraction (0..1) of clearly green pixels in a region (fractions of the image: x0 y0 x1 y1):
@@ -131,10 +98,12 @@ region_green() {
     -fx '(g > r + 0.12 && g > b + 0.08) ? 1 : 0' -format '%[fx:mean]' info:
 }
 
-# launch_and_shoot NAME CFG DATA CHECK: start the app with these XDG dirs, screenshot the
-# window until CHECK PNG prints nothing (or the timeout), then stop the app.
+# launch_and_shoot NAME CFG DATA CHECK [ARGS...]: start the app with these XDG dirs,
+# screenshot the window until CHECK PNG ARGS... prints nothing (or the timeout), then stop
+# the app. The webview paints after the window maps: hence the retries.
 launch_and_shoot() {
   local name=$1 cfg=$2 data=$3 check=$4 png=$ART/transfer-hub-$1.png
+  shift 4
   local t0=$SECONDS
   XDG_CONFIG_HOME=$cfg XDG_DATA_HOME=$data setsid "$BIN" </dev/null >"$ART/app-$name.log" 2>&1 &
   APP_PID=$!
@@ -146,12 +115,13 @@ launch_and_shoot() {
     sleep 0.2
   done
   [[ -n $wid ]] || die "$name: no window titled '$TITLE' within ${TIMEOUT}s"
+  log "$name: window $wid after $((SECONDS - t0))s"
   local problem='not checked'
   while (( SECONDS - t0 < TIMEOUT )); do
     sleep 1
     kill -0 "$APP_PID" 2>/dev/null || { cat "$ART/app-$name.log" >&2; die "$name: the app exited"; }
     import -window "$wid" "$png" 2>>"$ART/import.log" || continue
-    problem=$("$check" "$png")
+    problem=$("$check" "$png" "$@")
     [[ -z $problem ]] && break
   done
   [[ -z $problem ]] || die "$name: $problem (screenshot: $png)"

@@ -22,9 +22,7 @@ export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 log() { printf 'e2e: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-for tool in Xvfb curl node npm go "$CHROMIUM"; do
-  command -v "$tool" >/dev/null || die "$tool is missing (make deps-system)"
-done
+need_tools 'make deps-system' Xvfb curl node npm go "$CHROMIUM"
 
 # shellcheck source=build/scripts/lib/xvfb.sh
 source build/scripts/lib/xvfb.sh
@@ -39,8 +37,6 @@ stop_dev() {
 }
 
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
   if [[ -n $TEST_PID ]]; then
     kill -TERM "$TEST_PID" 2>/dev/null || true # node stops; Chromium exits with its parent
     wait "$TEST_PID" 2>/dev/null || true
@@ -62,11 +58,8 @@ cleanup() {
   fi
   stop_xvfb
   rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 rm -rf "$ART"
 mkdir -p "$ART"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by build/scripts/{e2e,desktop-smoke,bench-ui,test}.sh.
+# Sourced by build/scripts/{e2e,desktop-smoke,bench-ui,test,with-keyring}.sh.
 
 # in_keyring SCRIPT ARGS...: unless TH_KEYRING says a keyring is there, runs SCRIPT again
 # inside build/scripts/with-keyring.sh. The app keeps secrets in the OS keychain
@@ -69,4 +69,30 @@ wait_group() {
 	local _
 	for _ in $(seq 600); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.2; done
 	kill -KILL -- "-$1" 2>/dev/null || true
+}
+
+# need_tools HINT TOOL...: dies (the caller's die) naming the first TOOL that is not there
+# and HINT, what installs it.
+need_tools() {
+	local hint=$1 tool
+	shift
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || die "$tool is missing ($hint)"
+	done
+}
+
+# on_exit STOP: when the script exits, also by INT (status 130) or TERM (143), runs STOP,
+# the function that stops what the script started, and exits with the script's status.
+on_exit() {
+	# shellcheck disable=SC2064 # STOP is named now
+	trap "on_exit_run $1" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+on_exit_run() {
+	local rc=$?
+	trap - EXIT INT TERM
+	"$1"
+	exit "$rc"
 }
