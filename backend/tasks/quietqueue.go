@@ -21,6 +21,10 @@ type quietQueue struct {
 	mu    sync.Mutex
 	quiet time.Time     // asks before this are answered from memory
 	wake  chan struct{} // closed on Send/Release
+
+	// waiting, when set (tests), is called by a receive that holds the wake channel and
+	// is about to wait out the quiet spell: a send from then on must wake it.
+	waiting func()
 }
 
 const defaultQuiet = time.Second
@@ -72,6 +76,9 @@ func (q *quietQueue) Receive(ctx context.Context, n int, visibility, wait time.D
 	quiet, wake := q.quiet, q.wake
 	q.mu.Unlock()
 	if left := quiet.Sub(start); left > 0 {
+		if q.waiting != nil {
+			q.waiting()
+		}
 		t := time.NewTimer(min(left, wait))
 		select {
 		case <-ctx.Done():

@@ -44,13 +44,26 @@ func TestQuietQueueSparesTheFileButNeverMissesASend(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, inner.receives.Load())
 
-	// A send in this process wakes a waiting receiver at once.
+	// A send in this process wakes a waiting receiver at once. The send comes only once
+	// the receiver waits: one that started after it would find the quiet spell over and
+	// ask the file, whether or not a send wakes anyone.
+	waiting := make(chan struct{}, 1)
+	q.waiting = func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	}
 	got := make(chan []queue.Message, 1)
 	go func() {
 		m, _ := q.Receive(ctx, 1, time.Minute, time.Hour)
 		got <- m
 	}()
-	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-waiting:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the receiver never waited out the quiet spell")
+	}
 	require.NoError(t, q.Send(ctx, []byte("job")))
 	select {
 	case m := <-got:

@@ -34,7 +34,11 @@ func TestFleetS3RetryFailedClearsRedundantDeadLetters(t *testing.T) {
 		return !fixed.Load() && strings.HasSuffix(r.URL.Path, "/poison.bin") && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 	})
 	f.sides(a, srcB, b, dst, proxy)
-	f.env = append(f.env, "THUB_ATTEMPTS=1")
+	// Failed objects come back by the retry delay and nothing is killed, so no job needs
+	// its visibility to run out. One that did in its last delivery would reach the
+	// dead-letter queue twice (SQS's redrive at maxReceiveCount 2, and the worker's own
+	// dead letter). Ten minutes cannot run out while a waitTask below still waits.
+	f.env = append(f.env, "THUB_ATTEMPTS=1", "THUB_VISIBILITY=10m")
 	f.startWorker()
 	r := f.run(nil, "s3", "find")
 	require.Equal(t, 0, r.code, r.stderr)
