@@ -57,9 +57,9 @@ if part cloud && [[ -z $AWS_EMU ]]; then die "TH_AWS_ENDPOINT missing in $ENV_FI
 source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
 DEV_PID='' PROXY_PID='' BENCH_PID='' STATIC_PID='' DYNAMO_PID=''
-stop_dev() { # SIGINT: wails dev stops the app and Vite itself
+stop_dev() { # SIGINT: wails dev stops the app and Vite itself; what is left goes with its session
   [[ -n $DEV_PID ]] || return 0
-  stop_group "$DEV_PID" INT 10
+  stop_session "$DEV_PID" INT 10
   DEV_PID=''
 }
 BUCKET=''

@@ -33,10 +33,10 @@ need_tools 'make deps-system' Xvfb xdotool import convert identify
 source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
 APP_PID=''
-# The app runs in its own process group (setsid): WebKit helper processes go with it.
+# The app runs in a session of its own (setsid): WebKit helper processes go with it.
 stop_app() {
   [[ -n $APP_PID ]] || return 0
-  stop_group "$APP_PID" TERM 5
+  stop_session "$APP_PID" TERM 5
   APP_PID=''
 }
 cleanup() {

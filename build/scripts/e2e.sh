@@ -29,10 +29,11 @@ source build/scripts/lib/xvfb.sh
 WORK=$(mktemp -d)
 DEV_PID='' TEST_PID='' CFN_PID='' HARNESS_PID='' EMU_PID=''
 # SIGINT lets wails dev stop the app and the Vite server itself ("Development mode exited");
-# it runs in its own process group (setsid), so whatever is left of it goes with the group.
+# it runs in a session of its own (setsid), so whatever is left of it, Vite included (which
+# wails dev starts in a process group of its own), goes with the session.
 stop_dev() {
   [[ -n $DEV_PID ]] || return 0
-  stop_group "$DEV_PID" INT 10
+  stop_session "$DEV_PID" INT 10
   DEV_PID=''
 }
 

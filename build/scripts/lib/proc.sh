@@ -10,14 +10,38 @@ in_keyring() {
 	exec "$(dirname "$1")/with-keyring.sh" "$@"
 }
 
-# stop_group PID SIGNAL SECONDS: sends SIGNAL to PID, gives it SECONDS to end, then kills
-# whatever is left of its process group (it was started with setsid).
-stop_group() {
-	local pid=$1 _
+# stop_session PID SIGNAL SECONDS: sends SIGNAL to PID, gives it SECONDS to end, then kills
+# every process left in its session (PID was started with setsid, so the session is PID's
+# and holds only what PID started). The session, not the process group: wails dev starts
+# its Vite server (npm run dev) in a process group of its own (Setpgid), which a group kill
+# missed when wails dev was killed or ended before stopping it. Nothing leaves the session
+# short of another setsid, and its id cannot be reused while a member lives.
+stop_session() {
+	local pid=$1 _ left
 	kill "-$2" "$pid" 2>/dev/null || true
 	for _ in $(seq $(($3 * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-	kill -KILL -- "-$pid" 2>/dev/null || true
+	# A member may fork between the listing and the kill: again until none is left.
+	for _ in $(seq 50); do
+		left=$(session_members "$pid")
+		[[ -n $left ]] || break
+		# shellcheck disable=SC2086 # a list of PIDs
+		kill -KILL $left 2>/dev/null || true
+		sleep 0.1
+	done
 	wait "$pid" 2>/dev/null || true
+}
+
+# session_members SID: the PIDs of the live processes in session SID, one a line (from
+# /proc; the command name in stat may hold spaces and parentheses, the fields after its
+# last ")" are state, ppid, pgrp, session). Zombies are left out: they run nothing, and
+# the leader stays one until it is waited for.
+session_members() {
+	local f line state sid _
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line <"$f"; } 2>/dev/null || continue
+		read -r state _ _ sid _ <<<"${line##*) }"
+		[[ $sid != "$1" || $state == Z ]] || echo "${f//[^0-9]/}"
+	done
 }
 
 # run_group CMD [ARGS...]: runs CMD (a program or a shell function) in a process group of
