@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -130,7 +128,7 @@ func (d *Deployer) Plan(ctx context.Context, spec StackSpec) (*Plan, error) {
 		ChangeSetName: aws.String(changeSetName()),
 		ChangeSetType: types.ChangeSetTypeCreate,
 		Parameters:    spec.Parameters,
-		Tags:          tagList(spec.Tags),
+		Tags:          stack.Tags(spec.Tags),
 		Capabilities:  []types.Capability{types.CapabilityCapabilityIam, types.CapabilityCapabilityNamedIam},
 		Description:   aws.String("Transfer Hub " + string(spec.Kind)),
 	}
@@ -283,7 +281,7 @@ func (d *Deployer) createDirectly(ctx context.Context, p *Plan, fn func(Progress
 	if err := d.Discard(ctx, p); err != nil {
 		return Outcome{}, err
 	}
-	in := &cloudformation.CreateStackInput{StackName: aws.String(p.Stack), Parameters: p.spec.Parameters, Tags: tagList(p.spec.Tags),
+	in := &cloudformation.CreateStackInput{StackName: aws.String(p.Stack), Parameters: p.spec.Parameters, Tags: stack.Tags(p.spec.Tags),
 		Capabilities: []types.Capability{types.CapabilityCapabilityIam, types.CapabilityCapabilityNamedIam}}
 	if p.spec.TemplateURL != "" {
 		in.TemplateURL = aws.String(p.spec.TemplateURL)
@@ -320,15 +318,6 @@ func changeSetName() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return "thub-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
-}
-
-func tagList(m map[string]string) []types.Tag {
-	keys := slices.Sorted(maps.Keys(m))
-	out := make([]types.Tag, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
 }
 
 func tagMap(tags []types.Tag) map[string]string {

@@ -97,10 +97,22 @@ const SupersededTag = "thub:superseded"
 
 // parameters renders name → value as CloudFormation parameters, sorted by name.
 func parameters(m map[string]string) []types.Parameter {
-	names := slices.Sorted(maps.Keys(m))
-	out := make([]types.Parameter, 0, len(names))
-	for _, n := range names {
-		out = append(out, types.Parameter{ParameterKey: aws.String(n), ParameterValue: aws.String(m[n])})
+	return sortedPairs(m, func(k, v string) types.Parameter {
+		return types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)}
+	})
+}
+
+// Tags renders key → value as CloudFormation stack tags, sorted by key.
+func Tags(m map[string]string) []types.Tag {
+	return sortedPairs(m, func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} })
+}
+
+// sortedPairs makes one element of each key of m and its value, in key order.
+func sortedPairs[T any](m map[string]string, pair func(k, v string) T) []T {
+	keys := slices.Sorted(maps.Keys(m))
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, pair(k, m[k]))
 	}
 	return out
 }

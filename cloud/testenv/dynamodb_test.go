@@ -79,17 +79,18 @@ func TestDynamoDBItems(t *testing.T) {
 		ReturnValues:              ddb.ReturnValueUpdatedNew})
 	require.NoError(t, err)
 	require.Equal(t, n("1"), up.Attributes["done_count"])
-	up, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: key,
-		UpdateExpression:          aws.String("ADD done_count :one"),
-		ConditionExpression:       aws.String("done_count < :max"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":one": n("1"), ":max": n("2")},
-		ReturnValues:              ddb.ReturnValueUpdatedNew})
+	// A capped counter: the same add succeeds up to the cap, then fails its condition.
+	addBelowMax := func() (*dynamodb.UpdateItemOutput, error) {
+		return c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: key,
+			UpdateExpression:          aws.String("ADD done_count :one"),
+			ConditionExpression:       aws.String("done_count < :max"),
+			ExpressionAttributeValues: map[string]ddb.AttributeValue{":one": n("1"), ":max": n("2")},
+			ReturnValues:              ddb.ReturnValueUpdatedNew})
+	}
+	up, err = addBelowMax()
 	require.NoError(t, err)
 	require.Equal(t, n("2"), up.Attributes["done_count"])
-	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: key,
-		UpdateExpression:          aws.String("ADD done_count :one"),
-		ConditionExpression:       aws.String("done_count < :max"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":one": n("1"), ":max": n("2")}})
+	_, err = addBelowMax()
 	require.ErrorAs(t, err, &ccf, "condition on the counter")
 }
 

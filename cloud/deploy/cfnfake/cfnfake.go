@@ -326,31 +326,26 @@ func namespace(action string) string {
 }
 
 func (s *Server) handle(action string, f url.Values) (any, *APIError) {
+	byForm := map[string]func(url.Values) (any, *APIError){
+		"CreateChangeSet":         s.createChangeSet,
+		"DescribeChangeSet":       s.describeChangeSet,
+		"ExecuteChangeSet":        s.executeChangeSet,
+		"DeleteChangeSet":         s.deleteChangeSet,
+		"DescribeStacks":          s.describeStacks,
+		"DescribeStackEvents":     s.describeStackEvents,
+		"ListStackResources":      s.listStackResources,
+		"DeleteStack":             s.deleteStack,
+		"SimulatePrincipalPolicy": s.simulate,
+		"GetRole":                 s.getRole,
+	}
+	if h, ok := byForm[action]; ok {
+		return h(f)
+	}
 	switch action {
-	case "CreateChangeSet":
-		return s.createChangeSet(f)
-	case "DescribeChangeSet":
-		return s.describeChangeSet(f)
-	case "ExecuteChangeSet":
-		return s.executeChangeSet(f)
-	case "DeleteChangeSet":
-		return s.deleteChangeSet(f)
-	case "DescribeStacks":
-		return s.describeStacks(f)
-	case "DescribeStackEvents":
-		return s.describeStackEvents(f)
-	case "ListStackResources":
-		return s.listStackResources(f)
-	case "DeleteStack":
-		return s.deleteStack(f)
 	case "DescribeAccountLimits":
 		return s.describeAccountLimits()
 	case "GetCallerIdentity":
 		return result("GetCallerIdentityResult", callerIdentity{Arn: s.identity.Arn, UserID: s.identity.UserID, Account: s.identity.Account}), nil
-	case "SimulatePrincipalPolicy":
-		return s.simulate(f)
-	case "GetRole":
-		return s.getRole(f)
 	case "GetAccountSummary":
 		return s.accountSummary()
 	}

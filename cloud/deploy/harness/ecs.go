@@ -156,13 +156,20 @@ func (h *Harness) Task(arn string) *ECSTask {
 func (h *Harness) Tasks(stackName string) []*ECSTask {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []*ECSTask
-	for _, t := range h.tasks {
-		if t.Stack == stackName {
-			out = append(out, t)
+	out := ofStack(h.tasks, stackName, func(t *ECSTask) string { return t.Stack })
+	slices.SortFunc(out, func(a, b *ECSTask) int { return strings.Compare(a.ARN, b.ARN) })
+	return out
+}
+
+// ofStack picks the values of m (tasks, executions) that belong to stackName; the
+// caller holds h.mu.
+func ofStack[T any](m map[string]*T, stackName string, stackOf func(*T) string) []*T {
+	var out []*T
+	for _, v := range m {
+		if stackOf(v) == stackName {
+			out = append(out, v)
 		}
 	}
-	slices.SortFunc(out, func(a, b *ECSTask) int { return strings.Compare(a.ARN, b.ARN) })
 	return out
 }
 

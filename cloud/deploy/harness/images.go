@@ -72,13 +72,7 @@ func (e *Execution) Events() []asl.Event {
 func (h *Harness) Executions(stackName string) []*Execution {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []*Execution
-	for _, e := range h.execs {
-		if e.Stack == stackName {
-			out = append(out, e)
-		}
-	}
-	return out
+	return ofStack(h.execs, stackName, func(e *Execution) string { return e.Stack })
 }
 
 type imageTask struct {
