@@ -49,6 +49,12 @@
    its "first delivery"). DeleteMessage rebuilt the message list while SendMessage
    appended to the old one, which could drop a sent message. One lock orders them; a
    long poll waits outside it.
+13. CloudFormation requests are serialized. moto builds a stack's resources lazily: reading
+   a resource that is not built yet builds it. A DescribeStackResources (or DescribeStacks
+   resolving outputs) in another request thread while CreateStack runs built resources a
+   second time: an image task's state machine named one Lambda function and the stack
+   another (e2e saw "function ... is not stack ...'s"). On AWS a stack's resources exist
+   once; one lock around CloudFormation calls gives the emulator the same.
 
 Usage: moto_server.py HOST PORT
 """
@@ -299,6 +305,7 @@ def main() -> None:
     os.environ.setdefault("MOTO_PORT", str(port))
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
+    cfn_lock = threading.Lock()
 
     def serialized(environ, start_response):
         if environ.get("PATH_INFO") == "/_thub/stepfunctions/execution" and environ.get("REQUEST_METHOD") == "POST":
@@ -309,6 +316,9 @@ def main() -> None:
             with lock:
                 # Flask builds the whole response inside this call; only the bytes are
                 # sent after it (keep the iterable intact: werkzeug needs its close()).
+                return app(environ, start_response)
+        if "/cloudformation/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            with cfn_lock:
                 return app(environ, start_response)
         return app(environ, start_response)
 

@@ -2,8 +2,10 @@ package testenv_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,4 +160,68 @@ func TestCloudFormationChangeSets(t *testing.T) {
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout}})
 	require.NoError(t, err)
 	require.Equal(t, "45", qa.Attributes["VisibilityTimeout"], "the update reached the queue")
+}
+
+// TestCloudFormationBuildsEachResourceOnce creates a stack while other requests read it,
+// as the deployer's progress watch does: every resource must be built once. moto builds
+// a resource when it is first read, so a read racing CreateStack built some twice (the
+// stack then named one copy and the resources that referenced it the other) until the
+// emulator serialized CloudFormation calls (build/testenv/moto_server.py, fix 13).
+func TestCloudFormationBuildsEachResourceOnce(t *testing.T) {
+	ctx := context.Background()
+	cfg := testenv.Load(t).AWSConfig(t)
+	cf, sq := cloudformation.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	const queues = 40
+	var tpl strings.Builder
+	tpl.WriteString("Resources:\n")
+	for i := range queues {
+		fmt.Fprintf(&tpl, "  Q%d:\n    Type: AWS::SQS::Queue\n", i)
+	}
+	tpl.WriteString("Outputs:\n  Last:\n    Value: !GetAtt Q0.Arn\n")
+	stack := testenv.Name("th-once")
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Errors (the stack does not exist yet) are expected: only the reads count.
+				_, _ = cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(stack)})
+				_, _ = cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+			}
+		}()
+	}
+	_, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String(stack), TemplateBody: aws.String(tpl.String())})
+	close(stop)
+	wg.Wait()
+	require.NoError(t, err, "create stack")
+	t.Cleanup(func() {
+		// The stack's queues and any stray copies.
+		if out, err := sq.ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(stack)}); err == nil {
+			for _, u := range out.QueueUrls {
+				_, _ = sq.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)})
+			}
+		}
+		_, _ = cf.DeleteStack(context.Background(), &cloudformation.DeleteStackInput{StackName: aws.String(stack)})
+	})
+
+	w := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) { o.MinDelay = time.Second })
+	_, err = w.WaitForOutput(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)}, 2*time.Minute)
+	require.NoError(t, err, "wait for CREATE_COMPLETE")
+	rs, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(stack)})
+	require.NoError(t, err)
+	var named []string
+	for _, r := range rs.StackResources {
+		named = append(named, aws.ToString(r.PhysicalResourceId))
+	}
+	out, err := sq.ListQueues(ctx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String(stack), MaxResults: aws.Int32(1000)})
+	require.NoError(t, err)
+	require.Equal(t, queues, len(out.QueueUrls), "queues built for %d resources (the stack names %d)", queues, len(named))
 }
